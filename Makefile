@@ -1,0 +1,35 @@
+# Two commands for a user: `make demo` and `make test`. Both bootstrap the locked
+# environment into .venv through `make setup`, which does nothing when it is current.
+PY ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .cache/tools
+UV := $(TOOLS)/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := .venv
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+
+.PHONY: setup demo test lint ui clean
+
+setup: .venv/.synced
+
+$(UV):
+	$(PY) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+.venv/.synced: $(UV) uv.lock pyproject.toml
+	$(UV) sync --locked --python $(PY)
+	@touch $@
+
+demo: setup
+	.venv/bin/python -m flows.demo
+
+test: setup
+	.venv/bin/ruff check .
+	.venv/bin/python -m pytest -n 2 --dist loadgroup
+
+lint: setup
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+clean:
+	rm -rf .venv .cache .campaign

@@ -1,0 +1,65 @@
+"""Finding and reading the shipped and user campaign files, with the context they need."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from config.holiday_tables import load_calendar
+from config.org_file import read_yaml
+from config.settings import Settings
+from config.spec import LoadedCampaign, OrgVocabulary, load_campaign
+from models.errors import CampaignError, NotFound
+from models.working_days import WorkCalendar
+
+
+def campaign_path(settings: Settings, file_or_key: str) -> Path:
+    """A path as given, or config/campaigns/<key>.yaml for a bare key."""
+    path = Path(file_or_key)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return path
+    candidate = settings.campaigns_dir / f"{file_or_key}.yaml"
+    if not candidate.exists():
+        known = ", ".join(p.stem for p in shipped_campaigns(settings)) or "none"
+        raise NotFound(f"no campaign file {file_or_key!r} (known keys: {known})")
+    return candidate
+
+
+def shipped_campaigns(settings: Settings) -> list[Path]:
+    return sorted(settings.campaigns_dir.glob("*.yaml"))
+
+
+@lru_cache(maxsize=32)
+def _vocabulary(path: Path, mtime: float) -> OrgVocabulary | str:
+    try:
+        data = read_yaml(path)
+    except CampaignError as exc:
+        return f"organization file {path} is not valid: {str(exc).splitlines()[0]}"
+    return OrgVocabulary(
+        key=data.key or path.stem,
+        roles=frozenset(r.code for r in data.roles),
+        pairing_kinds=frozenset(k.code for k in data.pairing_kinds),
+    )
+
+
+def org_vocabulary(settings: Settings, key: str) -> OrgVocabulary | str:
+    """The roles and pairing kinds of config/orgs/<key>.yaml, or why there are none."""
+    path = settings.orgs_dir / f"{key}.yaml"
+    if not path.exists():
+        known = ", ".join(sorted(p.stem for p in settings.orgs_dir.glob("*.yaml"))) or "none"
+        return f"unknown organization {key!r}: no {path} (known: {known})"
+    return _vocabulary(path, path.stat().st_mtime)
+
+
+def calendar_for(settings: Settings) -> WorkCalendar:
+    return load_calendar(settings.holidays_dir)
+
+
+def read_campaign(settings: Settings, file_or_key: str, calendar: WorkCalendar | None = None
+                  ) -> LoadedCampaign:
+    path = campaign_path(settings, file_or_key)
+    return load_campaign(
+        path,
+        calendar=calendar or calendar_for(settings),
+        org_lookup=lambda key: org_vocabulary(settings, key),
+    )

@@ -1,0 +1,283 @@
+"""Organization files: the tree, people and pairings, from YAML, CSV or XLSX.
+
+Departments keep these in spreadsheets, so CSV and XLSX headers may be English or Chinese.
+Parsing only reads and shapes rows; `models.org_rules` decides whether they are acceptable.
+Every row remembers where it came from (`FILE:ROW`) for the messages.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from config.yaml_lines import LoadedYaml, YamlLoadError, load_yaml_text, read_text_file
+from models.errors import ImportRejected
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    code: str
+    name: str
+    kind: str
+    parent: str | None
+    tags: tuple[str, ...]
+    origin: str
+    where: str
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    code: str
+    name: str
+    unit: str
+    roles: tuple[str, ...]
+    channels: tuple[str, ...]
+    origin: str
+    where: str
+
+
+@dataclass(frozen=True)
+class PairingRow:
+    code: str
+    kind: str
+    cadre: str
+    contact: str
+    origin: str
+    where: str
+
+
+@dataclass(frozen=True)
+class NamedRow:
+    """A role or a pairing kind: a code and its Chinese name."""
+
+    code: str
+    name: str
+    where: str
+
+
+@dataclass
+class OrgData:
+    source: Path
+    key: str | None = None
+    name: str | None = None
+    roles: list[NamedRow] = field(default_factory=list)
+    pairing_kinds: list[NamedRow] = field(default_factory=list)
+    units: list[UnitRow] = field(default_factory=list)
+    people: list[PersonRow] = field(default_factory=list)
+    pairings: list[PairingRow] = field(default_factory=list)
+
+
+HEADER_ALIASES = {
+    "编码": "code", "代码": "code", "名称": "name", "姓名": "name", "类型": "kind",
+    "上级": "parent", "上级编码": "parent", "标签": "tags", "来源": "origin", "单位": "unit",
+    "单位编码": "unit", "角色": "roles", "联系方式": "channels", "通知渠道": "channels",
+    "干部": "cadre", "联系对象": "contact", "结对类型": "kind",
+}
+TABLE_COLUMNS = {
+    "units": ({"code", "name", "kind"}, {"parent", "tags", "origin"}),
+    "people": ({"code", "name", "unit", "roles"}, {"channels", "origin"}),
+    "pairings": ({"code", "kind", "cadre", "contact"}, {"origin"}),
+    "roles": ({"code", "name"}, set()),
+    "pairing_kinds": ({"code", "name"}, set()),
+}
+SHEET_ALIASES = {"单位": "units", "人员": "people", "结对": "pairings", "角色": "roles",
+                 "结对类型": "pairing_kinds"}
+_LIST_SPLIT = re.compile(r"[;；,，\s]+")
+_CHANNEL_SPLIT = re.compile(r"[\s;；]+")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # spreadsheets turn code 101 into 101.0
+    return str(value).strip()
+
+
+def _items(value: Any, pattern: re.Pattern[str]) -> tuple[str, ...]:
+    if isinstance(value, list | tuple):
+        return tuple(_cell(v) for v in value if _cell(v))
+    return tuple(p for p in pattern.split(_cell(value)) if p)
+
+
+def _row(table: str, values: dict[str, Any], where: str, default_origin: str) -> Any:
+    get = lambda name: _cell(values.get(name))  # noqa: E731
+    origin = get("origin") or default_origin
+    if table == "units":
+        return UnitRow(get("code"), get("name"), get("kind"), get("parent") or None,
+                       _items(values.get("tags"), _LIST_SPLIT), origin, where)
+    if table == "people":
+        return PersonRow(get("code"), get("name"), get("unit"),
+                         _items(values.get("roles"), _LIST_SPLIT),
+                         _items(values.get("channels"), _CHANNEL_SPLIT), origin, where)
+    if table == "pairings":
+        return PairingRow(get("code"), get("kind"), get("cadre"), get("contact"), origin, where)
+    return NamedRow(get("code"), get("name"), where)
+
+
+def _add(data: OrgData, table: str, row: Any) -> None:
+    getattr(data, table).append(row)
+
+
+def _table_for_header(header: list[str], source: str) -> str:
+    columns = set(header)
+    for table, (required, optional) in TABLE_COLUMNS.items():
+        if required <= columns and columns <= required | optional:
+            return "roles" if table == "pairing_kinds" else table
+    raise ImportRejected([
+        f"{source}:1: cannot tell what this table holds from its header "
+        f"({', '.join(header)}); expected the columns of units (code, name, kind, parent, tags, "
+        "origin), people (code, name, unit, roles, channels, origin), pairings (code, kind, "
+        "cadre, contact, origin) or roles (code, name)"
+    ])
+
+
+def _normalize_header(raw: list[Any]) -> list[str]:
+    out = []
+    for cell in raw:
+        name = _cell(cell)
+        out.append(HEADER_ALIASES.get(name, name.lower()))
+    return out
+
+
+def _tabular(data: OrgData, table: str | None, header_raw: list[Any], rows: list[tuple[int, list[Any]]],
+             source: str, label: str = "") -> None:
+    header = _normalize_header(header_raw)
+    if table is None:
+        table = _table_for_header(header, source)
+    required, optional = TABLE_COLUMNS[table]
+    unknown = [h for h in header if h not in required | optional]
+    missing = sorted(required - set(header))
+    if unknown or missing:
+        parts = []
+        if missing:
+            parts.append(f"missing column(s) {', '.join(missing)}")
+        if unknown:
+            parts.append(f"unknown column(s) {', '.join(unknown)}")
+        raise ImportRejected([f"{source}:1: {label}{'; '.join(parts)}"])
+    for number, cells in rows:
+        if all(_cell(c) == "" for c in cells):
+            continue
+        if len(cells) > len(header) and any(_cell(c) for c in cells[len(header):]):
+            raise ImportRejected([f"{source}:{number}: {label}more cells than the header has columns"])
+        values = dict(zip(header, cells, strict=False))
+        _add(data, table, _row(table, values, f"{source}:{number}", "import"))
+
+
+def read_csv(path: Path) -> OrgData:
+    try:
+        text = read_text_file(path)
+    except YamlLoadError as exc:
+        raise ImportRejected([f"{path}:{exc.line}: {exc}"]) from None
+    reader = csv.reader(io.StringIO(text))
+    try:
+        lines = [(reader.line_num, row) for row in reader]
+    except csv.Error as exc:
+        raise ImportRejected([f"{path}:{reader.line_num}: bad CSV: {exc}"]) from None
+    if not lines:
+        raise ImportRejected([f"{path}:1: empty file, expected a header row"])
+    data = OrgData(source=path)
+    _tabular(data, None, lines[0][1], lines[1:], str(path))
+    return data
+
+
+def read_xlsx(path: Path) -> OrgData:
+    import zipfile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except FileNotFoundError:
+        raise ImportRejected([f"{path}:1: no such file"]) from None
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise ImportRejected([f"{path}:1: not a readable .xlsx workbook ({exc})"]) from None
+    data = OrgData(source=path)
+    seen = 0
+    try:
+        for sheet in book.worksheets:
+            table = SHEET_ALIASES.get(sheet.title.strip(), sheet.title.strip().lower())
+            if table not in TABLE_COLUMNS:
+                continue
+            rows = list(sheet.iter_rows(values_only=True))
+            if not rows:
+                continue
+            seen += 1
+            body = [(i + 2, list(r)) for i, r in enumerate(rows[1:])]
+            _tabular(data, table, list(rows[0]), body, str(path), f"sheet {sheet.title}: ")
+    finally:
+        book.close()
+    if not seen:
+        raise ImportRejected([
+            f"{path}:1: no sheet named units, people, pairings, roles or pairing_kinds "
+            "(单位, 人员, 结对, 角色, 结对类型)"
+        ])
+    return data
+
+
+def _yaml_list(loaded: LoadedYaml, name: str, problems: list[str]) -> list[tuple[int, Any]]:
+    value = loaded.data.get(name)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        problems.append(f"{loaded.path}:{loaded.line_of((name,))}: {name}: expected a list")
+        return []
+    return [(loaded.line_of((name, i)), item) for i, item in enumerate(value)]
+
+
+def read_yaml(path: Path) -> OrgData:
+    try:
+        loaded = load_yaml_text(read_text_file(path), path)
+    except YamlLoadError as exc:
+        raise ImportRejected([f"{path}:{exc.line}: {exc}"]) from None
+    if not isinstance(loaded.data, dict):
+        raise ImportRejected([f"{path}:1: expected a mapping with units, people, pairings"])
+    known = {"key", "name", "source", "roles", "pairing_kinds", "units", "people", "pairings"}
+    problems = [
+        f"{path}:{loaded.line_of((k,))}: unknown field {k!r} (expected one of: "
+        f"{', '.join(sorted(known))})"
+        for k in loaded.data if k not in known
+    ]
+    data = OrgData(source=path, key=_cell(loaded.data.get("key")) or None,
+                   name=_cell(loaded.data.get("name")) or None)
+    for table in ("roles", "pairing_kinds"):
+        value = loaded.data.get(table) or {}
+        if not isinstance(value, dict):
+            problems.append(f"{path}:{loaded.line_of((table,))}: {table}: expected code: name pairs")
+            continue
+        for code, name in value.items():
+            data_list = getattr(data, table)
+            data_list.append(NamedRow(_cell(code), _cell(name), f"{path}:{loaded.line_of((table, code))}"))
+    for table in ("units", "people", "pairings"):
+        required, optional = TABLE_COLUMNS[table]
+        for line, item in _yaml_list(loaded, table, problems):
+            where = f"{path}:{line}"
+            if not isinstance(item, dict):
+                problems.append(f"{where}: {table}: expected a mapping")
+                continue
+            extra = sorted(set(item) - required - optional)
+            if extra:
+                problems.append(f"{where}: unknown field(s) {', '.join(map(str, extra))}")
+                continue
+            _add(data, table, _row(table, item, where, "import"))
+    if problems:
+        raise ImportRejected(problems)
+    return data
+
+
+def read_org_file(path: Path) -> OrgData:
+    """Read any supported organization file by its extension."""
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        return read_yaml(path)
+    if suffix == ".csv":
+        return read_csv(path)
+    if suffix in (".xlsx", ".xlsm"):
+        return read_xlsx(path)
+    raise ImportRejected([f"{path}:1: unsupported file type {suffix or '(none)'}; "
+                          "expected .yaml, .csv or .xlsx"])

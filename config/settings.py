@@ -1,0 +1,63 @@
+"""Settings from the environment (prefix CAMPAIGN_); nothing connects at import time."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+CONFIG_DIR = Path(__file__).resolve().parent
+
+
+class Settings(BaseSettings):
+    """Where data lives, which database, who is acting, and the default timezone."""
+
+    model_config = SettingsConfigDict(env_prefix="CAMPAIGN_", extra="ignore")
+
+    home: Path = Path(".campaign")
+    database_url: str | None = None
+    user: str | None = None
+    timezone: str = "Asia/Shanghai"
+    campaigns_dir: Path = CONFIG_DIR / "campaigns"
+    orgs_dir: Path = CONFIG_DIR / "orgs"
+    holidays_dir: Path = CONFIG_DIR / "holidays"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r}") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("sqlite", "postgresql+psycopg")):
+            raise ValueError("use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home.resolve() / 'campaign.db'}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The settings, read once; tests call `get_settings.cache_clear()` after changing env."""
+    return Settings()
+
+
+def prepare_prefect_env(settings: Settings) -> None:
+    """Point Prefect's home into CAMPAIGN_HOME unless PREFECT_HOME is set; analytics off.
+
+    Must run before prefect is imported: Prefect reads its settings at import.
+    """
+    os.environ.setdefault("PREFECT_HOME", str(settings.home.resolve() / "prefect"))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")

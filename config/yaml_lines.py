@@ -1,0 +1,128 @@
+"""YAML loading that remembers the line of every key and item, for `FILE:LINE:` messages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+Loc = tuple[str | int, ...]
+
+
+class _StringDates(RoundTripConstructor):
+    """Keep dates as strings, so that 2013-02-30 reaches our parser and gets a clear message."""
+
+
+_StringDates.add_constructor(
+    "tag:yaml.org,2002:timestamp", RoundTripConstructor.construct_yaml_str
+)
+
+
+@dataclass
+class LoadedYaml:
+    """Plain data (dicts, lists, scalars) and the line (1-based) of each location in it."""
+
+    path: Path
+    data: Any
+    lines: dict[Loc, int] = field(default_factory=dict)
+
+    def line_of(self, loc: Sequence[str | int]) -> int:
+        """The line of a location, or of its nearest ancestor that has one."""
+        loc = tuple(loc)
+        while loc:
+            if loc in self.lines:
+                return self.lines[loc]
+            loc = loc[:-1]
+        return self.lines.get((), 1)
+
+    def problem(self, loc: Sequence[str | int], message: str) -> str:
+        return f"{self.path}:{self.line_of(loc)}: {format_loc(loc)}: {message}"
+
+
+class YamlLoadError(Exception):
+    """The file is not a YAML document we can read; `line` is 1-based."""
+
+    def __init__(self, line: int, message: str) -> None:
+        self.line = line
+        super().__init__(message)
+
+
+def format_loc(loc: Sequence[str | int]) -> str:
+    """`phases[1].obligations[0].due`; the whole document is `(document)`."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(document)"
+
+
+def _plain(node: Any, loc: Loc, lines: dict[Loc, int]) -> Any:
+    if isinstance(node, CommentedMap):
+        out = {}
+        for key, value in node.items():
+            child = (*loc, str(key))
+            try:
+                lines[child] = node.lc.key(key)[0] + 1
+            except (KeyError, TypeError):
+                lines[child] = lines.get(loc, 1)
+            out[str(key) if not isinstance(key, str | int) else key] = _plain(value, child, lines)
+        return out
+    if isinstance(node, CommentedSeq):
+        out_list = []
+        for i, value in enumerate(node):
+            child = (*loc, i)
+            try:
+                lines[child] = node.lc.item(i)[0] + 1
+            except (KeyError, TypeError):
+                lines[child] = lines.get(loc, 1)
+            out_list.append(_plain(value, child, lines))
+        return out_list
+    if isinstance(node, str):
+        return str(node)  # ruamel's ScalarString subclasses would leak into pydantic otherwise
+    return node
+
+
+def load_yaml_text(text: str, path: Path) -> LoadedYaml:
+    """Parse one YAML document; raise YamlLoadError with a line for anything unreadable."""
+    yaml = YAML(typ="rt")
+    yaml.Constructor = _StringDates
+    yaml.allow_duplicate_keys = False
+    try:
+        node = yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise YamlLoadError(line, f"invalid YAML: {problem}") from exc
+    except YAMLError as exc:
+        raise YamlLoadError(1, f"invalid YAML: {str(exc).splitlines()[0]}") from exc
+    lines: dict[Loc, int] = {(): 1}
+    return LoadedYaml(path=path, data=_plain(node, (), lines), lines=lines)
+
+
+def read_text_file(path: Path) -> str:
+    """A file's text as UTF-8; YamlLoadError for a missing, binary or undecodable file."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise YamlLoadError(1, "no such file") from exc
+    except IsADirectoryError as exc:
+        raise YamlLoadError(1, "is a directory, expected a file") from exc
+    except OSError as exc:
+        raise YamlLoadError(1, f"cannot read: {exc.strerror}") from exc
+    if b"\x00" in raw:
+        raise YamlLoadError(1, "binary file, expected UTF-8 YAML text")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise YamlLoadError(line, "not UTF-8 text (save the file as UTF-8)") from exc
+
+
+def load_yaml_file(path: Path) -> LoadedYaml:
+    return load_yaml_text(read_text_file(path), path)

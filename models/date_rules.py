@@ -1,0 +1,162 @@
+"""Date rules of campaign files: parse once, resolve against a calendar and phase dates.
+
+Grammar (case-insensitive, one rule per string):
+
+    2013-09-03                          a fixed date
+    early|mid|late|end 2013-12          5th, 15th, 25th or last day of the month
+    before spring-festival|july-first|national-day 2013
+                                        the last working day before that day
+    N working days after|before RULE    counted on the working-day calendar
+    start | end                         the enclosing phase's start or end
+    PHASE.start | PHASE.end             another phase's start or end
+
+Resolution is pure: the caller passes the calendar and the phase dates known so far.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pendulum
+
+from models.errors import DateRuleError
+from models.working_days import WorkCalendar, spring_festival, to_date
+
+MONTH_PARTS = {"early": 5, "mid": 15, "late": 25}
+HOLIDAYS = ("spring-festival", "july-first", "national-day")
+HOLIDAY_NAMES_ZH = {"spring-festival": "春节", "july-first": "七一", "national-day": "国庆节"}
+
+
+@dataclass(frozen=True)
+class Fixed:
+    date: pendulum.Date
+
+
+@dataclass(frozen=True)
+class MonthPart:
+    part: str  # early | mid | late | end
+    year: int
+    month: int
+
+
+@dataclass(frozen=True)
+class BeforeHoliday:
+    holiday: str
+    year: int
+
+
+@dataclass(frozen=True)
+class WorkingDaysOffset:
+    days: int  # negative: before
+    base: DateRule
+
+
+@dataclass(frozen=True)
+class PhaseRef:
+    phase: str | None  # None: the enclosing phase
+    edge: str  # start | end
+
+
+DateRule = Fixed | MonthPart | BeforeHoliday | WorkingDaysOffset | PhaseRef
+
+_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_MONTH_PART = re.compile(r"^(early|mid|late|end)\s+(\d{4})-(\d{1,2})$")
+_BEFORE = re.compile(r"^before\s+([a-z-]+)\s+(\d{4})$")
+_OFFSET = re.compile(r"^(\d+)\s+working\s+days?\s+(after|before)\s+(.+)$")
+_PHASE_REF = re.compile(r"^(?:([a-z0-9][a-z0-9-]*)\.)?(start|end)$")
+
+
+def parse_date(text: str) -> pendulum.Date:
+    """A YYYY-MM-DD date, with a message that says what is impossible about it."""
+    m = _DATE.match(text.strip())
+    if not m:
+        raise DateRuleError(f"expected a date as YYYY-MM-DD, got {text!r}")
+    year, month, day = (int(g) for g in m.groups())
+    if not 1 <= month <= 12:
+        raise DateRuleError(f"impossible date {text}: there is no month {month}")
+    days = pendulum.Date(year, month, 1).days_in_month
+    if not 1 <= day <= days:
+        raise DateRuleError(f"impossible date {text}: {year}-{month:02d} has {days} days")
+    return pendulum.Date(year, month, day)
+
+
+def parse_rule(value: object) -> DateRule:
+    """Parse a rule from a campaign file (a string, or a date the YAML parser made)."""
+    if isinstance(value, dt.date):
+        return Fixed(to_date(value))
+    if not isinstance(value, str) or not value.strip():
+        raise DateRuleError(f"expected a date rule (e.g. 2013-09-03, mid 2013-12), got {value!r}")
+    text = " ".join(value.strip().lower().split())
+    if m := _OFFSET.match(text):
+        n, direction, rest = int(m.group(1)), m.group(2), m.group(3)
+        return WorkingDaysOffset(n if direction == "after" else -n, parse_rule(rest))
+    if _DATE.match(text):
+        return Fixed(parse_date(text))
+    if m := _MONTH_PART.match(text):
+        year, month = int(m.group(2)), int(m.group(3))
+        if not 1 <= month <= 12:
+            raise DateRuleError(f"impossible month {year}-{month:02d} in {value!r}")
+        return MonthPart(m.group(1), year, month)
+    if m := _BEFORE.match(text):
+        if m.group(1) not in HOLIDAYS:
+            raise DateRuleError(
+                f"unknown holiday {m.group(1)!r} in {value!r}; expected one of {', '.join(HOLIDAYS)}"
+            )
+        return BeforeHoliday(m.group(1), int(m.group(2)))
+    if m := _PHASE_REF.match(text):
+        return PhaseRef(m.group(1), m.group(2))
+    raise DateRuleError(
+        f"cannot read date rule {value!r}; expected YYYY-MM-DD, 'mid YYYY-MM', "
+        "'before national-day YYYY', 'N working days after RULE' or 'PHASE.start|end'"
+    )
+
+
+def phase_refs(rule: DateRule) -> list[PhaseRef]:
+    """The phase edges a rule depends on."""
+    if isinstance(rule, PhaseRef):
+        return [rule]
+    if isinstance(rule, WorkingDaysOffset):
+        return phase_refs(rule.base)
+    return []
+
+
+def resolve(
+    rule: DateRule,
+    calendar: WorkCalendar,
+    *,
+    phases: Mapping[str, tuple[pendulum.Date | None, pendulum.Date | None]] | None = None,
+    current_phase: str | None = None,
+) -> pendulum.Date:
+    """The date a rule names, before any roll policy is applied."""
+    match rule:
+        case Fixed(date):
+            calendar.check_year(date.year)
+            return date
+        case MonthPart(part, year, month):
+            first = pendulum.Date(year, month, 1)
+            day = first.days_in_month if part == "end" else MONTH_PARTS[part]
+            calendar.check_year(year)
+            return first.replace(day=day)
+        case BeforeHoliday(holiday, year):
+            anchor = {
+                "spring-festival": lambda: spring_festival(year),
+                "july-first": lambda: pendulum.Date(year, 7, 1),
+                "national-day": lambda: pendulum.Date(year, 10, 1),
+            }[holiday]()
+            return calendar.previous_working_day(anchor, include_self=False)
+        case WorkingDaysOffset(days, base):
+            start = resolve(base, calendar, phases=phases, current_phase=current_phase)
+            return calendar.add_working_days(start, days)
+        case PhaseRef(phase, edge):
+            key = phase or current_phase
+            if key is None:
+                raise DateRuleError(f"'{edge}' needs an enclosing phase; write PHASE.{edge}")
+            known = (phases or {}).get(key)
+            value = None if known is None else known[0 if edge == "start" else 1]
+            if value is None:
+                raise DateRuleError(f"phase {key!r} has no {edge} date yet (a later phase or a cycle)")
+            return value
+    raise DateRuleError(f"unknown rule {rule!r}")  # pragma: no cover - exhaustive match

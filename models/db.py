@@ -1,0 +1,159 @@
+"""Engines, sessions, migrations on first use, and bulk writes that converge.
+
+SQLite is the embedded default and PostgreSQL the scaled one; both go through here.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, Table, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlmodel import Session
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_engines: dict[str, Engine] = {}
+_upgraded: set[str] = set()
+_lock = threading.Lock()
+# Any constant will do; it only has to be the same for every process migrating one database.
+_PG_MIGRATION_LOCK = 7_202_613
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def get_engine(url: str) -> Engine:
+    """One engine per URL for the process; the SQLite folder is made on first use."""
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            if url.startswith("sqlite:///"):
+                Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+                engine = create_engine(url, connect_args={"timeout": 30})
+                event.listen(engine, "connect", _sqlite_pragmas)
+            else:
+                engine = create_engine(url, pool_pre_ping=True)
+            _engines[url] = engine
+        return engine
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine) -> str | None:
+    """Apply every migration not yet applied; safe when several processes start together."""
+    config = alembic_config()
+    with _sqlite_file_lock(engine), engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+        if current_revision(connection) != head_revision():
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+        return current_revision(connection)
+
+
+@contextmanager
+def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
+    """SQLite has no advisory lock: a lock file beside the database serializes migrations."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Migrate once per process and database: the first use of a database creates it."""
+    key = str(engine.url)
+    if key in _upgraded:
+        return
+    upgrade(engine)
+    _upgraded.add(key)
+
+
+def dispose_all() -> None:
+    """Close every pool (tests, and the end of CLI commands)."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+        _upgraded.clear()
+
+
+@contextmanager
+def session_for(url: str) -> Iterator[Session]:
+    """A session on a migrated database; commits on success, rolls back on any error."""
+    engine = get_engine(url)
+    ensure_schema(engine)
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def _insert_for(session: Session, table: Table) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def upsert(
+    session: Session,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    key: Sequence[str],
+    update: Sequence[str],
+) -> None:
+    """Insert rows, updating `update` columns where the natural key exists."""
+    if not rows:
+        return
+    stmt = _insert_for(session, table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(key), set_={c: stmt.excluded[c] for c in update}
+    )
+    session.execute(stmt, list(rows))
+
+
+def insert_ignore(
+    session: Session, table: Table, rows: Sequence[dict[str, Any]], *, key: Sequence[str]
+) -> None:
+    """Insert rows whose natural key is new; existing ones are left as they are."""
+    if not rows:
+        return
+    stmt = _insert_for(session, table).on_conflict_do_nothing(index_elements=list(key))
+    session.execute(stmt, list(rows))

@@ -1,0 +1,151 @@
+"""What makes an organization import acceptable. Pure: the caller passes what exists.
+
+An import is checked whole before anything is written, so a bad row rejects the file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from config.org_file import OrgData
+
+UNIT_KINDS = ("district", "town", "street", "village", "community", "enterprise", "department")
+UNIT_KIND_NAMES_ZH = {
+    "district": "区", "town": "镇", "street": "街道", "village": "村",
+    "community": "社区", "enterprise": "企业", "department": "部门",
+}
+# Which kind may sit under which: a village under a department is a typo, not a structure.
+PARENT_KINDS: Mapping[str, frozenset[str]] = {
+    "district": frozenset(),
+    "town": frozenset({"district"}),
+    "street": frozenset({"district"}),
+    "department": frozenset({"district", "department"}),
+    "village": frozenset({"town", "street"}),
+    "community": frozenset({"town", "street"}),
+    "enterprise": frozenset({"district", "town", "street"}),
+}
+ORIGINS = ("seed", "filled", "import")
+CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class ExistingOrg:
+    """What the database already holds, by code."""
+
+    unit_kinds: Mapping[str, str] = field(default_factory=dict)
+    unit_parents: Mapping[str, str | None] = field(default_factory=dict)
+    people: frozenset[str] = frozenset()
+    roles: frozenset[str] = frozenset()
+    pairing_kinds: frozenset[str] = frozenset()
+
+
+def _duplicates(rows: Iterable[object], what: str) -> list[str]:
+    seen: dict[str, str] = {}
+    problems = []
+    for row in rows:
+        code, where = row.code, row.where  # type: ignore[attr-defined]
+        if code in seen:
+            problems.append(f"{where}: duplicate {what} code {code!r} (first at {seen[code]})")
+        else:
+            seen[code] = where
+    return problems
+
+
+def check_org(data: OrgData, existing: ExistingOrg) -> list[str]:
+    """Every problem of the import, as `FILE:ROW: message`; empty when it may be written."""
+    problems: list[str] = []
+    for table, what in (("roles", "role"), ("pairing_kinds", "pairing kind"),
+                        ("units", "unit"), ("people", "person"), ("pairings", "pairing")):
+        rows = getattr(data, table)
+        problems += _duplicates(rows, what)
+        for row in rows:
+            if not CODE.match(row.code):
+                problems.append(
+                    f"{row.where}: {what} code {row.code!r} must be 1-64 letters, digits, . _ -"
+                )
+            if hasattr(row, "name") and not row.name:
+                problems.append(f"{row.where}: {what} {row.code!r} has no name")
+            if hasattr(row, "origin") and row.origin not in ORIGINS:
+                problems.append(
+                    f"{row.where}: origin {row.origin!r} must be one of {', '.join(ORIGINS)}"
+                )
+
+    kinds = dict(existing.unit_kinds)
+    parents = dict(existing.unit_parents)
+    for unit in data.units:
+        kinds[unit.code] = unit.kind
+        parents[unit.code] = unit.parent
+    for unit in data.units:
+        if unit.kind not in UNIT_KINDS:
+            problems.append(
+                f"{unit.where}: unknown unit kind {unit.kind!r} (expected one of "
+                f"{', '.join(UNIT_KINDS)})"
+            )
+            continue
+        allowed = PARENT_KINDS[unit.kind]
+        if unit.parent is None:
+            if allowed:
+                problems.append(
+                    f"{unit.where}: a {unit.kind} needs a parent ({' or '.join(sorted(allowed))})"
+                )
+        elif unit.parent not in kinds:
+            problems.append(f"{unit.where}: unknown parent unit {unit.parent!r}")
+        elif kinds[unit.parent] not in allowed:
+            problems.append(
+                f"{unit.where}: a {unit.kind} cannot sit under a {kinds[unit.parent]} "
+                f"({unit.parent!r}); expected {' or '.join(sorted(allowed)) or 'no parent'}"
+            )
+    problems += _cycles(data, parents)
+
+    roles = set(existing.roles) | {r.code for r in data.roles}
+    people = set(existing.people) | {p.code for p in data.people}
+    for person in data.people:
+        if person.unit not in kinds:
+            problems.append(f"{person.where}: unknown unit {person.unit!r}")
+        for role in person.roles:
+            if role not in roles:
+                problems.append(
+                    f"{person.where}: unknown role {role!r} (known: {', '.join(sorted(roles))})"
+                )
+    pairing_kinds = set(existing.pairing_kinds) | {k.code for k in data.pairing_kinds}
+    for pairing in data.pairings:
+        if pairing.kind not in pairing_kinds:
+            problems.append(f"{pairing.where}: unknown pairing kind {pairing.kind!r}")
+        for side in ("cadre", "contact"):
+            code = getattr(pairing, side)
+            if code not in people:
+                problems.append(f"{pairing.where}: unknown {side} {code!r}")
+        if pairing.cadre == pairing.contact:
+            problems.append(f"{pairing.where}: a person cannot be paired with themselves")
+    return problems
+
+
+def _cycles(data: OrgData, parents: Mapping[str, str | None]) -> list[str]:
+    problems = []
+    for unit in data.units:
+        seen = {unit.code}
+        current = parents.get(unit.code)
+        while current is not None:
+            if current in seen:
+                problems.append(f"{unit.where}: unit {unit.code!r} is its own ancestor")
+                break
+            seen.add(current)
+            current = parents.get(current)
+    return problems
+
+
+def unit_paths(parents: Mapping[str, str | None]) -> dict[str, str]:
+    """`/root/.../code/` for every unit, for subtree queries (`path LIKE '/etdz/qiaotou/%'`)."""
+    out: dict[str, str] = {}
+
+    def path(code: str) -> str:
+        if code not in out:
+            parent = parents.get(code)
+            out[code] = (path(parent) if parent else "/") + code + "/"
+        return out[code]
+
+    for code in parents:
+        path(code)
+    return out

@@ -1,0 +1,234 @@
+"""SQLModel tables for the vocabulary of DESIGN.md. Every generated row has a natural key.
+
+Dates of deadlines are plain dates in the campaign's timezone; instants use UtcDateTime.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.instant import UtcDateTime
+
+
+def _json(default: Any = list) -> Any:
+    return Field(default_factory=default, sa_column=Column(JSON, nullable=False))
+
+
+def _instant(nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(UtcDateTime(), nullable=nullable))
+
+
+class Unit(SQLModel, table=True):
+    """A node of the organization tree: district, town, street, village, community, ..."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=64)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=32, index=True)
+    parent_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    path: str = Field(default="", max_length=1000, description="/root/.../code/ for subtrees")
+    tags: list[str] = _json()
+    origin: str = Field(default="import", max_length=16, description="seed | filled | import")
+
+
+class Role(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=64)
+    name: str = Field(max_length=200)
+
+
+class PairingKind(SQLModel, table=True):
+    __tablename__ = "pairing_kind"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=64)
+    name: str = Field(max_length=200)
+
+
+class Person(SQLModel, table=True):
+    """A cadre, party member or other individual, in one unit."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=64)
+    name: str = Field(max_length=200)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    channels: list[str] = _json()
+    origin: str = Field(default="import", max_length=16)
+
+
+class PersonRole(SQLModel, table=True):
+    __tablename__ = "person_role"
+    __table_args__ = (UniqueConstraint("person_id", "role_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    role_id: int = Field(foreign_key="role.id", index=True)
+
+
+class Pairing(SQLModel, table=True):
+    """A standing link: one cadre and one contact. Many-to-one and one-to-many are several rows."""
+
+    __table_args__ = (UniqueConstraint("kind_id", "cadre_id", "contact_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=64)
+    kind_id: int = Field(foreign_key="pairing_kind.id")
+    cadre_id: int = Field(foreign_key="person.id", index=True)
+    contact_id: int = Field(foreign_key="person.id", index=True)
+    origin: str = Field(default="import", max_length=16)
+
+
+class Campaign(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=64)
+    name: str = Field(max_length=200)
+    current_version: int | None = None
+
+
+class CampaignVersion(SQLModel, table=True):
+    """A campaign file as loaded, by content hash: a changed file makes a new version."""
+
+    __tablename__ = "campaign_version"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "version"),
+        UniqueConstraint("campaign_id", "content_hash"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id")
+    version: int
+    content_hash: str = Field(max_length=64)
+    source_path: str = Field(max_length=1000)
+    text: str
+    loaded_at: dt.datetime = _instant(nullable=False)
+
+
+class Phase(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("version_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = Field(foreign_key="campaign_version.id")
+    key: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+    position: int
+    starts: dt.date
+    ends: dt.date
+
+
+class Obligation(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("version_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = Field(foreign_key="campaign_version.id")
+    phase_key: str = Field(max_length=64)
+    key: str = Field(max_length=64)
+    title: str = Field(max_length=500)
+    subject_type: str = Field(max_length=16, description="unit | person | pairing")
+    rule: dict[str, Any] = _json(dict)
+
+
+class ChecklistItem(SQLModel, table=True):
+    """One obligation for one subject with one due date (one occurrence)."""
+
+    __tablename__ = "checklist_item"
+    __table_args__ = (
+        UniqueConstraint(
+            "campaign_id", "phase_key", "obligation_key", "subject_type", "subject_id", "occurrence",
+            name="uq_checklist_item_natural",
+        ),
+        Index("ix_checklist_item_campaign_status", "campaign_id", "status"),
+        Index("ix_checklist_item_campaign_town", "campaign_id", "town_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id")
+    phase_key: str = Field(max_length=64)
+    obligation_key: str = Field(max_length=64)
+    subject_type: str = Field(max_length=16)
+    subject_id: int
+    occurrence: str = Field(max_length=32)
+    due: dt.date
+    status: str = Field(default="open", max_length=16)
+    wave: str | None = Field(default=None, max_length=64)
+    version: int
+    unit_id: int = Field(foreign_key="unit.id", description="the unit answerable for it")
+    town_id: int | None = Field(default=None, foreign_key="unit.id")
+    completed_on: dt.date | None = None
+
+
+class Evidence(SQLModel, table=True):
+    """Append-only: a correction is a new row that supersedes the old one."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="checklist_item.id", index=True)
+    kind: str = Field(max_length=16, description="submission | sign-off | rejection")
+    person_id: int = Field(foreign_key="person.id")
+    recorded_at: dt.datetime = _instant(nullable=False)
+    dated: dt.date
+    note: str | None = None
+    counts: dict[str, Any] = _json(dict)
+    files: list[str] = _json()
+    supersedes_id: int | None = Field(default=None, foreign_key="evidence.id")
+
+
+class Reminder(SQLModel, table=True):
+    """A planned message about an item to a recipient: the outbox row."""
+
+    __table_args__ = (
+        UniqueConstraint("item_id", "rule", "recipient_id", "send_on", name="uq_reminder_natural"),
+        Index("ix_reminder_status_send_on", "status", "send_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="checklist_item.id")
+    rule: str = Field(max_length=32)
+    recipient_id: int = Field(foreign_key="person.id")
+    send_on: dt.date
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    last_error: str | None = None
+    sent_at: dt.datetime | None = _instant()
+
+
+class Inspection(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("campaign_id", "key", "occurrence"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id")
+    key: str = Field(max_length=64)
+    occurrence: str = Field(max_length=32)
+    created_at: dt.datetime = _instant(nullable=False)
+
+
+class InspectionSample(SQLModel, table=True):
+    __tablename__ = "inspection_sample"
+    __table_args__ = (UniqueConstraint("inspection_id", "subject_type", "subject_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    inspection_id: int = Field(foreign_key="inspection.id")
+    subject_type: str = Field(max_length=16)
+    subject_id: int
+    result: str | None = Field(default=None, max_length=16)
+    findings: str | None = None
+    inspector_id: int | None = Field(default=None, foreign_key="person.id")
+    recorded_at: dt.datetime | None = _instant()
+
+
+class AuditEvent(SQLModel, table=True):
+    """Every state change, hash-chained so an edited, inserted or deleted event shows."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = _instant(nullable=False)
+    actor: str = Field(max_length=64)
+    action: str = Field(max_length=64)
+    entity: str = Field(max_length=32)
+    entity_key: str = Field(max_length=200)
+    payload: dict[str, Any] = _json(dict)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
