@@ -21,7 +21,7 @@ $(UV):
 	@touch $@
 
 demo: setup
-	.venv/bin/python -m flows.demo
+	.venv/bin/campaign demo
 
 test: setup
 	.venv/bin/ruff check .

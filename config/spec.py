@@ -309,6 +309,8 @@ def resolve_phase_dates(
     out: dict[str, PhaseDates] = {}
     problems: list[tuple[Loc, str]] = []
     for i, phase in enumerate(spec.phases):
+        if phase.key in known:
+            continue  # a duplicate key, reported on its own
         known[phase.key] = (None, None)
         try:
             start = calendar.next_working_day(

@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlmodel import Session
 
 from config.org_file import OrgData
 from models.db import insert_ignore, upsert
 from models.errors import ImportRejected, NotFound
-from models.org_rules import ExistingOrg, check_org, unit_paths
+from models.org_rules import UNIT_KINDS, ExistingOrg, check_org, unit_paths
 from models.tables import Pairing, PairingKind, Person, PersonRole, Role, Unit
 
 
@@ -40,7 +40,7 @@ def existing_org(session: Session) -> ExistingOrg:
     )
 
 
-def _ids(session: Session, table: type, codes: list[str] | None = None) -> dict[str, int]:
+def _ids(session: Session, table: type) -> dict[str, int]:
     stmt = select(table.code, table.id)  # type: ignore[attr-defined]
     return {code: id_ for code, id_ in session.execute(stmt).all()}
 
@@ -107,6 +107,10 @@ def _chunks(values: list[int], size: int) -> list[list[int]]:
     return [values[i : i + size] for i in range(0, len(values), size)]
 
 
+# Towns and streets first: they are what a reader of the tree looks for.
+TREE_ORDER = ("town", "street", "village", "community", "department", "enterprise", "district")
+
+
 @dataclass
 class UnitNode:
     """A unit with its children and the counts of what lies below it."""
@@ -131,12 +135,16 @@ class OrgCounts:
 
 
 def org_counts(session: Session) -> OrgCounts:
-    kinds = Counter(session.execute(select(Unit.kind)).scalars())
+    kinds = dict(session.execute(select(Unit.kind, func.count()).group_by(Unit.kind)).all())
+
+    def count(table: type) -> int:
+        return session.execute(select(func.count()).select_from(table)).scalar_one()
+
     return OrgCounts(
-        units=dict(sorted(kinds.items())),
-        people=len(session.execute(select(Person.id)).all()),
-        pairings=len(session.execute(select(Pairing.id)).all()),
-        roles=len(session.execute(select(Role.id)).all()),
+        units={k: kinds[k] for k in UNIT_KINDS if k in kinds},
+        people=count(Person),
+        pairings=count(Pairing),
+        roles=count(Role),
     )
 
 
@@ -164,6 +172,9 @@ def org_tree(session: Session, root: str | None = None) -> list[UnitNode]:
             node.below.update(child.below)
             node.people_below += child.people_below
 
+    order = {kind: i for i, kind in enumerate(TREE_ORDER)}
+    for node in nodes.values():
+        node.children.sort(key=lambda n: (order.get(n.kind, 99), n.code))
     for node in roots:
         roll(node)
     if root is None:

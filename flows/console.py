@@ -1,0 +1,91 @@
+"""Terminal rendering shared by the CLI and the demo: Rich tables and trees, in Chinese."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.console import Console
+from rich.table import Table
+from rich.tree import Tree
+
+from config.spec import LoadedCampaign
+from models.org_rules import UNIT_KIND_NAMES_ZH
+from models.org_store import OrgCounts, UnitNode
+from models.working_days import DayInfo
+
+KIND_ORDER = ("town", "street", "village", "community", "enterprise", "department")
+WEEKDAYS_ZH = "一二三四五六日"
+
+
+def counts_text(node: UnitNode) -> str:
+    parts = [f"{UNIT_KIND_NAMES_ZH[k]}{node.below[k]}" for k in KIND_ORDER if node.below.get(k)]
+    if node.people_below:
+        parts.append(f"人员{node.people_below}")
+    return "，".join(parts)
+
+
+def org_tree(nodes: Iterable[UnitNode], depth: int) -> Tree:
+    """A Rich tree down to `depth` levels, each node with what lies below it."""
+    tree = Tree("组织机构", guide_style="dim")
+
+    def add(parent: Tree, node: UnitNode, level: int) -> None:
+        tags = f" [dim]{' '.join(node.tags)}[/dim]" if node.tags else ""
+        below = counts_text(node)
+        label = (f"[bold]{node.name}[/bold] [dim]{node.code} · "
+                 f"{UNIT_KIND_NAMES_ZH.get(node.kind, node.kind)}[/dim]{tags}"
+                 + (f"  （{below}）" if below else ""))
+        branch = parent.add(label)
+        if level < depth:
+            for child in node.children:
+                add(branch, child, level + 1)
+        elif node.children:
+            branch.add(f"[dim]… 下级{len(node.children)}个（用 --depth 展开）[/dim]")
+
+    for node in nodes:
+        add(tree, node, 1)
+    return tree
+
+
+def org_counts_line(counts: OrgCounts) -> str:
+    units = "，".join(f"{UNIT_KIND_NAMES_ZH.get(k, k)}{v}" for k, v in counts.units.items())
+    return (f"单位{sum(counts.units.values())}个（{units}），人员{counts.people}人，"
+            f"结对{counts.pairings}对，角色{counts.roles}种")
+
+
+def phase_table(campaign: LoadedCampaign) -> Table:
+    table = Table(title=f"{campaign.spec.name}（{campaign.spec.key}）", title_justify="left")
+    table.add_column("环节")
+    table.add_column("开始")
+    table.add_column("结束")
+    table.add_column("事项", justify="right")
+    for phase in campaign.spec.phases:
+        dates = campaign.phase_dates[phase.key]
+        table.add_row(phase.name, str(dates.starts), str(dates.ends), str(len(phase.obligations)))
+    return table
+
+
+def month_table(year: int, month: int, days: list[DayInfo]) -> Table:
+    """A month grid: holidays red with their name, make-up working days (调休) marked 班."""
+    table = Table(title=f"{year}年{month}月", show_lines=False, title_justify="left")
+    for name in WEEKDAYS_ZH:
+        table.add_column(name, justify="center", min_width=6)
+    row: list[str] = [""] * (days[0].date.isoweekday() - 1)
+    for info in days:
+        text = str(info.date.day)
+        if info.holiday:
+            text = f"[bold red]{text}休[/bold red]\n[red]{info.holiday}[/red]"
+        elif info.makeup_for:
+            text = f"[bold yellow]{text}班[/bold yellow]\n[yellow]{info.makeup_for}调休[/yellow]"
+        elif not info.working:
+            text = f"[dim]{text}[/dim]"
+        row.append(text)
+        if len(row) == 7:
+            table.add_row(*row)
+            row = []
+    if row:
+        table.add_row(*row, *[""] * (7 - len(row)))
+    return table
+
+
+def make_console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)

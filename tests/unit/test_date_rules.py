@@ -1,0 +1,75 @@
+"""Date rules as campaign files write them, resolved on the 2013 calendar."""
+
+from __future__ import annotations
+
+import pendulum
+import pytest
+
+from models.date_rules import (
+    BeforeHoliday,
+    Fixed,
+    MonthPart,
+    PhaseRef,
+    WorkingDaysOffset,
+    parse_rule,
+    resolve,
+)
+from models.errors import DateRuleError
+from models.working_days import WorkCalendar
+
+D = pendulum.Date
+cal = WorkCalendar()
+PHASES = {"study": (D(2013, 9, 3), D(2013, 9, 30))}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2013-09-03", D(2013, 9, 3)),
+        ("mid 2013-12", D(2013, 12, 15)),
+        ("early 2013-03", D(2013, 3, 5)),
+        ("late 2013-02", D(2013, 2, 25)),
+        ("end 2013-02", D(2013, 2, 28)),
+        ("end 2012-02", D(2012, 2, 29)),
+        ("before spring-festival 2013", D(2013, 2, 8)),
+        ("before july-first 2013", D(2013, 6, 28)),
+        ("before national-day 2013", D(2013, 9, 30)),
+        ("1 working day after study.end", D(2013, 10, 8)),
+        ("5 working days after start", D(2013, 9, 10)),
+        ("2 working days before 2013-10-08", D(2013, 9, 29)),
+        ("1 working day after 1 working day after study.end", D(2013, 10, 9)),
+        ("  MID   2013-12 ", D(2013, 12, 15)),
+    ],
+)
+def test_rules_resolve_to_dates(text: str, expected: pendulum.Date) -> None:
+    assert resolve(parse_rule(text), cal, phases=PHASES, current_phase="study") == expected
+
+
+def test_rules_parse_to_their_structure() -> None:
+    assert parse_rule("mid 2013-12") == MonthPart("mid", 2013, 12)
+    assert parse_rule("before national-day 2013") == BeforeHoliday("national-day", 2013)
+    assert parse_rule("3 working days before end") == WorkingDaysOffset(-3, PhaseRef(None, "end"))
+    assert parse_rule(pendulum.Date(2013, 1, 2)) == Fixed(D(2013, 1, 2))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2013-02-30", "impossible date 2013-02-30: 2013-02 has 28 days"),
+        ("2013-13-01", "there is no month 13"),
+        ("mid 2013-13", "impossible month 2013-13"),
+        ("before christmas 2013", "unknown holiday 'christmas'"),
+        ("next tuesday", "cannot read date rule 'next tuesday'"),
+        ("", "expected a date rule"),
+    ],
+)
+def test_bad_rules_say_what_is_wrong(text: str, message: str) -> None:
+    with pytest.raises(DateRuleError, match=message):
+        parse_rule(text)
+
+
+def test_reference_to_a_phase_without_dates_is_an_error() -> None:
+    with pytest.raises(DateRuleError, match="phase 'later' has no end date yet"):
+        resolve(parse_rule("later.end"), cal, phases=PHASES)
+    with pytest.raises(DateRuleError, match="needs an enclosing phase"):
+        resolve(parse_rule("start"), cal)
