@@ -55,8 +55,9 @@ def calendar_for(settings: Settings) -> WorkCalendar:
     return load_calendar(settings.holidays_dir)
 
 
-def read_campaign(settings: Settings, file_or_key: str, calendar: WorkCalendar | None = None
-                  ) -> LoadedCampaign:
+def read_campaign(
+    settings: Settings, file_or_key: str, calendar: WorkCalendar | None = None
+) -> LoadedCampaign:
     path = campaign_path(settings, file_or_key)
     return load_campaign(
         path,

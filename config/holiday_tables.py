@@ -73,5 +73,7 @@ def read_holiday_table(path: Path) -> HolidayTable:
 
 def load_calendar(folder: Path) -> WorkCalendar:
     """The working-day calendar with every table in the folder."""
-    tables = [read_holiday_table(p) for p in sorted(folder.glob("*.yaml"))] if folder.is_dir() else []
+    tables = (
+        [read_holiday_table(p) for p in sorted(folder.glob("*.yaml"))] if folder.is_dir() else []
+    )
     return WorkCalendar(tables)

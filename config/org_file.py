@@ -72,10 +72,23 @@ class OrgData:
 
 
 HEADER_ALIASES = {
-    "编码": "code", "代码": "code", "名称": "name", "姓名": "name", "类型": "kind",
-    "上级": "parent", "上级编码": "parent", "标签": "tags", "来源": "origin", "单位": "unit",
-    "单位编码": "unit", "角色": "roles", "联系方式": "channels", "通知渠道": "channels",
-    "干部": "cadre", "联系对象": "contact", "结对类型": "kind",
+    "编码": "code",
+    "代码": "code",
+    "名称": "name",
+    "姓名": "name",
+    "类型": "kind",
+    "上级": "parent",
+    "上级编码": "parent",
+    "标签": "tags",
+    "来源": "origin",
+    "单位": "unit",
+    "单位编码": "unit",
+    "角色": "roles",
+    "联系方式": "channels",
+    "通知渠道": "channels",
+    "干部": "cadre",
+    "联系对象": "contact",
+    "结对类型": "kind",
 }
 TABLE_COLUMNS = {
     "units": ({"code", "name", "kind"}, {"parent", "tags", "origin"}),
@@ -84,8 +97,13 @@ TABLE_COLUMNS = {
     "roles": ({"code", "name"}, set()),
     "pairing_kinds": ({"code", "name"}, set()),
 }
-SHEET_ALIASES = {"单位": "units", "人员": "people", "结对": "pairings", "角色": "roles",
-                 "结对类型": "pairing_kinds"}
+SHEET_ALIASES = {
+    "单位": "units",
+    "人员": "people",
+    "结对": "pairings",
+    "角色": "roles",
+    "结对类型": "pairing_kinds",
+}
 _LIST_SPLIT = re.compile(r"[;；,，\s]+")
 _CHANNEL_SPLIT = re.compile(r"[\s;；]+")
 
@@ -108,12 +126,25 @@ def _row(table: str, values: dict[str, Any], where: str, default_origin: str) ->
     get = lambda name: _cell(values.get(name))  # noqa: E731
     origin = get("origin") or default_origin
     if table == "units":
-        return UnitRow(get("code"), get("name"), get("kind"), get("parent") or None,
-                       _items(values.get("tags"), _LIST_SPLIT), origin, where)
+        return UnitRow(
+            get("code"),
+            get("name"),
+            get("kind"),
+            get("parent") or None,
+            _items(values.get("tags"), _LIST_SPLIT),
+            origin,
+            where,
+        )
     if table == "people":
-        return PersonRow(get("code"), get("name"), get("unit"),
-                         _items(values.get("roles"), _LIST_SPLIT),
-                         _items(values.get("channels"), _CHANNEL_SPLIT), origin, where)
+        return PersonRow(
+            get("code"),
+            get("name"),
+            get("unit"),
+            _items(values.get("roles"), _LIST_SPLIT),
+            _items(values.get("channels"), _CHANNEL_SPLIT),
+            origin,
+            where,
+        )
     if table == "pairings":
         return PairingRow(get("code"), get("kind"), get("cadre"), get("contact"), origin, where)
     return NamedRow(get("code"), get("name"), where)
@@ -126,14 +157,16 @@ def _add(data: OrgData, table: str, row: Any) -> None:
 def _table_for_header(header: list[str], source: str) -> str:
     columns = set(header)
     for table, (required, optional) in TABLE_COLUMNS.items():
-        if required <= columns and columns <= required | optional:
-            return "roles" if table == "pairing_kinds" else table
-    raise ImportRejected([
-        f"{source}:1: cannot tell what this table holds from its header "
-        f"({', '.join(header)}); expected the columns of units (code, name, kind, parent, tags, "
-        "origin), people (code, name, unit, roles, channels, origin), pairings (code, kind, "
-        "cadre, contact, origin) or roles (code, name)"
-    ])
+        if required <= columns <= required | optional:
+            return table  # code+name reads as roles: roles come before pairing kinds
+    raise ImportRejected(
+        [
+            f"{source}:1: cannot tell what this table holds from its header "
+            f"({', '.join(header)}); expected the columns of units (code, name, kind, parent, "
+            "tags, origin), people (code, name, unit, roles, channels, origin), "
+            "pairings (code, kind, cadre, contact, origin) or roles (code, name)"
+        ]
+    )
 
 
 def _normalize_header(raw: list[Any]) -> list[str]:
@@ -144,8 +177,14 @@ def _normalize_header(raw: list[Any]) -> list[str]:
     return out
 
 
-def _tabular(data: OrgData, table: str | None, header_raw: list[Any], rows: list[tuple[int, list[Any]]],
-             source: str, label: str = "") -> None:
+def _tabular(
+    data: OrgData,
+    table: str | None,
+    header_raw: list[Any],
+    rows: list[tuple[int, list[Any]]],
+    source: str,
+    label: str = "",
+) -> None:
     header = _normalize_header(header_raw)
     if table is None:
         table = _table_for_header(header, source)
@@ -162,8 +201,10 @@ def _tabular(data: OrgData, table: str | None, header_raw: list[Any], rows: list
     for number, cells in rows:
         if all(_cell(c) == "" for c in cells):
             continue
-        if len(cells) > len(header) and any(_cell(c) for c in cells[len(header):]):
-            raise ImportRejected([f"{source}:{number}: {label}more cells than the header has columns"])
+        if len(cells) > len(header) and any(_cell(c) for c in cells[len(header) :]):
+            raise ImportRejected(
+                [f"{source}:{number}: {label}more cells than the header has columns"]
+            )
         values = dict(zip(header, cells, strict=False))
         _add(data, table, _row(table, values, f"{source}:{number}", "import"))
 
@@ -213,10 +254,12 @@ def read_xlsx(path: Path) -> OrgData:
     finally:
         book.close()
     if not seen:
-        raise ImportRejected([
-            f"{path}:1: no sheet named units, people, pairings, roles or pairing_kinds "
-            "(单位, 人员, 结对, 角色, 结对类型)"
-        ])
+        raise ImportRejected(
+            [
+                f"{path}:1: no sheet named units, people, pairings, roles or pairing_kinds "
+                "(单位, 人员, 结对, 角色, 结对类型)"
+            ]
+        )
     return data
 
 
@@ -241,18 +284,26 @@ def read_yaml(path: Path) -> OrgData:
     problems = [
         f"{path}:{loaded.line_of((k,))}: unknown field {k!r} (expected one of: "
         f"{', '.join(sorted(known))})"
-        for k in loaded.data if k not in known
+        for k in loaded.data
+        if k not in known
     ]
-    data = OrgData(source=path, key=_cell(loaded.data.get("key")) or None,
-                   name=_cell(loaded.data.get("name")) or None)
+    data = OrgData(
+        source=path,
+        key=_cell(loaded.data.get("key")) or None,
+        name=_cell(loaded.data.get("name")) or None,
+    )
     for table in ("roles", "pairing_kinds"):
         value = loaded.data.get(table) or {}
         if not isinstance(value, dict):
-            problems.append(f"{path}:{loaded.line_of((table,))}: {table}: expected code: name pairs")
+            problems.append(
+                f"{path}:{loaded.line_of((table,))}: {table}: expected code: name pairs"
+            )
             continue
         for code, name in value.items():
             data_list = getattr(data, table)
-            data_list.append(NamedRow(_cell(code), _cell(name), f"{path}:{loaded.line_of((table, code))}"))
+            data_list.append(
+                NamedRow(_cell(code), _cell(name), f"{path}:{loaded.line_of((table, code))}")
+            )
     for table in ("units", "people", "pairings"):
         required, optional = TABLE_COLUMNS[table]
         for line, item in _yaml_list(loaded, table, problems):
@@ -279,5 +330,6 @@ def read_org_file(path: Path) -> OrgData:
         return read_csv(path)
     if suffix in (".xlsx", ".xlsm"):
         return read_xlsx(path)
-    raise ImportRejected([f"{path}:1: unsupported file type {suffix or '(none)'}; "
-                          "expected .yaml, .csv or .xlsx"])
+    raise ImportRejected(
+        [f"{path}:1: unsupported file type {suffix or '(none)'}; expected .yaml, .csv or .xlsx"]
+    )

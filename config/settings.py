@@ -7,8 +7,10 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import field_validator
+from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.errors import CampaignError
 
 CONFIG_DIR = Path(__file__).resolve().parent
 
@@ -47,17 +49,32 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{self.home.resolve() / 'campaign.db'}"
 
 
+class SettingsError(CampaignError):
+    """An environment variable with a value we cannot use."""
+
+
 @lru_cache
 def get_settings() -> Settings:
     """The settings, read once; tests call `get_settings.cache_clear()` after changing env."""
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = [
+            f"CAMPAIGN_{'_'.join(map(str, e['loc'])).upper()}: "
+            f"{e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors(include_url=False)
+        ]
+        raise SettingsError("\n".join(problems)) from None
 
 
-def prepare_prefect_env(settings: Settings) -> None:
+def prepare_prefect_env() -> None:
     """Point Prefect's home into CAMPAIGN_HOME unless PREFECT_HOME is set; analytics off.
 
-    Must run before prefect is imported: Prefect reads its settings at import.
+    Must run before prefect is imported: Prefect reads its settings at import. It reads the
+    one variable it needs itself, so that a bad setting elsewhere is reported by the command
+    that uses it rather than by an import.
     """
-    os.environ.setdefault("PREFECT_HOME", str(settings.home.resolve() / "prefect"))
+    home = Path(os.environ.get("CAMPAIGN_HOME", ".campaign"))
+    os.environ.setdefault("PREFECT_HOME", str(home.resolve() / "prefect"))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")

@@ -7,6 +7,7 @@ and its resolved phase dates, or a SpecError whose problems read `FILE:LINE: fie
 from __future__ import annotations
 
 import hashlib
+import types
 import typing
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,7 +26,14 @@ from pydantic import (
     model_validator,
 )
 
-from config.yaml_lines import LoadedYaml, Loc, YamlLoadError, format_loc, load_yaml_text, read_text_file
+from config.yaml_lines import (
+    LoadedYaml,
+    Loc,
+    YamlLoadError,
+    format_loc,
+    load_yaml_text,
+    read_text_file,
+)
 from models.date_rules import DateRule, parse_rule, resolve
 from models.errors import CampaignError, DateRuleError, SpecError
 from models.working_days import RollPolicy, WorkCalendar
@@ -273,10 +281,9 @@ def _unwrap(annotation: Any) -> Any:
     while True:
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
         origin = typing.get_origin(annotation)
-        if origin in (list, typing.Union) or str(origin) == "<class 'types.UnionType'>":
-            if len(args) == 1:
-                annotation = args[0]
-                continue
+        if origin in (list, typing.Union, types.UnionType) and len(args) == 1:
+            annotation = args[0]
+            continue
         return annotation
 
 
@@ -284,9 +291,7 @@ def _message(error: dict[str, Any]) -> str:
     kind, loc, msg = error["type"], error["loc"], error["msg"]
     if kind == "extra_forbidden":
         parent = _model_at(loc[:-1])
-        allowed = (
-            ", ".join(f.alias or n for n, f in parent.model_fields.items()) if parent else ""
-        )
+        allowed = ", ".join(f.alias or n for n, f in parent.model_fields.items()) if parent else ""
         return f"unknown field {loc[-1]!r}" + (f" (expected one of: {allowed})" if allowed else "")
     if kind == "missing":
         return "required field is missing"
@@ -367,8 +372,11 @@ def check_campaign(
     def role(loc: Loc, name: str) -> None:
         if org is not None and name not in org.roles:
             problems.append(
-                (loc, f"unknown role {name!r} in organization {org.key!r} "
-                      f"(known: {', '.join(sorted(org.roles))})")
+                (
+                    loc,
+                    f"unknown role {name!r} in organization {org.key!r} "
+                    f"(known: {', '.join(sorted(org.roles))})",
+                )
             )
 
     dates, date_problems = resolve_phase_dates(spec, calendar)
@@ -385,9 +393,11 @@ def check_campaign(
         if previous is not None and pd.starts <= previous[1].ends:
             j, before = previous
             problems.append(
-                (("phases", i, "start"),
-                 f"phase starts {pd.starts}, not after phase {spec.phases[j].key!r} "
-                 f"ends {before.ends}: phases must be in order and must not overlap")
+                (
+                    ("phases", i, "start"),
+                    f"phase starts {pd.starts}, not after phase {spec.phases[j].key!r} "
+                    f"ends {before.ends}: phases must be in order and must not overlap",
+                )
             )
         previous = (i, pd)
 
@@ -413,25 +423,31 @@ def check_campaign(
                 for k, kind in enumerate(subject.pairings.kinds):
                     if kind not in org.pairing_kinds:
                         problems.append(
-                            ((*loc, "subject", "pairings", "kinds", k),
-                             f"unknown pairing kind {kind!r} (known: "
-                             f"{', '.join(sorted(org.pairing_kinds)) or 'none'})")
+                            (
+                                (*loc, "subject", "pairings", "kinds", k),
+                                f"unknown pairing kind {kind!r} (known: "
+                                f"{', '.join(sorted(org.pairing_kinds)) or 'none'})",
+                            )
                         )
             if ob.evidence.sign_off is not None:
                 role((*loc, "evidence", "sign_off", "role"), ob.evidence.sign_off.role)
             for c, count in enumerate(ob.evidence.counts):
                 if count.target is not None and count.target not in target_keys:
                     problems.append(
-                        ((*loc, "evidence", "counts", c, "target"),
-                         f"unknown target {count.target!r} (known: "
-                         f"{', '.join(sorted(target_keys)) or 'none'})")
+                        (
+                            (*loc, "evidence", "counts", c, "target"),
+                            f"unknown target {count.target!r} (known: "
+                            f"{', '.join(sorted(target_keys)) or 'none'})",
+                        )
                     )
             if pd is None:
                 continue
             rules: list[tuple[Loc, Any]] = [((*loc, "due"), ob.due)]
             if ob.recurrence is not None:
-                rules += [((*loc, "recurrence", "from"), ob.recurrence.from_),
-                          ((*loc, "recurrence", "until"), ob.recurrence.until)]
+                rules += [
+                    ((*loc, "recurrence", "from"), ob.recurrence.from_),
+                    ((*loc, "recurrence", "until"), ob.recurrence.until),
+                ]
             for field_loc, rule in rules:
                 if rule is None:
                     continue
@@ -444,15 +460,20 @@ def check_campaign(
                     continue
                 if not pd.starts <= when <= pd.ends:
                     problems.append(
-                        (field_loc,
-                         f"{when} is outside phase {phase.key!r} ({pd.starts} to {pd.ends})")
+                        (
+                            field_loc,
+                            f"{when} is outside phase {phase.key!r} ({pd.starts} to {pd.ends})",
+                        )
                     )
 
     for w, wave in enumerate(spec.waves):
         if wave.after_gate is not None and wave.after_gate not in gate_keys:
             problems.append(
-                (("waves", w, "after_gate"),
-                 f"unknown gate {wave.after_gate!r} (known: {', '.join(sorted(gate_keys)) or 'none'})")
+                (
+                    ("waves", w, "after_gate"),
+                    f"unknown gate {wave.after_gate!r} "
+                    f"(known: {', '.join(sorted(gate_keys)) or 'none'})",
+                )
             )
         for p, phase_key in enumerate(wave.phases):
             if phase_key not in phase_keys:
@@ -465,8 +486,7 @@ def check_campaign(
     for n, inspection in enumerate(spec.inspections):
         if inspection.obligation not in obligation_keys:
             problems.append(
-                (("inspections", n, "obligation"),
-                 f"unknown obligation {inspection.obligation!r}")
+                (("inspections", n, "obligation"), f"unknown obligation {inspection.obligation!r}")
             )
         for a, name in enumerate(inspection.inspectors):
             role(("inspections", n, "inspectors", a), name)
@@ -533,6 +553,10 @@ def load_campaign(
 
 
 def _kind_of(value: object) -> str:
-    return {list: "a list", str: "a string", int: "a number", float: "a number",
-            bool: "a boolean"}.get(type(value), type(value).__name__)
-
+    return {
+        list: "a list",
+        str: "a string",
+        int: "a number",
+        float: "a number",
+        bool: "a boolean",
+    }.get(type(value), type(value).__name__)

@@ -19,9 +19,7 @@ class _StringDates(RoundTripConstructor):
     """Keep dates as strings, so that 2013-02-30 reaches our parser and gets a clear message."""
 
 
-_StringDates.add_constructor(
-    "tag:yaml.org,2002:timestamp", RoundTripConstructor.construct_yaml_str
-)
+_StringDates.add_constructor("tag:yaml.org,2002:timestamp", RoundTripConstructor.construct_yaml_str)
 
 
 @dataclass
@@ -70,7 +68,8 @@ def _plain(node: Any, loc: Loc, lines: dict[Loc, int]) -> Any:
                 lines[child] = node.lc.key(key)[0] + 1
             except (KeyError, TypeError):
                 lines[child] = lines.get(loc, 1)
-            out[str(key) if not isinstance(key, str | int) else key] = _plain(value, child, lines)
+            # Keys are names: a YAML key 1 is the field "1", reported at its own line.
+            out[str(key)] = _plain(value, child, lines)
         return out
     if isinstance(node, CommentedSeq):
         out_list = []
@@ -101,8 +100,14 @@ def load_yaml_text(text: str, path: Path) -> LoadedYaml:
         raise YamlLoadError(line, f"invalid YAML: {problem}") from exc
     except YAMLError as exc:
         raise YamlLoadError(1, f"invalid YAML: {str(exc).splitlines()[0]}") from exc
+    except RecursionError as exc:
+        raise YamlLoadError(1, "invalid YAML: nested too deeply") from exc
     lines: dict[Loc, int] = {(): 1}
-    return LoadedYaml(path=path, data=_plain(node, (), lines), lines=lines)
+    try:
+        data = _plain(node, (), lines)
+    except RecursionError as exc:  # deep nesting, or an alias that contains itself
+        raise YamlLoadError(1, "invalid YAML: nested too deeply or refers to itself") from exc
+    return LoadedYaml(path=path, data=data, lines=lines)
 
 
 def read_text_file(path: Path) -> str:

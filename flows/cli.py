@@ -11,10 +11,11 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import click
 import pendulum
 import typer
 
-from config.campaign_files import calendar_for, read_campaign, shipped_campaigns
+from config.campaign_files import calendar_for, read_campaign
 from config.org_file import read_org_file
 from config.settings import Settings, get_settings
 from flows import console as view
@@ -67,8 +68,11 @@ def validate(
         first = min(d.starts for d in loaded.phase_dates.values())
         last = max(d.ends for d in loaded.phase_dates.values())
         obligations = sum(len(p.obligations) for p in spec.phases)
-        out.print(f"{path}: ok: {spec.key}, {len(spec.phases)} phases, {obligations} obligations, "
-                  f"{first} to {last}", markup=False)
+        out.print(
+            f"{path}: ok: {spec.key}, {len(spec.phases)} phases, {obligations} obligations, "
+            f"{first} to {last}",
+            markup=False,
+        )
     if bad:
         raise typer.Exit(2)
 
@@ -155,26 +159,31 @@ def demo() -> None:
 
 def main() -> None:
     """Entry point: domain errors become messages and exit codes, never tracebacks."""
+    code = 0
     try:
-        app(standalone_mode=False)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
+        code = app(standalone_mode=False) or 0
+    except click.ClickException as exc:  # usage errors: click's own message, exit 2
+        exc.show()
+        code = exc.exit_code
     except CampaignError as exc:
         for line in str(exc).splitlines() or [type(exc).__name__]:
             err.print(f"error: {line}", markup=False)
-        sys.exit(exc.exit_code)
-    except (KeyboardInterrupt, typer.Abort):
+        code = exc.exit_code
+    except (KeyboardInterrupt, click.Abort):
         err.print("interrupted")
-        sys.exit(130)
+        code = 130
     except Exception as exc:  # the last line of defence: a message, not a traceback
         if os.environ.get("CAMPAIGN_DEBUG"):
             raise
-        err.print(f"error: unexpected {type(exc).__name__}: {exc} "
-                  "(set CAMPAIGN_DEBUG=1 for the traceback)", markup=False)
-        sys.exit(70)
+        err.print(
+            f"error: unexpected {type(exc).__name__}: {exc} "
+            "(set CAMPAIGN_DEBUG=1 for the traceback)",
+            markup=False,
+        )
+        code = 70
     finally:
         db.dispose_all()
-    sys.exit(0)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

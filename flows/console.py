@@ -31,9 +31,11 @@ def org_tree(nodes: Iterable[UnitNode], depth: int) -> Tree:
     def add(parent: Tree, node: UnitNode, level: int) -> None:
         tags = f" [dim]{' '.join(node.tags)}[/dim]" if node.tags else ""
         below = counts_text(node)
-        label = (f"[bold]{node.name}[/bold] [dim]{node.code} · "
-                 f"{UNIT_KIND_NAMES_ZH.get(node.kind, node.kind)}[/dim]{tags}"
-                 + (f"  （{below}）" if below else ""))
+        label = (
+            f"[bold]{node.name}[/bold] [dim]{node.code} · "
+            f"{UNIT_KIND_NAMES_ZH.get(node.kind, node.kind)}[/dim]{tags}"
+            + (f"  （{below}）" if below else "")
+        )
         branch = parent.add(label)
         if level < depth:
             for child in node.children:
@@ -48,8 +50,10 @@ def org_tree(nodes: Iterable[UnitNode], depth: int) -> Tree:
 
 def org_counts_line(counts: OrgCounts) -> str:
     units = "，".join(f"{UNIT_KIND_NAMES_ZH.get(k, k)}{v}" for k, v in counts.units.items())
-    return (f"单位{sum(counts.units.values())}个（{units}），人员{counts.people}人，"
-            f"结对{counts.pairings}对，角色{counts.roles}种")
+    return (
+        f"单位{sum(counts.units.values())}个（{units}），人员{counts.people}人，"
+        f"结对{counts.pairings}对，角色{counts.roles}种"
+    )
 
 
 def phase_table(campaign: LoadedCampaign) -> Table:

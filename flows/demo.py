@@ -19,7 +19,9 @@ from models.org_store import import_org, org_counts, org_tree
 def run_demo(settings: Settings, out: Console) -> None:
     calendar = calendar_for(settings)
     out.rule("1. 校验活动方案")
-    campaigns = [read_campaign(settings, str(path), calendar) for path in shipped_campaigns(settings)]
+    campaigns = [
+        read_campaign(settings, str(path), calendar) for path in shipped_campaigns(settings)
+    ]
     for campaign in campaigns:
         out.print(view.phase_table(campaign))
     out.rule("2. 导入组织机构")
@@ -28,8 +30,10 @@ def run_demo(settings: Settings, out: Console) -> None:
         result = import_org(session, read_org_file(org_file))
         nodes = org_tree(session)
         counts = org_counts(session)
-    out.print(f"{org_file.name}: 新增单位{result.units_new}个、更新{result.units_updated}个；"
-              f"新增人员{result.people_new}人、更新{result.people_updated}人")
+    out.print(
+        f"{org_file.name}: 新增单位{result.units_new}个、更新{result.units_updated}个；"
+        f"新增人员{result.people_new}人、更新{result.people_updated}人"
+    )
     out.print(view.org_tree(nodes, depth=2))
     out.print(view.org_counts_line(counts))
     out.rule("完成")

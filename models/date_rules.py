@@ -103,7 +103,8 @@ def parse_rule(value: object) -> DateRule:
     if m := _BEFORE.match(text):
         if m.group(1) not in HOLIDAYS:
             raise DateRuleError(
-                f"unknown holiday {m.group(1)!r} in {value!r}; expected one of {', '.join(HOLIDAYS)}"
+                f"unknown holiday {m.group(1)!r} in {value!r}; "
+                f"expected one of {', '.join(HOLIDAYS)}"
             )
         return BeforeHoliday(m.group(1), int(m.group(2)))
     if m := _PHASE_REF.match(text):
@@ -157,6 +158,8 @@ def resolve(
             known = (phases or {}).get(key)
             value = None if known is None else known[0 if edge == "start" else 1]
             if value is None:
-                raise DateRuleError(f"phase {key!r} has no {edge} date yet (a later phase or a cycle)")
+                raise DateRuleError(
+                    f"phase {key!r} has no {edge} date yet (a later phase or a cycle)"
+                )
             return value
     raise DateRuleError(f"unknown rule {rule!r}")  # pragma: no cover - exhaustive match

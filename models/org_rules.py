@@ -13,8 +13,13 @@ from config.org_file import OrgData
 
 UNIT_KINDS = ("district", "town", "street", "village", "community", "enterprise", "department")
 UNIT_KIND_NAMES_ZH = {
-    "district": "区", "town": "镇", "street": "街道", "village": "村",
-    "community": "社区", "enterprise": "企业", "department": "部门",
+    "district": "区",
+    "town": "镇",
+    "street": "街道",
+    "village": "村",
+    "community": "社区",
+    "enterprise": "企业",
+    "department": "部门",
 }
 # Which kind may sit under which: a village under a department is a typo, not a structure.
 PARENT_KINDS: Mapping[str, frozenset[str]] = {
@@ -56,8 +61,13 @@ def _duplicates(rows: Iterable[object], what: str) -> list[str]:
 def check_org(data: OrgData, existing: ExistingOrg) -> list[str]:
     """Every problem of the import, as `FILE:ROW: message`; empty when it may be written."""
     problems: list[str] = []
-    for table, what in (("roles", "role"), ("pairing_kinds", "pairing kind"),
-                        ("units", "unit"), ("people", "person"), ("pairings", "pairing")):
+    for table, what in (
+        ("roles", "role"),
+        ("pairing_kinds", "pairing kind"),
+        ("units", "unit"),
+        ("people", "person"),
+        ("pairings", "pairing"),
+    ):
         rows = getattr(data, table)
         problems += _duplicates(rows, what)
         for row in rows:

@@ -52,46 +52,101 @@ def import_org(session: Session, data: OrgData) -> ImportResult:
     if problems:
         raise ImportRejected(problems)
 
-    upsert(session, Role.__table__, [{"code": r.code, "name": r.name} for r in data.roles],
-           key=["code"], update=["name"])
-    upsert(session, PairingKind.__table__,
-           [{"code": k.code, "name": k.name} for k in data.pairing_kinds],
-           key=["code"], update=["name"])
+    upsert(
+        session,
+        Role.__table__,
+        [{"code": r.code, "name": r.name} for r in data.roles],
+        key=["code"],
+        update=["name"],
+    )
+    upsert(
+        session,
+        PairingKind.__table__,
+        [{"code": k.code, "name": k.name} for k in data.pairing_kinds],
+        key=["code"],
+        update=["name"],
+    )
 
-    upsert(session, Unit.__table__,
-           [{"code": u.code, "name": u.name, "kind": u.kind, "tags": list(u.tags),
-             "origin": u.origin, "path": ""} for u in data.units],
-           key=["code"], update=["name", "kind", "tags", "origin"])
+    upsert(
+        session,
+        Unit.__table__,
+        [
+            {
+                "code": u.code,
+                "name": u.name,
+                "kind": u.kind,
+                "tags": list(u.tags),
+                "origin": u.origin,
+                "path": "",
+            }
+            for u in data.units
+        ],
+        key=["code"],
+        update=["name", "kind", "tags", "origin"],
+    )
     parents = dict(existing.unit_parents) | {u.code: u.parent for u in data.units}
     unit_ids = _ids(session, Unit)
     paths = unit_paths(parents)
     session.execute(
-        update(Unit.__table__).where(Unit.__table__.c.code == bindparam("b_code")).values(
-            parent_id=bindparam("b_parent"), path=bindparam("b_path")),
-        [{"b_code": code, "b_parent": unit_ids[p] if p else None, "b_path": paths[code]}
-         for code, p in parents.items()],
+        update(Unit.__table__)
+        .where(Unit.__table__.c.code == bindparam("b_code"))
+        .values(parent_id=bindparam("b_parent"), path=bindparam("b_path")),
+        [
+            {"b_code": code, "b_parent": unit_ids[p] if p else None, "b_path": paths[code]}
+            for code, p in parents.items()
+        ],
     )
 
-    upsert(session, Person.__table__,
-           [{"code": p.code, "name": p.name, "unit_id": unit_ids[p.unit],
-             "channels": list(p.channels), "origin": p.origin} for p in data.people],
-           key=["code"], update=["name", "unit_id", "channels", "origin"])
+    upsert(
+        session,
+        Person.__table__,
+        [
+            {
+                "code": p.code,
+                "name": p.name,
+                "unit_id": unit_ids[p.unit],
+                "channels": list(p.channels),
+                "origin": p.origin,
+            }
+            for p in data.people
+        ],
+        key=["code"],
+        update=["name", "unit_id", "channels", "origin"],
+    )
     person_ids = _ids(session, Person)
     role_ids = _ids(session, Role)
     imported = [person_ids[p.code] for p in data.people]
     for chunk in _chunks(imported, 500):
         session.execute(delete(PersonRole).where(PersonRole.person_id.in_(chunk)))
-    insert_ignore(session, PersonRole.__table__,
-                  [{"person_id": person_ids[p.code], "role_id": role_ids[r]}
-                   for p in data.people for r in set(p.roles)],
-                  key=["person_id", "role_id"])
+    insert_ignore(
+        session,
+        PersonRole.__table__,
+        [
+            {"person_id": person_ids[p.code], "role_id": role_ids[r]}
+            for p in data.people
+            for r in set(p.roles)
+        ],
+        key=["person_id", "role_id"],
+    )
 
     kind_ids = _ids(session, PairingKind)
     existing_pairings = set(session.execute(select(Pairing.code)).scalars())
-    upsert(session, Pairing.__table__,
-           [{"code": p.code, "kind_id": kind_ids[p.kind], "cadre_id": person_ids[p.cadre],
-             "contact_id": person_ids[p.contact], "origin": p.origin} for p in data.pairings],
-           key=["code"], update=["kind_id", "cadre_id", "contact_id", "origin"])
+    upsert(
+        session,
+        Pairing.__table__,
+        [
+            {
+                "code": p.code,
+                "kind_id": kind_ids[p.kind],
+                "cadre_id": person_ids[p.cadre],
+                "contact_id": person_ids[p.contact],
+                "origin": p.origin,
+            }
+            for p in data.pairings
+        ],
+        key=["code"],
+        update=["kind_id", "cadre_id", "contact_id", "origin"],
+    )
 
     def split(codes: list[str], before: set[str] | frozenset[str]) -> tuple[int, int]:
         new = sum(1 for c in codes if c not in before)
@@ -151,8 +206,9 @@ def org_counts(session: Session) -> OrgCounts:
 def org_tree(session: Session, root: str | None = None) -> list[UnitNode]:
     """The tree (or the subtree under `root`) with counts rolled up from the leaves."""
     rows = session.execute(
-        select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id, Unit.tags, Unit.origin)
-        .order_by(Unit.path)
+        select(
+            Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id, Unit.tags, Unit.origin
+        ).order_by(Unit.path)
     ).all()
     nodes = {r.id: UnitNode(r.code, r.name, r.kind, list(r.tags or []), r.origin) for r in rows}
     people = Counter(session.execute(select(Person.unit_id)).scalars())

@@ -137,7 +137,12 @@ class ChecklistItem(SQLModel, table=True):
     __tablename__ = "checklist_item"
     __table_args__ = (
         UniqueConstraint(
-            "campaign_id", "phase_key", "obligation_key", "subject_type", "subject_id", "occurrence",
+            "campaign_id",
+            "phase_key",
+            "obligation_key",
+            "subject_type",
+            "subject_id",
+            "occurrence",
             name="uq_checklist_item_natural",
         ),
         Index("ix_checklist_item_campaign_status", "campaign_id", "status"),

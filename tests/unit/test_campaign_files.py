@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pendulum
@@ -82,7 +81,9 @@ def test_mass_line_phases_land_on_the_yearbook_dates() -> None:
     assert (dates["criticism"].starts, dates["criticism"].ends) == (D(2013, 10, 8), D(2013, 10, 31))
     # "to mid-December": the 15th was a Sunday, the deadline rolls back to Friday the 13th.
     assert (dates["rectification"].starts, dates["rectification"].ends) == (
-        D(2013, 11, 1), D(2013, 12, 13))
+        D(2013, 11, 1),
+        D(2013, 12, 13),
+    )
 
 
 def test_village_rectification_spans_november_2012_to_may_2013() -> None:
@@ -104,62 +105,145 @@ BROKEN = [
     ("only-comments", "# nothing here\n", "1: (document): empty file"),
     ("binary", b"\x89PNG\r\n\x1a\n\x00\x00", "1: (document): binary file"),
     ("latin-1", "key: caf\xe9\n".encode("latin-1"), "1: (document): not UTF-8 text"),
-    ("a-list", "- one\n- two\n", "1: (document): expected a mapping at the top level, found a list"),
+    (
+        "a-list",
+        "- one\n- two\n",
+        "1: (document): expected a mapping at the top level, found a list",
+    ),
     ("a-string", "just words\n", "found a string"),
     ("bad-yaml", "key: x\nphases: [\n  {key: a\n", "invalid YAML"),
-    ("duplicate-key", swap("name: 测试活动\n", "name: 测试活动\nname: 再来\n"),
-     "3: (document): invalid YAML: found duplicate key \"name\""),
-    ("unknown-top-field", swap("organization:", "colour: red\norganization:"),
-     "3: colour: unknown field 'colour' (expected one of: key, name, organization"),
-    ("unknown-nested-field", swap("        title: 撰写心得体会", "        title: 撰写心得体会\n        owner: x"),
-     "14: phases[0].obligations[0].owner: unknown field 'owner'"),
+    ("deep-nesting", "a: " + "[" * 5000, "1: (document): invalid YAML: nested too deeply"),
+    ("number-key", GOOD + "1: 2\n", "34: 1: unknown field '1'"),
+    (
+        "duplicate-key",
+        swap("name: 测试活动\n", "name: 测试活动\nname: 再来\n"),
+        '3: (document): invalid YAML: found duplicate key "name"',
+    ),
+    (
+        "unknown-top-field",
+        swap("organization:", "colour: red\norganization:"),
+        "3: colour: unknown field 'colour' (expected one of: key, name, organization",
+    ),
+    (
+        "unknown-nested-field",
+        swap("        title: 撰写心得体会", "        title: 撰写心得体会\n        owner: x"),
+        "14: phases[0].obligations[0].owner: unknown field 'owner'",
+    ),
     ("missing-name", swap("name: 测试活动\n", ""), "1: name: required field is missing"),
-    ("wrong-type", swap("value: 10", "value: ten"),
-     "5: targets[0].value: Input should be a valid integer"),
-    ("phases-not-a-list", GOOD.split("phases:")[0] + "phases: soon\n",
-     "6: phases: Input should be a valid list"),
-    ("impossible-date", swap("start: 2013-09-03", "start: 2013-02-30"),
-     "9: phases[0].start: impossible date 2013-02-30: 2013-02 has 28 days"),
-    ("unreadable-rule", swap("end: 2013-10-31", "end: some day in october"),
-     "20: phases[1].end: cannot read date rule"),
-    ("end-before-start", swap("end: 2013-09-30", "end: 2013-08-30"),
-     "10: phases[0].end: phase ends 2013-08-30 before it starts 2013-09-03"),
+    (
+        "wrong-type",
+        swap("value: 10", "value: ten"),
+        "5: targets[0].value: Input should be a valid integer",
+    ),
+    (
+        "phases-not-a-list",
+        GOOD.split("phases:")[0] + "phases: soon\n",
+        "6: phases: Input should be a valid list",
+    ),
+    (
+        "impossible-date",
+        swap("start: 2013-09-03", "start: 2013-02-30"),
+        "9: phases[0].start: impossible date 2013-02-30: 2013-02 has 28 days",
+    ),
+    (
+        "unreadable-rule",
+        swap("end: 2013-10-31", "end: some day in october"),
+        "20: phases[1].end: cannot read date rule",
+    ),
+    (
+        "end-before-start",
+        swap("end: 2013-09-30", "end: 2013-08-30"),
+        "10: phases[0].end: phase ends 2013-08-30 before it starts 2013-09-03",
+    ),
     # Sept 19-21 were the Mid-Autumn holidays: a start on the 20th rolls to Sunday the 22nd,
     # a make-up working day.
-    ("overlap", swap("start: 1 working day after one.end", "start: 2013-09-20"),
-     "19: phases[1].start: phase starts 2013-09-22, not after phase 'one' ends 2013-09-30"),
-    ("out-of-order", swap("start: 1 working day after one.end\n    end: 2013-10-31",
-                          "start: 2013-08-01\n    end: 2013-08-20"),
-     "not after phase 'one' ends"),
-    ("unknown-phase-in-rule", swap("1 working day after one.end", "1 working day after three.end"),
-     "19: phases[1].start: phase 'three' has no end date yet"),
-    ("unknown-role", swap("roles: [org-cadre]", "roles: [astronaut]"),
-     "14: phases[0].obligations[0].subject.persons.roles[0]: unknown role 'astronaut'"),
-    ("unknown-unit-kind", swap("kinds: [village]", "kinds: [villages]"),
-     "24: waves[0].select.kinds[0]: Input should be 'district', 'town'"),
-    ("bad-timezone", swap("organization:", "timezone: Mars/Olympus\norganization:"),
-     "3: timezone: unknown timezone 'Mars/Olympus'"),
-    ("no-holiday-table", swap("end: 2013-10-31", "end: 2027-01-29"),
-     "20: phases[1].end: no holiday table for 2027"),
-    ("unknown-target", swap("target: lectures}", "target: speeches}"),
-     "16: phases[0].obligations[0].evidence.counts[0].target: unknown target 'speeches'"),
-    ("unknown-gate", swap("after_gate: review", "after_gate: approval"),
-     "29: waves[1].after_gate: unknown gate 'approval'"),
-    ("unknown-wave-phase", swap("phases: [two]", "phases: [three]"),
-     "28: waves[1].phases[0]: unknown phase 'three'"),
-    ("duplicate-phase", swap("  - key: two", "  - key: one"),
-     "17: phases[1].key: duplicate phase key 'one'"),
-    ("two-subjects", swap("subject: {persons: {roles: [org-cadre]}}",
-                          "subject: {persons: {roles: [org-cadre]}, units: {kinds: [town]}}"),
-     "14: phases[0].obligations[0].subject: give exactly one of units, persons, pairings (got 2)"),
-    ("due-outside-phase", swap("        title: 撰写心得体会", "        title: 撰写心得体会\n        due: 2013-10-15"),
-     "14: phases[0].obligations[0].due: 2013-10-15 is outside phase 'one'"),
-    ("unknown-organization", swap("organization: weihai-etdz", "organization: atlantis"),
-     "3: organization: unknown organization 'atlantis'"),
-    ("unknown-approver-role", swap("approvers: [leading-group]", "approvers: [king]"),
-     "33: gates[0].approvers[0]: unknown role 'king'"),
-    ("bad-key", swap("key: test-campaign", "key: Test Campaign"),
-     "1: key: String should match pattern"),
+    (
+        "overlap",
+        swap("start: 1 working day after one.end", "start: 2013-09-20"),
+        "19: phases[1].start: phase starts 2013-09-22, not after phase 'one' ends 2013-09-30",
+    ),
+    (
+        "out-of-order",
+        swap(
+            "start: 1 working day after one.end\n    end: 2013-10-31",
+            "start: 2013-08-01\n    end: 2013-08-20",
+        ),
+        "not after phase 'one' ends",
+    ),
+    (
+        "unknown-phase-in-rule",
+        swap("1 working day after one.end", "1 working day after three.end"),
+        "19: phases[1].start: phase 'three' has no end date yet",
+    ),
+    (
+        "unknown-role",
+        swap("roles: [org-cadre]", "roles: [astronaut]"),
+        "14: phases[0].obligations[0].subject.persons.roles[0]: unknown role 'astronaut'",
+    ),
+    (
+        "unknown-unit-kind",
+        swap("kinds: [village]", "kinds: [villages]"),
+        "24: waves[0].select.kinds[0]: Input should be 'district', 'town'",
+    ),
+    (
+        "bad-timezone",
+        swap("organization:", "timezone: Mars/Olympus\norganization:"),
+        "3: timezone: unknown timezone 'Mars/Olympus'",
+    ),
+    (
+        "no-holiday-table",
+        swap("end: 2013-10-31", "end: 2027-01-29"),
+        "20: phases[1].end: no holiday table for 2027",
+    ),
+    (
+        "unknown-target",
+        swap("target: lectures}", "target: speeches}"),
+        "16: phases[0].obligations[0].evidence.counts[0].target: unknown target 'speeches'",
+    ),
+    (
+        "unknown-gate",
+        swap("after_gate: review", "after_gate: approval"),
+        "29: waves[1].after_gate: unknown gate 'approval'",
+    ),
+    (
+        "unknown-wave-phase",
+        swap("phases: [two]", "phases: [three]"),
+        "28: waves[1].phases[0]: unknown phase 'three'",
+    ),
+    (
+        "duplicate-phase",
+        swap("  - key: two", "  - key: one"),
+        "17: phases[1].key: duplicate phase key 'one'",
+    ),
+    (
+        "two-subjects",
+        swap(
+            "subject: {persons: {roles: [org-cadre]}}",
+            "subject: {persons: {roles: [org-cadre]}, units: {kinds: [town]}}",
+        ),
+        "14: phases[0].obligations[0].subject: "
+        "give exactly one of units, persons, pairings (got 2)",
+    ),
+    (
+        "due-outside-phase",
+        swap("        title: 撰写心得体会", "        title: 撰写心得体会\n        due: 2013-10-15"),
+        "14: phases[0].obligations[0].due: 2013-10-15 is outside phase 'one'",
+    ),
+    (
+        "unknown-organization",
+        swap("organization: weihai-etdz", "organization: atlantis"),
+        "3: organization: unknown organization 'atlantis'",
+    ),
+    (
+        "unknown-approver-role",
+        swap("approvers: [leading-group]", "approvers: [king]"),
+        "33: gates[0].approvers[0]: unknown role 'king'",
+    ),
+    (
+        "bad-key",
+        swap("key: test-campaign", "key: Test Campaign"),
+        "1: key: String should match pattern",
+    ),
 ]
 
 
@@ -173,7 +257,8 @@ def test_broken_files_are_rejected_with_line_and_field(
 
 def test_every_problem_of_a_file_is_reported_at_once(tmp_path: Path) -> None:
     text = swap("roles: [org-cadre]", "roles: [astronaut]").replace(
-        "approvers: [leading-group]", "approvers: [king]")
+        "approvers: [leading-group]", "approvers: [king]"
+    )
     problems = problems_of(tmp_path, text)
     assert len(problems) == 2
     assert [p.split(":")[0] for p in problems] == ["14", "33"]

@@ -1,0 +1,17 @@
+"""Flow: import an organization file (the `campaign orgs import` of the Prefect UI)."""
+
+from __future__ import annotations
+
+from prefect import flow
+
+from config.settings import get_settings
+from tasks.org_tasks import count_org, import_org_file, publish_org_summary
+
+
+@flow(name="import-organization", flow_run_name="orgs · import · {path}", log_prints=True)
+def import_organization(path: str) -> dict[str, int]:
+    """Import units, people and pairings from a .yaml, .csv or .xlsx file, all or nothing."""
+    url = get_settings().resolved_database_url
+    result = import_org_file(path, url)
+    publish_org_summary(count_org(url), path)
+    return result

@@ -1,0 +1,48 @@
+"""Tasks over the organization tree."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+from prefect import task
+from prefect.artifacts import create_markdown_artifact
+
+from config.org_file import read_org_file
+from models import db
+from models.org_rules import UNIT_KIND_NAMES_ZH
+from models.org_store import OrgCounts, import_org, org_counts
+from tasks.retry import retry_unless_user_error
+
+
+@task(
+    name="import-org-file",
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_condition_fn=retry_unless_user_error,
+)
+def import_org_file(path: str, database_url: str) -> dict[str, int]:
+    """Check and write one organization file in a single transaction."""
+    with db.session_for(database_url) as session:
+        result = import_org(session, read_org_file(Path(path)))
+    return asdict(result)
+
+
+@task(name="count-org")
+def count_org(database_url: str) -> OrgCounts:
+    with db.session_for(database_url) as session:
+        return org_counts(session)
+
+
+@task(name="publish-org-summary")
+def publish_org_summary(counts: OrgCounts, source: str) -> None:
+    """A markdown artifact, so the UI shows what the tree holds after an import."""
+    rows = "\n".join(f"| {UNIT_KIND_NAMES_ZH.get(k, k)} | {v} |" for k, v in counts.units.items())
+    create_markdown_artifact(
+        key="org-summary",
+        markdown=(
+            f"## 组织机构\n\n来源：`{source}`\n\n| 类型 | 数量 |\n|---|---:|\n{rows}\n\n"
+            f"人员 {counts.people} 人，结对 {counts.pairings} 对，角色 {counts.roles} 种\n"
+        ),
+        description="组织机构汇总",
+    )

@@ -1,0 +1,198 @@
+"""Importing the organization: same counts on both databases, idempotent, all or nothing."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from config.org_file import read_org_file
+from config.settings import get_settings
+from models import db
+from models.errors import ImportRejected
+from models.org_store import import_org, org_counts, org_tree
+from models.tables import Person, PersonRole, Role, Unit
+
+SHIPPED = get_settings().orgs_dir / "weihai-etdz.yaml"
+EXPECTED_UNITS = {
+    "district": 1,
+    "town": 3,
+    "street": 3,
+    "village": 100,
+    "community": 35,
+    "enterprise": 16,
+    "department": 17,
+}
+
+
+def import_file(url: str, path: Path):  # type: ignore[no-untyped-def]
+    with db.session_for(url) as session:
+        return import_org(session, read_org_file(path))
+
+
+def counts(url: str):  # type: ignore[no-untyped-def]
+    with db.session_for(url) as session:
+        return org_counts(session)
+
+
+def test_shipped_org_imports_with_the_seed_figures(db_url: str) -> None:
+    result = import_file(db_url, SHIPPED)
+    assert (result.units_new, result.units_updated) == (175, 0)
+    c = counts(db_url)
+    assert c.units == EXPECTED_UNITS
+    assert c.people == 170 and c.roles == 12
+    with db.session_for(db_url) as session:
+        [root] = org_tree(session)
+        qiaotou = next(n for n in root.children if n.code == "qiaotou")
+        path = session.execute(select(Unit.path).where(Unit.code == "qiaotou-mengjiazhuang"))
+        assert path.scalar_one() == "/etdz/qiaotou/qiaotou-mengjiazhuang/"
+        seed = session.execute(select(func.count()).where(Unit.origin == "seed")).scalar_one()
+    assert root.below["village"] == 100 and qiaotou.below["village"] == 34
+    # 3 towns, 凤林, the 13 named villages and community, 17 departments, 4 enterprises
+    assert seed == 1 + 4 + 13 + 17 + 4
+
+
+def test_importing_twice_updates_and_never_duplicates(db_url: str) -> None:
+    import_file(db_url, SHIPPED)
+    first = counts(db_url)
+    again = import_file(db_url, SHIPPED)
+    assert (again.units_new, again.units_updated) == (0, 175)
+    assert (again.people_new, again.people_updated) == (0, 170)
+    assert counts(db_url) == first
+    with db.session_for(db_url) as session:
+        roles = session.execute(select(func.count()).select_from(PersonRole)).scalar_one()
+    # leading group (4, 4, 3), department cadres, inspectors, town officials, secretaries
+    assert roles == (4 + 4 + 3) + 12 * 3 + 2 * 3 + (6 * 4 + 12 * 3) + 135 * 3
+
+
+def write_csv(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(rows)
+    return path
+
+
+def test_a_bad_row_rejects_the_whole_file_and_writes_nothing(db_url: str, tmp_path: Path) -> None:
+    import_file(db_url, SHIPPED)
+    before = counts(db_url)
+    path = write_csv(
+        tmp_path / "units.csv",
+        [
+            ["code", "name", "kind", "parent"],
+            ["qiaotou-new1", "新村一", "village", "qiaotou"],
+            ["qiaotou-new2", "新村二", "villlage", "qiaotou"],
+            ["qiaotou-new3", "新村三", "village", "nowhere"],
+        ],
+    )
+    with pytest.raises(ImportRejected) as caught:
+        import_file(db_url, path)
+    assert caught.value.problems == [
+        f"{path}:3: unknown unit kind 'villlage' (expected one of district, town, street, "
+        "village, community, enterprise, department)",
+        f"{path}:4: unknown parent unit 'nowhere'",
+    ]
+    assert counts(db_url) == before
+
+
+def test_csv_with_chinese_headers_updates_existing_units(db_url: str, tmp_path: Path) -> None:
+    import_file(db_url, SHIPPED)
+    path = write_csv(
+        tmp_path / "村居.csv",
+        [
+            ["编码", "名称", "类型", "上级", "标签"],
+            ["qiaotou-mengjiazhuang", "孟家庄村", "village", "qiaotou", "weak;pilot"],
+            ["qiaotou-new", "新建村", "village", "qiaotou", ""],
+        ],
+    )
+    result = import_file(db_url, path)
+    assert (result.units_new, result.units_updated) == (1, 1)
+    with db.session_for(db_url) as session:
+        tags = session.execute(
+            select(Unit.tags).where(Unit.code == "qiaotou-mengjiazhuang")
+        ).scalar_one()
+        origin = session.execute(select(Unit.origin).where(Unit.code == "qiaotou-new")).scalar_one()
+    assert tags == ["weak", "pilot"] and origin == "import"
+    assert counts(db_url).units["village"] == 101
+
+
+def test_xlsx_with_people_and_pairings(db_url: str, tmp_path: Path) -> None:
+    import_file(db_url, SHIPPED)
+    book = Workbook()
+    people = book.active
+    people.title = "人员"
+    people.append(["编码", "姓名", "单位", "角色", "通知渠道"])
+    people.append(["c-001", "干部甲", "org-dept", "cadre;party-member", "mailto://a@example.org"])
+    people.append(["n-001", "群众乙", "qiaotou-jiaoli", "needy", ""])
+    people.append(["n-002", "群众丙", "qiaotou-jiaoli", "needy", ""])
+    pairings = book.create_sheet("结对")
+    pairings.append(["code", "kind", "cadre", "contact"])
+    pairings.append(["pair-1", "cadre-needy", "c-001", "n-001"])
+    pairings.append(["pair-2", "cadre-needy", "c-001", "n-002"])  # one-to-many
+    path = tmp_path / "结对.xlsx"
+    book.save(path)
+    result = import_file(db_url, path)
+    assert (result.people_new, result.pairings_new) == (3, 2)
+    assert counts(db_url).pairings == 2
+    with db.session_for(db_url) as session:
+        person = session.execute(select(Person).where(Person.code == "c-001")).scalar_one()
+        roles = (
+            session.execute(
+                select(Role.code)
+                .join(PersonRole, PersonRole.role_id == Role.id)
+                .where(PersonRole.person_id == person.id)
+                .order_by(Role.code)
+            )
+            .scalars()
+            .all()
+        )
+    assert person.channels == ["mailto://a@example.org"]
+    assert roles == ["cadre", "party-member"]
+
+
+def test_xlsx_errors_name_the_sheet_and_row(db_url: str, tmp_path: Path) -> None:
+    import_file(db_url, SHIPPED)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "pairings"
+    sheet.append(["code", "kind", "cadre", "contact"])
+    sheet.append(["pair-1", "cadre-needy", "p-org-01", "p-org-01"])
+    sheet.append(["pair-2", "friendship", "p-org-01", "nobody"])
+    path = tmp_path / "bad.xlsx"
+    book.save(path)
+    with pytest.raises(ImportRejected) as caught:
+        import_file(db_url, path)
+    assert caught.value.problems == [
+        f"{path}:2: a person cannot be paired with themselves",
+        f"{path}:3: unknown pairing kind 'friendship'",
+        f"{path}:3: unknown contact 'nobody'",
+    ]
+    assert counts(db_url).pairings == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.csv", b"", ":1: empty file, expected a header row"),
+        ("odd.csv", b"colour,size\nred,big\n", ":1: cannot tell what this table holds"),
+        ("units.csv", b"code,name,kind,parent\nx,X,district,,extra\n", ":2: more cells than"),
+        (
+            "cycle.csv",
+            b"code,name,kind,parent\na,A,town,b\nb,B,town,a\n",
+            ":2: a town cannot sit under a town",
+        ),
+        ("bin.xlsx", b"\x00\x01 not a zip", ":1: not a readable .xlsx workbook"),
+        ("tree.txt", b"a", ":1: unsupported file type .txt"),
+        ("units.csv", b"code,name,kind\nbad code!,X,district\n", ":2: unit code 'bad code!'"),
+    ],
+)
+def test_unreadable_files_are_rejected_with_a_row(
+    db_url: str, tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(ImportRejected) as caught:
+        import_file(db_url, path)
+    assert any(message in p for p in caught.value.problems), caught.value.problems
+    assert counts(db_url).units == {}

@@ -1,0 +1,65 @@
+"""The schema: migrations reach head, instants are UTC-aware, natural keys hold."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError, StatementError
+
+from models import db
+from models.instant import NaiveDatetimeError
+from models.tables import AuditEvent, Unit
+
+
+def test_migrations_reach_head(db_url: str) -> None:
+    engine = db.get_engine(db_url)
+    assert db.upgrade(engine) == db.head_revision() == "0001"
+    with engine.connect() as conn:
+        assert db.current_revision(conn) == "0001"
+
+
+def audit_row(at: dt.datetime) -> dict[str, object]:
+    return {
+        "at": at,
+        "actor": "t",
+        "action": "a",
+        "entity": "e",
+        "entity_key": "k",
+        "payload": {},
+        "prev_hash": "0" * 64,
+        "hash": "1" * 64,
+    }
+
+
+def test_instants_come_back_in_utc(db_url: str) -> None:
+    shanghai = dt.datetime(2013, 10, 8, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with db.session_for(db_url) as session:
+        session.execute(insert(AuditEvent), [audit_row(shanghai)])
+    with db.session_for(db_url) as session:
+        at = session.execute(select(AuditEvent.at)).scalar_one()
+    assert at == shanghai
+    assert at.utcoffset() == dt.timedelta(0) and at.hour == 1
+
+
+def test_naive_instants_are_refused(db_url: str) -> None:
+    with pytest.raises(StatementError) as caught, db.session_for(db_url) as session:
+        session.execute(insert(AuditEvent), [audit_row(dt.datetime(2013, 10, 8, 9, 0))])
+    assert isinstance(caught.value.orig, NaiveDatetimeError)
+    with db.session_for(db_url) as session:
+        assert session.execute(select(AuditEvent.id)).all() == []
+
+
+def test_unit_codes_are_unique(db_url: str) -> None:
+    row = {
+        "code": "etdz",
+        "name": "经区",
+        "kind": "district",
+        "tags": [],
+        "origin": "seed",
+        "path": "/etdz/",
+    }
+    with pytest.raises(IntegrityError), db.session_for(db_url) as session:
+        session.execute(insert(Unit), [row, row])

@@ -1,0 +1,29 @@
+"""One Prefect test harness for the flow tier; unit and db tests never pay for a server."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+
+import pytest
+
+os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="prefect-home-"))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+from prefect.testing.utilities import prefect_test_harness
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # One xdist worker takes every flow test, so only one harness server starts.
+    for item in items:
+        if "tests/flows/" in str(item.path):
+            item.add_marker(pytest.mark.xdist_group("prefect"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def prefect_harness() -> Iterator[None]:
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

@@ -1,0 +1,52 @@
+"""Flows run on the Prefect test harness: runs recorded, artifacts readable, rows written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.flows import load_flow_from_entrypoint
+
+from config.settings import get_settings
+from flows.import_org import import_organization
+from flows.validate_campaigns import validate_campaigns
+from models import db
+from models.errors import SpecError
+from models.org_store import org_counts
+from tests.conftest import REPO
+
+ENTRYPOINTS = [
+    "flows/import_org.py:import_organization",
+    "flows/validate_campaigns.py:validate_campaigns",
+]
+
+
+@pytest.mark.parametrize("entrypoint", ENTRYPOINTS)
+def test_every_entrypoint_loads_from_the_repository_root(
+    entrypoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO)
+    assert load_flow_from_entrypoint(entrypoint).name == entrypoint.split(":")[1].replace("_", "-")
+
+
+def test_import_flow_writes_rows_and_publishes_its_summary() -> None:
+    path = str(get_settings().orgs_dir / "weihai-etdz.yaml")
+    result = import_organization(path)
+    assert result["units_new"] == 175
+    with db.session_for(get_settings().resolved_database_url) as session:
+        assert org_counts(session).units["village"] == 100
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_latest_artifacts()
+        runs = client.read_flow_runs()
+    summary = next(a for a in artifacts if a.key == "org-summary")
+    assert any(r.name == f"orgs · import · {path}" for r in runs)
+    assert "| 村 | 100 |" in summary.data and "人员 170 人" in summary.data
+
+
+def test_validate_flow_fails_on_a_broken_file(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("key: x\n", encoding="utf-8")
+    assert validate_campaigns() == 2
+    with pytest.raises(SpecError, match=r"broken.yaml:1: name: required field is missing"):
+        validate_campaigns([str(broken)])
