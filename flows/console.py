@@ -11,6 +11,8 @@ from rich.tree import Tree
 from config.spec import LoadedCampaign
 from models.org_rules import UNIT_KIND_NAMES_ZH
 from models.org_store import OrgCounts, UnitNode
+from models.progress import CampaignProgress
+from models.progress_text import PHASE_STATUS_ZH
 from models.working_days import DayInfo
 
 KIND_ORDER = ("town", "street", "village", "community", "enterprise", "department")
@@ -93,3 +95,65 @@ def month_table(year: int, month: int, days: list[DayInfo]) -> Table:
 
 def make_console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+RAG_STYLE = {"green": "green", "amber": "yellow", "red": "red"}
+RAG_TEXT = {"green": "正常", "amber": "有逾期", "red": "逾期较多"}
+
+
+def progress_tables(progress: CampaignProgress) -> list[Table]:
+    """Phases, towns (red/amber/green) and targets, as `campaign status` prints them."""
+    phases = Table(title=f"{progress.name} · 截至 {progress.as_of}", title_justify="left")
+    for name, justify in (
+        ("环节", "left"),
+        ("起止", "left"),
+        ("状态", "left"),
+        ("事项", "right"),
+        ("已完成", "right"),
+        ("逾期", "right"),
+        ("完成率", "right"),
+    ):
+        phases.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for p in progress.phases:
+        phases.add_row(
+            p.name,
+            f"{p.starts} → {p.ends}",
+            PHASE_STATUS_ZH.get(p.status, p.status),
+            str(p.items),
+            str(p.accepted),
+            str(p.overdue),
+            f"{p.percent}%",
+        )
+    phases.add_row(
+        "合计",
+        "",
+        "",
+        str(progress.items),
+        str(progress.accepted),
+        str(progress.overdue),
+        f"{progress.percent}%",
+        style="bold",
+    )
+    towns = Table(title="各镇街", title_justify="left")
+    for name in ("镇街", "事项", "已完成", "逾期", "完成率", "状态"):
+        towns.add_column(name, justify="left" if name in ("镇街", "状态") else "right")
+    for t in progress.towns:
+        style = RAG_STYLE[t.rag]
+        towns.add_row(
+            t.name,
+            str(t.items),
+            str(t.accepted),
+            str(t.overdue),
+            f"{t.percent}%",
+            f"[{style}]●[/{style}] {RAG_TEXT[t.rag]}",
+        )
+    tables = [phases, towns]
+    if progress.targets:
+        targets = Table(title="目标", title_justify="left")
+        for name in ("目标", "计划", "实际"):
+            targets.add_column(name, justify="left" if name == "目标" else "right")
+        for t in progress.targets:
+            mark = "" if t.actual >= t.target else " [yellow]未达[/yellow]"
+            targets.add_row(t.name, f"{t.target}{t.unit}", f"{t.actual}{t.unit}{mark}")
+        tables.append(targets)
+    return tables

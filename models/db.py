@@ -29,12 +29,21 @@ _PG_MIGRATION_LOCK = 7_202_613
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # We issue BEGIN ourselves (below): pysqlite's own deferred BEGIN lets two writers read
+    # the same state and then fail or diverge when both try to write.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin_immediate(connection: Connection) -> None:
+    """Every SQLite transaction takes the write lock up front: writers queue (busy_timeout)
+    instead of failing, and a read-then-write (claims, the audit chain) cannot interleave."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def get_engine(url: str) -> Engine:
@@ -46,6 +55,7 @@ def get_engine(url: str) -> Engine:
                 Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
                 engine = create_engine(url, connect_args={"timeout": 30})
                 event.listen(engine, "connect", _sqlite_pragmas)
+                event.listen(engine, "begin", _sqlite_begin_immediate)
             else:
                 engine = create_engine(url, pool_pre_ping=True)
             _engines[url] = engine

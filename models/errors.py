@@ -46,3 +46,13 @@ class ImportRejected(CampaignError):
 
 class NotFound(CampaignError):
     """A unit, person, campaign or other named thing that does not exist."""
+
+
+class PermissionRefused(CampaignError):
+    """The acting person may not do this; nothing is written."""
+
+    exit_code = 3
+
+
+class EvidenceError(CampaignError):
+    """Evidence that does not satisfy the obligation's rule, or an item in the wrong state."""

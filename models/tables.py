@@ -157,12 +157,45 @@ class ChecklistItem(SQLModel, table=True):
     subject_id: int
     occurrence: str = Field(max_length=32)
     due: dt.date
-    status: str = Field(default="open", max_length=16)
+    status: str = Field(
+        default="pending",
+        max_length=16,
+        description="pending (phase not open) | open | submitted | accepted | rejected | cancelled",
+    )
     wave: str | None = Field(default=None, max_length=64)
     version: int
     unit_id: int = Field(foreign_key="unit.id", description="the unit answerable for it")
     town_id: int | None = Field(default=None, foreign_key="unit.id")
     completed_on: dt.date | None = None
+
+
+class PhaseState(SQLModel, table=True):
+    """Whether a campaign's phase is pending, open or closed, and since when."""
+
+    __tablename__ = "phase_state"
+    __table_args__ = (UniqueConstraint("campaign_id", "phase_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id")
+    phase_key: str = Field(max_length=64)
+    status: str = Field(default="pending", max_length=16)
+    opened_on: dt.date | None = None
+    closed_on: dt.date | None = None
+
+
+class GateDecision(SQLModel, table=True):
+    """A person's answer at a gate; the latest one for a gate is in force."""
+
+    __tablename__ = "gate_decision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    gate_key: str = Field(max_length=64)
+    approved: bool
+    reviewer_id: int = Field(foreign_key="person.id")
+    notes: str = ""
+    decided_at: dt.datetime = _instant(nullable=False)
+    flow_run_id: str | None = Field(default=None, max_length=64)
 
 
 class Evidence(SQLModel, table=True):
@@ -176,7 +209,7 @@ class Evidence(SQLModel, table=True):
     dated: dt.date
     note: str | None = None
     counts: dict[str, Any] = _json(dict)
-    files: list[str] = _json()
+    files: list[dict[str, Any]] = _json()
     supersedes_id: int | None = Field(default=None, foreign_key="evidence.id")
 
 

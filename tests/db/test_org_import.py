@@ -43,7 +43,7 @@ def test_shipped_org_imports_with_the_seed_figures(db_url: str) -> None:
     assert (result.units_new, result.units_updated) == (175, 0)
     c = counts(db_url)
     assert c.units == EXPECTED_UNITS
-    assert c.people == 170 and c.roles == 12
+    assert c.people == 185 and c.roles == 13
     with db.session_for(db_url) as session:
         [root] = org_tree(session)
         qiaotou = next(n for n in root.children if n.code == "qiaotou")
@@ -60,12 +60,13 @@ def test_importing_twice_updates_and_never_duplicates(db_url: str) -> None:
     first = counts(db_url)
     again = import_file(db_url, SHIPPED)
     assert (again.units_new, again.units_updated) == (0, 175)
-    assert (again.people_new, again.people_updated) == (0, 170)
+    assert (again.people_new, again.people_updated) == (0, 185)
     assert counts(db_url) == first
     with db.session_for(db_url) as session:
         roles = session.execute(select(func.count()).select_from(PersonRole)).scalar_one()
-    # leading group (4, 4, 3), department cadres, inspectors, town officials, secretaries
-    assert roles == (4 + 4 + 3) + 12 * 3 + 2 * 3 + (6 * 4 + 12 * 3) + 135 * 3
+    # leading group (4, 4, 3), department cadres, liaisons, inspectors, town officials,
+    # secretaries
+    assert roles == (4 + 4 + 3) + 12 * 3 + 15 * 3 + 2 * 3 + (6 * 4 + 12 * 3) + 135 * 3
 
 
 def write_csv(path: Path, rows: list[list[str]]) -> Path:

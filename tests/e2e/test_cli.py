@@ -89,7 +89,7 @@ def test_orgs_import_twice_gives_the_same_counts() -> None:
     assert "units 175 new, 0 updated" in first.stdout
     assert "units 0 new, 175 updated" in second.stdout
     summary = (
-        "单位175个（区1，镇3，街道3，村100，社区35，企业16，部门17），人员170人，结对0对，角色12种"
+        "单位175个（区1，镇3，街道3，村100，社区35，企业16，部门17），人员185人，结对0对，角色13种"
     )
     assert first.stdout.splitlines()[-1] == second.stdout.splitlines()[-1] == summary
     shown = run("orgs", "show", "qiaotou")

@@ -41,7 +41,7 @@ def test_import_flow_writes_rows_and_publishes_its_summary() -> None:
         runs = client.read_flow_runs()
     summary = next(a for a in artifacts if a.key == "org-summary")
     assert any(r.name == f"orgs · import · {path}" for r in runs)
-    assert "| 村 | 100 |" in summary.data and "人员 170 人" in summary.data
+    assert "| 村 | 100 |" in summary.data and "人员 185 人" in summary.data
 
 
 def test_validate_flow_fails_on_a_broken_file(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 07:27:47.526541
+Create Date: 2026-11-28 07:41:22.941249
 """
 from alembic import op
 import sqlalchemy as sa
@@ -131,6 +131,17 @@ def upgrade() -> None:
     with op.batch_alter_table('person', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_person_unit_id'), ['unit_id'], unique=False)
 
+    op.create_table('phase_state',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('phase_key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('opened_on', sa.Date(), nullable=True),
+    sa.Column('closed_on', sa.Date(), nullable=True),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaign.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('campaign_id', 'phase_key')
+    )
     op.create_table('evidence',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('item_id', sa.Integer(), nullable=False),
@@ -149,6 +160,22 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('evidence', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_evidence_item_id'), ['item_id'], unique=False)
+
+    op.create_table('gate_decision',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('gate_key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('approved', sa.Boolean(), nullable=False),
+    sa.Column('reviewer_id', sa.Integer(), nullable=False),
+    sa.Column('notes', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('decided_at', models.instant.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('flow_run_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaign.id'], ),
+    sa.ForeignKeyConstraint(['reviewer_id'], ['person.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('gate_decision', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_gate_decision_campaign_id'), ['campaign_id'], unique=False)
 
     op.create_table('inspection_sample',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -259,10 +286,15 @@ def downgrade() -> None:
     op.drop_table('pairing')
     op.drop_table('obligation')
     op.drop_table('inspection_sample')
+    with op.batch_alter_table('gate_decision', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_gate_decision_campaign_id'))
+
+    op.drop_table('gate_decision')
     with op.batch_alter_table('evidence', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_evidence_item_id'))
 
     op.drop_table('evidence')
+    op.drop_table('phase_state')
     with op.batch_alter_table('person', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_person_unit_id'))
 

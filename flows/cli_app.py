@@ -1,0 +1,56 @@
+"""The Typer application and what its commands share: consoles, dates, the acting person."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import typer
+
+from config.settings import Settings, get_settings
+from flows import console as view
+from flows.run_tags import today_in
+from models.errors import CampaignError, DateRuleError
+
+app = typer.Typer(
+    name="campaign",
+    help="Workflow engine for campaign phases: validate, import the organization, roll out, "
+    "record evidence, watch progress.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+orgs_app = typer.Typer(help="The organization tree: units, people, pairings.", no_args_is_help=True)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+gate_app = typer.Typer(help="Answer a campaign's gate.", no_args_is_help=True)
+evidence_app = typer.Typer(help="Record evidence and sign-offs.", no_args_is_help=True)
+phase_app = typer.Typer(help="Open or close a phase by hand.", no_args_is_help=True)
+app.add_typer(orgs_app, name="orgs")
+app.add_typer(db_app, name="db")
+app.add_typer(gate_app, name="gate")
+app.add_typer(evidence_app, name="evidence")
+app.add_typer(phase_app, name="phase")
+
+out = view.make_console()
+err = view.make_console(stderr=True)
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+def parse_day(value: str | None, what: str = "--as-of") -> dt.date:
+    """A YYYY-MM-DD option, or today in the default timezone."""
+    if value is None:
+        return today_in(settings().timezone)
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise DateRuleError(f"{what}: expected a date as YYYY-MM-DD, got {value!r}") from None
+
+
+def acting_person(by: str | None) -> str:
+    """--by, else CAMPAIGN_USER."""
+    who = by or settings().user
+    if not who:
+        raise CampaignError("say who is acting: --by PERSON or CAMPAIGN_USER")
+    return who

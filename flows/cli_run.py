@@ -1,0 +1,364 @@
+"""Commands that run the work: rollout, simulate, status, gates, evidence, report, phases."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from config.campaign_files import calendar_for, read_campaign
+from flows import console as view
+from flows.cli_app import (
+    acting_person,
+    app,
+    evidence_app,
+    gate_app,
+    out,
+    parse_day,
+    phase_app,
+    settings,
+)
+from models import db
+from models.errors import CampaignError, EvidenceError, NotFound
+from models.evidence import (
+    Submission,
+    find_item,
+    obligation_rule,
+    sign,
+    store_file,
+    subject_id,
+    submit,
+)
+from models.gates import check_approver, gate_of
+from models.instant import utc_now
+from models.org_snapshot import load_snapshot
+from models.progress import campaign_progress
+from models.progress_text import STATUS_ZH
+from models.report import report_text, write_ledger
+from models.rollout_store import campaign_id
+from models.tables import Campaign
+
+AsOf = Annotated[str | None, typer.Option("--as-of", help="the day, YYYY-MM-DD (default today)")]
+
+
+@app.command()
+def rollout(
+    campaign: Annotated[str, typer.Argument(help="campaign key or file")],
+    as_of: AsOf = None,
+    wait_at_gates: Annotated[bool, typer.Option(help="wait at an unanswered gate")] = False,
+) -> None:
+    """Load (or reload) a campaign file and write its checklist items, wave by wave."""
+    from flows.rollout import rollout_campaign
+
+    read_campaign(settings(), campaign)  # a bad file is one message, before Prefect starts
+    result = rollout_campaign(campaign, parse_day(as_of), wait_at_gates=wait_at_gates)
+    out.print(
+        f"{result['campaign']} version {result['version']}: {result['inserted']} new "
+        f"items, {result['items']} in all",
+        markup=False,
+    )
+    for gate in result["waiting_at"]:
+        out.print(
+            f"waiting at gate {gate}: campaign gate approve {result['campaign']} {gate} "
+            "--by PERSON",
+            markup=False,
+        )
+
+
+@app.command()
+def simulate(
+    campaign: Annotated[str, typer.Argument(help="campaign key or file")],
+    start: Annotated[str, typer.Option("--from", help="first day, YYYY-MM-DD")],
+    end: Annotated[str, typer.Option("--to", help="last day, YYYY-MM-DD")],
+    seed: Annotated[int, typer.Option(help="seed of the behaviour model")] = 2013,
+    evidence: Annotated[bool, typer.Option(help="submit simulated evidence")] = True,
+) -> None:
+    """Rehearse a campaign over a span of days on a simulated clock."""
+    from flows.simulate import simulate_campaign
+
+    first, last = parse_day(start, "--from"), parse_day(end, "--to")
+    if last < first:
+        raise CampaignError(f"--to {last} is before --from {first}")
+    read_campaign(settings(), campaign)
+    result = simulate_campaign(campaign, first, last, seed=seed, evidence=evidence)
+    for phase in result["closed"]:
+        out.print(
+            f"{phase['on']} 环节 {phase['key']} 结束：完成 {phase['accepted']}/"
+            f"{phase['items']}（{phase['percent']}%），逾期 {phase['overdue']}",
+            markup=False,
+        )
+    _print_status(campaign, last)
+
+
+def _print_status(campaign: str, as_of) -> None:  # type: ignore[no-untyped-def]
+    config = settings()
+    loaded = read_campaign(config, campaign, calendar_for(config))
+    with db.session_for(config.resolved_database_url) as session:
+        progress = campaign_progress(session, loaded, as_of)
+    for table in view.progress_tables(progress):
+        out.print(table)
+
+
+@app.command()
+def status(
+    campaign: Annotated[str, typer.Argument(help="campaign key or file")],
+    as_of: AsOf = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Progress by phase and town, and targets against actuals."""
+    config = settings()
+    loaded = read_campaign(config, campaign, calendar_for(config))
+    with db.session_for(config.resolved_database_url) as session:
+        progress = campaign_progress(session, loaded, parse_day(as_of))
+    if as_json:
+        typer.echo(json.dumps(progress.as_json(), ensure_ascii=False))
+        return
+    for table in view.progress_tables(progress):
+        out.print(table)
+
+
+def _gate(decision: bool, campaign: str, gate: str, by: str | None, notes: str) -> None:
+    from tasks.gate_tasks import answer_gate
+
+    config = settings()
+    loaded = read_campaign(config, campaign)
+    spec_gate = gate_of(loaded.spec, gate)
+    reviewer = acting_person(by)
+    with db.session_for(config.resolved_database_url) as session:
+        person = load_snapshot(session).person_by_code.get(reviewer)
+        campaign_id(session, loaded.spec.key)
+    if person is None:
+        raise NotFound(f"no person with code {reviewer!r}")
+    check_approver(spec_gate, person)
+    if _resume_waiting_run(loaded.spec.key, gate, decision, reviewer, notes):
+        out.print(f"answered the waiting run at gate {gate}", markup=False)
+        return
+    answer_gate(loaded.spec.key, gate, reviewer, decision, notes)
+    word = "approved" if decision else "rejected"
+    out.print(f"gate {gate} {word} by {person.code} ({person.name})", markup=False)
+    if decision:
+        rollout(loaded.spec.key, as_of=None, wait_at_gates=False)
+
+
+def _resume_waiting_run(
+    campaign: str, gate: str, approved: bool, reviewer: str, notes: str
+) -> bool:
+    """Resume a rollout paused at this gate, if a Prefect server has one waiting."""
+    if not os.environ.get("PREFECT_API_URL"):
+        return False  # no server: no run can be waiting in another process
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+        FlowRunFilterTags,
+    )
+    from prefect.client.schemas.objects import StateType
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                tags=FlowRunFilterTags(all_=[f"campaign:{campaign}"]),
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED])),
+            )
+        )
+        for run in runs:
+            result = client.resume_flow_run(
+                run.id, run_input={"approved": approved, "reviewer": reviewer, "notes": notes}
+            )
+            if result.status.value == "ACCEPT":
+                return True
+    return False
+
+
+@gate_app.command("approve")
+def gate_approve(
+    campaign: str,
+    gate: str,
+    by: Annotated[str | None, typer.Option(help="the reviewer's person code")] = None,
+    notes: Annotated[str, typer.Option(help="the review's notes")] = "",
+) -> None:
+    """Approve a gate: the waves after it are rolled out."""
+    _gate(True, campaign, gate, by, notes)
+
+
+@gate_app.command("reject")
+def gate_reject(
+    campaign: str,
+    gate: str,
+    by: Annotated[str | None, typer.Option(help="the reviewer's person code")] = None,
+    notes: Annotated[str, typer.Option(help="why")] = "",
+) -> None:
+    """Reject a gate: the waves after it keep waiting; who and why is recorded."""
+    if not notes.strip():
+        raise CampaignError("a rejection needs --notes saying why")
+    _gate(False, campaign, gate, by, notes)
+
+
+def _parse_counts(values: list[str]) -> dict[str, int]:
+    counts = {}
+    for value in values:
+        name, sep, number = value.partition("=")
+        if not sep or not name.strip():
+            raise EvidenceError(f"--count {value!r}: expected NAME=NUMBER")
+        try:
+            counts[name.strip()] = int(number)
+        except ValueError:
+            raise EvidenceError(f"--count {value!r}: {number!r} is not a whole number") from None
+        if counts[name.strip()] < 0:
+            raise EvidenceError(f"--count {value!r}: a count cannot be negative")
+    return counts
+
+
+def _locate(
+    session,
+    campaign: str,
+    obligation_key: str,
+    subject: str,  # type: ignore[no-untyped-def]
+    occurrence: str | None,
+    dated,
+):
+    """(org, obligation rule, item) for the evidence commands."""
+    cid = campaign_id(session, campaign)
+    version = session.get(Campaign, cid).current_version
+    rule = obligation_rule(session, cid, version, obligation_key)
+    org = load_snapshot(session)
+    subject_type = "unit" if rule.subject.units else "person" if rule.subject.persons else "pairing"
+    item = find_item(
+        session,
+        campaign=cid,
+        obligation=rule,
+        subject=subject_id(org, subject_type, subject),
+        occurrence=occurrence,
+        dated=dated,
+    )
+    return org, rule, item
+
+
+@evidence_app.command("add")
+def evidence_add(
+    campaign: str,
+    subject: Annotated[str, typer.Option(help="unit, person or pairing code")],
+    obligation: Annotated[str, typer.Option(help="the obligation's key")],
+    occurrence: Annotated[
+        str | None, typer.Option(help="e.g. 2013-W37 (default: the next one due)")
+    ] = None,
+    by: Annotated[str | None, typer.Option(help="who records it (person code)")] = None,
+    count: Annotated[list[str] | None, typer.Option(help="NAME=NUMBER, repeatable")] = None,
+    note: Annotated[str | None, typer.Option(help="what was done")] = None,
+    file: Annotated[list[Path] | None, typer.Option(help="a document, repeatable")] = None,
+    date: Annotated[str | None, typer.Option(help="the day it was done (default today)")] = None,
+) -> None:
+    """Record evidence for a checklist item; it is accepted, or awaits a sign-off."""
+    dated = parse_day(date, "--date")
+    counts = _parse_counts(count or [])
+    person_code = acting_person(by)
+    missing = [str(p) for p in (file or []) if not p.is_file()]
+    if missing:
+        raise EvidenceError(f"no such file: {', '.join(missing)}")
+    config = settings()
+    key = read_campaign(config, campaign).spec.key
+    with db.session_for(config.resolved_database_url) as session:
+        org, rule, item = _locate(session, key, obligation, subject, occurrence, dated)
+        person = org.person_by_code.get(person_code)
+        if person is None:
+            raise NotFound(f"no person with code {person_code!r}")
+        files = [store_file(config.home.resolve(), p) for p in (file or [])]
+        new = submit(
+            session,
+            org=org,
+            item=item,
+            obligation=rule,
+            person=person,
+            submission=Submission(counts, note, files, dated),
+            now=utc_now(),
+        )
+    out.print(f"{subject} · {rule.title} · {item.occurrence}: {STATUS_ZH[new]}", markup=False)
+
+
+@evidence_app.command("sign")
+def evidence_sign(
+    campaign: str,
+    subject: Annotated[str, typer.Option(help="unit, person or pairing code")],
+    obligation: Annotated[str, typer.Option(help="the obligation's key")],
+    occurrence: Annotated[str | None, typer.Option(help="e.g. 2013-W37")] = None,
+    by: Annotated[str | None, typer.Option(help="who signs (person code)")] = None,
+    reject: Annotated[str | None, typer.Option(help="reject, with this reason")] = None,
+    date: Annotated[str | None, typer.Option(help="the day of the sign-off")] = None,
+) -> None:
+    """Sign off a submitted item (it is accepted), or reject it with a reason."""
+    dated = parse_day(date, "--date")
+    signer_code = acting_person(by)
+    config = settings()
+    key = read_campaign(config, campaign).spec.key
+    with db.session_for(config.resolved_database_url) as session:
+        org, rule, item = _locate(session, key, obligation, subject, occurrence, dated)
+        signer = org.person_by_code.get(signer_code)
+        if signer is None:
+            raise NotFound(f"no person with code {signer_code!r}")
+        new = sign(
+            session,
+            org=org,
+            item=item,
+            obligation=rule,
+            signer=signer,
+            approve=reject is None,
+            reason=reject,
+            dated=dated,
+            now=utc_now(),
+        )
+    out.print(f"{subject} · {rule.title} · {item.occurrence}: {STATUS_ZH[new]}", markup=False)
+
+
+@app.command()
+def report(
+    campaign: Annotated[str, typer.Argument(help="campaign key or file")],
+    as_of: AsOf = None,
+    xlsx: Annotated[Path | None, typer.Option(help="write the ledger (台账) here")] = None,
+) -> None:
+    """The closing summary in the yearbook's style, and optionally the Excel ledger."""
+    config = settings()
+    loaded = read_campaign(config, campaign, calendar_for(config))
+    with db.session_for(config.resolved_database_url) as session:
+        progress = campaign_progress(session, loaded, parse_day(as_of))
+        out.print(report_text(loaded, progress), markup=False)
+        if xlsx is not None:
+            rows = write_ledger(xlsx, session, loaded, load_snapshot(session), progress)
+            out.print(f"ledger: {xlsx} ({rows} rows)", markup=False)
+
+
+@phase_app.command("open")
+def phase_open(campaign: str, phase: str, on: AsOf = None) -> None:
+    """Open a phase now (normally its scheduled run does)."""
+    from flows.phase import open_campaign_phase
+
+    loaded = read_campaign(settings(), campaign)
+    if phase not in loaded.phase_dates:
+        raise NotFound(f"no phase {phase!r} (phases: {', '.join(loaded.phase_dates)})")
+    opened = open_campaign_phase(loaded.spec.key, phase, parse_day(on))
+    out.print(f"phase {phase} open: {opened} items became due", markup=False)
+
+
+@phase_app.command("close")
+def phase_close(campaign: str, phase: str, on: AsOf = None) -> None:
+    """Close a phase and publish its summary."""
+    from flows.phase import close_campaign_phase
+
+    loaded = read_campaign(settings(), campaign)
+    if phase not in loaded.phase_dates:
+        raise NotFound(f"no phase {phase!r} (phases: {', '.join(loaded.phase_dates)})")
+    summary = close_campaign_phase(loaded.spec.key, phase, parse_day(on))
+    out.print(
+        f"phase {phase} closed: {summary['accepted']}/{summary['items']} accepted", markup=False
+    )
+
+
+@app.command()
+def demo() -> None:
+    """Run the main job on the embedded default (SQLite in CAMPAIGN_HOME)."""
+    from flows.demo import run_demo
+
+    run_demo(settings(), out)

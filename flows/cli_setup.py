@@ -1,0 +1,123 @@
+"""Commands that set things up and look things up: validate, orgs, db, calendar, phases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pendulum
+import typer
+
+from config.campaign_files import calendar_for, read_campaign
+from config.org_file import read_org_file
+from flows import console as view
+from flows.cli_app import app, db_app, orgs_app, out, settings
+from models import db
+from models.errors import DateRuleError, SpecError
+from models.org_store import import_org, org_counts, org_tree
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="campaign files (YAML)", show_default=False)],
+) -> None:
+    """Check campaign files; print FILE:LINE: field: message for each problem, exit 2 if any."""
+    config = settings()
+    try:
+        calendar = calendar_for(config)
+    except SpecError as exc:
+        for line in exc.problems:
+            out.print(line, markup=False)
+        raise typer.Exit(2) from None
+    bad = 0
+    for path in files:
+        try:
+            loaded = read_campaign(config, str(path), calendar)
+        except SpecError as exc:
+            bad += 1
+            for line in exc.problems:
+                out.print(line, markup=False)
+            continue
+        spec = loaded.spec
+        first = min(d.starts for d in loaded.phase_dates.values())
+        last = max(d.ends for d in loaded.phase_dates.values())
+        obligations = sum(len(p.obligations) for p in spec.phases)
+        out.print(
+            f"{path}: ok: {spec.key}, {len(spec.phases)} phases, {obligations} obligations, "
+            f"{first} to {last}",
+            markup=False,
+        )
+    if bad:
+        raise typer.Exit(2)
+
+
+@orgs_app.command("import")
+def orgs_import(
+    file: Annotated[Path, typer.Argument(help="organization file: .yaml, .csv or .xlsx")],
+) -> None:
+    """Import units, people and pairings; all or nothing, and re-importing updates."""
+    config = settings()
+    data = read_org_file(file)
+    with db.session_for(config.resolved_database_url) as session:
+        result = import_org(session, data)
+        counts = org_counts(session)
+    out.print(
+        f"imported {file}: units {result.units_new} new, {result.units_updated} updated; "
+        f"people {result.people_new} new, {result.people_updated} updated; "
+        f"pairings {result.pairings_new} new, {result.pairings_updated} updated",
+        markup=False,
+    )
+    out.print(view.org_counts_line(counts))
+
+
+@orgs_app.command("show")
+def orgs_show(
+    code: Annotated[str | None, typer.Argument(help="show the subtree of this unit")] = None,
+    depth: Annotated[
+        int | None, typer.Option(min=1, help="levels to expand (default 2, all for a unit)")
+    ] = None,
+) -> None:
+    """Print the organization tree with the counts below each unit."""
+    config = settings()
+    with db.session_for(config.resolved_database_url) as session:
+        nodes = org_tree(session, code)
+        counts = org_counts(session)
+    if not nodes:
+        out.print("组织机构为空：先运行 campaign orgs import FILE")
+        return
+    out.print(view.org_tree(nodes, depth or (2 if code is None else 99)))
+    out.print(view.org_counts_line(counts))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations (they also run on first use)."""
+    config = settings()
+    revision = db.upgrade(db.get_engine(config.resolved_database_url))
+    out.print(f"database at revision {revision}", markup=False)
+
+
+@app.command("calendar")
+def calendar_cmd(
+    month: Annotated[str, typer.Argument(help="YEAR-MONTH, e.g. 2013-10", metavar="YEAR-MONTH")],
+) -> None:
+    """Print a month with statutory holidays (休) and make-up working days (班) marked."""
+    try:
+        year, mon = (int(p) for p in month.split("-"))
+        pendulum.Date(year, mon, 1)
+    except ValueError:
+        raise DateRuleError(f"expected YEAR-MONTH such as 2013-10, got {month!r}") from None
+    calendar = calendar_for(settings())
+    days = calendar.month(year, mon)
+    out.print(view.month_table(year, mon, days))
+    working = sum(1 for d in days if d.working)
+    out.print(f"工作日{working}天，休息日{len(days) - working}天")
+
+
+@app.command()
+def phases(
+    campaign: Annotated[str, typer.Argument(help="campaign key or file")],
+) -> None:
+    """Print a campaign's phases with their resolved dates."""
+    loaded = read_campaign(settings(), campaign)
+    out.print(view.phase_table(loaded))

@@ -1,0 +1,26 @@
+"""Helpers that flows share: tagging the current run, today in a timezone."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pendulum
+from prefect.client.orchestration import get_client
+from prefect.context import get_run_context
+
+
+def tag_current_run(tags: list[str]) -> None:
+    """Add tags to the running flow run (a run called directly gets no tags at creation)."""
+    run = get_run_context().flow_run  # type: ignore[union-attr]
+    if run is None:
+        return
+    merged = sorted(set(run.tags) | set(tags))
+    if merged != sorted(run.tags):
+        with get_client(sync_client=True) as client:
+            client.update_flow_run(run.id, tags=merged)
+
+
+def today_in(timezone: str) -> dt.date:
+    """Today's date in the campaign's timezone: the one place a flow reads the clock."""
+    now = pendulum.now(timezone)
+    return dt.date(now.year, now.month, now.day)

@@ -1,0 +1,323 @@
+"""Evidence: submissions, sign-offs and rejections, append-only, moving an item's status.
+
+open → submitted (when a sign-off is required) → accepted, or rejected with a reason and then
+submitted again; open → accepted when no sign-off is required. A new submission supersedes
+the previous one; nothing is updated in place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlmodel import Session
+
+from config.spec import EvidenceRule, Obligation, SignOff
+from models import audit
+from models.errors import EvidenceError, NotFound, PermissionRefused
+from models.org_snapshot import OrgSnapshot, PersonInfo
+from models.tables import CampaignVersion, ChecklistItem, Evidence
+from models.tables import Obligation as ObligationRow
+
+OPEN_FOR_SUBMISSION = ("open", "rejected", "submitted")
+
+
+@dataclass(frozen=True)
+class Submission:
+    counts: dict[str, int]
+    note: str | None
+    files: list[dict[str, Any]]
+    dated: dt.date
+
+
+def missing_parts(rule: EvidenceRule, submission: Submission) -> list[str]:
+    """What the submission lacks against the rule; empty when it satisfies it."""
+    problems = []
+    known = {c.key: c for c in rule.counts}
+    for name in submission.counts:
+        if name not in known:
+            expected = ", ".join(known) or "none"
+            problems.append(f"unknown count {name!r} (expected: {expected})")
+    if rule.note and not (submission.note or "").strip():
+        problems.append("a note is required (--note)")
+    for key, count in known.items():
+        if count.min is not None:
+            value = submission.counts.get(key)
+            if value is None:
+                problems.append(f"count {key} ({count.name}) is required")
+            elif value < count.min:
+                problems.append(
+                    f"count {key} ({count.name}) must be at least {count.min}, got {value}"
+                )
+    if len(submission.files) < rule.files:
+        problems.append(f"{rule.files} file(s) required (--file), got {len(submission.files)}")
+    return problems
+
+
+def store_bytes(home: Path, data: bytes, name: str) -> dict[str, Any]:
+    """Keep content in the content-addressed store (sha256), once however often it comes;
+    the user's file name is kept only as a label."""
+    digest = hashlib.sha256(data).hexdigest()
+    target = home / "files" / digest[:2] / digest
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, target)  # atomic: a reader never sees half a file
+    return {"sha256": digest, "size": len(data), "name": name}
+
+
+def store_file(home: Path, path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise EvidenceError(f"no such file: {path}")
+    return store_bytes(home, path.read_bytes(), path.name)
+
+
+def obligation_rule(session: Session, campaign: int, version: int, key: str) -> Obligation:
+    row = session.execute(
+        select(ObligationRow.rule)
+        .join(CampaignVersion, CampaignVersion.id == ObligationRow.version_id)
+        .where(
+            CampaignVersion.campaign_id == campaign,
+            CampaignVersion.version == version,
+            ObligationRow.key == key,
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"no obligation {key!r} in this campaign")
+    return Obligation.model_validate(row)
+
+
+def subject_id(org: OrgSnapshot, subject_type: str, code: str) -> int:
+    table = {
+        "unit": org.unit_by_code,
+        "person": org.person_by_code,
+        "pairing": org.pairing_by_code,
+    }[subject_type]
+    found = table.get(code)
+    if found is None:
+        raise NotFound(f"no {subject_type} with code {code!r}")
+    return found.id
+
+
+def find_item(
+    session: Session,
+    *,
+    campaign: int,
+    obligation: Obligation,
+    subject: int,
+    occurrence: str | None,
+    dated: dt.date,
+) -> ChecklistItem:
+    """The item for a subject and obligation; without --occurrence, the earliest one not yet
+    accepted whose due date is on or after the evidence date (else the last one open)."""
+    subject_type = (
+        "unit"
+        if obligation.subject.units
+        else "person"
+        if obligation.subject.persons
+        else "pairing"
+    )
+    items = (
+        session.execute(
+            select(ChecklistItem)
+            .where(
+                ChecklistItem.campaign_id == campaign,
+                ChecklistItem.obligation_key == obligation.key,
+                ChecklistItem.subject_type == subject_type,
+                ChecklistItem.subject_id == subject,
+                ChecklistItem.status != "cancelled",
+            )
+            .order_by(ChecklistItem.due)
+        )
+        .scalars()
+        .all()
+    )
+    if not items:
+        raise NotFound(
+            f"no checklist item of {obligation.key!r} for this subject (not a "
+            "subject of the obligation, or its wave has not been rolled out)"
+        )
+    if occurrence is not None:
+        for item in items:
+            if item.occurrence == occurrence:
+                return item
+        raise NotFound(
+            f"no occurrence {occurrence!r}; the subject has: "
+            f"{', '.join(i.occurrence for i in items)}"
+        )
+    if len(items) == 1:
+        return items[0]
+    candidates = [i for i in items if i.status != "accepted"]
+    later = [i for i in candidates if i.due >= dated]
+    if later:
+        return later[0]
+    if candidates:
+        return candidates[-1]
+    raise EvidenceError(f"every occurrence of {obligation.key!r} is already accepted")
+
+
+def may_submit(org: OrgSnapshot, person: PersonInfo, item: ChecklistItem) -> bool:
+    """A person records evidence for subjects in their own unit or in units below it; a
+    person subject for themselves; a pairing's cadre for the pairing."""
+    if item.subject_type == "person" and item.subject_id == person.id:
+        return True
+    if item.subject_type == "pairing":
+        pairing = org.pairings[item.subject_id]
+        if pairing.cadre_id == person.id:
+            return True
+    return org.is_within(item.unit_id, person.unit_id)
+
+
+def may_sign(org: OrgSnapshot, signer: PersonInfo, item: ChecklistItem, rule: SignOff) -> bool:
+    if rule.role not in signer.roles:
+        return False
+    subject_unit = org.units[item.unit_id]
+    signer_unit = org.units[signer.unit_id]
+    if rule.by == "same-unit":
+        return signer_unit.id == subject_unit.id
+    if rule.by == "district":
+        return signer_unit.town_id is None
+    # supervisor: a unit above the subject's
+    return signer_unit.id != subject_unit.id and org.is_within(subject_unit.id, signer_unit.id)
+
+
+def _latest_submission(session: Session, item_id: int) -> int | None:
+    return session.execute(
+        select(Evidence.id)
+        .where(Evidence.item_id == item_id, Evidence.kind == "submission")
+        .order_by(Evidence.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def submit(
+    session: Session,
+    *,
+    org: OrgSnapshot,
+    item: ChecklistItem,
+    obligation: Obligation,
+    person: PersonInfo,
+    submission: Submission,
+    now: dt.datetime,
+    check_permission: bool = True,
+) -> str:
+    """Record a submission; returns the item's new status."""
+    if item.status == "pending":
+        raise EvidenceError(f"phase {item.phase_key!r} has not opened yet")
+    if item.status == "accepted":
+        raise EvidenceError(
+            f"{obligation.key} ({item.occurrence}) was already accepted on {item.completed_on}"
+        )
+    if check_permission and not may_submit(org, person, item):
+        raise PermissionRefused(
+            f"{person.code} ({person.name}) may not record evidence for "
+            "a subject outside their unit"
+        )
+    problems = missing_parts(obligation.evidence, submission)
+    if problems:
+        raise EvidenceError("; ".join(problems))
+    previous = _latest_submission(session, item.id)  # type: ignore[arg-type]
+    session.execute(
+        insert(Evidence),
+        [
+            {
+                "item_id": item.id,
+                "kind": "submission",
+                "person_id": person.id,
+                "recorded_at": now,
+                "dated": submission.dated,
+                "note": submission.note,
+                "counts": submission.counts,
+                "files": submission.files,
+                "supersedes_id": previous,
+            }
+        ],
+    )
+    status = "submitted" if obligation.evidence.sign_off else "accepted"
+    values: dict[str, Any] = {"status": status}
+    if status == "accepted":
+        values["completed_on"] = submission.dated
+    session.execute(update(ChecklistItem).where(ChecklistItem.id == item.id).values(**values))
+    audit.append(
+        session,
+        actor=person.code,
+        action=f"evidence.{status}",
+        entity="item",
+        entity_key=str(item.id),
+        payload={
+            "obligation": obligation.key,
+            "occurrence": item.occurrence,
+            "counts": submission.counts,
+            "files": [f["sha256"] for f in submission.files],
+        },
+        now=now,
+    )
+    return status
+
+
+def sign(
+    session: Session,
+    *,
+    org: OrgSnapshot,
+    item: ChecklistItem,
+    obligation: Obligation,
+    signer: PersonInfo,
+    approve: bool,
+    reason: str | None,
+    dated: dt.date,
+    now: dt.datetime,
+) -> str:
+    """Sign off (accept) or reject a submitted item; returns its new status."""
+    rule = obligation.evidence.sign_off
+    if rule is None:
+        raise EvidenceError(f"{obligation.key} needs no sign-off")
+    if item.status != "submitted":
+        raise EvidenceError(
+            f"{obligation.key} ({item.occurrence}) is {item.status}, not awaiting a sign-off"
+        )
+    if not may_sign(org, signer, item, rule):
+        raise PermissionRefused(
+            f"{signer.code} ({signer.name}) may not sign: the sign-off needs role "
+            f"{rule.role!r} in the {rule.by.replace('-', ' ')} unit"
+        )
+    if not approve and not (reason or "").strip():
+        raise EvidenceError("a rejection needs a reason (--reason)")
+    status = "accepted" if approve else "rejected"
+    session.execute(
+        insert(Evidence),
+        [
+            {
+                "item_id": item.id,
+                "kind": "sign-off" if approve else "rejection",
+                "person_id": signer.id,
+                "recorded_at": now,
+                "dated": dated,
+                "note": reason,
+                "counts": {},
+                "files": [],
+                "supersedes_id": None,
+            }
+        ],
+    )
+    values: dict[str, Any] = {"status": status}
+    if approve:
+        values["completed_on"] = dated
+    session.execute(update(ChecklistItem).where(ChecklistItem.id == item.id).values(**values))
+    audit.append(
+        session,
+        actor=signer.code,
+        action=f"evidence.{status}",
+        entity="item",
+        entity_key=str(item.id),
+        payload={"obligation": obligation.key, "occurrence": item.occurrence, "reason": reason},
+        now=now,
+    )
+    return status

@@ -1,0 +1,90 @@
+"""Gate decisions: who may answer a gate, and what the latest answer is."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import insert, select
+from sqlmodel import Session
+
+from config.spec import CampaignSpec, Gate
+from models import audit
+from models.errors import NotFound, PermissionRefused
+from models.org_snapshot import PersonInfo
+from models.tables import GateDecision, Person
+
+
+def gate_of(spec: CampaignSpec, key: str) -> Gate:
+    for gate in spec.gates:
+        if gate.key == key:
+            return gate
+    known = ", ".join(g.key for g in spec.gates) or "none"
+    raise NotFound(f"campaign {spec.key!r} has no gate {key!r} (gates: {known})")
+
+
+def check_approver(gate: Gate, person: PersonInfo) -> None:
+    if not set(gate.approvers) & person.roles:
+        raise PermissionRefused(
+            f"{person.code} ({person.name}) may not answer gate {gate.key!r}: it needs one of "
+            f"the roles {', '.join(gate.approvers)}"
+        )
+
+
+def latest_decisions(session: Session, campaign: int) -> dict[str, GateDecision]:
+    rows = (
+        session.execute(
+            select(GateDecision)
+            .where(GateDecision.campaign_id == campaign)
+            .order_by(GateDecision.id)
+        )
+        .scalars()
+        .all()
+    )
+    return {row.gate_key: row for row in rows}
+
+
+def approved_gates(session: Session, campaign: int) -> set[str]:
+    return {k for k, d in latest_decisions(session, campaign).items() if d.approved}
+
+
+def record_decision(
+    session: Session,
+    *,
+    campaign: int,
+    gate: Gate,
+    person: PersonInfo,
+    approved: bool,
+    notes: str,
+    now: dt.datetime,
+    flow_run_id: str | None = None,
+) -> None:
+    check_approver(gate, person)
+    session.execute(
+        insert(GateDecision),
+        [
+            {
+                "campaign_id": campaign,
+                "gate_key": gate.key,
+                "approved": approved,
+                "reviewer_id": person.id,
+                "notes": notes,
+                "decided_at": now,
+                "flow_run_id": flow_run_id,
+            }
+        ],
+    )
+    audit.append(
+        session,
+        actor=person.code,
+        action="gate.approved" if approved else "gate.rejected",
+        entity="gate",
+        entity_key=f"{campaign}:{gate.key}",
+        payload={"notes": notes, "flow_run_id": flow_run_id},
+        now=now,
+    )
+
+
+def reviewer_name(session: Session, decision: GateDecision) -> str:
+    return session.execute(
+        select(Person.name).where(Person.id == decision.reviewer_id)
+    ).scalar_one()

@@ -1,0 +1,130 @@
+"""A read-only picture of the organization tree, for planning without the database."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from models.tables import Pairing, PairingKind, Person, PersonRole, Role, Unit
+
+TOWN_KINDS = frozenset({"town", "street"})
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    id: int
+    code: str
+    name: str
+    kind: str
+    tags: frozenset[str]
+    parent_id: int | None
+    town_id: int | None  # the town or street it lies in (itself for a town); None: district level
+
+
+@dataclass(frozen=True)
+class PersonInfo:
+    id: int
+    code: str
+    name: str
+    unit_id: int
+    roles: frozenset[str]
+
+
+@dataclass(frozen=True)
+class PairingInfo:
+    id: int
+    code: str
+    kind: str
+    cadre_id: int
+    contact_id: int
+
+
+@dataclass
+class OrgSnapshot:
+    units: dict[int, UnitInfo] = field(default_factory=dict)
+    persons: dict[int, PersonInfo] = field(default_factory=dict)
+    pairings: dict[int, PairingInfo] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.unit_by_code = {u.code: u for u in self.units.values()}
+        self.person_by_code = {p.code: p for p in self.persons.values()}
+        self.pairing_by_code = {p.code: p for p in self.pairings.values()}
+        self.towns = sorted(
+            (u for u in self.units.values() if u.kind in TOWN_KINDS), key=lambda u: u.code
+        )
+        self.role_holders: dict[str, list[PersonInfo]] = defaultdict(list)
+        for person in self.persons.values():
+            for role in person.roles:
+                self.role_holders[role].append(person)
+
+    @classmethod
+    def build(
+        cls,
+        units: list[tuple[int, str, str, str, list[str], int | None]],
+        persons: list[tuple[int, str, str, int, frozenset[str]]] = (),  # type: ignore[assignment]
+        pairings: list[tuple[int, str, str, int, int]] = (),  # type: ignore[assignment]
+    ) -> OrgSnapshot:
+        """From plain rows: (id, code, name, kind, tags, parent_id), persons, pairings."""
+        parent = {u[0]: u[5] for u in units}
+        kind = {u[0]: u[3] for u in units}
+        town: dict[int, int | None] = {}
+
+        def town_of(unit_id: int) -> int | None:
+            if unit_id not in town:
+                if kind[unit_id] in TOWN_KINDS:
+                    town[unit_id] = unit_id
+                else:
+                    up = parent.get(unit_id)
+                    town[unit_id] = town_of(up) if up is not None else None
+            return town[unit_id]
+
+        return cls(
+            units={
+                u[0]: UnitInfo(u[0], u[1], u[2], u[3], frozenset(u[4] or ()), u[5], town_of(u[0]))
+                for u in units
+            },
+            persons={p[0]: PersonInfo(*p) for p in persons},
+            pairings={p[0]: PairingInfo(*p) for p in pairings},
+        )
+
+    def is_within(self, unit_id: int, ancestor_id: int) -> bool:
+        """Whether the unit is the ancestor or lies below it."""
+        current: int | None = unit_id
+        while current is not None:
+            if current == ancestor_id:
+                return True
+            current = self.units[current].parent_id
+        return False
+
+    def town_name(self, town_id: int | None) -> str:
+        return "区直" if town_id is None else self.units[town_id].name
+
+    def town_code(self, town_id: int | None) -> str:
+        return "district" if town_id is None else self.units[town_id].code
+
+
+def load_snapshot(session: Session) -> OrgSnapshot:
+    units = session.execute(
+        select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.tags, Unit.parent_id)
+    ).all()
+    roles: dict[int, set[str]] = defaultdict(set)
+    for person_id, role in session.execute(
+        select(PersonRole.person_id, Role.code).join(Role, Role.id == PersonRole.role_id)
+    ).all():
+        roles[person_id].add(role)
+    persons = [
+        (p.id, p.code, p.name, p.unit_id, frozenset(roles.get(p.id, ())))
+        for p in session.execute(select(Person.id, Person.code, Person.name, Person.unit_id)).all()
+    ]
+    pairings = [
+        tuple(r)
+        for r in session.execute(
+            select(
+                Pairing.id, Pairing.code, PairingKind.code, Pairing.cadre_id, Pairing.contact_id
+            ).join(PairingKind, PairingKind.id == Pairing.kind_id)
+        ).all()
+    ]
+    return OrgSnapshot.build([tuple(u) for u in units], persons, pairings)  # type: ignore[arg-type]

@@ -1,0 +1,264 @@
+"""Rollout planning: which checklist items a campaign asks of which subjects, and when.
+
+Pure: the campaign, its phase dates, an organization snapshot and the calendar go in; plain
+item rows come out, town by town, so that a province-sized rollout streams in batches.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pendulum
+
+from config.spec import CampaignSpec, Obligation, PhaseDates, Recurrence
+from models.date_rules import resolve
+from models.org_snapshot import OrgSnapshot, UnitInfo
+from models.working_days import RollPolicy, WorkCalendar
+
+ONCE = "once"
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One window of an obligation: its label, the days it covers and its due date."""
+
+    label: str
+    starts: pendulum.Date
+    ends: pendulum.Date
+    due: pendulum.Date
+
+
+@dataclass(frozen=True)
+class Subject:
+    type: str  # unit | person | pairing
+    id: int
+    unit_id: int  # the unit answerable for it
+    town_id: int | None
+
+
+def _window(cadence: str, day: pendulum.Date) -> tuple[str, pendulum.Date, pendulum.Date]:
+    """The calendar window of a cadence that contains the day: label, first and last day."""
+    if cadence == "week":
+        monday = day.subtract(days=day.isoweekday() - 1)
+        iso_year, iso_week, _ = day.isocalendar()
+        return f"{iso_year}-W{iso_week:02d}", monday, monday.add(days=6)
+    if cadence == "year":
+        return str(day.year), pendulum.Date(day.year, 1, 1), pendulum.Date(day.year, 12, 31)
+    months = {"month": 1, "two-months": 2, "quarter": 3, "half-year": 6}[cadence]
+    index = (day.month - 1) // months
+    first = pendulum.Date(day.year, index * months + 1, 1)
+    last = first.add(months=months).subtract(days=1)
+    label = {
+        "month": f"{day.year}-{day.month:02d}",
+        "two-months": f"{day.year}-B{index + 1}",
+        "quarter": f"{day.year}-Q{index + 1}",
+        "half-year": f"{day.year}-H{index + 1}",
+    }[cadence]
+    return label, first, last
+
+
+def windows(
+    recurrence: Recurrence,
+    span_start: pendulum.Date,
+    span_end: pendulum.Date,
+    calendar: WorkCalendar,
+    roll: RollPolicy,
+) -> list[Occurrence]:
+    """Windows of the cadence that tile [span_start, span_end], clipped to it, each with a
+    due date at its end moved to a working day (never before the window opens)."""
+    out = []
+    day = span_start
+    while day <= span_end:
+        label, first, last = _window(recurrence.every, day)
+        starts, ends = max(first, span_start), min(last, span_end)
+        due = calendar.roll(ends, roll)
+        if due < starts:
+            due = calendar.next_working_day(starts)
+        out.append(Occurrence(label, starts, ends, due))
+        day = last.add(days=1)
+    return out
+
+
+def occurrences(
+    spec: CampaignSpec,
+    obligation: Obligation,
+    phase_key: str,
+    dates: dict[str, PhaseDates],
+    calendar: WorkCalendar,
+) -> list[Occurrence]:
+    """Every occurrence of an obligation: one, or one per window of its recurrence."""
+    phase = dates[phase_key]
+    known = {k: (v.starts, v.ends) for k, v in dates.items()}
+
+    def at(rule: object, default: pendulum.Date) -> pendulum.Date:
+        if rule is None:
+            return default
+        return resolve(rule, calendar, phases=known, current_phase=phase_key)  # type: ignore[arg-type]
+
+    if obligation.recurrence is None:
+        due = calendar.roll(at(obligation.due, phase.ends), spec.deadline_roll)
+        return [Occurrence(ONCE, phase.starts, due, due)]
+    span_start = at(obligation.recurrence.from_, phase.starts)
+    span_end = at(obligation.recurrence.until, phase.ends)
+    return windows(obligation.recurrence, span_start, span_end, calendar, spec.deadline_roll)
+
+
+def subjects(obligation: Obligation, org: OrgSnapshot) -> list[Subject]:
+    """The units, persons or pairings an obligation falls on, in code order."""
+    s = obligation.subject
+    if s.units is not None:
+        kinds, tags, codes = set(s.units.kinds), set(s.units.tags), set(s.units.codes)
+        chosen = [
+            u
+            for u in org.units.values()
+            if u.kind in kinds and tags <= u.tags and (not codes or u.code in codes)
+        ]
+        return [
+            Subject("unit", u.id, u.id, u.town_id) for u in sorted(chosen, key=lambda u: u.code)
+        ]
+    if s.persons is not None:
+        roles = set(s.persons.roles)
+        people = sorted((p for p in org.persons.values() if p.roles & roles), key=lambda p: p.code)
+        return [Subject("person", p.id, p.unit_id, org.units[p.unit_id].town_id) for p in people]
+    assert s.pairings is not None
+    kinds = set(s.pairings.kinds)
+    pairs = sorted((p for p in org.pairings.values() if p.kind in kinds), key=lambda p: p.code)
+    out = []
+    for pair in pairs:
+        cadre = org.persons[pair.cadre_id]
+        out.append(Subject("pairing", pair.id, cadre.unit_id, org.units[cadre.unit_id].town_id))
+    return out
+
+
+def select_wave_units(spec: CampaignSpec, org: OrgSnapshot) -> dict[str, set[int]]:
+    """The units of each wave: selecting waves pick per town (preferred tags first, then by
+    code); a wave without a selection takes every unit of those kinds not picked before."""
+    out: dict[str, set[int]] = {}
+    taken: set[int] = set()
+    kinds_seen: set[str] = set()
+    for wave in spec.waves:
+        if wave.select is None:
+            out[wave.key] = {
+                u.id for u in org.units.values() if u.kind in kinds_seen and u.id not in taken
+            }
+            continue
+        sel = wave.select
+        kinds_seen |= set(sel.kinds)
+        groups: dict[int | None, list[UnitInfo]] = defaultdict(list)
+        for unit in org.units.values():
+            if unit.kind in sel.kinds and unit.id not in taken:
+                groups[unit.town_id if sel.per == "town" else None].append(unit)
+        chosen: set[int] = set()
+        for members in groups.values():
+            members.sort(key=lambda u: (not (set(sel.prefer_tags) & u.tags), u.code))
+            chosen |= {u.id for u in members[: sel.count]}
+        out[wave.key] = chosen
+        taken |= chosen
+    return out
+
+
+@dataclass(frozen=True)
+class PlannedItem:
+    phase_key: str
+    obligation_key: str
+    subject: Subject
+    occurrence: str
+    due: pendulum.Date
+    wave: str | None
+
+
+@dataclass(frozen=True)
+class _Work:
+    phase_key: str
+    obligation_key: str
+    occurrences: tuple[Occurrence, ...]
+    wave: str | None  # for the unit subjects in a waved phase
+
+
+class RolloutPlanner:
+    """Plans once (subjects, occurrences, waves), then yields items town by town.
+
+    Unit obligations of a phase that belongs to a wave fall only on that wave's units;
+    other subjects are not split into waves.
+    """
+
+    def __init__(
+        self,
+        spec: CampaignSpec,
+        dates: dict[str, PhaseDates],
+        org: OrgSnapshot,
+        calendar: WorkCalendar,
+    ) -> None:
+        self.spec = spec
+        self.wave_units = select_wave_units(spec, org)
+        by_phase = {phase: wave for wave in spec.waves for phase in wave.phases}
+        waved_kinds = {k for w in spec.waves if w.select for k in w.select.kinds}
+        # town -> list of (work, subjects); built once, so a batch costs only its own items
+        self._by_town: dict[int | None, list[tuple[_Work, list[Subject]]]] = defaultdict(list)
+        for phase in spec.phases:
+            wave = by_phase.get(phase.key)
+            for obligation in phase.obligations:
+                occs = tuple(occurrences(spec, obligation, phase.key, dates, calendar))
+                plain = _Work(phase.key, obligation.key, occs, None)
+                waved = _Work(phase.key, obligation.key, occs, wave.key if wave else None)
+                groups: dict[tuple[int | None, bool], list[Subject]] = defaultdict(list)
+                for subject in subjects(obligation, org):
+                    in_wave = (
+                        wave is not None
+                        and subject.type == "unit"
+                        and org.units[subject.id].kind in waved_kinds
+                    )
+                    if in_wave and subject.id not in self.wave_units[wave.key]:  # type: ignore[union-attr]
+                        continue
+                    groups[(subject.town_id, in_wave)].append(subject)
+                for (town, in_wave), members in groups.items():
+                    self._by_town[town].append((waved if in_wave else plain, members))
+
+    def towns(self) -> list[int | None]:
+        """Towns with items; district-level subjects (None) first."""
+        return sorted(self._by_town, key=lambda t: (t is not None, t or 0))
+
+    def count(self, town_id: int | None = ..., waves: set[str | None] | None = None) -> int:  # type: ignore[assignment]
+        towns = self.towns() if town_id is ... else [town_id]
+        return sum(
+            len(members) * len(work.occurrences)
+            for t in towns
+            for work, members in self._by_town.get(t, [])
+            if waves is None or work.wave in waves
+        )
+
+    def items(
+        self, town_id: int | None, waves: set[str | None] | None = None
+    ) -> Iterator[PlannedItem]:
+        """The items of one town (None: district level), of the given waves (None: all)."""
+        for work, members in self._by_town.get(town_id, []):
+            if waves is not None and work.wave not in waves:
+                continue
+            for subject in members:
+                for occ in work.occurrences:
+                    yield PlannedItem(
+                        work.phase_key, work.obligation_key, subject, occ.label, occ.due, work.wave
+                    )
+
+
+def plan_items(
+    spec: CampaignSpec,
+    dates: dict[str, PhaseDates],
+    org: OrgSnapshot,
+    calendar: WorkCalendar,
+) -> Iterator[PlannedItem]:
+    """Every item of the campaign, all waves, town by town."""
+    planner = RolloutPlanner(spec, dates, org, calendar)
+    for town in planner.towns():
+        yield from planner.items(town)
+
+
+def released_waves(spec: CampaignSpec, approved_gates: set[str]) -> set[str | None]:
+    """Waves whose items may be written: those without a gate, and those whose gate passed."""
+    released: set[str | None] = {None}
+    released |= {
+        w.key for w in spec.waves if w.after_gate is None or w.after_gate in approved_gates
+    }
+    return released

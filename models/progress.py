@@ -1,0 +1,199 @@
+"""Progress of a campaign as of a day: by phase, by town, and targets against actuals.
+
+The same numbers feed `campaign status`, its JSON, the Prefect artifacts and the report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlmodel import Session
+
+from config.spec import CampaignSpec, LoadedCampaign
+from models.rollout_store import campaign_id
+from models.tables import ChecklistItem, Evidence, PhaseState, Unit
+
+NOT_DUE_STATUSES = ("accepted", "cancelled")
+
+
+@dataclass(frozen=True)
+class PhaseProgress:
+    key: str
+    name: str
+    starts: str
+    ends: str
+    items: int
+    accepted: int
+    overdue: int
+    percent: float
+    status: str = "pending"
+
+
+@dataclass(frozen=True)
+class TownProgress:
+    code: str
+    name: str
+    items: int
+    accepted: int
+    overdue: int
+    percent: float
+
+    @property
+    def rag(self) -> str:
+        """red: over a fifth of the items overdue; amber: any overdue; green: none."""
+        if self.overdue and self.overdue * 5 > self.items:
+            return "red"
+        return "amber" if self.overdue else "green"
+
+
+@dataclass(frozen=True)
+class TargetProgress:
+    key: str
+    name: str
+    unit: str
+    target: int
+    actual: int
+
+
+@dataclass
+class CampaignProgress:
+    campaign: str
+    name: str
+    as_of: str
+    phases: list[PhaseProgress] = field(default_factory=list)
+    towns: list[TownProgress] = field(default_factory=list)
+    targets: list[TargetProgress] = field(default_factory=list)
+
+    @property
+    def items(self) -> int:
+        return sum(p.items for p in self.phases)
+
+    @property
+    def accepted(self) -> int:
+        return sum(p.accepted for p in self.phases)
+
+    @property
+    def overdue(self) -> int:
+        return sum(p.overdue for p in self.phases)
+
+    @property
+    def percent(self) -> float:
+        return percent(self.accepted, self.items)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "campaign": self.campaign,
+            "as_of": self.as_of,
+            "phases": [{k: v for k, v in asdict(p).items() if k != "status"} for p in self.phases],
+            "towns": [asdict(t) for t in self.towns],
+            "targets": [
+                {"name": t.name, "target": t.target, "actual": t.actual} for t in self.targets
+            ],
+        }
+
+
+def percent(part: int, whole: int) -> float:
+    return round(100.0 * part / whole, 1) if whole else 0.0
+
+
+def _counts(
+    session: Session, campaign: int, as_of: dt.date, group: Any
+) -> dict[Any, tuple[int, int, int]]:
+    accepted = func.sum(case((ChecklistItem.status == "accepted", 1), else_=0))
+    overdue = func.sum(
+        case(
+            ((ChecklistItem.status.not_in(NOT_DUE_STATUSES)) & (ChecklistItem.due < as_of), 1),
+            else_=0,
+        )
+    )
+    rows = session.execute(
+        select(group, func.count(), accepted, overdue)
+        .where(ChecklistItem.campaign_id == campaign, ChecklistItem.status != "cancelled")
+        .group_by(group)
+    ).all()
+    return {r[0]: (r[1], int(r[2] or 0), int(r[3] or 0)) for r in rows}
+
+
+def target_actuals(session: Session, campaign: int, spec: CampaignSpec) -> dict[str, int]:
+    """Sum of the counts that accepted items' evidence reported, per campaign target."""
+    mapping: dict[tuple[str, str], str] = {
+        (ob.key, c.key): c.target
+        for _, ob in spec.obligations()
+        for c in ob.evidence.counts
+        if c.target
+    }
+    totals: dict[str, int] = defaultdict(int)
+    if not mapping:
+        return totals
+    superseded = select(Evidence.supersedes_id).where(Evidence.supersedes_id.is_not(None))
+    rows = session.execute(
+        select(ChecklistItem.obligation_key, Evidence.counts)
+        .join(Evidence, Evidence.item_id == ChecklistItem.id)
+        .where(
+            ChecklistItem.campaign_id == campaign,
+            ChecklistItem.status == "accepted",
+            Evidence.kind == "submission",
+            Evidence.id.not_in(superseded),
+        )
+    ).all()
+    for obligation_key, counts in rows:
+        for name, value in (counts or {}).items():
+            target = mapping.get((obligation_key, name))
+            if target:
+                totals[target] += int(value)
+    return totals
+
+
+def campaign_progress(session: Session, loaded: LoadedCampaign, as_of: dt.date) -> CampaignProgress:
+    spec = loaded.spec
+    campaign = campaign_id(session, spec.key)
+    by_phase = _counts(session, campaign, as_of, ChecklistItem.phase_key)
+    by_town = _counts(session, campaign, as_of, ChecklistItem.town_id)
+    statuses = dict(
+        session.execute(
+            select(PhaseState.phase_key, PhaseState.status).where(
+                PhaseState.campaign_id == campaign
+            )
+        ).all()
+    )
+    out = CampaignProgress(spec.key, spec.name, as_of.isoformat())
+    for phase in spec.phases:
+        items, accepted, overdue = by_phase.get(phase.key, (0, 0, 0))
+        dates = loaded.phase_dates[phase.key]
+        out.phases.append(
+            PhaseProgress(
+                phase.key,
+                phase.name,
+                dates.starts.isoformat(),
+                dates.ends.isoformat(),
+                items,
+                accepted,
+                overdue,
+                percent(accepted, items),
+                statuses.get(phase.key, "pending"),
+            )
+        )
+    towns = {
+        u.id: u
+        for u in session.execute(
+            select(Unit.id, Unit.code, Unit.name).where(Unit.id.in_([t for t in by_town if t]))
+        ).all()
+    }
+    ordered = sorted(by_town, key=lambda t: (t is not None, towns[t].code if t else ""))
+    for town_id in ordered:
+        items, accepted, overdue = by_town[town_id]
+        code, name = (
+            ("district", "区直") if town_id is None else (towns[town_id].code, towns[town_id].name)
+        )
+        out.towns.append(
+            TownProgress(code, name, items, accepted, overdue, percent(accepted, items))
+        )
+    actuals = target_actuals(session, campaign, spec)
+    out.targets = [
+        TargetProgress(t.key, t.name, t.unit, t.value, actuals.get(t.key, 0)) for t in spec.targets
+    ]
+    return out

@@ -1,0 +1,215 @@
+"""The closing report: a summary in the yearbook's own style and an Excel ledger (台账)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from config.spec import LoadedCampaign
+from models.org_snapshot import OrgSnapshot
+from models.progress import CampaignProgress
+from models.progress_text import PHASE_STATUS_ZH, RAG_ZH, STATUS_ZH, yearbook_sentence
+from models.rollout_store import campaign_id
+from models.tables import ChecklistItem, Evidence
+
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+def report_text(loaded: LoadedCampaign, progress: CampaignProgress) -> str:
+    """Paragraphs in the yearbook's manner, from the recorded numbers."""
+    spec = loaded.spec
+    first = min(d.starts for d in loaded.phase_dates.values())
+    last = max(d.ends for d in loaded.phase_dates.values())
+    lines = [f"【{spec.name}】"]
+    phases = "；".join(
+        f"{p.name}环节（{_md(p.starts)}—{_md(p.ends)}）完成{p.accepted}项/{p.items}项"
+        for p in progress.phases
+    )
+    lines.append(
+        f"{first.year}年{first.month}月至{last.year}年{last.month}月，按{len(progress.phases)}个环节实施。"
+        f"{phases}。"
+    )
+    done = (
+        f"截至{_ymd(progress.as_of)}，共{progress.items}项工作事项，已完成{progress.accepted}项"
+        f"（{progress.percent}%），逾期未完成{progress.overdue}项。"
+    )
+    lines.append(done)
+    sentence = yearbook_sentence(progress)
+    if sentence:
+        lines.append(sentence)
+    shortfalls = [t for t in progress.targets if t.actual < t.target]
+    if shortfalls:
+        lines.append(
+            "未达目标："
+            + "，".join(f"{t.name}差{t.target - t.actual}{t.unit}" for t in shortfalls)
+            + "。"
+        )
+    return "\n".join(lines)
+
+
+def _md(iso: str) -> str:
+    d = dt.date.fromisoformat(iso)
+    return f"{d.month}月{d.day}日"
+
+
+def _ymd(iso: str) -> str:
+    d = dt.date.fromisoformat(iso)
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def _subject_label(org: OrgSnapshot, subject_type: str, subject: int) -> tuple[str, str]:
+    if subject_type == "unit":
+        u = org.units[subject]
+        return u.code, u.name
+    if subject_type == "person":
+        p = org.persons[subject]
+        return p.code, p.name
+    pair = org.pairings[subject]
+    return pair.code, f"{org.persons[pair.cadre_id].name}—{org.persons[pair.contact_id].name}"
+
+
+def write_ledger(
+    path: Path,
+    session: Session,
+    loaded: LoadedCampaign,
+    org: OrgSnapshot,
+    progress: CampaignProgress,
+) -> int:
+    """A sheet per phase (a row per subject, obligation and occurrence) and a summary by
+    town; returns the number of item rows written."""
+    spec = loaded.spec
+    campaign = campaign_id(session, spec.key)
+    titles = {ob.key: ob.title for _, ob in spec.obligations()}
+    evidence = dict(
+        session.execute(
+            select(Evidence.item_id, func.count())
+            .join(ChecklistItem, ChecklistItem.id == Evidence.item_id)
+            .where(ChecklistItem.campaign_id == campaign)
+            .group_by(Evidence.item_id)
+        ).all()
+    )
+    reported: dict[int, dict[str, int]] = defaultdict(dict)
+    for item_id, counts in session.execute(
+        select(Evidence.item_id, Evidence.counts)
+        .join(ChecklistItem, ChecklistItem.id == Evidence.item_id)
+        .where(ChecklistItem.campaign_id == campaign, Evidence.kind == "submission")
+        .order_by(Evidence.id)
+    ).all():
+        reported[item_id] = counts or {}
+    book = Workbook()
+    summary = book.active
+    summary.title = "汇总"
+    header_font = Font(bold=True)
+    _row(summary, ["镇街", "编码", "事项", "已完成", "逾期", "完成率%", "状态"], header_font)
+    for t in progress.towns:
+        _row(summary, [t.name, t.code, t.items, t.accepted, t.overdue, t.percent, RAG_ZH[t.rag]])
+    summary.append([])
+    _row(
+        summary, ["环节", "开始", "结束", "状态", "事项", "已完成", "逾期", "完成率%"], header_font
+    )
+    for p in progress.phases:
+        _row(
+            summary,
+            [
+                p.name,
+                p.starts,
+                p.ends,
+                PHASE_STATUS_ZH.get(p.status, p.status),
+                p.items,
+                p.accepted,
+                p.overdue,
+                p.percent,
+            ],
+        )
+    if progress.targets:
+        summary.append([])
+        _row(summary, ["目标", "计划", "实际", "单位"], header_font)
+        for target in progress.targets:
+            _row(summary, [target.name, target.target, target.actual, target.unit])
+    _widths(summary)
+    rows = 0
+    overdue_fill = PatternFill("solid", fgColor="F8CBAD")
+    for index, phase in enumerate(spec.phases, start=1):
+        sheet = book.create_sheet(_SHEET_BAD.sub("", f"{index}.{phase.name}")[:31])
+        _row(
+            sheet,
+            [
+                "镇街",
+                "对象编码",
+                "对象",
+                "事项",
+                "期次",
+                "状态",
+                "截止日期",
+                "完成日期",
+                "证据条数",
+                "上报数字",
+            ],
+            header_font,
+        )
+        items = session.execute(
+            select(ChecklistItem)
+            .where(ChecklistItem.campaign_id == campaign, ChecklistItem.phase_key == phase.key)
+            .order_by(
+                ChecklistItem.town_id,
+                ChecklistItem.subject_type,
+                ChecklistItem.subject_id,
+                ChecklistItem.obligation_key,
+                ChecklistItem.due,
+            )
+        ).scalars()
+        as_of = dt.date.fromisoformat(progress.as_of)
+        for item in items:
+            code, name = _subject_label(org, item.subject_type, item.subject_id)
+            counts = "，".join(f"{k}={v}" for k, v in reported.get(item.id, {}).items())
+            sheet.append(
+                [
+                    org.town_name(item.town_id),
+                    code,
+                    name,
+                    titles.get(item.obligation_key, item.obligation_key),
+                    item.occurrence,
+                    STATUS_ZH.get(item.status, item.status),
+                    item.due,
+                    item.completed_on,
+                    evidence.get(item.id, 0),
+                    counts,
+                ]
+            )
+            if item.status not in ("accepted", "cancelled") and item.due < as_of:
+                for cell in sheet[sheet.max_row]:
+                    cell.fill = overdue_fill
+            rows += 1
+        _widths(sheet)
+        sheet.freeze_panes = "A2"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+    return rows
+
+
+def _row(sheet, values: list[object], font: Font | None = None) -> None:  # type: ignore[no-untyped-def]
+    sheet.append(values)
+    if font is not None:
+        for cell in sheet[sheet.max_row]:
+            cell.font = font
+
+
+def _widths(sheet) -> None:  # type: ignore[no-untyped-def]
+    for column in sheet.columns:
+        width = max(
+            (
+                len(str(c.value)) * (2 if not str(c.value).isascii() else 1)
+                for c in column
+                if c.value is not None
+            ),
+            default=6,
+        )
+        sheet.column_dimensions[get_column_letter(column[0].column)].width = min(width + 2, 60)

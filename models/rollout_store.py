@@ -1,0 +1,336 @@
+"""Storing campaign versions and writing checklist items in bulk, converging on natural keys.
+
+Items are written with INSERT ... ON CONFLICT DO NOTHING on their natural key, so a rollout
+run twice, or twice at once, leaves the rows of one run. PostgreSQL loads through COPY into a
+temporary table; SQLite through the driver's executemany.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+
+import pendulum
+from sqlalchemy import and_, func, insert, select, update
+from sqlmodel import Session
+
+from config.spec import LoadedCampaign
+from models.db import insert_ignore
+from models.errors import NotFound
+from models.planning import PlannedItem
+from models.tables import Campaign, CampaignVersion, ChecklistItem, Obligation, Phase, PhaseState
+
+ITEM_COLUMNS = (
+    "campaign_id",
+    "phase_key",
+    "obligation_key",
+    "subject_type",
+    "subject_id",
+    "occurrence",
+    "due",
+    "status",
+    "wave",
+    "version",
+    "unit_id",
+    "town_id",
+)
+NATURAL_KEY = (
+    "campaign_id",
+    "phase_key",
+    "obligation_key",
+    "subject_type",
+    "subject_id",
+    "occurrence",
+)
+DONE = ("accepted", "cancelled")
+CHUNK = 20_000
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    campaign_id: int
+    version: int
+    created: bool
+    previous: int | None
+
+
+def store_version(session: Session, loaded: LoadedCampaign, now: dt.datetime) -> StoredVersion:
+    """The campaign and this file's version: an unchanged file is the same version."""
+    spec = loaded.spec
+    insert_ignore(session, Campaign.__table__, [{"key": spec.key, "name": spec.name}], key=["key"])
+    campaign = session.execute(select(Campaign).where(Campaign.key == spec.key)).scalar_one()
+    existing = session.execute(
+        select(CampaignVersion.version).where(
+            CampaignVersion.campaign_id == campaign.id,
+            CampaignVersion.content_hash == loaded.content_hash,
+        )
+    ).scalar_one_or_none()
+    previous = campaign.current_version
+    if existing is not None:
+        if campaign.current_version != existing:
+            campaign.current_version = existing
+        return StoredVersion(campaign.id, existing, False, previous)  # type: ignore[arg-type]
+    number = (
+        session.execute(
+            select(func.max(CampaignVersion.version)).where(
+                CampaignVersion.campaign_id == campaign.id
+            )
+        ).scalar_one()
+        or 0
+    ) + 1
+    insert_ignore(
+        session,
+        CampaignVersion.__table__,
+        [
+            {
+                "campaign_id": campaign.id,
+                "version": number,
+                "content_hash": loaded.content_hash,
+                "source_path": str(loaded.path),
+                "text": loaded.text,
+                "loaded_at": now,
+            }
+        ],
+        key=["campaign_id", "content_hash"],
+    )
+    version = session.execute(
+        select(CampaignVersion).where(
+            CampaignVersion.campaign_id == campaign.id,
+            CampaignVersion.content_hash == loaded.content_hash,
+        )
+    ).scalar_one()
+    session.execute(
+        insert(Phase),
+        [
+            {
+                "version_id": version.id,
+                "key": p.key,
+                "name": p.name,
+                "position": i,
+                "starts": loaded.phase_dates[p.key].starts,
+                "ends": loaded.phase_dates[p.key].ends,
+            }
+            for i, p in enumerate(spec.phases)
+        ],
+    )
+    rows = [
+        {
+            "version_id": version.id,
+            "phase_key": phase.key,
+            "key": ob.key,
+            "title": ob.title,
+            "subject_type": "unit"
+            if ob.subject.units
+            else "person"
+            if ob.subject.persons
+            else "pairing",
+            "rule": ob.model_dump(mode="json", by_alias=True),
+        }
+        for phase, ob in spec.obligations()
+    ]
+    if rows:
+        session.execute(insert(Obligation), rows)
+    campaign.current_version = version.version
+    session.add(campaign)
+    return StoredVersion(campaign.id, version.version, True, previous)  # type: ignore[arg-type]
+
+
+def campaign_id(session: Session, key: str) -> int:
+    found = session.execute(select(Campaign.id).where(Campaign.key == key)).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"campaign {key!r} has not been rolled out (run: campaign rollout {key})")
+    return found
+
+
+def sync_phase_states(
+    session: Session, campaign: int, loaded: LoadedCampaign, as_of: pendulum.Date
+) -> dict[str, str]:
+    """Create the phase rows; a phase whose start has come is open. Returns key -> status."""
+    insert_ignore(
+        session,
+        PhaseState.__table__,
+        [
+            {"campaign_id": campaign, "phase_key": p.key, "status": "pending"}
+            for p in loaded.spec.phases
+        ],
+        key=["campaign_id", "phase_key"],
+    )
+    for phase in loaded.spec.phases:
+        if loaded.phase_dates[phase.key].starts <= as_of:
+            open_phase(session, campaign, phase.key, loaded.phase_dates[phase.key].starts)
+    return phase_statuses(session, campaign)
+
+
+def phase_statuses(session: Session, campaign: int) -> dict[str, str]:
+    return dict(
+        session.execute(
+            select(PhaseState.phase_key, PhaseState.status).where(
+                PhaseState.campaign_id == campaign
+            )
+        ).all()
+    )
+
+
+def open_phase(session: Session, campaign: int, phase_key: str, on: dt.date) -> int:
+    """Open a phase: its pending items become open (due). Returns how many items opened."""
+    session.execute(
+        update(PhaseState)
+        .where(
+            PhaseState.campaign_id == campaign,
+            PhaseState.phase_key == phase_key,
+            PhaseState.status == "pending",
+        )
+        .values(status="open", opened_on=on)
+    )
+    result = session.execute(
+        update(ChecklistItem)
+        .where(
+            ChecklistItem.campaign_id == campaign,
+            ChecklistItem.phase_key == phase_key,
+            ChecklistItem.status == "pending",
+        )
+        .values(status="open")
+    )
+    return result.rowcount or 0
+
+
+def close_phase(session: Session, campaign: int, phase_key: str, on: dt.date) -> bool:
+    """Close an open phase; False when it was not open (already closed, or never opened)."""
+    result = session.execute(
+        update(PhaseState)
+        .where(
+            PhaseState.campaign_id == campaign,
+            PhaseState.phase_key == phase_key,
+            PhaseState.status == "open",
+        )
+        .values(status="closed", closed_on=on)
+    )
+    return bool(result.rowcount)
+
+
+def item_rows(
+    items: Iterable[PlannedItem], campaign: int, version: int, statuses: dict[str, str]
+) -> Iterator[tuple[object, ...]]:
+    for item in items:
+        s = item.subject
+        yield (
+            campaign,
+            item.phase_key,
+            item.obligation_key,
+            s.type,
+            s.id,
+            item.occurrence,
+            item.due.isoformat(),
+            "pending" if statuses.get(item.phase_key, "pending") == "pending" else "open",
+            item.wave,
+            version,
+            s.unit_id,
+            s.town_id,
+        )
+
+
+def write_items(session: Session, rows: Iterable[tuple[object, ...]]) -> int:
+    """Insert item rows whose natural key is new; returns how many were inserted."""
+    inserted = 0
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, CHUNK)):
+        if session.get_bind().dialect.name == "postgresql":
+            inserted += _copy_insert(session, chunk)
+        else:
+            inserted += _executemany_insert(session, chunk)
+    return inserted
+
+
+def _executemany_insert(session: Session, chunk: list[tuple[object, ...]]) -> int:
+    columns = ", ".join(ITEM_COLUMNS)
+    marks = ", ".join("?" for _ in ITEM_COLUMNS)
+    cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(
+            f"INSERT INTO checklist_item ({columns}) VALUES ({marks}) "
+            f"ON CONFLICT ({', '.join(NATURAL_KEY)}) DO NOTHING",
+            chunk,
+        )
+        return cursor.rowcount
+    finally:
+        cursor.close()
+
+
+def _copy_insert(session: Session, chunk: list[tuple[object, ...]]) -> int:
+    columns = ", ".join(ITEM_COLUMNS)
+    raw = session.connection().connection.dbapi_connection
+    with raw.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS item_load ON COMMIT DELETE ROWS AS "
+            f"SELECT {columns} FROM checklist_item WITH NO DATA"
+        )
+        with cursor.copy(f"COPY item_load ({columns}) FROM STDIN") as copy:
+            for row in chunk:
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO checklist_item ({columns}) SELECT {columns} FROM item_load "
+            f"ON CONFLICT ({', '.join(NATURAL_KEY)}) DO NOTHING"
+        )
+        inserted = cursor.rowcount
+        cursor.execute("TRUNCATE item_load")
+        return inserted
+
+
+def replan_items(
+    session: Session,
+    campaign: int,
+    version: int,
+    town_id: int | None,
+    planned: list[tuple[object, ...]],
+) -> tuple[int, int]:
+    """Move the due dates of items not yet done to the new plan and cancel those the new
+    plan no longer has. Returns (moved, cancelled). Done items are never rewritten."""
+    key_of = {row[1:6]: row for row in planned}
+    town_filter = (
+        ChecklistItem.town_id.is_(None) if town_id is None else ChecklistItem.town_id == town_id
+    )
+    existing = session.execute(
+        select(
+            ChecklistItem.id,
+            ChecklistItem.phase_key,
+            ChecklistItem.obligation_key,
+            ChecklistItem.subject_type,
+            ChecklistItem.subject_id,
+            ChecklistItem.occurrence,
+            ChecklistItem.due,
+            ChecklistItem.status,
+        ).where(
+            and_(
+                ChecklistItem.campaign_id == campaign,
+                town_filter,
+                ChecklistItem.status.not_in(DONE),
+            )
+        )
+    ).all()
+    moves, cancels = [], []
+    for row in existing:
+        new = key_of.get(
+            (row.phase_key, row.obligation_key, row.subject_type, row.subject_id, row.occurrence)
+        )
+        if new is None:
+            cancels.append(row.id)
+        elif str(new[6]) != row.due.isoformat():
+            moves.append({"b_id": row.id, "b_due": dt.date.fromisoformat(str(new[6]))})
+    if moves:
+        from sqlalchemy import bindparam
+
+        session.execute(
+            update(ChecklistItem.__table__)
+            .where(ChecklistItem.__table__.c.id == bindparam("b_id"))
+            .values(due=bindparam("b_due"), version=version),
+            moves,
+        )
+    for i in range(0, len(cancels), 1000):
+        session.execute(
+            update(ChecklistItem)
+            .where(ChecklistItem.id.in_(cancels[i : i + 1000]))
+            .values(status="cancelled", version=version)
+        )
+    return len(moves), len(cancels)

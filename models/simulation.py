@@ -1,0 +1,101 @@
+"""A seeded model of how units behave, for rehearsing a campaign before the real year.
+
+Pure: every decision is drawn from a generator seeded by the campaign's seed and the item's
+natural key, so a rehearsal is the same however it is split into segments and re-run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass
+
+import pendulum
+
+from config.spec import Obligation
+from models.working_days import WorkCalendar
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """Shares of items done on time, late, and never; how late the late ones are."""
+
+    on_time: float = 0.85
+    late: float = 0.11
+    max_late_working_days: int = 12
+    sign_within_working_days: int = 3
+    lead_working_days: int = 8  # on-time work lands within this many working days of the due
+
+
+def rng_for(seed: int, *key: object) -> random.Random:
+    digest = hashlib.sha256(repr((seed, *key)).encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+@dataclass(frozen=True)
+class PlannedSubmission:
+    day: pendulum.Date
+    late: bool
+    counts: dict[str, int]
+    note: str
+    files: int
+
+
+def plan_submission(
+    *,
+    seed: int,
+    item_key: tuple[object, ...],
+    opens: pendulum.Date,
+    due: pendulum.Date,
+    obligation: Obligation,
+    share_by_target: dict[str, float],
+    calendar: WorkCalendar,
+    behaviour: Behaviour = Behaviour(),
+) -> PlannedSubmission | None:
+    """When (if ever) this item's evidence comes in, and what it says."""
+    rng = rng_for(seed, "submit", *item_key)
+    draw = rng.random()
+    if draw >= behaviour.on_time + behaviour.late:
+        return None  # never done
+    late = draw >= behaviour.on_time
+    if late:
+        day = calendar.add_working_days(due, rng.randint(1, behaviour.max_late_working_days))
+    else:
+        earliest = max(opens, calendar.add_working_days(due, -behaviour.lead_working_days))
+        span = max(0, calendar.working_days_between(earliest, due))
+        day = calendar.add_working_days(calendar.next_working_day(earliest), rng.randint(0, span))
+        day = min(day, due)
+    counts = {}
+    for count in obligation.evidence.counts:
+        share = share_by_target.get(count.target) if count.target else None
+        value = 0 if share is None else max(0, round(share * rng.uniform(0.8, 1.2)))
+        if count.min is not None:
+            value = max(value, count.min + (1 if rng.random() < 0.2 else 0))
+        counts[count.key] = value
+    note = "（模拟）已按要求完成。" if not late else "（模拟）逾期后补报。"
+    return PlannedSubmission(day, late, counts, note, obligation.evidence.files)
+
+
+def sign_day(
+    *,
+    seed: int,
+    item_key: tuple[object, ...],
+    submitted: pendulum.Date,
+    calendar: WorkCalendar,
+    behaviour: Behaviour = Behaviour(),
+) -> pendulum.Date:
+    rng = rng_for(seed, "sign", *item_key)
+    return calendar.add_working_days(submitted, rng.randint(1, behaviour.sign_within_working_days))
+
+
+def target_shares(
+    items_per_target: dict[str, int], targets: dict[str, int], behaviour: Behaviour = Behaviour()
+) -> dict[str, float]:
+    """Per item, the amount of each target such that the expected total over the items that
+    get done meets the target."""
+    done = behaviour.on_time + behaviour.late
+    return {
+        key: targets[key] / (n * done)
+        for key, n in items_per_target.items()
+        if n and key in targets
+    }

@@ -1,0 +1,55 @@
+"""Answering a gate outside a waiting run: the CLI and rehearsals."""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from config.campaign_files import read_campaign
+from config.settings import get_settings
+from models import db
+from models.errors import NotFound
+from models.gates import gate_of, latest_decisions, record_decision
+from models.instant import utc_now
+from models.org_snapshot import load_snapshot
+from models.rollout_store import campaign_id
+
+
+def answer_gate(
+    campaign: str, gate_key: str, reviewer: str, approved: bool, notes: str, now=None
+) -> None:  # type: ignore[no-untyped-def]
+    """Record a reviewer's answer; PermissionRefused when their role may not answer."""
+    settings = get_settings()
+    loaded = read_campaign(settings, campaign)
+    gate = gate_of(loaded.spec, gate_key)
+    with db.session_for(settings.resolved_database_url) as session:
+        org = load_snapshot(session)
+        person = org.person_by_code.get(reviewer)
+        if person is None:
+            raise NotFound(f"no person with code {reviewer!r}")
+        record_decision(
+            session,
+            campaign=campaign_id(session, loaded.spec.key),
+            gate=gate,
+            person=person,
+            approved=approved,
+            notes=notes,
+            now=now or utc_now(),
+        )
+
+
+@task(name="answer-gate", cache_policy=NO_CACHE)
+def answer_gate_task(
+    campaign: str, gate_key: str, reviewer: str, approved: bool, notes: str
+) -> None:
+    answer_gate(campaign, gate_key, reviewer, approved, notes)
+
+
+@task(name="read-gate-answers", cache_policy=NO_CACHE)
+def gate_answers(campaign: str) -> dict[str, bool]:
+    settings = get_settings()
+    with db.session_for(settings.resolved_database_url) as session:
+        return {
+            k: d.approved
+            for k, d in latest_decisions(session, campaign_id(session, campaign)).items()
+        }

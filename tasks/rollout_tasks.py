@@ -1,0 +1,186 @@
+"""Tasks of a rollout: store the version, plan, write items town by town, gates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pendulum
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from config.campaign_files import calendar_for, read_campaign
+from config.settings import get_settings
+from config.spec import LoadedCampaign
+from models import audit, db
+from models.gates import approved_gates, gate_of, latest_decisions, record_decision
+from models.instant import utc_now
+from models.org_snapshot import load_snapshot
+from models.planning import RolloutPlanner
+from models.rollout_store import (
+    item_rows,
+    replan_items,
+    store_version,
+    sync_phase_states,
+    write_items,
+)
+from tasks.retry import retry_unless_user_error
+
+# Batches hold whole towns, up to about this many items, so a province-sized rollout is a
+# few hundred task runs, never one per item.
+BATCH_ITEMS = 50_000
+
+
+@dataclass(frozen=True)
+class RolloutContext:
+    loaded: LoadedCampaign
+    campaign_id: int
+    version: int
+    replan: bool
+    statuses: dict[str, str]
+    as_of: pendulum.Date
+
+
+@task(
+    name="load-campaign-version",
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_condition_fn=retry_unless_user_error,
+    cache_policy=NO_CACHE,
+)
+def load_campaign_version(campaign: str, as_of: dt.date) -> RolloutContext:
+    """Read the file, store it as a version (a changed file is a new one), open due phases."""
+    settings = get_settings()
+    loaded = read_campaign(settings, campaign, calendar_for(settings))
+    today = pendulum.Date(as_of.year, as_of.month, as_of.day)
+    with db.session_for(settings.resolved_database_url) as session:
+        stored = store_version(session, loaded, utc_now())
+        statuses = sync_phase_states(session, stored.campaign_id, loaded, today)
+        if stored.created:
+            audit.append(
+                session,
+                actor=settings.user or "system",
+                action="campaign.loaded",
+                entity="campaign",
+                entity_key=loaded.spec.key,
+                payload={"version": stored.version, "hash": loaded.content_hash},
+                now=utc_now(),
+            )
+    replan = stored.created and stored.previous is not None
+    get_run_logger().info(
+        "campaign %s version %s (%s)",
+        loaded.spec.key,
+        stored.version,
+        "new" if stored.created else "unchanged",
+    )
+    return RolloutContext(loaded, stored.campaign_id, stored.version, replan, statuses, today)
+
+
+@task(name="plan-rollout", cache_policy=NO_CACHE)
+def plan_rollout(ctx: RolloutContext) -> RolloutPlanner:
+    settings = get_settings()
+    with db.session_for(settings.resolved_database_url) as session:
+        org = load_snapshot(session)
+    return RolloutPlanner(ctx.loaded.spec, ctx.loaded.phase_dates, org, calendar_for(settings))
+
+
+def town_batches(planner: RolloutPlanner, waves: set[str | None]) -> list[list[int | None]]:
+    """Whole towns grouped up to BATCH_ITEMS items each."""
+    batches: list[list[int | None]] = []
+    current: list[int | None] = []
+    size = 0
+    for town in planner.towns():
+        n = planner.count(town, waves)
+        if not n:
+            continue
+        if current and size + n > BATCH_ITEMS:
+            batches.append(current)
+            current, size = [], 0
+        current.append(town)
+        size += n
+    if current:
+        batches.append(current)
+    return batches
+
+
+@task(
+    name="write-checklist-items",
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    cache_policy=NO_CACHE,
+    task_run_name="write-checklist-items · {label}",
+)
+def write_checklist_items(
+    ctx: RolloutContext,
+    planner: RolloutPlanner,
+    towns: list[int | None],
+    waves: set[str | None],
+    label: str,
+) -> int:
+    """Write the items of these towns in one transaction; returns how many were new."""
+    inserted = moved = cancelled = 0
+    with db.session_for(get_settings().resolved_database_url) as session:
+        for town in towns:
+            rows = item_rows(planner.items(town, waves), ctx.campaign_id, ctx.version, ctx.statuses)
+            if ctx.replan:
+                rows = list(rows)
+                m, c = replan_items(session, ctx.campaign_id, ctx.version, town, rows)
+                moved, cancelled = moved + m, cancelled + c
+            inserted += write_items(session, rows)
+        if inserted or moved or cancelled:
+            audit.append(
+                session,
+                actor="system",
+                action="items.planned",
+                entity="campaign",
+                entity_key=ctx.loaded.spec.key,
+                payload={
+                    "batch": label,
+                    "inserted": inserted,
+                    "moved": moved,
+                    "cancelled": cancelled,
+                    "version": ctx.version,
+                },
+                now=utc_now(),
+            )
+    if moved or cancelled:
+        get_run_logger().info("re-planned %s: %d moved, %d cancelled", label, moved, cancelled)
+    return inserted
+
+
+@task(name="read-gate-decisions", cache_policy=NO_CACHE)
+def read_gate_decisions(ctx: RolloutContext) -> tuple[set[str], dict[str, bool]]:
+    """(approved gates, latest answer per gate)."""
+    with db.session_for(get_settings().resolved_database_url) as session:
+        latest = latest_decisions(session, ctx.campaign_id)
+        return approved_gates(session, ctx.campaign_id), {k: d.approved for k, d in latest.items()}
+
+
+@task(
+    name="record-gate-decision", cache_policy=NO_CACHE, retry_condition_fn=retry_unless_user_error
+)
+def record_gate_decision(
+    ctx: RolloutContext,
+    gate_key: str,
+    reviewer: str,
+    approved: bool,
+    notes: str,
+    flow_run_id: str | None,
+) -> None:
+    with db.session_for(get_settings().resolved_database_url) as session:
+        org = load_snapshot(session)
+        person = org.person_by_code.get(reviewer)
+        if person is None:
+            from models.errors import NotFound
+
+            raise NotFound(f"no person with code {reviewer!r}")
+        record_decision(
+            session,
+            campaign=ctx.campaign_id,
+            gate=gate_of(ctx.loaded.spec, gate_key),
+            person=person,
+            approved=approved,
+            notes=notes,
+            now=utc_now(),
+            flow_run_id=flow_run_id,
+        )

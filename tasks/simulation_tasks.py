@@ -1,0 +1,236 @@
+"""Tasks of a rehearsal: plan what simulated units do, then do it day by day."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pendulum
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from sqlalchemy import select
+
+from config.campaign_files import calendar_for, read_campaign
+from config.settings import get_settings
+from config.spec import Obligation
+from models import db
+from models.errors import CampaignError
+from models.evidence import Submission, may_sign, may_submit, sign, store_bytes, submit
+from models.org_snapshot import OrgSnapshot, PersonInfo, load_snapshot
+from models.planning import RolloutPlanner
+from models.rollout_store import campaign_id
+from models.simulation import plan_submission, sign_day, target_shares
+from models.tables import ChecklistItem, Evidence
+
+
+@dataclass
+class DayPlan:
+    """What happens on each simulated day: submissions and sign-offs, by item id."""
+
+    submissions: dict[dt.date, list[tuple[int, object]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    signs: dict[dt.date, list[int]] = field(default_factory=lambda: defaultdict(list))
+
+    def days(self) -> list[dt.date]:
+        return sorted(set(self.submissions) | set(self.signs))
+
+
+def simulated_now(day: dt.date, timezone: str, hour: int = 10) -> dt.datetime:
+    """The instant a simulated action happens: mid-morning of that day in the campaign's zone."""
+    return pendulum.datetime(day.year, day.month, day.day, hour, tz=timezone).in_tz("UTC")
+
+
+def _doer(org: OrgSnapshot, item: ChecklistItem) -> PersonInfo | None:
+    """Who records the evidence: the person, the pairing's cadre, or someone of the unit
+    (else of a unit above it)."""
+    if item.subject_type == "person":
+        return org.persons[item.subject_id]
+    if item.subject_type == "pairing":
+        return org.persons[org.pairings[item.subject_id].cadre_id]
+    unit_id: int | None = item.unit_id
+    while unit_id is not None:
+        here = sorted(
+            (p for p in org.persons.values() if p.unit_id == unit_id), key=lambda p: p.code
+        )
+        for person in here:
+            if may_submit(org, person, item):
+                return person
+        unit_id = org.units[unit_id].parent_id
+    return None
+
+
+def _signer(org: OrgSnapshot, item: ChecklistItem, obligation: Obligation) -> PersonInfo | None:
+    rule = obligation.evidence.sign_off
+    if rule is None:
+        return None
+    for person in sorted(org.role_holders.get(rule.role, []), key=lambda p: p.code):
+        if may_sign(org, person, item, rule):
+            return person
+    return None
+
+
+@task(name="plan-simulated-behaviour", cache_policy=NO_CACHE)
+def plan_behaviour(campaign: str, start: dt.date, end: dt.date, seed: int) -> DayPlan:
+    """Every submission and sign-off that falls in [start, end], from the seeded model."""
+    settings = get_settings()
+    calendar = calendar_for(settings)
+    loaded = read_campaign(settings, campaign, calendar)
+    spec = loaded.spec
+    obligations = {ob.key: ob for _, ob in spec.obligations()}
+    plan = DayPlan()
+    with db.session_for(settings.resolved_database_url) as session:
+        cid = campaign_id(session, spec.key)
+        items = (
+            session.execute(
+                select(ChecklistItem).where(
+                    ChecklistItem.campaign_id == cid,
+                    ChecklistItem.status.in_(("pending", "open", "submitted", "rejected")),
+                )
+            )
+            .scalars()
+            .all()
+        )
+        org = load_snapshot(session)
+        submitted_on = dict(
+            session.execute(
+                select(Evidence.item_id, Evidence.dated)
+                .join(ChecklistItem, ChecklistItem.id == Evidence.item_id)
+                .where(
+                    ChecklistItem.campaign_id == cid,
+                    ChecklistItem.status == "submitted",
+                    Evidence.kind == "submission",
+                )
+                .order_by(Evidence.id)
+            ).all()
+        )
+    # Shares come from the whole plan, every wave included, so that the pilot villages are
+    # not handed the whole target before the rest are rolled out.
+    planner = RolloutPlanner(spec, loaded.phase_dates, org, calendar)
+    per_target: Counter[str] = Counter()
+    for town in planner.towns():
+        for planned in planner.items(town):
+            for count in obligations[planned.obligation_key].evidence.counts:
+                if count.target:
+                    per_target[count.target] += 1
+    shares = target_shares(dict(per_target), {t.key: t.value for t in spec.targets})
+    lo, hi = (
+        pendulum.Date(start.year, start.month, start.day),
+        pendulum.Date(end.year, end.month, end.day),
+    )
+    for item in items:
+        obligation = obligations[item.obligation_key]
+        key = (
+            item.phase_key,
+            item.obligation_key,
+            item.subject_type,
+            item.subject_id,
+            item.occurrence,
+        )
+        if item.status == "submitted":
+            day = sign_day(
+                seed=seed,
+                item_key=key,
+                submitted=pendulum.Date(*submitted_on[item.id].timetuple()[:3]),
+                calendar=calendar,
+            )
+            if lo <= day <= hi:
+                plan.signs[day].append(item.id)  # type: ignore[arg-type]
+            continue
+        opens = loaded.phase_dates[item.phase_key].starts
+        planned = plan_submission(
+            seed=seed,
+            item_key=key,
+            opens=opens,
+            due=pendulum.Date(item.due.year, item.due.month, item.due.day),
+            obligation=obligation,
+            share_by_target=shares,
+            calendar=calendar,
+        )
+        if planned is None:
+            continue
+        if lo <= planned.day <= hi:
+            plan.submissions[planned.day].append((item.id, planned))  # type: ignore[arg-type]
+        if obligation.evidence.sign_off is not None:
+            day = sign_day(seed=seed, item_key=key, submitted=planned.day, calendar=calendar)
+            if lo <= day <= hi:
+                plan.signs[day].append(item.id)  # type: ignore[arg-type]
+    return plan
+
+
+@task(name="simulate-day", cache_policy=NO_CACHE, task_run_name="simulate-day · {day}")
+def simulate_day(
+    campaign: str, day: dt.date, submissions: list[tuple[int, object]], signs: list[int]
+) -> dict[str, int]:
+    """Record the day's simulated submissions, then its sign-offs, in one transaction."""
+    settings = get_settings()
+    loaded = read_campaign(settings, campaign)
+    obligations = {ob.key: ob for _, ob in loaded.spec.obligations()}
+    now = simulated_now(day, loaded.spec.timezone)
+    done: Counter[str] = Counter()
+    files_dir = settings.home.resolve()
+    with db.session_for(settings.resolved_database_url) as session:
+        org = load_snapshot(session)
+        for item_id, planned in submissions:
+            item = session.get(ChecklistItem, item_id)
+            if item is None or item.status not in ("open", "rejected"):
+                continue
+            doer = _doer(org, item)
+            if doer is None:
+                done["no-doer"] += 1
+                continue
+            files = [_simulated_file(files_dir, item, n) for n in range(planned.files)]  # type: ignore[attr-defined]
+            try:
+                submit(
+                    session,
+                    org=org,
+                    item=item,
+                    obligation=obligations[item.obligation_key],
+                    person=doer,
+                    submission=Submission(
+                        planned.counts,
+                        planned.note,  # type: ignore[attr-defined]
+                        files,
+                        day,
+                    ),
+                    now=now,
+                )
+            except CampaignError:
+                done["refused"] += 1
+                continue
+            done["submitted"] += 1
+            session.refresh(item)
+        for item_id in signs:
+            item = session.get(ChecklistItem, item_id)
+            if item is None or item.status != "submitted":
+                continue
+            obligation = obligations[item.obligation_key]
+            signer = _signer(org, item, obligation)
+            if signer is None:
+                done["no-signer"] += 1
+                continue
+            sign(
+                session,
+                org=org,
+                item=item,
+                obligation=obligation,
+                signer=signer,
+                approve=True,
+                reason=None,
+                dated=day,
+                now=now.add(hours=5),
+            )
+            done["signed"] += 1
+    return dict(done)
+
+
+def _simulated_file(home: Path, item: ChecklistItem, n: int) -> dict[str, Any]:
+    """A small stand-in document, stored like a real upload."""
+    body = (
+        f"模拟材料 {item.obligation_key} {item.subject_type}:{item.subject_id} "
+        f"{item.occurrence} #{n + 1}\n"
+    ).encode()
+    return store_bytes(home, body, f"{item.obligation_key}-{n + 1}.txt")
