@@ -74,7 +74,8 @@ def prepare_prefect_env() -> None:
     one variable it needs itself, so that a bad setting elsewhere is reported by the command
     that uses it rather than by an import.
     """
-    home = Path(os.environ.get("CAMPAIGN_HOME", ".campaign"))
-    os.environ.setdefault("PREFECT_HOME", str(home.resolve() / "prefect"))
+    home = Path(os.environ.get("CAMPAIGN_HOME", ".campaign")).resolve()
+    os.environ.setdefault("PREFECT_HOME", str(home / "prefect"))
+    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
