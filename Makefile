@@ -8,7 +8,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: setup demo test lint ui clean
+.PHONY: setup demo test lint ui clean bench
 
 setup: .venv/.synced
 
@@ -26,6 +26,14 @@ demo: setup
 test: setup
 	.venv/bin/ruff check .
 	.venv/bin/python -m pytest -n 2 --dist loadgroup
+
+# The Prefect UI on the runs the demo recorded (same Prefect home as the CLI).
+ui: setup
+	PREFECT_HOME=$${CAMPAIGN_HOME:-.campaign}/prefect PREFECT_SERVER_LOGGING_LEVEL=WARNING \
+		.venv/bin/prefect server start --host 127.0.0.1 --port 4200
+
+bench: setup
+	.venv/bin/python bench/rollout.py --units 100000
 
 lint: setup
 	.venv/bin/ruff check .

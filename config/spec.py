@@ -21,6 +21,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     ValidationError,
     field_validator,
     model_validator,
@@ -34,7 +35,7 @@ from config.yaml_lines import (
     load_yaml_text,
     read_text_file,
 )
-from models.date_rules import DateRule, parse_rule, resolve
+from models.date_rules import DateRule, format_rule, parse_rule, resolve
 from models.errors import CampaignError, DateRuleError, SpecError
 from models.working_days import RollPolicy, WorkCalendar
 
@@ -51,7 +52,8 @@ def _rule(value: object) -> DateRule:
         raise ValueError(str(exc)) from exc
 
 
-Rule = Annotated[Any, BeforeValidator(_rule)]
+# Parsed on the way in, written back as text on the way out (stored obligations round-trip).
+Rule = Annotated[Any, BeforeValidator(_rule), PlainSerializer(format_rule, return_type=str)]
 
 
 class Strict(BaseModel):

@@ -8,8 +8,8 @@ import typer
 
 from config.settings import Settings, get_settings
 from flows import console as view
-from flows.run_tags import today_in
 from models.errors import CampaignError, DateRuleError
+from models.instant import today_in
 
 app = typer.Typer(
     name="campaign",

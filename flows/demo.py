@@ -1,44 +1,100 @@
 """`make demo`: the main job on the embedded default, from a fresh data folder.
 
-Until rollouts exist it validates every shipped campaign, imports the shipped organization
-and shows it, and prints each campaign's phases on the working-day calendar.
+It imports the shipped organization, loads the two campaigns of the seed, rehearses each over
+its whole span with the seeded behaviour model (the leading group answers the pilot gate),
+prints progress at each phase boundary and the closing reports, and writes the ledgers.
 """
 
 from __future__ import annotations
 
-from rich.console import Console
+import os
+import time
 
-from config.campaign_files import calendar_for, read_campaign, shipped_campaigns
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from config.campaign_files import calendar_for, read_campaign
 from config.org_file import read_org_file
-from config.settings import Settings, get_settings
+from config.settings import Settings
 from flows import console as view
 from models import db
-from models.org_store import import_org, org_counts, org_tree
+from models.gates import latest_decisions, reviewer_name
+from models.org_snapshot import load_snapshot
+from models.org_store import import_org, org_counts
+from models.progress import campaign_progress
+from models.report import report_text, write_ledger
+from models.rollout_store import campaign_id
+
+CAMPAIGNS = ("village-rectification-2013", "mass-line-2013")
 
 
 def run_demo(settings: Settings, out: Console) -> None:
+    # Prefect's own INFO lines would tear the progress bar apart; the UI keeps them all.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+    from flows.simulate import simulate_campaign
+
+    started = time.monotonic()
     calendar = calendar_for(settings)
-    out.rule("1. 校验活动方案")
-    campaigns = [
-        read_campaign(settings, str(path), calendar) for path in shipped_campaigns(settings)
-    ]
-    for campaign in campaigns:
-        out.print(view.phase_table(campaign))
-    out.rule("2. 导入组织机构")
-    org_file = settings.orgs_dir / "weihai-etdz.yaml"
+    out.rule("1. 导入组织机构")
     with db.session_for(settings.resolved_database_url) as session:
-        result = import_org(session, read_org_file(org_file))
-        nodes = org_tree(session)
-        counts = org_counts(session)
-    out.print(
-        f"{org_file.name}: 新增单位{result.units_new}个、更新{result.units_updated}个；"
-        f"新增人员{result.people_new}人、更新{result.people_updated}人"
-    )
-    out.print(view.org_tree(nodes, depth=2))
-    out.print(view.org_counts_line(counts))
+        import_org(session, read_org_file(settings.orgs_dir / "weihai-etdz.yaml"))
+        out.print(view.org_counts_line(org_counts(session)))
+    loaded = {key: read_campaign(settings, key, calendar) for key in CAMPAIGNS}
+    out.rule("2. 活动方案（已校验）")
+    for campaign in loaded.values():
+        out.print(view.phase_table(campaign))
+
+    segments = [
+        (key, phase.key, phase.name, campaign.phase_dates[phase.key])
+        for key, campaign in loaded.items() for phase in campaign.spec.phases
+    ]
+    out.rule("3. 按模拟时钟推演全年（行为模型：多数按期、部分逾期、少数未完成）")
+    boundaries: list[tuple[str, str, str]] = []
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/"
+                  "{task.total} 个环节"), TimeElapsedColumn(), console=out) as bar:
+        task = bar.add_task("推演", total=len(segments))
+        previous_end: dict[str, object] = {}
+        for key, phase_key, phase_name, dates in segments:
+            bar.update(task, description=f"{loaded[key].spec.name} · {phase_name}")
+            start = previous_end.get(key)
+            first = dates.starts if start is None else start.add(days=1)  # type: ignore[attr-defined]
+            simulate_campaign(key, first, dates.ends, seed=2013)
+            previous_end[key] = dates.ends
+            with db.session_for(settings.resolved_database_url) as session:
+                progress = campaign_progress(session, loaded[key], dates.ends)
+            p = next(x for x in progress.phases if x.key == phase_key)
+            line = (f"{dates.ends} {loaded[key].spec.name} · {phase_name}结束：完成 "
+                    f"{p.accepted}/{p.items}（{p.percent}%），逾期 {p.overdue}；"
+                    f"全活动完成 {progress.percent}%")
+            bar.console.print(line, markup=False)
+            boundaries.append((key, phase_key, line))
+            bar.advance(task)
+
+    out.rule("4. 闸门")
+    with db.session_for(settings.resolved_database_url) as session:
+        for key, campaign in loaded.items():
+            for gate_key, decision in latest_decisions(session, campaign_id(session, key)).items():
+                gate = next(g for g in campaign.spec.gates if g.key == gate_key)
+                word = "批准" if decision.approved else "否决"
+                out.print(f"{campaign.spec.name} · {gate.name}：{reviewer_name(session, decision)}"
+                          f"{word}（{decision.notes}）", markup=False)
+
+    out.rule("5. 总结报告")
+    reports = settings.home.resolve() / "reports"
+    with db.session_for(settings.resolved_database_url) as session:
+        org = load_snapshot(session)
+        for key, campaign in loaded.items():
+            end = max(d.ends for d in campaign.phase_dates.values())
+            progress = campaign_progress(session, campaign, end)
+            for table in view.progress_tables(progress):
+                out.print(table)
+            out.print(report_text(campaign, progress), markup=False)
+            rows = write_ledger(reports / f"{key}.xlsx", session, campaign, org, progress)
+            out.print(f"台账：{reports / f'{key}.xlsx'}（{rows}行）", markup=False)
+            out.print()
     out.rule("完成")
-    out.print(f"数据目录：{settings.home.resolve()}；数据库：{settings.resolved_database_url}")
-
-
-if __name__ == "__main__":
-    run_demo(get_settings(), view.make_console())
+    out.print(f"用时 {time.monotonic() - started:.0f} 秒。数据目录：{settings.home.resolve()}",
+              markup=False)
+    out.print("在 Prefect 界面查看推演记录（流程运行、各环节进度、各镇街表格）：运行 make ui，"
+              "然后打开 http://127.0.0.1:4200", markup=False)

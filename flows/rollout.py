@@ -9,7 +9,8 @@ from prefect import flow, get_run_logger, pause_flow_run, suspend_flow_run
 from prefect.context import get_run_context
 from prefect.input import RunInput
 
-from flows.run_tags import tag_current_run, today_in
+from flows.run_tags import tag_current_run
+from models.instant import today_in
 from models.planning import released_waves
 from tasks.progress_tasks import publish_progress
 from tasks.rollout_tasks import (

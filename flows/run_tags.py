@@ -1,10 +1,7 @@
-"""Helpers that flows share: tagging the current run, today in a timezone."""
+"""Tagging the running flow run, which a flow called directly cannot do at creation."""
 
 from __future__ import annotations
 
-import datetime as dt
-
-import pendulum
 from prefect.client.orchestration import get_client
 from prefect.context import get_run_context
 
@@ -18,9 +15,3 @@ def tag_current_run(tags: list[str]) -> None:
     if merged != sorted(run.tags):
         with get_client(sync_client=True) as client:
             client.update_flow_run(run.id, tags=merged)
-
-
-def today_in(timezone: str) -> dt.date:
-    """Today's date in the campaign's timezone: the one place a flow reads the clock."""
-    now = pendulum.now(timezone)
-    return dt.date(now.year, now.month, now.day)

@@ -115,6 +115,24 @@ def parse_rule(value: object) -> DateRule:
     )
 
 
+def format_rule(rule: DateRule) -> str:
+    """The rule as a campaign file writes it; parse_rule(format_rule(r)) == r."""
+    match rule:
+        case Fixed(date):
+            return date.isoformat()
+        case MonthPart(part, year, month):
+            return f"{part} {year}-{month:02d}"
+        case BeforeHoliday(holiday, year):
+            return f"before {holiday} {year}"
+        case WorkingDaysOffset(days, base):
+            word = "day" if abs(days) == 1 else "days"
+            return f"{abs(days)} working {word} {'after' if days >= 0 else 'before'} " + \
+                format_rule(base)
+        case PhaseRef(phase, edge):
+            return f"{phase}.{edge}" if phase else edge
+    raise DateRuleError(f"unknown rule {rule!r}")
+
+
 def phase_refs(rule: DateRule) -> list[PhaseRef]:
     """The phase edges a rule depends on."""
     if isinstance(rule, PhaseRef):

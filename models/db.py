@@ -169,9 +169,10 @@ def upsert(
 
 def insert_ignore(
     session: Session, table: Table, rows: Sequence[dict[str, Any]], *, key: Sequence[str]
-) -> None:
-    """Insert rows whose natural key is new; existing ones are left as they are."""
+) -> int:
+    """Insert rows whose natural key is new; existing ones are left as they are. Returns how
+    many were inserted."""
     if not rows:
-        return
+        return 0
     stmt = _insert_for(session, table).on_conflict_do_nothing(index_elements=list(key))
-    session.execute(stmt, list(rows))
+    return session.execute(stmt, list(rows)).rowcount or 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
@@ -39,6 +40,12 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
+
+
+def today_in(timezone: str) -> dt.date:
+    """Today's date in a timezone; like utc_now, read only at the edges."""
+    now = dt.datetime.now(ZoneInfo(timezone))
+    return now.date()
 
 
 def utc_now() -> dt.datetime:

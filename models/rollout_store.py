@@ -80,7 +80,7 @@ def store_version(session: Session, loaded: LoadedCampaign, now: dt.datetime) ->
         ).scalar_one()
         or 0
     ) + 1
-    insert_ignore(
+    created = insert_ignore(
         session,
         CampaignVersion.__table__,
         [
@@ -101,6 +101,8 @@ def store_version(session: Session, loaded: LoadedCampaign, now: dt.datetime) ->
             CampaignVersion.content_hash == loaded.content_hash,
         )
     ).scalar_one()
+    if not created:  # a rollout running at the same time stored it first
+        return StoredVersion(campaign.id, version.version, False, previous)  # type: ignore[arg-type]
     session.execute(
         insert(Phase),
         [

@@ -24,7 +24,6 @@ class Behaviour:
     late: float = 0.11
     max_late_working_days: int = 12
     sign_within_working_days: int = 3
-    lead_working_days: int = 8  # on-time work lands within this many working days of the due
 
 
 def rng_for(seed: int, *key: object) -> random.Random:
@@ -61,10 +60,13 @@ def plan_submission(
     if late:
         day = calendar.add_working_days(due, rng.randint(1, behaviour.max_late_working_days))
     else:
-        earliest = max(opens, calendar.add_working_days(due, -behaviour.lead_working_days))
-        span = max(0, calendar.working_days_between(earliest, due))
-        day = calendar.add_working_days(calendar.next_working_day(earliest), rng.randint(0, span))
-        day = min(day, due)
+        # On time means early enough for the sign-off, where one is needed, to land by the due.
+        latest = due
+        if obligation.evidence.sign_off is not None:
+            latest = calendar.add_working_days(due, -behaviour.sign_within_working_days)
+        first = calendar.next_working_day(opens)
+        span = max(0, calendar.working_days_between(first, latest))
+        day = min(calendar.add_working_days(first, rng.randint(0, span)), due)
     counts = {}
     for count in obligation.evidence.counts:
         share = share_by_target.get(count.target) if count.target else None

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pendulum
-from prefect import get_run_logger, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from config.campaign_files import calendar_for, read_campaign
@@ -24,6 +24,7 @@ from models.rollout_store import (
     sync_phase_states,
     write_items,
 )
+from tasks.logs import task_logger
 from tasks.retry import retry_unless_user_error
 
 # Batches hold whole towns, up to about this many items, so a province-sized rollout is a
@@ -67,7 +68,7 @@ def load_campaign_version(campaign: str, as_of: dt.date) -> RolloutContext:
                 now=utc_now(),
             )
     replan = stored.created and stored.previous is not None
-    get_run_logger().info(
+    task_logger().info(
         "campaign %s version %s (%s)",
         loaded.spec.key,
         stored.version,
@@ -144,7 +145,7 @@ def write_checklist_items(
                 now=utc_now(),
             )
     if moved or cancelled:
-        get_run_logger().info("re-planned %s: %d moved, %d cancelled", label, moved, cancelled)
+        task_logger().info("re-planned %s: %d moved, %d cancelled", label, moved, cancelled)
     return inserted
 
 

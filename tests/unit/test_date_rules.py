@@ -11,6 +11,7 @@ from models.date_rules import (
     MonthPart,
     PhaseRef,
     WorkingDaysOffset,
+    format_rule,
     parse_rule,
     resolve,
 )
@@ -43,6 +44,12 @@ PHASES = {"study": (D(2013, 9, 3), D(2013, 9, 30))}
 )
 def test_rules_resolve_to_dates(text: str, expected: pendulum.Date) -> None:
     assert resolve(parse_rule(text), cal, phases=PHASES, current_phase="study") == expected
+
+
+@pytest.mark.parametrize("text", ["2013-09-03", "mid 2013-12", "before july-first 2013",
+                                  "1 working day after study.end", "3 working days before end"])
+def test_rules_round_trip_through_text(text: str) -> None:
+    assert format_rule(parse_rule(text)) == text
 
 
 def test_rules_parse_to_their_structure() -> None:

@@ -1,0 +1,138 @@
+"""Rollout planning on a small tree: subjects, occurrences, waves, windows."""
+
+from __future__ import annotations
+
+import pendulum
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from config.spec import CampaignSpec, PhaseDates, Recurrence
+from models.org_snapshot import OrgSnapshot
+from models.planning import RolloutPlanner, windows
+from models.working_days import RollPolicy, WorkCalendar
+
+D = pendulum.Date
+cal = WorkCalendar()
+
+
+def small_org() -> OrgSnapshot:
+    units = [
+        (1, "d", "区", "district", [], None),
+        (2, "t1", "一镇", "town", [], 1),
+        (3, "t2", "二镇", "town", [], 1),
+        (4, "t1-a", "甲村", "village", [], 2),
+        (5, "t1-b", "乙村", "village", ["weakest"], 2),
+        (6, "t2-a", "丙村", "village", [], 3),
+        (7, "t2-b", "丁村", "village", [], 3),
+        (8, "dept", "组织部", "department", [], 1),
+    ]
+    persons = [
+        (10, "p1", "张三", 8, frozenset({"org-cadre"})),
+        (11, "p2", "李四", 4, frozenset({"secretary"})),
+        (12, "p3", "王五", 6, frozenset({"needy"})),
+    ]
+    pairings = [(20, "pair-1", "cadre-needy", 10, 12)]
+    return OrgSnapshot.build(units, persons, pairings)
+
+
+def spec(**extra: object) -> CampaignSpec:
+    data = {
+        "key": "t", "name": "测试", "organization": "weihai-etdz",
+        "phases": [
+            {"key": "pilot", "name": "试点", "start": "2013-09-02", "end": "2013-09-30",
+             "obligations": [{"key": "fix", "title": "整治", "subject": {"units": {"kinds": ["village"]}}}]},
+            {"key": "rest", "name": "推进", "start": "2013-10-08", "end": "2013-12-31",
+             "obligations": [
+                 {"key": "fix2", "title": "整治", "subject": {"units": {"kinds": ["village"]}}},
+                 {"key": "monthly", "title": "月例会", "subject": {"units": {"kinds": ["town"]}},
+                  "recurrence": {"every": "month"}},
+                 {"key": "notes", "title": "心得", "subject": {"persons": {"roles": ["org-cadre"]}}},
+                 {"key": "contact", "title": "联系", "subject": {"pairings": {"kinds": ["cadre-needy"]}},
+                  "recurrence": {"every": "two-months"}},
+             ]},
+        ],
+        **extra,
+    }
+    return CampaignSpec.model_validate(data)
+
+
+DATES = {"pilot": PhaseDates("pilot", D(2013, 9, 2), D(2013, 9, 30)),
+         "rest": PhaseDates("rest", D(2013, 10, 8), D(2013, 12, 31))}
+WAVES = {
+    "waves": [
+        {"key": "pilot", "name": "试点", "phases": ["pilot"],
+         "select": {"kinds": ["village"], "per": "town", "count": 1, "prefer_tags": ["weakest"]}},
+        {"key": "rest", "name": "其余", "phases": ["rest"], "after_gate": "g"},
+    ],
+    "gates": [{"key": "g", "name": "评审", "approvers": ["leading-group"]}],
+}
+
+
+def all_items(planner: RolloutPlanner, waves: set[str | None] | None = None) -> list:  # type: ignore[type-arg]
+    return [i for t in planner.towns() for i in planner.items(t, waves)]
+
+
+def test_subjects_occurrences_and_towns_without_waves() -> None:
+    planner = RolloutPlanner(spec(), DATES, small_org(), cal)
+    items = all_items(planner)
+    by_ob: dict[str, list] = {}  # type: ignore[type-arg]
+    for item in items:
+        by_ob.setdefault(item.obligation_key, []).append(item)
+    assert len(by_ob["fix"]) == len(by_ob["fix2"]) == 4
+    assert sorted(i.occurrence for i in by_ob["monthly"] if i.subject.id == 2) == [
+        "2013-10", "2013-11", "2013-12"]
+    # The October window starts on the 8th (the phase) and is due on the 31st, a Thursday.
+    assert [i.due for i in by_ob["monthly"] if i.subject.id == 2][0] == D(2013, 10, 31)
+    assert [i.occurrence for i in by_ob["contact"]] == ["2013-B5", "2013-B6"]
+    assert by_ob["notes"][0].subject.town_id is None  # a department is district level
+    assert by_ob["contact"][0].subject.unit_id == 8  # the cadre answers for the pairing
+    assert planner.count() == len(items) == 4 + 4 + 3 * 2 + 1 + 2
+    assert planner.towns() == [None, 2, 3]
+
+
+def test_pilot_wave_picks_the_preferred_unit_per_town_and_the_rest_waits() -> None:
+    planner = RolloutPlanner(spec(**WAVES), DATES, small_org(), cal)
+    assert planner.wave_units == {"pilot": {5, 6}, "rest": {4, 7}}
+    pilot_only = all_items(planner, {None, "pilot"})
+    assert sorted(i.subject.id for i in pilot_only if i.obligation_key == "fix") == [5, 6]
+    assert not [i for i in pilot_only if i.obligation_key == "fix2"]
+    everything = all_items(planner)
+    assert sorted(i.subject.id for i in everything if i.obligation_key == "fix2") == [4, 7]
+    assert {i.wave for i in everything if i.obligation_key == "monthly"} == {None}
+
+
+@pytest.mark.parametrize(
+    ("every", "labels"),
+    [
+        ("week", ["2013-W40", "2013-W41"]),
+        ("month", ["2013-10"]),
+        ("quarter", ["2013-Q4"]),
+        ("half-year", ["2013-H2"]),
+        ("year", ["2013"]),
+    ],
+)
+def test_window_labels(every: str, labels: list[str]) -> None:
+    got = windows(Recurrence(every=every), D(2013, 10, 1), D(2013, 10, 13), cal,
+                  RollPolicy.PREVIOUS)
+    assert [w.label for w in got] == labels
+
+
+days = st.dates(min_value=pendulum.Date(2012, 1, 1), max_value=pendulum.Date(2014, 12, 31))
+
+
+@given(a=days, b=days, every=st.sampled_from(["week", "month", "two-months", "quarter",
+                                               "half-year", "year"]))
+def test_windows_tile_the_span_and_are_due_on_working_days_inside_or_after_them(
+    a: object, b: object, every: str
+) -> None:
+    start, end = sorted([D(a.year, a.month, a.day), D(b.year, b.month, b.day)])  # type: ignore[attr-defined]
+    got = windows(Recurrence(every=every), start, end, cal, RollPolicy.PREVIOUS)
+    assert got[0].starts == start and got[-1].ends == end
+    for before, after in zip(got, got[1:], strict=False):
+        assert after.starts == before.ends.add(days=1)
+    for w in got:
+        assert w.starts <= w.ends
+        assert cal.is_working_day(w.due)
+        assert w.due >= w.starts
+    assert len({w.label for w in got}) == len(got)
