@@ -362,3 +362,27 @@ def demo() -> None:
     from flows.demo import run_demo
 
     run_demo(settings(), out)
+
+
+@app.command()
+def deploy(
+    campaign: Annotated[str, typer.Argument(help="campaign key or file")],
+) -> None:
+    """Turn a campaign into Prefect deployments scheduled on its dates (again: replace)."""
+    from flows.deployments import deploy_campaign
+
+    for name in deploy_campaign(read_campaign(settings(), campaign)):
+        out.print(f"deployed {name}", markup=False)
+
+
+@app.command()
+def serve(
+    campaigns: Annotated[list[str], typer.Argument(help="campaign keys or files")],
+) -> None:
+    """Run the campaigns' schedules in this process (the embedded default); Ctrl-C stops."""
+    from prefect import serve as prefect_serve
+
+    from flows.deployments import campaign_deployments
+
+    deployments = [d for c in campaigns for d in campaign_deployments(read_campaign(settings(), c))]
+    prefect_serve(*deployments)

@@ -47,12 +47,18 @@ def run_demo(settings: Settings, out: Console) -> None:
 
     segments = [
         (key, phase.key, phase.name, campaign.phase_dates[phase.key])
-        for key, campaign in loaded.items() for phase in campaign.spec.phases
+        for key, campaign in loaded.items()
+        for phase in campaign.spec.phases
     ]
     out.rule("3. 按模拟时钟推演全年（行为模型：多数按期、部分逾期、少数未完成）")
     boundaries: list[tuple[str, str, str]] = []
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/"
-                  "{task.total} 个环节"), TimeElapsedColumn(), console=out) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} 个环节"),
+        TimeElapsedColumn(),
+        console=out,
+    ) as bar:
         task = bar.add_task("推演", total=len(segments))
         previous_end: dict[str, object] = {}
         for key, phase_key, phase_name, dates in segments:
@@ -64,9 +70,11 @@ def run_demo(settings: Settings, out: Console) -> None:
             with db.session_for(settings.resolved_database_url) as session:
                 progress = campaign_progress(session, loaded[key], dates.ends)
             p = next(x for x in progress.phases if x.key == phase_key)
-            line = (f"{dates.ends} {loaded[key].spec.name} · {phase_name}结束：完成 "
-                    f"{p.accepted}/{p.items}（{p.percent}%），逾期 {p.overdue}；"
-                    f"全活动完成 {progress.percent}%")
+            line = (
+                f"{dates.ends} {loaded[key].spec.name} · {phase_name}结束：完成 "
+                f"{p.accepted}/{p.items}（{p.percent}%），逾期 {p.overdue}；"
+                f"全活动完成 {progress.percent}%"
+            )
             bar.console.print(line, markup=False)
             boundaries.append((key, phase_key, line))
             bar.advance(task)
@@ -77,8 +85,11 @@ def run_demo(settings: Settings, out: Console) -> None:
             for gate_key, decision in latest_decisions(session, campaign_id(session, key)).items():
                 gate = next(g for g in campaign.spec.gates if g.key == gate_key)
                 word = "批准" if decision.approved else "否决"
-                out.print(f"{campaign.spec.name} · {gate.name}：{reviewer_name(session, decision)}"
-                          f"{word}（{decision.notes}）", markup=False)
+                out.print(
+                    f"{campaign.spec.name} · {gate.name}：{reviewer_name(session, decision)}"
+                    f"{word}（{decision.notes}）",
+                    markup=False,
+                )
 
     out.rule("5. 总结报告")
     reports = settings.home.resolve() / "reports"
@@ -94,7 +105,12 @@ def run_demo(settings: Settings, out: Console) -> None:
             out.print(f"台账：{reports / f'{key}.xlsx'}（{rows}行）", markup=False)
             out.print()
     out.rule("完成")
-    out.print(f"用时 {time.monotonic() - started:.0f} 秒。数据目录：{settings.home.resolve()}",
-              markup=False)
-    out.print("在 Prefect 界面查看推演记录（流程运行、各环节进度、各镇街表格）：运行 make ui，"
-              "然后打开 http://127.0.0.1:4200", markup=False)
+    out.print(
+        f"用时 {time.monotonic() - started:.0f} 秒。数据目录：{settings.home.resolve()}",
+        markup=False,
+    )
+    out.print(
+        "在 Prefect 界面查看推演记录（流程运行、各环节进度、各镇街表格）：运行 make ui，"
+        "然后打开 http://127.0.0.1:4200",
+        markup=False,
+    )

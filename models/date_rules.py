@@ -126,8 +126,10 @@ def format_rule(rule: DateRule) -> str:
             return f"before {holiday} {year}"
         case WorkingDaysOffset(days, base):
             word = "day" if abs(days) == 1 else "days"
-            return f"{abs(days)} working {word} {'after' if days >= 0 else 'before'} " + \
-                format_rule(base)
+            return (
+                f"{abs(days)} working {word} {'after' if days >= 0 else 'before'} "
+                + format_rule(base)
+            )
         case PhaseRef(phase, edge):
             return f"{phase}.{edge}" if phase else edge
     raise DateRuleError(f"unknown rule {rule!r}")

@@ -21,3 +21,7 @@ def campaign_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     get_settings.cache_clear()
     yield home
     get_settings.cache_clear()
+
+
+# The SQLite-and-PostgreSQL fixtures serve the db and flows tiers alike.
+pytest_plugins = ["tests.db_fixtures"]

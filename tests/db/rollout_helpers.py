@@ -40,8 +40,9 @@ def rollout(url: str, campaign: str, as_of: dt.date) -> int:
     inserted = 0
     for town in planner.towns():
         with db.session_for(url) as session:
-            rows = item_rows(planner.items(town, waves), stored.campaign_id, stored.version,
-                             statuses)
+            rows = item_rows(
+                planner.items(town, waves), stored.campaign_id, stored.version, statuses
+            )
             inserted += write_items(session, rows)
     return inserted
 

@@ -12,7 +12,7 @@ from config.campaign_files import read_campaign
 from config.settings import get_settings
 from models import db
 from models.errors import EvidenceError, PermissionRefused
-from models.evidence import Submission, find_item, obligation_rule, sign, submit, subject_id
+from models.evidence import Submission, find_item, obligation_rule, sign, subject_id, submit
 from models.instant import utc_now
 from models.org_snapshot import load_snapshot
 from models.progress import campaign_progress
@@ -36,25 +36,49 @@ def act(url: str, what: str, subject: str, obligation: str, person: str, **kw: A
         cid = campaign_id(session, KEY)
         rule = obligation_rule(session, cid, 1, obligation)
         org = load_snapshot(session)
-        item = find_item(session, campaign=cid, obligation=rule,
-                         subject=subject_id(org, "unit", subject), occurrence=None,
-                         dated=kw.get("dated", D(2012, 12, 20)))
+        item = find_item(
+            session,
+            campaign=cid,
+            obligation=rule,
+            subject=subject_id(org, "unit", subject),
+            occurrence=None,
+            dated=kw.get("dated", D(2012, 12, 20)),
+        )
         who = org.person_by_code[person]
         if what == "submit":
-            return submit(session, org=org, item=item, obligation=rule, person=who,
-                          submission=Submission(kw.get("counts", {}), kw.get("note"), [],
-                                                kw.get("dated", D(2012, 12, 20))), now=utc_now())
-        return sign(session, org=org, item=item, obligation=rule, signer=who,
-                    approve=kw.get("approve", True), reason=kw.get("reason"),
-                    dated=D(2012, 12, 21), now=utc_now())
+            return submit(
+                session,
+                org=org,
+                item=item,
+                obligation=rule,
+                person=who,
+                submission=Submission(
+                    kw.get("counts", {}), kw.get("note"), [], kw.get("dated", D(2012, 12, 20))
+                ),
+                now=utc_now(),
+            )
+        return sign(
+            session,
+            org=org,
+            item=item,
+            obligation=rule,
+            signer=who,
+            approve=kw.get("approve", True),
+            reason=kw.get("reason"),
+            dated=D(2012, 12, 21),
+            now=utc_now(),
+        )
 
 
 def item_state(url: str, subject: str, obligation: str) -> tuple[str, Any, int]:
     with db.session_for(url) as session:
         org = load_snapshot(session)
-        item = session.execute(select(ChecklistItem).where(
-            ChecklistItem.obligation_key == obligation,
-            ChecklistItem.subject_id == org.unit_by_code[subject].id)).scalar_one()
+        item = session.execute(
+            select(ChecklistItem).where(
+                ChecklistItem.obligation_key == obligation,
+                ChecklistItem.subject_id == org.unit_by_code[subject].id,
+            )
+        ).scalar_one()
         n = session.execute(select(func.count()).where(Evidence.item_id == item.id)).scalar_one()
         return item.status, item.completed_on, n
 
@@ -63,8 +87,18 @@ PILOT = "qiaotou-v01"  # tagged weakest: 桥头镇's pilot village
 
 
 def test_submission_then_sign_off_accepts_and_counts_roll_up(rolled: str) -> None:
-    assert act(rolled, "submit", PILOT, "pilot-rectification", "p-qiaotou-v01-sec",
-               note="民主评议完成", counts={"lectures": 4, "households": 230}) == "submitted"
+    assert (
+        act(
+            rolled,
+            "submit",
+            PILOT,
+            "pilot-rectification",
+            "p-qiaotou-v01-sec",
+            note="民主评议完成",
+            counts={"lectures": 4, "households": 230},
+        )
+        == "submitted"
+    )
     assert item_state(rolled, PILOT, "pilot-rectification")[0] == "submitted"
     assert act(rolled, "sign", PILOT, "pilot-rectification", "p-qiaotou-oc") == "accepted"
     assert item_state(rolled, PILOT, "pilot-rectification") == ("accepted", D(2012, 12, 21), 2)
@@ -78,13 +112,28 @@ def test_a_rejection_needs_a_reason_and_a_new_submission_supersedes(rolled: str)
     act(rolled, "submit", PILOT, "pilot-rectification", "p-qiaotou-v01-sec", note="初稿")
     with pytest.raises(EvidenceError, match="needs a reason"):
         act(rolled, "sign", PILOT, "pilot-rectification", "p-qiaotou-oc", approve=False)
-    assert act(rolled, "sign", PILOT, "pilot-rectification", "p-qiaotou-oc", approve=False,
-               reason="缺少会议记录") == "rejected"
-    assert act(rolled, "submit", PILOT, "pilot-rectification", "p-qiaotou-v01-sec",
-               note="补充会议记录") == "submitted"
+    assert (
+        act(
+            rolled,
+            "sign",
+            PILOT,
+            "pilot-rectification",
+            "p-qiaotou-oc",
+            approve=False,
+            reason="缺少会议记录",
+        )
+        == "rejected"
+    )
+    assert (
+        act(
+            rolled, "submit", PILOT, "pilot-rectification", "p-qiaotou-v01-sec", note="补充会议记录"
+        )
+        == "submitted"
+    )
     with db.session_for(rolled) as session:
-        rows = session.execute(select(Evidence.kind, Evidence.supersedes_id, Evidence.note)
-                               .order_by(Evidence.id)).all()
+        rows = session.execute(
+            select(Evidence.kind, Evidence.supersedes_id, Evidence.note).order_by(Evidence.id)
+        ).all()
     assert [r.kind for r in rows] == ["submission", "rejection", "submission"]
     assert rows[2].supersedes_id is not None and rows[1].note == "缺少会议记录"
 
@@ -96,8 +145,9 @@ def test_a_rejection_needs_a_reason_and_a_new_submission_supersedes(rolled: str)
         (PILOT, "p-qiaotou-v01-sec", EvidenceError, "a note is required"),
     ],
 )
-def test_refusals_write_nothing(rolled: str, subject: str, person: str, error: type,
-                                message: str) -> None:
+def test_refusals_write_nothing(
+    rolled: str, subject: str, person: str, error: type, message: str
+) -> None:
     note = None if error is EvidenceError else "x"
     with pytest.raises(error, match=message):
         act(rolled, "submit", subject, "pilot-rectification", person, note=note)
@@ -114,12 +164,39 @@ def test_only_the_named_role_of_the_supervising_unit_signs(rolled: str) -> None:
 
 def test_counts_below_the_minimum_and_unknown_counts_are_refused(rolled: str) -> None:
     with pytest.raises(EvidenceError) as caught:
-        act(rolled, "submit", "gushan", "choose-pilot", "p-gushan-oc", note="x",
-            counts={"colour": 1}, dated=D(2012, 11, 20))
+        act(
+            rolled,
+            "submit",
+            "gushan",
+            "choose-pilot",
+            "p-gushan-oc",
+            note="x",
+            counts={"colour": 1},
+            dated=D(2012, 11, 20),
+        )
     assert "unknown count 'colour'" in str(caught.value)
-    with pytest.raises(EvidenceError, match=r"count members \(选派组员人数\) must be at least 3, got 2"):
-        act(rolled, "submit", "org-dept", "send-members", "p-org-01", counts={"members": 2},
-            dated=D(2012, 11, 10))
-    assert act(rolled, "submit", "org-dept", "send-members", "p-org-01", counts={"members": 3},
-               dated=D(2012, 11, 10)) == "accepted"
+    with pytest.raises(
+        EvidenceError, match=r"count members \(选派组员人数\) must be at least 3, got 2"
+    ):
+        act(
+            rolled,
+            "submit",
+            "org-dept",
+            "send-members",
+            "p-org-01",
+            counts={"members": 2},
+            dated=D(2012, 11, 10),
+        )
+    assert (
+        act(
+            rolled,
+            "submit",
+            "org-dept",
+            "send-members",
+            "p-org-01",
+            counts={"members": 3},
+            dated=D(2012, 11, 10),
+        )
+        == "accepted"
+    )
     assert item_state(rolled, "org-dept", "send-members") == ("accepted", D(2012, 11, 10), 1)

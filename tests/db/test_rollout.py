@@ -27,8 +27,13 @@ def test_twice_in_a_row_writes_once(db_url: str) -> None:
     with db.session_for(db_url) as session:
         assert session.execute(select(func.count()).select_from(CampaignVersion)).scalar_one() == 1
         statuses = dict(session.execute(select(PhaseState.phase_key, PhaseState.status)).all())
-    assert statuses == {"preparation": "open", "study": "open", "criticism": "pending",
-                        "rectification": "pending", "summary": "pending"}
+    assert statuses == {
+        "preparation": "open",
+        "study": "open",
+        "criticism": "pending",
+        "rectification": "pending",
+        "summary": "pending",
+    }
 
 
 def test_twice_at_once_writes_once(db_url: str) -> None:
@@ -41,7 +46,7 @@ def test_twice_at_once_writes_once(db_url: str) -> None:
         barrier.wait()
         try:
             results.append(rollout(db_url, "village-rectification-2013", D(2012, 11, 1)))
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run) for _ in range(2)]
@@ -59,9 +64,13 @@ def test_items_land_on_the_yearbook_dates(db_url: str) -> None:
     import_shipped_org(db_url)
     rollout(db_url, "mass-line-2013", D(2013, 8, 26))
     with db.session_for(db_url) as session:
-        due = dict(session.execute(
-            select(ChecklistItem.obligation_key, func.min(ChecklistItem.due))
-            .group_by(ChecklistItem.obligation_key)).all())
+        due = dict(
+            session.execute(
+                select(ChecklistItem.obligation_key, func.min(ChecklistItem.due)).group_by(
+                    ChecklistItem.obligation_key
+                )
+            ).all()
+        )
     assert due["implementation-plan"] == D(2013, 9, 3)
     assert due["study-materials"] == D(2013, 9, 10)  # 5 working days after Sept 3
     assert due["standing-contacts"] == D(2013, 10, 21)  # 10 working days after Oct 8
@@ -81,9 +90,11 @@ def test_a_changed_file_moves_pending_deadlines_and_keeps_done_items(
     get_settings.cache_clear()
     rollout(db_url, "mass-line-2013", D(2013, 9, 3))
     with db.session_for(db_url) as session:
-        session.execute(ChecklistItem.__table__.update().where(
-            ChecklistItem.obligation_key == "implementation-plan").values(
-            status="accepted", completed_on=D(2013, 9, 3)))
+        session.execute(
+            ChecklistItem.__table__.update()
+            .where(ChecklistItem.obligation_key == "implementation-plan")
+            .values(status="accepted", completed_on=D(2013, 9, 3))
+        )
     text = (campaigns / "mass-line-2013.yaml").read_text(encoding="utf-8")
     text = text.replace("due: 5 working days after start", "due: 7 working days after start")
     text = text.replace("        due: 2013-09-03\n", "        due: 2013-09-04\n")
@@ -97,8 +108,13 @@ def test_a_changed_file_moves_pending_deadlines_and_keeps_done_items(
     for town in planner.towns():
         write_checklist_items.fn(ctx, planner, [town], {None}, label="t")
     with db.session_for(db_url) as session:
-        rows = dict(session.execute(select(ChecklistItem.obligation_key, ChecklistItem.due)
-                                    .where(ChecklistItem.subject_type == "unit")).all())
+        rows = dict(
+            session.execute(
+                select(ChecklistItem.obligation_key, ChecklistItem.due).where(
+                    ChecklistItem.subject_type == "unit"
+                )
+            ).all()
+        )
     assert rows["study-materials"] == D(2013, 9, 12)  # moved: 7 working days after Sept 3
     assert rows["implementation-plan"] == D(2013, 9, 3)  # done: never rewritten
     assert item_count(db_url) == 60

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from tests.conftest import REPO
 
@@ -148,6 +150,65 @@ def test_a_bad_database_url_is_one_line() -> None:
 def test_demo_runs_on_a_fresh_data_folder(campaign_home: Path) -> None:
     result = run("demo")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "学习教育、听取意见" in result.stdout
-    assert "新增单位175个" in result.stdout
-    assert (campaign_home / "campaign.db").exists()
+    out = result.stdout
+    assert "单位175个" in out
+    assert "2013-10-31 党的群众路线教育实践活动（工委组织部） · 查摆问题、开展批评结束" in out
+    assert "全面总结试点经验，批准逐村居推进：" in out and "批准" in out
+    assert "组织集中宣讲" in out and "截至2013年5月31日" in out
+    assert "make ui" in out
+    for key in ("mass-line-2013", "village-rectification-2013"):
+        assert (campaign_home / "reports" / f"{key}.xlsx").stat().st_size > 5000
+
+
+def test_rollout_evidence_status_and_ledger_from_the_terminal(
+    campaign_home: Path, tmp_path: Path
+) -> None:
+    assert run("orgs", "import", REPO / "config" / "orgs" / "weihai-etdz.yaml").returncode == 0
+    rolled = run("rollout", "village-rectification-2013", "--as-of", "2012-12-03")
+    assert rolled.returncode == 0, rolled.stderr
+    assert "39 new items, 39 in all" in rolled.stdout
+    assert "waiting at gate pilot-review" in rolled.stdout
+    minutes = tmp_path / "会议记录.txt"
+    minutes.write_text("十二月民主评议会议记录", encoding="utf-8")
+    added = run("evidence", "add", "village-rectification-2013", "--subject", "qiaotou-v01",
+                "--obligation", "pilot-rectification", "--by", "p-qiaotou-v01-sec",
+                "--note", "民主评议完成", "--count", "lectures=3", "--file", minutes,
+                "--date", "2012-12-20")
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.strip().endswith("once: 待签字")
+    stored = list((campaign_home / "files").rglob("*"))
+    assert any(p.is_file() and p.read_text(encoding="utf-8") == "十二月民主评议会议记录"
+               for p in stored)
+    assert not any(p.name == "会议记录.txt" for p in stored)
+    bad = run("evidence", "add", "village-rectification-2013", "--subject", "qiaotou-v01",
+              "--obligation", "pilot-rectification", "--by", "p-qiaotou-v01-sec",
+              "--count", "lectures=three")
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == "error: --count 'lectures=three': 'three' is not a whole number"
+    signed = run("evidence", "sign", "village-rectification-2013", "--subject", "qiaotou-v01",
+                 "--obligation", "pilot-rectification", "--by", "p-qiaotou-oc",
+                 "--date", "2012-12-21")
+    assert signed.stdout.strip().endswith("once: 已完成"), signed.stderr
+    refused = run("gate", "approve", "village-rectification-2013", "pilot-review",
+                  "--by", "p-qiaotou-oc")
+    assert refused.returncode == 3
+    assert "may not answer gate 'pilot-review'" in refused.stderr
+
+    status = run("status", "village-rectification-2013", "--as-of", "2012-12-21", "--json")
+    data = json.loads(status.stdout)
+    pilot = next(p for p in data["phases"] if p["key"] == "pilot")
+    assert (pilot["items"], pilot["accepted"]) == (12, 1)
+    assert {"name": "组织集中宣讲", "target": 307, "actual": 3} in data["targets"]
+    qiaotou = next(t for t in data["towns"] if t["code"] == "qiaotou")
+    assert qiaotou["accepted"] == 1
+
+    ledger = tmp_path / "台账.xlsx"
+    report = run("report", "village-rectification-2013", "--as-of", "2012-12-21",
+                 "--xlsx", ledger)
+    assert report.returncode == 0, report.stderr
+    assert "组织集中宣讲3场次" in report.stdout
+    book = load_workbook(ledger)
+    assert book.sheetnames[0] == "汇总" and book.sheetnames[2] == "2.试点先行"
+    rows = list(book["2.试点先行"].iter_rows(values_only=True))
+    done = [r for r in rows if r[1] == "qiaotou-v01" and r[5] == "已完成"]
+    assert len(done) == 1 and done[0][8] == 2 and done[0][9] == "lectures=3"

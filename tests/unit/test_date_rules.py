@@ -46,8 +46,16 @@ def test_rules_resolve_to_dates(text: str, expected: pendulum.Date) -> None:
     assert resolve(parse_rule(text), cal, phases=PHASES, current_phase="study") == expected
 
 
-@pytest.mark.parametrize("text", ["2013-09-03", "mid 2013-12", "before july-first 2013",
-                                  "1 working day after study.end", "3 working days before end"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2013-09-03",
+        "mid 2013-12",
+        "before july-first 2013",
+        "1 working day after study.end",
+        "3 working days before end",
+    ],
+)
 def test_rules_round_trip_through_text(text: str) -> None:
     assert format_rule(parse_rule(text)) == text
 

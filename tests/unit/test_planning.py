@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pendulum
 import pytest
 from hypothesis import given
@@ -38,31 +40,63 @@ def small_org() -> OrgSnapshot:
 
 def spec(**extra: object) -> CampaignSpec:
     data = {
-        "key": "t", "name": "测试", "organization": "weihai-etdz",
+        "key": "t",
+        "name": "测试",
+        "organization": "weihai-etdz",
         "phases": [
-            {"key": "pilot", "name": "试点", "start": "2013-09-02", "end": "2013-09-30",
-             "obligations": [{"key": "fix", "title": "整治", "subject": {"units": {"kinds": ["village"]}}}]},
-            {"key": "rest", "name": "推进", "start": "2013-10-08", "end": "2013-12-31",
-             "obligations": [
-                 {"key": "fix2", "title": "整治", "subject": {"units": {"kinds": ["village"]}}},
-                 {"key": "monthly", "title": "月例会", "subject": {"units": {"kinds": ["town"]}},
-                  "recurrence": {"every": "month"}},
-                 {"key": "notes", "title": "心得", "subject": {"persons": {"roles": ["org-cadre"]}}},
-                 {"key": "contact", "title": "联系", "subject": {"pairings": {"kinds": ["cadre-needy"]}},
-                  "recurrence": {"every": "two-months"}},
-             ]},
+            {
+                "key": "pilot",
+                "name": "试点",
+                "start": "2013-09-02",
+                "end": "2013-09-30",
+                "obligations": [
+                    {"key": "fix", "title": "整治", "subject": {"units": {"kinds": ["village"]}}}
+                ],
+            },
+            {
+                "key": "rest",
+                "name": "推进",
+                "start": "2013-10-08",
+                "end": "2013-12-31",
+                "obligations": [
+                    {"key": "fix2", "title": "整治", "subject": {"units": {"kinds": ["village"]}}},
+                    {
+                        "key": "monthly",
+                        "title": "月例会",
+                        "subject": {"units": {"kinds": ["town"]}},
+                        "recurrence": {"every": "month"},
+                    },
+                    {
+                        "key": "notes",
+                        "title": "心得",
+                        "subject": {"persons": {"roles": ["org-cadre"]}},
+                    },
+                    {
+                        "key": "contact",
+                        "title": "联系",
+                        "subject": {"pairings": {"kinds": ["cadre-needy"]}},
+                        "recurrence": {"every": "two-months"},
+                    },
+                ],
+            },
         ],
         **extra,
     }
     return CampaignSpec.model_validate(data)
 
 
-DATES = {"pilot": PhaseDates("pilot", D(2013, 9, 2), D(2013, 9, 30)),
-         "rest": PhaseDates("rest", D(2013, 10, 8), D(2013, 12, 31))}
+DATES = {
+    "pilot": PhaseDates("pilot", D(2013, 9, 2), D(2013, 9, 30)),
+    "rest": PhaseDates("rest", D(2013, 10, 8), D(2013, 12, 31)),
+}
 WAVES = {
     "waves": [
-        {"key": "pilot", "name": "试点", "phases": ["pilot"],
-         "select": {"kinds": ["village"], "per": "town", "count": 1, "prefer_tags": ["weakest"]}},
+        {
+            "key": "pilot",
+            "name": "试点",
+            "phases": ["pilot"],
+            "select": {"kinds": ["village"], "per": "town", "count": 1, "prefer_tags": ["weakest"]},
+        },
         {"key": "rest", "name": "其余", "phases": ["rest"], "after_gate": "g"},
     ],
     "gates": [{"key": "g", "name": "评审", "approvers": ["leading-group"]}],
@@ -81,9 +115,12 @@ def test_subjects_occurrences_and_towns_without_waves() -> None:
         by_ob.setdefault(item.obligation_key, []).append(item)
     assert len(by_ob["fix"]) == len(by_ob["fix2"]) == 4
     assert sorted(i.occurrence for i in by_ob["monthly"] if i.subject.id == 2) == [
-        "2013-10", "2013-11", "2013-12"]
+        "2013-10",
+        "2013-11",
+        "2013-12",
+    ]
     # The October window starts on the 8th (the phase) and is due on the 31st, a Thursday.
-    assert [i.due for i in by_ob["monthly"] if i.subject.id == 2][0] == D(2013, 10, 31)
+    assert next(i.due for i in by_ob["monthly"] if i.subject.id == 2) == D(2013, 10, 31)
     assert [i.occurrence for i in by_ob["contact"]] == ["2013-B5", "2013-B6"]
     assert by_ob["notes"][0].subject.town_id is None  # a department is district level
     assert by_ob["contact"][0].subject.unit_id == 8  # the cadre answers for the pairing
@@ -113,23 +150,27 @@ def test_pilot_wave_picks_the_preferred_unit_per_town_and_the_rest_waits() -> No
     ],
 )
 def test_window_labels(every: str, labels: list[str]) -> None:
-    got = windows(Recurrence(every=every), D(2013, 10, 1), D(2013, 10, 13), cal,
-                  RollPolicy.PREVIOUS)
+    got = windows(
+        Recurrence(every=every), D(2013, 10, 1), D(2013, 10, 13), cal, RollPolicy.PREVIOUS
+    )
     assert [w.label for w in got] == labels
 
 
 days = st.dates(min_value=pendulum.Date(2012, 1, 1), max_value=pendulum.Date(2014, 12, 31))
 
 
-@given(a=days, b=days, every=st.sampled_from(["week", "month", "two-months", "quarter",
-                                               "half-year", "year"]))
+@given(
+    a=days,
+    b=days,
+    every=st.sampled_from(["week", "month", "two-months", "quarter", "half-year", "year"]),
+)
 def test_windows_tile_the_span_and_are_due_on_working_days_inside_or_after_them(
     a: object, b: object, every: str
 ) -> None:
     start, end = sorted([D(a.year, a.month, a.day), D(b.year, b.month, b.day)])  # type: ignore[attr-defined]
     got = windows(Recurrence(every=every), start, end, cal, RollPolicy.PREVIOUS)
     assert got[0].starts == start and got[-1].ends == end
-    for before, after in zip(got, got[1:], strict=False):
+    for before, after in itertools.pairwise(got):
         assert after.starts == before.ends.add(days=1)
     for w in got:
         assert w.starts <= w.ends

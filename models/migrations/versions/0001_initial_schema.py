@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 07:41:22.941249
+Create Date: 2026-11-28 08:06:28.391719
 """
 from alembic import op
 import sqlalchemy as sa
@@ -38,6 +38,28 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('key')
     )
+    op.create_table('checklist_item',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('phase_key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('obligation_key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('subject_type', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('subject_id', sa.Integer(), nullable=False),
+    sa.Column('occurrence', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('due', sa.Date(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('wave', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('town_id', sa.Integer(), nullable=True),
+    sa.Column('completed_on', sa.Date(), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('campaign_id', 'phase_key', 'obligation_key', 'subject_type', 'subject_id', 'occurrence', name='uq_checklist_item_natural')
+    )
+    with op.batch_alter_table('checklist_item', schema=None) as batch_op:
+        batch_op.create_index('ix_checklist_item_campaign_status', ['campaign_id', 'status'], unique=False)
+        batch_op.create_index('ix_checklist_item_campaign_town', ['campaign_id', 'town_id'], unique=False)
+
     op.create_table('pairing_kind',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -82,31 +104,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('campaign_id', 'content_hash'),
     sa.UniqueConstraint('campaign_id', 'version')
     )
-    op.create_table('checklist_item',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('campaign_id', sa.Integer(), nullable=False),
-    sa.Column('phase_key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('obligation_key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('subject_type', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('subject_id', sa.Integer(), nullable=False),
-    sa.Column('occurrence', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-    sa.Column('due', sa.Date(), nullable=False),
-    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('wave', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-    sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('unit_id', sa.Integer(), nullable=False),
-    sa.Column('town_id', sa.Integer(), nullable=True),
-    sa.Column('completed_on', sa.Date(), nullable=True),
-    sa.ForeignKeyConstraint(['campaign_id'], ['campaign.id'], ),
-    sa.ForeignKeyConstraint(['town_id'], ['unit.id'], ),
-    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('campaign_id', 'phase_key', 'obligation_key', 'subject_type', 'subject_id', 'occurrence', name='uq_checklist_item_natural')
-    )
-    with op.batch_alter_table('checklist_item', schema=None) as batch_op:
-        batch_op.create_index('ix_checklist_item_campaign_status', ['campaign_id', 'status'], unique=False)
-        batch_op.create_index('ix_checklist_item_campaign_town', ['campaign_id', 'town_id'], unique=False)
-
     op.create_table('inspection',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('campaign_id', sa.Integer(), nullable=False),
@@ -300,11 +297,6 @@ def downgrade() -> None:
 
     op.drop_table('person')
     op.drop_table('inspection')
-    with op.batch_alter_table('checklist_item', schema=None) as batch_op:
-        batch_op.drop_index('ix_checklist_item_campaign_town')
-        batch_op.drop_index('ix_checklist_item_campaign_status')
-
-    op.drop_table('checklist_item')
     op.drop_table('campaign_version')
     with op.batch_alter_table('unit', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_unit_parent_id'))
@@ -313,6 +305,11 @@ def downgrade() -> None:
     op.drop_table('unit')
     op.drop_table('role')
     op.drop_table('pairing_kind')
+    with op.batch_alter_table('checklist_item', schema=None) as batch_op:
+        batch_op.drop_index('ix_checklist_item_campaign_town')
+        batch_op.drop_index('ix_checklist_item_campaign_status')
+
+    op.drop_table('checklist_item')
     op.drop_table('campaign')
     op.drop_table('audit_event')
     # ### end Alembic commands ###

@@ -1,4 +1,4 @@
-"""The database tier: every test here runs once on SQLite and once on PostgreSQL.
+"""Database fixtures: a test that takes `db_url` runs once on SQLite and once on PostgreSQL.
 
 PostgreSQL is the server on 127.0.0.1:5432 (CAMPAIGN_TEST_PG_ADMIN to change it); each test
 session gets a database of its own. Under CI=true an unreachable server fails the run.

@@ -1,0 +1,275 @@
+"""Rollout speed against the database's own bulk load of the same rows, in the same run.
+
+    .venv/bin/python bench/rollout.py [--units 100000] [--db sqlite|postgresql|both]
+
+It builds a synthetic tree (one district, a town per thousand units, villages), writes a
+campaign that asks every village for a monthly record over ten months (about ten items a
+village), and rolls it out through the real flow (`rollout_campaign`, Prefect included,
+its temporary server warmed up first). The baseline loads the very rows the rollout wrote
+into an empty copy of the table: sqlite3 `executemany` of plain INSERTs, PostgreSQL `COPY`.
+The ratio is baseline time / rollout time (1.0: as fast as the driver). The last line is
+`ratio=R items_per_s=N peak_mb=M`, for the slower database when both run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+CAMPAIGN = """\
+key: bench-rollout
+name: 基准测试：村级月度台账
+organization: weihai-etdz
+phases:
+  - key: year
+    name: 全年
+    start: 2013-01-04
+    end: 2013-10-31
+    obligations:
+      - key: monthly-record
+        title: 每月报送村情台账
+        subject: {units: {kinds: [village]}}
+        recurrence: {every: month}
+        evidence: {files: 1}
+"""
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def build_tree(url: str, units: int) -> None:
+    from sqlalchemy import insert
+
+    from models import db
+    from models.tables import Unit
+
+    towns = max(1, units // 1000)
+    with db.session_for(url) as session:
+        session.execute(
+            insert(Unit),
+            [
+                {
+                    "code": "d",
+                    "name": "区",
+                    "kind": "district",
+                    "tags": [],
+                    "origin": "filled",
+                    "path": "/d/",
+                }
+            ],
+        )
+        district = session.execute(Unit.__table__.select()).first().id  # type: ignore[union-attr]
+        session.execute(
+            insert(Unit),
+            [
+                {
+                    "code": f"t{i}",
+                    "name": f"镇{i}",
+                    "kind": "town",
+                    "tags": [],
+                    "origin": "filled",
+                    "path": f"/d/t{i}/",
+                    "parent_id": district,
+                }
+                for i in range(towns)
+            ],
+        )
+        town_ids = [
+            r.id
+            for r in session.execute(
+                Unit.__table__.select().where(Unit.kind == "town").order_by(Unit.id)
+            )
+        ]
+        villages = units - towns - 1
+        rows = [
+            {
+                "code": f"v{i}",
+                "name": f"村{i}",
+                "kind": "village",
+                "tags": [],
+                "origin": "filled",
+                "path": f"/d/t{i % towns}/v{i}/",
+                "parent_id": town_ids[i % towns],
+            }
+            for i in range(villages)
+        ]
+        for start in range(0, len(rows), 20_000):
+            session.execute(insert(Unit), rows[start : start + 20_000])
+
+
+def fetch_rows(url: str) -> list[tuple[object, ...]]:
+    from sqlalchemy import select
+
+    from models import db
+    from models.rollout_store import ITEM_COLUMNS
+    from models.tables import ChecklistItem
+
+    columns = [getattr(ChecklistItem, c) for c in ITEM_COLUMNS]
+    with db.session_for(url) as session:
+        return [tuple(r) for r in session.execute(select(*columns))]
+
+
+def baseline(url: str, rows: list[tuple[object, ...]]) -> float:
+    """Seconds for the driver to load the rows into an empty table shaped like ours."""
+    from models.rollout_store import ITEM_COLUMNS
+
+    columns = ", ".join(ITEM_COLUMNS)
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        path = url.removeprefix("sqlite:///")
+        conn = sqlite3.connect(path)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        ddl = conn.execute("SELECT sql FROM sqlite_master WHERE name='checklist_item'").fetchone()[
+            0
+        ]
+        conn.execute(ddl.replace("checklist_item", "baseline_item", 1))
+        for name, sql in conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type='index' "
+            "AND tbl_name='checklist_item' AND sql IS NOT NULL"
+        ).fetchall():
+            conn.execute(sql.replace(name, f"b_{name}").replace("checklist_item", "baseline_item"))
+        marks = ", ".join("?" for _ in ITEM_COLUMNS)
+        plain = [tuple(str(v) if isinstance(v, dt.date) else v for v in r) for r in rows]
+        started = time.perf_counter()
+        for i in range(0, len(plain), 20_000):
+            conn.executemany(
+                f"INSERT INTO baseline_item ({columns}) VALUES ({marks})", plain[i : i + 20_000]
+            )
+            conn.commit()
+        elapsed = time.perf_counter() - started
+        conn.close()
+        return elapsed
+    import psycopg
+
+    conn = psycopg.connect(url.replace("postgresql+psycopg", "postgresql"))
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE baseline_item (LIKE checklist_item INCLUDING ALL)")
+        conn.commit()
+        started = time.perf_counter()
+        for i in range(0, len(rows), 20_000):
+            with cur.copy(f"COPY baseline_item ({columns}) FROM STDIN") as copy:
+                for row in rows[i : i + 20_000]:
+                    copy.write_row(row)
+            conn.commit()
+        elapsed = time.perf_counter() - started
+    conn.close()
+    return elapsed
+
+
+def run_one(kind: str, units: int, home: Path) -> tuple[float, float, float]:
+    """(ratio, items per second, peak MB of the rollout) on one database."""
+    from config.settings import get_settings
+    from models import db
+
+    admin = None
+    if kind == "sqlite":
+        url = f"sqlite:///{home / f'bench-{uuid.uuid4().hex[:6]}.db'}"
+    else:
+        from sqlalchemy import create_engine, text
+
+        name = f"campaign_bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(
+            "postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT"
+        )
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    os.environ["CAMPAIGN_DATABASE_URL"] = url
+    get_settings.cache_clear()
+    try:
+        build_tree(url, units)
+        from flows.rollout import rollout_campaign
+
+        started = time.perf_counter()
+        result = rollout_campaign("bench-rollout", dt.date(2013, 1, 4))
+        ours = time.perf_counter() - started
+        ours_peak = peak_mb()
+        items = result["inserted"]
+        rows = fetch_rows(url)
+        base = baseline(url, rows)
+        ratio = base / ours
+        print(
+            f"{kind}: {items} items in {ours:.1f} s ({items / ours:,.0f}/s); driver bulk load "
+            f"{base:.1f} s ({len(rows) / base:,.0f}/s); ratio {ratio:.2f}; "
+            f"peak {ours_peak:.0f} MB",
+            flush=True,
+        )
+        return ratio, items / ours, ours_peak
+    finally:
+        db.dispose_all()
+        if admin is not None:
+            from sqlalchemy import text
+
+            with admin.connect() as conn:
+                conn.execute(
+                    text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+                )
+            admin.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--units", type=int, default=100_000)
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    args = parser.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="campaign-bench-"))
+    campaigns = home / "campaigns"
+    campaigns.mkdir()
+    (campaigns / "bench-rollout.yaml").write_text(CAMPAIGN, encoding="utf-8")
+    os.environ.update(
+        {
+            "CAMPAIGN_HOME": str(home),
+            "CAMPAIGN_CAMPAIGNS_DIR": str(campaigns),
+            "PREFECT_LOGGING_LEVEL": "WARNING",
+            "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        }
+    )
+    if args.db != "both":
+        from prefect import flow
+
+        @flow(name="bench-warm-up")
+        def warm_up() -> None:
+            """Start Prefect's temporary server before anything is timed."""
+
+        warm_up()
+    if args.db == "both":
+        # Each database in a process of its own: peak memory is per process, and the first
+        # run's baseline rows would otherwise count against the second.
+        results = []
+        for kind in ("sqlite", "postgresql"):
+            done = subprocess.run(
+                [sys.executable, __file__, "--units", str(args.units), "--db", kind],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            lines = done.stdout.strip().splitlines()
+            print("\n".join(lines[:-1]), flush=True)
+            fields = dict(part.split("=") for part in lines[-1].split())
+            results.append(
+                (float(fields["ratio"]), float(fields["items_per_s"]), float(fields["peak_mb"]))
+            )
+    else:
+        results = [run_one(args.db, args.units, home)]
+    ratio, per_second, _ = min(results)
+    print(
+        f"ratio={ratio:.2f} items_per_s={per_second:.0f} peak_mb={max(r[2] for r in results):.0f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""A loaded campaign as Prefect deployments, scheduled on its dates in its timezone.
+
+One deployment per flow and campaign (named after the campaign), with one schedule per phase
+(slugged by phase key), so that deploying again after the file changed replaces exactly the
+schedules it had. A duplicate scheduled run is harmless: every flow here converges.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from prefect.deployments.runner import RunnerDeployment
+from prefect.schedules import RRule
+
+from config.spec import LoadedCampaign
+from flows.phase import close_campaign_phase, open_campaign_phase
+from flows.refresh_progress import refresh_progress
+from flows.rollout import rollout_campaign
+
+OPEN_AT = dt.time(7, 0)  # before the 09:00 reminder sweep, so the day's items are due
+CLOSE_AT = dt.time(20, 0)
+REFRESH_AT = dt.time(9, 30)
+
+
+def _stamp(day: dt.date, at: dt.time) -> str:
+    return f"{day:%Y%m%d}T{at:%H%M%S}"
+
+
+def once(day: dt.date, at: dt.time, timezone: str, slug: str, parameters: dict[str, Any]) -> Any:
+    return RRule(
+        f"DTSTART:{_stamp(day, at)}\nRRULE:FREQ=DAILY;COUNT=1",
+        timezone=timezone,
+        slug=slug,
+        parameters=parameters,
+    )
+
+
+def campaign_deployments(loaded: LoadedCampaign) -> list[RunnerDeployment]:
+    spec = loaded.spec
+    tz = spec.timezone
+    dates = loaded.phase_dates
+    first = min(d.starts for d in dates.values())
+    last = max(d.ends for d in dates.values())
+    tags = [f"campaign:{spec.key}"]
+    iso = dt.date.isoformat
+    return [
+        rollout_campaign.to_deployment(
+            name=spec.key,
+            tags=tags,
+            parameters={"campaign": spec.key, "wait_at_gates": True},
+            schedules=[once(first, dt.time(0, 5), tz, "rollout", {"as_of": iso(first)})],
+            description=f"{spec.name}：按波次生成事项，试点后等待闸门批准",
+        ),
+        open_campaign_phase.to_deployment(
+            name=spec.key,
+            tags=tags,
+            parameters={"campaign": spec.key},
+            schedules=[
+                once(
+                    dates[p.key].starts,
+                    OPEN_AT,
+                    tz,
+                    p.key,
+                    {"phase": p.key, "on": iso(dates[p.key].starts)},
+                )
+                for p in spec.phases
+            ],
+            description=f"{spec.name}：各环节开始",
+        ),
+        close_campaign_phase.to_deployment(
+            name=spec.key,
+            tags=tags,
+            parameters={"campaign": spec.key},
+            schedules=[
+                once(
+                    dates[p.key].ends,
+                    CLOSE_AT,
+                    tz,
+                    p.key,
+                    {"phase": p.key, "on": iso(dates[p.key].ends)},
+                )
+                for p in spec.phases
+            ],
+            description=f"{spec.name}：各环节结束并发布小结",
+        ),
+        refresh_progress.to_deployment(
+            name=spec.key,
+            tags=tags,
+            parameters={"campaign": spec.key},
+            schedules=[
+                RRule(
+                    f"DTSTART:{_stamp(first, REFRESH_AT)}\n"
+                    f"RRULE:FREQ=DAILY;UNTIL={_stamp(last, REFRESH_AT)}",
+                    timezone=tz,
+                    slug="daily",
+                )
+            ],
+            description=f"{spec.name}：每日刷新进度",
+        ),
+    ]
+
+
+def deploy_campaign(loaded: LoadedCampaign) -> list[str]:
+    """Create or update the campaign's deployments; returns their full names."""
+    names = []
+    for deployment in campaign_deployments(loaded):
+        deployment.apply()
+        names.append(deployment.full_name)
+    return names

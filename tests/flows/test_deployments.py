@@ -1,0 +1,58 @@
+"""Deployments on the campaign's dates; deploying again after a change replaces schedules."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from prefect.client.orchestration import get_client
+
+from config.campaign_files import read_campaign
+from config.settings import get_settings
+from flows.deployments import deploy_campaign
+
+
+def schedules_of(name: str) -> dict[str, str]:
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name(name)
+        return {s.slug: s.schedule.rrule for s in deployment.schedules}  # type: ignore[union-attr]
+
+
+def test_deploy_and_redeploy_after_the_file_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "campaigns"
+    folder.mkdir()
+    shutil.copy(get_settings().campaigns_dir / "mass-line-2013.yaml", folder)
+    monkeypatch.setenv("CAMPAIGN_CAMPAIGNS_DIR", str(folder))
+    get_settings.cache_clear()
+    names = deploy_campaign(read_campaign(get_settings(), "mass-line-2013"))
+    assert sorted(names) == [
+        "close-phase/mass-line-2013",
+        "open-phase/mass-line-2013",
+        "refresh-progress/mass-line-2013",
+        "rollout-campaign/mass-line-2013",
+    ]
+    opens = schedules_of("open-phase/mass-line-2013")
+    assert len(opens) == 5
+    assert opens["criticism"].startswith("DTSTART:20131008T070000")
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name("open-phase/mass-line-2013")
+        tz = {s.slug: s.schedule.timezone for s in deployment.schedules}  # type: ignore[union-attr]
+        params = {s.slug: s.parameters for s in deployment.schedules}
+    assert set(tz.values()) == {"Asia/Shanghai"}
+    assert params["criticism"] == {"phase": "criticism", "on": "2013-10-08"}
+
+    path = folder / "mass-line-2013.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "    start: 2013-11-01\n", "    start: 2013-11-04\n"
+        ),
+        encoding="utf-8",
+    )
+    deploy_campaign(read_campaign(get_settings(), "mass-line-2013"))
+    again = schedules_of("open-phase/mass-line-2013")
+    assert len(again) == 5
+    assert again["rectification"].startswith("DTSTART:20131104T070000")
+    assert again["criticism"] == opens["criticism"]
