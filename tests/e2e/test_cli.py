@@ -170,27 +170,64 @@ def test_rollout_evidence_status_and_ledger_from_the_terminal(
     assert "waiting at gate pilot-review" in rolled.stdout
     minutes = tmp_path / "会议记录.txt"
     minutes.write_text("十二月民主评议会议记录", encoding="utf-8")
-    added = run("evidence", "add", "village-rectification-2013", "--subject", "qiaotou-v01",
-                "--obligation", "pilot-rectification", "--by", "p-qiaotou-v01-sec",
-                "--note", "民主评议完成", "--count", "lectures=3", "--file", minutes,
-                "--date", "2012-12-20")
+    added = run(
+        "evidence",
+        "add",
+        "village-rectification-2013",
+        "--subject",
+        "qiaotou-v01",
+        "--obligation",
+        "pilot-rectification",
+        "--by",
+        "p-qiaotou-v01-sec",
+        "--note",
+        "民主评议完成",
+        "--count",
+        "lectures=3",
+        "--file",
+        minutes,
+        "--date",
+        "2012-12-20",
+    )
     assert added.returncode == 0, added.stderr
     assert added.stdout.strip().endswith("once: 待签字")
     stored = list((campaign_home / "files").rglob("*"))
-    assert any(p.is_file() and p.read_text(encoding="utf-8") == "十二月民主评议会议记录"
-               for p in stored)
+    assert any(
+        p.is_file() and p.read_text(encoding="utf-8") == "十二月民主评议会议记录" for p in stored
+    )
     assert not any(p.name == "会议记录.txt" for p in stored)
-    bad = run("evidence", "add", "village-rectification-2013", "--subject", "qiaotou-v01",
-              "--obligation", "pilot-rectification", "--by", "p-qiaotou-v01-sec",
-              "--count", "lectures=three")
+    bad = run(
+        "evidence",
+        "add",
+        "village-rectification-2013",
+        "--subject",
+        "qiaotou-v01",
+        "--obligation",
+        "pilot-rectification",
+        "--by",
+        "p-qiaotou-v01-sec",
+        "--count",
+        "lectures=three",
+    )
     assert bad.returncode == 2
     assert bad.stderr.strip() == "error: --count 'lectures=three': 'three' is not a whole number"
-    signed = run("evidence", "sign", "village-rectification-2013", "--subject", "qiaotou-v01",
-                 "--obligation", "pilot-rectification", "--by", "p-qiaotou-oc",
-                 "--date", "2012-12-21")
+    signed = run(
+        "evidence",
+        "sign",
+        "village-rectification-2013",
+        "--subject",
+        "qiaotou-v01",
+        "--obligation",
+        "pilot-rectification",
+        "--by",
+        "p-qiaotou-oc",
+        "--date",
+        "2012-12-21",
+    )
     assert signed.stdout.strip().endswith("once: 已完成"), signed.stderr
-    refused = run("gate", "approve", "village-rectification-2013", "pilot-review",
-                  "--by", "p-qiaotou-oc")
+    refused = run(
+        "gate", "approve", "village-rectification-2013", "pilot-review", "--by", "p-qiaotou-oc"
+    )
     assert refused.returncode == 3
     assert "may not answer gate 'pilot-review'" in refused.stderr
 
@@ -203,8 +240,7 @@ def test_rollout_evidence_status_and_ledger_from_the_terminal(
     assert qiaotou["accepted"] == 1
 
     ledger = tmp_path / "台账.xlsx"
-    report = run("report", "village-rectification-2013", "--as-of", "2012-12-21",
-                 "--xlsx", ledger)
+    report = run("report", "village-rectification-2013", "--as-of", "2012-12-21", "--xlsx", ledger)
     assert report.returncode == 0, report.stderr
     assert "组织集中宣讲3场次" in report.stdout
     book = load_workbook(ledger)
