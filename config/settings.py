@@ -15,6 +15,15 @@ from models.errors import CampaignError
 CONFIG_DIR = Path(__file__).resolve().parent
 
 
+def known_timezone(value: str) -> str:
+    """The value, when it names an IANA timezone; ValueError otherwise."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown timezone {value!r} (expected e.g. Asia/Shanghai)") from exc
+    return value
+
+
 class Settings(BaseSettings):
     """Where data lives, which database, who is acting, and the default timezone."""
 
@@ -31,11 +40,7 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown timezone {value!r}") from exc
-        return value
+        return known_timezone(value)
 
     @field_validator("database_url")
     @classmethod

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pendulum
 from pydantic import (
@@ -27,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from config.settings import known_timezone
 from config.yaml_lines import (
     LoadedYaml,
     Loc,
@@ -217,11 +217,7 @@ class CampaignSpec(Strict):
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown timezone {value!r} (expected e.g. Asia/Shanghai)") from exc
-        return value
+        return known_timezone(value)
 
     def obligations(self) -> Iterable[tuple[Phase, Obligation]]:
         for phase in self.phases:

@@ -224,42 +224,21 @@ def submit(
     problems = missing_parts(obligation.evidence, submission)
     if problems:
         raise EvidenceError("; ".join(problems))
-    previous = _latest_submission(session, item.id)  # type: ignore[arg-type]
-    session.execute(
-        insert(Evidence),
-        [
-            {
-                "item_id": item.id,
-                "kind": "submission",
-                "person_id": person.id,
-                "recorded_at": now,
-                "dated": submission.dated,
-                "note": submission.note,
-                "counts": submission.counts,
-                "files": submission.files,
-                "supersedes_id": previous,
-            }
-        ],
-    )
     status = "submitted" if obligation.evidence.sign_off else "accepted"
-    values: dict[str, Any] = {"status": status}
-    if status == "accepted":
-        values["completed_on"] = submission.dated
-    session.execute(update(ChecklistItem).where(ChecklistItem.id == item.id).values(**values))
-    audit.append(
+    _record(
         session,
-        actor=person.code,
-        action=f"evidence.{status}",
-        entity="item",
-        entity_key=str(item.id),
-        payload={
-            "obligation": obligation.key,
-            "occurrence": item.occurrence,
-            "counts": submission.counts,
-            "files": [f["sha256"] for f in submission.files],
-        },
+        item=item,
+        obligation=obligation,
+        person=person,
+        kind="submission",
+        status=status,
+        dated=submission.dated,
         now=now,
-    )
+        note=submission.note,
+        counts=submission.counts,
+        files=submission.files,
+        supersedes=_latest_submission(session, item.id),
+    )  # type: ignore[arg-type]
     return status
 
 
@@ -289,35 +268,70 @@ def sign(
             f"{rule.role!r} in the {rule.by.replace('-', ' ')} unit"
         )
     if not approve and not (reason or "").strip():
-        raise EvidenceError("a rejection needs a reason (--reason)")
+        raise EvidenceError("a rejection needs a reason")
     status = "accepted" if approve else "rejected"
+    _record(
+        session,
+        item=item,
+        obligation=obligation,
+        person=signer,
+        kind="sign-off" if approve else "rejection",
+        status=status,
+        dated=dated,
+        now=now,
+        note=reason,
+    )
+    return status
+
+
+def _record(
+    session: Session,
+    *,
+    item: ChecklistItem,
+    obligation: Obligation,
+    person: PersonInfo,
+    kind: str,
+    status: str,
+    dated: dt.date,
+    now: dt.datetime,
+    note: str | None = None,
+    counts: dict[str, int] | None = None,
+    files: list[dict[str, Any]] | None = None,
+    supersedes: int | None = None,
+) -> None:
+    """Append the evidence row, move the item, and audit both, in the caller's transaction."""
     session.execute(
         insert(Evidence),
         [
             {
                 "item_id": item.id,
-                "kind": "sign-off" if approve else "rejection",
-                "person_id": signer.id,
+                "kind": kind,
+                "person_id": person.id,
                 "recorded_at": now,
                 "dated": dated,
-                "note": reason,
-                "counts": {},
-                "files": [],
-                "supersedes_id": None,
+                "note": note,
+                "counts": counts or {},
+                "files": files or [],
+                "supersedes_id": supersedes,
             }
         ],
     )
     values: dict[str, Any] = {"status": status}
-    if approve:
+    if status == "accepted":
         values["completed_on"] = dated
     session.execute(update(ChecklistItem).where(ChecklistItem.id == item.id).values(**values))
     audit.append(
         session,
-        actor=signer.code,
+        actor=person.code,
         action=f"evidence.{status}",
         entity="item",
         entity_key=str(item.id),
-        payload={"obligation": obligation.key, "occurrence": item.occurrence, "reason": reason},
         now=now,
+        payload={
+            "obligation": obligation.key,
+            "occurrence": item.occurrence,
+            "note": note,
+            "counts": counts or {},
+            "files": [f["sha256"] for f in files or []],
+        },
     )
-    return status

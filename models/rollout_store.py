@@ -36,13 +36,11 @@ ITEM_COLUMNS = (
     "unit_id",
     "town_id",
 )
-NATURAL_KEY = (
-    "campaign_id",
-    "phase_key",
-    "obligation_key",
-    "subject_type",
-    "subject_id",
-    "occurrence",
+# The natural key is the table's own unique constraint, so the two cannot drift apart.
+NATURAL_KEY = tuple(
+    next(
+        c for c in ChecklistItem.__table__.constraints if c.name == "uq_checklist_item_natural"
+    ).columns.keys()
 )
 DONE = ("accepted", "cancelled")
 CHUNK = 20_000

@@ -16,8 +16,13 @@ from models.rollout_store import campaign_id
 
 
 def answer_gate(
-    campaign: str, gate_key: str, reviewer: str, approved: bool, notes: str, now=None
-) -> None:  # type: ignore[no-untyped-def]
+    campaign: str,
+    gate_key: str,
+    reviewer: str,
+    approved: bool,
+    notes: str,
+    flow_run_id: str | None = None,
+) -> None:
     """Record a reviewer's answer; PermissionRefused when their role may not answer."""
     settings = get_settings()
     loaded = read_campaign(settings, campaign)
@@ -34,7 +39,8 @@ def answer_gate(
             person=person,
             approved=approved,
             notes=notes,
-            now=now or utc_now(),
+            now=utc_now(),
+            flow_run_id=flow_run_id,
         )
 
 

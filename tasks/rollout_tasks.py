@@ -13,7 +13,7 @@ from config.campaign_files import calendar_for, read_campaign
 from config.settings import get_settings
 from config.spec import LoadedCampaign
 from models import audit, db
-from models.gates import approved_gates, gate_of, latest_decisions, record_decision
+from models.gates import approved_gates, latest_decisions
 from models.instant import utc_now
 from models.org_snapshot import load_snapshot
 from models.planning import RolloutPlanner
@@ -24,6 +24,7 @@ from models.rollout_store import (
     sync_phase_states,
     write_items,
 )
+from tasks.gate_tasks import answer_gate
 from tasks.logs import task_logger
 from tasks.retry import retry_unless_user_error
 
@@ -168,20 +169,4 @@ def record_gate_decision(
     notes: str,
     flow_run_id: str | None,
 ) -> None:
-    with db.session_for(get_settings().resolved_database_url) as session:
-        org = load_snapshot(session)
-        person = org.person_by_code.get(reviewer)
-        if person is None:
-            from models.errors import NotFound
-
-            raise NotFound(f"no person with code {reviewer!r}")
-        record_decision(
-            session,
-            campaign=ctx.campaign_id,
-            gate=gate_of(ctx.loaded.spec, gate_key),
-            person=person,
-            approved=approved,
-            notes=notes,
-            now=utc_now(),
-            flow_run_id=flow_run_id,
-        )
+    answer_gate(ctx.loaded.spec.key, gate_key, reviewer, approved, notes, flow_run_id)
