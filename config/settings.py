@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     home: Path = Path(".campaign")
     database_url: str | None = None
     user: str | None = None
+    notify_default: str | None = None  # an Apprise URL for recipients without a channel
     timezone: str = "Asia/Shanghai"
     campaigns_dir: Path = CONFIG_DIR / "campaigns"
     orgs_dir: Path = CONFIG_DIR / "orgs"

@@ -121,8 +121,15 @@ class ReminderPolicy(Strict):
     before: int = Field(3, ge=0, description="working days before the due date")
     on_due: bool = True
     overdue_every: int = Field(2, ge=1, description="working days between overdue repeats")
+    overdue_repeats: int = Field(3, ge=0, description="how many overdue reminders at most")
     escalate_after: int = Field(5, ge=1, description="working days overdue before escalating")
+    district_after: int = Field(10, ge=1, description="working days overdue before the district")
     at: str = Field("09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    responsible_roles: list[Slug] = Field(
+        default_factory=lambda: ["secretary", "org-committee", "dept-liaison", "org-dept-head"],
+        description="who answers for a unit, in order of preference",
+    )
+    district_roles: list[Slug] = Field(default_factory=lambda: ["org-dept-head"])
 
 
 class Obligation(Strict):
@@ -478,6 +485,17 @@ def check_campaign(
                 problems.append((("waves", w, "phases", p), f"unknown phase {phase_key!r}"))
         if wave.select is None and w != len(spec.waves) - 1:
             problems.append((("waves", w), "only the last wave may take the rest (no select)"))
+    policies: list[tuple[Loc, ReminderPolicy]] = [(("reminders",), spec.reminders)]
+    policies += [
+        (("phases", p, "obligations", o, "reminders"), ob.reminders)
+        for p, phase in enumerate(spec.phases)
+        for o, ob in enumerate(phase.obligations)
+        if ob.reminders is not None
+    ]
+    for loc, policy in policies:
+        for field in ("responsible_roles", "district_roles"):
+            for r, name in enumerate(getattr(policy, field)):
+                role((*loc, field, r), name)
     for g, gate in enumerate(spec.gates):
         for a, name in enumerate(gate.approvers):
             role(("gates", g, "approvers", a), name)

@@ -386,3 +386,22 @@ def serve(
 
     deployments = [d for c in campaigns for d in campaign_deployments(read_campaign(settings(), c))]
     prefect_serve(*deployments)
+
+
+@app.command()
+def remind(
+    as_of: AsOf = None,
+    retry_dead: Annotated[bool, typer.Option(help="send dead-lettered reminders again")] = False,
+) -> None:
+    """Send every reminder due by now (or by 09:00 of --as-of): one digest per person."""
+    from flows.remind import remind_due
+
+    result = remind_due(parse_day(as_of) if as_of else None, retry_dead=retry_dead)
+    totals = result["totals"]
+    out.print(
+        f"newly overdue {result['overdue']}; sent {result.get('sent', 0)} in "
+        f"{result.get('digests', 0)} digests (escalations {result.get('escalated', 0)}); "
+        f"failed {result.get('failed', 0)}; dead letters {totals.get('dead', 0)}; "
+        f"pending {totals.get('pending', 0)}",
+        markup=False,
+    )

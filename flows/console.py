@@ -156,4 +156,16 @@ def progress_tables(progress: CampaignProgress) -> list[Table]:
             mark = "" if t.actual >= t.target else " [yellow]未达[/yellow]"
             targets.add_row(t.name, f"{t.target}{t.unit}", f"{t.actual}{t.unit}{mark}")
         tables.append(targets)
+    if progress.reminders:
+        r = progress.reminders
+        reminders = Table(title="提醒", title_justify="left")
+        for name in ("已发送", "待发送", "已取消", "死信"):
+            reminders.add_column(name, justify="right")
+        reminders.add_row(
+            str(r.get("sent", 0)),
+            str(r.get("pending", 0) + r.get("sending", 0)),
+            str(r.get("cancelled", 0)),
+            str(r.get("dead", 0)),
+        )
+        tables.append(reminders)
     return tables

@@ -7,6 +7,7 @@ prints progress at each phase boundary and the closing reports, and writes the l
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -15,7 +16,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from config.campaign_files import calendar_for, read_campaign
 from config.org_file import read_org_file
-from config.settings import Settings
+from config.settings import Settings, get_settings
 from flows import console as view
 from models import db
 from models.gates import latest_decisions, reviewer_name
@@ -32,7 +33,14 @@ def run_demo(settings: Settings, out: Console) -> None:
     # Prefect's own INFO lines would tear the progress bar apart; the UI keeps them all.
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+    outbox = settings.home.resolve() / "outbox" / "reminders.jsonl"
+    if not settings.notify_default:
+        # The demo's reminders go to a file: one JSON line per digest.
+        os.environ["CAMPAIGN_NOTIFY_DEFAULT"] = f"file://{outbox}"
+        get_settings.cache_clear()
+        settings = get_settings()
     from flows.simulate import simulate_campaign
+    from tasks.reminder_tasks import reminder_totals
 
     started = time.monotonic()
     calendar = calendar_for(settings)
@@ -91,7 +99,20 @@ def run_demo(settings: Settings, out: Console) -> None:
                     markup=False,
                 )
 
-    out.rule("5. 总结报告")
+    out.rule("5. 提醒")
+    totals = reminder_totals(settings.resolved_database_url)
+    digests = sum(1 for _ in outbox.open(encoding="utf-8")) if outbox.exists() else 0
+    out.print(
+        f"已发送提醒{totals.get('sent', 0)}条（合并为{digests}份汇总），其中督办"
+        f"{totals.get('escalated', 0)}条；死信{totals.get('dead', 0)}条；"
+        f"因事项完成而取消{totals.get('cancelled', 0)}条。通道：{settings.notify_default}",
+        markup=False,
+    )
+    if outbox.exists():
+        first = json.loads(outbox.open(encoding="utf-8").readline())
+        out.print(f"第一份提醒：{first['title']}\n{first['body']}", markup=False)
+
+    out.rule("6. 总结报告")
     reports = settings.home.resolve() / "reports"
     with db.session_for(settings.resolved_database_url) as session:
         org = load_snapshot(session)

@@ -2,7 +2,8 @@
 
 It calls the same flows a real year would (rollout, open and close each phase) with `today`
 set, and records evidence from a seeded model of unit behaviour (most on time, some late, a
-few never), answering each gate as the leading group would once its pilot phases are over.
+few never), answering each gate as the leading group would once its pilot phases are over,
+and sweeping reminders every working morning as the daily schedule would.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from prefect import flow, get_run_logger
 from config.campaign_files import calendar_for, read_campaign
 from config.settings import get_settings
 from flows.phase import close_campaign_phase, open_campaign_phase
+from flows.remind import sweep_instant
 from flows.rollout import rollout_campaign
 from flows.run_tags import tag_current_run
 from tasks.gate_tasks import answer_gate_task, gate_answers
 from tasks.progress_tasks import publish_progress
+from tasks.reminder_tasks import mark_overdue_items, sweep_needed, sweep_reminders
 from tasks.simulation_tasks import plan_behaviour, simulate_day
 
 GATE_NOTES = "（模拟）试点经验已全面总结，同意逐村居按程序推进。"
@@ -33,6 +36,7 @@ def simulate_campaign(
     seed: int = 2013,
     evidence: bool = True,
     answer_gates: bool = True,
+    reminders: bool = True,
 ) -> dict[str, Any]:
     """Run the campaign from `start` to `end` (inclusive); returns each closed phase's
     numbers and the progress at the end."""
@@ -52,6 +56,11 @@ def simulate_campaign(
         for phase in spec.phases:
             if loaded.phase_dates[phase.key].starts == day and day != start:
                 open_campaign_phase(spec.key, phase.key, day)
+        if reminders and calendar.is_working_day(day):
+            now = sweep_instant(day, spec.timezone, spec.reminders.at)
+            if sweep_needed(settings.resolved_database_url, now, day):
+                mark_overdue_items(day)
+                sweep_reminders(now)
         if plan is not None and (plan.submissions.get(day) or plan.signs.get(day)):
             simulate_day(spec.key, day, plan.submissions.get(day, []), plan.signs.get(day, []))
         for phase in spec.phases:

@@ -5,10 +5,12 @@ SQLite is the embedded default and PostgreSQL the scaled one; both go through he
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -176,3 +178,94 @@ def insert_ignore(
         return 0
     stmt = _insert_for(session, table).on_conflict_do_nothing(index_elements=list(key))
     return session.execute(stmt, list(rows)).rowcount or 0
+
+
+BULK_CHUNK = 20_000
+
+
+def raw_instant(session: Session, value: dt.datetime) -> object:
+    """An instant as the bulk path hands it to the driver, stored exactly as UtcDateTime
+    stores it through SQLAlchemy (SQLite: UTC wall time as text)."""
+    utc = value.astimezone(dt.UTC)
+    if session.get_bind().dialect.name == "sqlite":
+        return utc.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return utc
+
+
+def bulk_insert_ignore(
+    session: Session,
+    table: str,
+    columns: Sequence[str],
+    key: Sequence[str],
+    rows: Iterable[Sequence[object]],
+) -> int:
+    """The fast path for generated rows (items, reminders): plain tuples straight to the
+    driver, skipping rows whose natural key exists. Returns how many were inserted."""
+    inserted = 0
+    iterator = iter(rows)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    while chunk := list(islice(iterator, BULK_CHUNK)):
+        if postgres:
+            inserted += _copy_insert(session, table, columns, key, chunk)
+        else:
+            inserted += _executemany_insert(session, table, columns, key, chunk)
+    return inserted
+
+
+def _executemany_insert(
+    session: Session,
+    table: str,
+    columns: Sequence[str],
+    key: Sequence[str],
+    chunk: list[Sequence[object]],
+) -> int:
+    marks = ", ".join("?" for _ in columns)
+    cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) "
+            f"ON CONFLICT ({', '.join(key)}) DO NOTHING",
+            chunk,
+        )
+        return cursor.rowcount
+    finally:
+        cursor.close()
+
+
+def _copy_insert(
+    session: Session,
+    table: str,
+    columns: Sequence[str],
+    key: Sequence[str],
+    chunk: list[Sequence[object]],
+) -> int:
+    """COPY straight into the table, optimistically: a first rollout has nothing to collide
+    with. On a collision (a re-run, or a rollout running at the same time) the savepoint is
+    rolled back and the chunk goes through a temporary table and ON CONFLICT DO NOTHING."""
+    import psycopg
+
+    names = ", ".join(columns)
+    raw = session.connection().connection.dbapi_connection
+    try:
+        with raw.transaction(), raw.cursor() as cursor:  # type: ignore[union-attr]
+            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in chunk:
+                    copy.write_row(row)
+            return len(chunk)
+    except psycopg.errors.UniqueViolation:
+        pass
+    with raw.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {table}_load ON COMMIT DELETE ROWS AS "
+            f"SELECT {names} FROM {table} WITH NO DATA"
+        )
+        with cursor.copy(f"COPY {table}_load ({names}) FROM STDIN") as copy:
+            for row in chunk:
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM {table}_load "
+            f"ON CONFLICT ({', '.join(key)}) DO NOTHING"
+        )
+        inserted = cursor.rowcount
+        cursor.execute(f"TRUNCATE {table}_load")
+        return inserted

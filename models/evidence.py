@@ -22,6 +22,7 @@ from config.spec import EvidenceRule, Obligation, SignOff
 from models import audit
 from models.errors import EvidenceError, NotFound, PermissionRefused
 from models.org_snapshot import OrgSnapshot, PersonInfo
+from models.reminder_store import cancel_pending
 from models.tables import CampaignVersion, ChecklistItem, Evidence
 from models.tables import Obligation as ObligationRow
 
@@ -319,6 +320,7 @@ def _record(
     values: dict[str, Any] = {"status": status}
     if status == "accepted":
         values["completed_on"] = dated
+        cancel_pending(session, [item.id])  # a done item is reminded of nothing more
     session.execute(update(ChecklistItem).where(ChecklistItem.id == item.id).values(**values))
     audit.append(
         session,

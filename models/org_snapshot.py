@@ -31,6 +31,7 @@ class PersonInfo:
     name: str
     unit_id: int
     roles: frozenset[str]
+    channels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,9 @@ class OrgSnapshot:
             (u for u in self.units.values() if u.kind in TOWN_KINDS), key=lambda u: u.code
         )
         self.role_holders: dict[str, list[PersonInfo]] = defaultdict(list)
+        self.persons_by_unit: dict[int, list[PersonInfo]] = defaultdict(list)
         for person in self.persons.values():
+            self.persons_by_unit[person.unit_id].append(person)
             for role in person.roles:
                 self.role_holders[role].append(person)
 
@@ -116,8 +119,10 @@ def load_snapshot(session: Session) -> OrgSnapshot:
     ).all():
         roles[person_id].add(role)
     persons = [
-        (p.id, p.code, p.name, p.unit_id, frozenset(roles.get(p.id, ())))
-        for p in session.execute(select(Person.id, Person.code, Person.name, Person.unit_id)).all()
+        (p.id, p.code, p.name, p.unit_id, frozenset(roles.get(p.id, ())), tuple(p.channels or ()))
+        for p in session.execute(
+            select(Person.id, Person.code, Person.name, Person.unit_id, Person.channels)
+        ).all()
     ]
     pairings = [
         tuple(r)

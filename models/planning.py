@@ -192,6 +192,8 @@ class RolloutPlanner:
         calendar: WorkCalendar,
     ) -> None:
         self.spec = spec
+        self.org = org
+        self.calendar = calendar
         self.wave_units = select_wave_units(spec, org)
         by_phase = {phase: wave for wave in spec.waves for phase in wave.phases}
         waved_kinds = {k for w in spec.waves if w.select for k in w.select.kinds}

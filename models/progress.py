@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from config.spec import CampaignSpec, LoadedCampaign
 from models.rollout_store import campaign_id
-from models.tables import ChecklistItem, Evidence, PhaseState, Unit
+from models.tables import ChecklistItem, Evidence, PhaseState, Reminder, Unit
 
 NOT_DUE_STATUSES = ("accepted", "cancelled")
 
@@ -67,6 +67,7 @@ class CampaignProgress:
     phases: list[PhaseProgress] = field(default_factory=list)
     towns: list[TownProgress] = field(default_factory=list)
     targets: list[TargetProgress] = field(default_factory=list)
+    reminders: dict[str, int] = field(default_factory=dict)
 
     @property
     def items(self) -> int:
@@ -90,6 +91,7 @@ class CampaignProgress:
             "as_of": self.as_of,
             "phases": [{k: v for k, v in asdict(p).items() if k != "status"} for p in self.phases],
             "towns": [asdict(t) for t in self.towns],
+            "reminders": self.reminders,
             "targets": [
                 {"name": t.name, "target": t.target, "actual": t.actual} for t in self.targets
             ],
@@ -192,6 +194,15 @@ def campaign_progress(session: Session, loaded: LoadedCampaign, as_of: dt.date) 
         out.towns.append(
             TownProgress(code, name, items, accepted, overdue, percent(accepted, items))
         )
+    out.reminders = {
+        status: n
+        for status, n in session.execute(
+            select(Reminder.status, func.count())
+            .join(ChecklistItem, ChecklistItem.id == Reminder.item_id)
+            .where(ChecklistItem.campaign_id == campaign)
+            .group_by(Reminder.status)
+        ).all()
+    }
     actuals = target_actuals(session, campaign, spec)
     out.targets = [
         TargetProgress(t.key, t.name, t.unit, t.value, actuals.get(t.key, 0)) for t in spec.targets

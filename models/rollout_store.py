@@ -10,16 +10,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import islice
 
 import pendulum
 from sqlalchemy import and_, func, insert, select, update
 from sqlmodel import Session
 
 from config.spec import LoadedCampaign
-from models.db import insert_ignore
+from models.db import bulk_insert_ignore, insert_ignore
 from models.errors import NotFound
 from models.planning import PlannedItem
+from models.reminder_store import cancel_pending
 from models.tables import Campaign, CampaignVersion, ChecklistItem, Obligation, Phase, PhaseState
 
 ITEM_COLUMNS = (
@@ -43,7 +43,6 @@ NATURAL_KEY = tuple(
     ).columns.keys()
 )
 DONE = ("accepted", "cancelled")
-CHUNK = 20_000
 
 
 @dataclass(frozen=True)
@@ -233,62 +232,7 @@ def item_rows(
 
 def write_items(session: Session, rows: Iterable[tuple[object, ...]]) -> int:
     """Insert item rows whose natural key is new; returns how many were inserted."""
-    inserted = 0
-    iterator = iter(rows)
-    while chunk := list(islice(iterator, CHUNK)):
-        if session.get_bind().dialect.name == "postgresql":
-            inserted += _copy_insert(session, chunk)
-        else:
-            inserted += _executemany_insert(session, chunk)
-    return inserted
-
-
-def _executemany_insert(session: Session, chunk: list[tuple[object, ...]]) -> int:
-    columns = ", ".join(ITEM_COLUMNS)
-    marks = ", ".join("?" for _ in ITEM_COLUMNS)
-    cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.executemany(
-            f"INSERT INTO checklist_item ({columns}) VALUES ({marks}) "
-            f"ON CONFLICT ({', '.join(NATURAL_KEY)}) DO NOTHING",
-            chunk,
-        )
-        return cursor.rowcount
-    finally:
-        cursor.close()
-
-
-def _copy_insert(session: Session, chunk: list[tuple[object, ...]]) -> int:
-    """COPY straight into the table, optimistically: a first rollout has nothing to collide
-    with. On a collision (a re-run, or a rollout running at the same time) the savepoint is
-    rolled back and the chunk goes through a temporary table and ON CONFLICT DO NOTHING."""
-    import psycopg
-
-    columns = ", ".join(ITEM_COLUMNS)
-    raw = session.connection().connection.dbapi_connection
-    try:
-        with raw.transaction(), raw.cursor() as cursor:  # type: ignore[union-attr]
-            with cursor.copy(f"COPY checklist_item ({columns}) FROM STDIN") as copy:
-                for row in chunk:
-                    copy.write_row(row)
-            return len(chunk)
-    except psycopg.errors.UniqueViolation:
-        pass
-    with raw.cursor() as cursor:  # type: ignore[union-attr]
-        cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS item_load ON COMMIT DELETE ROWS AS "
-            f"SELECT {columns} FROM checklist_item WITH NO DATA"
-        )
-        with cursor.copy(f"COPY item_load ({columns}) FROM STDIN") as copy:
-            for row in chunk:
-                copy.write_row(row)
-        cursor.execute(
-            f"INSERT INTO checklist_item ({columns}) SELECT {columns} FROM item_load "
-            f"ON CONFLICT ({', '.join(NATURAL_KEY)}) DO NOTHING"
-        )
-        inserted = cursor.rowcount
-        cursor.execute("TRUNCATE item_load")
-        return inserted
+    return bulk_insert_ignore(session, "checklist_item", ITEM_COLUMNS, NATURAL_KEY, rows)
 
 
 def replan_items(
@@ -346,4 +290,5 @@ def replan_items(
             .where(ChecklistItem.id.in_(cancels[i : i + 1000]))
             .values(status="cancelled", version=version)
         )
+    cancel_pending(session, [m["b_id"] for m in moves] + cancels)
     return len(moves), len(cancels)

@@ -173,6 +173,9 @@ class ChecklistItem(SQLModel, table=True):
     unit_id: int = Field(description="the unit answerable for it")
     town_id: int | None = None
     completed_on: dt.date | None = None
+    overdue_on: dt.date | None = Field(
+        default=None, description="the day a sweep first found it overdue (events, escalations)"
+    )
 
 
 class PhaseState(SQLModel, table=True):
@@ -220,21 +223,33 @@ class Evidence(SQLModel, table=True):
 
 
 class Reminder(SQLModel, table=True):
-    """A planned message about an item to a recipient: the outbox row."""
+    """A planned message about an item to a recipient: the outbox row.
+
+    pending → sending (claimed by a sweep) → sent; a failed delivery goes back to pending with
+    a later send_at, and after the last try to dead. A claim left in sending by a sweep that
+    died is sent again and marked uncertain (it may have arrived twice). Like checklist items,
+    no foreign-key constraints: reminders are written in bulk beside their items.
+    """
 
     __table_args__ = (
         UniqueConstraint("item_id", "rule", "recipient_id", "send_on", name="uq_reminder_natural"),
-        Index("ix_reminder_status_send_on", "status", "send_on"),
+        Index("ix_reminder_status_send_at", "status", "send_at"),
+        Index("ix_reminder_item", "item_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    item_id: int = Field(foreign_key="checklist_item.id")
-    rule: str = Field(max_length=32)
-    recipient_id: int = Field(foreign_key="person.id")
+    item_id: int
+    rule: str = Field(max_length=32, description="before | due | overdue-N | escalate | district")
+    recipient_id: int
     send_on: dt.date
+    send_at: dt.datetime = _instant(nullable=False)
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     last_error: str | None = None
+    claimed_at: dt.datetime | None = _instant()
+    claimed_by: str | None = Field(default=None, max_length=64)
+    uncertain: bool = False
+    digest: str | None = Field(default=None, max_length=64, description="idempotency key sent")
     sent_at: dt.datetime | None = _instant()
 
 

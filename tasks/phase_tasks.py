@@ -8,10 +8,14 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from config.campaign_files import calendar_for, read_campaign
 from config.settings import get_settings
 from models import audit, db
 from models.instant import utc_now
+from models.org_snapshot import load_snapshot
+from models.reminder_store import plan_initial_reminders
 from models.rollout_store import campaign_id, close_phase, open_phase
+from models.tables import ChecklistItem
 from tasks.progress_tasks import compute_progress
 
 
@@ -19,8 +23,19 @@ from tasks.progress_tasks import compute_progress
 def open_phase_items(campaign: str, phase: str, on: dt.date) -> int:
     """Pending items of the phase become open (due); running it twice opens nothing more."""
     with db.session_for(get_settings().resolved_database_url) as session:
-        opened = open_phase(session, campaign_id(session, campaign), phase, on)
+        cid = campaign_id(session, campaign)
+        opened = open_phase(session, cid, phase, on)
         if opened:
+            settings = get_settings()
+            calendar = calendar_for(settings)
+            plan_initial_reminders(
+                session,
+                spec=read_campaign(settings, campaign, calendar).spec,
+                campaign=cid,
+                org=load_snapshot(session),
+                calendar=calendar,
+                where=[ChecklistItem.phase_key == phase],
+            )
             audit.append(
                 session,
                 actor="system",

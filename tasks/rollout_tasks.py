@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import pendulum
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from sqlalchemy import or_
 
 from config.campaign_files import calendar_for, read_campaign
 from config.settings import get_settings
@@ -17,6 +19,7 @@ from models.gates import approved_gates, latest_decisions
 from models.instant import utc_now
 from models.org_snapshot import load_snapshot
 from models.planning import RolloutPlanner
+from models.reminder_store import plan_initial_reminders
 from models.rollout_store import (
     item_rows,
     replan_items,
@@ -24,6 +27,7 @@ from models.rollout_store import (
     sync_phase_states,
     write_items,
 )
+from models.tables import ChecklistItem
 from tasks.gate_tasks import answer_gate
 from tasks.logs import task_logger
 from tasks.retry import retry_unless_user_error
@@ -129,6 +133,14 @@ def write_checklist_items(
                 m, c = replan_items(session, ctx.campaign_id, ctx.version, town, rows)
                 moved, cancelled = moved + m, cancelled + c
             inserted += write_items(session, rows)
+        reminders = plan_initial_reminders(
+            session,
+            spec=ctx.loaded.spec,
+            campaign=ctx.campaign_id,
+            org=planner.org,
+            calendar=planner.calendar,
+            where=[town_condition(towns)],
+        )
         if inserted or moved or cancelled:
             audit.append(
                 session,
@@ -141,6 +153,7 @@ def write_checklist_items(
                     "inserted": inserted,
                     "moved": moved,
                     "cancelled": cancelled,
+                    "reminders": reminders,
                     "version": ctx.version,
                 },
                 now=utc_now(),
@@ -148,6 +161,15 @@ def write_checklist_items(
     if moved or cancelled:
         task_logger().info("re-planned %s: %d moved, %d cancelled", label, moved, cancelled)
     return inserted
+
+
+def town_condition(towns: list[int | None]) -> Any:
+    """Items of these towns (None: the district-level ones)."""
+    ids = [t for t in towns if t is not None]
+    parts = [ChecklistItem.town_id.in_(ids)] if ids else []
+    if None in towns:
+        parts.append(ChecklistItem.town_id.is_(None))
+    return or_(*parts)
 
 
 @task(name="read-gate-decisions", cache_policy=NO_CACHE)

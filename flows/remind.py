@@ -1,0 +1,44 @@
+"""Flow: the reminder sweep (scheduled daily at 09:00 in the campaigns' timezone)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from prefect import flow
+from prefect.artifacts import create_markdown_artifact
+
+from config.settings import get_settings
+from models.instant import utc_now
+from tasks.reminder_tasks import mark_overdue_items, reminder_totals, sweep_reminders
+
+
+def sweep_instant(as_of: dt.date | None, timezone: str, at: str = "09:00") -> dt.datetime:
+    """Now, or for a given day the moment reminders go out that day."""
+    if as_of is None:
+        return utc_now()
+    hour, minute = (int(x) for x in at.split(":"))
+    local = dt.datetime(as_of.year, as_of.month, as_of.day, hour, minute, tzinfo=ZoneInfo(timezone))
+    return local.astimezone(dt.UTC)
+
+
+@flow(name="remind-due", flow_run_name="reminders · {as_of}")
+def remind_due(as_of: dt.date | None = None, retry_dead: bool = False) -> dict[str, Any]:
+    """Mark newly overdue items (events, escalations planned), then deliver every reminder
+    due by now: one digest per person and channel, each outcome recorded."""
+    settings = get_settings()
+    now = sweep_instant(as_of, settings.timezone)
+    today = now.astimezone(ZoneInfo(settings.timezone)).date()
+    overdue = mark_overdue_items(today)
+    counts = sweep_reminders(now, retry_dead=retry_dead)
+    totals = reminder_totals(settings.resolved_database_url)
+    create_markdown_artifact(
+        f"## 提醒（{today}）\n\n新逾期事项 {overdue} 项；本次发送 {counts.get('sent', 0)} 条"
+        f"（{counts.get('digests', 0)} 份汇总，督办 {counts.get('escalated', 0)} 条），"
+        f"失败 {counts.get('failed', 0)} 条。\n\n累计：已发送 {totals.get('sent', 0)}，"
+        f"待发送 {totals.get('pending', 0)}，死信 {totals.get('dead', 0)}。\n",
+        key="reminders",
+        description="提醒发送情况",
+    )
+    return {"overdue": overdue, **counts, "totals": totals}

@@ -1,0 +1,133 @@
+"""Which reminders an item gets, to whom and on which working day. Pure.
+
+Before the due date and on it, to whoever answers for the item; once it is overdue, repeats
+to them, then an escalation to the supervising unit's responsible person and, later, to the
+district. Every send day is a working day; the send time is the policy's local hour.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import pendulum
+
+from config.spec import ReminderPolicy
+from models.org_snapshot import OrgSnapshot, PersonInfo
+from models.working_days import WorkCalendar
+
+
+@dataclass(frozen=True)
+class PlannedReminder:
+    rule: str
+    recipient_id: int
+    send_on: pendulum.Date
+    send_at: dt.datetime
+
+
+def responsible(org: OrgSnapshot, unit_id: int, roles: list[str]) -> PersonInfo | None:
+    """The person who answers for a unit: the first role of the policy held in it."""
+    here = org.persons_by_unit.get(unit_id, [])
+    for role in roles:
+        holders = sorted((p for p in here if role in p.roles), key=lambda p: p.code)
+        if holders:
+            return holders[0]
+    return None
+
+
+def doer(
+    org: OrgSnapshot, subject_type: str, subject_id: int, unit_id: int, roles: list[str]
+) -> PersonInfo | None:
+    if subject_type == "person":
+        return org.persons[subject_id]
+    if subject_type == "pairing":
+        return org.persons[org.pairings[subject_id].cadre_id]
+    return responsible(org, unit_id, roles)
+
+
+def supervisor(org: OrgSnapshot, unit_id: int, roles: list[str]) -> PersonInfo | None:
+    """The responsible person of the nearest unit above that has one."""
+    current = org.units[unit_id].parent_id
+    while current is not None:
+        found = responsible(org, current, roles)
+        if found is not None:
+            return found
+        current = org.units[current].parent_id
+    return None
+
+
+def district(org: OrgSnapshot, roles: list[str]) -> PersonInfo | None:
+    for role in roles:
+        holders = sorted(
+            (p for p in org.role_holders.get(role, []) if org.units[p.unit_id].town_id is None),
+            key=lambda p: p.code,
+        )
+        if holders:
+            return holders[0]
+    return None
+
+
+def _at(day: pendulum.Date, policy: ReminderPolicy, timezone: str) -> dt.datetime:
+    hour, minute = (int(x) for x in policy.at.split(":"))
+    local = dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZoneInfo(timezone))
+    return local.astimezone(dt.UTC)
+
+
+def before_and_on_due(
+    *,
+    due: pendulum.Date,
+    recipient: PersonInfo | None,
+    policy: ReminderPolicy,
+    calendar: WorkCalendar,
+    timezone: str,
+) -> list[PlannedReminder]:
+    """Planned with the item: N working days before, and on the due date."""
+    if recipient is None:
+        return []
+    out = []
+    if policy.before:
+        day = calendar.add_working_days(due, -policy.before)
+        out.append(PlannedReminder("before", recipient.id, day, _at(day, policy, timezone)))
+    if policy.on_due:
+        day = calendar.next_working_day(due)
+        out.append(PlannedReminder("due", recipient.id, day, _at(day, policy, timezone)))
+    return out
+
+
+def once_overdue(
+    *,
+    due: pendulum.Date,
+    recipient: PersonInfo | None,
+    boss: PersonInfo | None,
+    top: PersonInfo | None,
+    policy: ReminderPolicy,
+    calendar: WorkCalendar,
+    timezone: str,
+) -> list[PlannedReminder]:
+    """Planned when a sweep first finds the item overdue: repeats, then escalations."""
+    out = []
+    if recipient is not None:
+        for k in range(1, policy.overdue_repeats + 1):
+            day = calendar.add_working_days(due, k * policy.overdue_every)
+            out.append(
+                PlannedReminder(f"overdue-{k}", recipient.id, day, _at(day, policy, timezone))
+            )
+    for rule, person, after in (
+        ("escalate", boss, policy.escalate_after),
+        ("district", top, policy.district_after),
+    ):
+        if person is not None:
+            day = calendar.add_working_days(due, after)
+            out.append(PlannedReminder(rule, person.id, day, _at(day, policy, timezone)))
+    return out
+
+
+def days_word(due: pendulum.Date, today: pendulum.Date, calendar: WorkCalendar) -> str:
+    """还有N个工作日 / 今天到期 / 已逾期N个工作日."""
+    if today == due:
+        return "今天到期"
+    n = calendar.working_days_between(today, due)
+    if due > today:
+        return f"还有{n}个工作日"
+    return f"已逾期{-n}个工作日"

@@ -1,0 +1,212 @@
+"""Tasks of the reminder sweep: find newly overdue items, claim due reminders, deliver one
+digest per recipient and channel, record every outcome."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+from collections import Counter, defaultdict
+from typing import Any
+
+import pendulum
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from sqlalchemy import select
+
+from config.campaign_files import calendar_for, read_campaign
+from config.settings import get_settings
+from models import db
+from models.org_snapshot import OrgSnapshot, load_snapshot
+from models.reminder_store import Claimed, claim, mark_overdue, record_failed, record_sent
+from models.reminder_text import ReminderLine, render_digest
+from models.tables import Campaign, CampaignVersion, ChecklistItem, Obligation, Phase, Reminder
+from tasks.channels import deliver
+from tasks.logs import task_logger
+
+
+def _emit(event: str, campaign: str, item: Any, org: OrgSnapshot) -> None:
+    """A Prefect event users can hang automations on; outside Prefect, nothing."""
+    try:
+        from prefect.events import emit_event
+    except ImportError:  # pragma: no cover
+        return
+    unit = org.units[item.unit_id]
+    emit_event(
+        event=event,
+        resource={
+            "prefect.resource.id": f"campaign.item.{item.item_id}",
+            "prefect.resource.name": f"{item.obligation_key} · {unit.name}",
+        },
+        related=[
+            {"prefect.resource.id": f"campaign.{campaign}", "prefect.resource.role": "campaign"},
+            {
+                "prefect.resource.id": f"campaign.{campaign}.phase.{item.phase_key}",
+                "prefect.resource.role": "phase",
+            },
+            {
+                "prefect.resource.id": f"campaign.unit.{unit.code}",
+                "prefect.resource.role": "unit",
+                "prefect.resource.name": unit.name,
+            },
+        ],
+        payload={"due": str(item.due), "obligation": item.obligation_key},
+    )
+
+
+@task(name="mark-overdue-items", cache_policy=NO_CACHE)
+def mark_overdue_items(today: dt.date) -> int:
+    """For every campaign: items newly overdue get their repeats and escalations planned,
+    and a `campaign.item.overdue` event each."""
+    settings = get_settings()
+    calendar = calendar_for(settings)
+    total = 0
+    with db.session_for(settings.resolved_database_url) as session:
+        keys = session.execute(select(Campaign.key)).scalars().all()
+        org = load_snapshot(session)
+    for key in keys:
+        loaded = read_campaign(settings, key, calendar)
+        with db.session_for(settings.resolved_database_url) as session:
+            cid = session.execute(select(Campaign.id).where(Campaign.key == key)).scalar_one()
+            found = mark_overdue(
+                session, spec=loaded.spec, campaign=cid, org=org, calendar=calendar, today=today
+            )
+        for item in found:
+            _emit("campaign.item.overdue", key, item, org)
+        total += len(found)
+    return total
+
+
+def _lines(session: Any, claimed: list[Claimed], org: OrgSnapshot) -> dict[int, ReminderLine]:
+    items = {
+        i.id: i
+        for i in session.execute(
+            select(ChecklistItem).where(ChecklistItem.id.in_({c.item_id for c in claimed}))
+        ).scalars()
+    }
+    campaigns = {c.id: c for c in session.execute(select(Campaign)).scalars()}
+    versions = {
+        (v.campaign_id, v.version): v.id for v in session.execute(select(CampaignVersion)).scalars()
+    }
+    phases = {(p.version_id, p.key): p.name for p in session.execute(select(Phase)).scalars()}
+    titles = {(o.version_id, o.key): o.title for o in session.execute(select(Obligation)).scalars()}
+    out = {}
+    for c in claimed:
+        item = items[c.item_id]
+        campaign = campaigns[item.campaign_id]
+        version = versions[(item.campaign_id, campaign.current_version)]
+        if item.subject_type == "unit":
+            subject = org.units[item.subject_id].name
+        elif item.subject_type == "person":
+            subject = org.persons[item.subject_id].name
+        else:
+            pair = org.pairings[item.subject_id]
+            subject = f"{org.persons[pair.cadre_id].name}—{org.persons[pair.contact_id].name}"
+        out[c.id] = ReminderLine(
+            c.id,
+            c.rule,
+            campaign.name,
+            phases.get((version, item.phase_key), item.phase_key),
+            titles.get((version, item.obligation_key), item.obligation_key),
+            subject,
+            item.occurrence,
+            pendulum.Date(item.due.year, item.due.month, item.due.day),
+        )
+    return out
+
+
+@task(name="sweep-reminders", cache_policy=NO_CACHE, task_run_name="sweep-reminders · {now}")
+def sweep_reminders(
+    now: dt.datetime, retry_dead: bool = False, batch: int = 5000
+) -> dict[str, int]:
+    """Claim, deliver, record, batch after batch, until nothing is due at `now`."""
+    settings = get_settings()
+    calendar = calendar_for(settings)
+    url = settings.resolved_database_url
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    counts: Counter[str] = Counter()
+    with db.session_for(url) as session:
+        org = load_snapshot(session)
+    today = pendulum.instance(now).in_tz(settings.timezone).date()
+    while True:
+        with db.session_for(url) as session:
+            claimed = claim(session, now=now, worker=worker, limit=batch, retry_dead=retry_dead)
+        retry_dead = False  # the dead are taken once, in the first batch
+        if not claimed:
+            break
+        with db.session_for(url) as session:
+            lines = _lines(session, claimed, org)
+        by_recipient: dict[int, list[Claimed]] = defaultdict(list)
+        for c in claimed:
+            by_recipient[c.recipient_id].append(c)
+        for recipient_id, group in by_recipient.items():
+            person = org.persons.get(recipient_id)
+            channels = (
+                list(person.channels)
+                if person and person.channels
+                else ([settings.notify_default] if settings.notify_default else [])
+            )
+            title, body, key = render_digest(
+                person.name if person else "同志", [lines[c.id] for c in group], today, calendar
+            )
+            errors = (
+                []
+                if channels
+                else ["no channel: set the person's channels or CAMPAIGN_NOTIFY_DEFAULT"]
+            )
+            for channel in channels:
+                outcome = deliver(channel, title, body)
+                if not outcome.ok:
+                    errors.append(outcome.error or "failed")
+            with db.session_for(url) as session:
+                if errors:
+                    dead = record_failed(session, group, error="; ".join(errors), now=now)
+                    counts["failed"] += len(group)
+                    counts["dead"] += dead
+                else:
+                    record_sent(session, [c.id for c in group], digest=key, now=now)
+                    counts["sent"] += len(group)
+                    counts["digests"] += 1
+                    counts["escalated"] += sum(
+                        1 for c in group if c.rule in ("escalate", "district")
+                    )
+                    counts["uncertain"] += sum(1 for c in group if c.uncertain)
+    if counts:
+        task_logger().info("reminders: %s", dict(counts))
+    return dict(counts)
+
+
+def sweep_needed(url: str, now: dt.datetime, today: dt.date) -> bool:
+    """Whether a sweep at `now` has anything to do: a reminder due, or an item newly overdue."""
+    with db.session_for(url) as session:
+        due = session.execute(
+            select(Reminder.id)
+            .where(Reminder.status == "pending", Reminder.send_at <= now)
+            .limit(1)
+        ).first()
+        overdue = session.execute(
+            select(ChecklistItem.id)
+            .where(
+                ChecklistItem.status.in_(("open", "submitted", "rejected")),
+                ChecklistItem.due < today,
+                ChecklistItem.overdue_on.is_(None),
+            )
+            .limit(1)
+        ).first()
+    return due is not None or overdue is not None
+
+
+def reminder_totals(url: str) -> dict[str, int]:
+    """Reminders by status, and how many escalations went out."""
+    from sqlalchemy import func
+
+    with db.session_for(url) as session:
+        by_status = dict(
+            session.execute(select(Reminder.status, func.count()).group_by(Reminder.status)).all()
+        )
+        escalated = session.execute(
+            select(func.count()).where(
+                Reminder.status == "sent", Reminder.rule.in_(("escalate", "district"))
+            )
+        ).scalar_one()
+    return {**by_status, "escalated": escalated}
