@@ -11,16 +11,18 @@ import datetime as dt
 from typing import Any
 
 from prefect.deployments.runner import RunnerDeployment
-from prefect.schedules import RRule
+from prefect.schedules import Cron, RRule
 
 from config.spec import LoadedCampaign
 from flows.phase import close_campaign_phase, open_campaign_phase
 from flows.refresh_progress import refresh_progress
+from flows.remind import remind_due
 from flows.rollout import rollout_campaign
 
 OPEN_AT = dt.time(7, 0)  # before the 09:00 reminder sweep, so the day's items are due
 CLOSE_AT = dt.time(20, 0)
 REFRESH_AT = dt.time(9, 30)
+REMIND_AT = dt.time(9, 0)
 
 
 def _stamp(day: dt.date, at: dt.time) -> str:
@@ -83,6 +85,12 @@ def campaign_deployments(loaded: LoadedCampaign) -> list[RunnerDeployment]:
                 for p in spec.phases
             ],
             description=f"{spec.name}：各环节结束并发布小结",
+        ),
+        remind_due.to_deployment(
+            name="daily",
+            tags=["reminders"],
+            schedules=[Cron(f"{REMIND_AT.minute} {REMIND_AT.hour} * * *", timezone=tz)],
+            description="每日09:00发送到期提醒（只在工作日有提醒）",
         ),
         refresh_progress.to_deployment(
             name=spec.key,

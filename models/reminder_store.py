@@ -160,7 +160,9 @@ def mark_overdue(
                 recipient=doer(
                     org, item.subject_type, item.subject_id, item.unit_id, policy.responsible_roles
                 ),
-                boss=supervisor(org, item.unit_id, policy.responsible_roles),
+                # Above a town, or a department, the supervising unit is the district itself.
+                boss=supervisor(org, item.unit_id, policy.responsible_roles)
+                or district(org, policy.district_roles),
                 top=district(org, policy.district_roles),
                 policy=policy,
                 calendar=calendar,

@@ -1,0 +1,247 @@
+"""Reminders, delivered to real receivers on 127.0.0.1 and counted there."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select, update
+
+from config.campaign_files import calendar_for, read_campaign
+from config.settings import get_settings
+from models import db
+from models.org_snapshot import load_snapshot
+from models.reminder_store import MAX_ATTEMPTS, mark_overdue
+from models.rollout_store import campaign_id
+from models.tables import ChecklistItem, Person, Reminder
+from tasks import channels
+from tasks.reminder_tasks import sweep_reminders
+from tests.db.rollout_helpers import import_shipped_org, rollout
+from tests.receivers import http_receiver, smtp_receiver
+
+D = dt.date
+ML = "mass-line-2013"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def at(day: dt.date, hour: int = 9, minute: int = 0) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=SHANGHAI)
+
+
+def sweep(when: dt.datetime, **kw: object) -> dict[str, int]:
+    return sweep_reminders.fn(when.astimezone(dt.UTC), **kw)
+
+
+@pytest.fixture
+def ml(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    import_shipped_org(db_url)
+    rollout(db_url, ML, D(2013, 9, 3))
+    return db_url
+
+
+def set_default(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setenv("CAMPAIGN_NOTIFY_DEFAULT", url)
+    get_settings.cache_clear()
+
+
+def statuses(url: str) -> dict[str, int]:
+    with db.session_for(url) as session:
+        return dict(
+            session.execute(select(Reminder.status, func.count()).group_by(Reminder.status)).all()
+        )
+
+
+def test_planned_on_working_days_and_never_sent_early(
+    ml: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calendar = calendar_for(get_settings())
+    with db.session_for(ml) as session:
+        days = session.execute(select(Reminder.send_on).distinct()).scalars().all()
+        for_plan = session.execute(
+            select(Reminder.send_on, Reminder.rule)
+            .join(ChecklistItem, ChecklistItem.id == Reminder.item_id)
+            .where(ChecklistItem.obligation_key == "study-materials")
+        ).all()
+    assert days and all(calendar.is_working_day(d) for d in days)
+    # study-materials is due Sept 10: three working days before is Thursday Sept 5
+    assert sorted(for_plan) == [(D(2013, 9, 5), "before"), (D(2013, 9, 10), "due")]
+    with http_receiver() as hook:
+        set_default(monkeypatch, hook.url())
+        sweep(at(D(2013, 9, 4), 18))  # what was due before Thursday
+        hook.received.clear()
+        assert sweep(at(D(2013, 9, 5), 8, 59)) == {}  # a minute early: nothing
+        assert hook.received == []
+        sent = sweep(at(D(2013, 9, 5)))
+        assert sent["sent"] >= 1 and len(hook.received) == sent["digests"]
+        again = sweep(at(D(2013, 9, 5), 9, 30))
+        assert again == {}  # each reminder once
+    texts = "\n".join(r["message"] for r in hook.received)
+    assert "编印《学习材料汇编》" in texts and "截止9月10日（还有3个工作日）" in texts
+    assert "提醒编号：" in texts
+
+
+def test_a_completed_item_gets_no_more(ml: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    with db.session_for(ml) as session:
+        session.execute(
+            update(ChecklistItem)
+            .where(ChecklistItem.obligation_key == "study-materials")
+            .values(status="accepted")
+        )
+    with http_receiver() as hook:
+        set_default(monkeypatch, hook.url())
+        sweep(at(D(2013, 9, 10)))
+    assert not any("学习材料汇编" in r["message"] for r in hook.received)
+    with db.session_for(ml) as session:
+        left = (
+            session.execute(
+                select(Reminder.status)
+                .join(ChecklistItem, ChecklistItem.id == Reminder.item_id)
+                .where(ChecklistItem.obligation_key == "study-materials")
+            )
+            .scalars()
+            .all()
+        )
+    assert set(left) == {"cancelled"}
+
+
+def test_overdue_items_are_escalated_to_the_supervising_unit(
+    ml: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = get_settings()
+    calendar = calendar_for(settings)
+    loaded = read_campaign(settings, ML, calendar)
+    with db.session_for(ml) as session:
+        found = mark_overdue(
+            session,
+            spec=loaded.spec,
+            campaign=campaign_id(session, ML),
+            org=load_snapshot(session),
+            calendar=calendar,
+            today=D(2013, 9, 11),
+        )
+        rules = dict(
+            session.execute(
+                select(Reminder.rule, Reminder.send_on)
+                .join(ChecklistItem, ChecklistItem.id == Reminder.item_id)
+                .where(ChecklistItem.obligation_key == "study-materials")
+            ).all()
+        )
+        again = mark_overdue(
+            session,
+            spec=loaded.spec,
+            campaign=campaign_id(session, ML),
+            org=load_snapshot(session),
+            calendar=calendar,
+            today=D(2013, 9, 12),
+        )
+    assert {f.obligation_key for f in found} >= {"study-materials", "implementation-plan"}
+    assert again == []  # found overdue once
+    # due Sept 10: repeats every 2 working days, escalation after 5, the district after 10
+    assert rules["overdue-1"] == D(2013, 9, 12)
+    assert rules["escalate"] == D(2013, 9, 17)
+    # Sept 19-21 were the Mid-Autumn holidays and Sunday the 22nd a make-up working day
+    assert rules["district"] == D(2013, 9, 25)
+
+
+def test_failures_retry_then_dead_letter_then_retry_dead(
+    ml: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with http_receiver("error500") as hook:
+        set_default(monkeypatch, hook.url())
+        first = sweep(at(D(2013, 9, 5)))
+        assert first["failed"] >= 1 and "sent" not in first
+        with db.session_for(ml) as session:
+            row = session.execute(select(Reminder).where(Reminder.attempts == 1)).scalars().first()
+        assert row.status == "pending" and "json" in row.last_error
+        assert row.send_at > at(D(2013, 9, 5)).astimezone(dt.UTC)  # backed off
+        for hour in range(10, 10 + MAX_ATTEMPTS):
+            sweep(at(D(2013, 9, 5), hour))
+    assert statuses(ml).get("dead", 0) >= 1
+    with http_receiver() as hook:
+        set_default(monkeypatch, hook.url())
+        result = sweep(at(D(2013, 9, 5), 18), retry_dead=True)
+    assert result["sent"] >= 1 and statuses(ml).get("dead", 0) == 0
+
+
+@pytest.mark.parametrize("mode", ["errcode", "hang"])
+def test_a_robot_that_refuses_or_hangs_is_a_failure(
+    ml: str, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    monkeypatch.setattr(channels, "TIMEOUT", (1.0, 1.0))
+    with http_receiver(mode) as robot:
+        set_default(monkeypatch, robot.url("dingrobot", "/robot/send?access_token=t"))
+        result = sweep(at(D(2013, 9, 5)))
+    assert result["failed"] >= 1 and "sent" not in result
+    assert robot.received and robot.received[0]["msgtype"] == "text"
+    assert statuses(ml).get("sent", 0) == 0
+
+
+def test_email_over_smtp_to_the_person_channel(ml: str) -> None:
+    with smtp_receiver() as smtp:
+        with db.session_for(ml) as session:
+            session.execute(update(Person).values(channels=[smtp.url()]))
+        result = sweep(at(D(2013, 9, 5)))
+    assert result["sent"] >= 1 and len(smtp.messages) == result["digests"]
+    assert smtp.messages[0]["subject"].startswith("【工作提醒】")
+    assert "学习材料汇编" in "\n".join(m["body"] for m in smtp.messages)
+
+
+def test_two_sweeps_at_once_deliver_each_reminder_once(
+    ml: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 2,000 due reminders over the open items, all due at the same moment.
+    with db.session_for(ml) as session:
+        items = (
+            session.execute(select(ChecklistItem.id).where(ChecklistItem.status == "open"))
+            .scalars()
+            .all()
+        )
+        recipient = session.execute(select(Person.id).order_by(Person.id)).scalars().all()
+    rows = [
+        {
+            "item_id": item,
+            "rule": f"load-{k}",
+            "recipient_id": recipient[k % 50],
+            "send_on": D(2013, 9, 3),
+            "send_at": at(D(2013, 9, 3)),
+            "status": "pending",
+            "attempts": 0,
+            "uncertain": False,
+        }
+        for k in range(2000 // len(items) + 1)
+        for item in items
+    ][:2000]
+    with http_receiver() as hook:
+        set_default(monkeypatch, hook.url())
+        sweep(at(D(2013, 9, 3), 9, 59))  # the campaign's own reminders first
+        hook.received.clear()
+        with db.session_for(ml) as session:
+            session.execute(Reminder.__table__.insert(), rows)
+        results: list[dict[str, int]] = []
+        barrier = threading.Barrier(2)
+
+        def run() -> None:
+            barrier.wait()
+            results.append(sweep(at(D(2013, 9, 3), 10), batch=100))
+
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(300)
+    assert sum(r.get("sent", 0) for r in results) == 2000
+    keys = [r["message"].rsplit("提醒编号：", 1)[1].strip() for r in hook.received]
+    assert len(keys) == len(set(keys))  # no digest twice
+    lines = sum(
+        len([x for x in r["message"].splitlines() if x[:1].isdigit()]) for r in hook.received
+    )
+    assert lines == 2000  # every reminder arrived once
+    with db.session_for(ml) as session:
+        assert (
+            session.execute(
+                select(func.max(Reminder.attempts)).where(Reminder.rule.like("load-%"))
+            ).scalar_one()
+            == 1
+        )
