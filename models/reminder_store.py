@@ -38,6 +38,7 @@ REMINDER_COLUMNS = (
 REMINDER_KEY = ("item_id", "rule", "recipient_id", "send_on")
 OPEN_ITEM = ("open", "submitted", "rejected")
 MAX_ATTEMPTS = 4
+ESCALATIONS = ("escalate", "district")
 LEASE = dt.timedelta(minutes=10)  # a claim older than this belongs to a sweep that died
 
 

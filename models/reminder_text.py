@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pendulum
 
 from models.reminder_planning import days_word
+from models.reminder_store import ESCALATIONS
 from models.working_days import WorkCalendar
 
 RULE_WORDS = {
@@ -45,7 +46,7 @@ def render_digest(
 ) -> tuple[str, str, str]:
     """(title, body, key) of one person's digest for the day."""
     key = digest_key([line.reminder_id for line in lines])
-    escalations = sum(1 for line in lines if line.rule in ("escalate", "district"))
+    escalations = sum(1 for line in lines if line.rule in ESCALATIONS)
     title = f"【工作提醒】{recipient}：{len(lines)}项待办" + (
         f"（含督办{escalations}项）" if escalations else ""
     )

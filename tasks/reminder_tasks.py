@@ -18,7 +18,15 @@ from config.campaign_files import calendar_for, read_campaign
 from config.settings import get_settings
 from models import db
 from models.org_snapshot import OrgSnapshot, load_snapshot
-from models.reminder_store import Claimed, claim, mark_overdue, record_failed, record_sent
+from models.reminder_store import (
+    ESCALATIONS,
+    Claimed,
+    OverdueItem,
+    claim,
+    mark_overdue,
+    record_failed,
+    record_sent,
+)
 from models.reminder_text import ReminderLine, render_digest
 from models.tables import Campaign, CampaignVersion, ChecklistItem, Obligation, Phase, Reminder
 from tasks.channels import deliver
@@ -128,6 +136,7 @@ def sweep_reminders(
     with db.session_for(url) as session:
         org = load_snapshot(session)
     today = pendulum.instance(now).in_tz(settings.timezone).date()
+    escalated: list[int] = []
     while True:
         with db.session_for(url) as session:
             claimed = claim(session, now=now, worker=worker, limit=batch, retry_dead=retry_dead)
@@ -165,15 +174,40 @@ def sweep_reminders(
                     counts["dead"] += dead
                 else:
                     record_sent(session, [c.id for c in group], digest=key, now=now)
+                    escalated += [c.item_id for c in group if c.rule in ESCALATIONS]
                     counts["sent"] += len(group)
                     counts["digests"] += 1
-                    counts["escalated"] += sum(
-                        1 for c in group if c.rule in ("escalate", "district")
-                    )
+                    counts["escalated"] += sum(1 for c in group if c.rule in ESCALATIONS)
                     counts["uncertain"] += sum(1 for c in group if c.uncertain)
+    if escalated:
+        _emit_escalations(url, escalated, org)
     if counts:
         task_logger().info("reminders: %s", dict(counts))
     return dict(counts)
+
+
+def _emit_escalations(url: str, item_ids: list[int], org: OrgSnapshot) -> None:
+    """`campaign.item.escalated` for each item whose escalation went out."""
+    with db.session_for(url) as session:
+        rows = session.execute(
+            select(
+                ChecklistItem.id,
+                ChecklistItem.phase_key,
+                ChecklistItem.obligation_key,
+                ChecklistItem.unit_id,
+                ChecklistItem.due,
+                Campaign.key,
+            )
+            .join(Campaign, Campaign.id == ChecklistItem.campaign_id)
+            .where(ChecklistItem.id.in_(set(item_ids)))
+        ).all()
+    for row in rows:
+        _emit(
+            "campaign.item.escalated",
+            row.key,
+            OverdueItem(row.id, row.phase_key, row.obligation_key, row.unit_id, row.due),
+            org,
+        )
 
 
 def sweep_needed(url: str, now: dt.datetime, today: dt.date) -> bool:
@@ -205,8 +239,6 @@ def reminder_totals(url: str) -> dict[str, int]:
             session.execute(select(Reminder.status, func.count()).group_by(Reminder.status)).all()
         )
         escalated = session.execute(
-            select(func.count()).where(
-                Reminder.status == "sent", Reminder.rule.in_(("escalate", "district"))
-            )
+            select(func.count()).where(Reminder.status == "sent", Reminder.rule.in_(ESCALATIONS))
         ).scalar_one()
     return {**by_status, "escalated": escalated}

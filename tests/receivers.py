@@ -17,7 +17,7 @@ from typing import Any
 
 @dataclass
 class HttpReceiver:
-    """mode: ok | error500 | errcode | hang. Records every JSON body it is sent."""
+    """mode: ok | slow | error500 | errcode | hang. Records every JSON body it is sent."""
 
     mode: str = "ok"
     received: list[dict[str, Any]] = field(default_factory=list)
@@ -40,6 +40,8 @@ def http_receiver(mode: str = "ok") -> Iterator[HttpReceiver]:
                 receiver.received.append(body)
             if receiver.mode == "hang":
                 time.sleep(5)
+            elif receiver.mode == "slow":
+                time.sleep(1.5)
             status = 500 if receiver.mode == "error500" else 200
             answer = (
                 {"errcode": 310000, "errmsg": "keywords not in content"}

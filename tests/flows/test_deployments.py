@@ -32,6 +32,7 @@ def test_deploy_and_redeploy_after_the_file_changed(
         "close-phase/mass-line-2013",
         "open-phase/mass-line-2013",
         "refresh-progress/mass-line-2013",
+        "remind-due/daily",
         "rollout-campaign/mass-line-2013",
     ]
     opens = schedules_of("open-phase/mass-line-2013")

@@ -24,6 +24,7 @@ ENTRYPOINTS = [
     "flows/phase.py:close_campaign_phase",
     "flows/simulate.py:simulate_campaign",
     "flows/refresh_progress.py:refresh_progress",
+    "flows/remind.py:remind_due",
 ]
 FLOW_NAMES = {"open_campaign_phase": "open-phase", "close_campaign_phase": "close-phase"}
 
