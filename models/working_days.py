@@ -82,6 +82,9 @@ class WorkCalendar:
 
     def __init__(self, tables: Iterable[HolidayTable] = ()) -> None:
         self._tables = {t.year: t for t in tables}
+        # Days are looked up millions of times in a large rollout or sweep; each is fixed.
+        self._days: dict[dt.date, DayInfo] = {}
+        self._spans: dict[tuple[dt.date, dt.date], int] = {}
 
     @property
     def table_years(self) -> list[int]:
@@ -96,9 +99,15 @@ class WorkCalendar:
             raise MissingHolidayTable(year, PACKAGE_FIRST_YEAR, PACKAGE_LAST_YEAR)
 
     def day(self, value: dt.date) -> DayInfo:
-        d = to_date(value)
+        key = dt.date(value.year, value.month, value.day)
+        found = self._days.get(key)
+        if found is None:
+            found = self._days[key] = self._lookup(key)
+        return found
+
+    def _lookup(self, key: dt.date) -> DayInfo:
+        d = to_date(key)
         self.check_year(d.year)
-        key = dt.date(d.year, d.month, d.day)
         table = self._tables.get(d.year)
         if table is not None:
             if key in table.holidays:
@@ -144,17 +153,19 @@ class WorkCalendar:
 
     def working_days_between(self, start: dt.date, end: dt.date) -> int:
         """Working days in (start, end]; negative when end is before start."""
-        a, b = to_date(start), to_date(end)
-        sign = 1
+        a = dt.date(start.year, start.month, start.day)
+        b = dt.date(end.year, end.month, end.day)
         if b < a:
-            a, b, sign = b, a, -1
-        count = 0
-        d = a
-        while d < b:
-            d = d.add(days=1)
-            if self.is_working_day(d):
-                count += 1
-        return sign * count
+            return -self.working_days_between(b, a)
+        key = (a, b)
+        if key not in self._spans:  # a digest asks the same (today, due) pairs many times
+            one = dt.timedelta(days=1)
+            count, d = 0, a
+            while d < b:
+                d += one
+                count += self.is_working_day(d)
+            self._spans[key] = count
+        return self._spans[key]
 
     def roll(self, value: dt.date, policy: RollPolicy | str = RollPolicy.PREVIOUS) -> pendulum.Date:
         """Move a deadline off a non-working day by the campaign's policy."""

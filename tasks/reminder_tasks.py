@@ -7,6 +7,8 @@ import datetime as dt
 import os
 import socket
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import pendulum
@@ -123,11 +125,39 @@ def _lines(session: Any, claimed: list[Claimed], org: OrgSnapshot) -> dict[int, 
     return out
 
 
+# Deliveries wait on the network, so several go at once; outcomes are recorded every few
+# digests, so that a sweep that dies re-sends (as uncertain) only what was in flight.
+DELIVERY_THREADS = 8
+RECORD_EVERY = 64
+NO_CHANNEL = "no channel: set the person's channels or CAMPAIGN_NOTIFY_DEFAULT"
+
+
+@dataclass(frozen=True)
+class Digest:
+    group: list[Claimed]
+    channels: list[str]
+    title: str
+    body: str
+    key: str
+
+
+def _deliver(digest: Digest) -> list[str]:
+    """Errors of one digest over all its channels; empty when every channel took it."""
+    if not digest.channels:
+        return [NO_CHANNEL]
+    errors = []
+    for channel in digest.channels:
+        outcome = deliver(channel, digest.title, digest.body)
+        if not outcome.ok:
+            errors.append(outcome.error or "failed")
+    return errors
+
+
 @task(name="sweep-reminders", cache_policy=NO_CACHE, task_run_name="sweep-reminders · {now}")
 def sweep_reminders(
-    now: dt.datetime, retry_dead: bool = False, batch: int = 5000
+    now: dt.datetime, retry_dead: bool = False, batch: int = 50_000
 ) -> dict[str, int]:
-    """Claim, deliver, record, batch after batch, until nothing is due at `now`."""
+    """Claim, deliver one digest per person, record, until nothing is due at `now`."""
     settings = get_settings()
     calendar = calendar_for(settings)
     url = settings.resolved_database_url
@@ -136,49 +166,46 @@ def sweep_reminders(
     with db.session_for(url) as session:
         org = load_snapshot(session)
     today = pendulum.instance(now).in_tz(settings.timezone).date()
+    default = [settings.notify_default] if settings.notify_default else []
     escalated: list[int] = []
-    while True:
-        with db.session_for(url) as session:
-            claimed = claim(session, now=now, worker=worker, limit=batch, retry_dead=retry_dead)
-        retry_dead = False  # the dead are taken once, in the first batch
-        if not claimed:
-            break
-        with db.session_for(url) as session:
-            lines = _lines(session, claimed, org)
-        by_recipient: dict[int, list[Claimed]] = defaultdict(list)
-        for c in claimed:
-            by_recipient[c.recipient_id].append(c)
-        for recipient_id, group in by_recipient.items():
-            person = org.persons.get(recipient_id)
-            channels = (
-                list(person.channels)
-                if person and person.channels
-                else ([settings.notify_default] if settings.notify_default else [])
-            )
-            title, body, key = render_digest(
-                person.name if person else "同志", [lines[c.id] for c in group], today, calendar
-            )
-            errors = (
-                []
-                if channels
-                else ["no channel: set the person's channels or CAMPAIGN_NOTIFY_DEFAULT"]
-            )
-            for channel in channels:
-                outcome = deliver(channel, title, body)
-                if not outcome.ok:
-                    errors.append(outcome.error or "failed")
+    with ThreadPoolExecutor(DELIVERY_THREADS) as pool:
+        while True:
             with db.session_for(url) as session:
-                if errors:
-                    dead = record_failed(session, group, error="; ".join(errors), now=now)
-                    counts["failed"] += len(group)
-                    counts["dead"] += dead
-                else:
-                    record_sent(session, [c.id for c in group], digest=key, now=now)
-                    escalated += [c.item_id for c in group if c.rule in ESCALATIONS]
-                    counts["sent"] += len(group)
-                    counts["digests"] += 1
-                    counts["escalated"] += sum(1 for c in group if c.rule in ESCALATIONS)
-                    counts["uncertain"] += sum(1 for c in group if c.uncertain)
+                claimed = claim(session, now=now, worker=worker, limit=batch, retry_dead=retry_dead)
+            retry_dead = False  # the dead are taken once, in the first batch
+            if not claimed:
+                break
+            with db.session_for(url) as session:
+                lines = _lines(session, claimed, org)
+            by_recipient: dict[int, list[Claimed]] = defaultdict(list)
+            for c in claimed:
+                by_recipient[c.recipient_id].append(c)
+            digests = []
+            for recipient_id, group in by_recipient.items():
+                person = org.persons.get(recipient_id)
+                title, body, key = render_digest(
+                    person.name if person else "同志", [lines[c.id] for c in group], today, calendar
+                )
+                channels = list(person.channels) if person and person.channels else default
+                digests.append(Digest(group, channels, title, body, key))
+            for start in range(0, len(digests), RECORD_EVERY):
+                chunk = digests[start : start + RECORD_EVERY]
+                outcomes = list(pool.map(_deliver, chunk))
+                with db.session_for(url) as session:
+                    for digest, errors in zip(chunk, outcomes, strict=True):
+                        group = digest.group
+                        if errors:
+                            counts["dead"] += record_failed(
+                                session, group, error="; ".join(errors), now=now
+                            )
+                            counts["failed"] += len(group)
+                            continue
+                        record_sent(session, [c.id for c in group], digest=digest.key, now=now)
+                        escalated += [c.item_id for c in group if c.rule in ESCALATIONS]
+                        counts["sent"] += len(group)
+                        counts["digests"] += 1
+                        counts["escalated"] += sum(1 for c in group if c.rule in ESCALATIONS)
+                        counts["uncertain"] += sum(1 for c in group if c.uncertain)
     if escalated:
         _emit_escalations(url, escalated, org)
     if counts:
