@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import pendulum
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlmodel import Session
 
 from config.spec import CampaignSpec, Obligation, ReminderPolicy
@@ -277,12 +277,15 @@ def claim(
     return claimed
 
 
-def record_sent(session: Session, ids: Sequence[int], *, digest: str, now: dt.datetime) -> None:
-    for start in range(0, len(ids), 1000):
+def record_sent(session: Session, sent: Sequence[tuple[int, str]], *, now: dt.datetime) -> None:
+    """Mark (reminder id, digest key) pairs sent, in one statement executed many times."""
+    table = Reminder.__table__
+    if sent:
         session.execute(
-            update(Reminder)
-            .where(Reminder.id.in_(ids[start : start + 1000]))
-            .values(status="sent", sent_at=now, digest=digest, last_error=None)
+            table.update()
+            .where(table.c.id == bindparam("b_id"))
+            .values(status="sent", sent_at=now, digest=bindparam("b_digest"), last_error=None),
+            [{"b_id": i, "b_digest": key} for i, key in sent],
         )
 
 

@@ -88,12 +88,22 @@ def mark_overdue_items(today: dt.date) -> int:
 
 
 def _lines(session: Any, claimed: list[Claimed], org: OrgSnapshot) -> dict[int, ReminderLine]:
-    items = {
-        i.id: i
-        for i in session.execute(
-            select(ChecklistItem).where(ChecklistItem.id.in_({c.item_id for c in claimed}))
-        ).scalars()
-    }
+    wanted = sorted({c.item_id for c in claimed})
+    items = {}
+    for start in range(0, len(wanted), 5000):  # plain rows, not ORM objects: 100,000 of them
+        for row in session.execute(
+            select(
+                ChecklistItem.id,
+                ChecklistItem.campaign_id,
+                ChecklistItem.phase_key,
+                ChecklistItem.obligation_key,
+                ChecklistItem.subject_type,
+                ChecklistItem.subject_id,
+                ChecklistItem.occurrence,
+                ChecklistItem.due,
+            ).where(ChecklistItem.id.in_(wanted[start : start + 5000]))
+        ):
+            items[row.id] = row
     campaigns = {c.id: c for c in session.execute(select(Campaign)).scalars()}
     versions = {
         (v.campaign_id, v.version): v.id for v in session.execute(select(CampaignVersion)).scalars()
@@ -127,7 +137,7 @@ def _lines(session: Any, claimed: list[Claimed], org: OrgSnapshot) -> dict[int, 
 
 # Deliveries wait on the network, so several go at once; outcomes are recorded every few
 # digests, so that a sweep that dies re-sends (as uncertain) only what was in flight.
-DELIVERY_THREADS = 8
+DELIVERY_THREADS = 16
 RECORD_EVERY = 64
 NO_CHANNEL = "no channel: set the person's channels or CAMPAIGN_NOTIFY_DEFAULT"
 
@@ -155,7 +165,7 @@ def _deliver(digest: Digest) -> list[str]:
 
 @task(name="sweep-reminders", cache_policy=NO_CACHE, task_run_name="sweep-reminders · {now}")
 def sweep_reminders(
-    now: dt.datetime, retry_dead: bool = False, batch: int = 50_000
+    now: dt.datetime, retry_dead: bool = False, batch: int = 100_000
 ) -> dict[str, int]:
     """Claim, deliver one digest per person, record, until nothing is due at `now`."""
     settings = get_settings()
@@ -192,6 +202,7 @@ def sweep_reminders(
                 chunk = digests[start : start + RECORD_EVERY]
                 outcomes = list(pool.map(_deliver, chunk))
                 with db.session_for(url) as session:
+                    sent: list[tuple[int, str]] = []
                     for digest, errors in zip(chunk, outcomes, strict=True):
                         group = digest.group
                         if errors:
@@ -200,12 +211,13 @@ def sweep_reminders(
                             )
                             counts["failed"] += len(group)
                             continue
-                        record_sent(session, [c.id for c in group], digest=digest.key, now=now)
+                        sent += [(c.id, digest.key) for c in group]
                         escalated += [c.item_id for c in group if c.rule in ESCALATIONS]
                         counts["sent"] += len(group)
                         counts["digests"] += 1
                         counts["escalated"] += sum(1 for c in group if c.rule in ESCALATIONS)
                         counts["uncertain"] += sum(1 for c in group if c.uncertain)
+                    record_sent(session, sent, now=now)
     if escalated:
         _emit_escalations(url, escalated, org)
     if counts:
