@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import pendulum
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlmodel import Session
 
 from config.spec import CampaignSpec, Obligation, ReminderPolicy
@@ -207,6 +207,12 @@ class Claimed:
     uncertain: bool
 
 
+def _chunks(values: Sequence[int], size: int = 5000) -> Iterator[Sequence[int]]:
+    """Parameter lists small enough for any driver (PostgreSQL allows 65,535 per statement)."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
 def claim(
     session: Session, *, now: dt.datetime, worker: str, limit: int = 5000, retry_dead: bool = False
 ) -> list[Claimed]:
@@ -216,7 +222,16 @@ def claim(
     due_now = and_(Reminder.status.in_(statuses), Reminder.send_at <= now)
     stale = and_(Reminder.status == "sending", Reminder.claimed_at < now - LEASE)
     stmt = (
-        select(Reminder.id, Reminder.item_id, Reminder.status)
+        select(
+            Reminder.id,
+            Reminder.item_id,
+            Reminder.rule,
+            Reminder.recipient_id,
+            Reminder.send_on,
+            Reminder.attempts,
+            Reminder.uncertain,
+            Reminder.status,
+        )
         .where(or_(due_now, stale))
         .order_by(Reminder.send_at, Reminder.id)
         .limit(limit)
@@ -226,67 +241,62 @@ def claim(
     rows = session.execute(stmt).all()
     if not rows:
         return []
-    ids = [r.id for r in rows]
-    stale_ids = {r.id for r in rows if r.status == "sending"}
-    done = set(
-        session.execute(
-            select(ChecklistItem.id).where(
-                ChecklistItem.id.in_({r.item_id for r in rows}),
-                ChecklistItem.status.not_in(OPEN_ITEM),
-            )
-        ).scalars()
-    )
+    item_ids = sorted({r.item_id for r in rows})
+    done: set[int] = set()
+    for part in _chunks(item_ids):
+        done.update(
+            session.execute(
+                select(ChecklistItem.id).where(
+                    ChecklistItem.id.in_(part), ChecklistItem.status.not_in(OPEN_ITEM)
+                )
+            ).scalars()
+        )
+    table = Reminder.__table__
     skip = [r.id for r in rows if r.item_id in done]
-    if skip:
-        session.execute(update(Reminder).where(Reminder.id.in_(skip)).values(status="cancelled"))
-    take = [i for i in ids if i not in set(skip)]
-    if stale_ids:
-        session.execute(
-            update(Reminder).where(Reminder.id.in_(stale_ids & set(take))).values(uncertain=True)
+    for part in _chunks(skip):
+        session.execute(table.update().where(table.c.id.in_(part)).values(status="cancelled"))
+    take = [r for r in rows if r.item_id not in done]
+    groups: dict[tuple[bool, bool], list[int]] = {}
+    for r in take:  # (a stale claim: uncertain, a dead letter retried: counted afresh)
+        groups.setdefault((r.status == "sending", r.status == "dead"), []).append(r.id)
+    for (was_stale, was_dead), ids in groups.items():
+        values: dict[str, object] = {
+            "status": "sending",
+            "claimed_at": now,
+            "claimed_by": worker,
+            "attempts": 1 if was_dead else table.c.attempts + 1,
+        }
+        if was_stale:
+            values["uncertain"] = True
+        for part in _chunks(ids):
+            session.execute(table.update().where(table.c.id.in_(part)).values(**values))
+    return [
+        Claimed(
+            r.id,
+            r.item_id,
+            r.rule,
+            r.recipient_id,
+            r.send_on,
+            1 if r.status == "dead" else r.attempts + 1,
+            r.uncertain or r.status == "sending",
         )
-    if retry_dead:
-        session.execute(
-            update(Reminder)
-            .where(Reminder.id.in_(take), Reminder.status == "dead")
-            .values(attempts=0)
-        )
-    claimed: list[Claimed] = []
-    for start in range(0, len(take), 1000):
-        part = take[start : start + 1000]
-        session.execute(
-            update(Reminder)
-            .where(Reminder.id.in_(part))
-            .values(
-                status="sending", claimed_at=now, claimed_by=worker, attempts=Reminder.attempts + 1
-            )
-        )
-        claimed += [
-            Claimed(*r)
-            for r in session.execute(
-                select(
-                    Reminder.id,
-                    Reminder.item_id,
-                    Reminder.rule,
-                    Reminder.recipient_id,
-                    Reminder.send_on,
-                    Reminder.attempts,
-                    Reminder.uncertain,
-                ).where(Reminder.id.in_(part))
-            )
-        ]
-    return claimed
+        for r in take
+    ]
 
 
 def record_sent(session: Session, sent: Sequence[tuple[int, str]], *, now: dt.datetime) -> None:
-    """Mark (reminder id, digest key) pairs sent, in one statement executed many times."""
+    """Mark (reminder id, digest key) pairs sent: one statement per digest."""
     table = Reminder.__table__
-    if sent:
-        session.execute(
-            table.update()
-            .where(table.c.id == bindparam("b_id"))
-            .values(status="sent", sent_at=now, digest=bindparam("b_digest"), last_error=None),
-            [{"b_id": i, "b_digest": key} for i, key in sent],
-        )
+    by_digest: dict[str, list[int]] = {}
+    for reminder_id, key in sent:
+        by_digest.setdefault(key, []).append(reminder_id)
+    for key, ids in by_digest.items():
+        for part in _chunks(ids):
+            session.execute(
+                table.update()
+                .where(table.c.id.in_(part))
+                .values(status="sent", sent_at=now, digest=key, last_error=None)
+            )
 
 
 def record_failed(
