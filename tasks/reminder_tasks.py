@@ -30,7 +30,17 @@ from models.reminder_store import (
     record_sent,
 )
 from models.reminder_text import ReminderLine, render_digest
-from models.tables import Campaign, CampaignVersion, ChecklistItem, Obligation, Phase, Reminder
+from models.tables import (
+    Campaign,
+    CampaignVersion,
+    ChecklistItem,
+    Obligation,
+    Pairing,
+    Person,
+    Phase,
+    Reminder,
+    Unit,
+)
 from tasks.channels import deliver
 from tasks.logs import task_logger
 
@@ -87,7 +97,9 @@ def mark_overdue_items(today: dt.date) -> int:
     return total
 
 
-def _lines(session: Any, claimed: list[Claimed], org: OrgSnapshot) -> dict[int, ReminderLine]:
+def _lines(
+    session: Any, claimed: list[Claimed], people: dict[int, Person]
+) -> dict[int, ReminderLine]:
     wanted = sorted({c.item_id for c in claimed})
     items = {}
     for start in range(0, len(wanted), 5000):  # plain rows, not ORM objects: 100,000 of them
@@ -104,6 +116,7 @@ def _lines(session: Any, claimed: list[Claimed], org: OrgSnapshot) -> dict[int, 
             ).where(ChecklistItem.id.in_(wanted[start : start + 5000]))
         ):
             items[row.id] = row
+    names = _subject_names(session, list(items.values()), people)
     campaigns = {c.id: c for c in session.execute(select(Campaign)).scalars()}
     versions = {
         (v.campaign_id, v.version): v.id for v in session.execute(select(CampaignVersion)).scalars()
@@ -115,13 +128,7 @@ def _lines(session: Any, claimed: list[Claimed], org: OrgSnapshot) -> dict[int, 
         item = items[c.item_id]
         campaign = campaigns[item.campaign_id]
         version = versions[(item.campaign_id, campaign.current_version)]
-        if item.subject_type == "unit":
-            subject = org.units[item.subject_id].name
-        elif item.subject_type == "person":
-            subject = org.persons[item.subject_id].name
-        else:
-            pair = org.pairings[item.subject_id]
-            subject = f"{org.persons[pair.cadre_id].name}—{org.persons[pair.contact_id].name}"
+        subject = names.get((item.subject_type, item.subject_id), "")
         out[c.id] = ReminderLine(
             c.id,
             c.rule,
@@ -163,6 +170,32 @@ def _deliver(digest: Digest) -> list[str]:
     return errors
 
 
+def _subject_names(
+    session: Any, items: list[Any], people: dict[int, Person]
+) -> dict[tuple[str, int], str]:
+    """Names of the claimed items' subjects, read for those alone (a sweep must not load the
+    whole tree of a province to write a hundred thousand lines)."""
+    out: dict[tuple[str, int], str] = {}
+    units = sorted({i.subject_id for i in items if i.subject_type == "unit"})
+    for start in range(0, len(units), 5000):
+        for uid, name in session.execute(
+            select(Unit.id, Unit.name).where(Unit.id.in_(units[start : start + 5000]))
+        ):
+            out[("unit", uid)] = name
+    for item in items:
+        if item.subject_type == "person" and item.subject_id in people:
+            out[("person", item.subject_id)] = people[item.subject_id].name
+    pairs = sorted({i.subject_id for i in items if i.subject_type == "pairing"})
+    for start in range(0, len(pairs), 5000):
+        for pid, cadre, contact in session.execute(
+            select(Pairing.id, Pairing.cadre_id, Pairing.contact_id).where(
+                Pairing.id.in_(pairs[start : start + 5000])
+            )
+        ):
+            out[("pairing", pid)] = f"{people[cadre].name}—{people[contact].name}"
+    return out
+
+
 @task(name="sweep-reminders", cache_policy=NO_CACHE, task_run_name="sweep-reminders · {now}")
 def sweep_reminders(
     now: dt.datetime, retry_dead: bool = False, batch: int = 100_000
@@ -174,7 +207,9 @@ def sweep_reminders(
     worker = f"{socket.gethostname()}:{os.getpid()}"
     counts: Counter[str] = Counter()
     with db.session_for(url) as session:
-        org = load_snapshot(session)
+        people = {
+            p.id: p for p in session.execute(select(Person.id, Person.name, Person.channels)).all()
+        }
     today = pendulum.instance(now).in_tz(settings.timezone).date()
     default = [settings.notify_default] if settings.notify_default else []
     escalated: list[int] = []
@@ -186,13 +221,13 @@ def sweep_reminders(
             if not claimed:
                 break
             with db.session_for(url) as session:
-                lines = _lines(session, claimed, org)
+                lines = _lines(session, claimed, people)
             by_recipient: dict[int, list[Claimed]] = defaultdict(list)
             for c in claimed:
                 by_recipient[c.recipient_id].append(c)
             digests = []
             for recipient_id, group in by_recipient.items():
-                person = org.persons.get(recipient_id)
+                person = people.get(recipient_id)
                 title, body, key = render_digest(
                     person.name if person else "同志", [lines[c.id] for c in group], today, calendar
                 )
@@ -219,6 +254,8 @@ def sweep_reminders(
                         counts["uncertain"] += sum(1 for c in group if c.uncertain)
                     record_sent(session, sent, now=now)
     if escalated:
+        with db.session_for(url) as session:
+            org = load_snapshot(session)
         _emit_escalations(url, escalated, org)
     if counts:
         task_logger().info("reminders: %s", dict(counts))
