@@ -1,0 +1,58 @@
+"""A moved deadline moves its pending reminders; sent ones stay as they were."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from config.settings import get_settings
+from models import db
+from models.tables import ChecklistItem, Reminder
+from tests.db.rollout_helpers import import_shipped_org, rollout
+
+D = dt.date
+
+
+def reminders_of(url: str, obligation: str) -> list[tuple[str, dt.date, str]]:
+    with db.session_for(url) as session:
+        rows = session.execute(
+            select(Reminder.rule, Reminder.send_on, Reminder.status)
+            .join(ChecklistItem, ChecklistItem.id == Reminder.item_id)
+            .where(ChecklistItem.obligation_key == obligation)
+        ).all()
+    return sorted(tuple(r) for r in rows)
+
+
+def test_a_moved_deadline_moves_its_pending_reminders(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import_shipped_org(db_url)
+    folder = tmp_path / "campaigns"
+    folder.mkdir()
+    shutil.copy(get_settings().campaigns_dir / "mass-line-2013.yaml", folder)
+    monkeypatch.setenv("CAMPAIGN_CAMPAIGNS_DIR", str(folder))
+    get_settings.cache_clear()
+    rollout(db_url, "mass-line-2013", D(2013, 9, 3))
+    assert reminders_of(db_url, "study-materials") == [
+        ("before", D(2013, 9, 5), "pending"),
+        ("due", D(2013, 9, 10), "pending"),
+    ]
+    path = folder / "mass-line-2013.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "due: 5 working days after start", "due: 8 working days after start"
+        ),
+        encoding="utf-8",
+    )
+    rollout(db_url, "mass-line-2013", D(2013, 9, 3))
+    # due Sept 13 now: three working days before is the 10th
+    assert reminders_of(db_url, "study-materials") == [
+        ("before", D(2013, 9, 5), "cancelled"),
+        ("before", D(2013, 9, 10), "pending"),
+        ("due", D(2013, 9, 10), "cancelled"),
+        ("due", D(2013, 9, 13), "pending"),
+    ]
