@@ -330,15 +330,20 @@ def report(
             out.print(f"ledger: {xlsx} ({rows} rows)", markup=False)
 
 
+def _campaign_key_with_phase(campaign: str, phase: str) -> str:
+    """The campaign's key, once the phase is known to be one of its phases."""
+    loaded = read_campaign(settings(), campaign)
+    if phase not in loaded.phase_dates:
+        raise NotFound(f"no phase {phase!r} (phases: {', '.join(loaded.phase_dates)})")
+    return loaded.spec.key
+
+
 @phase_app.command("open")
 def phase_open(campaign: str, phase: str, on: AsOf = None) -> None:
     """Open a phase now (normally its scheduled run does)."""
     from flows.phase import open_campaign_phase
 
-    loaded = read_campaign(settings(), campaign)
-    if phase not in loaded.phase_dates:
-        raise NotFound(f"no phase {phase!r} (phases: {', '.join(loaded.phase_dates)})")
-    opened = open_campaign_phase(loaded.spec.key, phase, parse_day(on))
+    opened = open_campaign_phase(_campaign_key_with_phase(campaign, phase), phase, parse_day(on))
     out.print(f"phase {phase} open: {opened} items became due", markup=False)
 
 
@@ -347,10 +352,7 @@ def phase_close(campaign: str, phase: str, on: AsOf = None) -> None:
     """Close a phase and publish its summary."""
     from flows.phase import close_campaign_phase
 
-    loaded = read_campaign(settings(), campaign)
-    if phase not in loaded.phase_dates:
-        raise NotFound(f"no phase {phase!r} (phases: {', '.join(loaded.phase_dates)})")
-    summary = close_campaign_phase(loaded.spec.key, phase, parse_day(on))
+    summary = close_campaign_phase(_campaign_key_with_phase(campaign, phase), phase, parse_day(on))
     out.print(
         f"phase {phase} closed: {summary['accepted']}/{summary['items']} accepted", markup=False
     )

@@ -17,14 +17,21 @@ CAMPAIGN = Path(sys.executable).parent / "campaign"
 CAMPAIGNS = sorted((REPO / "config" / "campaigns").glob("*.yaml"))
 
 
+def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a CLI run: Prefect's home inside this test's CAMPAIGN_HOME, so that
+    CLI runs of tests running side by side never share (and race on) one Prefect database."""
+    home = Path(os.environ["CAMPAIGN_HOME"])
+    return {**os.environ, "COLUMNS": "200", "PREFECT_HOME": str(home / "prefect"), **(extra or {})}
+
+
 def run(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(CAMPAIGN), *map(str, args)],
         capture_output=True,
         text=True,
         cwd=REPO,
-        env={**os.environ, "COLUMNS": "200", **(env or {})},
-        timeout=120,
+        env=cli_env(env),
+        timeout=240,
     )
 
 
@@ -248,3 +255,11 @@ def test_rollout_evidence_status_and_ledger_from_the_terminal(
     rows = list(book["2.试点先行"].iter_rows(values_only=True))
     done = [r for r in rows if r[1] == "qiaotou-v01" and r[5] == "已完成"]
     assert len(done) == 1 and done[0][8] == 2 and done[0][9] == "lectures=3"
+
+
+def test_phase_commands_name_the_phases_there_are() -> None:
+    result = run("phase", "open", "mass-line-2013", "nowhere")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "error: no phase 'nowhere' (phases: preparation, study, criticism, rectification, summary)"
+    )

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from config.settings import get_settings
 from models import db
 from models.tables import Person, Reminder
-from tests.e2e.test_cli import CAMPAIGN, REPO, run
+from tests.e2e.test_cli import CAMPAIGN, REPO, cli_env, run
 from tests.receivers import http_receiver
 
 
@@ -26,7 +26,7 @@ def test_a_killed_sweep_loses_nothing(campaign_home: Path) -> None:
         # everyone on the default channel: one slow delivery per person
         session.execute(Person.__table__.update().values(channels=[]))
     with http_receiver("slow") as hook:
-        env = {**os.environ, "CAMPAIGN_NOTIFY_DEFAULT": hook.url()}
+        env = cli_env({"CAMPAIGN_NOTIFY_DEFAULT": hook.url()})
         sweep = subprocess.Popen(
             [str(CAMPAIGN), "remind", "--as-of", "2012-11-26"],
             cwd=REPO,
