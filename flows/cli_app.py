@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import os
+from pathlib import Path
 
 import typer
 
@@ -54,3 +57,25 @@ def acting_person(by: str | None) -> str:
     if not who:
         raise CampaignError("say who is acting: --by PERSON or CAMPAIGN_USER")
     return who
+
+
+def ensure_prefect() -> None:
+    """Start this process's temporary Prefect server under a lock in PREFECT_HOME.
+
+    Without a server (PREFECT_API_URL unset) each CLI process starts its own on the same
+    Prefect database; two starting at once on a new home race on its migrations and one
+    dies. The first holds the lock until its server is up, the database migrated.
+    """
+    if os.environ.get("PREFECT_API_URL"):
+        return
+    from prefect.client.orchestration import get_client
+
+    home = Path(os.environ.get("PREFECT_HOME", ".campaign/prefect"))
+    home.mkdir(parents=True, exist_ok=True)
+    with (home / "campaign-start.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            with get_client(sync_client=True) as client:
+                client.api_healthcheck()
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

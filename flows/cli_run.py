@@ -14,6 +14,7 @@ from flows import console as view
 from flows.cli_app import (
     acting_person,
     app,
+    ensure_prefect,
     evidence_app,
     gate_app,
     out,
@@ -54,6 +55,7 @@ def rollout(
     from flows.rollout import rollout_campaign
 
     read_campaign(settings(), campaign)  # a bad file is one message, before Prefect starts
+    ensure_prefect()
     result = rollout_campaign(campaign, parse_day(as_of), wait_at_gates=wait_at_gates)
     out.print(
         f"{result['campaign']} version {result['version']}: {result['inserted']} new "
@@ -83,6 +85,7 @@ def simulate(
     if last < first:
         raise CampaignError(f"--to {last} is before --from {first}")
     read_campaign(settings(), campaign)
+    ensure_prefect()
     result = simulate_campaign(campaign, first, last, seed=seed, evidence=evidence)
     for phase in result["closed"]:
         out.print(
@@ -343,6 +346,7 @@ def phase_open(campaign: str, phase: str, on: AsOf = None) -> None:
     """Open a phase now (normally its scheduled run does)."""
     from flows.phase import open_campaign_phase
 
+    ensure_prefect()
     opened = open_campaign_phase(_campaign_key_with_phase(campaign, phase), phase, parse_day(on))
     out.print(f"phase {phase} open: {opened} items became due", markup=False)
 
@@ -352,6 +356,7 @@ def phase_close(campaign: str, phase: str, on: AsOf = None) -> None:
     """Close a phase and publish its summary."""
     from flows.phase import close_campaign_phase
 
+    ensure_prefect()
     summary = close_campaign_phase(_campaign_key_with_phase(campaign, phase), phase, parse_day(on))
     out.print(
         f"phase {phase} closed: {summary['accepted']}/{summary['items']} accepted", markup=False
@@ -363,6 +368,10 @@ def demo() -> None:
     """Run the main job on the embedded default (SQLite in CAMPAIGN_HOME)."""
     from flows.demo import run_demo
 
+    # Prefect's own INFO lines would tear the demo's progress bar apart; the UI keeps them.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+    ensure_prefect()
     run_demo(settings(), out)
 
 
@@ -373,6 +382,7 @@ def deploy(
     """Turn a campaign into Prefect deployments scheduled on its dates (again: replace)."""
     from flows.deployments import deploy_campaign
 
+    ensure_prefect()
     for name in deploy_campaign(read_campaign(settings(), campaign)):
         out.print(f"deployed {name}", markup=False)
 
@@ -398,6 +408,7 @@ def remind(
     """Send every reminder due by now (or by 09:00 of --as-of): one digest per person."""
     from flows.remind import remind_due
 
+    ensure_prefect()
     result = remind_due(parse_day(as_of) if as_of else None, retry_dead=retry_dead)
     totals = result["totals"]
     out.print(

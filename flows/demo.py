@@ -30,9 +30,6 @@ CAMPAIGNS = ("village-rectification-2013", "mass-line-2013")
 
 
 def run_demo(settings: Settings, out: Console) -> None:
-    # Prefect's own INFO lines would tear the progress bar apart; the UI keeps them all.
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
     outbox = settings.home.resolve() / "outbox" / "reminders.jsonl"
     if not settings.notify_default:
         # The demo's reminders go to a file: one JSON line per digest.

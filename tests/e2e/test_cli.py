@@ -263,3 +263,25 @@ def test_phase_commands_name_the_phases_there_are() -> None:
     assert result.stderr.strip() == (
         "error: no phase 'nowhere' (phases: preparation, study, criticism, rectification, summary)"
     )
+
+
+def test_two_rollouts_at_once_on_a_new_home_converge(campaign_home: Path) -> None:
+    assert run("orgs", "import", REPO / "config" / "orgs" / "weihai-etdz.yaml").returncode == 0
+    command = [str(CAMPAIGN), "rollout", "mass-line-2013", "--as-of", "2013-09-03"]
+    runs = [
+        subprocess.Popen(
+            command,
+            cwd=REPO,
+            env=cli_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [r.communicate(timeout=300) for r in runs]
+    assert [r.returncode for r in runs] == [0, 0], outputs
+    news = sorted(int(out.split(": ")[1].split(" new")[0]) for out, _ in outputs)
+    assert news[0] + news[1] == 60  # the rows of one run, however they were shared
+    status = json.loads(run("status", "mass-line-2013", "--as-of", "2013-09-03", "--json").stdout)
+    assert sum(p["items"] for p in status["phases"]) == 60
