@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import pendulum
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlmodel import Session
 
 from config.spec import LoadedCampaign
@@ -276,8 +276,6 @@ def replan_items(
         elif str(new[6]) != row.due.isoformat():
             moves.append({"b_id": row.id, "b_due": dt.date.fromisoformat(str(new[6]))})
     if moves:
-        from sqlalchemy import bindparam
-
         session.execute(
             update(ChecklistItem.__table__)
             .where(ChecklistItem.__table__.c.id == bindparam("b_id"))
