@@ -285,18 +285,22 @@ def claim(
 
 
 def record_sent(session: Session, sent: Sequence[tuple[int, str]], *, now: dt.datetime) -> None:
-    """Mark (reminder id, digest key) pairs sent: one statement per digest."""
-    table = Reminder.__table__
-    by_digest: dict[str, list[int]] = {}
-    for reminder_id, key in sent:
-        by_digest.setdefault(key, []).append(reminder_id)
-    for key, ids in by_digest.items():
-        for part in _chunks(ids):
-            session.execute(
-                table.update()
-                .where(table.c.id.in_(part))
-                .values(status="sent", sent_at=now, digest=key, last_error=None)
-            )
+    """Mark (reminder id, digest key) pairs sent: one statement, executed by the driver for
+    every pair (a sweep records a hundred thousand of them)."""
+    if not sent:
+        return
+    postgres = session.get_bind().dialect.name == "postgresql"
+    mark = "%s" if postgres else "?"
+    at = raw_instant(session, now)
+    cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(
+            f"UPDATE reminder SET status = 'sent', sent_at = {mark}, digest = {mark}, "
+            f"last_error = NULL WHERE id = {mark}",
+            [(at, key, reminder_id) for reminder_id, key in sent],
+        )
+    finally:
+        cursor.close()
 
 
 def record_failed(
