@@ -5,8 +5,9 @@
 It builds a synthetic tree (one district, a town per thousand units, villages), writes a
 campaign that asks every village for a monthly record over ten months (about ten items a
 village), and rolls it out through the real flow (`rollout_campaign`, Prefect included,
-its temporary server warmed up first). The baseline loads the very rows the rollout wrote
-into an empty copy of the table: sqlite3 `executemany` of plain INSERTs, PostgreSQL `COPY`.
+its temporary server warmed up first). The baseline loads the very rows the rollout wrote (items,
+and the reminders planned beside them) into empty copies of the tables: sqlite3
+`executemany` of plain INSERTs, PostgreSQL `COPY`.
 The ratio is baseline time / rollout time (1.0: as fast as the driver). The last line is
 `ratio=R items_per_s=N peak_mb=M`, for the slower database when both run.
 """
@@ -108,23 +109,23 @@ def build_tree(url: str, units: int) -> None:
             session.execute(insert(Unit), rows[start : start + 20_000])
 
 
-def fetch_rows(url: str) -> list[tuple[object, ...]]:
-    from sqlalchemy import select
+def fetch_rows(url: str, table: str, columns: tuple[str, ...]) -> list[tuple[object, ...]]:
+    from sqlalchemy import text
 
     from models import db
-    from models.rollout_store import ITEM_COLUMNS
-    from models.tables import ChecklistItem
 
-    columns = [getattr(ChecklistItem, c) for c in ITEM_COLUMNS]
     with db.session_for(url) as session:
-        return [tuple(r) for r in session.execute(select(*columns))]
+        return [
+            tuple(r) for r in session.execute(text(f"SELECT {', '.join(columns)} FROM {table}"))
+        ]
 
 
-def baseline(url: str, rows: list[tuple[object, ...]]) -> float:
+def baseline(
+    url: str, table: str, columns: tuple[str, ...], rows: list[tuple[object, ...]]
+) -> float:
     """Seconds for the driver to load the rows into an empty table shaped like ours."""
-    from models.rollout_store import ITEM_COLUMNS
-
-    columns = ", ".join(ITEM_COLUMNS)
+    names = ", ".join(columns)
+    copy_of = f"baseline_{table}"
     if url.startswith("sqlite"):
         import sqlite3
 
@@ -132,21 +133,20 @@ def baseline(url: str, rows: list[tuple[object, ...]]) -> float:
         conn = sqlite3.connect(path)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
-        ddl = conn.execute("SELECT sql FROM sqlite_master WHERE name='checklist_item'").fetchone()[
-            0
-        ]
-        conn.execute(ddl.replace("checklist_item", "baseline_item", 1))
+        ddl = conn.execute("SELECT sql FROM sqlite_master WHERE name=?", (table,)).fetchone()[0]
+        conn.execute(ddl.replace(table, copy_of, 1))
         for name, sql in conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type='index' "
-            "AND tbl_name='checklist_item' AND sql IS NOT NULL"
+            "SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name=? "
+            "AND sql IS NOT NULL",
+            (table,),
         ).fetchall():
-            conn.execute(sql.replace(name, f"b_{name}").replace("checklist_item", "baseline_item"))
-        marks = ", ".join("?" for _ in ITEM_COLUMNS)
+            conn.execute(sql.replace(name, f"b_{name}").replace(f" {table}", f" {copy_of}"))
+        marks = ", ".join("?" for _ in columns)
         plain = [tuple(str(v) if isinstance(v, dt.date) else v for v in r) for r in rows]
         started = time.perf_counter()
         for i in range(0, len(plain), 20_000):
             conn.executemany(
-                f"INSERT INTO baseline_item ({columns}) VALUES ({marks})", plain[i : i + 20_000]
+                f"INSERT INTO {copy_of} ({names}) VALUES ({marks})", plain[i : i + 20_000]
             )
             conn.commit()
         elapsed = time.perf_counter() - started
@@ -156,11 +156,11 @@ def baseline(url: str, rows: list[tuple[object, ...]]) -> float:
 
     conn = psycopg.connect(url.replace("postgresql+psycopg", "postgresql"))
     with conn.cursor() as cur:
-        cur.execute("CREATE TABLE baseline_item (LIKE checklist_item INCLUDING ALL)")
+        cur.execute(f"CREATE TABLE {copy_of} (LIKE {table} INCLUDING ALL)")
         conn.commit()
         started = time.perf_counter()
         for i in range(0, len(rows), 20_000):
-            with cur.copy(f"COPY baseline_item ({columns}) FROM STDIN") as copy:
+            with cur.copy(f"COPY {copy_of} ({names}) FROM STDIN") as copy:
                 for row in rows[i : i + 20_000]:
                     copy.write_row(row)
             conn.commit()
@@ -198,13 +198,22 @@ def run_one(kind: str, units: int, home: Path) -> tuple[float, float, float]:
         ours = time.perf_counter() - started
         ours_peak = peak_mb()
         items = result["inserted"]
-        rows = fetch_rows(url)
-        base = baseline(url, rows)
+        from models.reminder_store import REMINDER_COLUMNS
+        from models.rollout_store import ITEM_COLUMNS
+
+        # The same rows the rollout wrote: its items and the reminders planned beside them.
+        base = 0.0
+        loaded = 0
+        for table, columns in (("checklist_item", ITEM_COLUMNS), ("reminder", REMINDER_COLUMNS)):
+            rows = fetch_rows(url, table, columns)
+            base += baseline(url, table, columns, rows)
+            loaded += len(rows)
+            del rows
         ratio = base / ours
         print(
-            f"{kind}: {items} items in {ours:.1f} s ({items / ours:,.0f}/s); driver bulk load "
-            f"{base:.1f} s ({len(rows) / base:,.0f}/s); ratio {ratio:.2f}; "
-            f"peak {ours_peak:.0f} MB",
+            f"{kind}: {items} items and their reminders ({loaded} rows) in {ours:.1f} s "
+            f"({items / ours:,.0f} items/s); driver bulk load of the same rows {base:.1f} s; "
+            f"ratio {ratio:.2f}; peak {ours_peak:.0f} MB",
             flush=True,
         )
         return ratio, items / ours, ours_peak

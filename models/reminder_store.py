@@ -80,6 +80,11 @@ def plan_initial_reminders(
 ) -> int:
     """Before-and-on-due reminders for the campaign's open items (matching `where`)."""
     obligations = {ob.key: ob for _, ob in spec.obligations()}
+    roles = {r for ob in obligations.values() for r in policy_of(spec, ob).responsible_roles}
+    if not any(roles & p.roles for people in org.persons_by_unit.values() for p in people):
+        # No unit has anyone to remind: only person and pairing subjects can get reminders,
+        # and reading every unit item of a large rollout to plan nothing is not worth it.
+        where = (*where, ChecklistItem.subject_type != "unit")
     items = session.execute(
         select(
             ChecklistItem.id,
