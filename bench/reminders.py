@@ -107,7 +107,6 @@ def main() -> None:
         now = dt.datetime(2013, 3, 1, 1, 0, tzinfo=dt.UTC)
         with db.session_for(url) as session:
             people = session.execute(select(Person.id)).scalars().all()
-            items = session.execute(select(Reminder.__table__.c.id).limit(0)).all()
             from models.tables import ChecklistItem
 
             items = (

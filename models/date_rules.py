@@ -135,15 +135,6 @@ def format_rule(rule: DateRule) -> str:
     raise DateRuleError(f"unknown rule {rule!r}")
 
 
-def phase_refs(rule: DateRule) -> list[PhaseRef]:
-    """The phase edges a rule depends on."""
-    if isinstance(rule, PhaseRef):
-        return [rule]
-    if isinstance(rule, WorkingDaysOffset):
-        return phase_refs(rule.base)
-    return []
-
-
 def resolve(
     rule: DateRule,
     calendar: WorkCalendar,

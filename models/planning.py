@@ -245,18 +245,6 @@ class RolloutPlanner:
                     )
 
 
-def plan_items(
-    spec: CampaignSpec,
-    dates: dict[str, PhaseDates],
-    org: OrgSnapshot,
-    calendar: WorkCalendar,
-) -> Iterator[PlannedItem]:
-    """Every item of the campaign, all waves, town by town."""
-    planner = RolloutPlanner(spec, dates, org, calendar)
-    for town in planner.towns():
-        yield from planner.items(town)
-
-
 def released_waves(spec: CampaignSpec, approved_gates: set[str]) -> set[str | None]:
     """Waves whose items may be written: those without a gate, and those whose gate passed."""
     released: set[str | None] = {None}
