@@ -42,7 +42,18 @@ from models.working_days import RollPolicy, WorkCalendar
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
 UnitKind = Literal["district", "town", "street", "village", "community", "enterprise", "department"]
 UNIT_KINDS: tuple[str, ...] = typing.get_args(UnitKind)
-Cadence = Literal["week", "month", "two-months", "quarter", "half-year", "year"]
+Cadence = Literal[
+    "week",
+    "month",
+    "two-months",
+    "quarter",
+    "half-year",
+    "year",
+    # once a year, due on the last working day before the festival
+    "spring-festival",
+    "july-first",
+    "national-day",
+]
 
 
 def _rule(value: object) -> DateRule:
@@ -110,7 +121,9 @@ class EvidenceRule(Strict):
 
 class Recurrence(Strict):
     every: Cadence
-    at_least: int = Field(1, ge=1)
+    at_least: int = Field(
+        1, ge=1, description="submissions dated inside one window that satisfy its item"
+    )
     from_: Rule | None = Field(None, alias="from")
     until: Rule | None = None
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlmodel import Session
 
 from config.spec import EvidenceRule, Obligation, SignOff
@@ -154,6 +154,15 @@ def find_item(
             f"no occurrence {occurrence!r}; the subject has: "
             f"{', '.join(i.occurrence for i in items)}"
         )
+    if items[0].opens_on is not None:
+        # a recurring obligation: the evidence belongs to the window its date falls in
+        for item in items:
+            if item.opens_on <= dated <= item.closes_on:  # type: ignore[operator]
+                return item
+        raise EvidenceError(
+            f"no window of {obligation.key!r} contains {dated}; the windows run from "
+            f"{items[0].opens_on} to {items[-1].closes_on}"
+        )
     if len(items) == 1:
         return items[0]
     candidates = [i for i in items if i.status != "accepted"]
@@ -225,7 +234,21 @@ def submit(
     problems = missing_parts(obligation.evidence, submission)
     if problems:
         raise EvidenceError("; ".join(problems))
+    if item.opens_on is not None and not (
+        item.opens_on <= submission.dated <= item.closes_on  # type: ignore[operator]
+    ):
+        raise EvidenceError(
+            f"evidence dated {submission.dated} is outside the window of {obligation.key} "
+            f"({item.occurrence}: {item.opens_on} to {item.closes_on}); it counts only for "
+            "the window it falls in"
+        )
+    needed = obligation.recurrence.at_least if obligation.recurrence else 1
     status = "submitted" if obligation.evidence.sign_off else "accepted"
+    supersedes = None
+    if needed == 1:
+        supersedes = _latest_submission(session, item.id)
+    elif _submissions(session, item.id) + 1 < needed:
+        status = "open"  # counted; the window needs more before the item is done
     _record(
         session,
         item=item,
@@ -238,9 +261,18 @@ def submit(
         note=submission.note,
         counts=submission.counts,
         files=submission.files,
-        supersedes=_latest_submission(session, item.id),
+        supersedes=supersedes,
     )  # type: ignore[arg-type]
     return status
+
+
+def _submissions(session: Session, item_id: int) -> int:
+    """Submissions that count towards an item: each one at least N asks for is a new row."""
+    return session.execute(
+        select(func.count())
+        .select_from(Evidence)
+        .where(Evidence.item_id == item_id, Evidence.kind == "submission")
+    ).scalar_one()
 
 
 def sign(
@@ -325,7 +357,7 @@ def _record(
     audit.append(
         session,
         actor=person.code,
-        action=f"evidence.{status}",
+        action="evidence.counted" if status == "open" else f"evidence.{status}",
         entity="item",
         entity_key=str(item.id),
         now=now,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pendulum
 
 from config.spec import CampaignSpec, Obligation, PhaseDates, Recurrence
-from models.date_rules import resolve
+from models.date_rules import HOLIDAYS, BeforeHoliday, resolve
 from models.org_snapshot import OrgSnapshot, UnitInfo
 from models.working_days import RollPolicy, WorkCalendar
 
@@ -59,6 +59,23 @@ def _window(cadence: str, day: pendulum.Date) -> tuple[str, pendulum.Date, pendu
     return label, first, last
 
 
+FESTIVAL_LEAD_MONTHS = 1  # a festival's window opens a month before it
+
+
+def festival_windows(
+    holiday: str, span_start: pendulum.Date, span_end: pendulum.Date, calendar: WorkCalendar
+) -> list[Occurrence]:
+    """One window per year whose festival deadline (the last working day before it) falls in
+    the span; the window runs from a month before that day to the day."""
+    out = []
+    for year in range(span_start.year, span_end.year + 1):
+        due = resolve(BeforeHoliday(holiday, year), calendar)
+        if span_start <= due <= span_end:
+            starts = max(due.subtract(months=FESTIVAL_LEAD_MONTHS), span_start)
+            out.append(Occurrence(f"{year}-{holiday}", starts, due, due))
+    return out
+
+
 def windows(
     recurrence: Recurrence,
     span_start: pendulum.Date,
@@ -67,7 +84,10 @@ def windows(
     roll: RollPolicy,
 ) -> list[Occurrence]:
     """Windows of the cadence that tile [span_start, span_end], clipped to it, each with a
-    due date at its end moved to a working day (never before the window opens)."""
+    due date at its end moved to a working day (never before the window opens). Festival
+    cadences do not tile: each has one window before its festival."""
+    if recurrence.every in HOLIDAYS:
+        return festival_windows(recurrence.every, span_start, span_end, calendar)
     out = []
     day = span_start
     while day <= span_end:
@@ -167,6 +187,9 @@ class PlannedItem:
     occurrence: str
     due: pendulum.Date
     wave: str | None
+    # a recurring item's window: only evidence dated inside it counts; None for one-off items
+    opens: pendulum.Date | None = None
+    closes: pendulum.Date | None = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +198,7 @@ class _Work:
     obligation_key: str
     occurrences: tuple[Occurrence, ...]
     wave: str | None  # for the unit subjects in a waved phase
+    recurring: bool = False
 
 
 class RolloutPlanner:
@@ -203,8 +227,11 @@ class RolloutPlanner:
             wave = by_phase.get(phase.key)
             for obligation in phase.obligations:
                 occs = tuple(occurrences(spec, obligation, phase.key, dates, calendar))
-                plain = _Work(phase.key, obligation.key, occs, None)
-                waved = _Work(phase.key, obligation.key, occs, wave.key if wave else None)
+                recurring = obligation.recurrence is not None
+                plain = _Work(phase.key, obligation.key, occs, None, recurring)
+                waved = _Work(
+                    phase.key, obligation.key, occs, wave.key if wave else None, recurring
+                )
                 groups: dict[tuple[int | None, bool], list[Subject]] = defaultdict(list)
                 for subject in subjects(obligation, org):
                     in_wave = (
@@ -241,7 +268,14 @@ class RolloutPlanner:
             for subject in members:
                 for occ in work.occurrences:
                     yield PlannedItem(
-                        work.phase_key, work.obligation_key, subject, occ.label, occ.due, work.wave
+                        work.phase_key,
+                        work.obligation_key,
+                        subject,
+                        occ.label,
+                        occ.due,
+                        work.wave,
+                        occ.starts if work.recurring else None,
+                        occ.ends if work.recurring else None,
                     )
 
 

@@ -57,6 +57,20 @@ def supervisor(org: OrgSnapshot, unit_id: int, roles: list[str]) -> PersonInfo |
     return None
 
 
+def boss_of(
+    org: OrgSnapshot, subject_type: str, subject_id: int, unit_id: int, roles: list[str]
+) -> PersonInfo | None:
+    """Whom an overdue item escalates to: for a unit, the unit above; for a person or a
+    pairing's cadre, the one who answers for their own unit (unless that is themselves),
+    else the unit above."""
+    if subject_type != "unit":
+        person = doer(org, subject_type, subject_id, unit_id, roles)
+        head = responsible(org, unit_id, roles)
+        if head is not None and person is not None and head.id != person.id:
+            return head
+    return supervisor(org, unit_id, roles)
+
+
 def district(org: OrgSnapshot, roles: list[str]) -> PersonInfo | None:
     for role in roles:
         holders = sorted(

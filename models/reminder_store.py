@@ -18,10 +18,10 @@ from models.db import bulk_insert_ignore, raw_instant
 from models.org_snapshot import OrgSnapshot
 from models.reminder_planning import (
     before_and_on_due,
+    boss_of,
     district,
     doer,
     once_overdue,
-    supervisor,
 )
 from models.tables import ChecklistItem, Reminder
 from models.working_days import WorkCalendar
@@ -168,7 +168,9 @@ def mark_overdue(
                     org, item.subject_type, item.subject_id, item.unit_id, policy.responsible_roles
                 ),
                 # Above a town, or a department, the supervising unit is the district itself.
-                boss=supervisor(org, item.unit_id, policy.responsible_roles)
+                boss=boss_of(
+                    org, item.subject_type, item.subject_id, item.unit_id, policy.responsible_roles
+                )
                 or district(org, policy.district_roles),
                 top=district(org, policy.district_roles),
                 policy=policy,

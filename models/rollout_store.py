@@ -35,6 +35,8 @@ ITEM_COLUMNS = (
     "version",
     "unit_id",
     "town_id",
+    "opens_on",
+    "closes_on",
 )
 # The natural key is the table's own unique constraint, so the two cannot drift apart.
 NATURAL_KEY = tuple(
@@ -227,6 +229,8 @@ def item_rows(
             version,
             s.unit_id,
             s.town_id,
+            item.opens and item.opens.isoformat(),
+            item.closes and item.closes.isoformat(),
         )
 
 
@@ -257,6 +261,8 @@ def replan_items(
             ChecklistItem.subject_id,
             ChecklistItem.occurrence,
             ChecklistItem.due,
+            ChecklistItem.opens_on,
+            ChecklistItem.closes_on,
             ChecklistItem.status,
         ).where(
             and_(
@@ -273,13 +279,29 @@ def replan_items(
         )
         if new is None:
             cancels.append(row.id)
-        elif str(new[6]) != row.due.isoformat():
-            moves.append({"b_id": row.id, "b_due": dt.date.fromisoformat(str(new[6]))})
+        elif (str(new[6]), new[12], new[13]) != (
+            row.due.isoformat(),
+            _iso(row.opens_on),
+            _iso(row.closes_on),
+        ):
+            moves.append(
+                {
+                    "b_id": row.id,
+                    "b_due": dt.date.fromisoformat(str(new[6])),
+                    "b_opens": _date(new[12]),
+                    "b_closes": _date(new[13]),
+                }
+            )
     if moves:
         session.execute(
             update(ChecklistItem.__table__)
             .where(ChecklistItem.__table__.c.id == bindparam("b_id"))
-            .values(due=bindparam("b_due"), version=version),
+            .values(
+                due=bindparam("b_due"),
+                opens_on=bindparam("b_opens"),
+                closes_on=bindparam("b_closes"),
+                version=version,
+            ),
             moves,
         )
     for i in range(0, len(cancels), 1000):
@@ -290,3 +312,11 @@ def replan_items(
         )
     cancel_pending(session, [m["b_id"] for m in moves] + cancels)
     return len(moves), len(cancels)
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _date(text: object) -> dt.date | None:
+    return dt.date.fromisoformat(str(text)) if text else None

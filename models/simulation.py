@@ -38,6 +38,12 @@ class PlannedSubmission:
     counts: dict[str, int]
     note: str
     files: int
+    # an obligation asking for at least N in a window: the earlier N-1 days, in order
+    earlier: tuple[pendulum.Date, ...] = ()
+
+    @property
+    def days(self) -> tuple[pendulum.Date, ...]:
+        return (*self.earlier, self.day)
 
 
 def plan_submission(
@@ -50,13 +56,34 @@ def plan_submission(
     share_by_target: dict[str, float],
     calendar: WorkCalendar,
     behaviour: Behaviour = Behaviour(),
+    window: bool = False,
 ) -> PlannedSubmission | None:
-    """When (if ever) this item's evidence comes in, and what it says."""
+    """When (if ever) this item's evidence comes in, and what it says. A window item
+    (`window`: only evidence dated inside opens..due counts) is done inside it or missed."""
     rng = rng_for(seed, "submit", *item_key)
     draw = rng.random()
     if draw >= behaviour.on_time + behaviour.late:
         return None  # never done
     late = draw >= behaviour.on_time
+    if late and window:
+        return None  # a contact made after its window counts for the next one, not this
+    times = obligation.recurrence.at_least if obligation.recurrence else 1
+    if times > 1:
+        first = calendar.next_working_day(opens)
+        span = max(0, calendar.working_days_between(first, due))
+        picks = sorted(rng.sample(range(span + 1), min(times, span + 1)))
+        if len(picks) < times:
+            return None  # a window too short for N working days
+        days = [min(calendar.add_working_days(first, k), due) for k in picks]
+        counts = _counts(rng, obligation, share_by_target)
+        return PlannedSubmission(
+            days[-1],
+            False,
+            counts,
+            "（模拟）已按要求完成。",
+            obligation.evidence.files,
+            tuple(days[:-1]),
+        )
     if late:
         day = calendar.add_working_days(due, rng.randint(1, behaviour.max_late_working_days))
     else:
@@ -67,6 +94,14 @@ def plan_submission(
         first = calendar.next_working_day(opens)
         span = max(0, calendar.working_days_between(first, latest))
         day = min(calendar.add_working_days(first, rng.randint(0, span)), due)
+    counts = _counts(rng, obligation, share_by_target)
+    note = "（模拟）已按要求完成。" if not late else "（模拟）逾期后补报。"
+    return PlannedSubmission(day, late, counts, note, obligation.evidence.files)
+
+
+def _counts(
+    rng: random.Random, obligation: Obligation, share_by_target: dict[str, float]
+) -> dict[str, int]:
     counts = {}
     for count in obligation.evidence.counts:
         share = share_by_target.get(count.target) if count.target else None
@@ -74,8 +109,7 @@ def plan_submission(
         if count.min is not None:
             value = max(value, count.min + (1 if rng.random() < 0.2 else 0))
         counts[count.key] = value
-    note = "（模拟）已按要求完成。" if not late else "（模拟）逾期后补报。"
-    return PlannedSubmission(day, late, counts, note, obligation.evidence.files)
+    return counts
 
 
 def sign_day(

@@ -172,6 +172,10 @@ class ChecklistItem(SQLModel, table=True):
     version: int
     unit_id: int = Field(description="the unit answerable for it")
     town_id: int | None = None
+    opens_on: dt.date | None = Field(
+        default=None, description="a recurring item's window: evidence must be dated inside it"
+    )
+    closes_on: dt.date | None = None
     completed_on: dt.date | None = None
     overdue_on: dt.date | None = Field(
         default=None, description="the day a sweep first found it overdue (events, escalations)"

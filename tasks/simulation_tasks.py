@@ -140,20 +140,23 @@ def plan_behaviour(campaign: str, start: dt.date, end: dt.date, seed: int) -> Da
             if lo <= day <= hi:
                 plan.signs[day].append(item.id)  # type: ignore[arg-type]
             continue
-        opens = loaded.phase_dates[item.phase_key].starts
+        opens = item.opens_on or loaded.phase_dates[item.phase_key].starts
+        due = min(item.due, item.closes_on or item.due)
         planned = plan_submission(
             seed=seed,
             item_key=key,
-            opens=opens,
-            due=pendulum.Date(item.due.year, item.due.month, item.due.day),
+            opens=pendulum.Date(opens.year, opens.month, opens.day),
+            due=pendulum.Date(due.year, due.month, due.day),
             obligation=obligation,
             share_by_target=shares,
             calendar=calendar,
+            window=item.opens_on is not None,
         )
         if planned is None:
             continue
-        if lo <= planned.day <= hi:
-            plan.submissions[planned.day].append((item.id, planned))  # type: ignore[arg-type]
+        for day in planned.days:
+            if lo <= day <= hi:
+                plan.submissions[day].append((item.id, planned))  # type: ignore[arg-type]
         if obligation.evidence.sign_off is not None:
             day = sign_day(seed=seed, item_key=key, submitted=planned.day, calendar=calendar)
             if lo <= day <= hi:
@@ -191,10 +194,10 @@ def simulate_day(
                     obligation=obligations[item.obligation_key],
                     person=doer,
                     submission=Submission(
-                        planned.counts,
+                        planned.counts,  # type: ignore[attr-defined]
                         planned.note,  # type: ignore[attr-defined]
                         files,
-                        day,
+                        pendulum.Date(day.year, day.month, day.day),
                     ),
                     now=now,
                 )

@@ -6,19 +6,56 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import insert, select
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, insert, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
+from sqlmodel import SQLModel
 
 from models import db
 from models.instant import NaiveDatetimeError
-from models.tables import AuditEvent, Unit
+from models.tables import AuditEvent, ChecklistItem, Unit
 
 
 def test_migrations_reach_head(db_url: str) -> None:
     engine = db.get_engine(db_url)
-    assert db.upgrade(engine) == db.head_revision() == "0001"
+    assert db.upgrade(engine) == db.head_revision() == "0002"
     with engine.connect() as conn:
-        assert db.current_revision(conn) == "0001"
+        assert db.current_revision(conn) == "0002"
+        # the migrated schema is the one the models describe: nothing left to autogenerate
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, SQLModel.metadata) == []
+
+
+def test_items_written_before_windows_survive_the_upgrade(db_url: str) -> None:
+    engine = db.get_engine(db_url)
+    db.upgrade(engine)
+    with engine.begin() as conn:
+        command.downgrade(_config(conn), "0001")
+        conn.execute(
+            text(
+                "INSERT INTO checklist_item (campaign_id, phase_key, obligation_key, "
+                "subject_type, subject_id, occurrence, due, status, version, unit_id) "
+                "VALUES (1, 'p', 'o', 'unit', 7, 'once', '2013-09-30', 'open', 1, 7)"
+            )
+        )
+    assert db.upgrade(engine) == "0002"
+    with db.session_for(db_url) as session:
+        item = session.execute(select(ChecklistItem)).scalar_one()
+    assert (item.subject_id, item.due, item.opens_on, item.closes_on) == (
+        7,
+        dt.date(2013, 9, 30),
+        None,
+        None,
+    )
+
+
+def _config(conn: Connection) -> Config:
+    config = db.alembic_config()
+    config.attributes["connection"] = conn
+    return config
 
 
 def audit_row(at: dt.datetime) -> dict[str, object]:
