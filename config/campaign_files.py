@@ -51,6 +51,14 @@ def org_vocabulary(settings: Settings, key: str) -> OrgVocabulary | str:
     return _vocabulary(path, path.stat().st_mtime)
 
 
+def shipped_org_files(settings: Settings, key: str) -> list[Path]:
+    """An organization as shipped: config/orgs/<key>.yaml, then the .csv and .xlsx files of
+    the folder beside it (people and pairings kept as spreadsheets), in name order."""
+    folder = settings.orgs_dir / key
+    extra = sorted(p for p in folder.glob("*") if p.suffix.lower() in (".csv", ".xlsx"))
+    return [settings.orgs_dir / f"{key}.yaml", *extra]
+
+
 def calendar_for(settings: Settings) -> WorkCalendar:
     return load_calendar(settings.holidays_dir)
 

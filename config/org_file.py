@@ -333,3 +333,25 @@ def read_org_file(path: Path) -> OrgData:
     raise ImportRejected(
         [f"{path}:1: unsupported file type {suffix or '(none)'}; expected .yaml, .csv or .xlsx"]
     )
+
+
+def read_org_files(paths: list[Path]) -> OrgData:
+    """Several files read as one import (a tree in YAML, people and pairings in sheets):
+    every file is checked, and the problems of all of them are reported together."""
+    if len(paths) == 1:
+        return read_org_file(paths[0])
+    merged = OrgData(source=paths[0])
+    problems: list[str] = []
+    for path in paths:
+        try:
+            part = read_org_file(path)
+        except ImportRejected as exc:
+            problems += exc.problems
+            continue
+        merged.key = merged.key or part.key
+        merged.name = merged.name or part.name
+        for table in ("roles", "pairing_kinds", "units", "people", "pairings"):
+            getattr(merged, table).extend(getattr(part, table))
+    if problems:
+        raise ImportRejected(problems)
+    return merged

@@ -79,6 +79,9 @@ class UnitSubject(Strict):
 
 class PersonSubject(Strict):
     roles: list[Slug] = Field(min_length=1)
+    unit_kinds: list[UnitKind] = Field(
+        default_factory=list, description="only people of units of these kinds"
+    )
 
 
 class PairingSubject(Strict):

@@ -9,7 +9,7 @@ import pendulum
 import typer
 
 from config.campaign_files import calendar_for, read_campaign
-from config.org_file import read_org_file
+from config.org_file import read_org_files
 from flows import console as view
 from flows.cli_app import app, db_app, orgs_app, out, settings
 from models import db
@@ -53,16 +53,23 @@ def validate(
 
 @orgs_app.command("import")
 def orgs_import(
-    file: Annotated[Path, typer.Argument(help="organization file: .yaml, .csv or .xlsx")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="organization files (.yaml, .csv, .xlsx), imported together as one",
+            show_default=False,
+        ),
+    ],
 ) -> None:
     """Import units, people and pairings; all or nothing, and re-importing updates."""
     config = settings()
-    data = read_org_file(file)
+    data = read_org_files(files)
     with db.session_for(config.resolved_database_url) as session:
         result = import_org(session, data)
         counts = org_counts(session)
+    named = str(files[0]) if len(files) == 1 else f"{len(files)} files"
     out.print(
-        f"imported {file}: units {result.units_new} new, {result.units_updated} updated; "
+        f"imported {named}: units {result.units_new} new, {result.units_updated} updated; "
         f"people {result.people_new} new, {result.people_updated} updated; "
         f"pairings {result.pairings_new} new, {result.pairings_updated} updated",
         markup=False,

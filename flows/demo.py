@@ -14,8 +14,8 @@ import time
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from config.campaign_files import calendar_for, read_campaign
-from config.org_file import read_org_file
+from config.campaign_files import calendar_for, read_campaign, shipped_org_files
+from config.org_file import read_org_files
 from config.settings import Settings, get_settings
 from flows import console as view
 from models import db
@@ -43,7 +43,7 @@ def run_demo(settings: Settings, out: Console) -> None:
     calendar = calendar_for(settings)
     out.rule("1. 导入组织机构")
     with db.session_for(settings.resolved_database_url) as session:
-        import_org(session, read_org_file(settings.orgs_dir / "weihai-etdz.yaml"))
+        import_org(session, read_org_files(shipped_org_files(settings, "weihai-etdz")))
         out.print(view.org_counts_line(org_counts(session)))
     loaded = {key: read_campaign(settings, key, calendar) for key in CAMPAIGNS}
     out.rule("2. 活动方案（已校验）")

@@ -9,9 +9,10 @@ from tasks.org_tasks import count_org, import_org_file, publish_org_summary
 
 
 @flow(name="import-organization", flow_run_name="orgs · import · {path}", log_prints=True)
-def import_organization(path: str) -> dict[str, int]:
-    """Import units, people and pairings from a .yaml, .csv or .xlsx file, all or nothing."""
+def import_organization(path: str, more: list[str] | None = None) -> dict[str, int]:
+    """Import units, people and pairings from a .yaml, .csv or .xlsx file (and `more` files
+    read with it as one import), all or nothing."""
     url = get_settings().resolved_database_url
-    result = import_org_file(path, url)
+    result = import_org_file([path, *(more or [])], url)
     publish_org_summary(count_org(url), path)
     return result

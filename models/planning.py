@@ -139,8 +139,15 @@ def subjects(obligation: Obligation, org: OrgSnapshot) -> list[Subject]:
             Subject("unit", u.id, u.id, u.town_id) for u in sorted(chosen, key=lambda u: u.code)
         ]
     if s.persons is not None:
-        roles = set(s.persons.roles)
-        people = sorted((p for p in org.persons.values() if p.roles & roles), key=lambda p: p.code)
+        roles, unit_kinds = set(s.persons.roles), set(s.persons.unit_kinds)
+        people = sorted(
+            (
+                p
+                for p in org.persons.values()
+                if p.roles & roles and (not unit_kinds or org.units[p.unit_id].kind in unit_kinds)
+            ),
+            key=lambda p: p.code,
+        )
         return [Subject("person", p.id, p.unit_id, org.units[p.unit_id].town_id) for p in people]
     assert s.pairings is not None
     kinds = set(s.pairings.kinds)

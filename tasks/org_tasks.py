@@ -8,7 +8,7 @@ from pathlib import Path
 from prefect import task
 from prefect.artifacts import create_markdown_artifact
 
-from config.org_file import read_org_file
+from config.org_file import read_org_files
 from models import db
 from models.org_rules import UNIT_KIND_NAMES_ZH
 from models.org_store import OrgCounts, import_org, org_counts
@@ -21,10 +21,10 @@ from tasks.retry import retry_unless_user_error
     retry_delay_seconds=[2, 10],
     retry_condition_fn=retry_unless_user_error,
 )
-def import_org_file(path: str, database_url: str) -> dict[str, int]:
-    """Check and write one organization file in a single transaction."""
+def import_org_file(paths: list[str], database_url: str) -> dict[str, int]:
+    """Check and write organization files, as one import, in a single transaction."""
     with db.session_for(database_url) as session:
-        result = import_org(session, read_org_file(Path(path)))
+        result = import_org(session, read_org_files([Path(p) for p in paths]))
     return asdict(result)
 
 
