@@ -164,6 +164,11 @@ class Phase(Strict):
     name: str = Field(min_length=1)
     start: Rule
     end: Rule
+    parallel: bool = Field(
+        False,
+        description="a standing duty that runs alongside the other phases: its dates are not "
+        "checked for order against theirs",
+    )
     detail: str | None = None
     obligations: list[Obligation] = Field(default_factory=list)
 
@@ -411,13 +416,16 @@ def check_campaign(
             problems.append(
                 (("phases", i, "end"), f"phase ends {pd.ends} before it starts {pd.starts}")
             )
+        if phase.parallel:
+            continue
         if previous is not None and pd.starts <= previous[1].ends:
             j, before = previous
             problems.append(
                 (
                     ("phases", i, "start"),
                     f"phase starts {pd.starts}, not after phase {spec.phases[j].key!r} "
-                    f"ends {before.ends}: phases must be in order and must not overlap",
+                    f"ends {before.ends}: phases must be in order and must not overlap "
+                    "(a standing duty that runs alongside others says parallel: true)",
                 )
             )
         previous = (i, pd)
