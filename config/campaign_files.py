@@ -51,6 +51,17 @@ def org_vocabulary(settings: Settings, key: str) -> OrgVocabulary | str:
     return _vocabulary(path, path.stat().st_mtime)
 
 
+def org_names(settings: Settings, key: str) -> dict[str, str]:
+    """The Chinese names of an organization's roles, pairing kinds and units, by code (empty if
+    the organization file cannot be read)."""
+    path = settings.orgs_dir / f"{key}.yaml"
+    try:
+        data = read_yaml(path)
+    except CampaignError:
+        return {}
+    return {r.code: r.name for r in (*data.roles, *data.pairing_kinds, *data.units)}
+
+
 def shipped_org_files(settings: Settings, key: str) -> list[Path]:
     """An organization as shipped: config/orgs/<key>.yaml, then the .csv and .xlsx files of
     the folder beside it (people and pairings kept as spreadsheets), in name order."""

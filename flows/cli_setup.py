@@ -8,7 +8,7 @@ from typing import Annotated
 import pendulum
 import typer
 
-from config.campaign_files import calendar_for, read_campaign
+from config.campaign_files import calendar_for, org_names, read_campaign, shipped_campaigns
 from config.org_file import read_org_files
 from flows import console as view
 from flows.cli_app import app, db_app, orgs_app, out, settings
@@ -119,6 +119,28 @@ def calendar_cmd(
     out.print(view.month_table(year, mon, days))
     working = sum(1 for d in days if d.working)
     out.print(f"工作日{working}天，休息日{len(days) - working}天")
+
+
+@app.command("list")
+def list_campaigns() -> None:
+    """Every shipped campaign: its phases, their dates, whom they fall on and how often."""
+    config = settings()
+    calendar = calendar_for(config)
+    names: dict[str, dict[str, str]] = {}
+    bad = 0
+    for path in shipped_campaigns(config):
+        try:
+            loaded = read_campaign(config, str(path), calendar)
+        except SpecError as exc:
+            bad += 1
+            out.print(f"{path}: not valid ({exc.problems[0]})", markup=False)
+            continue
+        org = loaded.spec.organization
+        if org not in names:
+            names[org] = org_names(config, org)
+        out.print(view.phase_table(loaded, names[org]))
+    if bad:
+        raise typer.Exit(2)
 
 
 @app.command()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
-from config.spec import LoadedCampaign
+from config.spec import LoadedCampaign, Obligation
 from models.org_rules import UNIT_KIND_NAMES_ZH
 from models.org_store import OrgCounts, UnitNode
 from models.progress import CampaignProgress
@@ -58,15 +58,68 @@ def org_counts_line(counts: OrgCounts) -> str:
     )
 
 
-def phase_table(campaign: LoadedCampaign) -> Table:
+CADENCE_ZH = {
+    "week": "每周",
+    "month": "每月",
+    "two-months": "每两个月",
+    "quarter": "每季度",
+    "half-year": "每半年",
+    "year": "每年",
+    "spring-festival": "每年春节前",
+    "july-first": "每年“七一”前",
+    "national-day": "每年国庆节前",
+}
+
+
+def subject_text(obligation: Obligation, names: Mapping[str, str]) -> str:
+    """Whom an obligation falls on, in words: 村、社区 / 人员：党员（村、社区） / 结对：…"""
+    s = obligation.subject
+    if s.units is not None:
+        if s.units.codes:
+            named = "、".join(names.get(c, c) for c in s.units.codes[:2])
+            more = len(s.units.codes) - 2
+            return named + (f"等{len(s.units.codes)}个单位" if more > 0 else "")
+        text = "、".join(UNIT_KIND_NAMES_ZH.get(k, k) for k in s.units.kinds)
+        return text + (f"（{'、'.join(s.units.tags)}）" if s.units.tags else "")
+    if s.persons is not None:
+        text = "人员：" + "、".join(names.get(r, r) for r in s.persons.roles)
+        kinds = "、".join(UNIT_KIND_NAMES_ZH.get(k, k) for k in s.persons.unit_kinds)
+        return text + (f"（{kinds}）" if kinds else "")
+    assert s.pairings is not None
+    return "结对：" + "、".join(names.get(k, k) for k in s.pairings.kinds)
+
+
+def cadence_text(obligation: Obligation) -> str:
+    r = obligation.recurrence
+    if r is None:
+        return "一次"
+    return CADENCE_ZH[r.every] + (f"至少{r.at_least}次" if r.at_least > 1 else "")
+
+
+def phase_table(campaign: LoadedCampaign, names: Mapping[str, str] | None = None) -> Table:
+    """The phases with their dates; with the organization's names, also whom each phase's
+    obligations fall on and how often."""
     table = Table(title=f"{campaign.spec.name}（{campaign.spec.key}）", title_justify="left")
-    table.add_column("环节")
-    table.add_column("开始")
-    table.add_column("结束")
+    table.add_column("环节", ratio=2, overflow="fold")
+    table.add_column("开始", no_wrap=True)
+    table.add_column("结束", no_wrap=True)
     table.add_column("事项", justify="right")
+    if names is not None:
+        table.add_column("对象与周期", ratio=3, overflow="fold")
     for phase in campaign.spec.phases:
         dates = campaign.phase_dates[phase.key]
-        table.add_row(phase.name, str(dates.starts), str(dates.ends), str(len(phase.obligations)))
+        row = [
+            phase.name + ("（并行）" if phase.parallel else ""),
+            str(dates.starts),
+            str(dates.ends),
+            str(len(phase.obligations)),
+        ]
+        if names is not None:
+            seen = dict.fromkeys(
+                f"{subject_text(o, names)}·{cadence_text(o)}" for o in phase.obligations
+            )
+            row.append("\n".join(seen))
+        table.add_row(*row)
     return table
 
 

@@ -149,9 +149,7 @@ def render(name: str, rows: list[list[str]]) -> str:
 
 def expected_files(org_dir: Path = ORG_DIR) -> dict[Path, str]:
     org = read_yaml(org_dir / f"{ORG_KEY}.yaml")
-    return {
-        org_dir / ORG_KEY / name: render(name, rows) for name, rows in synthesize(org).items()
-    }
+    return {org_dir / ORG_KEY / name: render(name, rows) for name, rows in synthesize(org).items()}
 
 
 def main() -> None:
