@@ -44,9 +44,13 @@ def _vocabulary(path: Path, mtime: float) -> OrgVocabulary | str:
 
 def org_vocabulary(settings: Settings, key: str) -> OrgVocabulary | str:
     """The roles and pairing kinds of config/orgs/<key>.yaml, or why there are none."""
-    path = settings.orgs_dir / f"{key}.yaml"
+    return _vocabulary_in(settings.orgs_dir, key)
+
+
+def _vocabulary_in(orgs_dir: Path, key: str) -> OrgVocabulary | str:
+    path = orgs_dir / f"{key}.yaml"
     if not path.exists():
-        known = ", ".join(sorted(p.stem for p in settings.orgs_dir.glob("*.yaml"))) or "none"
+        known = ", ".join(sorted(p.stem for p in orgs_dir.glob("*.yaml"))) or "none"
         return f"unknown organization {key!r}: no {path} (known: {known})"
     return _vocabulary(path, path.stat().st_mtime)
 
@@ -70,16 +74,53 @@ def shipped_org_files(settings: Settings, key: str) -> list[Path]:
     return [settings.orgs_dir / f"{key}.yaml", *extra]
 
 
+def _stamp(folder: Path, pattern: str) -> tuple[tuple[str, int, int], ...]:
+    """What changes when any file of the folder does: names, sizes, modification times."""
+    if not folder.is_dir():
+        return ()
+    return tuple(
+        (p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.glob(pattern))
+    )
+
+
+@lru_cache(maxsize=8)
+def _calendar(folder: Path, stamp: tuple[tuple[str, int, int], ...]) -> WorkCalendar:
+    return load_calendar(folder)
+
+
 def calendar_for(settings: Settings) -> WorkCalendar:
-    return load_calendar(settings.holidays_dir)
+    """The working-day calendar; the same object while the holiday tables are unchanged, so
+    its day caches last."""
+    return _calendar(settings.holidays_dir, _stamp(settings.holidays_dir, "*.yaml"))
+
+
+@lru_cache(maxsize=64)
+def _load(
+    path: Path,
+    stamp: tuple[int, int],
+    calendar: WorkCalendar,
+    orgs_dir: Path,
+    orgs_stamp: tuple[tuple[str, int, int], ...],
+) -> LoadedCampaign:
+    return load_campaign(
+        path, calendar=calendar, org_lookup=lambda key: _vocabulary_in(orgs_dir, key)
+    )
 
 
 def read_campaign(
     settings: Settings, file_or_key: str, calendar: WorkCalendar | None = None
 ) -> LoadedCampaign:
-    path = campaign_path(settings, file_or_key)
-    return load_campaign(
+    """The campaign file, validated. Parsed once while the file, the calendar and the
+    organization files are unchanged: a rehearsal reads it thousands of times."""
+    path = campaign_path(settings, file_or_key).resolve()
+    try:
+        info = path.stat()
+    except OSError:
+        raise NotFound(f"no campaign file {file_or_key!r}") from None
+    return _load(
         path,
-        calendar=calendar or calendar_for(settings),
-        org_lookup=lambda key: org_vocabulary(settings, key),
+        (info.st_size, info.st_mtime_ns),
+        calendar or calendar_for(settings),
+        settings.orgs_dir,
+        _stamp(settings.orgs_dir, "*.yaml"),
     )

@@ -10,17 +10,12 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
 from config.settings import get_settings
-from models.instant import utc_now
-from tasks.reminder_tasks import mark_overdue_items, reminder_totals, sweep_reminders
-
-
-def sweep_instant(as_of: dt.date | None, timezone: str, at: str = "09:00") -> dt.datetime:
-    """Now, or for a given day the moment reminders go out that day."""
-    if as_of is None:
-        return utc_now()
-    hour, minute = (int(x) for x in at.split(":"))
-    local = dt.datetime(as_of.year, as_of.month, as_of.day, hour, minute, tzinfo=ZoneInfo(timezone))
-    return local.astimezone(dt.UTC)
+from tasks.reminder_tasks import (
+    mark_overdue_items,
+    reminder_totals,
+    sweep_instant,
+    sweep_reminders,
+)
 
 
 @flow(name="remind-due", flow_run_name="reminders · {as_of}")

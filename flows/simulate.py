@@ -17,13 +17,11 @@ from prefect import flow, get_run_logger
 from config.campaign_files import calendar_for, read_campaign
 from config.settings import get_settings
 from flows.phase import close_campaign_phase, open_campaign_phase
-from flows.remind import sweep_instant
 from flows.rollout import rollout_campaign
 from flows.run_tags import tag_current_run
 from tasks.gate_tasks import answer_gate_task, gate_answers
 from tasks.progress_tasks import publish_progress
-from tasks.reminder_tasks import mark_overdue_items, sweep_needed, sweep_reminders
-from tasks.simulation_tasks import plan_behaviour, simulate_day
+from tasks.simulation_tasks import plan_behaviour, simulate_days
 
 GATE_NOTES = "（模拟）试点经验已全面总结，同意逐村居按程序推进。"
 
@@ -52,17 +50,19 @@ def simulate_campaign(
     answered = gate_answers(spec.key)
     day = pendulum.Date(start.year, start.month, start.day)
     last = pendulum.Date(end.year, end.month, end.day)
+    # a span ends the day before a phase opens, or on the day one closes
+    boundaries = sorted(
+        {d.starts.subtract(days=1) for d in loaded.phase_dates.values()}
+        | {d.ends for d in loaded.phase_dates.values()}
+    )
     while day <= last:
         for phase in spec.phases:
             if loaded.phase_dates[phase.key].starts == day and day != start:
                 open_campaign_phase(spec.key, phase.key, day)
-        if reminders and calendar.is_working_day(day):
-            now = sweep_instant(day, spec.timezone, spec.reminders.at)
-            if sweep_needed(settings.resolved_database_url, now, day):
-                mark_overdue_items(day)
-                sweep_reminders(now)
-        if plan is not None and (plan.submissions.get(day) or plan.signs.get(day)):
-            simulate_day(spec.key, day, plan.submissions.get(day, []), plan.signs.get(day, []))
+        # the days up to the next phase boundary (or a gate's day) are lived in one task run
+        span_end = min([b for b in boundaries if b >= day] + [last])
+        simulate_days(spec.key, day, span_end, plan, reminders)
+        day = span_end
         for phase in spec.phases:
             if loaded.phase_dates[phase.key].ends == day:
                 summary = close_campaign_phase(spec.key, phase.key, day)

@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pendulum
 from prefect import task
@@ -19,6 +20,7 @@ from sqlalchemy import select
 from config.campaign_files import calendar_for, read_campaign
 from config.settings import get_settings
 from models import db
+from models.instant import utc_now
 from models.org_snapshot import OrgSnapshot, load_snapshot
 from models.reminder_store import (
     ESCALATIONS,
@@ -75,15 +77,15 @@ def _emit(event: str, campaign: str, item: Any, org: OrgSnapshot) -> None:
 
 
 @task(name="mark-overdue-items", cache_policy=NO_CACHE)
-def mark_overdue_items(today: dt.date) -> int:
+def mark_overdue_items(today: dt.date, org: OrgSnapshot | None = None) -> int:
     """For every campaign: items newly overdue get their repeats and escalations planned,
-    and a `campaign.item.overdue` event each."""
+    and a `campaign.item.overdue` event each. `org`: a snapshot the caller already holds."""
     settings = get_settings()
     calendar = calendar_for(settings)
     total = 0
     with db.session_for(settings.resolved_database_url) as session:
         keys = session.execute(select(Campaign.key)).scalars().all()
-        org = load_snapshot(session)
+        org = org or load_snapshot(session)
     for key in keys:
         loaded = read_campaign(settings, key, calendar)
         with db.session_for(settings.resolved_database_url) as session:
@@ -198,9 +200,13 @@ def _subject_names(
 
 @task(name="sweep-reminders", cache_policy=NO_CACHE, task_run_name="sweep-reminders · {now}")
 def sweep_reminders(
-    now: dt.datetime, retry_dead: bool = False, batch: int = 100_000
+    now: dt.datetime,
+    retry_dead: bool = False,
+    batch: int = 100_000,
+    org: OrgSnapshot | None = None,
 ) -> dict[str, int]:
-    """Claim, deliver one digest per person, record, until nothing is due at `now`."""
+    """Claim, deliver one digest per person, record, until nothing is due at `now`.
+    `org`: a snapshot the caller already holds (for the escalation events)."""
     settings = get_settings()
     calendar = calendar_for(settings)
     url = settings.resolved_database_url
@@ -254,8 +260,9 @@ def sweep_reminders(
                         counts["uncertain"] += sum(1 for c in group if c.uncertain)
                     record_sent(session, sent, now=now)
     if escalated:
-        with db.session_for(url) as session:
-            org = load_snapshot(session)
+        if org is None:
+            with db.session_for(url) as session:
+                org = load_snapshot(session)
         _emit_escalations(url, escalated, org)
     if counts:
         task_logger().info("reminders: %s", dict(counts))
@@ -284,6 +291,15 @@ def _emit_escalations(url: str, item_ids: list[int], org: OrgSnapshot) -> None:
             OverdueItem(row.id, row.phase_key, row.obligation_key, row.unit_id, row.due),
             org,
         )
+
+
+def sweep_instant(as_of: dt.date | None, timezone: str, at: str = "09:00") -> dt.datetime:
+    """Now, or for a given day the moment reminders go out that day."""
+    if as_of is None:
+        return utc_now()
+    hour, minute = (int(x) for x in at.split(":"))
+    local = dt.datetime(as_of.year, as_of.month, as_of.day, hour, minute, tzinfo=ZoneInfo(timezone))
+    return local.astimezone(dt.UTC)
 
 
 def sweep_needed(url: str, now: dt.datetime, today: dt.date) -> bool:

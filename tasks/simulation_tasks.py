@@ -24,6 +24,7 @@ from models.planning import RolloutPlanner
 from models.rollout_store import campaign_id
 from models.simulation import plan_submission, sign_day, target_shares
 from models.tables import ChecklistItem, Evidence
+from tasks.reminder_tasks import mark_overdue_items, sweep_instant, sweep_needed, sweep_reminders
 
 
 @dataclass
@@ -166,9 +167,14 @@ def plan_behaviour(campaign: str, start: dt.date, end: dt.date, seed: int) -> Da
 
 @task(name="simulate-day", cache_policy=NO_CACHE, task_run_name="simulate-day · {day}")
 def simulate_day(
-    campaign: str, day: dt.date, submissions: list[tuple[int, object]], signs: list[int]
+    campaign: str,
+    day: dt.date,
+    submissions: list[tuple[int, object]],
+    signs: list[int],
+    org: OrgSnapshot | None = None,
 ) -> dict[str, int]:
-    """Record the day's simulated submissions, then its sign-offs, in one transaction."""
+    """Record the day's simulated submissions, then its sign-offs, in one transaction.
+    `org`: a snapshot the caller already holds."""
     settings = get_settings()
     loaded = read_campaign(settings, campaign)
     obligations = {ob.key: ob for _, ob in loaded.spec.obligations()}
@@ -176,7 +182,7 @@ def simulate_day(
     done: Counter[str] = Counter()
     files_dir = settings.home.resolve()
     with db.session_for(settings.resolved_database_url) as session:
-        org = load_snapshot(session)
+        org = org or load_snapshot(session)
         for item_id, planned in submissions:
             item = session.get(ChecklistItem, item_id)
             if item is None or item.status not in ("open", "rejected"):
@@ -237,3 +243,40 @@ def _simulated_file(home: Path, item: ChecklistItem, n: int) -> dict[str, Any]:
         f"{item.occurrence} #{n + 1}\n"
     ).encode()
     return store_bytes(home, body, f"{item.obligation_key}-{n + 1}.txt")
+
+
+@task(
+    name="simulate-days",
+    cache_policy=NO_CACHE,
+    task_run_name="simulate · {first}→{last}",
+)
+def simulate_days(
+    campaign: str, first: dt.date, last: dt.date, plan: DayPlan | None, reminders: bool
+) -> dict[str, int]:
+    """Days without a phase boundary, one after another, as the daily schedule and the
+    units would live them: the 09:00 sweep on working days, then the day's evidence.
+
+    One task run for the span rather than several per day: Prefect's per-run overhead,
+    not the work, was most of a year's rehearsal."""
+    settings = get_settings()
+    calendar = calendar_for(settings)
+    spec = read_campaign(settings, campaign, calendar).spec
+    url = settings.resolved_database_url
+    totals: Counter[str] = Counter()
+    with db.session_for(url) as session:
+        org = load_snapshot(session)  # the organization does not change during a rehearsal
+    day = pendulum.Date(first.year, first.month, first.day)
+    while day <= last:
+        if reminders and calendar.is_working_day(day):
+            now = sweep_instant(day, spec.timezone, spec.reminders.at)
+            if sweep_needed(url, now, day):
+                totals["overdue"] += mark_overdue_items.fn(day, org)
+                totals.update(sweep_reminders.fn(now, org=org))
+        if plan is not None and (plan.submissions.get(day) or plan.signs.get(day)):
+            totals.update(
+                simulate_day.fn(
+                    campaign, day, plan.submissions.get(day, []), plan.signs.get(day, []), org
+                )
+            )
+        day = day.add(days=1)
+    return dict(totals)

@@ -6,7 +6,8 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from config.org_file import read_org_file
+from config.campaign_files import shipped_org_files
+from config.org_file import read_org_file, read_org_files
 from config.settings import get_settings
 from models import db
 from models.org_store import import_org
@@ -24,6 +25,12 @@ from tasks.rollout_tasks import (
 def import_shipped_org(url: str) -> None:
     with db.session_for(url) as session:
         import_org(session, read_org_file(get_settings().orgs_dir / "weihai-etdz.yaml"))
+
+
+def import_full_org(url: str) -> None:
+    """The shipped organization with its synthetic people and pairings (the CSVs)."""
+    with db.session_for(url) as session:
+        import_org(session, read_org_files(shipped_org_files(get_settings(), "weihai-etdz")))
 
 
 def rollout(url: str, campaign: str, as_of: dt.date) -> int:

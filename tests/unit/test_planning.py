@@ -162,13 +162,18 @@ days = st.dates(min_value=pendulum.Date(2012, 1, 1), max_value=pendulum.Date(201
 @given(
     a=days,
     b=days,
+    probe=days,
     every=st.sampled_from(["week", "month", "two-months", "quarter", "half-year", "year"]),
 )
 def test_windows_tile_the_span_and_are_due_on_working_days_inside_or_after_them(
-    a: object, b: object, every: str
+    a: object, b: object, probe: object, every: str
 ) -> None:
     start, end = sorted([D(a.year, a.month, a.day), D(b.year, b.month, b.day)])  # type: ignore[attr-defined]
     got = windows(Recurrence(every=every), start, end, cal, RollPolicy.PREVIOUS)
+    # evidence dated on any day counts for exactly one window inside the span, none outside
+    day = D(probe.year, probe.month, probe.day)  # type: ignore[attr-defined]
+    holding = [w for w in got if w.starts <= day <= w.ends]
+    assert len(holding) == (1 if start <= day <= end else 0)
     assert got[0].starts == start and got[-1].ends == end
     for before, after in itertools.pairwise(got):
         assert after.starts == before.ends.add(days=1)
@@ -177,3 +182,35 @@ def test_windows_tile_the_span_and_are_due_on_working_days_inside_or_after_them(
         assert cal.is_working_day(w.due)
         assert w.due >= w.starts
     assert len({w.label for w in got}) == len(got)
+
+
+@pytest.mark.parametrize(
+    ("every", "expected"),
+    [
+        # 2013: Spring Festival on 02-10, the holiday from 02-09; 2014: on 01-31, and 01-30
+        # (除夕) was a working day that year
+        (
+            "spring-festival",
+            {"2013-spring-festival": D(2013, 2, 8), "2014-spring-festival": D(2014, 1, 30)},
+        ),
+        # 七一 2013 is a Monday: the Friday before; 2014 a Tuesday: the Monday before
+        ("july-first", {"2013-july-first": D(2013, 6, 28), "2014-july-first": D(2014, 6, 30)}),
+        (
+            "national-day",
+            {"2013-national-day": D(2013, 9, 30), "2014-national-day": D(2014, 9, 30)},
+        ),
+    ],
+)
+def test_festival_windows_in_2013_and_2014(every: str, expected: dict[str, pendulum.Date]) -> None:
+    got = windows(Recurrence(every=every), D(2013, 1, 1), D(2014, 12, 31), cal, RollPolicy.PREVIOUS)
+    assert {w.label: w.due for w in got} == expected
+    for w in got:
+        assert w.ends == w.due and w.starts == w.due.subtract(months=1)
+        assert cal.is_working_day(w.due)
+
+
+def test_a_festival_outside_the_span_has_no_window() -> None:
+    got = windows(
+        Recurrence(every="spring-festival"), D(2013, 3, 1), D(2014, 1, 29), cal, RollPolicy.PREVIOUS
+    )
+    assert got == []  # 2013's deadline is before the span, 2014's (01-30) after it

@@ -1,0 +1,113 @@
+"""Recurring obligations: evidence counts for the window its date falls in, at least N."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from models import db
+from models.errors import EvidenceError
+from models.evidence import Submission, find_item, obligation_rule, subject_id, submit
+from models.instant import utc_now
+from models.org_snapshot import load_snapshot
+from models.rollout_store import campaign_id
+from models.tables import ChecklistItem, Evidence
+from tests.db.rollout_helpers import import_full_org, rollout
+
+D = dt.date
+KEY = "cadre-pairing-2013"
+PAIR = "cn-0001"
+
+
+@pytest.fixture
+def rolled(db_url: str) -> str:
+    import_full_org(db_url)
+    rollout(db_url, KEY, D(2013, 11, 4))
+    return db_url
+
+
+def record(url: str, obligation: str, dated: dt.date, occurrence: str | None = None) -> str:
+    """The pairing's cadre records one contact dated `dated`; returns the item's status."""
+    with db.session_for(url) as session:
+        cid = campaign_id(session, KEY)
+        rule = obligation_rule(session, cid, 1, obligation)
+        org = load_snapshot(session)
+        pair = org.pairing_by_code[PAIR]
+        item = find_item(
+            session,
+            campaign=cid,
+            obligation=rule,
+            subject=subject_id(org, "pairing", PAIR),
+            occurrence=occurrence,
+            dated=dated,
+        )
+        return submit(
+            session,
+            org=org,
+            item=item,
+            obligation=rule,
+            person=org.persons[pair.cadre_id],
+            submission=Submission({}, "电话联系，了解近况。", [], dated),
+            now=utc_now(),
+        )
+
+
+def statuses(url: str, obligation: str) -> dict[str, tuple[str, int]]:
+    """occurrence → (status, evidence rows) for the pair's items of the obligation."""
+    with db.session_for(url) as session:
+        pid = load_snapshot(session).pairing_by_code[PAIR].id
+        rows = session.execute(
+            select(ChecklistItem.occurrence, ChecklistItem.status, func.count(Evidence.id))
+            .outerjoin(Evidence, Evidence.item_id == ChecklistItem.id)
+            .where(
+                ChecklistItem.obligation_key == obligation,
+                ChecklistItem.subject_type == "pairing",
+                ChecklistItem.subject_id == pid,
+            )
+            .group_by(ChecklistItem.occurrence, ChecklistItem.status)
+        ).all()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def test_each_two_month_window_has_its_item_with_its_bounds(rolled: str) -> None:
+    with db.session_for(rolled) as session:
+        pid = load_snapshot(session).pairing_by_code[PAIR].id
+        items = session.execute(
+            select(ChecklistItem)
+            .where(ChecklistItem.obligation_key == "contact", ChecklistItem.subject_id == pid)
+            .order_by(ChecklistItem.due)
+        ).scalars()
+        got = [(i.occurrence, i.opens_on, i.closes_on, i.due) for i in items]
+    assert got[0] == ("2013-B6", D(2013, 11, 1), D(2013, 12, 31), D(2013, 12, 31))
+    # 2014-02-28 is a Friday; 2014-10-31 a Friday
+    assert got[1] == ("2014-B1", D(2014, 1, 1), D(2014, 2, 28), D(2014, 2, 28))
+    assert [g[0] for g in got] == ["2013-B6"] + [f"2014-B{n}" for n in range(1, 7)]
+
+
+def test_a_contact_satisfies_the_window_it_falls_in_and_no_other(rolled: str) -> None:
+    assert record(rolled, "contact", D(2013, 12, 2)) == "accepted"
+    got = statuses(rolled, "contact")
+    assert got["2013-B6"] == ("accepted", 1)
+    assert got["2014-B1"] == ("open", 0)
+    # a contact in January goes to the January–February window
+    assert record(rolled, "contact", D(2014, 1, 15)) == "accepted"
+    assert statuses(rolled, "contact")["2014-B1"] == ("accepted", 1)
+
+
+def test_evidence_outside_every_window_or_outside_the_named_one_is_refused(rolled: str) -> None:
+    with pytest.raises(EvidenceError, match="no window of 'contact' contains 2013-10-30"):
+        record(rolled, "contact", D(2013, 10, 30))
+    with pytest.raises(EvidenceError, match=r"outside the window of contact \(2014-B2: 2014-03-01"):
+        record(rolled, "contact", D(2014, 1, 15), occurrence="2014-B2")
+    assert all(n == 0 for _, n in statuses(rolled, "contact").values())  # nothing written
+
+
+def test_at_least_two_visits_in_the_year_before_the_item_is_done(rolled: str) -> None:
+    assert record(rolled, "home-visit", D(2014, 3, 3)) == "open"
+    assert statuses(rolled, "home-visit") == {"2014": ("open", 1)}
+    assert record(rolled, "home-visit", D(2014, 9, 1)) == "accepted"
+    assert statuses(rolled, "home-visit") == {"2014": ("accepted", 2)}
+    with pytest.raises(EvidenceError, match="already accepted"):
+        record(rolled, "home-visit", D(2014, 10, 8))
