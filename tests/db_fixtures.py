@@ -54,9 +54,31 @@ def _truncate(url: str) -> None:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A migrated, empty database of each kind, also set as CAMPAIGN_DATABASE_URL."""
+    return _database(request, request.param, tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def sqlite_url(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """An empty SQLite database only: for long rehearsals whose database code the db tier
+    already runs on both."""
+    return _database(request, "sqlite", tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def postgres_url(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    return _database(request, "postgresql", tmp_path, monkeypatch)
+
+
+def _database(
+    request: pytest.FixtureRequest, kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> str:
     from config.settings import get_settings
 
-    if request.param == "sqlite":
+    if kind == "sqlite":
         url = f"sqlite:///{tmp_path / 'campaign.db'}"
     else:
         url = request.getfixturevalue("pg_url")

@@ -17,10 +17,12 @@ from prefect.testing.utilities import prefect_test_harness
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # One xdist worker takes every flow test, so only one harness server starts.
+    # Flow tests share a harness server per xdist worker: the long seed rehearsals go to one
+    # worker and the rest to another, so two servers start and the two halves run at once.
     for item in items:
         if "tests/flows/" in str(item.path):
-            item.add_marker(pytest.mark.xdist_group("prefect"))
+            group = "prefect-seeds" if item.path.name == "test_seed_campaigns.py" else "prefect"
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pendulum
 import pytest
 
-from config.campaign_files import read_campaign, shipped_campaigns
+from config.campaign_files import read_campaign, shipped_campaigns, shipped_org_files
+from config.org_file import read_org_files
+from config.orgs.synthesize import expected_files
 from config.settings import get_settings
 from models.errors import SpecError
 
@@ -262,3 +265,24 @@ def test_every_problem_of_a_file_is_reported_at_once(tmp_path: Path) -> None:
     problems = problems_of(tmp_path, text)
     assert len(problems) == 2
     assert [p.split(":")[0] for p in problems] == ["14", "33"]
+
+
+def test_the_synthetic_org_files_are_what_the_script_writes() -> None:
+    for path, text in expected_files().items():
+        assert path.read_text(encoding="utf-8") == text, (
+            f"{path} differs: run python -m config.orgs.synthesize"
+        )
+
+
+def test_the_pairings_are_1184_cadres_with_1066_people_in_all_three_shapes() -> None:
+    data = read_org_files(shipped_org_files(get_settings(), "weihai-etdz"))
+    pairs = [p for p in data.pairings if p.kind == "cadre-needy"]
+    per_cadre = Counter(p.cadre for p in pairs)
+    per_person = Counter(p.contact for p in pairs)
+    assert (len(per_cadre), len(per_person), len(pairs)) == (1184, 1066, 1224)
+    assert sum(1 for n in per_person.values() if n == 2) == 158  # many-to-one
+    assert sum(1 for n in per_cadre.values() if n == 2) == 40  # one-to-many
+    roles = {p.code: set(p.roles) for p in data.people}
+    assert all("cadre" in roles[c] for c in per_cadre)
+    assert all("needy" in roles[c] for c in per_person)
+    assert all(p.origin == "filled" for p in data.pairings)
