@@ -113,14 +113,17 @@ def read_campaign(
     """The campaign file, validated. Parsed once while the file, the calendar and the
     organization files are unchanged: a rehearsal reads it thousands of times."""
     path = campaign_path(settings, file_or_key).resolve()
+    calendar = calendar or calendar_for(settings)
     try:
         info = path.stat()
-    except OSError:
-        raise NotFound(f"no campaign file {file_or_key!r}") from None
+    except OSError:  # the loader says what is wrong with the path, in the file's terms
+        return load_campaign(
+            path, calendar=calendar, org_lookup=lambda key: _vocabulary_in(settings.orgs_dir, key)
+        )
     return _load(
         path,
         (info.st_size, info.st_mtime_ns),
-        calendar or calendar_for(settings),
+        calendar,
         settings.orgs_dir,
         _stamp(settings.orgs_dir, "*.yaml"),
     )

@@ -364,7 +364,11 @@ def phase_close(campaign: str, phase: str, on: AsOf = None) -> None:
 
 
 @app.command()
-def demo() -> None:
+def demo(
+    every_campaign: Annotated[
+        bool, typer.Option("--all", help="rehearse every shipped campaign, not only the two main")
+    ] = False,
+) -> None:
     """Run the main job on the embedded default (SQLite in CAMPAIGN_HOME)."""
     from flows.demo import run_demo
 
@@ -372,7 +376,7 @@ def demo() -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
     ensure_prefect()
-    run_demo(settings(), out)
+    run_demo(settings(), out, every_campaign)
 
 
 @app.command()

@@ -1,8 +1,9 @@
 """`make demo`: the main job on the embedded default, from a fresh data folder.
 
-It imports the shipped organization, loads the two campaigns of the seed, rehearses each over
-its whole span with the seeded behaviour model (the leading group answers the pilot gate),
-prints progress at each phase boundary and the closing reports, and writes the ledgers.
+It imports the shipped organization, loads the two main campaigns of the seed (or, with
+--all, every shipped campaign), rehearses each over its whole span with the seeded behaviour
+model (the leading group answers the pilot gate), prints progress at each phase boundary and
+the closing reports, and writes the ledgers.
 """
 
 from __future__ import annotations
@@ -14,7 +15,13 @@ import time
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from config.campaign_files import calendar_for, read_campaign, shipped_org_files
+from config.campaign_files import (
+    calendar_for,
+    org_names,
+    read_campaign,
+    shipped_campaigns,
+    shipped_org_files,
+)
 from config.org_file import read_org_files
 from config.settings import Settings, get_settings
 from flows import console as view
@@ -29,7 +36,7 @@ from models.rollout_store import campaign_id
 CAMPAIGNS = ("village-rectification-2013", "mass-line-2013")
 
 
-def run_demo(settings: Settings, out: Console) -> None:
+def run_demo(settings: Settings, out: Console, every_campaign: bool = False) -> None:
     outbox = settings.home.resolve() / "outbox" / "reminders.jsonl"
     if not settings.notify_default:
         # The demo's reminders go to a file: one JSON line per digest.
@@ -45,43 +52,53 @@ def run_demo(settings: Settings, out: Console) -> None:
     with db.session_for(settings.resolved_database_url) as session:
         import_org(session, read_org_files(shipped_org_files(settings, "weihai-etdz")))
         out.print(view.org_counts_line(org_counts(session)))
-    loaded = {key: read_campaign(settings, key, calendar) for key in CAMPAIGNS}
+    keys = [p.stem for p in shipped_campaigns(settings)] if every_campaign else CAMPAIGNS
+    loaded = {key: read_campaign(settings, key, calendar) for key in keys}
     out.rule("2. 活动方案（已校验）")
+    names = org_names(settings, "weihai-etdz")
     for campaign in loaded.values():
-        out.print(view.phase_table(campaign))
+        out.print(view.phase_table(campaign, names))
 
+    # One segment per day on which phases end (phases may run in parallel).
     segments = [
-        (key, phase.key, phase.name, campaign.phase_dates[phase.key])
+        (key, end, [p for p in campaign.spec.phases if campaign.phase_dates[p.key].ends == end])
         for key, campaign in loaded.items()
-        for phase in campaign.spec.phases
+        for end in sorted({d.ends for d in campaign.phase_dates.values()})
     ]
     out.rule("3. 按模拟时钟推演全年（行为模型：多数按期、部分逾期、少数未完成）")
     boundaries: list[tuple[str, str, str]] = []
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
-        TextColumn("{task.completed}/{task.total} 个环节"),
+        TextColumn("{task.completed}/{task.total} 段"),
         TimeElapsedColumn(),
         console=out,
     ) as bar:
         task = bar.add_task("推演", total=len(segments))
         previous_end: dict[str, object] = {}
-        for key, phase_key, phase_name, dates in segments:
-            bar.update(task, description=f"{loaded[key].spec.name} · {phase_name}")
+        for key, end, ending in segments:
+            campaign = loaded[key]
+            names_ending = "、".join(p.name for p in ending)
+            bar.update(task, description=f"{campaign.spec.name} · {names_ending}")
             start = previous_end.get(key)
-            first = dates.starts if start is None else start.add(days=1)  # type: ignore[attr-defined]
-            simulate_campaign(key, first, dates.ends, seed=2013)
-            previous_end[key] = dates.ends
-            with db.session_for(settings.resolved_database_url) as session:
-                progress = campaign_progress(session, loaded[key], dates.ends)
-            p = next(x for x in progress.phases if x.key == phase_key)
-            line = (
-                f"{dates.ends} {loaded[key].spec.name} · {phase_name}结束：完成 "
-                f"{p.accepted}/{p.items}（{p.percent}%），逾期 {p.overdue}；"
-                f"全活动完成 {progress.percent}%"
+            first = (
+                min(d.starts for d in campaign.phase_dates.values())
+                if start is None
+                else start.add(days=1)  # type: ignore[attr-defined]
             )
-            bar.console.print(line, markup=False)
-            boundaries.append((key, phase_key, line))
+            simulate_campaign(key, first, end, seed=2013)
+            previous_end[key] = end
+            with db.session_for(settings.resolved_database_url) as session:
+                progress = campaign_progress(session, campaign, end)
+            for phase in ending:
+                p = next(x for x in progress.phases if x.key == phase.key)
+                line = (
+                    f"{end} {campaign.spec.name} · {phase.name}结束：完成 "
+                    f"{p.accepted}/{p.items}（{p.percent}%），逾期 {p.overdue}；"
+                    f"全活动完成 {progress.percent}%"
+                )
+                bar.console.print(line, markup=False)
+                boundaries.append((key, phase.key, line))
             bar.advance(task)
 
     out.rule("4. 闸门")
