@@ -107,6 +107,41 @@ def test_orgs_import_twice_gives_the_same_counts() -> None:
     assert "（村34，企业2，人员37）" in shown.stdout
 
 
+def test_orgs_import_of_the_tree_with_its_people_and_pairings_sheets() -> None:
+    orgs = REPO / "config" / "orgs"
+    result = run(
+        "orgs", "import", orgs / "weihai-etdz.yaml", *sorted((orgs / "weihai-etdz").glob("*.csv"))
+    )
+    assert result.returncode == 0, result.stderr
+    assert "imported 5 files: units 175 new" in result.stdout
+    assert result.stdout.splitlines()[-1].endswith("人员2790人，结对1244对，角色13种")
+
+
+def test_orgs_import_of_several_files_names_every_bad_row(tmp_path: Path) -> None:
+    people = tmp_path / "people.csv"
+    people.write_text("编码,姓名,单位,角色\np1,张三,nowhere,cadre\n", encoding="utf-8")
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("编码,结对类型,干部,联系对象\nx1,cadre-needy,p1,ghost\n", encoding="utf-8")
+    shipped = REPO / "config" / "orgs" / "weihai-etdz.yaml"
+    result = run("orgs", "import", shipped, people, pairs)
+    assert result.returncode == 2
+    assert f"{people}:2: unknown unit 'nowhere'" in result.stderr
+    assert f"{pairs}:2: unknown contact 'ghost'" in result.stderr
+    assert "组织机构为空" in run("orgs", "show").stdout  # nothing of the three written
+    assert_no_traceback(result)
+
+
+def test_list_shows_every_shipped_campaign_with_subjects_and_cadence() -> None:
+    result = run("list", env={"COLUMNS": "200"})
+    assert result.returncode == 0, result.stderr
+    for path in (REPO / "config" / "campaigns").glob("*.yaml"):
+        assert f"（{path.stem}）" in result.stdout
+    assert "结对：党员干部联系基层困难群众·每两个月" in result.stdout
+    assert "结对：党员干部联系基层困难群众·每年至少2次" in result.stdout
+    assert "人员：活动领导小组成员·每年春节前" in result.stdout
+    assert "村·每周" in result.stdout and "经区大讲堂（每月一期）（并行）" in result.stdout
+
+
 def test_orgs_import_rejects_a_bad_file_whole(tmp_path: Path) -> None:
     bad = tmp_path / "units.csv"
     bad.write_text(
