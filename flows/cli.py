@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from flows import cli_run, cli_setup  # noqa: F401  (they register their commands)
+from flows import cli_audit, cli_run, cli_setup  # noqa: F401  (they register their commands)
 from flows.cli_app import app, err
 from models import db
 from models.errors import CampaignError

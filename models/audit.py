@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import insert, select, text
 from sqlmodel import Session
 
-from models.tables import AuditEvent
+from models.tables import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
 _PG_AUDIT_LOCK = 7_202_614
@@ -52,45 +52,80 @@ def append(
     """Append one event after the last; concurrent writers queue on a lock."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
-    last = session.execute(
-        select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-    ).scalar_one_or_none()
-    prev = last or GENESIS
+    head = session.get(AuditHead, 1, populate_existing=True)
+    prev = head.last_hash if head else GENESIS
     digest = event_hash(prev, now, actor, action, entity, entity_key, payload)
-    session.execute(
-        insert(AuditEvent),
-        [
-            {
-                "at": now,
-                "actor": actor,
-                "action": action,
-                "entity": entity,
-                "entity_key": entity_key,
-                "payload": payload,
-                "prev_hash": prev,
-                "hash": digest,
-            }
-        ],
-    )
+    event_id = session.execute(
+        insert(AuditEvent)
+        .values(
+            at=now,
+            actor=actor,
+            action=action,
+            entity=entity,
+            entity_key=entity_key,
+            payload=payload,
+            prev_hash=prev,
+            hash=digest,
+        )
+        .returning(AuditEvent.id)
+    ).scalar_one()
+    if head is None:
+        session.add(AuditHead(id=1, last_id=event_id, last_hash=digest, events=1))
+    else:
+        head.last_id, head.last_hash, head.events = event_id, digest, head.events + 1
+    session.flush()
     return digest
 
 
 def verify(session: Session) -> tuple[int, str | None]:
-    """(events checked, None) when the chain holds, else the first broken event described."""
+    """(events checked, None) when the chain holds, else the first broken event described:
+    edited (its hash does not match its content), inserted or deleted (it does not follow
+    the event before it), or the chain's end removed or extended (it disagrees with the
+    head written with every event)."""
     prev = GENESIS
     count = 0
-    for event in session.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars():
+    last_id: int | None = None
+    rows = session.execute(select(AuditEvent).order_by(AuditEvent.id)).yield_per(5000)
+    for event in rows.scalars():
         expected = event_hash(
             prev, event.at, event.actor, event.action, event.entity, event.entity_key, event.payload
         )
         if event.prev_hash != prev:
+            after = f"event {last_id}" if last_id is not None else "the start"
             return (
                 count,
-                f"event {event.id}: does not follow the event before it (one was "
-                "inserted or deleted)",
+                f"event {event.id}: does not follow {after} (an event between them was "
+                "deleted, or this one inserted)",
             )
         if event.hash != expected:
             return count, f"event {event.id}: its content was edited"
-        prev = event.hash
+        prev, last_id = event.hash, event.id
         count += 1
+    head = session.get(AuditHead, 1)
+    if head is None:
+        if count:
+            return count, "the chain's head is missing (deleted)"
+        return 0, None
+    if (head.last_id, head.last_hash, head.events) != (last_id, prev, count):
+        if count < head.events:
+            return count, (
+                f"event {head.last_id}: missing; the chain ends at event {last_id} "
+                f"after {count} events, its head says {head.events} (the last were deleted)"
+            )
+        return count, (
+            f"event {last_id}: after the chain's recorded end at event {head.last_id} (inserted)"
+        )
     return count, None
+
+
+def subject_history(session: Session, item_ids: list[int]) -> list[AuditEvent]:
+    """The events of the given checklist items, oldest first."""
+    keys = [str(i) for i in item_ids]
+    events: list[AuditEvent] = []
+    for start in range(0, len(keys), 1000):
+        events += session.execute(
+            select(AuditEvent).where(
+                AuditEvent.entity == "item", AuditEvent.entity_key.in_(keys[start : start + 1000])
+            )
+        ).scalars()
+    return sorted(events, key=lambda e: e.id or 0)

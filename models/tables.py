@@ -285,6 +285,7 @@ class AuditEvent(SQLModel, table=True):
     """Every state change, hash-chained so an edited, inserted or deleted event shows."""
 
     __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_entity", "entity", "entity_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
     at: dt.datetime = _instant(nullable=False)
@@ -295,3 +296,15 @@ class AuditEvent(SQLModel, table=True):
     payload: dict[str, Any] = _json(dict)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+
+
+class AuditHead(SQLModel, table=True):
+    """Where the chain ends, written with every event: without it, deleting the last events
+    would leave a chain that still verifies."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(default=1, primary_key=True)
+    last_id: int
+    last_hash: str = Field(max_length=64)
+    events: int

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -290,6 +291,22 @@ def test_rollout_evidence_status_and_ledger_from_the_terminal(
     rows = list(book["2.试点先行"].iter_rows(values_only=True))
     done = [r for r in rows if r[1] == "qiaotou-v01" and r[5] == "已完成"]
     assert len(done) == 1 and done[0][8] == 2 and done[0][9] == "lectures=3"
+
+    history = run("audit", "show", "--subject", "qiaotou-v01", env={"COLUMNS": "200"})
+    assert history.returncode == 0, history.stderr
+    lines = [line for line in history.stdout.splitlines() if "pilot-rectification" in line]
+    assert len(lines) == 2
+    assert "p-qiaotou-v01-sec" in lines[0] and "提交待签" in lines[0] and "民主评议完成" in lines[0]
+    assert "p-qiaotou-oc" in lines[1] and "通过" in lines[1]
+    verified = run("audit", "verify")
+    assert verified.returncode == 0
+    assert verified.stdout.startswith("audit chain holds: ")
+    with sqlite3.connect(campaign_home / "campaign.db") as conn:
+        last = conn.execute("SELECT max(id) FROM audit_event WHERE entity = 'item'").fetchone()[0]
+        conn.execute("UPDATE audit_event SET actor = 'p-qiaotou-v02-sec' WHERE id = ?", (last,))
+    tampered = run("audit", "verify")
+    assert tampered.returncode == 1
+    assert f"event {last}: its content was edited" in tampered.stdout
 
 
 def test_phase_commands_name_the_phases_there_are() -> None:

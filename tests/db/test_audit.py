@@ -1,0 +1,124 @@
+"""The audit chain: any edited, inserted or deleted event is found and named."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import text
+
+from models import audit, db
+
+T0 = dt.datetime(2013, 10, 8, 1, 0, tzinfo=dt.UTC)
+
+
+def chain(url: str, n: int = 5) -> None:
+    for k in range(n):
+        with db.session_for(url) as session:
+            audit.append(
+                session,
+                actor=f"p{k}",
+                action="evidence.accepted",
+                entity="item",
+                entity_key=str(100 + k),
+                payload={"note": f"第{k + 1}次", "counts": {"talks": k}},
+                now=T0 + dt.timedelta(hours=k),
+            )
+
+
+def check(url: str) -> tuple[int, str | None]:
+    with db.session_for(url) as session:
+        return audit.verify(session)
+
+
+def sql(url: str, statement: str, **params: object) -> None:
+    with db.get_engine(url).begin() as conn:
+        conn.execute(text(statement), params)
+
+
+def test_an_untouched_chain_verifies(db_url: str) -> None:
+    chain(db_url)
+    assert check(db_url) == (5, None)
+
+
+EDITS = {
+    "actor": "UPDATE audit_event SET actor = 'someone-else' WHERE id = :id",
+    "action": "UPDATE audit_event SET action = 'evidence.rejected' WHERE id = :id",
+    "entity_key": "UPDATE audit_event SET entity_key = '999' WHERE id = :id",
+    "payload": 'UPDATE audit_event SET payload = \'{"note": "改过"}\' WHERE id = :id',
+    "at": "UPDATE audit_event SET at = '2013-10-09 01:00:00+00:00' WHERE id = :id",
+}
+
+
+@pytest.mark.parametrize("event", [1, 3, 5])
+@pytest.mark.parametrize("field", sorted(EDITS))
+def test_an_edited_event_is_named(db_url: str, event: int, field: str) -> None:
+    chain(db_url)
+    sql(db_url, EDITS[field], id=event)
+    assert check(db_url) == (event - 1, f"event {event}: its content was edited")
+
+
+def test_a_deleted_event_is_found_at_the_next_one(db_url: str) -> None:
+    chain(db_url)
+    sql(db_url, "DELETE FROM audit_event WHERE id = 3")
+    count, broken = check(db_url)
+    assert count == 2
+    assert broken == (
+        "event 4: does not follow event 2 (an event between them was deleted, or this one inserted)"
+    )
+
+
+def test_an_event_inserted_in_the_middle_is_named(db_url: str) -> None:
+    chain(db_url)
+    # a forger who knows the algorithm re-hashes the event they put in place of event 3
+    with db.session_for(db_url) as session:
+        prev = session.execute(text("SELECT hash FROM audit_event WHERE id = 2")).scalar_one()
+    forged_at = T0 + dt.timedelta(hours=2, minutes=30)
+    payload = {"note": "补记"}
+    digest = audit.event_hash(prev, forged_at, "x", "evidence.accepted", "item", "1", payload)
+    sql(db_url, "DELETE FROM audit_event WHERE id = 3")
+    sql(
+        db_url,
+        "INSERT INTO audit_event (id, at, actor, action, entity, entity_key, payload, "
+        "prev_hash, hash) VALUES (3, :at, 'x', 'evidence.accepted', 'item', '1', "
+        '\'{"note": "补记"}\', :prev, :hash)',
+        at=forged_at,
+        prev=prev,
+        hash=digest,
+    )
+    assert check(db_url) == (
+        3,
+        "event 4: does not follow event 3 (an event between them was "
+        "deleted, or this one inserted)",
+    )
+
+
+def test_deleting_the_last_events_is_found_by_the_head(db_url: str) -> None:
+    chain(db_url)
+    sql(db_url, "DELETE FROM audit_event WHERE id >= 4")
+    count, broken = check(db_url)
+    assert count == 3
+    assert broken == (
+        "event 5: missing; the chain ends at event 3 after 3 events, its head says 5 (the "
+        "last were deleted)"
+    )
+
+
+def test_an_event_appended_behind_the_heads_back_is_named(db_url: str) -> None:
+    chain(db_url)
+    with db.session_for(db_url) as session:
+        prev = session.execute(text("SELECT hash FROM audit_event WHERE id = 5")).scalar_one()
+    at = T0 + dt.timedelta(days=1)
+    digest = audit.event_hash(prev, at, "x", "evidence.accepted", "item", "1", {})
+    sql(
+        db_url,
+        "INSERT INTO audit_event (at, actor, action, entity, entity_key, payload, prev_hash, "
+        "hash) VALUES (:at, 'x', 'evidence.accepted', 'item', '1', '{}', :prev, :hash)",
+        at=at,
+        prev=prev,
+        hash=digest,
+    )
+    assert check(db_url) == (
+        6,
+        "event 6: after the chain's recorded end at event 5 (inserted)",
+    )
