@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.errors import CampaignError
@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     user: str | None = None
     notify_default: str | None = None  # an Apprise URL for recipients without a channel
     timezone: str = "Asia/Shanghai"
+    max_file_mb: float = Field(20.0, gt=0, description="the largest evidence file accepted")
     campaigns_dir: Path = CONFIG_DIR / "campaigns"
     orgs_dir: Path = CONFIG_DIR / "orgs"
     holidays_dir: Path = CONFIG_DIR / "holidays"

@@ -28,8 +28,9 @@ from models.evidence import (
     Submission,
     find_item,
     obligation_rule,
+    read_evidence_file,
     sign,
-    store_file,
+    store_bytes,
     subject_id,
     submit,
 )
@@ -259,26 +260,28 @@ def evidence_add(
     dated = parse_day(date, "--date")
     counts = _parse_counts(count or [])
     person_code = acting_person(by)
-    missing = [str(p) for p in (file or []) if not p.is_file()]
-    if missing:
-        raise EvidenceError(f"no such file: {', '.join(missing)}")
     config = settings()
+    # every file checked before anything is written; stored only once the item accepts them
+    documents = [read_evidence_file(p, int(config.max_file_mb * 1_000_000)) for p in file or []]
     key = read_campaign(config, campaign).spec.key
     with db.session_for(config.resolved_database_url) as session:
         org, rule, item = _locate(session, key, obligation, subject, occurrence, dated)
         person = org.person_by_code.get(person_code)
         if person is None:
             raise NotFound(f"no person with code {person_code!r}")
-        files = [store_file(config.home.resolve(), p) for p in (file or [])]
         new = submit(
             session,
             org=org,
             item=item,
             obligation=rule,
             person=person,
-            submission=Submission(counts, note, files, dated),
+            submission=Submission(counts, note, [meta for _, meta in documents], dated),
             now=utc_now(),
         )
+        # Before the commit: a crash from here leaves a stored file and no row, never a row
+        # without its file; a file sent again is the same content and stored once.
+        for data, meta in documents:
+            store_bytes(config.home.resolve(), data, meta["name"])
     out.print(f"{subject} · {rule.title} · {item.occurrence}: {STATUS_ZH[new]}", markup=False)
 
 

@@ -337,3 +337,49 @@ def test_two_rollouts_at_once_on_a_new_home_converge(campaign_home: Path) -> Non
     assert news[0] + news[1] == 60  # the rows of one run, however they were shared
     status = json.loads(run("status", "mass-line-2013", "--as-of", "2013-09-03", "--json").stdout)
     assert sum(p["items"] for p in status["phases"]) == 60
+
+
+def test_a_refused_submission_stores_no_file_and_writes_no_row(
+    campaign_home: Path, tmp_path: Path
+) -> None:
+    assert run("orgs", "import", REPO / "config" / "orgs" / "weihai-etdz.yaml").returncode == 0
+    assert run("rollout", "village-rectification-2013", "--as-of", "2012-12-03").returncode == 0
+    args = [
+        "evidence",
+        "add",
+        "village-rectification-2013",
+        "--subject",
+        "qiaotou-v01",
+        "--obligation",
+        "pilot-rectification",
+        "--note",
+        "民主评议完成",
+        "--date",
+        "2012-12-20",
+    ]
+    program = tmp_path / "会议记录.pdf"
+    program.write_bytes(b"MZ\x90\x00" + b"\x00" * 64)
+    wrong_type = run(*args, "--by", "p-qiaotou-v01-sec", "--file", program)
+    assert wrong_type.returncode == 2
+    assert "not an accepted document" in wrong_type.stderr
+    big = tmp_path / "照片.jpg"
+    big.write_bytes(b"\xff\xd8\xff" + b"\x00" * 3000)
+    oversize = run(
+        *args, "--by", "p-qiaotou-v01-sec", "--file", big, env={"CAMPAIGN_MAX_FILE_MB": "0.002"}
+    )
+    assert oversize.returncode == 2
+    assert "over the 0.002 MB limit (CAMPAIGN_MAX_FILE_MB)" in oversize.stderr
+    minutes = tmp_path / "记录.txt"
+    minutes.write_text("会议记录", encoding="utf-8")
+    # a secretary of another village may not record for this one
+    refused = run(*args, "--by", "p-qiaotou-v02-sec", "--file", minutes)
+    assert refused.returncode == 3, refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert not (campaign_home / "files").exists() or not any(
+        p.is_file() for p in (campaign_home / "files").rglob("*")
+    )
+    with sqlite3.connect(campaign_home / "campaign.db") as conn:
+        assert conn.execute("SELECT count(*) FROM evidence").fetchone() == (0,)
+    accepted = run(*args, "--by", "p-qiaotou-v01-sec", "--file", minutes)
+    assert accepted.returncode == 0, accepted.stderr
+    assert len([p for p in (campaign_home / "files").rglob("*") if p.is_file()]) == 1
