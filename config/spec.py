@@ -42,6 +42,7 @@ from models.working_days import RollPolicy, WorkCalendar
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
 UnitKind = Literal["district", "town", "street", "village", "community", "enterprise", "department"]
 UNIT_KINDS: tuple[str, ...] = typing.get_args(UnitKind)
+RECTIFY_PREFIX = "rectify-"
 Cadence = Literal[
     "week",
     "month",
@@ -202,6 +203,9 @@ class Sample(Strict):
     count: int | None = Field(None, ge=1)
     stratify: Literal["town", "none"] = "town"
     seed: int = 0
+    repeat: bool = Field(
+        False, description="may a subject checked last time be drawn again at once"
+    )
 
     @model_validator(mode="after")
     def _one_size(self) -> Sample:
@@ -248,9 +252,36 @@ class CampaignSpec(Strict):
         return known_timezone(value)
 
     def obligations(self) -> Iterable[tuple[Phase, Obligation]]:
+        """Every obligation with its phase, the rectifications that inspections raise
+        included (they are never planned: a failed check creates their items)."""
+        by_key = {}
         for phase in self.phases:
             for obligation in phase.obligations:
+                by_key[obligation.key] = phase
                 yield phase, obligation
+        for inspection in self.inspections:
+            phase = by_key.get(inspection.obligation)
+            if phase is not None:
+                yield phase, self.rectification(inspection)
+
+    def inspected(self, inspection: Inspection) -> tuple[Phase, Obligation]:
+        return next((p, o) for p, o in self.obligations() if o.key == inspection.obligation)
+
+    def rectification(self, inspection: Inspection) -> Obligation:
+        """The obligation a failed check puts on its subject: rectify by the deadline, with a
+        note of what was done; an inspector's passing re-inspection accepts it."""
+        inspected = next(
+            o for p in self.phases for o in p.obligations if o.key == inspection.obligation
+        )
+        return Obligation(
+            key=f"{RECTIFY_PREFIX}{inspection.key}",
+            title=f"限期整改：{inspection.name}",
+            subject=inspected.subject,
+            evidence=EvidenceRule(
+                note=True, sign_off=SignOff(role=inspection.inspectors[0], by="district")
+            ),
+            reminders=inspected.reminders,
+        )
 
 
 @dataclass(frozen=True)
@@ -386,6 +417,14 @@ def check_campaign(
     obligation_keys: set[str] = set()
     for p, phase in enumerate(spec.phases):
         for o, ob in enumerate(phase.obligations):
+            if ob.key.startswith(RECTIFY_PREFIX):
+                problems.append(
+                    (
+                        ("phases", p, "obligations", o, "key"),
+                        f"obligation keys starting {RECTIFY_PREFIX!r} are kept for the "
+                        "rectifications that inspections raise",
+                    )
+                )
             if ob.key in obligation_keys:
                 problems.append(
                     (("phases", p, "obligations", o, "key"), f"duplicate obligation key {ob.key!r}")

@@ -11,7 +11,12 @@ import sys
 
 import click
 
-from flows import cli_audit, cli_run, cli_setup  # noqa: F401  (they register their commands)
+from flows import (  # noqa: F401  (they register their commands)
+    cli_audit,
+    cli_inspect,
+    cli_run,
+    cli_setup,
+)
 from flows.cli_app import app, err
 from models import db
 from models.errors import CampaignError

@@ -23,6 +23,9 @@ ACTIONS_ZH = {
     "evidence.submitted": "提交待签",
     "evidence.counted": "提交（累计中）",
     "evidence.rejected": "退回",
+    "inspection.pass": "抽查通过",
+    "inspection.fail": "抽查未通过",
+    "rectification.raised": "下达限期整改",
 }
 
 
@@ -72,17 +75,25 @@ def show(
         if campaign:
             query = query.where(Campaign.key == campaign)
         items = {row.id: row for row in session.execute(query)}
-        events = audit.subject_history(session, list(items))
+        events = audit.subject_history(session, list(items), (kind, sid))
     table = Table(title=f"{subject} 的记录（{len(events)}条）", title_justify="left")
     for column in ("时间", "操作人", "操作", "活动", "事项", "周期", "说明"):
         table.add_column(column)
     for event in events:
-        item = items[int(event.entity_key)]
         payload = event.payload or {}
+        if event.entity == "check":
+            what = (
+                payload.get("campaign", ""),
+                f"抽查 {payload.get('inspection', '')}",
+                payload.get("check", ""),
+            )
+        else:
+            item = items[int(event.entity_key)]
+            what = (item.key, item.obligation_key, item.occurrence)
         detail = "；".join(
             part
             for part in (
-                payload.get("note") or "",
+                payload.get("note") or payload.get("findings") or "",
                 "，".join(f"{k}={v}" for k, v in (payload.get("counts") or {}).items()),
                 f"附件{len(payload['files'])}个" if payload.get("files") else "",
             )
@@ -92,9 +103,7 @@ def show(
             event.at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
             event.actor,
             ACTIONS_ZH.get(event.action, event.action),
-            item.key,
-            item.obligation_key,
-            item.occurrence,
+            *what,
             detail,
         )
     out.print(table)

@@ -221,4 +221,11 @@ def progress_tables(progress: CampaignProgress) -> list[Table]:
             str(r.get("dead", 0)),
         )
         tables.append(reminders)
+    if progress.rectifications:
+        r = progress.rectifications
+        checks = Table(title="抽查整改", title_justify="left")
+        for name in ("整改中", "已整改（复查通过）"):
+            checks.add_column(name, justify="right")
+        checks.add_row(str(r.get("open", 0)), str(r.get("closed", 0)))
+        tables.append(checks)
     return tables

@@ -118,10 +118,19 @@ def verify(session: Session) -> tuple[int, str | None]:
     return count, None
 
 
-def subject_history(session: Session, item_ids: list[int]) -> list[AuditEvent]:
-    """The events of the given checklist items, oldest first."""
+def subject_history(
+    session: Session, item_ids: list[int], subject: tuple[str, int] | None = None
+) -> list[AuditEvent]:
+    """The events of the given checklist items, and the check results of the subject,
+    oldest first."""
     keys = [str(i) for i in item_ids]
     events: list[AuditEvent] = []
+    if subject is not None:
+        events += session.execute(
+            select(AuditEvent).where(
+                AuditEvent.entity == "check", AuditEvent.entity_key == f"{subject[0]}:{subject[1]}"
+            )
+        ).scalars()
     for start in range(0, len(keys), 1000):
         events += session.execute(
             select(AuditEvent).where(

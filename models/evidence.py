@@ -382,6 +382,31 @@ def sign(
     return status
 
 
+def accept_after_recheck(
+    session: Session,
+    *,
+    item: ChecklistItem,
+    obligation: Obligation,
+    inspector: PersonInfo,
+    findings: str | None,
+    dated: dt.date,
+    now: dt.datetime,
+) -> None:
+    """A passing re-inspection closes a rectification, whether or not the subject recorded
+    what it did: the inspector's word is the sign-off."""
+    _record(
+        session,
+        item=item,
+        obligation=obligation,
+        person=inspector,
+        kind="sign-off",
+        status="accepted",
+        dated=dated,
+        now=now,
+        note=findings or "复查通过",
+    )
+
+
 def _record(
     session: Session,
     *,

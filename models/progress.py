@@ -14,6 +14,7 @@ from sqlalchemy import case, func, select
 from sqlmodel import Session
 
 from config.spec import CampaignSpec, LoadedCampaign
+from models.inspection_store import open_rectifications
 from models.rollout_store import campaign_id
 from models.tables import ChecklistItem, Evidence, PhaseState, Reminder, Unit
 
@@ -68,6 +69,8 @@ class CampaignProgress:
     towns: list[TownProgress] = field(default_factory=list)
     targets: list[TargetProgress] = field(default_factory=list)
     reminders: dict[str, int] = field(default_factory=dict)
+    # rectifications that failed checks raised: still open, and closed by a passing recheck
+    rectifications: dict[str, int] = field(default_factory=dict)
 
     @property
     def items(self) -> int:
@@ -92,6 +95,7 @@ class CampaignProgress:
             "phases": [{k: v for k, v in asdict(p).items() if k != "status"} for p in self.phases],
             "towns": [asdict(t) for t in self.towns],
             "reminders": self.reminders,
+            "rectifications": self.rectifications,
             "targets": [
                 {"name": t.name, "target": t.target, "actual": t.actual} for t in self.targets
             ],
@@ -203,6 +207,9 @@ def campaign_progress(session: Session, loaded: LoadedCampaign, as_of: dt.date) 
             .group_by(Reminder.status)
         ).all()
     }
+    if spec.inspections:
+        still_open, closed = open_rectifications(session, campaign)
+        out.rectifications = {"open": still_open, "closed": closed}
     actuals = target_actuals(session, campaign, spec)
     out.targets = [
         TargetProgress(t.key, t.name, t.unit, t.value, actuals.get(t.key, 0)) for t in spec.targets

@@ -15,7 +15,7 @@ import pendulum
 from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlmodel import Session
 
-from config.spec import LoadedCampaign
+from config.spec import RECTIFY_PREFIX, LoadedCampaign
 from models.db import bulk_insert_ignore, insert_ignore
 from models.errors import NotFound
 from models.planning import PlannedItem
@@ -269,6 +269,8 @@ def replan_items(
                 ChecklistItem.campaign_id == campaign,
                 town_filter,
                 ChecklistItem.status.not_in(DONE),
+                # a failed check's rectification is no part of the plan: never cancel it
+                ChecklistItem.obligation_key.not_like(f"{RECTIFY_PREFIX}%"),
             )
         )
     ).all()

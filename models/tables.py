@@ -279,6 +279,7 @@ class InspectionSample(SQLModel, table=True):
     findings: str | None = None
     inspector_id: int | None = Field(default=None, foreign_key="person.id")
     recorded_at: dt.datetime | None = _instant()
+    checked_on: dt.date | None = Field(default=None, description="the day of the check")
 
 
 class AuditEvent(SQLModel, table=True):

@@ -1,4 +1,4 @@
-"""the audit chain's head, and an index to find a subject's events
+"""the audit chain's head, an index to find a subject's events, the day of a check
 
 Revision ID: 0003
 Revises: 0002
@@ -30,8 +30,12 @@ def upgrade() -> None:
         "WHERE e.id = (SELECT max(id) FROM audit_event)"
     )
     op.create_index("ix_audit_event_entity", "audit_event", ["entity", "entity_key"])
+    with op.batch_alter_table("inspection_sample") as batch:
+        batch.add_column(sa.Column("checked_on", sa.Date(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("inspection_sample") as batch:
+        batch.drop_column("checked_on")
     op.drop_index("ix_audit_event_entity", table_name="audit_event")
     op.drop_table("audit_head")

@@ -1,0 +1,152 @@
+"""`campaign inspect` and `campaign inspection ...`: checks, their samples, their results."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+
+from config.campaign_files import calendar_for, read_campaign
+from flows.cli_app import acting_person, app, out, parse_day, settings
+from models import db
+from models.errors import EvidenceError, NotFound
+from models.evidence import subject_id
+from models.inspection_store import record_result, run_inspections
+from models.instant import utc_now
+from models.org_snapshot import load_snapshot
+from models.rollout_store import campaign_id
+from models.tables import Inspection, InspectionSample, Person
+
+inspection_app = typer.Typer(help="Record and read inspection results.", no_args_is_help=True)
+app.add_typer(inspection_app, name="inspection")
+
+RESULT_ZH = {"pass": "通过", "fail": "未通过", None: "待检查"}
+
+
+@app.command()
+def inspect(
+    campaign: Annotated[str, typer.Argument(help="campaign key or file")],
+    as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default: today)")] = None,
+) -> None:
+    """Make the checks due by the day (and the re-inspections of rectifications past their
+    deadline), each with its sample; running it again makes nothing twice."""
+    config = settings()
+    day = parse_day(as_of)
+    calendar = calendar_for(config)
+    loaded = read_campaign(config, campaign, calendar)
+    with db.session_for(config.resolved_database_url) as session:
+        made = run_inspections(
+            session,
+            loaded=loaded,
+            campaign=campaign_id(session, loaded.spec.key),
+            calendar=calendar,
+            as_of=day,
+            now=utc_now(),
+        )
+    if not made:
+        out.print(f"no check due by {day} that is not made yet", markup=False)
+    for check in made:
+        out.print(
+            f"{check.inspection} {check.label}: {check.sampled} sampled (due {check.on})",
+            markup=False,
+        )
+
+
+@inspection_app.command("record")
+def record(
+    campaign: Annotated[str, typer.Argument(help="campaign key or file")],
+    inspection: Annotated[str, typer.Option(help="the inspection's key")],
+    check: Annotated[str, typer.Option(help="the check, e.g. 2014-Q1 or 2014-Q1-recheck")],
+    subject: Annotated[str, typer.Option(help="unit, person or pairing code")],
+    result: Annotated[str, typer.Option(help="pass or fail")],
+    findings: Annotated[str | None, typer.Option(help="what was found (required on fail)")] = None,
+    by: Annotated[str | None, typer.Option(help="the inspector (person code)")] = None,
+    date: Annotated[str | None, typer.Option(help="the day of the check (default today)")] = None,
+) -> None:
+    """Record one sampled subject's result; a fail raises a rectification with a deadline."""
+    if result not in ("pass", "fail"):
+        raise EvidenceError(f"--result must be pass or fail, got {result!r}")
+    config = settings()
+    dated = parse_day(date, "--date")
+    person_code = acting_person(by)
+    calendar = calendar_for(config)
+    loaded = read_campaign(config, campaign, calendar)
+    spec_inspection = next((i for i in loaded.spec.inspections if i.key == inspection), None)
+    with db.session_for(config.resolved_database_url) as session:
+        org = load_snapshot(session)
+        person = org.person_by_code.get(person_code)
+        if person is None:
+            raise NotFound(f"no person with code {person_code!r}")
+        kind = _subject_kind(loaded, spec_inspection)
+        outcome = record_result(
+            session,
+            loaded=loaded,
+            campaign=campaign_id(session, loaded.spec.key),
+            org=org,
+            calendar=calendar,
+            inspection_key=inspection,
+            label=check,
+            subject_type=kind,
+            subject_id=subject_id(org, kind, subject),
+            passed=result == "pass",
+            findings=findings,
+            inspector=person,
+            dated=dated,
+            now=utc_now(),
+        )
+    out.print(f"{subject} · {inspection} {check}: {outcome}", markup=False)
+
+
+def _subject_kind(loaded, inspection) -> str:  # type: ignore[no-untyped-def]
+    if inspection is None:
+        known = ", ".join(i.key for i in loaded.spec.inspections) or "none"
+        raise NotFound(f"no inspection in {loaded.spec.key} by that key (inspections: {known})")
+    _, obligation = loaded.spec.inspected(inspection)
+    s = obligation.subject
+    return "unit" if s.units else "person" if s.persons else "pairing"
+
+
+@inspection_app.command("show")
+def show(
+    campaign: Annotated[str, typer.Argument(help="campaign key or file")],
+    check: Annotated[str | None, typer.Option(help="only this check, e.g. 2014-Q1")] = None,
+) -> None:
+    """The checks made and each sampled subject's result."""
+    config = settings()
+    loaded = read_campaign(config, campaign)
+    with db.session_for(config.resolved_database_url) as session:
+        org = load_snapshot(session)
+        query = (
+            select(Inspection.key, Inspection.occurrence, InspectionSample, Person.name)
+            .join(InspectionSample, InspectionSample.inspection_id == Inspection.id)
+            .outerjoin(Person, Person.id == InspectionSample.inspector_id)
+            .where(Inspection.campaign_id == campaign_id(session, loaded.spec.key))
+            .order_by(Inspection.id, InspectionSample.subject_id)
+        )
+        if check:
+            query = query.where(Inspection.occurrence == check)
+        rows = session.execute(query).all()
+    table = Table(title=f"{loaded.spec.name} · 抽查（{len(rows)}个对象）", title_justify="left")
+    for column in ("抽查", "批次", "对象", "结果", "检查人", "发现的问题"):
+        table.add_column(column)
+    for key, label, sample, inspector in rows:
+        table.add_row(
+            key,
+            label,
+            _subject_name(org, sample.subject_type, sample.subject_id),
+            RESULT_ZH[sample.result],
+            inspector or "",
+            sample.findings or "",
+        )
+    out.print(table)
+
+
+def _subject_name(org, kind: str, sid: int) -> str:  # type: ignore[no-untyped-def]
+    if kind == "unit":
+        return f"{org.units[sid].name}（{org.units[sid].code}）"
+    if kind == "person":
+        return f"{org.persons[sid].name}（{org.persons[sid].code}）"
+    pair = org.pairings[sid]
+    return f"{org.persons[pair.cadre_id].name}—{org.persons[pair.contact_id].name}（{pair.code}）"

@@ -1,0 +1,408 @@
+"""Inspections in the database: making the checks that are due, recording their results,
+and the rectification loop a failed check starts.
+
+fail → a rectification item for the subject, due `rectify_within` days later, with its
+reminders → the subject records what it did (evidence on `rectify-<inspection>`) → after the
+deadline a re-inspection (`<check>-recheck`) samples it → pass: the rectification is
+accepted; fail: it is replaced by a new round with a new deadline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pendulum
+from sqlalchemy import func, insert, select, update
+from sqlmodel import Session
+
+from config.spec import RECTIFY_PREFIX, Inspection, LoadedCampaign
+from models import audit
+from models.db import insert_ignore
+from models.errors import EvidenceError, NotFound, PermissionRefused
+from models.evidence import accept_after_recheck
+from models.inspections import RECHECK, Candidate, check_windows, draw, previous_label
+from models.org_snapshot import OrgSnapshot, PersonInfo
+from models.reminder_store import plan_initial_reminders
+from models.tables import Campaign, ChecklistItem, InspectionSample
+from models.tables import Inspection as InspectionRow
+from models.working_days import WorkCalendar
+
+OPEN_RECTIFICATION = ("pending", "open", "submitted", "rejected")
+
+
+@dataclass(frozen=True)
+class CheckMade:
+    inspection: str
+    label: str
+    sampled: int
+    on: dt.date
+
+
+def _spec_inspection(loaded: LoadedCampaign, key: str) -> Inspection:
+    found = next((i for i in loaded.spec.inspections if i.key == key), None)
+    if found is None:
+        known = ", ".join(i.key for i in loaded.spec.inspections) or "none"
+        raise NotFound(f"no inspection {key!r} in {loaded.spec.key} (inspections: {known})")
+    return found
+
+
+def _check_id(session: Session, campaign: int, key: str, label: str) -> int | None:
+    return session.execute(
+        select(InspectionRow.id).where(
+            InspectionRow.campaign_id == campaign,
+            InspectionRow.key == key,
+            InspectionRow.occurrence == label,
+        )
+    ).scalar_one_or_none()
+
+
+def _make_check(
+    session: Session,
+    *,
+    campaign: int,
+    key: str,
+    label: str,
+    chosen: list[Candidate],
+    now: dt.datetime,
+) -> int:
+    insert_ignore(
+        session,
+        InspectionRow.__table__,
+        [{"campaign_id": campaign, "key": key, "occurrence": label, "created_at": now}],
+        key=["campaign_id", "key", "occurrence"],
+    )
+    check = _check_id(session, campaign, key, label)
+    assert check is not None
+    added = insert_ignore(
+        session,
+        InspectionSample.__table__,
+        [
+            {"inspection_id": check, "subject_type": c.subject_type, "subject_id": c.subject_id}
+            for c in chosen
+        ],
+        key=["inspection_id", "subject_type", "subject_id"],
+    )
+    if added:
+        audit.append(
+            session,
+            actor="system",
+            action="inspection.sampled",
+            entity="inspection",
+            entity_key=f"{campaign}:{key}:{label}",
+            payload={"subjects": [f"{c.subject_type}:{c.subject_id}" for c in chosen]},
+            now=now,
+        )
+    return added
+
+
+def run_inspections(
+    session: Session,
+    *,
+    loaded: LoadedCampaign,
+    campaign: int,
+    calendar: WorkCalendar,
+    as_of: dt.date,
+    now: dt.datetime,
+) -> list[CheckMade]:
+    """Make every check due by `as_of` that is not made yet, and the re-inspection of every
+    rectification whose deadline has passed. Running it again makes nothing twice."""
+    spec = loaded.spec
+    made: list[CheckMade] = []
+    for inspection in spec.inspections:
+        phase, obligation = spec.inspected(inspection)
+        windows_ = check_windows(inspection, loaded.phase_dates[phase.key], calendar)
+        for window in windows_:
+            if window.on > as_of or _check_id(session, campaign, inspection.key, window.label):
+                continue
+            population = [
+                Candidate(r.subject_type, r.subject_id, r.town_id)
+                for r in session.execute(
+                    select(
+                        ChecklistItem.subject_type, ChecklistItem.subject_id, ChecklistItem.town_id
+                    )
+                    .where(
+                        ChecklistItem.campaign_id == campaign,
+                        ChecklistItem.obligation_key == obligation.key,
+                        ChecklistItem.status != "cancelled",
+                        ChecklistItem.due <= window.ends,  # what was due by the check
+                    )
+                    .distinct()
+                )
+            ]
+            before = previous_label(windows_, window.label)
+            previous = _sampled(session, campaign, inspection.key, before) if before else set()
+            chosen = draw(inspection, window.label, population, previous)
+            _make_check(
+                session,
+                campaign=campaign,
+                key=inspection.key,
+                label=window.label,
+                chosen=chosen,
+                now=now,
+            )
+            made.append(CheckMade(inspection.key, window.label, len(chosen), window.on))
+        made += _rechecks(session, loaded, campaign, inspection, as_of, now)
+    return made
+
+
+def _sampled(session: Session, campaign: int, key: str, label: str) -> set[tuple[str, int]]:
+    check = _check_id(session, campaign, key, label)
+    if check is None:
+        return set()
+    rows = session.execute(
+        select(InspectionSample.subject_type, InspectionSample.subject_id).where(
+            InspectionSample.inspection_id == check
+        )
+    ).all()
+    return {(r[0], r[1]) for r in rows}
+
+
+def _rechecks(
+    session: Session,
+    loaded: LoadedCampaign,
+    campaign: int,
+    inspection: Inspection,
+    as_of: dt.date,
+    now: dt.datetime,
+) -> list[CheckMade]:
+    due = session.execute(
+        select(
+            ChecklistItem.occurrence,
+            ChecklistItem.subject_type,
+            ChecklistItem.subject_id,
+            ChecklistItem.town_id,
+        ).where(
+            ChecklistItem.campaign_id == campaign,
+            ChecklistItem.obligation_key == f"{RECTIFY_PREFIX}{inspection.key}",
+            ChecklistItem.status.in_(OPEN_RECTIFICATION),
+            ChecklistItem.due <= as_of,
+        )
+    ).all()
+    by_label: dict[str, list[Candidate]] = {}
+    for row in due:
+        by_label.setdefault(f"{row.occurrence}{RECHECK}", []).append(
+            Candidate(row.subject_type, row.subject_id, row.town_id)
+        )
+    made = []
+    for label, subjects in sorted(by_label.items()):
+        added = _make_check(
+            session, campaign=campaign, key=inspection.key, label=label, chosen=subjects, now=now
+        )
+        if added:
+            made.append(CheckMade(inspection.key, label, added, as_of))
+    return made
+
+
+def may_inspect(person: PersonInfo, inspection: Inspection) -> bool:
+    return bool(person.roles & set(inspection.inspectors))
+
+
+def record_result(
+    session: Session,
+    *,
+    loaded: LoadedCampaign,
+    campaign: int,
+    org: OrgSnapshot,
+    calendar: WorkCalendar,
+    inspection_key: str,
+    label: str,
+    subject_type: str,
+    subject_id: int,
+    passed: bool,
+    findings: str | None,
+    inspector: PersonInfo,
+    dated: dt.date,
+    now: dt.datetime,
+) -> str:
+    """Record one sampled subject's result; returns what followed, in Chinese."""
+    spec = loaded.spec
+    inspection = _spec_inspection(loaded, inspection_key)
+    if not may_inspect(inspector, inspection):
+        raise PermissionRefused(
+            f"{inspector.code} ({inspector.name}) may not record results of "
+            f"{inspection_key!r}: it names inspectors with role {', '.join(inspection.inspectors)}"
+        )
+    if not passed and not (findings or "").strip():
+        raise EvidenceError("a failed check needs its findings (--findings)")
+    check = _check_id(session, campaign, inspection_key, label)
+    if check is None:
+        made = session.execute(
+            select(InspectionRow.occurrence).where(
+                InspectionRow.campaign_id == campaign, InspectionRow.key == inspection_key
+            )
+        ).scalars()
+        raise NotFound(
+            f"no check {label!r} of {inspection_key!r} (made: {', '.join(made) or 'none'})"
+        )
+    sample = session.execute(
+        select(InspectionSample).where(
+            InspectionSample.inspection_id == check,
+            InspectionSample.subject_type == subject_type,
+            InspectionSample.subject_id == subject_id,
+        )
+    ).scalar_one_or_none()
+    if sample is None:
+        raise NotFound(f"that subject was not sampled in check {label!r} of {inspection_key!r}")
+    if sample.result is not None:
+        raise EvidenceError(f"already recorded: {sample.result} on {sample.checked_on}")
+    result = "pass" if passed else "fail"
+    session.execute(
+        update(InspectionSample)
+        .where(InspectionSample.id == sample.id)
+        .values(
+            result=result,
+            findings=findings,
+            inspector_id=inspector.id,
+            recorded_at=now,
+            checked_on=dated,
+        )
+    )
+    audit.append(
+        session,
+        actor=inspector.code,
+        action=f"inspection.{result}",
+        entity="check",
+        entity_key=f"{subject_type}:{subject_id}",
+        payload={
+            "campaign": spec.key,
+            "inspection": inspection_key,
+            "check": label,
+            "findings": findings,
+            "on": dated.isoformat(),
+        },
+        now=now,
+    )
+    rectification = spec.rectification(inspection)
+    earlier = None
+    if label.endswith(RECHECK):
+        earlier = session.execute(
+            select(ChecklistItem).where(
+                ChecklistItem.campaign_id == campaign,
+                ChecklistItem.obligation_key == rectification.key,
+                ChecklistItem.subject_type == subject_type,
+                ChecklistItem.subject_id == subject_id,
+                ChecklistItem.occurrence == label.removesuffix(RECHECK),
+            )
+        ).scalar_one_or_none()
+    if passed:
+        if earlier is not None and earlier.status in OPEN_RECTIFICATION:
+            accept_after_recheck(
+                session,
+                item=earlier,
+                obligation=rectification,
+                inspector=inspector,
+                findings=findings,
+                dated=dated,
+                now=now,
+            )
+            return "复查通过，整改完成"
+        return "通过"
+    if earlier is not None and earlier.status in OPEN_RECTIFICATION:
+        session.execute(
+            update(ChecklistItem).where(ChecklistItem.id == earlier.id).values(status="cancelled")
+        )
+    item_id = _raise_rectification(
+        session,
+        loaded=loaded,
+        campaign=campaign,
+        org=org,
+        calendar=calendar,
+        inspection=inspection,
+        label=label,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        dated=dated,
+        now=now,
+        actor=inspector.code,
+        findings=findings or "",
+    )
+    due = session.get(ChecklistItem, item_id).due  # type: ignore[union-attr]
+    return f"未通过，限期整改至{due}"
+
+
+def _raise_rectification(
+    session: Session,
+    *,
+    loaded: LoadedCampaign,
+    campaign: int,
+    org: OrgSnapshot,
+    calendar: WorkCalendar,
+    inspection: Inspection,
+    label: str,
+    subject_type: str,
+    subject_id: int,
+    dated: dt.date,
+    now: dt.datetime,
+    actor: str,
+    findings: str,
+) -> int:
+    spec = loaded.spec
+    phase, _ = spec.inspected(inspection)
+    key = f"{RECTIFY_PREFIX}{inspection.key}"
+    if subject_type == "unit":
+        unit_id = subject_id
+    elif subject_type == "person":
+        unit_id = org.persons[subject_id].unit_id
+    else:
+        unit_id = org.persons[org.pairings[subject_id].cadre_id].unit_id
+    deadline = pendulum.Date(dated.year, dated.month, dated.day).add(days=inspection.rectify_within)
+    version = session.execute(
+        select(Campaign.current_version).where(Campaign.id == campaign)
+    ).scalar_one()
+    natural = {
+        "campaign_id": campaign,
+        "phase_key": phase.key,
+        "obligation_key": key,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "occurrence": label,
+    }
+    session.execute(
+        insert(ChecklistItem).values(
+            **natural,
+            due=calendar.roll(deadline, spec.deadline_roll),
+            status="open",
+            version=version,
+            unit_id=unit_id,
+            town_id=org.units[unit_id].town_id,
+        )
+    )
+    item_id = session.execute(
+        select(ChecklistItem.id).where(
+            *(getattr(ChecklistItem, k) == v for k, v in natural.items())
+        )
+    ).scalar_one()
+    plan_initial_reminders(
+        session,
+        spec=spec,
+        campaign=campaign,
+        org=org,
+        calendar=calendar,
+        where=(ChecklistItem.id == item_id,),
+    )
+    audit.append(
+        session,
+        actor=actor,
+        action="rectification.raised",
+        entity="item",
+        entity_key=str(item_id),
+        payload={"inspection": inspection.key, "check": label, "findings": findings},
+        now=now,
+    )
+    return item_id
+
+
+def open_rectifications(session: Session, campaign: int) -> tuple[int, int]:
+    """(open, closed) rectifications of a campaign."""
+    rows = dict(
+        session.execute(
+            select(ChecklistItem.status, func.count())
+            .where(
+                ChecklistItem.campaign_id == campaign,
+                ChecklistItem.obligation_key.like(f"{RECTIFY_PREFIX}%"),
+            )
+            .group_by(ChecklistItem.status)
+        ).all()
+    )
+    return sum(rows.get(s, 0) for s in OPEN_RECTIFICATION), rows.get("accepted", 0)

@@ -1,0 +1,41 @@
+"""Tasks of inspections: make the checks that are due."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from config.campaign_files import calendar_for, read_campaign
+from config.settings import get_settings
+from models import db
+from models.inspection_store import run_inspections
+from models.instant import utc_now
+from models.rollout_store import campaign_id
+from tasks.logs import task_logger
+
+
+@task(name="make-checks", cache_policy=NO_CACHE, task_run_name="make-checks · {as_of}")
+def make_checks(
+    campaign: str, as_of: dt.date, now: dt.datetime | None = None
+) -> list[dict[str, Any]]:
+    """The checks due by `as_of` and the re-inspections of rectifications past their
+    deadline, each with its sample; nothing twice."""
+    settings = get_settings()
+    calendar = calendar_for(settings)
+    loaded = read_campaign(settings, campaign, calendar)
+    with db.session_for(settings.resolved_database_url) as session:
+        made = run_inspections(
+            session,
+            loaded=loaded,
+            campaign=campaign_id(session, loaded.spec.key),
+            calendar=calendar,
+            as_of=as_of,
+            now=now or utc_now(),
+        )
+    for check in made:
+        task_logger().info("check %s %s: %d sampled", check.inspection, check.label, check.sampled)
+    return [asdict(m) for m in made]
