@@ -61,7 +61,7 @@ def simulate_campaign(
                 open_campaign_phase(spec.key, phase.key, day)
         # the days up to the next phase boundary (or a gate's day) are lived in one task run
         span_end = min([b for b in boundaries if b >= day] + [last])
-        simulate_days(spec.key, day, span_end, plan, reminders)
+        simulate_days(spec.key, day, span_end, plan, reminders, seed)
         day = span_end
         for phase in spec.phases:
             if loaded.phase_dates[phase.key].ends == day:

@@ -15,15 +15,18 @@ from sqlalchemy import select
 
 from config.campaign_files import calendar_for, read_campaign
 from config.settings import get_settings
-from config.spec import Obligation
+from config.spec import RECTIFY_PREFIX, Obligation
 from models import db
 from models.errors import CampaignError
 from models.evidence import Submission, may_sign, may_submit, sign, store_bytes, submit
+from models.inspection_store import record_result, run_inspections
+from models.inspections import RECHECK
 from models.org_snapshot import OrgSnapshot, PersonInfo, load_snapshot
 from models.planning import RolloutPlanner
 from models.rollout_store import campaign_id
-from models.simulation import plan_submission, sign_day, target_shares
-from models.tables import ChecklistItem, Evidence
+from models.simulation import plan_submission, rng_for, sign_day, target_shares
+from models.tables import ChecklistItem, Evidence, InspectionSample
+from models.tables import Inspection as InspectionRow
 from tasks.reminder_tasks import mark_overdue_items, sweep_instant, sweep_needed, sweep_reminders
 
 
@@ -251,7 +254,12 @@ def _simulated_file(home: Path, item: ChecklistItem, n: int) -> dict[str, Any]:
     task_run_name="simulate · {first}→{last}",
 )
 def simulate_days(
-    campaign: str, first: dt.date, last: dt.date, plan: DayPlan | None, reminders: bool
+    campaign: str,
+    first: dt.date,
+    last: dt.date,
+    plan: DayPlan | None,
+    reminders: bool,
+    seed: int = 2013,
 ) -> dict[str, int]:
     """Days without a phase boundary, one after another, as the daily schedule and the
     units would live them: the 09:00 sweep on working days, then the day's evidence.
@@ -278,5 +286,95 @@ def simulate_days(
                     campaign, day, plan.submissions.get(day, []), plan.signs.get(day, []), org
                 )
             )
+        if plan is not None and spec.inspections and calendar.is_working_day(day):
+            with db.session_for(url) as session:
+                totals.update(simulate_inspections(session, campaign, org, day, seed))
         day = day.add(days=1)
     return dict(totals)
+
+
+CHECK_PASS = 0.85  # a first check passes this often; a re-inspection more often
+RECHECK_PASS = 0.9
+RECTIFY_DONE = 0.9  # a subject records its rectification before the deadline this often
+
+
+def simulate_inspections(
+    session: Any, campaign: str, org: OrgSnapshot, day: pendulum.Date, seed: int
+) -> Counter[str]:
+    """A working day of inspections: the checks due are made, inspectors record every result
+    the same day (seeded pass or fail), and subjects record their rectifications on a seeded
+    day before the deadline; re-inspections follow the deadlines."""
+    settings = get_settings()
+    calendar = calendar_for(settings)
+    loaded = read_campaign(settings, campaign, calendar)
+    spec = loaded.spec
+    cid = campaign_id(session, spec.key)
+    now = simulated_now(day, spec.timezone, hour=15)
+    done: Counter[str] = Counter()
+    run_inspections(session, loaded=loaded, campaign=cid, calendar=calendar, as_of=day, now=now)
+    pending = session.execute(
+        select(InspectionRow.key, InspectionRow.occurrence, InspectionSample)
+        .join(InspectionSample, InspectionSample.inspection_id == InspectionRow.id)
+        .where(InspectionRow.campaign_id == cid, InspectionSample.result.is_(None))
+        .order_by(InspectionSample.id)
+    ).all()
+    for key, label, sample in pending:
+        inspection = next(i for i in spec.inspections if i.key == key)
+        inspector = next(
+            (
+                p
+                for role in inspection.inspectors
+                for p in sorted(org.role_holders.get(role, []), key=lambda p: p.code)
+            ),
+            None,
+        )
+        if inspector is None:
+            done["no-inspector"] += 1
+            continue
+        rng = rng_for(seed, "check", key, label, sample.subject_type, sample.subject_id)
+        passed = rng.random() < (RECHECK_PASS if label.endswith(RECHECK) else CHECK_PASS)
+        record_result(
+            session,
+            loaded=loaded,
+            campaign=cid,
+            org=org,
+            calendar=calendar,
+            inspection_key=key,
+            label=label,
+            subject_type=sample.subject_type,
+            subject_id=sample.subject_id,
+            passed=passed,
+            findings=None if passed else "（模拟）未按要求落实，责令限期整改。",
+            inspector=inspector,
+            dated=day,
+            now=now,
+        )
+        done["checked"] += 1
+        done["check-failed"] += not passed
+    for item in session.execute(
+        select(ChecklistItem).where(
+            ChecklistItem.campaign_id == cid,
+            ChecklistItem.obligation_key.like(f"{RECTIFY_PREFIX}%"),
+            ChecklistItem.status == "open",
+        )
+    ).scalars():
+        rng = rng_for(seed, "rectify", item.obligation_key, item.subject_id, item.occurrence)
+        if rng.random() >= RECTIFY_DONE:
+            continue
+        on = calendar.add_working_days(pendulum.Date(*item.due.timetuple()[:3]), -rng.randint(1, 8))
+        doer = _doer(org, item)
+        if on != day or doer is None:
+            continue
+        obligation = next(o for _, o in spec.obligations() if o.key == item.obligation_key)
+        submit(
+            session,
+            org=org,
+            item=item,
+            obligation=obligation,
+            person=doer,
+            submission=Submission({}, "（模拟）已按要求整改到位。", [], day),
+            now=now,
+            check_permission=False,
+        )
+        done["rectified"] += 1
+    return done

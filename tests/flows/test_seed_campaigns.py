@@ -4,6 +4,7 @@ it creates, their dates, the phases closing, evidence and reminders on the way."
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from pathlib import Path
 
@@ -15,7 +16,14 @@ from config.settings import get_settings
 from flows.simulate import simulate_campaign
 from models import db
 from models.rollout_store import campaign_id
-from models.tables import ChecklistItem, Pairing
+from models.tables import (
+    ChecklistItem,
+    Evidence,
+    Inspection,
+    InspectionSample,
+    Pairing,
+    Reminder,
+)
 from tests.db.rollout_helpers import import_full_org
 
 D = dt.date
@@ -131,7 +139,11 @@ def item_total(url: str, key: str) -> int:
         return session.execute(
             select(func.count())
             .select_from(ChecklistItem)
-            .where(ChecklistItem.campaign_id == cid, ChecklistItem.status != "cancelled")
+            .where(
+                ChecklistItem.campaign_id == cid,
+                ChecklistItem.status != "cancelled",
+                ChecklistItem.obligation_key.not_like("rectify-%"),  # raised by failed checks
+            )
         ).scalar_one()
 
 
@@ -182,5 +194,68 @@ def test_cadre_pairing_year_for_1184_cadres_and_1066_people(
                 )
             )
         ).one()
-    assert per_obligation == {"first-visit": PAIRS, "contact": PAIRS * 7, "home-visit": PAIRS}
+    assert {k: v for k, v in per_obligation.items() if not k.startswith("rectify-")} == {
+        "first-visit": PAIRS,
+        "contact": PAIRS * 7,
+        "home-visit": PAIRS,
+    }
     assert (cadres, people) == (1184, 1066)
+    assert_rectification_loop(sqlite_url, key, "phone-spot-check")
+
+
+def assert_rectification_loop(url: str, key: str, inspection: str) -> None:
+    """The quarterly phone checks ran: samples of about 5% per quarter, never the same pair
+    two quarters running; failures raised rectifications with reminders, re-inspected after
+    their deadline, most closed by an inspector's pass."""
+    with db.session_for(url) as session:
+        cid = campaign_id(session, key)
+        checks = {
+            label: {(s.subject_type, s.subject_id) for s in samples}
+            for label, samples in _samples(session, cid).items()
+        }
+        rectifications = (
+            session.execute(
+                select(ChecklistItem).where(
+                    ChecklistItem.campaign_id == cid,
+                    ChecklistItem.obligation_key == f"rectify-{inspection}",
+                )
+            )
+            .scalars()
+            .all()
+        )
+        reminded = session.execute(
+            select(func.count(func.distinct(Reminder.item_id))).where(
+                Reminder.item_id.in_([r.id for r in rectifications])
+            )
+        ).scalar_one()
+        closers = session.execute(
+            select(func.count())
+            .select_from(Evidence)
+            .where(
+                Evidence.item_id.in_([r.id for r in rectifications]),
+                Evidence.kind == "sign-off",
+            )
+        ).scalar_one()
+    quarters = ["2013-Q4", "2014-Q1", "2014-Q2", "2014-Q3", "2014-Q4"]
+    assert [q for q in quarters if q in checks] == quarters
+    for q in quarters:
+        assert 0.04 * PAIRS <= len(checks[q]) <= 0.07 * PAIRS, q
+    for before, after in itertools.pairwise(quarters):
+        assert not checks[before] & checks[after], (before, after)
+    assert rectifications, "no check failed in a year of 5% samples"
+    assert reminded == len(rectifications)
+    assert any(label.endswith("-recheck") for label in checks)
+    closed = [r for r in rectifications if r.status == "accepted"]
+    assert closed and closers == len(closed)
+
+
+def _samples(session, cid: int):  # type: ignore[no-untyped-def]
+    rows = session.execute(
+        select(Inspection.occurrence, InspectionSample)
+        .join(InspectionSample, InspectionSample.inspection_id == Inspection.id)
+        .where(Inspection.campaign_id == cid)
+    ).all()
+    out: dict[str, list] = {}
+    for label, sample in rows:
+        out.setdefault(label, []).append(sample)
+    return out
