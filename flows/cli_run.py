@@ -39,6 +39,7 @@ from models.instant import utc_now
 from models.org_snapshot import load_snapshot
 from models.progress import campaign_progress
 from models.progress_text import STATUS_ZH
+from models.reminder_store import policy_of
 from models.report import report_text, write_ledger
 from models.rollout_store import campaign_id
 from models.tables import Campaign
@@ -263,7 +264,8 @@ def evidence_add(
     config = settings()
     # every file checked before anything is written; stored only once the item accepts them
     documents = [read_evidence_file(p, int(config.max_file_mb * 1_000_000)) for p in file or []]
-    key = read_campaign(config, campaign).spec.key
+    loaded = read_campaign(config, campaign)
+    key = loaded.spec.key
     with db.session_for(config.resolved_database_url) as session:
         org, rule, item = _locate(session, key, obligation, subject, occurrence, dated)
         person = org.person_by_code.get(person_code)
@@ -277,6 +279,7 @@ def evidence_add(
             person=person,
             submission=Submission(counts, note, [meta for _, meta in documents], dated),
             now=utc_now(),
+            supervising=frozenset(policy_of(loaded.spec, rule).responsible_roles),
         )
         # Before the commit: a crash from here leaves a stored file and no row, never a row
         # without its file; a file sent again is the same content and stored once.

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlmodel import Session
 
-from config.spec import EvidenceRule, Obligation, SignOff
+from config.spec import EvidenceRule, Obligation, ReminderPolicy, SignOff
 from models import audit
 from models.errors import EvidenceError, NotFound, PermissionRefused
 from models.org_snapshot import OrgSnapshot, PersonInfo
@@ -239,16 +239,28 @@ def find_item(
     raise EvidenceError(f"every occurrence of {obligation.key!r} is already accepted")
 
 
-def may_submit(org: OrgSnapshot, person: PersonInfo, item: ChecklistItem) -> bool:
-    """A person records evidence for subjects in their own unit or in units below it; a
-    person subject for themselves; a pairing's cadre for the pairing."""
+SUPERVISING_ROLES = frozenset(ReminderPolicy().responsible_roles)
+
+
+def may_submit(
+    org: OrgSnapshot,
+    person: PersonInfo,
+    item: ChecklistItem,
+    supervising: frozenset[str] = SUPERVISING_ROLES,
+) -> bool:
+    """A person records evidence for subjects of their own unit; for units below it only
+    when a role of theirs answers for units (the policy's responsible roles: 书记, 组织委员,
+    部门联络员, 组织部领导); a person subject for themselves; a pairing's cadre for the
+    pairing."""
     if item.subject_type == "person" and item.subject_id == person.id:
         return True
     if item.subject_type == "pairing":
         pairing = org.pairings[item.subject_id]
         if pairing.cadre_id == person.id:
             return True
-    return org.is_within(item.unit_id, person.unit_id)
+    if item.unit_id == person.unit_id:
+        return True
+    return bool(person.roles & supervising) and org.is_within(item.unit_id, person.unit_id)
 
 
 def may_sign(org: OrgSnapshot, signer: PersonInfo, item: ChecklistItem, rule: SignOff) -> bool:
@@ -283,18 +295,23 @@ def submit(
     submission: Submission,
     now: dt.datetime,
     check_permission: bool = True,
+    supervising: frozenset[str] | None = None,
 ) -> str:
-    """Record a submission; returns the item's new status."""
+    """Record a submission; returns the item's new status. `supervising`: the roles that
+    answer for units below their own (default: the obligation's or the default policy's)."""
     if item.status == "pending":
         raise EvidenceError(f"phase {item.phase_key!r} has not opened yet")
     if item.status == "accepted":
         raise EvidenceError(
             f"{obligation.key} ({item.occurrence}) was already accepted on {item.completed_on}"
         )
-    if check_permission and not may_submit(org, person, item):
+    if supervising is None:
+        policy = obligation.reminders or ReminderPolicy()
+        supervising = frozenset(policy.responsible_roles)
+    if check_permission and not may_submit(org, person, item, supervising):
         raise PermissionRefused(
-            f"{person.code} ({person.name}) may not record evidence for "
-            "a subject outside their unit"
+            f"{person.code} ({person.name}) may not record evidence for this subject: not "
+            "their unit, and no role of theirs answers for the units below it"
         )
     problems = missing_parts(obligation.evidence, submission)
     if problems:
