@@ -42,7 +42,7 @@ from models.working_days import RollPolicy, WorkCalendar
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
 UnitKind = Literal["district", "town", "street", "village", "community", "enterprise", "department"]
 UNIT_KINDS: tuple[str, ...] = typing.get_args(UnitKind)
-RECTIFY_PREFIX = "rectify-"
+RECTIFY_PREFIX = "rectification-"
 Cadence = Literal[
     "week",
     "month",

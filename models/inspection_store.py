@@ -2,7 +2,7 @@
 and the rectification loop a failed check starts.
 
 fail → a rectification item for the subject, due `rectify_within` days later, with its
-reminders → the subject records what it did (evidence on `rectify-<inspection>`) → after the
+reminders → the subject records what it did (evidence on `rectification-<inspection>`) → after the
 deadline a re-inspection (`<check>-recheck`) samples it → pass: the rectification is
 accepted; fail: it is replaced by a new round with a new deadline.
 """

@@ -67,7 +67,7 @@ DUE = {
         ("deliver-to-households", "2013-09"): D(2013, 9, 30),
     },
     "weak-villages-2013": {
-        ("rectification-progress", "2013-Q3"): D(2013, 9, 30),
+        ("rectify-progress", "2013-Q3"): D(2013, 9, 30),
         ("year-end-adjustments", "once"): D(2013, 12, 31),
     },
     "member-mirror-2013": {
@@ -142,7 +142,7 @@ def item_total(url: str, key: str) -> int:
             .where(
                 ChecklistItem.campaign_id == cid,
                 ChecklistItem.status != "cancelled",
-                ChecklistItem.obligation_key.not_like("rectify-%"),  # raised by failed checks
+                ChecklistItem.obligation_key.not_like("rectification-%"),  # raised by failed checks
             )
         ).scalar_one()
 
@@ -194,7 +194,7 @@ def test_cadre_pairing_year_for_1184_cadres_and_1066_people(
                 )
             )
         ).one()
-    assert {k: v for k, v in per_obligation.items() if not k.startswith("rectify-")} == {
+    assert {k: v for k, v in per_obligation.items() if not k.startswith("rectification-")} == {
         "first-visit": PAIRS,
         "contact": PAIRS * 7,
         "home-visit": PAIRS,
@@ -217,7 +217,7 @@ def assert_rectification_loop(url: str, key: str, inspection: str) -> None:
             session.execute(
                 select(ChecklistItem).where(
                     ChecklistItem.campaign_id == cid,
-                    ChecklistItem.obligation_key == f"rectify-{inspection}",
+                    ChecklistItem.obligation_key == f"rectification-{inspection}",
                 )
             )
             .scalars()
