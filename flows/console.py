@@ -221,6 +221,11 @@ def progress_tables(progress: CampaignProgress) -> list[Table]:
             str(r.get("dead", 0)),
         )
         tables.append(reminders)
+    if progress.backfilled:
+        flagged = Table(title="补录", title_justify="left")
+        flagged.add_column("已完成事项中补录的（材料日期早于录入日期）", justify="right")
+        flagged.add_row(str(progress.backfilled))
+        tables.append(flagged)
     if progress.rectifications:
         r = progress.rectifications
         checks = Table(title="抽查整改", title_justify="left")

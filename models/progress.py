@@ -9,6 +9,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
 from sqlmodel import Session
@@ -71,6 +72,8 @@ class CampaignProgress:
     reminders: dict[str, int] = field(default_factory=dict)
     # rectifications that failed checks raised: still open, and closed by a passing recheck
     rectifications: dict[str, int] = field(default_factory=dict)
+    # accepted items whose evidence is dated before the day it was entered (补录)
+    backfilled: int = 0
 
     @property
     def items(self) -> int:
@@ -96,6 +99,7 @@ class CampaignProgress:
             "towns": [asdict(t) for t in self.towns],
             "reminders": self.reminders,
             "rectifications": self.rectifications,
+            "backfilled": self.backfilled,
             "targets": [
                 {"name": t.name, "target": t.target, "actual": t.actual} for t in self.targets
             ],
@@ -207,6 +211,7 @@ def campaign_progress(session: Session, loaded: LoadedCampaign, as_of: dt.date) 
             .group_by(Reminder.status)
         ).all()
     }
+    out.backfilled = backfilled_items(session, campaign, spec.timezone)
     if spec.inspections:
         still_open, closed = open_rectifications(session, campaign)
         out.rectifications = {"open": still_open, "closed": closed}
@@ -215,3 +220,20 @@ def campaign_progress(session: Session, loaded: LoadedCampaign, as_of: dt.date) 
         TargetProgress(t.key, t.name, t.unit, t.value, actuals.get(t.key, 0)) for t in spec.targets
     ]
     return out
+
+
+def backfilled_items(session: Session, campaign: int, timezone: str) -> int:
+    """Accepted items whose submission is dated before the day, in the campaign's timezone,
+    it was entered: accepted, and flagged so that a report does not pass them off as
+    timely."""
+    zone = ZoneInfo(timezone)
+    rows = session.execute(
+        select(Evidence.item_id, Evidence.dated, Evidence.recorded_at)
+        .join(ChecklistItem, ChecklistItem.id == Evidence.item_id)
+        .where(
+            ChecklistItem.campaign_id == campaign,
+            ChecklistItem.status == "accepted",
+            Evidence.kind == "submission",
+        )
+    ).all()
+    return len({r.item_id for r in rows if r.dated < r.recorded_at.astimezone(zone).date()})

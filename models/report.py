@@ -41,6 +41,8 @@ def report_text(loaded: LoadedCampaign, progress: CampaignProgress) -> str:
         f"截至{_ymd(progress.as_of)}，共{progress.items}项工作事项，已完成{progress.accepted}项"
         f"（{progress.percent}%），逾期未完成{progress.overdue}项。"
     )
+    if progress.backfilled:
+        done += f"其中{progress.backfilled}项为补录（材料日期早于录入日期）。"
     lines.append(done)
     sentence = yearbook_sentence(progress)
     if sentence:

@@ -281,11 +281,13 @@ def test_rollout_evidence_status_and_ledger_from_the_terminal(
     assert {"name": "组织集中宣讲", "target": 307, "actual": 3} in data["targets"]
     qiaotou = next(t for t in data["towns"] if t["code"] == "qiaotou")
     assert qiaotou["accepted"] == 1
+    assert data["backfilled"] == 1  # dated 2012-12-20, entered today: accepted, and flagged
 
     ledger = tmp_path / "台账.xlsx"
     report = run("report", "village-rectification-2013", "--as-of", "2012-12-21", "--xlsx", ledger)
     assert report.returncode == 0, report.stderr
     assert "组织集中宣讲3场次" in report.stdout
+    assert "其中1项为补录（材料日期早于录入日期）" in report.stdout
     book = load_workbook(ledger)
     assert book.sheetnames[0] == "汇总" and book.sheetnames[2] == "2.试点先行"
     rows = list(book["2.试点先行"].iter_rows(values_only=True))
