@@ -16,6 +16,7 @@ from flows import (  # noqa: F401  (they register their commands)
     cli_inspect,
     cli_run,
     cli_setup,
+    cli_sheets,
 )
 from flows.cli_app import app, err
 from models import db

@@ -385,3 +385,49 @@ def test_a_refused_submission_stores_no_file_and_writes_no_row(
     accepted = run(*args, "--by", "p-qiaotou-v01-sec", "--file", minutes)
     assert accepted.returncode == 0, accepted.stderr
     assert len([p for p in (campaign_home / "files").rglob("*") if p.is_file()]) == 1
+
+
+def test_evidence_from_a_filled_in_template_all_or_nothing(
+    campaign_home: Path, tmp_path: Path
+) -> None:
+    assert run("orgs", "import", REPO / "config" / "orgs" / "weihai-etdz.yaml").returncode == 0
+    key = "community-and-two-new-2013"
+    assert run("rollout", key, "--as-of", "2013-07-01").returncode == 0
+    sheet = tmp_path / "崮山镇" / "证据.xlsx"
+    made = run("evidence", "template", key, "--xlsx", sheet, "--unit", "gushan")
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.strip() == f"wrote {sheet}: 4 open items"
+    book = load_workbook(sheet)
+    rows = book["证据"]
+    demo = next(r for r in rows.iter_rows(min_row=2) if r[2].value == "demo-points")
+    (sheet.parent / "示范点.pdf").write_bytes(b"%PDF-1.4 " + "示范点名单".encode())
+    demo[6].value, demo[7].value, demo[8].value = "2013-07-15", "p-gushan-oc", "建成3个示范点"
+    demo[9].value, demo[10].value = "points=3", "示范点.pdf"
+    funds = next(r for r in rows.iter_rows(min_row=2) if r[0].value == "gushan-e1")
+    # a town official of another town may not record for 崮山's enterprises, and the file
+    # it names lies outside the sheet's folder
+    funds[6].value, funds[7].value, funds[8].value = "2013-07-16", "p-boyu-oc", "已设立科目"
+    funds[9].value, funds[10].value = "yuan=50000", "../../etc/passwd"
+    book.save(sheet)
+    refused = run("evidence", "import", sheet)
+    assert refused.returncode == 2
+    lines = refused.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {sheet}:")
+    assert "file '../../etc/passwd' is outside the sheet's folder" in lines[0]
+    with sqlite3.connect(campaign_home / "campaign.db") as conn:
+        assert conn.execute("SELECT count(*) FROM evidence").fetchone() == (0,)
+    assert not (campaign_home / "files").exists()
+
+    funds[10].value = None
+    book.save(sheet)
+    refused = run("evidence", "import", sheet)
+    assert refused.returncode == 2
+    assert "may not record evidence for this subject" in refused.stderr
+    funds[7].value = "p-gushan-oc"
+    book.save(sheet)
+    imported = run("evidence", "import", sheet)
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.strip() == f"imported {sheet}: 2 rows (已完成2项)"
+    status = json.loads(run("status", key, "--as-of", "2013-07-20", "--json").stdout)
+    assert status["backfilled"] == 2  # dated 2013, entered today
+    assert len([p for p in (campaign_home / "files").rglob("*") if p.is_file()]) == 1

@@ -1,0 +1,140 @@
+"""Evidence kept offline in a spreadsheet: one row per submission, as a village clerk fills it.
+
+Columns (Chinese or English headers): 对象编码/subject, 事项/obligation, 周期/occurrence
+(optional), 日期/date, 录入人/by (optional: --by), 说明/note, 计数/counts (`key=N;key=N`),
+附件/files (paths relative to the sheet's folder, `;` between them). Reading only shapes the
+rows; every check against the campaign happens when they are imported.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from config.yaml_lines import YamlLoadError, read_text_file
+from models.errors import ImportRejected
+
+HEADERS = {
+    "对象编码": "subject",
+    "对象": "subject",
+    "事项": "obligation",
+    "事项编码": "obligation",
+    "周期": "occurrence",
+    "日期": "date",
+    "录入人": "by",
+    "说明": "note",
+    "计数": "counts",
+    "附件": "files",
+}
+COLUMNS = ("subject", "obligation", "occurrence", "date", "by", "note", "counts", "files")
+REQUIRED = {"subject", "obligation", "date"}
+TEMPLATE_HEADERS = (
+    "对象编码",
+    "对象名称",
+    "事项",
+    "事项名称",
+    "周期",
+    "截止日期",
+    "日期",
+    "录入人",
+    "说明",
+    "计数",
+    "附件",
+)
+SHEET = "证据"
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    where: str
+    subject: str
+    obligation: str
+    occurrence: str | None
+    date: str
+    by: str | None
+    note: str | None
+    counts: str
+    files: tuple[str, ...]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if hasattr(value, "isoformat") and not isinstance(value, str):
+        return value.isoformat()[:10]  # a date cell
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _rows(header: list[Any], body: list[tuple[int, list[Any]]], source: str) -> list[EvidenceRow]:
+    names = [HEADERS.get(_cell(h), _cell(h).lower()) for h in header]
+    known = set(COLUMNS) | {"对象名称", "事项名称", "截止日期"}
+    unknown = [n for n in names if n and n not in known]
+    missing = sorted(REQUIRED - set(names))
+    if unknown or missing:
+        parts = []
+        if missing:
+            parts.append(f"missing column(s) {', '.join(missing)}")
+        if unknown:
+            parts.append(f"unknown column(s) {', '.join(unknown)}")
+        raise ImportRejected([f"{source}:1: {'; '.join(parts)}"])
+    out = []
+    for number, cells in body:
+        values = {n: _cell(c) for n, c in zip(names, cells, strict=False) if n}
+        if not any(values.get(c) for c in ("date", "note", "files")):
+            continue  # an empty row, or a template row nobody filled in
+        out.append(
+            EvidenceRow(
+                where=f"{source}:{number}",
+                subject=values.get("subject", ""),
+                obligation=values.get("obligation", ""),
+                occurrence=values.get("occurrence") or None,
+                date=values.get("date", ""),
+                by=values.get("by") or None,
+                note=values.get("note") or None,
+                counts=values.get("counts", ""),
+                files=tuple(p for p in re.split(r"[;；]", values.get("files", "")) if p.strip()),
+            )
+        )
+    return out
+
+
+def read_evidence_sheet(path: Path) -> list[EvidenceRow]:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        try:
+            text = read_text_file(path)
+        except YamlLoadError as exc:
+            raise ImportRejected([f"{path}:{exc.line}: {exc}"]) from None
+        lines = list(csv.reader(io.StringIO(text)))
+        if not lines:
+            raise ImportRejected([f"{path}:1: empty file, expected a header row"])
+        return _rows(lines[0], [(i + 2, r) for i, r in enumerate(lines[1:])], str(path))
+    if suffix in (".xlsx", ".xlsm"):
+        import zipfile
+
+        from openpyxl import load_workbook
+        from openpyxl.utils.exceptions import InvalidFileException
+
+        try:
+            book = load_workbook(path, read_only=True, data_only=True)
+        except FileNotFoundError:
+            raise ImportRejected([f"{path}:1: no such file"]) from None
+        except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+            raise ImportRejected([f"{path}:1: not a readable .xlsx workbook ({exc})"]) from None
+        try:
+            sheet = book[SHEET] if SHEET in book.sheetnames else book.worksheets[0]
+            rows = list(sheet.iter_rows(values_only=True))
+        finally:
+            book.close()
+        if not rows:
+            raise ImportRejected([f"{path}:1: empty sheet, expected a header row"])
+        return _rows(list(rows[0]), [(i + 2, list(r)) for i, r in enumerate(rows[1:])], str(path))
+    raise ImportRejected(
+        [f"{path}:1: unsupported file type {suffix or '(none)'}; expected .xlsx or .csv"]
+    )

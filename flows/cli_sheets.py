@@ -1,0 +1,78 @@
+"""`campaign evidence template|import`: evidence kept offline in spreadsheets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from config.campaign_files import read_campaign
+from config.evidence_sheet import read_evidence_sheet
+from flows.cli_app import evidence_app, out, settings
+from models import db
+from models.errors import CampaignError, NotFound
+from models.evidence_import import import_rows
+from models.evidence_template import write_template
+from models.instant import utc_now
+from models.org_snapshot import load_snapshot
+from models.progress_text import STATUS_ZH
+
+
+@evidence_app.command("template")
+def template(
+    campaign: Annotated[str, typer.Argument(help="campaign key or file")],
+    xlsx: Annotated[Path, typer.Option(help="where to write the workbook")],
+    unit: Annotated[
+        str | None, typer.Option(help="only the open items of this unit and those below it")
+    ] = None,
+) -> None:
+    """A workbook to fill in offline: one row per open item, and what each item asks for."""
+    config = settings()
+    loaded = read_campaign(config, campaign)
+    with db.session_for(config.resolved_database_url) as session:
+        org = load_snapshot(session)
+        if unit is not None and unit not in org.unit_by_code:
+            raise NotFound(f"no unit with code {unit!r}")
+        rows = write_template(xlsx, session, loaded, org, unit)
+    out.print(f"wrote {xlsx}: {rows} open items", markup=False)
+
+
+@evidence_app.command("import")
+def import_sheet(
+    file: Annotated[Path, typer.Argument(help="a filled-in template (.xlsx) or a .csv")],
+    campaign: Annotated[
+        str | None, typer.Option(help="campaign key (default: the one the template names)")
+    ] = None,
+    by: Annotated[str | None, typer.Option(help="who records rows without a 录入人")] = None,
+) -> None:
+    """Record every row, all or nothing: a bad row is FILE:ROW: message, and nothing is
+    written; files named in a row are read from the sheet's folder."""
+    config = settings()
+    key = campaign or _template_campaign(file)
+    loaded = read_campaign(config, key)
+    rows = read_evidence_sheet(file)
+    with db.session_for(config.resolved_database_url) as session:
+        done = import_rows(
+            session,
+            loaded=loaded,
+            org=load_snapshot(session),
+            rows=rows,
+            default_by=by or config.user,
+            sheet_dir=file.parent,
+            home=config.home.resolve(),
+            max_bytes=int(config.max_file_mb * 1_000_000),
+            now=utc_now(),
+        )
+    summary = "，".join(f"{STATUS_ZH.get(k, k)}{v}项" for k, v in sorted(done.items()))
+    out.print(f"imported {file}: {sum(done.values())} rows ({summary})", markup=False)
+
+
+def _template_campaign(file: Path) -> str:
+    if file.suffix.lower() in (".xlsx", ".xlsm") and file.is_file():
+        from openpyxl import load_workbook
+
+        title = load_workbook(file, read_only=True).properties.title
+        if title:
+            return title
+    raise CampaignError(f"{file}: say which campaign with --campaign KEY")

@@ -1,0 +1,129 @@
+"""Evidence from a spreadsheet: every row checked and recorded in one transaction, or none.
+
+A row is what `campaign evidence add` takes. Each is submitted in turn inside the transaction
+(so a later row sees what an earlier one did: two visits to one pairing count twice), and
+any problem in any row rolls back all of them; files are read and checked first and stored
+only when every row has passed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+
+from config.evidence_sheet import EvidenceRow
+from config.spec import LoadedCampaign
+from models.errors import CampaignError, EvidenceError, ImportRejected, NotFound
+from models.evidence import (
+    Submission,
+    find_item,
+    obligation_rule,
+    read_evidence_file,
+    store_bytes,
+    subject_id,
+    submit,
+)
+from models.org_snapshot import OrgSnapshot
+from models.reminder_store import policy_of
+from models.rollout_store import campaign_id
+from models.tables import Campaign
+
+
+def parse_counts(text: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for part in (p.strip() for p in text.replace("；", ";").split(";")):
+        if not part:
+            continue
+        name, sep, number = part.partition("=")
+        if not sep or not name.strip():
+            raise EvidenceError(f"count {part!r}: expected NAME=NUMBER")
+        if not number.strip():
+            continue  # the template's `key=` left blank: not reported
+        try:
+            value = int(number)
+        except ValueError:
+            raise EvidenceError(f"count {part!r}: {number!r} is not a whole number") from None
+        if value < 0:
+            raise EvidenceError(f"count {part!r}: a count cannot be negative")
+        counts[name.strip()] = value
+    return counts
+
+
+def _file_inside(folder: Path, name: str) -> Path:
+    """A file the sheet names, which must lie in the sheet's folder or below it."""
+    path = (folder / name).resolve()
+    if not path.is_relative_to(folder.resolve()):
+        raise EvidenceError(f"file {name!r} is outside the sheet's folder")
+    return path
+
+
+def import_rows(
+    session: Session,
+    *,
+    loaded: LoadedCampaign,
+    org: OrgSnapshot,
+    rows: list[EvidenceRow],
+    default_by: str | None,
+    sheet_dir: Path,
+    home: Path,
+    max_bytes: int,
+    now: dt.datetime,
+) -> Counter[str]:
+    """Record every row, or raise ImportRejected with `FILE:ROW: message` for each bad one."""
+    spec = loaded.spec
+    cid = campaign_id(session, spec.key)
+    version = session.get(Campaign, cid).current_version  # type: ignore[union-attr]
+    problems: list[str] = []
+    documents: list[tuple[bytes, dict[str, Any]]] = []
+    done: Counter[str] = Counter()
+    if not rows:
+        raise ImportRejected([f"{sheet_dir}: no filled-in rows to import"])
+    for row in rows:
+        try:
+            try:
+                dated = dt.date.fromisoformat(row.date)
+            except ValueError:
+                raise EvidenceError(f"date: expected YYYY-MM-DD, got {row.date!r}") from None
+            who = row.by or default_by
+            if not who:
+                raise EvidenceError("no 录入人 (by) in the row and no --by")
+            person = org.person_by_code.get(who)
+            if person is None:
+                raise NotFound(f"no person with code {who!r}")
+            rule = obligation_rule(session, cid, version, row.obligation)  # type: ignore[arg-type]
+            kind = "unit" if rule.subject.units else "person" if rule.subject.persons else "pairing"
+            item = find_item(
+                session,
+                campaign=cid,
+                obligation=rule,
+                subject=subject_id(org, kind, row.subject),
+                occurrence=row.occurrence,
+                dated=dated,
+            )
+            files = [read_evidence_file(_file_inside(sheet_dir, f), max_bytes) for f in row.files]
+            status = submit(
+                session,
+                org=org,
+                item=item,
+                obligation=rule,
+                person=person,
+                submission=Submission(
+                    parse_counts(row.counts), row.note, [m for _, m in files], dated
+                ),
+                now=now,
+                supervising=frozenset(policy_of(spec, rule).responsible_roles),
+            )
+            session.expire_all()  # the next row reads what this one wrote
+            documents += files
+            done[status] += 1
+        except CampaignError as exc:
+            problems.append(f"{row.where}: {exc}")
+    if problems:
+        raise ImportRejected(problems)
+    for data, meta in documents:
+        store_bytes(home, data, meta["name"])
+    return done

@@ -1,0 +1,77 @@
+"""The spreadsheet a village clerk fills in offline: the open items of their units, one row
+each, and a sheet saying what each obligation asks for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from sqlalchemy import select
+from sqlmodel import Session
+
+from config.evidence_sheet import SHEET, TEMPLATE_HEADERS
+from config.spec import LoadedCampaign
+from models.org_snapshot import OrgSnapshot
+from models.rollout_store import campaign_id
+from models.tables import ChecklistItem
+
+
+def _subject(org: OrgSnapshot, kind: str, sid: int) -> tuple[str, str]:
+    if kind == "unit":
+        return org.units[sid].code, org.units[sid].name
+    if kind == "person":
+        return org.persons[sid].code, org.persons[sid].name
+    pair = org.pairings[sid]
+    return pair.code, f"{org.persons[pair.cadre_id].name}—{org.persons[pair.contact_id].name}"
+
+
+def write_template(
+    path: Path, session: Session, loaded: LoadedCampaign, org: OrgSnapshot, unit: str | None
+) -> int:
+    """Write the template; returns how many open items it lists."""
+    spec = loaded.spec
+    titles = {o.key: o for _, o in spec.obligations()}
+    query = select(ChecklistItem).where(
+        ChecklistItem.campaign_id == campaign_id(session, spec.key),
+        ChecklistItem.status.in_(("open", "rejected")),
+    )
+    items = session.execute(query.order_by(ChecklistItem.due, ChecklistItem.id)).scalars().all()
+    if unit is not None:
+        root = org.unit_by_code[unit].id
+        items = [i for i in items if org.is_within(i.unit_id, root)]
+    book = Workbook()
+    sheet = book.active
+    sheet.title = SHEET
+    sheet.append(list(TEMPLATE_HEADERS))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for item in items:
+        code, name = _subject(org, item.subject_type, item.subject_id)
+        ob = titles[item.obligation_key]
+        counts = ";".join(f"{c.key}=" for c in ob.evidence.counts)
+        occurrence = "" if item.occurrence == "once" else item.occurrence
+        sheet.append([code, name, ob.key, ob.title, occurrence, item.due, None, None, None, counts])
+    guide = book.create_sheet("事项说明")
+    guide.append(["事项", "名称", "需要说明", "计数（key=数值，用;分隔）", "附件数", "签字"])
+    for cell in guide[1]:
+        cell.font = Font(bold=True)
+    for _, ob in spec.obligations():
+        rule = ob.evidence
+        guide.append(
+            [
+                ob.key,
+                ob.title,
+                "是" if rule.note else "",
+                "；".join(
+                    f"{c.key}={c.name}" + (f"（至少{c.min}）" if c.min is not None else "")
+                    for c in rule.counts
+                ),
+                rule.files or "",
+                rule.sign_off.role if rule.sign_off else "",
+            ]
+        )
+    book.properties.title = spec.key  # `evidence import` reads the campaign from here
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+    return len(items)
