@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from config.campaign_files import calendar_for, read_campaign
 from config.settings import get_settings
-from models import db
+from models import audit, db
 from models.instant import utc_now
 from models.org_snapshot import OrgSnapshot, load_snapshot
 from models.reminder_store import (
@@ -244,6 +244,7 @@ def sweep_reminders(
                 outcomes = list(pool.map(_deliver, chunk))
                 with db.session_for(url) as session:
                     sent: list[tuple[int, str]] = []
+                    failed: list[int] = []
                     for digest, errors in zip(chunk, outcomes, strict=True):
                         group = digest.group
                         if errors:
@@ -251,6 +252,7 @@ def sweep_reminders(
                                 session, group, error="; ".join(errors), now=now
                             )
                             counts["failed"] += len(group)
+                            failed += [c.id for c in group]
                             continue
                         sent += [(c.id, digest.key) for c in group]
                         escalated += [c.item_id for c in group if c.rule in ESCALATIONS]
@@ -259,6 +261,17 @@ def sweep_reminders(
                         counts["escalated"] += sum(1 for c in group if c.rule in ESCALATIONS)
                         counts["uncertain"] += sum(1 for c in group if c.uncertain)
                     record_sent(session, sent, now=now)
+                    # one event per recorded chunk, in the same transaction: which reminders
+                    # went out and which failed (a row per reminder would double the sweep)
+                    audit.append(
+                        session,
+                        actor=worker,
+                        action="reminders.recorded",
+                        entity="reminder",
+                        entity_key=f"{now.isoformat()}",
+                        payload={"sent": [i for i, _ in sent], "failed": failed},
+                        now=now,
+                    )
     if escalated:
         if org is None:
             with db.session_for(url) as session:
