@@ -183,6 +183,24 @@ def insert_ignore(
 BULK_CHUNK = 20_000
 
 
+def id_batches(
+    session: Session, column: Any, ids: Sequence[int], size: int = 5000
+) -> Iterator[Any]:
+    """WHERE clauses that together select the rows with these ids: on PostgreSQL one
+    `= ANY(array)` with a single parameter (an IN list of thousands of parameters costs more
+    to build and send than the query does); on SQLite IN lists under its parameter limit."""
+    if not ids:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import Integer, any_, bindparam
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        yield column == any_(bindparam("ids", list(ids), type_=ARRAY(Integer)))
+        return
+    for start in range(0, len(ids), size):
+        yield column.in_(ids[start : start + size])
+
+
 def raw_instant(session: Session, value: dt.datetime) -> object:
     """An instant as the bulk path hands it to the driver, stored exactly as UtcDateTime
     stores it through SQLAlchemy (SQLite: UTC wall time as text)."""

@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
-from collections import Counter, defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from collections import Counter, defaultdict, deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -103,8 +104,9 @@ def _lines(
     session: Any, claimed: list[Claimed], people: dict[int, Person]
 ) -> dict[int, ReminderLine]:
     wanted = sorted({c.item_id for c in claimed})
-    items = {}
-    for start in range(0, len(wanted), 5000):  # plain rows, not ORM objects: 100,000 of them
+    items: dict[int, tuple[Any, ...]] = {}
+    for where in db.id_batches(session, ChecklistItem.id, wanted):
+        # plain tuples, not ORM objects or named rows: 100,000 of them
         for row in session.execute(
             select(
                 ChecklistItem.id,
@@ -115,31 +117,38 @@ def _lines(
                 ChecklistItem.subject_id,
                 ChecklistItem.occurrence,
                 ChecklistItem.due,
-            ).where(ChecklistItem.id.in_(wanted[start : start + 5000]))
+            ).where(where)
         ):
-            items[row.id] = row
+            items[row[0]] = tuple(row)
     names = _subject_names(session, list(items.values()), people)
-    campaigns = {c.id: c for c in session.execute(select(Campaign)).scalars()}
     versions = {
         (v.campaign_id, v.version): v.id for v in session.execute(select(CampaignVersion)).scalars()
+    }
+    current = {
+        c.id: (c.name, versions.get((c.id, c.current_version)))
+        for c in session.execute(select(Campaign)).scalars()
     }
     phases = {(p.version_id, p.key): p.name for p in session.execute(select(Phase)).scalars()}
     titles = {(o.version_id, o.key): o.title for o in session.execute(select(Obligation)).scalars()}
     out = {}
+    dues: dict[dt.date, pendulum.Date] = {}  # a few distinct days among 100,000 lines
     for c in claimed:
-        item = items[c.item_id]
-        campaign = campaigns[item.campaign_id]
-        version = versions[(item.campaign_id, campaign.current_version)]
-        subject = names.get((item.subject_type, item.subject_id), "")
+        _, campaign_id, phase_key, obligation_key, subject_type, subject_id, occurrence, day = (
+            items[c.item_id]
+        )
+        due = dues.get(day)
+        if due is None:
+            due = dues[day] = pendulum.Date(day.year, day.month, day.day)
+        campaign_name, version = current[campaign_id]
         out[c.id] = ReminderLine(
             c.id,
             c.rule,
-            campaign.name,
-            phases.get((version, item.phase_key), item.phase_key),
-            titles.get((version, item.obligation_key), item.obligation_key),
-            subject,
-            item.occurrence,
-            pendulum.Date(item.due.year, item.due.month, item.due.day),
+            campaign_name,
+            phases.get((version, phase_key), phase_key),
+            titles.get((version, obligation_key), obligation_key),
+            names.get((subject_type, subject_id), ""),
+            occurrence,
+            due,
         )
     return out
 
@@ -148,6 +157,7 @@ def _lines(
 # digests, so that a sweep that dies re-sends (as uncertain) only what was in flight.
 DELIVERY_THREADS = 16
 RECORD_EVERY = 64
+LOOKAHEAD = 2
 NO_CHANNEL = "no channel: set the person's channels or CAMPAIGN_NOTIFY_DEFAULT"
 
 
@@ -173,26 +183,23 @@ def _deliver(digest: Digest) -> list[str]:
 
 
 def _subject_names(
-    session: Any, items: list[Any], people: dict[int, Person]
+    session: Any, items: list[tuple[Any, ...]], people: dict[int, Person]
 ) -> dict[tuple[str, int], str]:
-    """Names of the claimed items' subjects, read for those alone (a sweep must not load the
-    whole tree of a province to write a hundred thousand lines)."""
+    """Names of the claimed items' subjects (rows as _lines reads them: subject type at 4,
+    id at 5), read for those alone (a sweep must not load the whole tree of a province to
+    write a hundred thousand lines)."""
     out: dict[tuple[str, int], str] = {}
-    units = sorted({i.subject_id for i in items if i.subject_type == "unit"})
-    for start in range(0, len(units), 5000):
-        for uid, name in session.execute(
-            select(Unit.id, Unit.name).where(Unit.id.in_(units[start : start + 5000]))
-        ):
+    units = sorted({i[5] for i in items if i[4] == "unit"})
+    for where in db.id_batches(session, Unit.id, units):
+        for uid, name in session.execute(select(Unit.id, Unit.name).where(where)):
             out[("unit", uid)] = name
     for item in items:
-        if item.subject_type == "person" and item.subject_id in people:
-            out[("person", item.subject_id)] = people[item.subject_id].name
-    pairs = sorted({i.subject_id for i in items if i.subject_type == "pairing"})
-    for start in range(0, len(pairs), 5000):
+        if item[4] == "person" and item[5] in people:
+            out[("person", item[5])] = people[item[5]].name
+    pairs = sorted({i[5] for i in items if i[4] == "pairing"})
+    for where in db.id_batches(session, Pairing.id, pairs):
         for pid, cadre, contact in session.execute(
-            select(Pairing.id, Pairing.cadre_id, Pairing.contact_id).where(
-                Pairing.id.in_(pairs[start : start + 5000])
-            )
+            select(Pairing.id, Pairing.cadre_id, Pairing.contact_id).where(where)
         ):
             out[("pairing", pid)] = f"{people[cadre].name}—{people[contact].name}"
     return out
@@ -239,9 +246,21 @@ def sweep_reminders(
                 )
                 channels = list(person.channels) if person and person.channels else default
                 digests.append(Digest(group, channels, title, body, key))
-            for start in range(0, len(digests), RECORD_EVERY):
-                chunk = digests[start : start + RECORD_EVERY]
-                outcomes = list(pool.map(_deliver, chunk))
+            chunks = iter(
+                [digests[i : i + RECORD_EVERY] for i in range(0, len(digests), RECORD_EVERY)]
+            )
+            # The pool delivers the next chunks while this thread records the last one, but
+            # never more than LOOKAHEAD chunks ahead: those are what a killed sweep re-sends.
+            in_flight: deque[tuple[list[Digest], list[Future[list[str]]]]] = deque(
+                (chunk, [pool.submit(_deliver, d) for d in chunk])
+                for chunk in islice(chunks, LOOKAHEAD)
+            )
+            while in_flight:
+                chunk, futures = in_flight.popleft()
+                outcomes = [f.result() for f in futures]
+                following = next(chunks, None)
+                if following is not None:
+                    in_flight.append((following, [pool.submit(_deliver, d) for d in following]))
                 with db.session_for(url) as session:
                     sent: list[tuple[int, str]] = []
                     failed: list[int] = []
