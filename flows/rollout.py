@@ -18,6 +18,7 @@ from tasks.rollout_tasks import (
     plan_rollout,
     read_gate_decisions,
     record_gate_decision,
+    refresh_statistics,
     town_batches,
     write_checklist_items,
 )
@@ -95,6 +96,7 @@ def _write_waves(ctx: Any, planner: Any, waves: set[str | None], written: set[st
     inserted = 0
     for i, towns in enumerate(town_batches(planner, todo)):
         inserted += write_checklist_items(ctx, planner, towns, todo, label=f"batch-{i + 1}")
+    refresh_statistics(inserted)
     written |= todo
     return inserted
 

@@ -201,6 +201,17 @@ def id_batches(
         yield column.in_(ids[start : start + size])
 
 
+def analyze(url: str, tables: Sequence[str]) -> None:
+    """Refresh PostgreSQL's planner statistics after a bulk load (SQLite needs none)."""
+    engine = get_engine(url)
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect() as conn:
+        for table in tables:
+            conn.execute(text(f'ANALYZE "{table}"'))
+        conn.commit()
+
+
 def raw_instant(session: Session, value: dt.datetime) -> object:
     """An instant as the bulk path hands it to the driver, stored exactly as UtcDateTime
     stores it through SQLAlchemy (SQLite: UTC wall time as text)."""

@@ -213,6 +213,21 @@ class Claimed:
     send_on: dt.date
     attempts: int
     uncertain: bool
+    # the item's (id, campaign_id, phase_key, obligation_key, subject_type, subject_id,
+    # occurrence, due) when the claim could read it in the same statement (PostgreSQL)
+    item: tuple[Any, ...] | None = None
+
+
+ITEM_LINE_COLUMNS = (
+    "id",
+    "campaign_id",
+    "phase_key",
+    "obligation_key",
+    "subject_type",
+    "subject_id",
+    "occurrence",
+    "due",
+)
 
 
 def _chunks(values: Sequence[int], size: int = 5000) -> Iterator[Sequence[int]]:
@@ -300,15 +315,10 @@ def _claim_postgres(
     session: Session, *, now: dt.datetime, worker: str, limit: int, wanted: Any
 ) -> list[Claimed]:
     """One UPDATE … RETURNING over rows locked with SKIP LOCKED: each row is written once
-    (a SELECT FOR UPDATE then an UPDATE would write every claimed row twice)."""
+    (a SELECT FOR UPDATE then an UPDATE would write every claimed row twice), and a reminder
+    whose item is already done is cancelled in the same pass instead of claimed."""
     table = Reminder.__table__
     items = ChecklistItem.__table__
-    done_item = (
-        select(items.c.id)
-        .where(items.c.id == table.c.item_id, items.c.status.not_in(OPEN_ITEM))
-        .exists()
-    )
-    session.execute(table.update().where(wanted, done_item).values(status="cancelled"))
     picked = (
         select(table.c.id)
         .where(wanted)
@@ -317,11 +327,11 @@ def _claim_postgres(
         .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
-    rows = session.execute(
+    claim_rows = (
         table.update()
-        .where(table.c.id.in_(picked))
+        .where(table.c.id.in_(picked), items.c.id == table.c.item_id)
         .values(
-            status="sending",
+            status=case((items.c.status.in_(OPEN_ITEM), "sending"), else_="cancelled"),
             claimed_at=now,
             claimed_by=worker,
             attempts=case((table.c.status == "dead", 1), else_=table.c.attempts + 1),
@@ -335,9 +345,15 @@ def _claim_postgres(
             table.c.send_on,
             table.c.attempts,
             table.c.uncertain,
+            table.c.status,
+            *(items.c[name] for name in ITEM_LINE_COLUMNS),
         )
-    ).all()
-    return [Claimed(*r) for r in rows]
+    )
+    while True:  # a batch of only done items' reminders is cancelled: take the next one
+        rows = session.execute(claim_rows).all()
+        taken = [Claimed(*r[:7], tuple(r[8:])) for r in rows if r[7] == "sending"]
+        if taken or not rows:
+            return taken
 
 
 def record_sent(session: Session, sent: Sequence[tuple[int, str]], *, now: dt.datetime) -> None:

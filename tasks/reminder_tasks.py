@@ -103,8 +103,8 @@ def mark_overdue_items(today: dt.date, org: OrgSnapshot | None = None) -> int:
 def _lines(
     session: Any, claimed: list[Claimed], people: dict[int, Person]
 ) -> dict[int, ReminderLine]:
-    wanted = sorted({c.item_id for c in claimed})
-    items: dict[int, tuple[Any, ...]] = {}
+    items: dict[int, tuple[Any, ...]] = {c.item_id: c.item for c in claimed if c.item}
+    wanted = sorted({c.item_id for c in claimed if c.item_id not in items})
     for where in db.id_batches(session, ChecklistItem.id, wanted):
         # plain tuples, not ORM objects or named rows: 100,000 of them
         for row in session.execute(
