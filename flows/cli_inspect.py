@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,7 +13,7 @@ from config.campaign_files import calendar_for, read_campaign
 from flows.cli_app import acting_person, app, out, parse_day, settings
 from models import db
 from models.errors import EvidenceError, NotFound
-from models.evidence import subject_id
+from models.evidence import read_evidence_file, store_bytes, subject_id
 from models.inspection_store import record_result, run_inspections
 from models.instant import utc_now
 from models.org_snapshot import load_snapshot
@@ -64,11 +65,15 @@ def record(
     findings: Annotated[str | None, typer.Option(help="what was found (required on fail)")] = None,
     by: Annotated[str | None, typer.Option(help="the inspector (person code)")] = None,
     date: Annotated[str | None, typer.Option(help="the day of the check (default today)")] = None,
+    file: Annotated[
+        list[Path] | None, typer.Option(help="a record of the check, repeatable")
+    ] = None,
 ) -> None:
     """Record one sampled subject's result; a fail raises a rectification with a deadline."""
     if result not in ("pass", "fail"):
         raise EvidenceError(f"--result must be pass or fail, got {result!r}")
     config = settings()
+    documents = [read_evidence_file(p, int(config.max_file_mb * 1_000_000)) for p in file or []]
     dated = parse_day(date, "--date")
     person_code = acting_person(by)
     calendar = calendar_for(config)
@@ -95,7 +100,10 @@ def record(
             inspector=person,
             dated=dated,
             now=utc_now(),
+            files=[meta for _, meta in documents],
         )
+        for data, meta in documents:  # stored once the result is recorded, before the commit
+            store_bytes(config.home.resolve(), data, meta["name"])
     out.print(f"{subject} · {inspection} {check}: {outcome}", markup=False)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import pendulum
 from sqlalchemy import func, insert, select, update
@@ -214,8 +215,10 @@ def record_result(
     inspector: PersonInfo,
     dated: dt.date,
     now: dt.datetime,
+    files: list[dict[str, Any]] | None = None,
 ) -> str:
-    """Record one sampled subject's result; returns what followed, in Chinese."""
+    """Record one sampled subject's result (with the files the inspector kept, by hash, in
+    the audit trail); returns what followed, in Chinese."""
     spec = loaded.spec
     inspection = _spec_inspection(loaded, inspection_key)
     if not may_inspect(inspector, inspection):
@@ -270,6 +273,7 @@ def record_result(
             "check": label,
             "findings": findings,
             "on": dated.isoformat(),
+            "files": [{"sha256": f["sha256"], "name": f["name"]} for f in files or []],
         },
         now=now,
     )

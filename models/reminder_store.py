@@ -14,7 +14,9 @@ from sqlalchemy import and_, case, or_, select, update
 from sqlmodel import Session
 
 from config.spec import CampaignSpec, Obligation, ReminderPolicy
+from models import audit
 from models.db import bulk_insert_ignore, raw_instant
+from models.instant import utc_now
 from models.org_snapshot import OrgSnapshot
 from models.reminder_planning import (
     before_and_on_due,
@@ -186,6 +188,15 @@ def mark_overdue(
             .where(ChecklistItem.id.in_(ids[start : start + 1000]))
             .values(overdue_on=today)
         )
+    audit.append(
+        session,
+        actor="system",
+        action="items.overdue",
+        entity="campaign",
+        entity_key=spec.key,
+        payload={"on": today.isoformat(), "items": ids},
+        now=utc_now(),
+    )
     return [OverdueItem(i.id, i.phase_key, i.obligation_key, i.unit_id, i.due) for i in items]
 
 

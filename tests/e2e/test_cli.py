@@ -431,3 +431,68 @@ def test_evidence_from_a_filled_in_template_all_or_nothing(
     status = json.loads(run("status", key, "--as-of", "2013-07-20", "--json").stdout)
     assert status["backfilled"] == 2  # dated 2013, entered today
     assert len([p for p in (campaign_home / "files").rglob("*") if p.is_file()]) == 1
+
+
+def test_inspection_fail_rectify_recheck_from_the_terminal(
+    campaign_home: Path, tmp_path: Path
+) -> None:
+    assert run("orgs", "import", REPO / "config" / "orgs" / "weihai-etdz.yaml").returncode == 0
+    key = "community-and-two-new-2013"
+    assert run("rollout", key, "--as-of", "2013-07-01").returncode == 0
+    made = run("inspect", key, "--as-of", "2013-07-01")
+    assert made.stdout.strip() == "funds-site-check 2013-Q2: 8 sampled (due 2013-06-28)"
+    assert run("inspect", key, "--as-of", "2013-07-01").stdout.strip().startswith("no check due")
+    shown = run("inspection", "show", key)
+    sampled = [c for c in ("hongyu", "melody", "disha") if f"（{c}）" in shown.stdout]
+    subject = sampled[0]
+    args = ["inspection", "record", key, "--inspection", "funds-site-check", "--subject", subject]
+    refused = run(*args, "--check", "2013-Q2", "--result", "pass", "--by", "p-org-01")
+    assert refused.returncode == 3
+    assert "may not record results of 'funds-site-check'" in refused.stderr
+    photo = tmp_path / "现场.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0 site")
+    failed = run(
+        *args,
+        "--check",
+        "2013-Q2",
+        "--result",
+        "fail",
+        "--findings",
+        "未设立专门科目",
+        "--by",
+        "p-info-1",
+        "--date",
+        "2013-07-02",
+        "--file",
+        photo,
+    )
+    assert failed.returncode == 0, failed.stderr
+    assert failed.stdout.strip().endswith("未通过，限期整改至2013-08-01")
+    again = run(*args, "--check", "2013-Q2", "--result", "pass", "--by", "p-info-1")
+    assert again.returncode == 2 and "already recorded: fail on 2013-07-02" in again.stderr
+    status = json.loads(run("status", key, "--as-of", "2013-07-10", "--json").stdout)
+    assert status["rectifications"] == {"open": 1, "closed": 0}
+    recheck = run("inspect", key, "--as-of", "2013-08-01")
+    assert "funds-site-check 2013-Q2-recheck: 1 sampled" in recheck.stdout
+    passed = run(
+        *args,
+        "--check",
+        "2013-Q2-recheck",
+        "--result",
+        "pass",
+        "--findings",
+        "已整改",
+        "--by",
+        "p-info-2",
+        "--date",
+        "2013-08-02",
+    )
+    assert passed.stdout.strip().endswith("复查通过，整改完成"), passed.stderr
+    status = json.loads(run("status", key, "--as-of", "2013-08-02", "--json").stdout)
+    assert status["rectifications"] == {"open": 0, "closed": 1}
+    history = run("audit", "show", "--subject", subject)
+    for word in ("抽查未通过", "下达限期整改", "抽查通过", "rectification-funds-site-check"):
+        assert word in history.stdout
+    assert run("audit", "verify").returncode == 0
+    stored = [p for p in (campaign_home / "files").rglob("*") if p.is_file()]
+    assert [p.read_bytes() for p in stored] == [b"\xff\xd8\xff\xe0 site"]
