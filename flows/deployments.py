@@ -14,6 +14,7 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron, RRule
 
 from config.spec import LoadedCampaign
+from flows.inspect import inspect_campaign
 from flows.phase import close_campaign_phase, open_campaign_phase
 from flows.refresh_progress import refresh_progress
 from flows.remind import remind_due
@@ -23,6 +24,7 @@ OPEN_AT = dt.time(7, 0)  # before the 09:00 reminder sweep, so the day's items a
 CLOSE_AT = dt.time(20, 0)
 REFRESH_AT = dt.time(9, 30)
 REMIND_AT = dt.time(9, 0)
+INSPECT_AT = dt.time(8, 0)  # checks and re-inspections made before the morning's reminders
 
 
 def _stamp(day: dt.date, at: dt.time) -> str:
@@ -36,6 +38,34 @@ def once(day: dt.date, at: dt.time, timezone: str, slug: str, parameters: dict[s
         slug=slug,
         parameters=parameters,
     )
+
+
+def inspection_deployments(loaded: LoadedCampaign) -> list[RunnerDeployment]:
+    """A daily run of the campaign's checks while they can fall due: from its first day to
+    its last, plus the longest rectification time for the last re-inspections."""
+    spec = loaded.spec
+    if not spec.inspections:
+        return []
+    dates = loaded.phase_dates
+    first = min(d.starts for d in dates.values())
+    last = max(d.ends for d in dates.values())
+    last = last.add(days=2 * max(i.rectify_within for i in spec.inspections))
+    return [
+        inspect_campaign.to_deployment(
+            name=spec.key,
+            tags=[f"campaign:{spec.key}", "inspection"],
+            parameters={"campaign": spec.key},
+            schedules=[
+                RRule(
+                    f"DTSTART:{_stamp(first, INSPECT_AT)}\n"
+                    f"RRULE:FREQ=DAILY;UNTIL={_stamp(last, INSPECT_AT)}",
+                    timezone=spec.timezone,
+                    slug="daily",
+                )
+            ],
+            description=f"{spec.name}：每日08:00生成到期的抽查和复查",
+        )
+    ]
 
 
 def campaign_deployments(loaded: LoadedCampaign) -> list[RunnerDeployment]:
@@ -106,6 +136,7 @@ def campaign_deployments(loaded: LoadedCampaign) -> list[RunnerDeployment]:
             ],
             description=f"{spec.name}：每日刷新进度",
         ),
+        *inspection_deployments(loaded),
     ]
 
 

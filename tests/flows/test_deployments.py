@@ -57,3 +57,11 @@ def test_deploy_and_redeploy_after_the_file_changed(
     assert len(again) == 5
     assert again["rectification"].startswith("DTSTART:20131104T070000")
     assert again["criticism"] == opens["criticism"]
+
+
+def test_a_campaign_with_inspections_gets_a_daily_inspection_run() -> None:
+    names = deploy_campaign(read_campaign(get_settings(), "cadre-pairing-2013"))
+    assert "inspect-campaign/cadre-pairing-2013" in names
+    daily = schedules_of("inspect-campaign/cadre-pairing-2013")["daily"]
+    # from the first day to the last plus twice the 30 days a rectification is given
+    assert daily == "DTSTART:20130912T080000\nRRULE:FREQ=DAILY;UNTIL=20150301T080000"
