@@ -14,11 +14,12 @@ from flows.cli_app import acting_person, app, out, parse_day, settings
 from models import db
 from models.errors import EvidenceError, NotFound
 from models.evidence import read_evidence_file, store_bytes, subject_id
-from models.inspection_store import record_result, run_inspections
+from models.inspection_store import record_result
 from models.instant import utc_now
 from models.org_snapshot import load_snapshot
 from models.rollout_store import campaign_id
 from models.tables import Inspection, InspectionSample, Person
+from tasks.inspection_tasks import make_checks
 
 inspection_app = typer.Typer(help="Record and read inspection results.", no_args_is_help=True)
 app.add_typer(inspection_app, name="inspection")
@@ -33,24 +34,14 @@ def inspect(
 ) -> None:
     """Make the checks due by the day (and the re-inspections of rectifications past their
     deadline), each with its sample; running it again makes nothing twice."""
-    config = settings()
     day = parse_day(as_of)
-    calendar = calendar_for(config)
-    loaded = read_campaign(config, campaign, calendar)
-    with db.session_for(config.resolved_database_url) as session:
-        made = run_inspections(
-            session,
-            loaded=loaded,
-            campaign=campaign_id(session, loaded.spec.key),
-            calendar=calendar,
-            as_of=day,
-            now=utc_now(),
-        )
+    made = make_checks.fn(campaign, day)  # the flow's task, run here without a server
     if not made:
         out.print(f"no check due by {day} that is not made yet", markup=False)
     for check in made:
         out.print(
-            f"{check.inspection} {check.label}: {check.sampled} sampled (due {check.on})",
+            f"{check['inspection']} {check['label']}: {check['sampled']} sampled "
+            f"(due {check['on']})",
             markup=False,
         )
 
