@@ -103,6 +103,11 @@ class Subject(Strict):
             raise ValueError(f"give exactly one of units, persons, pairings (got {len(given)})")
         return self
 
+    @property
+    def kind(self) -> str:
+        """The subject type its checklist items carry: unit, person or pairing."""
+        return "unit" if self.units else "person" if self.persons else "pairing"
+
 
 class CountSpec(Strict):
     key: Slug
@@ -265,14 +270,15 @@ class CampaignSpec(Strict):
                 yield phase, self.rectification(inspection)
 
     def inspected(self, inspection: Inspection) -> tuple[Phase, Obligation]:
-        return next((p, o) for p, o in self.obligations() if o.key == inspection.obligation)
+        """The phase and obligation an inspection checks (the file is validated: it exists)."""
+        return next(
+            (p, o) for p in self.phases for o in p.obligations if o.key == inspection.obligation
+        )
 
     def rectification(self, inspection: Inspection) -> Obligation:
         """The obligation a failed check puts on its subject: rectify by the deadline, with a
         note of what was done; an inspector's passing re-inspection accepts it."""
-        inspected = next(
-            o for p in self.phases for o in p.obligations if o.key == inspection.obligation
-        )
+        _, inspected = self.inspected(inspection)
         return Obligation(
             key=f"{RECTIFY_PREFIX}{inspection.key}",
             title=f"限期整改：{inspection.name}",

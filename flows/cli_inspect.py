@@ -102,9 +102,7 @@ def _subject_kind(loaded, inspection) -> str:  # type: ignore[no-untyped-def]
     if inspection is None:
         known = ", ".join(i.key for i in loaded.spec.inspections) or "none"
         raise NotFound(f"no inspection in {loaded.spec.key} by that key (inspections: {known})")
-    _, obligation = loaded.spec.inspected(inspection)
-    s = obligation.subject
-    return "unit" if s.units else "person" if s.persons else "pairing"
+    return loaded.spec.inspected(inspection)[1].subject.kind
 
 
 @inspection_app.command("show")
@@ -131,21 +129,13 @@ def show(
     for column in ("抽查", "批次", "对象", "结果", "检查人", "发现的问题"):
         table.add_column(column)
     for key, label, sample, inspector in rows:
+        code, name = org.subject_label(sample.subject_type, sample.subject_id)
         table.add_row(
             key,
             label,
-            _subject_name(org, sample.subject_type, sample.subject_id),
+            f"{name}（{code}）",
             RESULT_ZH[sample.result],
             inspector or "",
             sample.findings or "",
         )
     out.print(table)
-
-
-def _subject_name(org, kind: str, sid: int) -> str:  # type: ignore[no-untyped-def]
-    if kind == "unit":
-        return f"{org.units[sid].name}（{org.units[sid].code}）"
-    if kind == "person":
-        return f"{org.persons[sid].name}（{org.persons[sid].code}）"
-    pair = org.pairings[sid]
-    return f"{org.persons[pair.cadre_id].name}—{org.persons[pair.contact_id].name}（{pair.code}）"

@@ -26,12 +26,10 @@ from models import db
 from models.errors import CampaignError, EvidenceError, NotFound
 from models.evidence import (
     Submission,
-    find_item,
-    obligation_rule,
+    locate_item,
     read_evidence_file,
     sign,
     store_bytes,
-    subject_id,
     submit,
 )
 from models.gates import check_approver, gate_of
@@ -228,15 +226,14 @@ def _locate(
 ):
     """(org, obligation rule, item) for the evidence commands."""
     cid = campaign_id(session, campaign)
-    version = session.get(Campaign, cid).current_version
-    rule = obligation_rule(session, cid, version, obligation_key)
     org = load_snapshot(session)
-    subject_type = "unit" if rule.subject.units else "person" if rule.subject.persons else "pairing"
-    item = find_item(
+    rule, item = locate_item(
         session,
         campaign=cid,
-        obligation=rule,
-        subject=subject_id(org, subject_type, subject),
+        version=session.get(Campaign, cid).current_version,
+        org=org,
+        obligation_key=obligation_key,
+        subject_code=subject,
         occurrence=occurrence,
         dated=dated,
     )

@@ -184,13 +184,7 @@ def find_item(
 ) -> ChecklistItem:
     """The item for a subject and obligation; without --occurrence, the earliest one not yet
     accepted whose due date is on or after the evidence date (else the last one open)."""
-    subject_type = (
-        "unit"
-        if obligation.subject.units
-        else "person"
-        if obligation.subject.persons
-        else "pairing"
-    )
+    subject_type = obligation.subject.kind
     items = (
         session.execute(
             select(ChecklistItem)
@@ -240,6 +234,31 @@ def find_item(
 
 
 SUPERVISING_ROLES = frozenset(ReminderPolicy().responsible_roles)
+
+
+def locate_item(
+    session: Session,
+    *,
+    campaign: int,
+    version: int,
+    org: OrgSnapshot,
+    obligation_key: str,
+    subject_code: str,
+    occurrence: str | None,
+    dated: dt.date,
+) -> tuple[Obligation, ChecklistItem]:
+    """The obligation (as the campaign's current version states it) and the item that
+    evidence for this subject code and date goes to."""
+    rule = obligation_rule(session, campaign, version, obligation_key)
+    item = find_item(
+        session,
+        campaign=campaign,
+        obligation=rule,
+        subject=subject_id(org, rule.subject.kind, subject_code),
+        occurrence=occurrence,
+        dated=dated,
+    )
+    return rule, item
 
 
 def may_submit(

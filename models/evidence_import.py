@@ -20,11 +20,9 @@ from config.spec import LoadedCampaign
 from models.errors import CampaignError, EvidenceError, ImportRejected, NotFound
 from models.evidence import (
     Submission,
-    find_item,
-    obligation_rule,
+    locate_item,
     read_evidence_file,
     store_bytes,
-    subject_id,
     submit,
 )
 from models.org_snapshot import OrgSnapshot
@@ -94,13 +92,13 @@ def import_rows(
             person = org.person_by_code.get(who)
             if person is None:
                 raise NotFound(f"no person with code {who!r}")
-            rule = obligation_rule(session, cid, version, row.obligation)  # type: ignore[arg-type]
-            kind = "unit" if rule.subject.units else "person" if rule.subject.persons else "pairing"
-            item = find_item(
+            rule, item = locate_item(
                 session,
                 campaign=cid,
-                obligation=rule,
-                subject=subject_id(org, kind, row.subject),
+                version=version,  # type: ignore[arg-type]
+                org=org,
+                obligation_key=row.obligation,
+                subject_code=row.subject,
                 occurrence=row.occurrence,
                 dated=dated,
             )

@@ -17,15 +17,6 @@ from models.rollout_store import campaign_id
 from models.tables import ChecklistItem
 
 
-def _subject(org: OrgSnapshot, kind: str, sid: int) -> tuple[str, str]:
-    if kind == "unit":
-        return org.units[sid].code, org.units[sid].name
-    if kind == "person":
-        return org.persons[sid].code, org.persons[sid].name
-    pair = org.pairings[sid]
-    return pair.code, f"{org.persons[pair.cadre_id].name}—{org.persons[pair.contact_id].name}"
-
-
 def write_template(
     path: Path, session: Session, loaded: LoadedCampaign, org: OrgSnapshot, unit: str | None
 ) -> int:
@@ -47,7 +38,7 @@ def write_template(
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for item in items:
-        code, name = _subject(org, item.subject_type, item.subject_id)
+        code, name = org.subject_label(item.subject_type, item.subject_id)
         ob = titles[item.obligation_key]
         counts = ";".join(f"{c.key}=" for c in ob.evidence.counts)
         occurrence = "" if item.occurrence == "once" else item.occurrence

@@ -102,6 +102,17 @@ class OrgSnapshot:
             current = self.units[current].parent_id
         return False
 
+    def subject_label(self, kind: str, subject_id: int) -> tuple[str, str]:
+        """A subject's code and name as people read them: a pairing is cadre—contact."""
+        if kind == "unit":
+            unit = self.units[subject_id]
+            return unit.code, unit.name
+        if kind == "person":
+            person = self.persons[subject_id]
+            return person.code, person.name
+        pair = self.pairings[subject_id]
+        return pair.code, f"{self.persons[pair.cadre_id].name}—{self.persons[pair.contact_id].name}"
+
     def town_name(self, town_id: int | None) -> str:
         return "区直" if town_id is None else self.units[town_id].name
 

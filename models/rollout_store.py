@@ -122,11 +122,7 @@ def store_version(session: Session, loaded: LoadedCampaign, now: dt.datetime) ->
             "phase_key": phase.key,
             "key": ob.key,
             "title": ob.title,
-            "subject_type": "unit"
-            if ob.subject.units
-            else "person"
-            if ob.subject.persons
-            else "pairing",
+            "subject_type": ob.subject.kind,
             "rule": ob.model_dump(mode="json", by_alias=True),
         }
         for phase, ob in spec.obligations()
