@@ -385,12 +385,19 @@ def demo(
 @app.command()
 def deploy(
     campaign: Annotated[str, typer.Argument(help="campaign key or file")],
+    pool: Annotated[
+        str | None,
+        typer.Option(
+            help="a process work pool: its workers run the runs (default: campaign serve)"
+        ),
+    ] = None,
 ) -> None:
     """Turn a campaign into Prefect deployments scheduled on its dates (again: replace)."""
     from flows.deployments import deploy_campaign
 
+    loaded = read_campaign(settings(), campaign)
     ensure_prefect()
-    for name in deploy_campaign(read_campaign(settings(), campaign)):
+    for name in deploy_campaign(loaded, pool):
         out.print(f"deployed {name}", markup=False)
 
 

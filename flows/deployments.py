@@ -12,13 +12,16 @@ from typing import Any
 
 from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron, RRule
+from prefect.types.entrypoint import EntrypointType
 
 from config.spec import LoadedCampaign
 from flows.inspect import inspect_campaign
 from flows.phase import close_campaign_phase, open_campaign_phase
+from flows.pool import check_pool, ensure_zombie_automation
 from flows.refresh_progress import refresh_progress
 from flows.remind import remind_due
 from flows.rollout import rollout_campaign
+from flows.rollout_batch import rollout_batch
 
 OPEN_AT = dt.time(7, 0)  # before the 09:00 reminder sweep, so the day's items are due
 CLOSE_AT = dt.time(20, 0)
@@ -40,7 +43,7 @@ def once(day: dt.date, at: dt.time, timezone: str, slug: str, parameters: dict[s
     )
 
 
-def inspection_deployments(loaded: LoadedCampaign) -> list[RunnerDeployment]:
+def inspection_deployments(loaded: LoadedCampaign, pool: str | None) -> list[RunnerDeployment]:
     """A daily run of the campaign's checks while they can fall due: from its first day to
     its last, plus the longest rectification time for the last re-inspections."""
     spec = loaded.spec
@@ -52,6 +55,7 @@ def inspection_deployments(loaded: LoadedCampaign) -> list[RunnerDeployment]:
     last = last.add(days=2 * max(i.rectify_within for i in spec.inspections))
     return [
         inspect_campaign.to_deployment(
+            **placement(pool),
             name=spec.key,
             tags=[f"campaign:{spec.key}", "inspection"],
             parameters={"campaign": spec.key},
@@ -68,8 +72,34 @@ def inspection_deployments(loaded: LoadedCampaign) -> list[RunnerDeployment]:
     ]
 
 
-def campaign_deployments(loaded: LoadedCampaign) -> list[RunnerDeployment]:
+def placement(pool: str | None) -> dict[str, Any]:
+    """Where a deployment's runs go: served by `campaign serve` (None), or a work pool's
+    workers, which import the flow by module from the installed project on their machine."""
+    if pool is None:
+        return {}
+    return {"work_pool_name": pool, "entrypoint_type": EntrypointType.MODULE_PATH}
+
+
+def batch_deployment_name(campaign: str) -> str:
+    return f"rollout-batch/{campaign}"
+
+
+def campaign_deployments(loaded: LoadedCampaign, pool: str | None = None) -> list[RunnerDeployment]:
+    """The campaign's deployments; with a pool, the rollout fans its batches out to it."""
     spec = loaded.spec
+    where = placement(pool)
+    rollout_parameters: dict[str, Any] = {"campaign": spec.key, "wait_at_gates": True}
+    batches = []
+    if pool is not None:
+        rollout_parameters["batch_deployment"] = batch_deployment_name(spec.key)
+        batches.append(
+            rollout_batch.to_deployment(
+                **where,
+                name=spec.key,
+                tags=[f"campaign:{spec.key}", "rollout-batch"],
+                description=f"{spec.name}：一组镇街的事项（由rollout分派给各worker）",
+            )
+        )
     tz = spec.timezone
     dates = loaded.phase_dates
     first = min(d.starts for d in dates.values())
@@ -78,13 +108,15 @@ def campaign_deployments(loaded: LoadedCampaign) -> list[RunnerDeployment]:
     iso = dt.date.isoformat
     return [
         rollout_campaign.to_deployment(
+            **where,
             name=spec.key,
             tags=tags,
-            parameters={"campaign": spec.key, "wait_at_gates": True},
+            parameters=rollout_parameters,
             schedules=[once(first, dt.time(0, 5), tz, "rollout", {"as_of": iso(first)})],
             description=f"{spec.name}：按波次生成事项，试点后等待闸门批准",
         ),
         open_campaign_phase.to_deployment(
+            **where,
             name=spec.key,
             tags=tags,
             parameters={"campaign": spec.key},
@@ -101,6 +133,7 @@ def campaign_deployments(loaded: LoadedCampaign) -> list[RunnerDeployment]:
             description=f"{spec.name}：各环节开始",
         ),
         close_campaign_phase.to_deployment(
+            **where,
             name=spec.key,
             tags=tags,
             parameters={"campaign": spec.key},
@@ -117,12 +150,14 @@ def campaign_deployments(loaded: LoadedCampaign) -> list[RunnerDeployment]:
             description=f"{spec.name}：各环节结束并发布小结",
         ),
         remind_due.to_deployment(
+            **where,
             name="daily",
             tags=["reminders"],
             schedules=[Cron(f"{REMIND_AT.minute} {REMIND_AT.hour} * * *", timezone=tz)],
             description="每日09:00发送到期提醒（只在工作日有提醒）",
         ),
         refresh_progress.to_deployment(
+            **where,
             name=spec.key,
             tags=tags,
             parameters={"campaign": spec.key},
@@ -136,14 +171,18 @@ def campaign_deployments(loaded: LoadedCampaign) -> list[RunnerDeployment]:
             ],
             description=f"{spec.name}：每日刷新进度",
         ),
-        *inspection_deployments(loaded),
+        *inspection_deployments(loaded, pool),
+        *batches,
     ]
 
 
-def deploy_campaign(loaded: LoadedCampaign) -> list[str]:
+def deploy_campaign(loaded: LoadedCampaign, pool: str | None = None) -> list[str]:
     """Create or update the campaign's deployments; returns their full names."""
+    if pool is not None:
+        check_pool(pool)
+        ensure_zombie_automation()
     names = []
-    for deployment in campaign_deployments(loaded):
+    for deployment in campaign_deployments(loaded, pool):
         deployment.apply()
         names.append(deployment.full_name)
     return names

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from prefect import flow, get_run_logger, pause_flow_run, suspend_flow_run
 from prefect.context import get_run_context
 from prefect.input import RunInput
 
+from flows.fan_out import run_batches
 from flows.run_tags import tag_current_run
 from models.instant import today_in
 from models.planning import released_waves
 from tasks.progress_tasks import publish_progress
 from tasks.rollout_tasks import (
+    BATCH_ITEMS,
+    count_items,
     load_campaign_version,
     plan_rollout,
     read_gate_decisions,
@@ -38,9 +42,14 @@ def rollout_campaign(
     as_of: dt.date | None = None,
     wait_at_gates: bool = False,
     gate_timeout_seconds: int = 3600,
+    batch_deployment: str | None = None,
+    batch_items: int = BATCH_ITEMS,
 ) -> dict[str, Any]:
     """Write the checklist items of every wave that may go; at a gate that has no answer,
     wait for one when `wait_at_gates` (the UI shows its form), else stop there.
+
+    With `batch_deployment` (a `rollout-batch` deployment on a work pool) each group of towns
+    of up to `batch_items` items is its own flow run, so the pool's workers share them.
 
     Everything before a gate is safe to run again: a resumed suspended run starts from the top.
     """
@@ -51,7 +60,8 @@ def rollout_campaign(
     planner = plan_rollout(ctx)
     approved, latest = read_gate_decisions(ctx)
     written: set[str | None] = set()
-    inserted = _write_waves(ctx, planner, released_waves(spec, approved), written)
+    fan_out = Batches(batch_deployment, batch_items)
+    inserted = _write_waves(ctx, planner, released_waves(spec, approved), written, fan_out)
 
     waiting: list[str] = []
     for wave in spec.waves:
@@ -77,7 +87,7 @@ def rollout_campaign(
             waiting.append(gate)
             continue
         approved.add(gate)
-        inserted += _write_waves(ctx, planner, released_waves(spec, approved), written)
+        inserted += _write_waves(ctx, planner, released_waves(spec, approved), written, fan_out)
 
     progress = publish_progress(spec.key, ctx.as_of)
     return {
@@ -89,13 +99,44 @@ def rollout_campaign(
     }
 
 
-def _write_waves(ctx: Any, planner: Any, waves: set[str | None], written: set[str | None]) -> int:
+@dataclass(frozen=True)
+class Batches:
+    """Where a rollout's batches run: here, or as runs of a deployment on a pool."""
+
+    deployment: str | None
+    items: int
+
+
+def _write_waves(
+    ctx: Any, planner: Any, waves: set[str | None], written: set[str | None], fan_out: Batches
+) -> int:
     todo = waves - written
     if not todo:
         return 0
-    inserted = 0
-    for i, towns in enumerate(town_batches(planner, todo)):
-        inserted += write_checklist_items(ctx, planner, towns, todo, label=f"batch-{i + 1}")
+    groups = town_batches(planner, todo, fan_out.items)
+    if fan_out.deployment:
+        before = count_items(ctx)
+        run_batches(
+            fan_out.deployment,
+            [
+                {
+                    "campaign": ctx.loaded.spec.key,
+                    "version": ctx.version,
+                    "as_of": ctx.as_of.isoformat(),
+                    "towns": towns,
+                    "waves": sorted(todo, key=lambda w: w or ""),
+                    "label": f"batch-{i + 1}",
+                    "replan": ctx.replan,
+                }
+                for i, towns in enumerate(groups)
+            ],
+        )
+        inserted = count_items(ctx) - before
+    else:
+        inserted = sum(
+            write_checklist_items(ctx, planner, towns, todo, label=f"batch-{i + 1}")
+            for i, towns in enumerate(groups)
+        )
     refresh_statistics(inserted)
     written |= todo
     return inserted

@@ -134,6 +134,15 @@ def store_version(session: Session, loaded: LoadedCampaign, now: dt.datetime) ->
     return StoredVersion(campaign.id, version.version, True, previous)  # type: ignore[arg-type]
 
 
+def stored_version(session: Session, key: str, version: int) -> CampaignVersion | None:
+    """Version `version` of campaign `key`, as its rollout stored it."""
+    return session.execute(
+        select(CampaignVersion)
+        .join(Campaign, Campaign.id == CampaignVersion.campaign_id)
+        .where(Campaign.key == key, CampaignVersion.version == version)
+    ).scalar_one_or_none()
+
+
 def campaign_id(session: Session, key: str) -> int:
     found = session.execute(select(Campaign.id).where(Campaign.key == key)).scalar_one_or_none()
     if found is None:

@@ -9,12 +9,13 @@ from typing import Any
 import pendulum
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from sqlalchemy import or_
+from sqlalchemy import func, or_, select
 
 from config.campaign_files import calendar_for, read_campaign
 from config.settings import get_settings
 from config.spec import LoadedCampaign
 from models import audit, db
+from models.errors import CampaignError
 from models.gates import approved_gates, latest_decisions
 from models.instant import utc_now
 from models.org_snapshot import load_snapshot
@@ -22,8 +23,10 @@ from models.planning import RolloutPlanner
 from models.reminder_store import plan_initial_reminders
 from models.rollout_store import (
     item_rows,
+    phase_statuses,
     replan_items,
     store_version,
+    stored_version,
     sync_phase_states,
     write_items,
 )
@@ -82,6 +85,33 @@ def load_campaign_version(campaign: str, as_of: dt.date) -> RolloutContext:
     return RolloutContext(loaded, stored.campaign_id, stored.version, replan, statuses, today)
 
 
+@task(
+    name="load-batch-context",
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_condition_fn=retry_unless_user_error,
+    cache_policy=NO_CACHE,
+)
+def load_batch_context(campaign: str, version: int, as_of: dt.date, replan: bool) -> RolloutContext:
+    """The context a batch run on a worker needs: the version its rollout stored.
+
+    The worker reads the campaign file it has installed; a file that differs from the stored
+    version (a machine not updated, or an edit mid-rollout) is refused, not planned.
+    """
+    settings = get_settings()
+    loaded = read_campaign(settings, campaign, calendar_for(settings))
+    with db.session_for(settings.resolved_database_url) as session:
+        stored = stored_version(session, loaded.spec.key, version)
+        if stored is None or stored.content_hash != loaded.content_hash:
+            raise CampaignError(
+                f"{loaded.path}: not version {version} of {loaded.spec.key} "
+                "(the file on this worker differs from the one the rollout stored)"
+            )
+        statuses = phase_statuses(session, stored.campaign_id)
+    today = pendulum.Date(as_of.year, as_of.month, as_of.day)
+    return RolloutContext(loaded, stored.campaign_id, version, replan, statuses, today)
+
+
 @task(name="plan-rollout", cache_policy=NO_CACHE)
 def plan_rollout(ctx: RolloutContext) -> RolloutPlanner:
     settings = get_settings()
@@ -90,8 +120,10 @@ def plan_rollout(ctx: RolloutContext) -> RolloutPlanner:
     return RolloutPlanner(ctx.loaded.spec, ctx.loaded.phase_dates, org, calendar_for(settings))
 
 
-def town_batches(planner: RolloutPlanner, waves: set[str | None]) -> list[list[int | None]]:
-    """Whole towns grouped up to BATCH_ITEMS items each."""
+def town_batches(
+    planner: RolloutPlanner, waves: set[str | None], limit: int = BATCH_ITEMS
+) -> list[list[int | None]]:
+    """Whole towns grouped up to `limit` items each."""
     batches: list[list[int | None]] = []
     current: list[int | None] = []
     size = 0
@@ -99,7 +131,7 @@ def town_batches(planner: RolloutPlanner, waves: set[str | None]) -> list[list[i
         n = planner.count(town, waves)
         if not n:
             continue
-        if current and size + n > BATCH_ITEMS:
+        if current and size + n > limit:
             batches.append(current)
             current, size = [], 0
         current.append(town)
@@ -161,6 +193,15 @@ def write_checklist_items(
     if moved or cancelled:
         task_logger().info("re-planned %s: %d moved, %d cancelled", label, moved, cancelled)
     return inserted
+
+
+@task(name="count-items", cache_policy=NO_CACHE)
+def count_items(ctx: RolloutContext) -> int:
+    """The campaign's items (every version): what batch runs elsewhere added is the change."""
+    with db.session_for(get_settings().resolved_database_url) as session:
+        return session.execute(
+            select(func.count()).where(ChecklistItem.campaign_id == ctx.campaign_id)
+        ).scalar_one()
 
 
 # After a load this large PostgreSQL's statistics still describe the small table, and the

@@ -1,0 +1,71 @@
+"""The work pool a scaled set-up deploys to, and the automation that finds dead runs in it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from prefect.automations import Automation
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import StateType
+from prefect.events.actions import ChangeFlowRunState
+from prefect.events.schemas.automations import EventTrigger, Posture
+from prefect.events.schemas.events import ResourceSpecification
+from prefect.exceptions import ObjectNotFound
+
+from config.settings import get_settings
+from models.errors import CampaignError
+
+ZOMBIE_AUTOMATION = "campaign: crash runs whose heartbeats stopped"
+
+
+def check_pool(pool: str) -> None:
+    """The pool exists and its workers start processes; else say how to create it."""
+    with get_client(sync_client=True) as client:
+        try:
+            found = client.read_work_pool(pool)
+        except ObjectNotFound:
+            raise CampaignError(
+                f"work pool {pool!r} does not exist on {client.api_url}; create it: "
+                f"prefect work-pool create {pool} --type process"
+            ) from None
+    if found.type != "process":
+        raise CampaignError(
+            f"work pool {pool!r} is of type {found.type!r}; campaign deploys to process pools "
+            "(its workers run the installed project)"
+        )
+
+
+def ensure_zombie_automation() -> bool:
+    """Create, once per server, the automation that marks a run Crashed when its heartbeats
+    stop (its machine or worker died), so the rollout re-submits that batch. Returns whether
+    it was created now. Workers must send heartbeats: PREFECT_FLOWS_HEARTBEAT_FREQUENCY."""
+    with get_client(sync_client=True) as client:
+        if client.read_automations_by_name(ZOMBIE_AUTOMATION):
+            return False
+    within = dt.timedelta(seconds=get_settings().zombie_after_seconds)
+    Automation(
+        name=ZOMBIE_AUTOMATION,
+        description="运行中的任务超过规定时间没有心跳（所在机器或worker已停止），标记为Crashed",
+        trigger=EventTrigger(
+            after={"prefect.flow-run.heartbeat"},
+            expect={
+                "prefect.flow-run.heartbeat",
+                "prefect.flow-run.Completed",
+                "prefect.flow-run.Failed",
+                "prefect.flow-run.Cancelled",
+                "prefect.flow-run.Crashed",
+            },
+            match=ResourceSpecification({"prefect.resource.id": ["prefect.flow-run.*"]}),
+            for_each={"prefect.resource.id"},
+            posture=Posture.Proactive,
+            threshold=1,
+            within=within,
+        ),
+        actions=[
+            ChangeFlowRunState(
+                state=StateType.CRASHED,
+                message=f"no heartbeat for {within.total_seconds():.0f} s: its worker is gone",
+            )
+        ],
+    ).create()
+    return True
