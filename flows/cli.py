@@ -10,6 +10,7 @@ import os
 import sys
 
 import click
+import httpx
 
 from flows import (  # noqa: F401  (they register their commands)
     cli_audit,
@@ -41,15 +42,32 @@ def main() -> None:
     except Exception as exc:  # the last line of defence: a message, not a traceback
         if os.environ.get("CAMPAIGN_DEBUG"):
             raise
-        err.print(
-            f"error: unexpected {type(exc).__name__}: {exc} "
-            "(set CAMPAIGN_DEBUG=1 for the traceback)",
-            markup=False,
-        )
-        code = 70
+        if _unauthorized(exc):
+            err.print(
+                f"error: the Prefect server at {os.environ.get('PREFECT_API_URL')} refused "
+                "us (401 Unauthorized): set PREFECT_API_AUTH_STRING to its user:password",
+                markup=False,
+            )
+            code = 77
+        else:
+            err.print(
+                f"error: unexpected {type(exc).__name__}: {exc} "
+                "(set CAMPAIGN_DEBUG=1 for the traceback)",
+                markup=False,
+            )
+            code = 70
     finally:
         db.dispose_all()
     sys.exit(code)
+
+
+def _unauthorized(exc: BaseException) -> bool:
+    """Whether a server refused our credentials (Prefect wraps httpx's error in its own)."""
+    while exc is not None:
+        if isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code == 401:
+            return True
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return False
 
 
 if __name__ == "__main__":

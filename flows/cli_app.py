@@ -51,6 +51,19 @@ def parse_day(value: str | None, what: str = "--as-of") -> dt.date:
         raise DateRuleError(f"{what}: expected a date as YYYY-MM-DD, got {value!r}") from None
 
 
+def parse_instant(value: str, what: str = "--now") -> dt.datetime:
+    """An ISO 8601 instant with its offset (a bare local time would be ambiguous)."""
+    try:
+        instant = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise DateRuleError(
+            f"{what}: expected e.g. 2026-11-28T10:00+08:00, got {value!r}"
+        ) from None
+    if instant.tzinfo is None:
+        raise DateRuleError(f"{what}: give the offset, e.g. {value}+08:00")
+    return instant
+
+
 def acting_person(by: str | None) -> str:
     """--by, else CAMPAIGN_USER."""
     who = by or settings().user

@@ -19,6 +19,7 @@ from flows.cli_app import (
     gate_app,
     out,
     parse_day,
+    parse_instant,
     phase_app,
     settings,
 )
@@ -399,6 +400,34 @@ def deploy(
     ensure_prefect()
     for name in deploy_campaign(loaded, pool):
         out.print(f"deployed {name}", markup=False)
+
+
+@app.command("catch-up")
+def catch_up(
+    campaign: Annotated[str, typer.Argument(help="campaign key or file")],
+    now: Annotated[
+        str | None,
+        typer.Option(help="the instant to catch up to, ISO 8601 with offset (default: now)"),
+    ] = None,
+) -> None:
+    """After an outage: run, once, what the campaign's schedules should have run by now
+    (late scheduled runs are cancelled, saying so, and their work done here)."""
+    from flows.catch_up import catch_up_campaign
+
+    read_campaign(settings(), campaign)
+    instant = parse_instant(now) if now else None
+    ensure_prefect()
+    result = catch_up_campaign(campaign, instant)
+    closed = "、".join(result["phases_closed"]) or "无"
+    out.print(
+        f"{result['campaign']}: late runs taken over {len(result['late_runs_taken_over'])}; "
+        f"items written {result['items_written']}; phases closed: {closed}; "
+        f"checks {result['checks']}; reminders sent {result['reminders_sent']} "
+        f"(newly overdue {result['newly_overdue']})",
+        markup=False,
+    )
+    if result["waiting_at"]:
+        out.print(f"waiting at gates: {', '.join(result['waiting_at'])}", markup=False)
 
 
 @app.command()
