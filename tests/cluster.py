@@ -16,7 +16,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,7 +105,15 @@ class Cluster:
         env.pop("PREFECT_API_URL")
         log = (self.root / "server.log").open("ab")
         self.server = subprocess.Popen(
-            [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(self.port)],
+            [
+                str(BIN / "prefect"),
+                "server",
+                "start",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                f"{self.port}",
+            ],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -166,11 +174,7 @@ class Cluster:
         Returns the pids killed (the worker first)."""
         worker = self.workers.pop(name)
         pids = [worker.pid, *_descendants(worker.pid)]
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        _signal(pids, signal.SIGKILL)
         worker.wait(10)
         return pids
 
@@ -190,8 +194,10 @@ class Cluster:
     def prefect(self, *args: str, auth: bool = True) -> subprocess.CompletedProcess[str]:
         return _run([str(BIN / "prefect"), *args], self.env(auth=auth))
 
-    def campaign(self, *args: str, auth: bool = True) -> subprocess.CompletedProcess[str]:
-        return _run([str(BIN / "campaign"), *args], self.env(auth=auth))
+    def campaign(
+        self, *args: str, auth: bool = True, extra: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return _run([str(BIN / "campaign"), *args], {**self.env(auth=auth), **(extra or {})})
 
     def api(self, method: str, path: str, body: Any = None, *, auth: bool = True) -> Any:
         user, _, password = self.auth.partition(":")
@@ -246,20 +252,18 @@ def _run(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
 def _stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is not None:
         return
-    for pid in [process.pid, *_descendants(process.pid)]:
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
+    _signal([process.pid, *_descendants(process.pid)], signal.SIGTERM)
     try:
         process.wait(20)
     except subprocess.TimeoutExpired:
-        for pid in [process.pid, *_descendants(process.pid)]:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        _signal([process.pid, *_descendants(process.pid)], signal.SIGKILL)
         process.wait(10)
+
+
+def _signal(pids: list[int], sig: signal.Signals) -> None:
+    for pid in pids:
+        with suppress(ProcessLookupError):
+            os.kill(pid, sig)
 
 
 def _descendants(pid: int) -> list[int]:

@@ -1,0 +1,197 @@
+"""The scaled set-up end to end: a Prefect server on PostgreSQL with basic auth, a process
+pool, two workers, a campaign deployed to the pool; rollout and reminders through the
+workers; a worker killed mid-batch; the server restarted; catch-up.
+
+The tests run in file order on one xdist worker and share the server (tests/scaled/conftest).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from collections import Counter
+from typing import Any
+
+import httpx
+import psycopg
+from sqlalchemy import create_engine, text
+
+from tests.cluster import POOL, Cluster
+from tests.scaled.campaign_now import months_touched
+from tests.scaled.conftest import ORG_FILES, Scaled, ok
+
+ITEM_ROW = """
+    SELECT i.phase_key, i.obligation_key, i.subject_type, i.subject_id, i.occurrence,
+           i.due, i.status, i.unit_id, i.town_id, i.opens_on, i.closes_on, i.version
+    FROM checklist_item i JOIN campaign c ON c.id = i.campaign_id WHERE c.key = :key
+"""
+REMINDER_ROW = """
+    SELECT i.obligation_key, i.subject_type, i.subject_id, i.occurrence, r.rule,
+           r.recipient_id, r.send_on, r.status
+    FROM reminder r JOIN checklist_item i ON i.id = r.item_id
+    JOIN campaign c ON c.id = i.campaign_id WHERE c.key = :key
+"""
+NATURAL_KEY = """
+    SELECT count(*), count(DISTINCT (obligation_key, subject_type, subject_id, occurrence))
+    FROM checklist_item i JOIN campaign c ON c.id = i.campaign_id WHERE c.key = :key
+"""
+
+
+def rows(url: str, sql: str, key: str) -> Counter[tuple[Any, ...]]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return Counter(
+                tuple(str(v) if v is not None else None for v in row)
+                for row in conn.execute(text(sql), {"key": key})
+            )
+    finally:
+        engine.dispose()
+
+
+def runs_named(c: Cluster, prefix: str) -> list[dict[str, Any]]:
+    return c.flow_runs(flow_runs={"name": {"like_": prefix}})
+
+
+def test_a_client_without_the_auth_string_is_refused(scaled: Scaled) -> None:
+    c = scaled.cluster
+    refused = httpx.post(f"{c.api_url}/flows/filter", json={}, timeout=10)
+    assert refused.status_code == 401
+    assert c.api("POST", "/flows/filter", {}) is not None  # with it: served
+    listed = c.prefect("work-pool", "ls", auth=False)
+    assert listed.returncode != 0
+    assert "401" in listed.stdout + listed.stderr or "Unauthorized" in listed.stdout + listed.stderr
+    deploy = c.campaign("deploy", "pairing-now", "--pool", POOL, auth=False)
+    assert deploy.returncode == 77, deploy.stdout + deploy.stderr
+    assert "refused us (401 Unauthorized): set PREFECT_API_AUTH_STRING" in deploy.stderr
+    assert "Traceback" not in deploy.stderr
+    assert POOL in ok(c.prefect("work-pool", "ls"))
+
+
+def test_deploying_to_a_missing_pool_says_how_to_create_it(scaled: Scaled) -> None:
+    result = scaled.cluster.campaign("deploy", "pairing-now", "--pool", "nowhere")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "work pool 'nowhere' does not exist" in result.stderr
+    assert "prefect work-pool create nowhere --type process" in result.stderr
+
+
+def test_two_workers_roll_out_each_item_once(scaled: Scaled, rolled_out: dict[str, Any]) -> None:
+    c = scaled.cluster
+    assert rolled_out["state_type"] == "COMPLETED", c.diagnose()
+    batches = runs_named(c, "pairing-now · v1 · batch-%")
+    assert len(batches) >= 4 and {b["state_type"] for b in batches} == {"COMPLETED"}
+    # the rollout's run and its batches are one tree in the UI
+    assert {b["parent_task_run_id"] is not None for b in batches} == {True}
+    ran_on = {w for w in ("a", "b") if "pairing-now · v1 · batch-" in c.log(f"worker-{w}")}
+    assert ran_on == {"a", "b"}, "each worker should have run some batches"
+
+    start, end = scaled.today - dt.timedelta(days=10), scaled.today + dt.timedelta(days=21)
+    expected = 1 + 1224 + 135 * months_touched(start, end)  # plan, visits, monthly duty
+    total, distinct = rows(c.campaign_db, NATURAL_KEY, "pairing-now").most_common(1)[0][0]
+    assert int(total) == int(distinct) == expected
+
+
+def test_the_sweep_through_a_worker_delivers_each_reminder_once(
+    scaled: Scaled, rolled_out: dict[str, Any]
+) -> None:
+    c, hook = scaled.cluster, scaled.hook
+    run = c.wait_run(c.run_deployment("remind-due/daily", {"as_of": str(scaled.today)}))
+    assert run["state_type"] == "COMPLETED", c.diagnose()
+    engine = create_engine(c.campaign_db)
+    with engine.connect() as conn:
+        sent = conn.execute(
+            text("SELECT digest, count(*) FROM reminder WHERE status = 'sent' GROUP BY digest")
+        ).all()
+        pending_due = conn.execute(
+            text(
+                "SELECT count(*) FROM reminder WHERE status <> 'sent' AND send_at <= "
+                "(SELECT max(sent_at) FROM reminder)"
+            )
+        ).scalar_one()
+    engine.dispose()
+    keys = Counter(re.search(r"提醒编号：(\w+)", m["message"])[1] for m in hook.received)
+    assert sent and pending_due == 0
+    assert max(keys.values()) == 1  # no digest arrived twice
+    assert set(keys) == {digest for digest, _ in sent}  # each sent digest arrived
+    lines = sum(len(re.findall(r"^\d+\. ", m["message"], re.M)) for m in hook.received)
+    assert lines == sum(n for _, n in sent)  # one line per reminder
+    assert len(hook.received) >= 1000  # most of the 1,184 cadres have a pairing due
+
+
+def test_a_worker_killed_mid_batch_changes_no_row(
+    scaled: Scaled, rolled_out: dict[str, Any]
+) -> None:
+    """Worker b dies (SIGKILL, with its runs) while its batch holds an open transaction; the
+    pool's automation marks that run Crashed, the rollout submits the batch again, and the
+    rows are those of an undisturbed rollout of the same file into a fresh database."""
+    c = scaled.cluster
+    ok(c.campaign("deploy", "pairing-now-b", "--pool", POOL))
+    reference = f"sqlite:///{scaled.root / 'reference.db'}"
+    ok(
+        c.campaign(
+            "orgs", "import", *map(str, ORG_FILES), extra={"CAMPAIGN_DATABASE_URL": reference}
+        )
+    )
+    ok(
+        c.campaign(
+            "rollout",
+            "pairing-now-b",
+            "--as-of",
+            str(scaled.today),
+            extra={"CAMPAIGN_DATABASE_URL": reference},
+        )
+    )
+
+    plain = c.campaign_db.replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(plain) as blocker:
+        # Batches write their items, then plan reminders: with the reminder table locked
+        # each batch waits inside its transaction, items written but not committed.
+        blocker.execute("LOCK TABLE reminder IN EXCLUSIVE MODE")
+        parent_id = c.run_deployment("rollout-campaign/pairing-now-b", {"batch_items": 150})
+        victim = _a_blocked_batch_on_a_worker_without(c, parent_id)
+        killed = c.kill_worker(c.worker_of(victim["infrastructure_pid"]) or "")
+        assert victim["infrastructure_pid"] in killed
+        blocker.rollback()
+
+    parent = c.wait_run(parent_id, timeout=400)
+    assert parent["state_type"] == "COMPLETED", c.diagnose()
+    crashed = c.api("GET", f"/flow_runs/{victim['id']}")
+    assert crashed["state_type"] == "CRASHED"
+    batches = runs_named(c, "pairing-now-b · v1 · batch-%")
+    redone = [b for b in batches if b["name"] == victim["name"] and b["id"] != victim["id"]]
+    assert [b["state_type"] for b in redone] == ["COMPLETED"]
+
+    assert rows(c.campaign_db, ITEM_ROW, "pairing-now-b") == rows(
+        reference, ITEM_ROW, "pairing-now-b"
+    )
+    assert rows(c.campaign_db, REMINDER_ROW, "pairing-now-b") == rows(
+        reference, REMINDER_ROW, "pairing-now-b"
+    )
+
+
+def _a_blocked_batch_on_a_worker_without(c: Cluster, parent_id: str) -> dict[str, Any]:
+    """A batch run of the rollout `parent_id` whose items task is running (so, blocked on
+    the lock) on a worker other than the one running the rollout itself."""
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        parent = c.api("GET", f"/flow_runs/{parent_id}")
+        home = c.worker_of(parent["infrastructure_pid"]) if parent["infrastructure_pid"] else None
+        for run in runs_named(c, "pairing-now-b · v1 · batch-%"):
+            pid = run["infrastructure_pid"]
+            if home is None or run["state_type"] != "RUNNING" or not pid:
+                continue
+            if c.worker_of(pid) in (None, home):
+                continue
+            tasks = c.api(
+                "POST",
+                "/task_runs/filter",
+                {"flow_runs": {"id": {"any_": [run["id"]]}}, "task_runs": {}},
+            )
+            if any(
+                t["name"].startswith("write-checklist-items") and t["state_type"] == "RUNNING"
+                for t in tasks
+            ):
+                return dict(run)
+        time.sleep(0.3)
+    raise AssertionError(f"no batch blocked on a second worker:\n{c.diagnose()}")
