@@ -54,5 +54,7 @@ def catch_up_campaign(campaign: str, now: dt.datetime | None = None) -> dict[str
         "phases_closed": [phase for phase, _ in closing],
         "checks": len(checks),
         "reminders_sent": reminders.get("sent", 0),
+        "digests": reminders.get("digests", 0),
+        "reminders_failed": reminders.get("failed", 0),
         "newly_overdue": reminders.get("overdue", 0),
     }

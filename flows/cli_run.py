@@ -422,7 +422,8 @@ def catch_up(
     out.print(
         f"{result['campaign']}: late runs taken over {len(result['late_runs_taken_over'])}; "
         f"items written {result['items_written']}; phases closed: {closed}; "
-        f"checks {result['checks']}; reminders sent {result['reminders_sent']} "
+        f"checks {result['checks']}; reminders sent {result['reminders_sent']} in "
+        f"{result['digests']} digests, failed {result['reminders_failed']} "
         f"(newly overdue {result['newly_overdue']})",
         markup=False,
     )

@@ -178,10 +178,13 @@ class Cluster:
         worker.wait(10)
         return pids
 
-    def worker_of(self, pid: int) -> str | None:
-        """The name of the worker that started process `pid`, if one of ours did."""
+    def worker_of(self, pid: int | str | None) -> str | None:
+        """The name of the worker that started process `pid` (the API gives a run's
+        infrastructure_pid as text), if one of ours did."""
+        if not pid:
+            return None
         for name, worker in self.workers.items():
-            if pid in _descendants(worker.pid):
+            if int(pid) in _descendants(worker.pid):
                 return name
         return None
 

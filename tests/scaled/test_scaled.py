@@ -151,7 +151,7 @@ def test_a_worker_killed_mid_batch_changes_no_row(
         parent_id = c.run_deployment("rollout-campaign/pairing-now-b", {"batch_items": 150})
         victim = _a_blocked_batch_on_a_worker_without(c, parent_id)
         killed = c.kill_worker(c.worker_of(victim["infrastructure_pid"]) or "")
-        assert victim["infrastructure_pid"] in killed
+        assert int(victim["infrastructure_pid"]) in killed
         blocker.rollback()
 
     parent = c.wait_run(parent_id, timeout=400)
@@ -171,27 +171,100 @@ def test_a_worker_killed_mid_batch_changes_no_row(
 
 
 def _a_blocked_batch_on_a_worker_without(c: Cluster, parent_id: str) -> dict[str, Any]:
-    """A batch run of the rollout `parent_id` whose items task is running (so, blocked on
-    the lock) on a worker other than the one running the rollout itself."""
+    """A batch run of the rollout `parent_id`, on a worker other than the rollout's own,
+    once every running batch waits on the lock (so is inside its transaction)."""
+    plain = c.campaign_db.replace("postgresql+psycopg", "postgresql")
     deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        parent = c.api("GET", f"/flow_runs/{parent_id}")
-        home = c.worker_of(parent["infrastructure_pid"]) if parent["infrastructure_pid"] else None
-        for run in runs_named(c, "pairing-now-b · v1 · batch-%"):
-            pid = run["infrastructure_pid"]
-            if home is None or run["state_type"] != "RUNNING" or not pid:
-                continue
-            if c.worker_of(pid) in (None, home):
-                continue
-            tasks = c.api(
-                "POST",
-                "/task_runs/filter",
-                {"flow_runs": {"id": {"any_": [run["id"]]}}, "task_runs": {}},
-            )
-            if any(
-                t["name"].startswith("write-checklist-items") and t["state_type"] == "RUNNING"
-                for t in tasks
-            ):
-                return dict(run)
-        time.sleep(0.3)
+    with psycopg.connect(plain, autocommit=True) as monitor:
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            parent = c.api("GET", f"/flow_runs/{parent_id}")
+            home = c.worker_of(parent["infrastructure_pid"])
+            running = [
+                r
+                for r in runs_named(c, "pairing-now-b · v1 · batch-%")
+                if r["state_type"] == "RUNNING" and r["infrastructure_pid"]
+            ]
+            waiting = monitor.execute(
+                "SELECT count(DISTINCT l.pid) FROM pg_locks l JOIN pg_class t "
+                "ON t.oid = l.relation WHERE t.relname = 'reminder' AND NOT l.granted"
+            ).fetchone()
+            elsewhere = [
+                r for r in running if c.worker_of(r["infrastructure_pid"]) not in (None, home)
+            ]
+            if home and elsewhere and waiting and waiting[0] == len(running):
+                return dict(elsewhere[0])
     raise AssertionError(f"no batch blocked on a second worker:\n{c.diagnose()}")
+
+
+def test_a_server_restart_loses_nothing_and_catch_up_runs_what_was_due_once(
+    scaled: Scaled, rolled_out: dict[str, Any]
+) -> None:
+    """Everything goes down while phase `contact` is open. After the restart the scheduled
+    runs are the same ones; a run that fell due meanwhile is late. `campaign catch-up`
+    takes it over, closes `kickoff` (ended yesterday, never closed: the campaign was
+    deployed after its closing time), sweeps; a second catch-up finds nothing to do, and a
+    worker coming back runs nothing again."""
+    c, hook = scaled.cluster, scaled.hook
+    scheduled = {"flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}}
+    before = {r["id"]: r for r in c.flow_runs(**scheduled)}
+    assert before, "the deployments should have future runs scheduled"
+    c.stop_workers()
+    c.stop_server()
+    c.start_server()
+    after = c.flow_runs(**scheduled)
+    assert set(before) <= {r["id"] for r in after}
+    slots = Counter((r["deployment_id"], r["expected_start_time"]) for r in after)
+    assert max(slots.values()) == 1  # no schedule occurrence twice
+
+    # a sweep that fell due while nothing ran: scheduled a minute ago, so it is late
+    sweep = c.deployment("remind-due/daily")
+    due = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)).isoformat()
+    late = c.api(
+        "POST",
+        f"/deployments/{sweep['id']}/create_flow_run",
+        {"state": {"type": "SCHEDULED", "state_details": {"scheduled_time": due}}},
+    )
+    received = len(hook.received)
+
+    first = ok(c.campaign("catch-up", "pairing-now"))
+    assert "late runs taken over 1;" in first, first
+    assert "items written 0;" in first and "phases closed: kickoff;" in first, first
+    second = ok(c.campaign("catch-up", "pairing-now"))
+    assert "late runs taken over 0; items written 0; phases closed: 无;" in second, second
+    assert "reminders sent 0" in second, second
+
+    taken = c.api("GET", f"/flow_runs/{late['id']}")
+    assert taken["state_type"] == "CANCELLED"
+    assert "catch-up" in taken["state"]["message"]
+    c.start_worker("c", limit=2)
+    time.sleep(8)  # a worker's first polls: it must not run the taken-over sweep
+    assert c.api("GET", f"/flow_runs/{late['id']}")["state_type"] == "CANCELLED"
+    assert _sent_by(first) > 0  # pairing-now-b's reminders had never been swept
+    assert len(hook.received) == received + _sent_by(first)
+    keys = Counter(re.search(r"提醒编号：(\w+)", m["message"])[1] for m in hook.received)
+    assert max(keys.values()) == 1  # across every sweep and catch-up: nothing twice
+    engine = create_engine(c.campaign_db)
+    with engine.connect() as conn:
+        closings = conn.execute(
+            text(
+                "SELECT count(*) FROM audit_event WHERE action = 'phase.closed' "
+                "AND entity_key = 'pairing-now:kickoff'"
+            )
+        ).scalar_one()
+        status = conn.execute(
+            text(
+                "SELECT s.status FROM phase_state s JOIN campaign c ON c.id = s.campaign_id "
+                "WHERE c.key = 'pairing-now' ORDER BY s.phase_key"
+            )
+        ).scalars()
+        assert list(status) == ["open", "closed"]  # contact, kickoff
+    engine.dispose()
+    assert closings == 1
+
+
+def _sent_by(output: str) -> int:
+    """Digests a catch-up's sweep delivered: read off its line, which counts reminders;
+    with every person on one channel, a digest per person who had any."""
+    found = re.search(r"in (\d+) digests", output)
+    return int(found[1]) if found else 0
