@@ -8,7 +8,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: setup demo test lint ui clean bench
+.PHONY: setup browser demo test lint ui clean bench
 
 setup: .venv/.synced
 
@@ -20,10 +20,20 @@ $(UV):
 	$(UV) sync --locked --python $(PY)
 	@touch $@
 
+# The browser tests drive Debian's Chromium (Playwright's own download is not reachable here);
+# a CJK font so that the screenshots show Chinese, not boxes. Nothing to do when present.
+BROWSER_PACKAGES := chromium fonts-wqy-zenhei
+browser:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi wqy; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(BROWSER_PACKAGES); \
+	fi
+
 demo: setup
 	.venv/bin/campaign demo
 
-test: setup
+test: setup browser
 	.venv/bin/ruff check .
 	.venv/bin/python -m pytest -n 2 --dist loadgroup
 

@@ -1,6 +1,7 @@
 """Rollout speed against the database's own bulk load of the same rows, in the same run.
 
     .venv/bin/python bench/rollout.py [--units 100000] [--db sqlite|postgresql|both]
+    .venv/bin/python bench/rollout.py --pool [--units 40000] [--batch-items 50000]
 
 It builds a synthetic tree (one district, a town per thousand units, villages), writes a
 campaign that asks every village for a monthly record over ten months (about ten items a
@@ -10,6 +11,12 @@ and the reminders planned beside them) into empty copies of the tables: sqlite3
 `executemany` of plain INSERTs, PostgreSQL `COPY`.
 The ratio is baseline time / rollout time (1.0: as fast as the driver). The last line is
 `ratio=R items_per_s=N peak_mb=M`, for the slower database when both run.
+
+With --pool it measures the fan-out instead: the scaled set-up of tests/cluster.py (a
+Prefect server on PostgreSQL, a process pool, our data on PostgreSQL), the campaign deployed
+to the pool, the same rollout run first with one worker, then (items deleted) with two.
+Each worker takes `--limit 2`: the rollout's own run waits in one slot of the first. The last
+line is `ratio=T2/T1 one_worker_s=T1 two_workers_s=T2 batches=N`.
 """
 
 from __future__ import annotations
@@ -229,9 +236,61 @@ def run_one(kind: str, units: int, home: Path) -> tuple[float, float, float]:
             admin.dispose()
 
 
+def run_pool(units: int, batch_items: int, home: Path) -> None:
+    """One worker against two on the same data; prints the ratio of their times."""
+    from sqlalchemy import create_engine, text
+
+    from tests.cluster import POOL, cluster
+
+    env = {"CAMPAIGN_CAMPAIGNS_DIR": str(home / "campaigns")}
+    with cluster(home / "cluster", env) as c:
+        build_tree(c.campaign_db, units)
+        deployed = c.campaign("deploy", "bench-rollout", "--pool", POOL)
+        if deployed.returncode != 0:
+            raise SystemExit(deployed.stdout + deployed.stderr)
+        times = []
+        for workers in (1, 2):
+            engine = create_engine(c.campaign_db)
+            with engine.begin() as conn:
+                conn.execute(text("TRUNCATE checklist_item, reminder CASCADE"))
+            engine.dispose()
+            for n in range(workers):
+                if f"w{n}" not in c.workers:
+                    c.start_worker(f"w{n}", limit=2)
+            time.sleep(5)  # the workers' start, not the rollout's
+            started = time.perf_counter()
+            run_id = c.run_deployment(
+                "rollout-campaign/bench-rollout",
+                {"as_of": "2013-01-04", "batch_items": batch_items},
+            )
+            run = c.wait_run(run_id, timeout=3600)
+            elapsed = time.perf_counter() - started
+            if run["state_type"] != "COMPLETED":
+                raise SystemExit(f"rollout ended {run['state_type']}:\n{c.diagnose()}")
+            engine = create_engine(c.campaign_db)
+            with engine.connect() as conn:
+                items = conn.execute(text("SELECT count(*) FROM checklist_item")).scalar_one()
+            engine.dispose()
+            batches = len(
+                c.flow_runs(flow_runs={"name": {"like_": "bench-rollout · v1 · batch-%"}})
+            )
+            times.append(elapsed)
+            print(
+                f"{workers} worker(s): {items} items in {elapsed:.1f} s "
+                f"({items / elapsed:,.0f} items/s)",
+                flush=True,
+            )
+        print(
+            f"ratio={times[1] / times[0]:.2f} one_worker_s={times[0]:.1f} "
+            f"two_workers_s={times[1]:.1f} batches={batches // 2}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--units", type=int, default=100_000)
+    parser.add_argument("--units", type=int, default=None)
+    parser.add_argument("--pool", action="store_true", help="one worker against two")
+    parser.add_argument("--batch-items", type=int, default=50_000)
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="campaign-bench-"))
@@ -247,6 +306,10 @@ def main() -> None:
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         }
     )
+    if args.pool:
+        run_pool(args.units or 40_000, args.batch_items, home)
+        return
+    args.units = args.units or 100_000
     if args.db != "both":
         from prefect import flow
 

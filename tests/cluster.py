@@ -101,6 +101,7 @@ class Cluster:
             ),
             "PREFECT_SERVER_API_AUTH_STRING": self.auth,
             "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+            "PREFECT_UI_API_URL": self.api_url,  # else the UI calls 127.0.0.1:4200
         }
         env.pop("PREFECT_API_URL")
         log = (self.root / "server.log").open("ab")
