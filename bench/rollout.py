@@ -16,7 +16,8 @@ With --pool it measures the fan-out instead: the scaled set-up of tests/cluster.
 Prefect server on PostgreSQL, a process pool, our data on PostgreSQL), the campaign deployed
 to the pool, the same rollout run first with one worker, then (items deleted) with two.
 Each worker takes `--limit 2`: the rollout's own run waits in one slot of the first. The last
-line is `ratio=T2/T1 one_worker_s=T1 two_workers_s=T2 batches=N`.
+line is `ratio=T2/T1 fan_out_vs_in_run=T2/T0 in_run_s=T0 one_worker_s=T1 two_workers_s=T2
+batches=N`, T0 being the same rollout with no fan-out (its own run writes every batch).
 """
 
 from __future__ import annotations
@@ -248,8 +249,10 @@ def run_pool(units: int, batch_items: int, home: Path) -> None:
         deployed = c.campaign("deploy", "bench-rollout", "--pool", POOL)
         if deployed.returncode != 0:
             raise SystemExit(deployed.stdout + deployed.stderr)
-        times = []
-        for workers in (1, 2):
+        times = {}
+        # (label, workers, fan out): the rollout's own run writing every batch itself, then
+        # its batches as runs of their own on one worker, then on two.
+        for label, workers, fan_out in (("in-run", 1, False), ("one", 1, True), ("two", 2, True)):
             engine = create_engine(c.campaign_db)
             with engine.begin() as conn:
                 conn.execute(text("TRUNCATE checklist_item, reminder CASCADE"))
@@ -258,12 +261,13 @@ def run_pool(units: int, batch_items: int, home: Path) -> None:
                 if f"w{n}" not in c.workers:
                     c.start_worker(f"w{n}", limit=2)
             time.sleep(5)  # the workers' start, not the rollout's
+            parameters: dict[str, object] = {"as_of": "2013-01-04", "batch_items": batch_items}
+            if not fan_out:
+                parameters["batch_deployment"] = None
             started = time.perf_counter()
-            run_id = c.run_deployment(
-                "rollout-campaign/bench-rollout",
-                {"as_of": "2013-01-04", "batch_items": batch_items},
+            run = c.wait_run(
+                c.run_deployment("rollout-campaign/bench-rollout", parameters), timeout=3600
             )
-            run = c.wait_run(run_id, timeout=3600)
             elapsed = time.perf_counter() - started
             if run["state_type"] != "COMPLETED":
                 raise SystemExit(f"rollout ended {run['state_type']}:\n{c.diagnose()}")
@@ -271,18 +275,18 @@ def run_pool(units: int, batch_items: int, home: Path) -> None:
             with engine.connect() as conn:
                 items = conn.execute(text("SELECT count(*) FROM checklist_item")).scalar_one()
             engine.dispose()
-            batches = len(
-                c.flow_runs(flow_runs={"name": {"like_": "bench-rollout · v1 · batch-%"}})
-            )
-            times.append(elapsed)
+            times[label] = elapsed
             print(
-                f"{workers} worker(s): {items} items in {elapsed:.1f} s "
-                f"({items / elapsed:,.0f} items/s)",
+                f"{label}: {workers} worker(s), {'batches as runs' if fan_out else 'in the run'}: "
+                f"{items} items in {elapsed:.1f} s ({items / elapsed:,.0f} items/s)",
                 flush=True,
             )
+        batches = len(c.flow_runs(flow_runs={"name": {"like_": "bench-rollout · v1 · batch-%"}}))
         print(
-            f"ratio={times[1] / times[0]:.2f} one_worker_s={times[0]:.1f} "
-            f"two_workers_s={times[1]:.1f} batches={batches // 2}"
+            f"ratio={times['two'] / times['one']:.2f} "
+            f"fan_out_vs_in_run={times['two'] / times['in-run']:.2f} "
+            f"in_run_s={times['in-run']:.1f} one_worker_s={times['one']:.1f} "
+            f"two_workers_s={times['two']:.1f} batches={batches // 2}"
         )
 
 

@@ -35,9 +35,10 @@ class Settings(BaseSettings):
     notify_default: str | None = None  # an Apprise URL for recipients without a channel
     timezone: str = "Asia/Shanghai"
     max_file_mb: float = Field(20.0, gt=0, description="the largest evidence file accepted")
-    # A run without a heartbeat this long is marked Crashed (its worker died); more than
-    # twice the workers' PREFECT_FLOWS_HEARTBEAT_FREQUENCY, so one late beat is no crash.
-    zombie_after_seconds: int = Field(90, ge=45)
+    # A run without a heartbeat this long is marked Crashed (its worker died). It must exceed
+    # twice the workers' PREFECT_FLOWS_HEARTBEAT_FREQUENCY (Prefect's default: 180 s), or
+    # healthy long runs would be crashed; with workers beating every 30 s, 90 is enough.
+    zombie_after_seconds: int = Field(450, ge=45)
     campaigns_dir: Path = CONFIG_DIR / "campaigns"
     orgs_dir: Path = CONFIG_DIR / "orgs"
     holidays_dir: Path = CONFIG_DIR / "holidays"

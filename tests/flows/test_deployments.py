@@ -65,3 +65,36 @@ def test_a_campaign_with_inspections_gets_a_daily_inspection_run() -> None:
     daily = schedules_of("inspect-campaign/cadre-pairing-2013")["daily"]
     # from the first day to the last plus twice the 30 days a rectification is given
     assert daily == "DTSTART:20130912T080000\nRRULE:FREQ=DAILY;UNTIL=20150301T080000"
+
+
+def test_deploying_to_a_pool_gives_its_workers_module_entrypoints_and_a_batch_deployment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from prefect.client.schemas.actions import WorkPoolCreate
+
+    from flows.pool import ZOMBIE_AUTOMATION
+    from models.errors import CampaignError
+
+    monkeypatch.setenv("CAMPAIGN_ZOMBIE_AFTER_SECONDS", "90")
+    get_settings.cache_clear()
+    loaded = read_campaign(get_settings(), "cadre-pairing-2013")
+    with pytest.raises(CampaignError, match="prefect work-pool create town-pool --type process"):
+        deploy_campaign(loaded, "town-pool")
+    with get_client(sync_client=True) as client:
+        client.create_work_pool(WorkPoolCreate(name="town-pool", type="process"))
+    names = deploy_campaign(loaded, "town-pool")
+    assert "rollout-batch/cadre-pairing-2013" in names
+    with get_client(sync_client=True) as client:
+        rollout = client.read_deployment_by_name("rollout-campaign/cadre-pairing-2013")
+        batch = client.read_deployment_by_name("rollout-batch/cadre-pairing-2013")
+        inspect = client.read_deployment_by_name("inspect-campaign/cadre-pairing-2013")
+        automations = client.read_automations_by_name(ZOMBIE_AUTOMATION)
+    assert rollout.work_pool_name == batch.work_pool_name == inspect.work_pool_name == "town-pool"
+    assert rollout.entrypoint == "flows.rollout.rollout_campaign"
+    assert batch.entrypoint == "flows.rollout_batch.rollout_batch"
+    assert rollout.parameters["batch_deployment"] == "rollout-batch/cadre-pairing-2013"
+    assert len(automations) == 1
+    assert automations[0].trigger.within.total_seconds() == 90  # type: ignore[union-attr]
+    deploy_campaign(loaded, "town-pool")  # again: the automation is not made twice
+    with get_client(sync_client=True) as client:
+        assert len(client.read_automations_by_name(ZOMBIE_AUTOMATION)) == 1
