@@ -262,8 +262,7 @@ def run_pool(units: int, batch_items: int, home: Path) -> None:
                     c.start_worker(f"w{n}", limit=2)
             time.sleep(5)  # the workers' start, not the rollout's
             parameters: dict[str, object] = {"as_of": "2013-01-04", "batch_items": batch_items}
-            if not fan_out:
-                parameters["batch_deployment"] = None
+            parameters["batch_deployment"] = "rollout-batch/bench-rollout" if fan_out else None
             started = time.perf_counter()
             run = c.wait_run(
                 c.run_deployment("rollout-campaign/bench-rollout", parameters), timeout=3600

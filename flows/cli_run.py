@@ -388,17 +388,19 @@ def deploy(
     campaign: Annotated[str, typer.Argument(help="campaign key or file")],
     pool: Annotated[
         str | None,
-        typer.Option(
-            help="a process work pool: its workers run the runs (default: campaign serve)"
-        ),
+        typer.Option(help="a process work pool whose workers run them (default: campaign serve)"),
     ] = None,
+    fan_out: Annotated[
+        bool,
+        typer.Option(help="with --pool: each group of towns of the rollout is a run of its own"),
+    ] = False,
 ) -> None:
     """Turn a campaign into Prefect deployments scheduled on its dates (again: replace)."""
     from flows.deployments import deploy_campaign
 
     loaded = read_campaign(settings(), campaign)
     ensure_prefect()
-    for name in deploy_campaign(loaded, pool):
+    for name in deploy_campaign(loaded, pool, fan_out):
         out.print(f"deployed {name}", markup=False)
 
 

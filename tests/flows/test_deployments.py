@@ -85,6 +85,10 @@ def test_deploying_to_a_pool_gives_its_workers_module_entrypoints_and_a_batch_de
     names = deploy_campaign(loaded, "town-pool")
     assert "rollout-batch/cadre-pairing-2013" in names
     with get_client(sync_client=True) as client:
+        plain = client.read_deployment_by_name("rollout-campaign/cadre-pairing-2013")
+    assert "batch_deployment" not in plain.parameters  # the rollout writes in its own run
+    deploy_campaign(loaded, "town-pool", fan_out=True)
+    with get_client(sync_client=True) as client:
         rollout = client.read_deployment_by_name("rollout-campaign/cadre-pairing-2013")
         batch = client.read_deployment_by_name("rollout-batch/cadre-pairing-2013")
         inspect = client.read_deployment_by_name("inspect-campaign/cadre-pairing-2013")
@@ -95,6 +99,6 @@ def test_deploying_to_a_pool_gives_its_workers_module_entrypoints_and_a_batch_de
     assert rollout.parameters["batch_deployment"] == "rollout-batch/cadre-pairing-2013"
     assert len(automations) == 1
     assert automations[0].trigger.within.total_seconds() == 90  # type: ignore[union-attr]
-    deploy_campaign(loaded, "town-pool")  # again: the automation is not made twice
+    deploy_campaign(loaded, "town-pool", fan_out=True)  # again: one automation still
     with get_client(sync_client=True) as client:
         assert len(client.read_automations_by_name(ZOMBIE_AUTOMATION)) == 1

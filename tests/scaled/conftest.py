@@ -67,7 +67,7 @@ def rolled_out(scaled: Scaled) -> dict[str, Any]:
     """`pairing-now` deployed to the pool and rolled out by two workers: the rollout's own
     run on worker a (started first), its batches on a and b. Returns the rollout's run."""
     c = scaled.cluster
-    ok(c.campaign("deploy", "pairing-now", "--pool", POOL))
+    ok(c.campaign("deploy", "pairing-now", "--pool", POOL, "--fan-out"))
     c.start_worker("a", limit=2)
     run_id = c.run_deployment("rollout-campaign/pairing-now", {"batch_items": 150})
     deadline = time.monotonic() + 120

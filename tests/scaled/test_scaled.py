@@ -126,7 +126,7 @@ def test_a_worker_killed_mid_batch_changes_no_row(
     pool's automation marks that run Crashed, the rollout submits the batch again, and the
     rows are those of an undisturbed rollout of the same file into a fresh database."""
     c = scaled.cluster
-    ok(c.campaign("deploy", "pairing-now-b", "--pool", POOL))
+    ok(c.campaign("deploy", "pairing-now-b", "--pool", POOL, "--fan-out"))
     reference = f"sqlite:///{scaled.root / 'reference.db'}"
     ok(
         c.campaign(

@@ -41,9 +41,7 @@ def test_closed_and_unopened_phases_are_not_closed_again() -> None:
 def test_the_instant_may_carry_its_offset() -> None:
     shanghai = dt.timezone(dt.timedelta(hours=8))
     now = dt.datetime(2026, 11, 27, 20, 30, tzinfo=shanghai)
-    assert [k for k, _ in phases_to_close(DATES, {"contact": "open"}, now, CLOSE_AT)] == [
-        "contact"
-    ]
+    assert [k for k, _ in phases_to_close(DATES, {"contact": "open"}, now, CLOSE_AT)] == ["contact"]
 
 
 def test_the_sweep_day_is_today_from_09_00_else_yesterday() -> None:
