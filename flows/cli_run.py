@@ -398,6 +398,8 @@ def deploy(
     """Turn a campaign into Prefect deployments scheduled on its dates (again: replace)."""
     from flows.deployments import deploy_campaign
 
+    if fan_out and pool is None:  # before a temporary server is started for nothing
+        raise CampaignError("--fan-out needs --pool: batches run on a work pool's workers")
     loaded = read_campaign(settings(), campaign)
     ensure_prefect()
     for name in deploy_campaign(loaded, pool, fan_out):

@@ -319,6 +319,18 @@ def test_phase_commands_name_the_phases_there_are() -> None:
     )
 
 
+def test_catch_up_and_deploy_refuse_bad_options_with_one_line() -> None:
+    naive = run("catch-up", "mass-line-2013", "--now", "2013-09-03T10:00")
+    assert naive.returncode == 2
+    assert "--now: give the offset, e.g. 2013-09-03T10:00+08:00" in naive.stderr
+    garbled = run("catch-up", "mass-line-2013", "--now", "tomorrow")
+    assert garbled.returncode == 2 and "expected e.g. 2026-11-28T10:00+08:00" in garbled.stderr
+    alone = run("deploy", "mass-line-2013", "--fan-out")
+    assert alone.returncode == 2 and "--fan-out needs --pool" in alone.stderr
+    for result in (naive, garbled, alone):
+        assert_no_traceback(result)
+
+
 def test_two_rollouts_at_once_on_a_new_home_converge(campaign_home: Path) -> None:
     assert run("orgs", "import", REPO / "config" / "orgs" / "weihai-etdz.yaml").returncode == 0
     command = [str(CAMPAIGN), "rollout", "mass-line-2013", "--as-of", "2013-09-03"]
