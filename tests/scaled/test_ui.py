@@ -30,6 +30,9 @@ ARGS = [
     "--disable-sync",
 ]
 
+# One server for the tier: every test of it on the same xdist worker.
+pytestmark = pytest.mark.xdist_group("scaled")
+
 
 expect.set_options(timeout=30_000)  # a loaded 2-core machine renders slowly
 
