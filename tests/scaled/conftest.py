@@ -64,7 +64,7 @@ def rolled_out(scaled: Scaled) -> dict[str, Any]:
     c = scaled.cluster
     ok(c.campaign("deploy", "pairing-now", "--pool", POOL, "--fan-out"))
     c.start_worker("a", limit=2)
-    run_id = c.run_deployment("rollout-campaign/pairing-now", {"batch_items": 150})
+    run_id = c.run_deployment("rollout-campaign/pairing-now", {"batch_items": 400})
     deadline = time.monotonic() + 120
     while c.api("GET", f"/flow_runs/{run_id}")["state_type"] in ("SCHEDULED", "PENDING"):
         assert time.monotonic() < deadline, c.diagnose()

@@ -85,7 +85,7 @@ def test_two_workers_roll_out_each_item_once(scaled: Scaled, rolled_out: dict[st
     c = scaled.cluster
     assert rolled_out["state_type"] == "COMPLETED", c.diagnose()
     batches = runs_named(c, "pairing-now · v1 · batch-%")
-    assert len(batches) >= 4 and {b["state_type"] for b in batches} == {"COMPLETED"}
+    assert len(batches) >= 3 and {b["state_type"] for b in batches} == {"COMPLETED"}
     # the rollout's run and its batches are one tree in the UI
     assert {b["parent_task_run_id"] is not None for b in batches} == {True}
     ran_on = {w for w in ("a", "b") if "pairing-now · v1 · batch-" in c.log(f"worker-{w}")}
@@ -153,7 +153,7 @@ def test_a_worker_killed_mid_batch_changes_no_row(
         # Batches write their items, then plan reminders: with the reminder table locked
         # each batch waits inside its transaction, items written but not committed.
         blocker.execute("LOCK TABLE reminder IN EXCLUSIVE MODE")
-        parent_id = c.run_deployment("rollout-campaign/pairing-now-b", {"batch_items": 150})
+        parent_id = c.run_deployment("rollout-campaign/pairing-now-b", {"batch_items": 400})
         victim = _a_blocked_batch_on_a_worker_without(c, parent_id)
         killed = c.kill_worker(c.worker_of(victim["infrastructure_pid"]) or "")
         assert int(victim["infrastructure_pid"]) in killed
