@@ -50,13 +50,17 @@ class RolloutContext:
     as_of: pendulum.Date
 
 
-@task(
-    name="load-campaign-version",
-    retries=2,
-    retry_delay_seconds=[2, 10],
-    retry_condition_fn=retry_unless_user_error,
-    cache_policy=NO_CACHE,
-)
+# Loading reads the file and the database: a dropped connection is worth two more tries, a
+# bad file (a user error) is not.
+LOADING: dict[str, Any] = {
+    "retries": 2,
+    "retry_delay_seconds": [2, 10],
+    "retry_condition_fn": retry_unless_user_error,
+    "cache_policy": NO_CACHE,
+}
+
+
+@task(name="load-campaign-version", **LOADING)
 def load_campaign_version(campaign: str, as_of: dt.date) -> RolloutContext:
     """Read the file, store it as a version (a changed file is a new one), open due phases."""
     settings = get_settings()
@@ -85,13 +89,7 @@ def load_campaign_version(campaign: str, as_of: dt.date) -> RolloutContext:
     return RolloutContext(loaded, stored.campaign_id, stored.version, replan, statuses, today)
 
 
-@task(
-    name="load-batch-context",
-    retries=2,
-    retry_delay_seconds=[2, 10],
-    retry_condition_fn=retry_unless_user_error,
-    cache_policy=NO_CACHE,
-)
+@task(name="load-batch-context", **LOADING)
 def load_batch_context(campaign: str, version: int, as_of: dt.date, replan: bool) -> RolloutContext:
     """The context a batch run on a worker needs: the version its rollout stored.
 
