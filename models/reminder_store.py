@@ -25,7 +25,7 @@ from models.reminder_planning import (
     doer,
     once_overdue,
 )
-from models.tables import ChecklistItem, Reminder
+from models.tables import ITEM_NATURAL_KEY, ChecklistItem, Reminder
 from models.working_days import WorkCalendar
 
 REMINDER_COLUMNS = (
@@ -229,16 +229,7 @@ class Claimed:
     item: tuple[Any, ...] | None = None
 
 
-ITEM_LINE_COLUMNS = (
-    "id",
-    "campaign_id",
-    "phase_key",
-    "obligation_key",
-    "subject_type",
-    "subject_id",
-    "occurrence",
-    "due",
-)
+ITEM_LINE_COLUMNS = ("id", *ITEM_NATURAL_KEY, "due")
 
 
 def _chunks(values: Sequence[int], size: int = 5000) -> Iterator[Sequence[int]]:

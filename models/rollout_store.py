@@ -20,15 +20,18 @@ from models.db import bulk_insert_ignore, insert_ignore
 from models.errors import NotFound
 from models.planning import PlannedItem
 from models.reminder_store import cancel_pending
-from models.tables import Campaign, CampaignVersion, ChecklistItem, Obligation, Phase, PhaseState
+from models.tables import (
+    ITEM_NATURAL_KEY,
+    Campaign,
+    CampaignVersion,
+    ChecklistItem,
+    Obligation,
+    Phase,
+    PhaseState,
+)
 
 ITEM_COLUMNS = (
-    "campaign_id",
-    "phase_key",
-    "obligation_key",
-    "subject_type",
-    "subject_id",
-    "occurrence",
+    *ITEM_NATURAL_KEY,
     "due",
     "status",
     "wave",
@@ -38,12 +41,7 @@ ITEM_COLUMNS = (
     "opens_on",
     "closes_on",
 )
-# The natural key is the table's own unique constraint, so the two cannot drift apart.
-NATURAL_KEY = tuple(
-    next(
-        c for c in ChecklistItem.__table__.constraints if c.name == "uq_checklist_item_natural"
-    ).columns.keys()
-)
+NATURAL_KEY = ITEM_NATURAL_KEY
 DONE = ("accepted", "cancelled")
 
 

@@ -182,6 +182,15 @@ class ChecklistItem(SQLModel, table=True):
     )
 
 
+# The item's natural key, read off its unique constraint so that the stores' column lists
+# cannot drift from it.
+ITEM_NATURAL_KEY: tuple[str, ...] = tuple(
+    next(
+        c for c in ChecklistItem.__table__.constraints if c.name == "uq_checklist_item_natural"
+    ).columns.keys()
+)
+
+
 class PhaseState(SQLModel, table=True):
     """Whether a campaign's phase is pending, open or closed, and since when."""
 
