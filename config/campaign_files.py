@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from config.holiday_tables import load_calendar
 from config.org_file import read_yaml
 from config.settings import Settings
-from config.spec import LoadedCampaign, OrgVocabulary, load_campaign
-from models.errors import CampaignError, NotFound
+from config.spec import LoadedCampaign, OrgVocabulary, format_loc, parse_campaign
+from config.yaml_lines import YamlLoadError, load_yaml_text, read_text_file
+from models.errors import CampaignError, NotFound, SpecError
 from models.working_days import WorkCalendar
 
-
-def campaign_path(settings: Settings, file_or_key: str) -> Path:
-    """A path as given, or config/campaigns/<key>.yaml for a bare key."""
-    path = Path(file_or_key)
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        return path
-    candidate = settings.campaigns_dir / f"{file_or_key}.yaml"
-    if not candidate.exists():
-        known = ", ".join(p.stem for p in shipped_campaigns(settings)) or "none"
-        raise NotFound(f"no campaign file {file_or_key!r} (known keys: {known})")
-    return candidate
+if TYPE_CHECKING:
+    from models.catalog import StoredCampaign
 
 
 def shipped_campaigns(settings: Settings) -> list[Path]:
@@ -39,11 +33,30 @@ def _vocabulary(path: Path, mtime: float) -> OrgVocabulary | str:
         key=data.key or path.stem,
         roles=frozenset(r.code for r in data.roles),
         pairing_kinds=frozenset(k.code for k in data.pairing_kinds),
+        responsible_roles=tuple(data.responsible_roles or ()),
+        district_roles=tuple(data.district_roles or ()),
     )
 
 
+def _database_exists(settings: Settings) -> bool:
+    """Whether there is a database to read (a SQLite file is not made just to look)."""
+    url = settings.resolved_database_url
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///")).exists()
+    return True
+
+
 def org_vocabulary(settings: Settings, key: str) -> OrgVocabulary | str:
-    """The roles and pairing kinds of config/orgs/<key>.yaml, or why there are none."""
+    """The roles and pairing kinds of the organization as imported into the database, else
+    of config/orgs/<key>.yaml (CAMPAIGN_ORGS_DIR), or why there are none."""
+    if _database_exists(settings):
+        from models import db
+        from models.catalog import stored_vocabulary
+
+        with db.session_for(settings.resolved_database_url) as session:
+            found = stored_vocabulary(session, key)
+        if found is not None:
+            return found
     return _vocabulary_in(settings.orgs_dir, key)
 
 
@@ -51,13 +64,24 @@ def _vocabulary_in(orgs_dir: Path, key: str) -> OrgVocabulary | str:
     path = orgs_dir / f"{key}.yaml"
     if not path.exists():
         known = ", ".join(sorted(p.stem for p in orgs_dir.glob("*.yaml"))) or "none"
-        return f"unknown organization {key!r}: no {path} (known: {known})"
+        return (
+            f"unknown organization {key!r}: not imported into the database and no {path} "
+            f"(files there: {known}; import it with: campaign orgs import FILE... --org {key})"
+        )
     return _vocabulary(path, path.stat().st_mtime)
 
 
 def org_names(settings: Settings, key: str) -> dict[str, str]:
-    """The Chinese names of an organization's roles, pairing kinds and units, by code (empty if
-    the organization file cannot be read)."""
+    """The Chinese names of an organization's roles, pairing kinds and units, by code: as
+    imported, else from its shipped file (empty if neither can be read)."""
+    if _database_exists(settings):
+        from models import db
+        from models.catalog import stored_org_names
+
+        with db.session_for(settings.resolved_database_url) as session:
+            names = stored_org_names(session, key)
+        if names:
+            return names
     path = settings.orgs_dir / f"{key}.yaml"
     try:
         data = read_yaml(path)
@@ -94,36 +118,113 @@ def calendar_for(settings: Settings) -> WorkCalendar:
     return _calendar(settings.holidays_dir, _stamp(settings.holidays_dir, "*.yaml"))
 
 
+_ORGANIZATION = re.compile(r"^organization:\s*['\"]?([A-Za-z0-9][A-Za-z0-9._-]*)", re.M)
+
+
 @lru_cache(maxsize=64)
-def _load(
-    path: Path,
-    stamp: tuple[int, int],
-    calendar: WorkCalendar,
-    orgs_dir: Path,
-    orgs_stamp: tuple[tuple[str, int, int], ...],
+def _parse(
+    text: str, path: Path, calendar: WorkCalendar, vocabulary: OrgVocabulary | str
 ) -> LoadedCampaign:
-    return load_campaign(
-        path, calendar=calendar, org_lookup=lambda key: _vocabulary_in(orgs_dir, key)
-    )
+    try:
+        loaded = load_yaml_text(text, path)
+    except YamlLoadError as exc:
+        raise SpecError([f"{path}:{exc.line}: {format_loc(())}: {exc}"]) from None
+    return parse_campaign(loaded, calendar=calendar, org_lookup=lambda _: vocabulary, text=text)
+
+
+def parse_text(
+    settings: Settings, text: str, path: Path, calendar: WorkCalendar
+) -> LoadedCampaign:
+    """A campaign's text, validated against its organization. Parsed once while the text,
+    the calendar and the organization are unchanged: a rehearsal reads it thousands of times."""
+    named = _ORGANIZATION.search(text)
+    if named is None:  # no organization line the quick look can read: the loader says why
+        try:
+            loaded = load_yaml_text(text, path)
+        except YamlLoadError as exc:
+            raise SpecError([f"{path}:{exc.line}: {format_loc(())}: {exc}"]) from None
+        return parse_campaign(
+            loaded,
+            calendar=calendar,
+            org_lookup=lambda key: org_vocabulary(settings, key),
+            text=text,
+        )
+    return _parse(text, path, calendar, org_vocabulary(settings, named.group(1)))
+
+
+def _is_file(file_or_key: str) -> bool:
+    path = Path(file_or_key)
+    return path.suffix in (".yaml", ".yml") or "/" in file_or_key or path.exists()
 
 
 def read_campaign(
-    settings: Settings, file_or_key: str, calendar: WorkCalendar | None = None
+    settings: Settings,
+    file_or_key: str,
+    calendar: WorkCalendar | None = None,
+    *,
+    prefer_file: bool = False,
 ) -> LoadedCampaign:
-    """The campaign file, validated. Parsed once while the file, the calendar and the
-    organization files are unchanged: a rehearsal reads it thousands of times."""
-    path = campaign_path(settings, file_or_key).resolve()
+    """A campaign, validated: a path is read from its file, anywhere; a key is the version
+    the database holds (what was rolled out; the file is never needed again), else
+    config/campaigns/<key>.yaml (CAMPAIGN_CAMPAIGNS_DIR). `prefer_file`: a key reads its
+    file when there is one (a rollout reloading it)."""
     calendar = calendar or calendar_for(settings)
-    try:
-        info = path.stat()
-    except OSError:  # the loader says what is wrong with the path, in the file's terms
-        return load_campaign(
-            path, calendar=calendar, org_lookup=lambda key: _vocabulary_in(settings.orgs_dir, key)
-        )
-    return _load(
-        path,
-        (info.st_size, info.st_mtime_ns),
-        calendar,
-        settings.orgs_dir,
-        _stamp(settings.orgs_dir, "*.yaml"),
+    if _is_file(file_or_key):
+        path = Path(file_or_key).resolve()
+        try:
+            text = read_text_file(path)
+        except YamlLoadError as exc:
+            raise SpecError([f"{path}:{exc.line}: {format_loc(())}: {exc}"]) from None
+        return parse_text(settings, text, path, calendar)
+    stored = _stored(settings, file_or_key)
+    shipped = settings.campaigns_dir / f"{file_or_key}.yaml"
+    if stored is not None and not prefer_file:
+        return parse_text(settings, stored.text, Path(stored.source_path), calendar)
+    if prefer_file:
+        source = Path(stored.source_path) if stored is not None else None
+        for candidate in (source, shipped):
+            if candidate is not None and candidate.is_file():
+                return read_campaign(settings, str(candidate), calendar)
+    if stored is not None:
+        return parse_text(settings, stored.text, Path(stored.source_path), calendar)
+    if shipped.is_file():
+        return read_campaign(settings, str(shipped), calendar)
+    raise NotFound(f"no campaign {file_or_key!r} ({_known_keys(settings)})")
+
+
+def _stored(settings: Settings, key: str) -> StoredCampaign | None:
+    if not _database_exists(settings):
+        return None
+    from models import db
+    from models.catalog import stored_campaign
+
+    with db.session_for(settings.resolved_database_url) as session:
+        return stored_campaign(session, key)
+
+
+def read_stored_version(settings: Settings, key: str, version: int) -> LoadedCampaign:
+    """Version `version` of a campaign exactly as its rollout stored it (a batch on a worker
+    plans what the rollout stored, whatever file that machine has)."""
+    from models import db
+    from models.catalog import stored_campaign
+
+    with db.session_for(settings.resolved_database_url) as session:
+        stored = stored_campaign(session, key, version)
+    if stored is None:
+        raise NotFound(f"campaign {key!r} has no version {version}")
+    return parse_text(settings, stored.text, Path(stored.source_path), calendar_for(settings))
+
+
+def _known_keys(settings: Settings) -> str:
+    rolled: list[str] = []
+    if _database_exists(settings):
+        from models import db
+        from models.catalog import stored_campaign_keys
+
+        with db.session_for(settings.resolved_database_url) as session:
+            rolled = stored_campaign_keys(session)
+    files = [p.stem for p in shipped_campaigns(settings)]
+    return (
+        f"rolled out: {', '.join(rolled) or 'none'}; files in {settings.campaigns_dir}: "
+        f"{', '.join(files) or 'none'}; or give the file's path"
     )

@@ -64,6 +64,9 @@ class OrgData:
     source: Path
     key: str | None = None
     name: str | None = None
+    # whom a campaign of this organization reminds when it names nobody (None: not given)
+    responsible_roles: tuple[str, ...] | None = None
+    district_roles: tuple[str, ...] | None = None
     roles: list[NamedRow] = field(default_factory=list)
     pairing_kinds: list[NamedRow] = field(default_factory=list)
     units: list[UnitRow] = field(default_factory=list)
@@ -98,12 +101,25 @@ TABLE_COLUMNS = {
     "pairing_kinds": ({"code", "name"}, set()),
 }
 SHEET_ALIASES = {
+    "组织": "organization",
     "单位": "units",
     "人员": "people",
     "结对": "pairings",
     "角色": "roles",
     "结对类型": "pairing_kinds",
 }
+# The 组织 sheet (or a CSV with these two columns): one property per row.
+ORG_PROPERTIES = {
+    "key": "key",
+    "编码": "key",
+    "name": "name",
+    "名称": "name",
+    "responsible_roles": "responsible_roles",
+    "责任角色": "responsible_roles",
+    "district_roles": "district_roles",
+    "区级角色": "district_roles",
+}
+ORG_HEADERS = ({"项目", "值"}, {"property", "value"})
 _LIST_SPLIT = re.compile(r"[;；,，\s]+")
 _CHANNEL_SPLIT = re.compile(r"[\s;；]+")
 
@@ -222,8 +238,32 @@ def read_csv(path: Path) -> OrgData:
     if not lines:
         raise ImportRejected([f"{path}:1: empty file, expected a header row"])
     data = OrgData(source=path)
-    _tabular(data, None, lines[0][1], lines[1:], str(path))
+    if {_cell(c) for c in lines[0][1]} in ORG_HEADERS:
+        _properties(data, lines[1:], str(path), "")
+    else:
+        _tabular(data, None, lines[0][1], lines[1:], str(path))
     return data
+
+
+def _properties(data: OrgData, rows: list[tuple[int, list[Any]]], source: str, label: str) -> None:
+    """The organization's own properties: key, name, the default roles reminded."""
+    problems = []
+    for number, cells in rows:
+        name, value = (_cell(c) for c in [*list(cells), None, None][:2])
+        if not name or {name, value} <= {"项目", "值", "property", "value"}:
+            continue
+        field_name = ORG_PROPERTIES.get(name, ORG_PROPERTIES.get(name.lower()))
+        if field_name is None:
+            problems.append(
+                f"{source}:{number}: {label}unknown property {name!r} (expected one of: "
+                "编码 key, 名称 name, 责任角色 responsible_roles, 区级角色 district_roles)"
+            )
+        elif field_name in ("key", "name"):
+            setattr(data, field_name, value or None)
+        else:
+            setattr(data, field_name, _items(value, _LIST_SPLIT))
+    if problems:
+        raise ImportRejected(problems)
 
 
 def read_xlsx(path: Path) -> OrgData:
@@ -243,12 +283,16 @@ def read_xlsx(path: Path) -> OrgData:
     try:
         for sheet in book.worksheets:
             table = SHEET_ALIASES.get(sheet.title.strip(), sheet.title.strip().lower())
-            if table not in TABLE_COLUMNS:
+            if table not in TABLE_COLUMNS and table != "organization":
                 continue
             rows = list(sheet.iter_rows(values_only=True))
             if not rows:
                 continue
             seen += 1
+            if table == "organization":
+                body = [(i + 1, list(r)) for i, r in enumerate(rows)]
+                _properties(data, body, f"{path}", f"sheet {sheet.title}: ")
+                continue
             body = [(i + 2, list(r)) for i, r in enumerate(rows[1:])]
             _tabular(data, table, list(rows[0]), body, str(path), f"sheet {sheet.title}: ")
     finally:
@@ -256,8 +300,8 @@ def read_xlsx(path: Path) -> OrgData:
     if not seen:
         raise ImportRejected(
             [
-                f"{path}:1: no sheet named units, people, pairings, roles or pairing_kinds "
-                "(单位, 人员, 结对, 角色, 结对类型)"
+                f"{path}:1: no sheet named organization, units, people, pairings, roles or "
+                "pairing_kinds (组织, 单位, 人员, 结对, 角色, 结对类型)"
             ]
         )
     return data
@@ -280,7 +324,18 @@ def read_yaml(path: Path) -> OrgData:
         raise ImportRejected([f"{path}:{exc.line}: {exc}"]) from None
     if not isinstance(loaded.data, dict):
         raise ImportRejected([f"{path}:1: expected a mapping with units, people, pairings"])
-    known = {"key", "name", "source", "roles", "pairing_kinds", "units", "people", "pairings"}
+    known = {
+        "key",
+        "name",
+        "source",
+        "responsible_roles",
+        "district_roles",
+        "roles",
+        "pairing_kinds",
+        "units",
+        "people",
+        "pairings",
+    }
     problems = [
         f"{path}:{loaded.line_of((k,))}: unknown field {k!r} (expected one of: "
         f"{', '.join(sorted(known))})"
@@ -292,6 +347,9 @@ def read_yaml(path: Path) -> OrgData:
         key=_cell(loaded.data.get("key")) or None,
         name=_cell(loaded.data.get("name")) or None,
     )
+    for name in ("responsible_roles", "district_roles"):
+        if loaded.data.get(name) is not None:
+            setattr(data, name, _items(loaded.data[name], _LIST_SPLIT))
     for table in ("roles", "pairing_kinds"):
         value = loaded.data.get(table) or {}
         if not isinstance(value, dict):
@@ -348,10 +406,23 @@ def read_org_files(paths: list[Path]) -> OrgData:
         except ImportRejected as exc:
             problems += exc.problems
             continue
+        if merged.key and part.key and part.key != merged.key:
+            problems.append(
+                f"{path}:1: organization {part.key!r}, but {merged.source} is of "
+                f"{merged.key!r}: import one organization at a time"
+            )
         merged.key = merged.key or part.key
         merged.name = merged.name or part.name
-        for table in ("roles", "pairing_kinds", "units", "people", "pairings"):
+        merged.responsible_roles = merged.responsible_roles or part.responsible_roles
+        merged.district_roles = merged.district_roles or part.district_roles
+        for table in ("units", "people", "pairings"):
             getattr(merged, table).extend(getattr(part, table))
+        for table in ("roles", "pairing_kinds"):
+            # the same role named in the tree file and in a sheet is one role, not a duplicate
+            known = {(r.code, r.name) for r in getattr(merged, table)}
+            getattr(merged, table).extend(
+                r for r in getattr(part, table) if (r.code, r.name) not in known
+            )
     if problems:
         raise ImportRejected(problems)
     return merged

@@ -147,11 +147,17 @@ class ReminderPolicy(Strict):
     escalate_after: int = Field(5, ge=1, description="working days overdue before escalating")
     district_after: int = Field(10, ge=1, description="working days overdue before the district")
     at: str = Field("09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
-    responsible_roles: list[Slug] = Field(
-        default_factory=lambda: ["secretary", "org-committee", "dept-liaison", "org-dept-head"],
-        description="who answers for a unit, in order of preference",
+    # Absent: an obligation's policy takes the campaign's, the campaign's its organization's
+    # defaults (filled in when the file is loaded, so that a loaded spec always names them).
+    responsible_roles: list[Slug] | None = Field(
+        None, description="who answers for a unit, in order of preference"
     )
-    district_roles: list[Slug] = Field(default_factory=lambda: ["org-dept-head"])
+    district_roles: list[Slug] | None = None
+
+
+# Used when an organization names no defaults of its own: the roles of these codes it has.
+FALLBACK_RESPONSIBLE_ROLES = ("secretary", "org-committee", "dept-liaison", "org-dept-head")
+FALLBACK_DISTRICT_ROLES = ("org-dept-head",)
 
 
 class Obligation(Strict):
@@ -299,11 +305,60 @@ class PhaseDates:
 
 @dataclass(frozen=True)
 class OrgVocabulary:
-    """What a campaign may name of its organization: roles and pairing kinds."""
+    """What a campaign may name of its organization: roles and pairing kinds, and whom its
+    campaigns remind when they name nobody."""
 
     key: str
     roles: frozenset[str]
     pairing_kinds: frozenset[str]
+    responsible_roles: tuple[str, ...] = ()
+    district_roles: tuple[str, ...] = ()
+
+    def default_roles(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(responsible, district) roles for a campaign that names none."""
+        responsible = self.responsible_roles or tuple(
+            r for r in FALLBACK_RESPONSIBLE_ROLES if r in self.roles
+        )
+        district = self.district_roles or tuple(
+            r for r in FALLBACK_DISTRICT_ROLES if r in self.roles
+        )
+        return responsible, district
+
+
+def with_default_roles(
+    spec: CampaignSpec, responsible: Sequence[str], district: Sequence[str]
+) -> CampaignSpec:
+    """The spec with every reminder policy naming its roles: an obligation's absent ones are
+    the campaign's, the campaign's absent ones the organization's."""
+
+    def filled(policy: ReminderPolicy, r: Sequence[str], d: Sequence[str]) -> ReminderPolicy:
+        return policy.model_copy(
+            update={
+                "responsible_roles": list(
+                    policy.responsible_roles if policy.responsible_roles is not None else r
+                ),
+                "district_roles": list(
+                    policy.district_roles if policy.district_roles is not None else d
+                ),
+            }
+        )
+
+    top = filled(spec.reminders, responsible, district)
+    r, d = top.responsible_roles or [], top.district_roles or []
+    phases = [
+        phase.model_copy(
+            update={
+                "obligations": [
+                    ob.model_copy(update={"reminders": filled(ob.reminders, r, d)})
+                    if ob.reminders is not None
+                    else ob
+                    for ob in phase.obligations
+                ]
+            }
+        )
+        for phase in spec.phases
+    ]
+    return spec.model_copy(update={"reminders": top, "phases": phases})
 
 
 @dataclass(frozen=True)
@@ -563,7 +618,7 @@ def check_campaign(
     ]
     for loc, policy in policies:
         for field in ("responsible_roles", "district_roles"):
-            for r, name in enumerate(getattr(policy, field)):
+            for r, name in enumerate(getattr(policy, field) or ()):
                 role((*loc, field, r), name)
     for g, gate in enumerate(spec.gates):
         for a, name in enumerate(gate.approvers):
@@ -615,6 +670,18 @@ def parse_campaign(
     if isinstance(org, str):
         problems.append((("organization",), org))
         org = None
+    else:
+        responsible, district = org.default_roles()
+        spec = with_default_roles(spec, responsible, district)
+        if not spec.reminders.responsible_roles:
+            problems.append(
+                (
+                    ("reminders",),
+                    f"organization {org.key!r} names no roles to remind for a unit: give "
+                    "reminders.responsible_roles here, or responsible_roles (责任角色) in the "
+                    "organization's file",
+                )
+            )
     dates, more = check_campaign(spec, calendar, org)
     problems += more
     if problems:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
 from sqlalchemy import select
 
+from config.campaign_files import read_campaign
 from flows.cli_app import app, out, settings
 from models import audit, db
-from models.errors import NotFound
-from models.org_snapshot import load_snapshot
+from models.errors import CampaignError, NotFound
+from models.org_snapshot import OrgSnapshot, load_snapshot
+from models.org_store import organizations
 from models.tables import Campaign, ChecklistItem
 
 audit_app = typer.Typer(help="The audit trail: verify it, read a subject's history.")
@@ -40,6 +42,14 @@ def verify() -> None:
     out.print(f"audit chain holds: {count} events checked", markup=False)
 
 
+def _tables(org: OrgSnapshot) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        ("unit", org.unit_by_code),
+        ("person", org.person_by_code),
+        ("pairing", org.pairing_by_code),
+    ]
+
+
 @audit_app.command("show")
 def show(
     subject: Annotated[str, typer.Option("--subject", help="unit, person or pairing code")],
@@ -49,19 +59,24 @@ def show(
     config = settings()
     zone = ZoneInfo(config.timezone)
     with db.session_for(config.resolved_database_url) as session:
-        org = load_snapshot(session)
+        if campaign:
+            orgs = [read_campaign(config, campaign).spec.organization]
+        else:
+            orgs = [o.key for o in organizations(session)]
         found = [
-            (kind, table[subject].id)
-            for kind, table in (
-                ("unit", org.unit_by_code),
-                ("person", org.person_by_code),
-                ("pairing", org.pairing_by_code),
-            )
+            (kind, table[subject].id, key)
+            for key in orgs
+            for kind, table in _tables(load_snapshot(session, key))
             if subject in table
         ]
         if not found:
             raise NotFound(f"no unit, person or pairing with code {subject!r}")
-        kind, sid = found[0]
+        if len(found) > 1:
+            raise CampaignError(
+                f"{subject!r} is in several organizations ({', '.join(f[2] for f in found)}): "
+                "name the campaign with --campaign"
+            )
+        kind, sid, _ = found[0]
         query = (
             select(
                 ChecklistItem.id,

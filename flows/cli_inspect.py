@@ -71,7 +71,7 @@ def record(
     loaded = read_campaign(config, campaign, calendar)
     spec_inspection = next((i for i in loaded.spec.inspections if i.key == inspection), None)
     with db.session_for(config.resolved_database_url) as session:
-        org = load_snapshot(session)
+        org = load_snapshot(session, loaded.spec.organization)
         person = org.person_by_code.get(person_code)
         if person is None:
             raise NotFound(f"no person with code {person_code!r}")
@@ -114,7 +114,7 @@ def show(
     config = settings()
     loaded = read_campaign(config, campaign)
     with db.session_for(config.resolved_database_url) as session:
-        org = load_snapshot(session)
+        org = load_snapshot(session, loaded.spec.organization)
         query = (
             select(Inspection.key, Inspection.occurrence, InspectionSample, Person.name)
             .join(InspectionSample, InspectionSample.inspection_id == Inspection.id)

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from config.campaign_files import calendar_for, read_campaign
+from config.spec import LoadedCampaign
 from flows import console as view
 from flows.cli_app import (
     acting_person,
@@ -36,6 +37,8 @@ from models.evidence import (
 from models.gates import check_approver, gate_of
 from models.instant import utc_now
 from models.org_snapshot import load_snapshot
+from models.org_store import find_org
+from models.phase_clock import bring_to_day
 from models.progress import campaign_progress
 from models.progress_text import STATUS_ZH
 from models.reminder_store import policy_of
@@ -55,7 +58,12 @@ def rollout(
     """Load (or reload) a campaign file and write its checklist items, wave by wave."""
     from flows.rollout import rollout_campaign
 
-    read_campaign(settings(), campaign)  # a bad file is one message, before Prefect starts
+    # every check before Prefect starts and before anything is written: a bad file, an
+    # organization not imported
+    config = settings()
+    loaded = read_campaign(config, campaign, prefer_file=True)
+    with db.session_for(config.resolved_database_url) as session:
+        find_org(session, loaded.spec.organization)
     ensure_prefect()
     result = rollout_campaign(campaign, parse_day(as_of), wait_at_gates=wait_at_gates)
     out.print(
@@ -97,10 +105,19 @@ def simulate(
     _print_status(campaign, last)
 
 
+def brought_to_day(session, loaded: LoadedCampaign, day) -> None:  # type: ignore[no-untyped-def]
+    """The campaign's phases opened and closed as `day` calls for, before acting as of it."""
+    config = settings()
+    bring_to_day(
+        session, loaded, calendar_for(config), day, now=utc_now(), actor=config.user or "system"
+    )
+
+
 def _print_status(campaign: str, as_of) -> None:  # type: ignore[no-untyped-def]
     config = settings()
     loaded = read_campaign(config, campaign, calendar_for(config))
     with db.session_for(config.resolved_database_url) as session:
+        brought_to_day(session, loaded, as_of)
         progress = campaign_progress(session, loaded, as_of)
     for table in view.progress_tables(progress):
         out.print(table)
@@ -115,8 +132,10 @@ def status(
     """Progress by phase and town, and targets against actuals."""
     config = settings()
     loaded = read_campaign(config, campaign, calendar_for(config))
+    day = parse_day(as_of)
     with db.session_for(config.resolved_database_url) as session:
-        progress = campaign_progress(session, loaded, parse_day(as_of))
+        brought_to_day(session, loaded, day)
+        progress = campaign_progress(session, loaded, day)
     if as_json:
         typer.echo(json.dumps(progress.as_json(), ensure_ascii=False))
         return
@@ -132,7 +151,7 @@ def _gate(decision: bool, campaign: str, gate: str, by: str | None, notes: str) 
     spec_gate = gate_of(loaded.spec, gate)
     reviewer = acting_person(by)
     with db.session_for(config.resolved_database_url) as session:
-        person = load_snapshot(session).person_by_code.get(reviewer)
+        person = load_snapshot(session, loaded.spec.organization).person_by_code.get(reviewer)
         campaign_id(session, loaded.spec.key)
     if person is None:
         raise NotFound(f"no person with code {reviewer!r}")
@@ -219,15 +238,15 @@ def _parse_counts(values: list[str]) -> dict[str, int]:
 
 def _locate(
     session,
-    campaign: str,
+    campaign: LoadedCampaign,
     obligation_key: str,
     subject: str,  # type: ignore[no-untyped-def]
     occurrence: str | None,
     dated,
 ):
     """(org, obligation rule, item) for the evidence commands."""
-    cid = campaign_id(session, campaign)
-    org = load_snapshot(session)
+    cid = campaign_id(session, campaign.spec.key)
+    org = load_snapshot(session, campaign.spec.organization)
     rule, item = locate_item(
         session,
         campaign=cid,
@@ -263,9 +282,9 @@ def evidence_add(
     # every file checked before anything is written; stored only once the item accepts them
     documents = [read_evidence_file(p, int(config.max_file_mb * 1_000_000)) for p in file or []]
     loaded = read_campaign(config, campaign)
-    key = loaded.spec.key
     with db.session_for(config.resolved_database_url) as session:
-        org, rule, item = _locate(session, key, obligation, subject, occurrence, dated)
+        brought_to_day(session, loaded, dated)
+        org, rule, item = _locate(session, loaded, obligation, subject, occurrence, dated)
         person = org.person_by_code.get(person_code)
         if person is None:
             raise NotFound(f"no person with code {person_code!r}")
@@ -300,9 +319,10 @@ def evidence_sign(
     dated = parse_day(date, "--date")
     signer_code = acting_person(by)
     config = settings()
-    key = read_campaign(config, campaign).spec.key
+    loaded = read_campaign(config, campaign)
     with db.session_for(config.resolved_database_url) as session:
-        org, rule, item = _locate(session, key, obligation, subject, occurrence, dated)
+        brought_to_day(session, loaded, dated)
+        org, rule, item = _locate(session, loaded, obligation, subject, occurrence, dated)
         signer = org.person_by_code.get(signer_code)
         if signer is None:
             raise NotFound(f"no person with code {signer_code!r}")
@@ -329,11 +349,15 @@ def report(
     """The closing summary in the yearbook's style, and optionally the Excel ledger."""
     config = settings()
     loaded = read_campaign(config, campaign, calendar_for(config))
+    day = parse_day(as_of)
     with db.session_for(config.resolved_database_url) as session:
-        progress = campaign_progress(session, loaded, parse_day(as_of))
+        brought_to_day(session, loaded, day)
+        progress = campaign_progress(session, loaded, day)
         out.print(report_text(loaded, progress), markup=False)
         if xlsx is not None:
-            rows = write_ledger(xlsx, session, loaded, load_snapshot(session), progress)
+            rows = write_ledger(
+                xlsx, session, loaded, load_snapshot(session, loaded.spec.organization), progress
+            )
             out.print(f"ledger: {xlsx} ({rows} rows)", markup=False)
 
 

@@ -13,8 +13,8 @@ from config.org_file import read_org_files
 from flows import console as view
 from flows.cli_app import app, db_app, orgs_app, out, settings
 from models import db
-from models.errors import DateRuleError, SpecError
-from models.org_store import import_org, org_counts, org_tree
+from models.errors import DateRuleError, NotFound, SpecError
+from models.org_store import import_org, org_counts, org_id_of, org_tree, organizations
 
 
 @app.command()
@@ -60,21 +60,29 @@ def orgs_import(
             show_default=False,
         ),
     ],
+    org: Annotated[
+        str | None,
+        typer.Option(help="the organization's key, when the files do not give it"),
+    ] = None,
 ) -> None:
     """Import units, people and pairings; all or nothing, and re-importing updates."""
     config = settings()
     data = read_org_files(files)
     with db.session_for(config.resolved_database_url) as session:
-        result = import_org(session, data)
-        counts = org_counts(session)
+        result = import_org(session, data, org)
+        counts = org_counts(session, org_id_of(session, result.org))
     named = str(files[0]) if len(files) == 1 else f"{len(files)} files"
-    out.print(
-        f"imported {named}: units {result.units_new} new, {result.units_updated} updated; "
-        f"people {result.people_new} new, {result.people_updated} updated; "
-        f"pairings {result.pairings_new} new, {result.pairings_updated} updated",
-        markup=False,
-    )
-    out.print(view.org_counts_line(counts))
+    if not result.changed:
+        out.print(f"{result.org}: {named} 与库中一致，没有变化", markup=False)
+    else:
+        out.print(
+            f"{result.org}: imported {named}: units {result.units_new} new, "
+            f"{result.units_updated} updated; people {result.people_new} new, "
+            f"{result.people_updated} updated; pairings {result.pairings_new} new, "
+            f"{result.pairings_updated} updated",
+            markup=False,
+        )
+    out.print(view.org_counts_line(counts, result.org))
 
 
 @orgs_app.command("show")
@@ -83,17 +91,32 @@ def orgs_show(
     depth: Annotated[
         int | None, typer.Option(min=1, help="levels to expand (default 2, all for a unit)")
     ] = None,
+    org: Annotated[
+        str | None, typer.Option(help="which organization (when the database holds several)")
+    ] = None,
 ) -> None:
     """Print the organization tree with the counts below each unit."""
     config = settings()
     with db.session_for(config.resolved_database_url) as session:
-        nodes = org_tree(session, code)
-        counts = org_counts(session)
-    if not nodes:
-        out.print("组织机构为空：先运行 campaign orgs import FILE")
-        return
-    out.print(view.org_tree(nodes, depth or (2 if code is None else 99)))
-    out.print(view.org_counts_line(counts))
+        keys = [org] if org else [o.key for o in organizations(session)]
+        if not keys:
+            out.print("组织机构为空：先运行 campaign orgs import FILE")
+            return
+        shown = []
+        for key in keys:
+            org_id = org_id_of(session, key)
+            try:
+                nodes = org_tree(session, org_id, code)
+            except NotFound:
+                if len(keys) == 1:
+                    raise
+                continue
+            shown.append((key, nodes, org_counts(session, org_id)))
+    if not shown:
+        raise NotFound(f"no unit with code {code!r} in {', '.join(keys)}")
+    for key, nodes, counts in shown:
+        out.print(view.org_tree(nodes, depth or (2 if code is None else 99)))
+        out.print(view.org_counts_line(counts, key))
 
 
 @db_app.command("upgrade")

@@ -31,7 +31,7 @@ def template(
     config = settings()
     loaded = read_campaign(config, campaign)
     with db.session_for(config.resolved_database_url) as session:
-        org = load_snapshot(session)
+        org = load_snapshot(session, loaded.spec.organization)
         if unit is not None and unit not in org.unit_by_code:
             raise NotFound(f"no unit with code {unit!r}")
         rows = write_template(xlsx, session, loaded, org, unit)
@@ -56,7 +56,7 @@ def import_sheet(
         done = import_rows(
             session,
             loaded=loaded,
-            org=load_snapshot(session),
+            org=load_snapshot(session, loaded.spec.organization),
             rows=rows,
             default_by=by or config.user,
             sheet_dir=file.parent,

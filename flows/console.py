@@ -50,10 +50,11 @@ def org_tree(nodes: Iterable[UnitNode], depth: int) -> Tree:
     return tree
 
 
-def org_counts_line(counts: OrgCounts) -> str:
+def org_counts_line(counts: OrgCounts, org: str = "") -> str:
     units = "，".join(f"{UNIT_KIND_NAMES_ZH.get(k, k)}{v}" for k, v in counts.units.items())
     return (
-        f"单位{sum(counts.units.values())}个（{units}），人员{counts.people}人，"
+        (f"{org}：" if org else "")
+        + f"单位{sum(counts.units.values())}个（{units}），人员{counts.people}人，"
         f"结对{counts.pairings}对，角色{counts.roles}种"
     )
 

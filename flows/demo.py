@@ -129,7 +129,7 @@ def run_demo(settings: Settings, out: Console, every_campaign: bool = False) -> 
     out.rule("6. 总结报告")
     reports = settings.home.resolve() / "reports"
     with db.session_for(settings.resolved_database_url) as session:
-        org = load_snapshot(session)
+        org = load_snapshot(session, "weihai-etdz")
         for key, campaign in loaded.items():
             end = max(d.ends for d in campaign.phase_dates.values())
             progress = campaign_progress(session, campaign, end)

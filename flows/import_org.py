@@ -9,10 +9,13 @@ from tasks.org_tasks import count_org, import_org_file, publish_org_summary
 
 
 @flow(name="import-organization", flow_run_name="orgs · import · {path}", log_prints=True)
-def import_organization(path: str, more: list[str] | None = None) -> dict[str, int]:
+def import_organization(
+    path: str, more: list[str] | None = None, org: str | None = None
+) -> dict[str, int | str | bool]:
     """Import units, people and pairings from a .yaml, .csv or .xlsx file (and `more` files
-    read with it as one import), all or nothing."""
+    read with it as one import), all or nothing; `org` names the organization when the
+    files do not."""
     url = get_settings().resolved_database_url
-    result = import_org_file([path, *(more or [])], url)
-    publish_org_summary(count_org(url), path)
+    result = import_org_file([path, *(more or [])], url, org)
+    publish_org_summary(count_org(url, str(result["org"])), path)
     return result

@@ -104,7 +104,7 @@ def _first_approver(spec: Any, gate_key: str) -> str:
 
     gate = next(g for g in spec.gates if g.key == gate_key)
     with db.session_for(get_settings().resolved_database_url) as session:
-        org = load_snapshot(session)
+        org = load_snapshot(session, spec.organization)
     holders = sorted({p.code for role in gate.approvers for p in org.role_holders.get(role, [])})
     if not holders:
         raise RuntimeError(f"nobody holds a role that may answer gate {gate_key}")

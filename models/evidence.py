@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlmodel import Session
 
-from config.spec import EvidenceRule, Obligation, ReminderPolicy, SignOff
+from config.spec import FALLBACK_RESPONSIBLE_ROLES, EvidenceRule, Obligation, SignOff
 from models import audit
 from models.errors import EvidenceError, NotFound, PermissionRefused
 from models.org_snapshot import OrgSnapshot, PersonInfo
@@ -233,7 +233,7 @@ def find_item(
     raise EvidenceError(f"every occurrence of {obligation.key!r} is already accepted")
 
 
-SUPERVISING_ROLES = frozenset(ReminderPolicy().responsible_roles)
+SUPERVISING_ROLES = frozenset(FALLBACK_RESPONSIBLE_ROLES)
 
 
 def locate_item(
@@ -282,8 +282,16 @@ def may_submit(
     return bool(person.roles & supervising) and org.is_within(item.unit_id, person.unit_id)
 
 
-def may_sign(org: OrgSnapshot, signer: PersonInfo, item: ChecklistItem, rule: SignOff) -> bool:
-    if rule.role not in signer.roles:
+def may_sign(
+    org: OrgSnapshot,
+    signer: PersonInfo,
+    item: ChecklistItem,
+    rule: SignOff,
+    submitter_id: int | None = None,
+) -> bool:
+    """Whether the signer holds the sign-off's role in the unit it names. Four eyes: never
+    the person who submitted what is signed."""
+    if rule.role not in signer.roles or signer.id == submitter_id:
         return False
     subject_unit = org.units[item.unit_id]
     signer_unit = org.units[signer.unit_id]
@@ -293,6 +301,15 @@ def may_sign(org: OrgSnapshot, signer: PersonInfo, item: ChecklistItem, rule: Si
         return signer_unit.town_id is None
     # supervisor: a unit above the subject's
     return signer_unit.id != subject_unit.id and org.is_within(subject_unit.id, signer_unit.id)
+
+
+def _latest_submitter(session: Session, item_id: int) -> int | None:
+    return session.execute(
+        select(Evidence.person_id)
+        .where(Evidence.item_id == item_id, Evidence.kind == "submission")
+        .order_by(Evidence.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
 
 
 def _latest_submission(session: Session, item_id: int) -> int | None:
@@ -325,8 +342,8 @@ def submit(
             f"{obligation.key} ({item.occurrence}) was already accepted on {item.completed_on}"
         )
     if supervising is None:
-        policy = obligation.reminders or ReminderPolicy()
-        supervising = frozenset(policy.responsible_roles)
+        roles = obligation.reminders.responsible_roles if obligation.reminders else None
+        supervising = frozenset(roles or FALLBACK_RESPONSIBLE_ROLES)
     if check_permission and not may_submit(org, person, item, supervising):
         raise PermissionRefused(
             f"{person.code} ({person.name}) may not record evidence for this subject: not "
@@ -396,7 +413,13 @@ def sign(
         raise EvidenceError(
             f"{obligation.key} ({item.occurrence}) is {item.status}, not awaiting a sign-off"
         )
-    if not may_sign(org, signer, item, rule):
+    submitter = _latest_submitter(session, item.id)  # type: ignore[arg-type]
+    if submitter == signer.id:
+        raise PermissionRefused(
+            f"{signer.code} ({signer.name}) may not sign off what they submitted themselves: "
+            "another person with the sign-off's role must"
+        )
+    if not may_sign(org, signer, item, rule, submitter):
         raise PermissionRefused(
             f"{signer.code} ({signer.name}) may not sign: the sign-off needs role "
             f"{rule.role!r} in the {rule.by.replace('-', ' ')} unit"

@@ -110,6 +110,13 @@ def check_org(data: OrgData, existing: ExistingOrg) -> list[str]:
     problems += _cycles(data, parents)
 
     roles = set(existing.roles) | {r.code for r in data.roles}
+    for field_name in ("responsible_roles", "district_roles"):
+        for role in getattr(data, field_name) or ():
+            if role not in roles:
+                problems.append(
+                    f"{data.source}:1: {field_name}: unknown role {role!r} "
+                    f"(known: {', '.join(sorted(roles))})"
+                )
     people = set(existing.people) | {p.code for p in data.people}
     for person in data.people:
         if person.unit not in kinds:

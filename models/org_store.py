@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlmodel import Session
@@ -13,11 +14,13 @@ from config.org_file import OrgData
 from models.db import insert_ignore, upsert
 from models.errors import ImportRejected, NotFound
 from models.org_rules import UNIT_KINDS, ExistingOrg, check_org, unit_paths
-from models.tables import Pairing, PairingKind, Person, PersonRole, Role, Unit
+from models.tables import Organization, Pairing, PairingKind, Person, PersonRole, Role, Unit
 
 
 @dataclass(frozen=True)
 class ImportResult:
+    org: str
+    changed: bool
     units_new: int
     units_updated: int
     people_new: int
@@ -28,42 +31,115 @@ class ImportResult:
     pairing_kinds: int
 
 
-def existing_org(session: Session) -> ExistingOrg:
-    units = session.execute(select(Unit.id, Unit.code, Unit.kind, Unit.parent_id)).all()
+def organizations(session: Session) -> list[Organization]:
+    return list(session.execute(select(Organization).order_by(Organization.key)).scalars())
+
+
+def find_org(session: Session, key: str) -> Organization:
+    """The organization of that key; NotFound naming those there are."""
+    found = session.execute(
+        select(Organization).where(Organization.key == key)
+    ).scalar_one_or_none()
+    if found is None:
+        known = ", ".join(o.key for o in organizations(session)) or "none yet"
+        raise NotFound(
+            f"organization {key!r} has not been imported (imported: {known}; "
+            f"run: campaign orgs import FILE... --org {key})"
+        )
+    return found
+
+
+def org_id_of(session: Session, key: str) -> int:
+    return find_org(session, key).id  # type: ignore[return-value]
+
+
+def existing_org(session: Session, org_id: int | None) -> ExistingOrg:
+    if org_id is None:
+        return ExistingOrg()
+    units = session.execute(
+        select(Unit.id, Unit.code, Unit.kind, Unit.parent_id).where(Unit.org_id == org_id)
+    ).all()
     code_of = {u.id: u.code for u in units}
+
+    def codes(table: type) -> frozenset[str]:
+        stmt = select(table.code).where(table.org_id == org_id)  # type: ignore[attr-defined]
+        return frozenset(session.execute(stmt).scalars())
+
     return ExistingOrg(
         unit_kinds={u.code: u.kind for u in units},
         unit_parents={u.code: code_of.get(u.parent_id) for u in units},
-        people=frozenset(session.execute(select(Person.code)).scalars()),
-        roles=frozenset(session.execute(select(Role.code)).scalars()),
-        pairing_kinds=frozenset(session.execute(select(PairingKind.code)).scalars()),
+        people=codes(Person),
+        roles=codes(Role),
+        pairing_kinds=codes(PairingKind),
     )
 
 
-def _ids(session: Session, table: type) -> dict[str, int]:
-    stmt = select(table.code, table.id)  # type: ignore[attr-defined]
+def _ids(session: Session, table: type, org_id: int) -> dict[str, int]:
+    stmt = select(table.code, table.id).where(table.org_id == org_id)  # type: ignore[attr-defined]
     return {code: id_ for code, id_ in session.execute(stmt).all()}
 
 
-def import_org(session: Session, data: OrgData) -> ImportResult:
-    """Check the whole import against what exists, then write it; ImportRejected otherwise."""
-    existing = existing_org(session)
-    problems = check_org(data, existing)
+def import_key(session: Session, data: OrgData, org_key: str | None) -> str:
+    """Which organization an import is of: --org, else the files' own key, else the one
+    organization the database holds (a sheet of new people for it)."""
+    if org_key and data.key and org_key != data.key:
+        raise ImportRejected(
+            [f"{data.source}:1: the files are of organization {data.key!r}, not {org_key!r}"]
+        )
+    key = org_key or data.key
+    if key:
+        return key
+    known = [o.key for o in organizations(session)]
+    if len(known) == 1:
+        return known[0]
+    raise ImportRejected(
+        [
+            f"{data.source}:1: which organization is this? Give its key with --org KEY, a "
+            "组织 sheet (项目 编码, 值 KEY) or the YAML's key"
+            + (f" (imported: {', '.join(known)})" if known else "")
+        ]
+    )
+
+
+def import_org(session: Session, data: OrgData, org_key: str | None = None) -> ImportResult:
+    """Check the whole import against what its organization holds, then write it;
+    ImportRejected otherwise. Nothing of another organization is read or touched."""
+    try:
+        key, key_problems = import_key(session, data, org_key), []
+    except ImportRejected as exc:  # said with the rows' problems, after them
+        key, key_problems = "", exc.problems
+    current = session.execute(
+        select(Organization).where(Organization.key == key)
+    ).scalar_one_or_none()
+    existing = existing_org(session, current.id if current else None)
+    problems = check_org(data, existing) + key_problems
     if problems:
         raise ImportRejected(problems)
+    before = _snapshot_rows(session, current.id) if current else None
+    if current is None:
+        current = Organization(key=key, name=data.name or key)
+        session.add(current)
+        session.flush()
+    org_id: int = current.id  # type: ignore[assignment]
+    if data.name:
+        current.name = data.name
+    if data.responsible_roles is not None:
+        current.responsible_roles = list(data.responsible_roles)
+    if data.district_roles is not None:
+        current.district_roles = list(data.district_roles)
 
     upsert(
         session,
         Role.__table__,
-        [{"code": r.code, "name": r.name} for r in data.roles],
-        key=["code"],
+        [{"org_id": org_id, "code": r.code, "name": r.name} for r in data.roles],
+        key=["org_id", "code"],
         update=["name"],
     )
     upsert(
         session,
         PairingKind.__table__,
-        [{"code": k.code, "name": k.name} for k in data.pairing_kinds],
-        key=["code"],
+        [{"org_id": org_id, "code": k.code, "name": k.name} for k in data.pairing_kinds],
+        key=["org_id", "code"],
         update=["name"],
     )
 
@@ -72,6 +148,7 @@ def import_org(session: Session, data: OrgData) -> ImportResult:
         Unit.__table__,
         [
             {
+                "org_id": org_id,
                 "code": u.code,
                 "name": u.name,
                 "kind": u.kind,
@@ -81,15 +158,15 @@ def import_org(session: Session, data: OrgData) -> ImportResult:
             }
             for u in data.units
         ],
-        key=["code"],
+        key=["org_id", "code"],
         update=["name", "kind", "tags", "origin"],
     )
     parents = dict(existing.unit_parents) | {u.code: u.parent for u in data.units}
-    unit_ids = _ids(session, Unit)
+    unit_ids = _ids(session, Unit, org_id)
     paths = unit_paths(parents)
     session.execute(
         update(Unit.__table__)
-        .where(Unit.__table__.c.code == bindparam("b_code"))
+        .where(Unit.__table__.c.code == bindparam("b_code"), Unit.__table__.c.org_id == org_id)
         .values(parent_id=bindparam("b_parent"), path=bindparam("b_path")),
         [
             {"b_code": code, "b_parent": unit_ids[p] if p else None, "b_path": paths[code]}
@@ -102,6 +179,7 @@ def import_org(session: Session, data: OrgData) -> ImportResult:
         Person.__table__,
         [
             {
+                "org_id": org_id,
                 "code": p.code,
                 "name": p.name,
                 "unit_id": unit_ids[p.unit],
@@ -110,11 +188,11 @@ def import_org(session: Session, data: OrgData) -> ImportResult:
             }
             for p in data.people
         ],
-        key=["code"],
+        key=["org_id", "code"],
         update=["name", "unit_id", "channels", "origin"],
     )
-    person_ids = _ids(session, Person)
-    role_ids = _ids(session, Role)
+    person_ids = _ids(session, Person, org_id)
+    role_ids = _ids(session, Role, org_id)
     imported = [person_ids[p.code] for p in data.people]
     for chunk in _chunks(imported, 500):
         session.execute(delete(PersonRole).where(PersonRole.person_id.in_(chunk)))
@@ -129,13 +207,16 @@ def import_org(session: Session, data: OrgData) -> ImportResult:
         key=["person_id", "role_id"],
     )
 
-    kind_ids = _ids(session, PairingKind)
-    existing_pairings = set(session.execute(select(Pairing.code)).scalars())
+    kind_ids = _ids(session, PairingKind, org_id)
+    existing_pairings = set(
+        session.execute(select(Pairing.code).where(Pairing.org_id == org_id)).scalars()
+    )
     upsert(
         session,
         Pairing.__table__,
         [
             {
+                "org_id": org_id,
                 "code": p.code,
                 "kind_id": kind_ids[p.kind],
                 "cadre_id": person_ids[p.cadre],
@@ -144,9 +225,10 @@ def import_org(session: Session, data: OrgData) -> ImportResult:
             }
             for p in data.pairings
         ],
-        key=["code"],
+        key=["org_id", "code"],
         update=["kind_id", "cadre_id", "contact_id", "origin"],
     )
+    changed = before != _snapshot_rows(session, org_id)
 
     def split(codes: list[str], before: set[str] | frozenset[str]) -> tuple[int, int]:
         new = sum(1 for c in codes if c not in before)
@@ -155,7 +237,38 @@ def import_org(session: Session, data: OrgData) -> ImportResult:
     units = split([u.code for u in data.units], set(existing.unit_kinds))
     people = split([p.code for p in data.people], existing.people)
     pairings = split([p.code for p in data.pairings], existing_pairings)
-    return ImportResult(*units, *people, *pairings, len(data.roles), len(data.pairing_kinds))
+    return ImportResult(
+        key, changed, *units, *people, *pairings, len(data.roles), len(data.pairing_kinds)
+    )
+
+
+def _snapshot_rows(session: Session, org_id: int) -> tuple[object, ...]:
+    """Everything an import can change of an organization, to tell an unchanged import."""
+
+    def rows(*columns: Any) -> list[tuple[Any, ...]]:
+        table = columns[0].class_
+        return sorted(
+            tuple(map(repr, r))
+            for r in session.execute(select(*columns).where(table.org_id == org_id)).all()
+        )
+
+    org = session.get(Organization, org_id)
+    return (
+        (org.name, tuple(org.responsible_roles), tuple(org.district_roles)) if org else None,
+        rows(Role.code, Role.name),
+        rows(PairingKind.code, PairingKind.name),
+        rows(Unit.code, Unit.name, Unit.kind, Unit.parent_id, Unit.tags, Unit.origin),
+        rows(Person.code, Person.name, Person.unit_id, Person.channels, Person.origin),
+        sorted(
+            session.execute(
+                select(Person.code, Role.code)
+                .join(PersonRole, PersonRole.person_id == Person.id)
+                .join(Role, Role.id == PersonRole.role_id)
+                .where(Person.org_id == org_id)
+            ).all()
+        ),
+        rows(Pairing.code, Pairing.kind_id, Pairing.cadre_id, Pairing.contact_id, Pairing.origin),
+    )
 
 
 def _chunks(values: list[int], size: int) -> list[list[int]]:
@@ -189,11 +302,16 @@ class OrgCounts:
     roles: int
 
 
-def org_counts(session: Session) -> OrgCounts:
-    kinds = dict(session.execute(select(Unit.kind, func.count()).group_by(Unit.kind)).all())
+def org_counts(session: Session, org_id: int) -> OrgCounts:
+    kinds = dict(
+        session.execute(
+            select(Unit.kind, func.count()).where(Unit.org_id == org_id).group_by(Unit.kind)
+        ).all()
+    )
 
     def count(table: type) -> int:
-        return session.execute(select(func.count()).select_from(table)).scalar_one()
+        stmt = select(func.count()).select_from(table).where(table.org_id == org_id)  # type: ignore[attr-defined]
+        return session.execute(stmt).scalar_one()
 
     return OrgCounts(
         units={k: kinds[k] for k in UNIT_KINDS if k in kinds},
@@ -203,15 +321,17 @@ def org_counts(session: Session) -> OrgCounts:
     )
 
 
-def org_tree(session: Session, root: str | None = None) -> list[UnitNode]:
+def org_tree(session: Session, org_id: int, root: str | None = None) -> list[UnitNode]:
     """The tree (or the subtree under `root`) with counts rolled up from the leaves."""
     rows = session.execute(
-        select(
-            Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id, Unit.tags, Unit.origin
-        ).order_by(Unit.path)
+        select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id, Unit.tags, Unit.origin)
+        .where(Unit.org_id == org_id)
+        .order_by(Unit.path)
     ).all()
     nodes = {r.id: UnitNode(r.code, r.name, r.kind, list(r.tags or []), r.origin) for r in rows}
-    people = Counter(session.execute(select(Person.unit_id)).scalars())
+    people = Counter(
+        session.execute(select(Person.unit_id).where(Person.org_id == org_id)).scalars()
+    )
     roots: list[UnitNode] = []
     for r in rows:
         nodes[r.id].people = people.get(r.id, 0)

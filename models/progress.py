@@ -110,13 +110,27 @@ def percent(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 1) if whole else 0.0
 
 
+def accepted_by(as_of: dt.date) -> Any:
+    """Accepted on or before the day: what the campaign had done at the end of it."""
+    return (ChecklistItem.status == "accepted") & (
+        ChecklistItem.completed_on.is_(None) | (ChecklistItem.completed_on <= as_of)
+    )
+
+
 def _counts(
     session: Session, campaign: int, as_of: dt.date, group: Any
 ) -> dict[Any, tuple[int, int, int]]:
-    accepted = func.sum(case((ChecklistItem.status == "accepted", 1), else_=0))
+    done = accepted_by(as_of)
+    accepted = func.sum(case((done, 1), else_=0))
+    # a pending item's phase has not opened: nobody was asked for it yet, so it is not late
     overdue = func.sum(
         case(
-            ((ChecklistItem.status.not_in(NOT_DUE_STATUSES)) & (ChecklistItem.due < as_of), 1),
+            (
+                ChecklistItem.status.not_in(("cancelled", "pending"))
+                & ~done
+                & (ChecklistItem.due < as_of),
+                1,
+            ),
             else_=0,
         )
     )
@@ -128,8 +142,11 @@ def _counts(
     return {r[0]: (r[1], int(r[2] or 0), int(r[3] or 0)) for r in rows}
 
 
-def target_actuals(session: Session, campaign: int, spec: CampaignSpec) -> dict[str, int]:
-    """Sum of the counts that accepted items' evidence reported, per campaign target."""
+def target_actuals(
+    session: Session, campaign: int, spec: CampaignSpec, as_of: dt.date | None = None
+) -> dict[str, int]:
+    """Sum of the counts that accepted items' evidence reported, per campaign target (as
+    of a day: items accepted by then, evidence dated by then)."""
     mapping: dict[tuple[str, str], str] = {
         (ob.key, c.key): c.target
         for _, ob in spec.obligations()
@@ -145,9 +162,10 @@ def target_actuals(session: Session, campaign: int, spec: CampaignSpec) -> dict[
         .join(Evidence, Evidence.item_id == ChecklistItem.id)
         .where(
             ChecklistItem.campaign_id == campaign,
-            ChecklistItem.status == "accepted",
+            ChecklistItem.status == "accepted" if as_of is None else accepted_by(as_of),
             Evidence.kind == "submission",
             Evidence.id.not_in(superseded),
+            *([] if as_of is None else [Evidence.dated <= as_of]),
         )
     ).all()
     for obligation_key, counts in rows:
@@ -211,18 +229,20 @@ def campaign_progress(session: Session, loaded: LoadedCampaign, as_of: dt.date) 
             .group_by(Reminder.status)
         ).all()
     }
-    out.backfilled = backfilled_items(session, campaign, spec.timezone)
+    out.backfilled = backfilled_items(session, campaign, spec.timezone, as_of)
     if spec.inspections:
         still_open, closed = open_rectifications(session, campaign)
         out.rectifications = {"open": still_open, "closed": closed}
-    actuals = target_actuals(session, campaign, spec)
+    actuals = target_actuals(session, campaign, spec, as_of)
     out.targets = [
         TargetProgress(t.key, t.name, t.unit, t.value, actuals.get(t.key, 0)) for t in spec.targets
     ]
     return out
 
 
-def backfilled_items(session: Session, campaign: int, timezone: str) -> int:
+def backfilled_items(
+    session: Session, campaign: int, timezone: str, as_of: dt.date | None = None
+) -> int:
     """Accepted items whose submission is dated before the day, in the campaign's timezone,
     it was entered: accepted, and flagged so that a report does not pass them off as
     timely."""
@@ -232,7 +252,7 @@ def backfilled_items(session: Session, campaign: int, timezone: str) -> int:
         .join(ChecklistItem, ChecklistItem.id == Evidence.item_id)
         .where(
             ChecklistItem.campaign_id == campaign,
-            ChecklistItem.status == "accepted",
+            ChecklistItem.status == "accepted" if as_of is None else accepted_by(as_of),
             Evidence.kind == "submission",
         )
     ).all()

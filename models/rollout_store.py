@@ -17,7 +17,8 @@ from sqlmodel import Session
 
 from config.spec import RECTIFY_PREFIX, LoadedCampaign
 from models.db import bulk_insert_ignore, insert_ignore
-from models.errors import NotFound
+from models.errors import CampaignError, NotFound
+from models.org_store import org_id_of
 from models.planning import PlannedItem
 from models.reminder_store import cancel_pending
 from models.tables import (
@@ -56,8 +57,21 @@ class StoredVersion:
 def store_version(session: Session, loaded: LoadedCampaign, now: dt.datetime) -> StoredVersion:
     """The campaign and this file's version: an unchanged file is the same version."""
     spec = loaded.spec
-    insert_ignore(session, Campaign.__table__, [{"key": spec.key, "name": spec.name}], key=["key"])
+    org_id = org_id_of(session, spec.organization)
+    insert_ignore(
+        session,
+        Campaign.__table__,
+        [{"key": spec.key, "name": spec.name, "org_id": org_id}],
+        key=["key"],
+    )
     campaign = session.execute(select(Campaign).where(Campaign.key == spec.key)).scalar_one()
+    if campaign.org_id != org_id:
+        if campaign.org_id is not None:
+            raise CampaignError(
+                f"campaign {spec.key!r} is already rolled out in another organization: "
+                "give this one another key"
+            )
+        campaign.org_id = org_id
     existing = session.execute(
         select(CampaignVersion.version).where(
             CampaignVersion.campaign_id == campaign.id,

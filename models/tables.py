@@ -22,11 +22,29 @@ def _instant(nullable: bool = True) -> Any:
     return Field(default=None, sa_column=Column(UtcDateTime(), nullable=nullable))
 
 
+class Organization(SQLModel, table=True):
+    """A district (or any tree) kept apart from the others in the same database: its units,
+    people, roles and pairings, and whom its campaigns remind by default."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=64)
+    name: str = Field(default="", max_length=200)
+    responsible_roles: list[str] = _json()
+    district_roles: list[str] = _json()
+
+
+def _org() -> Any:
+    return Field(foreign_key="organization.id", index=True)
+
+
 class Unit(SQLModel, table=True):
     """A node of the organization tree: district, town, street, village, community, ..."""
 
+    __table_args__ = (UniqueConstraint("org_id", "code", name="uq_unit_org_code"),)
+
     id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(unique=True, max_length=64)
+    org_id: int = _org()
+    code: str = Field(max_length=64)
     name: str = Field(max_length=200)
     kind: str = Field(max_length=32, index=True)
     parent_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
@@ -36,24 +54,32 @@ class Unit(SQLModel, table=True):
 
 
 class Role(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("org_id", "code", name="uq_role_org_code"),)
+
     id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(unique=True, max_length=64)
+    org_id: int = _org()
+    code: str = Field(max_length=64)
     name: str = Field(max_length=200)
 
 
 class PairingKind(SQLModel, table=True):
     __tablename__ = "pairing_kind"
+    __table_args__ = (UniqueConstraint("org_id", "code", name="uq_pairing_kind_org_code"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(unique=True, max_length=64)
+    org_id: int = _org()
+    code: str = Field(max_length=64)
     name: str = Field(max_length=200)
 
 
 class Person(SQLModel, table=True):
     """A cadre, party member or other individual, in one unit."""
 
+    __table_args__ = (UniqueConstraint("org_id", "code", name="uq_person_org_code"),)
+
     id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(unique=True, max_length=64)
+    org_id: int = _org()
+    code: str = Field(max_length=64)
     name: str = Field(max_length=200)
     unit_id: int = Field(foreign_key="unit.id", index=True)
     channels: list[str] = _json()
@@ -72,10 +98,14 @@ class PersonRole(SQLModel, table=True):
 class Pairing(SQLModel, table=True):
     """A standing link: one cadre and one contact. Many-to-one and one-to-many are several rows."""
 
-    __table_args__ = (UniqueConstraint("kind_id", "cadre_id", "contact_id"),)
+    __table_args__ = (
+        UniqueConstraint("kind_id", "cadre_id", "contact_id"),
+        UniqueConstraint("org_id", "code", name="uq_pairing_org_code"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(unique=True, max_length=64)
+    org_id: int = _org()
+    code: str = Field(max_length=64)
     kind_id: int = Field(foreign_key="pairing_kind.id")
     cadre_id: int = Field(foreign_key="person.id", index=True)
     contact_id: int = Field(foreign_key="person.id", index=True)
@@ -87,6 +117,7 @@ class Campaign(SQLModel, table=True):
     key: str = Field(unique=True, max_length=64)
     name: str = Field(max_length=200)
     current_version: int | None = None
+    org_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
 
 
 class CampaignVersion(SQLModel, table=True):

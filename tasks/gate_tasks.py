@@ -28,7 +28,7 @@ def answer_gate(
     loaded = read_campaign(settings, campaign)
     gate = gate_of(loaded.spec, gate_key)
     with db.session_for(settings.resolved_database_url) as session:
-        org = load_snapshot(session)
+        org = load_snapshot(session, loaded.spec.organization)
         person = org.person_by_code.get(reviewer)
         if person is None:
             raise NotFound(f"no person with code {reviewer!r}")

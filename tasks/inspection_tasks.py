@@ -14,6 +14,7 @@ from config.settings import get_settings
 from models import db
 from models.inspection_store import run_inspections
 from models.instant import utc_now
+from models.phase_clock import bring_to_day
 from models.rollout_store import campaign_id
 from tasks.logs import task_logger
 
@@ -28,6 +29,7 @@ def make_checks(
     calendar = calendar_for(settings)
     loaded = read_campaign(settings, campaign, calendar)
     with db.session_for(settings.resolved_database_url) as session:
+        bring_to_day(session, loaded, calendar, as_of, now=now or utc_now())
         made = run_inspections(
             session,
             loaded=loaded,

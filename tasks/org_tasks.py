@@ -11,7 +11,7 @@ from prefect.artifacts import create_markdown_artifact
 from config.org_file import read_org_files
 from models import db
 from models.org_rules import UNIT_KIND_NAMES_ZH
-from models.org_store import OrgCounts, import_org, org_counts
+from models.org_store import OrgCounts, import_org, org_counts, org_id_of
 from tasks.retry import retry_unless_user_error
 
 
@@ -21,17 +21,19 @@ from tasks.retry import retry_unless_user_error
     retry_delay_seconds=[2, 10],
     retry_condition_fn=retry_unless_user_error,
 )
-def import_org_file(paths: list[str], database_url: str) -> dict[str, int]:
+def import_org_file(
+    paths: list[str], database_url: str, org: str | None = None
+) -> dict[str, int | str | bool]:
     """Check and write organization files, as one import, in a single transaction."""
     with db.session_for(database_url) as session:
-        result = import_org(session, read_org_files([Path(p) for p in paths]))
+        result = import_org(session, read_org_files([Path(p) for p in paths]), org)
     return asdict(result)
 
 
 @task(name="count-org")
-def count_org(database_url: str) -> OrgCounts:
+def count_org(database_url: str, org: str) -> OrgCounts:
     with db.session_for(database_url) as session:
-        return org_counts(session)
+        return org_counts(session, org_id_of(session, org))
 
 
 @task(name="publish-org-summary")

@@ -28,11 +28,12 @@ def open_phase_items(campaign: str, phase: str, on: dt.date) -> int:
         if opened:
             settings = get_settings()
             calendar = calendar_for(settings)
+            spec = read_campaign(settings, campaign, calendar).spec
             plan_initial_reminders(
                 session,
-                spec=read_campaign(settings, campaign, calendar).spec,
+                spec=spec,
                 campaign=cid,
-                org=load_snapshot(session),
+                org=load_snapshot(session, spec.organization),
                 calendar=calendar,
                 where=[ChecklistItem.phase_key == phase],
             )

@@ -23,6 +23,7 @@ from config.settings import get_settings
 from models import audit, db
 from models.instant import utc_now
 from models.org_snapshot import OrgSnapshot, load_snapshot
+from models.phase_clock import bring_to_day
 from models.reminder_store import (
     ESCALATIONS,
     Claimed,
@@ -38,6 +39,7 @@ from models.tables import (
     CampaignVersion,
     ChecklistItem,
     Obligation,
+    Organization,
     Pairing,
     Person,
     Phase,
@@ -86,18 +88,40 @@ def mark_overdue_items(today: dt.date, org: OrgSnapshot | None = None) -> int:
     total = 0
     with db.session_for(settings.resolved_database_url) as session:
         keys = session.execute(select(Campaign.key)).scalars().all()
-        org = org or load_snapshot(session)
+    snapshots = _Snapshots(settings.resolved_database_url, org)
     for key in keys:
         loaded = read_campaign(settings, key, calendar)
+        campaign_org = snapshots.of(loaded.spec.organization)
         with db.session_for(settings.resolved_database_url) as session:
+            # a phase nobody opened (no scheduler ran) is opened first: its items are due
+            bring_to_day(session, loaded, calendar, today, now=utc_now(), org=campaign_org)
             cid = session.execute(select(Campaign.id).where(Campaign.key == key)).scalar_one()
             found = mark_overdue(
-                session, spec=loaded.spec, campaign=cid, org=org, calendar=calendar, today=today
+                session,
+                spec=loaded.spec,
+                campaign=cid,
+                org=campaign_org,
+                calendar=calendar,
+                today=today,
             )
         for item in found:
-            _emit("campaign.item.overdue", key, item, org)
+            _emit("campaign.item.overdue", key, item, campaign_org)
         total += len(found)
     return total
+
+
+class _Snapshots:
+    """Each organization's snapshot, read once per task run (or the one the caller holds)."""
+
+    def __init__(self, url: str, given: OrgSnapshot | None) -> None:
+        self.url = url
+        self.held = {given.key: given} if given is not None else {}
+
+    def of(self, org: str) -> OrgSnapshot:
+        if org not in self.held:
+            with db.session_for(self.url) as session:
+                self.held[org] = load_snapshot(session, org)
+        return self.held[org]
 
 
 def _lines(
@@ -292,16 +316,13 @@ def sweep_reminders(
                         now=now,
                     )
     if escalated:
-        if org is None:
-            with db.session_for(url) as session:
-                org = load_snapshot(session)
-        _emit_escalations(url, escalated, org)
+        _emit_escalations(url, escalated, _Snapshots(url, org))
     if counts:
         task_logger().info("reminders: %s", dict(counts))
     return dict(counts)
 
 
-def _emit_escalations(url: str, item_ids: list[int], org: OrgSnapshot) -> None:
+def _emit_escalations(url: str, item_ids: list[int], orgs: _Snapshots) -> None:
     """`campaign.item.escalated` for each item whose escalation went out."""
     with db.session_for(url) as session:
         rows = session.execute(
@@ -312,8 +333,10 @@ def _emit_escalations(url: str, item_ids: list[int], org: OrgSnapshot) -> None:
                 ChecklistItem.unit_id,
                 ChecklistItem.due,
                 Campaign.key,
+                Organization.key.label("org"),
             )
             .join(Campaign, Campaign.id == ChecklistItem.campaign_id)
+            .join(Organization, Organization.id == Campaign.org_id)
             .where(ChecklistItem.id.in_(set(item_ids)))
         ).all()
     for row in rows:
@@ -321,7 +344,7 @@ def _emit_escalations(url: str, item_ids: list[int], org: OrgSnapshot) -> None:
             "campaign.item.escalated",
             row.key,
             OverdueItem(row.id, row.phase_key, row.obligation_key, row.unit_id, row.due),
-            org,
+            orgs.of(row.org),
         )
 
 

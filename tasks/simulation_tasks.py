@@ -98,7 +98,7 @@ def plan_behaviour(campaign: str, start: dt.date, end: dt.date, seed: int) -> Da
             .scalars()
             .all()
         )
-        org = load_snapshot(session)
+        org = load_snapshot(session, spec.organization)
         submitted_on = dict(
             session.execute(
                 select(Evidence.item_id, Evidence.dated)
@@ -185,7 +185,7 @@ def simulate_day(
     done: Counter[str] = Counter()
     files_dir = settings.home.resolve()
     with db.session_for(settings.resolved_database_url) as session:
-        org = org or load_snapshot(session)
+        org = org or load_snapshot(session, loaded.spec.organization)
         for item_id, planned in submissions:
             item = session.get(ChecklistItem, item_id)
             if item is None or item.status not in ("open", "rejected"):
@@ -272,7 +272,9 @@ def simulate_days(
     url = settings.resolved_database_url
     totals: Counter[str] = Counter()
     with db.session_for(url) as session:
-        org = load_snapshot(session)  # the organization does not change during a rehearsal
+        org = load_snapshot(
+            session, spec.organization
+        )  # the organization does not change during a rehearsal
     day = pendulum.Date(first.year, first.month, first.day)
     while day <= last:
         if reminders and calendar.is_working_day(day):

@@ -35,7 +35,7 @@ def act(url: str, what: str, subject: str, obligation: str, person: str, **kw: A
     with db.session_for(url) as session:
         cid = campaign_id(session, KEY)
         rule = obligation_rule(session, cid, 1, obligation)
-        org = load_snapshot(session)
+        org = load_snapshot(session, "weihai-etdz")
         item = find_item(
             session,
             campaign=cid,
@@ -72,7 +72,7 @@ def act(url: str, what: str, subject: str, obligation: str, person: str, **kw: A
 
 def item_state(url: str, subject: str, obligation: str) -> tuple[str, Any, int]:
     with db.session_for(url) as session:
-        org = load_snapshot(session)
+        org = load_snapshot(session, "weihai-etdz")
         item = session.execute(
             select(ChecklistItem).where(
                 ChecklistItem.obligation_key == obligation,

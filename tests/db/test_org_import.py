@@ -13,7 +13,7 @@ from config.org_file import read_org_file
 from config.settings import get_settings
 from models import db
 from models.errors import ImportRejected
-from models.org_store import import_org, org_counts, org_tree
+from models.org_store import import_org, org_counts, org_id_of, org_tree, organizations
 from models.tables import Person, PersonRole, Role, Unit
 
 SHIPPED = get_settings().orgs_dir / "weihai-etdz.yaml"
@@ -28,14 +28,14 @@ EXPECTED_UNITS = {
 }
 
 
-def import_file(url: str, path: Path):  # type: ignore[no-untyped-def]
+def import_file(url: str, path: Path, org: str | None = None):  # type: ignore[no-untyped-def]
     with db.session_for(url) as session:
-        return import_org(session, read_org_file(path))
+        return import_org(session, read_org_file(path), org)
 
 
-def counts(url: str):  # type: ignore[no-untyped-def]
+def counts(url: str, org: str = "weihai-etdz"):  # type: ignore[no-untyped-def]
     with db.session_for(url) as session:
-        return org_counts(session)
+        return org_counts(session, org_id_of(session, org))
 
 
 def test_shipped_org_imports_with_the_seed_figures(db_url: str) -> None:
@@ -45,7 +45,7 @@ def test_shipped_org_imports_with_the_seed_figures(db_url: str) -> None:
     assert c.units == EXPECTED_UNITS
     assert c.people == 185 and c.roles == 13
     with db.session_for(db_url) as session:
-        [root] = org_tree(session)
+        [root] = org_tree(session, org_id_of(session, "weihai-etdz"))
         qiaotou = next(n for n in root.children if n.code == "qiaotou")
         path = session.execute(select(Unit.path).where(Unit.code == "qiaotou-mengjiazhuang"))
         assert path.scalar_one() == "/etdz/qiaotou/qiaotou-mengjiazhuang/"
@@ -196,4 +196,6 @@ def test_unreadable_files_are_rejected_with_a_row(
     with pytest.raises(ImportRejected) as caught:
         import_file(db_url, path)
     assert any(message in p for p in caught.value.problems), caught.value.problems
-    assert counts(db_url).units == {}
+    with db.session_for(db_url) as session:
+        assert organizations(session) == []
+        assert session.execute(select(func.count()).select_from(Unit)).scalar_one() == 0

@@ -117,7 +117,7 @@ def test_overdue_items_are_escalated_to_the_supervising_unit(
             session,
             spec=loaded.spec,
             campaign=campaign_id(session, ML),
-            org=load_snapshot(session),
+            org=load_snapshot(session, "weihai-etdz"),
             calendar=calendar,
             today=D(2013, 9, 11),
         )
@@ -132,7 +132,7 @@ def test_overdue_items_are_escalated_to_the_supervising_unit(
             session,
             spec=loaded.spec,
             campaign=campaign_id(session, ML),
-            org=load_snapshot(session),
+            org=load_snapshot(session, "weihai-etdz"),
             calendar=calendar,
             today=D(2013, 9, 12),
         )

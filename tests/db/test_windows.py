@@ -33,7 +33,7 @@ def record(url: str, obligation: str, dated: dt.date, occurrence: str | None = N
     with db.session_for(url) as session:
         cid = campaign_id(session, KEY)
         rule = obligation_rule(session, cid, 1, obligation)
-        org = load_snapshot(session)
+        org = load_snapshot(session, "weihai-etdz")
         pair = org.pairing_by_code[PAIR]
         item = find_item(
             session,
@@ -57,7 +57,7 @@ def record(url: str, obligation: str, dated: dt.date, occurrence: str | None = N
 def statuses(url: str, obligation: str) -> dict[str, tuple[str, int]]:
     """occurrence → (status, evidence rows) for the pair's items of the obligation."""
     with db.session_for(url) as session:
-        pid = load_snapshot(session).pairing_by_code[PAIR].id
+        pid = load_snapshot(session, "weihai-etdz").pairing_by_code[PAIR].id
         rows = session.execute(
             select(ChecklistItem.occurrence, ChecklistItem.status, func.count(Evidence.id))
             .outerjoin(Evidence, Evidence.item_id == ChecklistItem.id)
@@ -73,7 +73,7 @@ def statuses(url: str, obligation: str) -> dict[str, tuple[str, int]]:
 
 def test_each_two_month_window_has_its_item_with_its_bounds(rolled: str) -> None:
     with db.session_for(rolled) as session:
-        pid = load_snapshot(session).pairing_by_code[PAIR].id
+        pid = load_snapshot(session, "weihai-etdz").pairing_by_code[PAIR].id
         items = session.execute(
             select(ChecklistItem)
             .where(ChecklistItem.obligation_key == "contact", ChecklistItem.subject_id == pid)

@@ -105,6 +105,10 @@ def test_sign_off(person, item, role: str, by: str) -> None:  # type: ignore[no-
         where = person.unit_id in ancestors(item.unit_id)
     rule = SignOff(role=role, by=by)  # type: ignore[arg-type]
     assert may_sign(ORG, person, item, rule) == (holds and where)  # type: ignore[arg-type]
+    # four eyes: whoever submitted may never sign it, whatever their roles and unit
+    assert not may_sign(ORG, person, item, rule, submitter_id=person.id)  # type: ignore[arg-type]
+    other = next(p for p in ORG.persons if p != person.id)
+    assert may_sign(ORG, person, item, rule, submitter_id=other) == (holds and where)  # type: ignore[arg-type]
 
 
 @settings(max_examples=300, deadline=None)

@@ -1,0 +1,79 @@
+"""What the database holds of campaigns and organizations, read without their files: the
+stored version of a campaign by key, and an imported organization's vocabulary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from config.spec import OrgVocabulary
+from models.tables import Campaign, CampaignVersion, Organization, PairingKind, Role
+
+
+@dataclass(frozen=True)
+class StoredCampaign:
+    key: str
+    version: int
+    text: str
+    source_path: str
+    content_hash: str
+
+
+def stored_campaign(
+    session: Session, key: str, version: int | None = None
+) -> StoredCampaign | None:
+    """The campaign's current version (or `version`) as its rollout stored it."""
+    campaign = session.execute(select(Campaign).where(Campaign.key == key)).scalar_one_or_none()
+    if campaign is None:
+        return None
+    wanted = version if version is not None else campaign.current_version
+    row = session.execute(
+        select(CampaignVersion).where(
+            CampaignVersion.campaign_id == campaign.id, CampaignVersion.version == wanted
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        return None
+    return StoredCampaign(key, row.version, row.text, row.source_path, row.content_hash)
+
+
+def stored_campaign_keys(session: Session) -> list[str]:
+    return list(session.execute(select(Campaign.key).order_by(Campaign.key)).scalars())
+
+
+def stored_vocabulary(session: Session, org: str) -> OrgVocabulary | None:
+    """The roles, pairing kinds and default reminded roles of an imported organization."""
+    found = session.execute(
+        select(Organization).where(Organization.key == org)
+    ).scalar_one_or_none()
+    if found is None:
+        return None
+    roles = session.execute(select(Role.code).where(Role.org_id == found.id)).scalars()
+    kinds = session.execute(
+        select(PairingKind.code).where(PairingKind.org_id == found.id)
+    ).scalars()
+    return OrgVocabulary(
+        key=org,
+        roles=frozenset(roles),
+        pairing_kinds=frozenset(kinds),
+        responsible_roles=tuple(found.responsible_roles or ()),
+        district_roles=tuple(found.district_roles or ()),
+    )
+
+
+def stored_org_names(session: Session, org: str) -> dict[str, str]:
+    """The Chinese names of an imported organization's roles, pairing kinds and units."""
+    from models.tables import Unit
+
+    found = session.execute(
+        select(Organization.id).where(Organization.key == org)
+    ).scalar_one_or_none()
+    if found is None:
+        return {}
+    names: dict[str, str] = {}
+    for table in (Role, PairingKind, Unit):
+        stmt = select(table.code, table.name).where(table.org_id == found)  # type: ignore[attr-defined]
+        names.update(dict(session.execute(stmt).all()))
+    return names

@@ -1,0 +1,189 @@
+"""A department that brings its own organization (one workbook, nothing under config/) and
+its own 2025 campaign file (kept outside the repository), beside the shipped district in
+the same database: what it validates, rolls out, records, signs, reminds, checks and
+reports, and that nothing of the other organization leaks in."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from config.settings import get_settings
+from models import db
+from models.tables import ChecklistItem, Person, Reminder
+from tests.e2e.test_cli import REPO, assert_no_traceback, run
+from tests.receivers import http_receiver
+
+TOWNS = {"lg-t1": "东滩镇", "lg-t2": "西滩镇"}
+VILLAGES = {
+    f"lg-t{t}-v{v}": (f"lg-t{t}", f"{'东西'[t - 1]}滩{v}村") for t in (1, 2) for v in (1, 2, 3, 4)
+}
+COMMUNITIES = {"lg-t1-c1": ("lg-t1", "东滩社区"), "lg-t2-c1": ("lg-t2", "西滩一社区"),
+               "lg-t2-c2": ("lg-t2", "西滩二社区")}  # fmt: skip
+
+CAMPAIGN = """\
+key: eight-rules-study-2025
+name: 深入贯彻中央八项规定精神学习教育
+organization: lingang
+phases:
+  - key: study
+    name: 学习研讨
+    start: 2025-04-01
+    end: 2025-05-30
+    obligations:
+      - key: study-session
+        title: 召开专题学习研讨会
+        subject: {units: {kinds: [village, community]}}
+        due: 2025-04-30
+        evidence:
+          note: true
+          counts: [{key: participants, name: 参加人数, min: 1}]
+          sign_off: {role: org-committee, by: supervisor}
+  - key: review
+    name: 查摆整改
+    start: 2025-06-03
+    end: 2025-07-31
+    obligations:
+      - key: town-report
+        title: 报送查摆整改报告
+        subject: {units: {kinds: [town]}}
+        evidence: {note: true}
+inspections:
+  - key: session-check
+    name: 学习研讨会抽查
+    obligation: study-session
+    cadence: once
+    sample: {count: 2, stratify: none, seed: 7}
+    inspectors: [inspector]
+"""
+
+
+def lingang_workbook(path: Path) -> Path:
+    """The organization as a department keeps it: one workbook, Chinese sheets and headers."""
+    book = Workbook()
+    org = book.active
+    org.title = "组织"
+    org.append(["项目", "值"])
+    org.append(["编码", "lingang"])
+    org.append(["名称", "临港区"])
+    org.append(["责任角色", "secretary;org-committee;org-head"])
+    org.append(["区级角色", "org-head"])
+    roles = book.create_sheet("角色")
+    roles.append(["编码", "名称"])
+    for code, name in (("org-head", "组织部部长"), ("org-committee", "组织委员"),
+                       ("secretary", "村居书记"), ("inspector", "督查员")):  # fmt: skip
+        roles.append([code, name])
+    units = book.create_sheet("单位")
+    units.append(["编码", "名称", "类型", "上级"])
+    units.append(["lg", "临港区", "district", ""])
+    for code, name in TOWNS.items():
+        units.append([code, name, "town", "lg"])
+    for code, (town, name) in VILLAGES.items():
+        units.append([code, name, "village", town])
+    for code, (town, name) in COMMUNITIES.items():
+        units.append([code, name, "community", town])
+    people = book.create_sheet("人员")
+    people.append(["编码", "姓名", "单位", "角色"])
+    people.append(["lg-head", "林部长", "lg", "org-head"])
+    people.append(["lg-insp", "周督查", "lg", "inspector"])
+    for town in TOWNS:
+        people.append([f"{town}-oc", f"{town}组织委员甲", town, "org-committee"])
+        people.append([f"{town}-oc2", f"{town}组织委员乙", town, "org-committee"])
+    for code in [*VILLAGES, *COMMUNITIES]:
+        people.append([f"{code}-sec", f"{code}书记", code, "secretary"])
+    book.save(path)
+    return path
+
+
+def json_status(day: str) -> dict:  # type: ignore[type-arg]
+    result = run("status", "eight-rules-study-2025", "--as-of", day, "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_an_organization_of_ones_own_from_a_workbook_and_a_campaign_file_from_anywhere(
+    campaign_home: Path, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "their-files"
+    elsewhere.mkdir()
+    workbook = lingang_workbook(elsewhere / "临港区组织机构.xlsx")
+    campaign = elsewhere / "eight-rules-study-2025.yaml"
+    campaign.write_text(CAMPAIGN, encoding="utf-8")
+
+    # the shipped district first, then theirs: two organizations, kept apart
+    assert run("orgs", "import", REPO / "config" / "orgs" / "weihai-etdz.yaml").returncode == 0
+    imported = run("orgs", "import", workbook)
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.splitlines()[-1] == (
+        "lingang：单位14个（区1，镇2，村8，社区3），人员17人，结对0对，角色4种"
+    )
+    again = run("orgs", "import", workbook)
+    assert "lingang: " in again.stdout and "没有变化" in again.stdout
+    shown = run("orgs", "show", "--org", "lingang")
+    assert "东滩镇" in shown.stdout and "桥头镇" not in shown.stdout
+
+    # a campaign without a reminder policy validates against the imported organization
+    valid = run("validate", campaign)
+    assert valid.returncode == 0, valid.stdout + valid.stderr
+    assert "eight-rules-study-2025, 2 phases, 2 obligations, 2025-04-01 to 2025-07-31" in (
+        valid.stdout
+    )
+
+    rolled = run("rollout", campaign, "--as-of", "2025-03-20")
+    assert rolled.returncode == 0, rolled.stdout + rolled.stderr
+    assert_no_traceback(rolled)
+    assert "13 new items, 13 in all" in rolled.stdout  # 11 villages and communities, 2 towns
+    url = get_settings().resolved_database_url
+    with db.session_for(url) as session:
+        lingang = set(session.execute(select(Person.id).where(Person.code.like("lg-%"))).scalars())
+        assert session.execute(select(func.count()).select_from(ChecklistItem)).scalar_one() == 13
+
+    # the file is not needed again: the stored version is read by key
+    campaign.rename(elsewhere / "moved.yaml")
+
+    # four eyes: the town's organization committee member submits, may not sign it too
+    item = ("eight-rules-study-2025", "--subject", "lg-t1-v1", "--obligation", "study-session")
+    add = run("evidence", "add", *item, "--by", "lg-t1-oc", "--count", "participants=23",
+              "--note", "专题学习", "--date", "2025-04-10")  # fmt: skip
+    assert add.returncode == 0, add.stderr
+    self_sign = run("evidence", "sign", *item, "--by", "lg-t1-oc", "--date", "2025-04-11")
+    assert self_sign.returncode == 3
+    assert "submitted themselves" in self_sign.stderr
+    sign = run("evidence", "sign", *item, "--by", "lg-t1-oc2", "--date", "2025-04-14")
+    assert sign.returncode == 0, sign.stderr
+
+    # one meaning of a day: the sign-off of 04-14 does not count on 04-05
+    before = json_status("2025-04-05")
+    assert [(p["accepted"], p["overdue"]) for p in before["phases"]] == [(0, 0), (0, 0)]
+    after = json_status("2025-04-15")
+    assert after["phases"][0]["accepted"] == 1
+    late = json_status("2025-05-06")  # due 04-30: ten are late; the review phase is not open
+    assert [(p["accepted"], p["overdue"]) for p in late["phases"]] == [(1, 10), (0, 0)]
+    assert {t["code"] for t in late["towns"]} == {"lg-t1", "lg-t2"}
+
+    with http_receiver() as hook:
+        reminded = run(
+            "remind", "--as-of", "2025-05-06", env={"CAMPAIGN_NOTIFY_DEFAULT": hook.url()}
+        )
+        assert reminded.returncode == 0, reminded.stderr
+    assert hook.received, "nobody was reminded"
+    with db.session_for(url) as session:
+        recipients = set(
+            session.execute(
+                select(Reminder.recipient_id).where(Reminder.status == "sent")
+            ).scalars()
+        )
+    assert recipients and recipients <= lingang  # nobody of weihai-etdz
+
+    inspected = run("inspect", "eight-rules-study-2025", "--as-of", "2025-05-30")
+    assert inspected.returncode == 0, inspected.stderr
+    shown = run("inspection", "show", "eight-rules-study-2025")
+    assert shown.returncode == 0 and shown.stdout.count("lg-t") >= 2
+
+    report = run("report", "eight-rules-study-2025", "--as-of", "2025-07-31")
+    assert report.returncode == 0, report.stderr
+    assert "深入贯彻中央八项规定精神学习教育" in report.stdout
+    assert not list((REPO / "config").rglob("*lingang*"))
