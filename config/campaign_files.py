@@ -132,9 +132,7 @@ def _parse(
     return parse_campaign(loaded, calendar=calendar, org_lookup=lambda _: vocabulary, text=text)
 
 
-def parse_text(
-    settings: Settings, text: str, path: Path, calendar: WorkCalendar
-) -> LoadedCampaign:
+def parse_text(settings: Settings, text: str, path: Path, calendar: WorkCalendar) -> LoadedCampaign:
     """A campaign's text, validated against its organization. Parsed once while the text,
     the calendar and the organization are unchanged: a rehearsal reads it thousands of times."""
     named = _ORGANIZATION.search(text)
@@ -182,7 +180,7 @@ def read_campaign(
         return parse_text(settings, stored.text, Path(stored.source_path), calendar)
     if prefer_file:
         source = Path(stored.source_path) if stored is not None else None
-        for candidate in (source, shipped):
+        for candidate in (shipped, source):  # the campaigns folder, then where it came from
             if candidate is not None and candidate.is_file():
                 return read_campaign(settings, str(candidate), calendar)
     if stored is not None:

@@ -6,6 +6,7 @@ and its resolved phase dates, or a SpecError whose problems read `FILE:LINE: fie
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import types
 import typing
@@ -377,9 +378,9 @@ def _model_at(loc: Sequence[str | int]) -> type[BaseModel] | None:
     """The model class that the location points into, to list its fields."""
     current: Any = CampaignSpec
     for part in loc:
+        if isinstance(part, int):  # an item of a list: the list's model, already unwrapped
+            continue
         if isinstance(current, type) and issubclass(current, BaseModel):
-            if isinstance(part, int):
-                return None
             field = current.model_fields.get(part) or next(
                 (f for f in current.model_fields.values() if f.alias == part), None
             )
@@ -409,8 +410,11 @@ def _message(error: dict[str, Any]) -> str:
     kind, loc, msg = error["type"], error["loc"], error["msg"]
     if kind == "extra_forbidden":
         parent = _model_at(loc[:-1])
-        allowed = ", ".join(f.alias or n for n, f in parent.model_fields.items()) if parent else ""
-        return f"unknown field {loc[-1]!r}" + (f" (expected one of: {allowed})" if allowed else "")
+        names = [f.alias or n for n, f in parent.model_fields.items()] if parent else []
+        near = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        allowed = f" (expected one of: {', '.join(names)}{hint})" if names else ""
+        return f"unknown field {loc[-1]!r}{allowed}"
     if kind == "missing":
         return "required field is missing"
     msg = msg.removeprefix("Value error, ")

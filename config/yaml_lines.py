@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,46 @@ class YamlLoadError(Exception):
         super().__init__(message)
 
 
+# What a Chinese writer types by mistake, and what YAML wants instead.
+FULL_WIDTH = {"：": ":", "，": ",", "“": '"', "”": '"', "　": " "}
+
+
+def explain_yaml_error(text: str, line: int, problem: str) -> tuple[int, str]:
+    """The parser's complaint in plain words, at the line that caused it: full-width
+    punctuation and tabs are named (the parser trips a line later, at the next key)."""
+    lines = text.splitlines()
+    for number in (line - 1, line, line - 2):  # the line before is the usual culprit
+        if not 1 <= number <= len(lines):
+            continue
+        content = lines[number - 1]
+        if "\t" in content[: len(content) - len(content.lstrip())]:
+            return number, "用了制表符（Tab）缩进：YAML 只认空格，请把 Tab 换成空格"
+        code = content.split("#", 1)[0]
+        key_part = code.split(":", 1)[0]
+        if "：" in key_part:
+            return number, (
+                "用了全角冒号“：”：字段名与值之间要用半角冒号“:”，后加一个空格"
+                "（如 due: 2025-04-30）"
+            )
+        flow = "".join(re.findall(r"[\[{][^\]}]*[\]}]?", code))
+        for wide in "，“”":
+            if wide in flow:
+                return number, (
+                    f"方括号或花括号里用了全角的“{wide}”：列表和映射要用半角的“{FULL_WIDTH[wide]}”"
+                )
+    plain = {
+        "could not find expected ':'": "这一行缺少“字段: 值”的半角冒号，或上一行的引号没有闭合",
+        "mapping values are not allowed here": "缩进不对，或值里有未加引号的“: ”",
+        "found character '\\t' that cannot start any token": "用了制表符（Tab）：YAML 只认空格",
+    }
+    for known, words in plain.items():
+        if problem.startswith(known):
+            return line, f"{words}（{problem}）"
+    if problem.startswith("expected <block end>") or "did not find expected" in problem:
+        return line, f"缩进不对：这一行与同一层的其他字段没有对齐（{problem}）"
+    return line, problem
+
+
 def format_loc(loc: Sequence[str | int]) -> str:
     """`phases[1].obligations[0].due`; the whole document is `(document)`."""
     out = ""
@@ -97,7 +138,8 @@ def load_yaml_text(text: str, path: Path) -> LoadedYaml:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
         problem = exc.problem or exc.context or "invalid YAML"
-        raise YamlLoadError(line, f"invalid YAML: {problem}") from exc
+        line, plain = explain_yaml_error(text, line, problem)
+        raise YamlLoadError(line, f"invalid YAML: {plain}") from exc
     except YAMLError as exc:
         raise YamlLoadError(1, f"invalid YAML: {str(exc).splitlines()[0]}") from exc
     except RecursionError as exc:

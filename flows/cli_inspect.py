@@ -19,6 +19,7 @@ from models.instant import utc_now
 from models.org_snapshot import load_snapshot
 from models.rollout_store import campaign_id
 from models.tables import Inspection, InspectionSample, Person
+from models.wording import occurrence_zh
 from tasks.inspection_tasks import make_checks
 
 inspection_app = typer.Typer(help="Record and read inspection results.", no_args_is_help=True)
@@ -128,11 +129,12 @@ def show(
     table = Table(title=f"{loaded.spec.name} · 抽查（{len(rows)}个对象）", title_justify="left")
     for column in ("抽查", "批次", "对象", "结果", "检查人", "发现的问题"):
         table.add_column(column)
+    inspection_names = {i.key: i.name for i in loaded.spec.inspections}
     for key, label, sample, inspector in rows:
         code, name = org.subject_label(sample.subject_type, sample.subject_id)
         table.add_row(
-            key,
-            label,
+            inspection_names.get(key, key),
+            occurrence_zh(label) or label,
             f"{name}（{code}）",
             RESULT_ZH[sample.result],
             inspector or "",

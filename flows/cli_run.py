@@ -45,6 +45,7 @@ from models.reminder_store import policy_of
 from models.report import report_text, write_ledger
 from models.rollout_store import campaign_id
 from models.tables import Campaign
+from models.wording import occurrence_zh
 
 AsOf = Annotated[str | None, typer.Option("--as-of", help="the day, YYYY-MM-DD (default today)")]
 
@@ -71,6 +72,12 @@ def rollout(
         f"items, {result['items']} in all",
         markup=False,
     )
+    if result["moved"] or result["cancelled"] or result["done_kept"]:
+        out.print(
+            f"文件有改动：{result['moved']}项截止日期调整，{result['cancelled']}项不再需要（已取消），"
+            f"提醒重新安排{result['reminders']}条，已完成的{result['done_kept']}项保持不变",
+            markup=False,
+        )
     for gate in result["waiting_at"]:
         out.print(
             f"waiting at gate {gate}: campaign gate approve {result['campaign']} {gate} "
@@ -260,6 +267,11 @@ def _locate(
     return org, rule, item
 
 
+def _item_words(rule, item) -> str:  # type: ignore[no-untyped-def]
+    occurrence = occurrence_zh(item.occurrence)
+    return rule.title + (f" · {occurrence}" if occurrence else "")
+
+
 @evidence_app.command("add")
 def evidence_add(
     campaign: str,
@@ -302,7 +314,7 @@ def evidence_add(
         # without its file; a file sent again is the same content and stored once.
         for data, meta in documents:
             store_bytes(config.home.resolve(), data, meta["name"])
-    out.print(f"{subject} · {rule.title} · {item.occurrence}: {STATUS_ZH[new]}", markup=False)
+    out.print(f"{subject} · {_item_words(rule, item)}：{STATUS_ZH[new]}", markup=False)
 
 
 @evidence_app.command("sign")
@@ -337,7 +349,7 @@ def evidence_sign(
             dated=dated,
             now=utc_now(),
         )
-    out.print(f"{subject} · {rule.title} · {item.occurrence}: {STATUS_ZH[new]}", markup=False)
+    out.print(f"{subject} · {_item_words(rule, item)}：{STATUS_ZH[new]}", markup=False)
 
 
 @app.command()

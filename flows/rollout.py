@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from tasks.progress_tasks import publish_progress
 from tasks.rollout_tasks import (
     BATCH_ITEMS,
     count_items,
+    done_items,
     load_campaign_version,
     plan_rollout,
     read_gate_decisions,
@@ -61,7 +63,7 @@ def rollout_campaign(
     approved, latest = read_gate_decisions(ctx)
     written: set[str | None] = set()
     fan_out = Batches(batch_deployment, batch_items)
-    inserted = _write_waves(ctx, planner, released_waves(spec, approved), written, fan_out)
+    changes = _write_waves(ctx, planner, released_waves(spec, approved), written, fan_out)
 
     waiting: list[str] = []
     for wave in spec.waves:
@@ -87,13 +89,17 @@ def rollout_campaign(
             waiting.append(gate)
             continue
         approved.add(gate)
-        inserted += _write_waves(ctx, planner, released_waves(spec, approved), written, fan_out)
+        changes += _write_waves(ctx, planner, released_waves(spec, approved), written, fan_out)
 
     progress = publish_progress(spec.key, ctx.as_of)
     return {
         "campaign": spec.key,
         "version": ctx.version,
-        "inserted": inserted,
+        "inserted": changes["inserted"],
+        "moved": changes["moved"],
+        "cancelled": changes["cancelled"],
+        "reminders": changes["reminders"],
+        "done_kept": done_items(ctx) if ctx.replan else 0,
         "items": sum(p["items"] for p in progress["phases"]),
         "waiting_at": waiting,
     }
@@ -109,10 +115,10 @@ class Batches:
 
 def _write_waves(
     ctx: Any, planner: Any, waves: set[str | None], written: set[str | None], fan_out: Batches
-) -> int:
+) -> Counter[str]:
     todo = waves - written
     if not todo:
-        return 0
+        return Counter()
     groups = town_batches(planner, todo, fan_out.items)
     if fan_out.deployment:
         before = count_items(ctx)
@@ -131,15 +137,14 @@ def _write_waves(
                 for i, towns in enumerate(groups)
             ],
         )
-        inserted = count_items(ctx) - before
+        changes = Counter(inserted=count_items(ctx) - before)
     else:
-        inserted = sum(
-            write_checklist_items(ctx, planner, towns, todo, label=f"batch-{i + 1}")
-            for i, towns in enumerate(groups)
-        )
-    refresh_statistics(inserted)
+        changes = Counter()
+        for i, towns in enumerate(groups):
+            changes.update(write_checklist_items(ctx, planner, towns, todo, label=f"batch-{i + 1}"))
+    refresh_statistics(changes["inserted"])
     written |= todo
-    return inserted
+    return changes
 
 
 def _wait_for_gate(ctx: Any, gate: str, timeout: int) -> GateInput:

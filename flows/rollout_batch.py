@@ -25,4 +25,4 @@ def rollout_batch(
     tag_current_run([f"campaign:{campaign}", "rollout-batch"])
     ctx = load_batch_context(campaign, version, as_of, replan)
     planner = plan_rollout(ctx)
-    return write_checklist_items(ctx, planner, towns, set(waves), label=label)
+    return write_checklist_items(ctx, planner, towns, set(waves), label=label)["inserted"]

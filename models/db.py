@@ -90,13 +90,36 @@ def upgrade(engine: Engine) -> str | None:
     from alembic import command
 
     config = alembic_config()
-    with _sqlite_file_lock(engine), engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
-        if current_revision(connection) != head_revision():
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-        return current_revision(connection)
+    sqlite = engine.dialect.name == "sqlite"
+    with _sqlite_file_lock(engine), engine.connect() as connection:
+        if sqlite:
+            # SQLite's batch migrations copy a table and drop the old one, which the foreign
+            # keys of the tables referring to it refuse; the pragma is ignored inside a
+            # transaction, so it is set on the raw connection before ours begins, and the
+            # keys are checked whole before the commit instead.
+            _raw(connection).execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK}
+                    )
+                if current_revision(connection) != head_revision():
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "head")
+                    if sqlite:
+                        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                        if broken:
+                            raise RuntimeError(f"migration broke foreign keys: {broken[:5]}")
+                revision = current_revision(connection)
+        finally:
+            if sqlite:
+                _raw(connection).execute("PRAGMA foreign_keys=ON")
+        return revision
+
+
+def _raw(connection: Connection) -> Any:
+    return connection.connection.dbapi_connection
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from config.spec import LoadedCampaign
 from models.org_snapshot import OrgSnapshot
 from models.rollout_store import campaign_id
 from models.tables import ChecklistItem
+from models.wording import sign_off_zh
 
 
 def write_template(
@@ -59,7 +60,7 @@ def write_template(
                     for c in rule.counts
                 ),
                 rule.files or "",
-                rule.sign_off.role if rule.sign_off else "",
+                sign_off_zh(rule.sign_off, org.role_names) if rule.sign_off else "",
             ]
         )
     book.properties.title = spec.key  # `evidence import` reads the campaign from here

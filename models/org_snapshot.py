@@ -50,6 +50,7 @@ class OrgSnapshot:
     persons: dict[int, PersonInfo] = field(default_factory=dict)
     pairings: dict[int, PairingInfo] = field(default_factory=dict)
     key: str = ""  # the organization's key
+    role_names: dict[str, str] = field(default_factory=dict)  # code → Chinese name
 
     def __post_init__(self) -> None:
         self.unit_by_code = {u.code: u for u in self.units.values()}
@@ -163,4 +164,7 @@ def load_snapshot(session: Session, org: str) -> OrgSnapshot:
     ]
     snapshot = OrgSnapshot.build([tuple(u) for u in units], persons, pairings)  # type: ignore[arg-type]
     snapshot.key = org
+    snapshot.role_names = dict(
+        session.execute(select(Role.code, Role.name).where(Role.org_id == org_id)).all()
+    )
     return snapshot

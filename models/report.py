@@ -19,8 +19,19 @@ from models.progress import CampaignProgress
 from models.progress_text import PHASE_STATUS_ZH, RAG_ZH, STATUS_ZH, yearbook_sentence
 from models.rollout_store import campaign_id
 from models.tables import ChecklistItem, Evidence
+from models.wording import counts_zh, occurrence_zh
 
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+def span_text(first: dt.date, last: dt.date) -> str:
+    """A campaign's span as the yearbook writes it: 2013年8月至12月, 2012年11月至2013年5月,
+    and within one month 2026年12月 (never "2026年12月至2026年12月")."""
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.year}年{first.month}月"
+    if first.year == last.year:
+        return f"{first.year}年{first.month}月至{last.month}月"
+    return f"{first.year}年{first.month}月至{last.year}年{last.month}月"
 
 
 def report_text(loaded: LoadedCampaign, progress: CampaignProgress) -> str:
@@ -33,10 +44,7 @@ def report_text(loaded: LoadedCampaign, progress: CampaignProgress) -> str:
         f"{p.name}环节（{_md(p.starts)}—{_md(p.ends)}）完成{p.accepted}项/{p.items}项"
         for p in progress.phases
     )
-    lines.append(
-        f"{first.year}年{first.month}月至{last.year}年{last.month}月，按{len(progress.phases)}个环节实施。"
-        f"{phases}。"
-    )
+    lines.append(f"{span_text(first, last)}，按{len(progress.phases)}个环节实施。{phases}。")
     done = (
         f"截至{_ymd(progress.as_of)}，共{progress.items}项工作事项，已完成{progress.accepted}项"
         f"（{progress.percent}%），逾期未完成{progress.overdue}项。"
@@ -139,6 +147,7 @@ def write_ledger(
     _widths(summary)
     rows = 0
     overdue_fill = PatternFill("solid", fgColor="F8CBAD")
+    count_names = {c.key: c.name for _, ob in spec.obligations() for c in ob.evidence.counts}
     for index, phase in enumerate(spec.phases, start=1):
         sheet = book.create_sheet(_SHEET_BAD.sub("", f"{index}.{phase.name}")[:31])
         _row(
@@ -171,14 +180,14 @@ def write_ledger(
         as_of = dt.date.fromisoformat(progress.as_of)
         for item in items:
             code, name = _subject_label(org, item.subject_type, item.subject_id)
-            counts = "，".join(f"{k}={v}" for k, v in reported.get(item.id, {}).items())
+            counts = counts_zh(reported.get(item.id, {}), count_names)
             sheet.append(
                 [
                     org.town_name(item.town_id),
                     code,
                     name,
                     titles.get(item.obligation_key, item.obligation_key),
-                    item.occurrence,
+                    occurrence_zh(item.occurrence) or "一次",
                     STATUS_ZH.get(item.status, item.status),
                     item.due,
                     item.completed_on,

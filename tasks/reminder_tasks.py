@@ -152,6 +152,7 @@ def _lines(
         c.id: (c.name, versions.get((c.id, c.current_version)))
         for c in session.execute(select(Campaign)).scalars()
     }
+    campaign_keys = dict(session.execute(select(Campaign.id, Campaign.key)).all())
     phases = {(p.version_id, p.key): p.name for p in session.execute(select(Phase)).scalars()}
     titles = {(o.version_id, o.key): o.title for o in session.execute(select(Obligation)).scalars()}
     out = {}
@@ -164,15 +165,20 @@ def _lines(
         if due is None:
             due = dues[day] = pendulum.Date(day.year, day.month, day.day)
         campaign_name, version = current[campaign_id]
+        subject_name, subject_code = names.get((subject_type, subject_id), ("", str(subject_id)))
+        recipient = people.get(c.recipient_id)
         out[c.id] = ReminderLine(
             c.id,
             c.rule,
             campaign_name,
             phases.get((version, phase_key), phase_key),
             titles.get((version, obligation_key), obligation_key),
-            names.get((subject_type, subject_id), ""),
+            subject_name,
             occurrence,
             due,
+            f"{campaign_keys[campaign_id]}/{phase_key}/{obligation_key}/{subject_type}:"
+            f"{subject_code}/{occurrence}/{c.rule}/{c.send_on}/"
+            f"{recipient.code if recipient else c.recipient_id}",
         )
     return out
 
@@ -208,24 +214,24 @@ def _deliver(digest: Digest) -> list[str]:
 
 def _subject_names(
     session: Any, items: list[tuple[Any, ...]], people: dict[int, Person]
-) -> dict[tuple[str, int], str]:
+) -> dict[tuple[str, int], tuple[str, str]]:
     """Names of the claimed items' subjects (rows as _lines reads them: subject type at 4,
     id at 5), read for those alone (a sweep must not load the whole tree of a province to
     write a hundred thousand lines)."""
-    out: dict[tuple[str, int], str] = {}
+    out: dict[tuple[str, int], tuple[str, str]] = {}
     units = sorted({i[5] for i in items if i[4] == "unit"})
     for where in db.id_batches(session, Unit.id, units):
-        for uid, name in session.execute(select(Unit.id, Unit.name).where(where)):
-            out[("unit", uid)] = name
+        for uid, name, code in session.execute(select(Unit.id, Unit.name, Unit.code).where(where)):
+            out[("unit", uid)] = (name, code)
     for item in items:
         if item[4] == "person" and item[5] in people:
-            out[("person", item[5])] = people[item[5]].name
+            out[("person", item[5])] = (people[item[5]].name, people[item[5]].code)
     pairs = sorted({i[5] for i in items if i[4] == "pairing"})
     for where in db.id_batches(session, Pairing.id, pairs):
-        for pid, cadre, contact in session.execute(
-            select(Pairing.id, Pairing.cadre_id, Pairing.contact_id).where(where)
+        for pid, code, cadre, contact in session.execute(
+            select(Pairing.id, Pairing.code, Pairing.cadre_id, Pairing.contact_id).where(where)
         ):
-            out[("pairing", pid)] = f"{people[cadre].name}—{people[contact].name}"
+            out[("pairing", pid)] = (f"{people[cadre].name}—{people[contact].name}", code)
     return out
 
 
@@ -245,7 +251,10 @@ def sweep_reminders(
     counts: Counter[str] = Counter()
     with db.session_for(url) as session:
         people = {
-            p.id: p for p in session.execute(select(Person.id, Person.name, Person.channels)).all()
+            p.id: p
+            for p in session.execute(
+                select(Person.id, Person.code, Person.name, Person.channels)
+            ).all()
         }
     today = pendulum.instance(now).in_tz(settings.timezone).date()
     default = [settings.notify_default] if settings.notify_default else []

@@ -149,8 +149,10 @@ def write_checklist_items(
     towns: list[int | None],
     waves: set[str | None],
     label: str,
-) -> int:
-    """Write the items of these towns in one transaction; returns how many were new."""
+) -> dict[str, int]:
+    """Write the items of these towns in one transaction; returns how many were new, how
+    many not yet done got a new deadline or were cancelled (a changed file), and the
+    reminders planned."""
     inserted = moved = cancelled = 0
     with db.session_for(get_settings().resolved_database_url) as session:
         for town in towns:
@@ -187,7 +189,18 @@ def write_checklist_items(
             )
     if moved or cancelled:
         task_logger().info("re-planned %s: %d moved, %d cancelled", label, moved, cancelled)
-    return inserted
+    return {"inserted": inserted, "moved": moved, "cancelled": cancelled, "reminders": reminders}
+
+
+@task(name="count-done-items", cache_policy=NO_CACHE)
+def done_items(ctx: RolloutContext) -> int:
+    """Items already done (accepted): a changed file leaves them as they are."""
+    with db.session_for(get_settings().resolved_database_url) as session:
+        return session.execute(
+            select(func.count()).where(
+                ChecklistItem.campaign_id == ctx.campaign_id, ChecklistItem.status == "accepted"
+            )
+        ).scalar_one()
 
 
 @task(name="count-items", cache_policy=NO_CACHE)

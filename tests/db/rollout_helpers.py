@@ -41,7 +41,7 @@ def rollout(url: str, campaign: str, as_of: dt.date) -> int:
     approved, _ = read_gate_decisions.fn(ctx)
     waves = released_waves(ctx.loaded.spec, approved)
     return sum(
-        write_checklist_items.fn(ctx, planner, towns, waves, label=f"b{i}")
+        write_checklist_items.fn(ctx, planner, towns, waves, label=f"b{i}")["inserted"]
         for i, towns in enumerate(town_batches(planner, waves))
     )
 

@@ -100,3 +100,40 @@ def test_unit_codes_are_unique(db_url: str) -> None:
     }
     with pytest.raises(IntegrityError), db.session_for(db_url) as session:
         session.execute(insert(Unit), [row, row])
+
+
+def test_a_database_from_before_organizations_keeps_its_tree(db_url: str) -> None:
+    """A 0003 database with units, people and a campaign: the upgrade gives them all to the
+    organization its campaigns name, and keeps every id (foreign keys hold)."""
+    from config.org_file import read_org_file
+    from config.settings import get_settings
+    from models.org_store import import_org, org_counts, org_id_of
+
+    engine = db.get_engine(db_url)
+    db.upgrade(engine)
+    with db.session_for(db_url) as session:
+        import_org(session, read_org_file(get_settings().orgs_dir / "weihai-etdz.yaml"))
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":  # as db.upgrade does: batch mode copies tables
+            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+        with conn.begin():
+            _downgrade_with_a_campaign(conn)
+    assert db.upgrade(engine) == "0004"
+    with db.session_for(db_url) as session:
+        counts = org_counts(session, org_id_of(session, "weihai-etdz"))
+        orphans = session.execute(
+            select(Unit.code).where(Unit.org_id.is_(None))
+        ).all()  # fmt: skip
+    assert counts.units["village"] == 100 and counts.people == 185 and not orphans
+
+
+def _downgrade_with_a_campaign(conn: Connection) -> None:
+    command.downgrade(_config(conn), "0003")
+    conn.execute(text("INSERT INTO campaign (key, name) VALUES ('c', 'C')"))
+    conn.execute(
+        text(
+            "INSERT INTO campaign_version (campaign_id, version, content_hash, source_path, "
+            "text, loaded_at) VALUES (1, 1, 'h', 'c.yaml', "
+            "'key: c\norganization: weihai-etdz\n', '2013-01-01T00:00:00+00:00')"
+        )
+    )

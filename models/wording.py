@@ -1,0 +1,64 @@
+"""Words for what the engine names in codes: occurrences, counts, roles. Pure functions, so
+that every Chinese output (CLI, reminders, ledgers, templates) says a thing the same way."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+HOLIDAY_ZH = {
+    "spring-festival": "春节前",
+    "july-first": "“七一”前",
+    "national-day": "国庆节前",
+}
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_PART = re.compile(r"^(\d{4})-([BQH])(\d)$")
+_RECHECK = "-recheck"
+
+
+def occurrence_zh(label: str) -> str:
+    """2013-W37 → 2013年第37周, 2013-09 → 2013年9月, 2014-Q1 → 2014年第1季度, once → ""."""
+    if label == "once":
+        return ""
+    if label == "phase-end":
+        return "环节末"
+    if label.endswith(_RECHECK):
+        base = occurrence_zh(label.removesuffix(_RECHECK)) or "抽查"
+        return f"{base}复查"
+    if found := _WEEK.match(label):
+        return f"{found[1]}年第{int(found[2])}周"
+    if found := _MONTH.match(label):
+        return f"{found[1]}年{int(found[2])}月"
+    if found := _PART.match(label):
+        year, kind, n = found[1], found[2], int(found[3])
+        if kind == "Q":
+            return f"{year}年第{n}季度"
+        if kind == "H":
+            return f"{year}年{'上' if n == 1 else '下'}半年"
+        return f"{year}年第{n}个双月（{2 * n - 1}—{2 * n}月）"
+    if re.fullmatch(r"\d{4}", label):
+        return f"{label}年"
+    year, _, holiday = label.partition("-")
+    if holiday in HOLIDAY_ZH and year.isdigit():
+        return f"{year}年{HOLIDAY_ZH[holiday]}"
+    return label
+
+
+def counts_zh(counts: Mapping[str, object], names: Mapping[str, str]) -> str:
+    """参加人数23，天数3: each count by its name in the campaign file."""
+    return "，".join(f"{names.get(k, k)}{v}" for k, v in counts.items())
+
+
+def role_zh(code: str, names: Mapping[str, str]) -> str:
+    return names.get(code, code)
+
+
+SIGN_OFF_BY_ZH = {"supervisor": "上级单位", "same-unit": "本单位", "district": "区级"}
+
+
+def sign_off_zh(sign_off: object, names: Mapping[str, str]) -> str:
+    """Whose signature an item needs: 上级单位的组织委员."""
+    by = getattr(sign_off, "by", "supervisor")
+    role = getattr(sign_off, "role", "")
+    return f"{SIGN_OFF_BY_ZH.get(by, by)}的{names.get(role, role)}"

@@ -1,0 +1,145 @@
+"""Two organizations in one database: imports, rollouts, reminders and permissions of one
+never reach the other, though they share unit, person and role codes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from config.campaign_files import read_campaign
+from config.org_file import read_org_file
+from config.settings import get_settings
+from models import db
+from models.errors import ImportRejected, NotFound, SpecError
+from models.evidence import may_submit
+from models.org_snapshot import load_snapshot
+from models.org_store import import_org, org_counts, org_id_of, organizations
+from models.tables import ChecklistItem, Organization, Person, Reminder, Unit
+from tests.db.rollout_helpers import import_shipped_org, rollout
+
+# A second district whose codes collide with weihai-etdz's on purpose: the same district
+# code, the same role codes, a town called qiaotou.
+SECOND = """\
+key: second
+name: 第二区
+responsible_roles: [secretary]
+district_roles: [org-dept-head]
+roles: {secretary: 书记, org-dept-head: 组织部领导, org-committee: 组织委员}
+units:
+  - {code: etdz, name: 第二区, kind: district}
+  - {code: qiaotou, name: 第二区桥头镇, kind: town, parent: etdz}
+  - {code: s-v1, name: 一村, kind: village, parent: qiaotou}
+  - {code: s-v2, name: 二村, kind: village, parent: qiaotou}
+people:
+  - {code: p-head, name: 二区部长, unit: etdz, roles: [org-dept-head]}
+  - {code: p-oc, name: 二区组织委员, unit: qiaotou, roles: [org-committee]}
+  - {code: s-v1-sec, name: 一村书记, unit: s-v1, roles: [secretary]}
+  - {code: s-v2-sec, name: 二村书记, unit: s-v2, roles: [secretary]}
+"""
+
+CAMPAIGN = """\
+key: second-study-2025
+name: 第二区学习
+organization: second
+phases:
+  - key: study
+    name: 学习
+    start: 2025-04-01
+    end: 2025-04-30
+    obligations:
+      - key: session
+        title: 开一次学习会
+        subject: {units: {kinds: [village]}}
+        due: 2025-04-10
+"""
+
+
+@pytest.fixture
+def two_orgs(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    import_shipped_org(db_url)
+    path = tmp_path / "second.yaml"
+    path.write_text(SECOND, encoding="utf-8")
+    with db.session_for(db_url) as session:
+        import_org(session, read_org_file(path))
+    campaigns = tmp_path / "campaigns"
+    campaigns.mkdir()
+    (campaigns / "second-study-2025.yaml").write_text(CAMPAIGN, encoding="utf-8")
+    monkeypatch.setenv("CAMPAIGN_CAMPAIGNS_DIR", str(campaigns))
+    get_settings.cache_clear()
+    return campaigns
+
+
+def test_imports_stay_apart_though_codes_collide(db_url: str, two_orgs: Path) -> None:
+    with db.session_for(db_url) as session:
+        assert [o.key for o in organizations(session)] == ["second", "weihai-etdz"]
+        second = org_counts(session, org_id_of(session, "second"))
+        weihai = org_counts(session, org_id_of(session, "weihai-etdz"))
+        assert second.units == {"district": 1, "town": 1, "village": 2}
+        assert (second.people, second.roles) == (4, 3)
+        assert weihai.units["village"] == 100 and weihai.roles == 13
+        # two units coded etdz, one in each
+        assert session.execute(
+            select(func.count()).where(Unit.code == "etdz")
+        ).scalar_one() == 2  # fmt: skip
+        org = session.execute(select(Organization).where(Organization.key == "second")).scalar_one()
+        assert (org.responsible_roles, org.district_roles) == (["secretary"], ["org-dept-head"])
+
+
+def test_a_rollout_and_its_reminders_stay_in_their_organization(
+    db_url: str, two_orgs: Path
+) -> None:
+    assert rollout(db_url, "second-study-2025", dt.date(2025, 4, 1)) == 2  # its two villages
+    with db.session_for(db_url) as session:
+        second = org_id_of(session, "second")
+        units = set(session.execute(select(Unit.id).where(Unit.org_id == second)).scalars())
+        people = set(session.execute(select(Person.id).where(Person.org_id == second)).scalars())
+        items = session.execute(select(ChecklistItem.unit_id)).scalars().all()
+        recipients = set(session.execute(select(Reminder.recipient_id)).scalars())
+    assert len(items) == 2 and set(items) <= units
+    assert recipients and recipients <= people
+
+
+def test_permissions_are_judged_within_the_campaigns_organization(
+    db_url: str, two_orgs: Path
+) -> None:
+    rollout(db_url, "second-study-2025", dt.date(2025, 4, 1))
+    with db.session_for(db_url) as session:
+        second = load_snapshot(session, "second")
+        weihai = load_snapshot(session, "weihai-etdz")
+        item = session.execute(select(ChecklistItem)).scalars().first()
+    # the second district's own secretary of that village may report it ...
+    secretary = next(p for p in second.persons.values() if p.unit_id == item.unit_id)
+    assert may_submit(second, secretary, item)  # type: ignore[arg-type]
+    # ... nobody of weihai-etdz is in the snapshot the campaign is judged with
+    assert not set(weihai.persons) & set(second.persons)
+    assert item.unit_id not in weihai.units
+
+
+def test_a_campaign_of_an_organization_not_imported_is_refused(db_url: str, tmp_path: Path) -> None:
+    import_shipped_org(db_url)
+    path = tmp_path / "c.yaml"
+    path.write_text(CAMPAIGN, encoding="utf-8")
+    with pytest.raises(SpecError) as caught:
+        read_campaign(get_settings(), str(path))
+    assert "unknown organization 'second': not imported" in caught.value.problems[0]
+    with db.session_for(db_url) as session, pytest.raises(NotFound):
+        load_snapshot(session, "second")
+
+
+def test_sheets_without_a_key_need_one_when_several_organizations_exist(
+    db_url: str, two_orgs: Path, tmp_path: Path
+) -> None:
+    people = tmp_path / "people.csv"
+    people.write_text("编码,姓名,单位,角色\nnew-1,新人,s-v1,secretary\n", encoding="utf-8")
+    with db.session_for(db_url) as session, pytest.raises(ImportRejected) as caught:
+        import_org(session, read_org_file(people))
+    assert any("which organization is this?" in p for p in caught.value.problems)
+    with db.session_for(db_url) as session:
+        result = import_org(session, read_org_file(people), "second")
+    assert (result.org, result.people_new) == ("second", 1)
+    with db.session_for(db_url) as session:
+        again = import_org(session, read_org_file(people), "second")
+    assert not again.changed

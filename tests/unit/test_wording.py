@@ -1,0 +1,53 @@
+"""The Chinese words for codes: what a reader of a ledger or a reminder sees."""
+
+from __future__ import annotations
+
+import pytest
+
+from models.wording import counts_zh, occurrence_zh
+
+
+@pytest.mark.parametrize(
+    ("label", "words"),
+    [
+        ("once", ""),
+        ("phase-end", "环节末"),
+        ("2013-W37", "2013年第37周"),
+        ("2013-09", "2013年9月"),
+        ("2014-Q1", "2014年第1季度"),
+        ("2013-H2", "2013年下半年"),
+        ("2013-B3", "2013年第3个双月（5—6月）"),
+        ("2013", "2013年"),
+        ("2014-spring-festival", "2014年春节前"),
+        ("2013-july-first", "2013年“七一”前"),
+        ("2014-Q1-recheck", "2014年第1季度复查"),
+        ("once-recheck", "抽查复查"),
+    ],
+)
+def test_occurrences_in_words(label: str, words: str) -> None:
+    assert occurrence_zh(label) == words
+
+
+def test_counts_by_their_names() -> None:
+    assert counts_zh(
+        {"days": 3, "participants": 45}, {"days": "天数", "participants": "参加人数"}
+    ) == ("天数3，参加人数45")
+    assert counts_zh({"odd": 1}, {}) == "odd1"
+
+
+def test_a_digest_key_comes_from_what_is_reminded_not_row_ids() -> None:
+    import pendulum
+
+    from models.reminder_text import ReminderLine, digest_key
+
+    def line(reminder_id: int, natural: str) -> ReminderLine:
+        return ReminderLine(
+            reminder_id, "due", "活动", "环节", "事项", "村", "once", pendulum.Date(2025, 4, 30),
+            natural,
+        )  # fmt: skip
+
+    a = "c/p/o/unit:v1/once/due/2025-04-30/sec1"
+    # the same reminder in another database (other row ids) has the same key ...
+    assert digest_key([line(1, a).natural]) == digest_key([line(917, a).natural])
+    # ... and row 1 of two databases, two different reminders, never share one
+    assert digest_key([a]) != digest_key([a.replace("v1", "v2")])
