@@ -53,7 +53,7 @@ def org_vocabulary(settings: Settings, key: str) -> OrgVocabulary | str:
         from models import db
         from models.catalog import stored_vocabulary
 
-        with db.session_for(settings.resolved_database_url) as session:
+        with db.read_session_for(settings.resolved_database_url) as session:
             found = stored_vocabulary(session, key)
         if found is not None:
             return found
@@ -78,7 +78,7 @@ def org_names(settings: Settings, key: str) -> dict[str, str]:
         from models import db
         from models.catalog import stored_org_names
 
-        with db.session_for(settings.resolved_database_url) as session:
+        with db.read_session_for(settings.resolved_database_url) as session:
             names = stored_org_names(session, key)
         if names:
             return names
@@ -196,7 +196,7 @@ def _stored(settings: Settings, key: str) -> StoredCampaign | None:
     from models import db
     from models.catalog import stored_campaign
 
-    with db.session_for(settings.resolved_database_url) as session:
+    with db.read_session_for(settings.resolved_database_url) as session:
         return stored_campaign(session, key)
 
 
@@ -206,7 +206,7 @@ def read_stored_version(settings: Settings, key: str, version: int) -> LoadedCam
     from models import db
     from models.catalog import stored_campaign
 
-    with db.session_for(settings.resolved_database_url) as session:
+    with db.read_session_for(settings.resolved_database_url) as session:
         stored = stored_campaign(session, key, version)
     if stored is None:
         raise NotFound(f"campaign {key!r} has no version {version}")
@@ -219,7 +219,7 @@ def _known_keys(settings: Settings) -> str:
         from models import db
         from models.catalog import stored_campaign_keys
 
-        with db.session_for(settings.resolved_database_url) as session:
+        with db.read_session_for(settings.resolved_database_url) as session:
             rolled = stored_campaign_keys(session)
     files = [p.stem for p in shipped_campaigns(settings)]
     return (

@@ -45,6 +45,7 @@ from models.reminder_store import policy_of
 from models.report import report_text, write_ledger
 from models.rollout_store import campaign_id
 from models.tables import Campaign
+from models.unit_progress import unit_progress, unit_rows_json
 from models.wording import occurrence_zh
 
 AsOf = Annotated[str | None, typer.Option("--as-of", help="the day, YYYY-MM-DD (default today)")]
@@ -135,6 +136,10 @@ def status(
     campaign: Annotated[str, typer.Argument(help="campaign key or file")],
     as_of: AsOf = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    unit: Annotated[
+        str | None,
+        typer.Option(help="this unit and those below it, each with its overdue items"),
+    ] = None,
 ) -> None:
     """Progress by phase and town, and targets against actuals."""
     config = settings()
@@ -143,8 +148,21 @@ def status(
     with db.session_for(config.resolved_database_url) as session:
         brought_to_day(session, loaded, day)
         progress = campaign_progress(session, loaded, day)
+        units = (
+            unit_progress(
+                session, loaded, load_snapshot(session, loaded.spec.organization), unit, day
+            )
+            if unit
+            else None
+        )
     if as_json:
-        typer.echo(json.dumps(progress.as_json(), ensure_ascii=False))
+        data = progress.as_json()
+        if units is not None:
+            data["units"] = unit_rows_json(units)
+        typer.echo(json.dumps(data, ensure_ascii=False))
+        return
+    if units is not None:
+        out.print(view.unit_table(units, progress.as_of))
         return
     for table in view.progress_tables(progress):
         out.print(table)

@@ -100,6 +100,8 @@ def orgs_show(
     with db.session_for(config.resolved_database_url) as session:
         keys = [org] if org else [o.key for o in organizations(session)]
         if not keys:
+            if code is not None:
+                raise NotFound(f"no unit with code {code!r}")
             out.print("组织机构为空：先运行 campaign orgs import FILE")
             return
         shown = []
@@ -169,7 +171,15 @@ def list_campaigns() -> None:
 @app.command()
 def phases(
     campaign: Annotated[str, typer.Argument(help="campaign key or file")],
+    items: Annotated[
+        bool, typer.Option("--items", help="also every deadline, per obligation and window")
+    ] = False,
 ) -> None:
-    """Print a campaign's phases with their resolved dates."""
-    loaded = read_campaign(settings(), campaign)
+    """Print a campaign's phases with their resolved dates (and, with --items, every
+    deadline it will set, before anything is rolled out)."""
+    config = settings()
+    calendar = calendar_for(config)
+    loaded = read_campaign(config, campaign, calendar)
     out.print(view.phase_table(loaded))
+    if items:
+        out.print(view.deadline_table(loaded, calendar))

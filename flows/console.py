@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
@@ -13,7 +14,9 @@ from models.org_rules import UNIT_KIND_NAMES_ZH
 from models.org_store import OrgCounts, UnitNode
 from models.progress import CampaignProgress
 from models.progress_text import PHASE_STATUS_ZH
-from models.working_days import DayInfo
+from models.unit_progress import UnitRow
+from models.wording import occurrence_zh
+from models.working_days import DayInfo, WorkCalendar
 
 KIND_ORDER = ("town", "street", "village", "community", "enterprise", "department")
 WEEKDAYS_ZH = "一二三四五六日"
@@ -235,3 +238,47 @@ def progress_tables(progress: CampaignProgress) -> list[Table]:
         checks.add_row(str(r.get("open", 0)), str(r.get("closed", 0)))
         tables.append(checks)
     return tables
+
+
+def deadline_table(campaign: LoadedCampaign, calendar: WorkCalendar) -> Table:
+    """Every deadline the campaign sets: per phase, obligation and window (期次), the days
+    evidence may be dated and the due date, as the rollout will write them."""
+    from models.planning import occurrences
+
+    table = Table(title=f"{campaign.spec.name} · 各事项截止日期", title_justify="left")
+    for column in ("环节", "事项", "期次", "起", "止", "截止"):
+        table.add_column(column, overflow="fold")
+    for phase in campaign.spec.phases:
+        for obligation in phase.obligations:
+            for n, occ in enumerate(
+                occurrences(campaign.spec, obligation, phase.key, campaign.phase_dates, calendar)
+            ):
+                table.add_row(
+                    phase.name if n == 0 else "",
+                    escape(obligation.title) if n == 0 else "",
+                    occurrence_zh(occ.label) or "一次",
+                    str(occ.starts),
+                    str(occ.ends),
+                    f"{occ.due}（周{WEEKDAYS_ZH[occ.due.isoweekday() - 1]}）",
+                )
+    return table
+
+
+def unit_table(rows: list[UnitRow], as_of: str) -> Table:
+    """A unit and those below it: counts of each subtree, each unit's own late items."""
+    table = Table(title=f"{rows[0].name}及下属单位 · 截至 {as_of}", title_justify="left")
+    for name in ("单位", "事项", "已完成", "逾期", "逾期事项（截止日期）"):
+        table.add_column(name, justify="right" if name in ("事项", "已完成", "逾期") else "left")
+    for row in rows:
+        late = "\n".join(
+            f"{escape(i.title)}{'·' + i.occurrence if i.occurrence else ''}（{i.due}）"
+            for i in row.late
+        )
+        table.add_row(
+            "  " * row.depth + escape(row.name),
+            str(row.items),
+            str(row.accepted),
+            f"[red]{row.overdue}[/red]" if row.overdue else "0",
+            late,
+        )
+    return table

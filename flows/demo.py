@@ -28,12 +28,13 @@ from flows import console as view
 from models import db
 from models.gates import latest_decisions, reviewer_name
 from models.org_snapshot import load_snapshot
-from models.org_store import import_org, org_counts
+from models.org_store import import_org, org_counts, org_id_of
 from models.progress import campaign_progress
 from models.report import report_text, write_ledger
 from models.rollout_store import campaign_id
 
 CAMPAIGNS = ("village-rectification-2013", "mass-line-2013")
+ORG = "weihai-etdz"  # the shipped district the demo rehearses
 
 
 def run_demo(settings: Settings, out: Console, every_campaign: bool = False) -> None:
@@ -50,12 +51,12 @@ def run_demo(settings: Settings, out: Console, every_campaign: bool = False) -> 
     calendar = calendar_for(settings)
     out.rule("1. 导入组织机构")
     with db.session_for(settings.resolved_database_url) as session:
-        import_org(session, read_org_files(shipped_org_files(settings, "weihai-etdz")))
-        out.print(view.org_counts_line(org_counts(session)))
+        import_org(session, read_org_files(shipped_org_files(settings, ORG)))
+        out.print(view.org_counts_line(org_counts(session, org_id_of(session, ORG)), ORG))
     keys = [p.stem for p in shipped_campaigns(settings)] if every_campaign else CAMPAIGNS
     loaded = {key: read_campaign(settings, key, calendar) for key in keys}
     out.rule("2. 活动方案（已校验）")
-    names = org_names(settings, "weihai-etdz")
+    names = org_names(settings, ORG)
     for campaign in loaded.values():
         out.print(view.phase_table(campaign, names))
 
@@ -129,7 +130,7 @@ def run_demo(settings: Settings, out: Console, every_campaign: bool = False) -> 
     out.rule("6. 总结报告")
     reports = settings.home.resolve() / "reports"
     with db.session_for(settings.resolved_database_url) as session:
-        org = load_snapshot(session, "weihai-etdz")
+        org = load_snapshot(session, ORG)
         for key, campaign in loaded.items():
             end = max(d.ends for d in campaign.phase_dates.values())
             progress = campaign_progress(session, campaign, end)

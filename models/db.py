@@ -155,6 +155,38 @@ def dispose_all() -> None:
         _upgraded.clear()
 
 
+def _sqlite_begin_deferred(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+def get_reader(url: str) -> Engine:
+    """An engine for reads that take no write lock: on SQLite its transactions begin
+    deferred (in WAL mode a reader never waits for a writer), so a lookup made while the
+    caller holds a write transaction does not wait on itself. Elsewhere, the engine."""
+    if not url.startswith("sqlite:///"):
+        return get_engine(url)
+    key = f"{url}#reader"
+    with _lock:
+        engine = _engines.get(key)
+        if engine is None:
+            engine = create_engine(url, connect_args={"timeout": 30})
+            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin_deferred)
+            _engines[key] = engine
+        return engine
+
+
+@contextmanager
+def read_session_for(url: str) -> Iterator[Session]:
+    """A session for reading only (see get_reader); rolled back at the end."""
+    ensure_schema(get_engine(url))
+    with Session(get_reader(url), expire_on_commit=False) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
+
+
 @contextmanager
 def session_for(url: str) -> Iterator[Session]:
     """A session on a migrated database; commits on success, rolls back on any error."""

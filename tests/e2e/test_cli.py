@@ -96,10 +96,11 @@ def test_orgs_import_twice_gives_the_same_counts() -> None:
     first = run("orgs", "import", shipped)
     second = run("orgs", "import", shipped)
     assert first.returncode == second.returncode == 0, first.stderr
-    assert "units 175 new, 0 updated" in first.stdout
-    assert "units 0 new, 175 updated" in second.stdout
+    assert "weihai-etdz: imported" in first.stdout and "units 175 new, 0 updated" in first.stdout
+    assert "与库中一致，没有变化" in second.stdout  # an unchanged import says so
     summary = (
-        "单位175个（区1，镇3，街道3，村100，社区35，企业16，部门17），人员185人，结对0对，角色13种"
+        "weihai-etdz：单位175个（区1，镇3，街道3，村100，社区35，企业16，部门17），"
+        "人员185人，结对0对，角色13种"
     )
     assert first.stdout.splitlines()[-1] == second.stdout.splitlines()[-1] == summary
     shown = run("orgs", "show", "qiaotou")
@@ -148,9 +149,12 @@ def test_orgs_import_rejects_a_bad_file_whole(tmp_path: Path) -> None:
     bad.write_text(
         "code,name,kind,parent\netdz,经区,district,\ntown1,一镇,town,nowhere\n", encoding="utf-8"
     )
-    result = run("orgs", "import", bad)
+    result = run("orgs", "import", bad, "--org", "somewhere")
     assert result.returncode == 2
     assert result.stderr.strip() == f"error: {bad}:3: unknown parent unit 'nowhere'"
+    # a sheet that does not say whose it is, into an empty database, must be told
+    keyless = run("orgs", "import", bad)
+    assert f"{bad}:1: which organization is this? Give its key with --org KEY" in keyless.stderr
     shown = run("orgs", "show")
     assert "组织机构为空" in shown.stdout
     assert_no_traceback(result)
@@ -233,7 +237,7 @@ def test_rollout_evidence_status_and_ledger_from_the_terminal(
         "2012-12-20",
     )
     assert added.returncode == 0, added.stderr
-    assert added.stdout.strip().endswith("once: 待签字")
+    assert added.stdout.strip().endswith("整改落实：待签字"), added.stdout
     stored = list((campaign_home / "files").rglob("*"))
     assert any(
         p.is_file() and p.read_text(encoding="utf-8") == "十二月民主评议会议记录" for p in stored
@@ -267,7 +271,7 @@ def test_rollout_evidence_status_and_ledger_from_the_terminal(
         "--date",
         "2012-12-21",
     )
-    assert signed.stdout.strip().endswith("once: 已完成"), signed.stderr
+    assert signed.stdout.strip().endswith("整改落实：已完成"), signed.stderr
     refused = run(
         "gate", "approve", "village-rectification-2013", "pilot-review", "--by", "p-qiaotou-oc"
     )
@@ -292,7 +296,7 @@ def test_rollout_evidence_status_and_ledger_from_the_terminal(
     assert book.sheetnames[0] == "汇总" and book.sheetnames[2] == "2.试点先行"
     rows = list(book["2.试点先行"].iter_rows(values_only=True))
     done = [r for r in rows if r[1] == "qiaotou-v01" and r[5] == "已完成"]
-    assert len(done) == 1 and done[0][8] == 2 and done[0][9] == "lectures=3"
+    assert len(done) == 1 and done[0][8] == 2 and done[0][9] == "集中宣讲场次3"
 
     history = run("audit", "show", "--subject", "qiaotou-v01", env={"COLUMNS": "200"})
     assert history.returncode == 0, history.stderr

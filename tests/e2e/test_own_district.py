@@ -163,6 +163,20 @@ def test_an_organization_of_ones_own_from_a_workbook_and_a_campaign_file_from_an
     late = json_status("2025-05-06")  # due 04-30: ten are late; the review phase is not open
     assert [(p["accepted"], p["overdue"]) for p in late["phases"]] == [(1, 10), (0, 0)]
     assert {t["code"] for t in late["towns"]} == {"lg-t1", "lg-t2"}
+    town = run("status", "eight-rules-study-2025", "--as-of", "2025-05-06", "--unit", "lg-t1",
+               "--json")  # fmt: skip
+    assert town.returncode == 0, town.stderr
+    units = json.loads(town.stdout)["units"]
+    assert units[0]["code"] == "lg-t1" and units[0]["depth"] == 0
+    done_village = next(u for u in units if u["code"] == "lg-t1-v1")
+    assert (done_village["accepted"], done_village["overdue"], done_village["late"]) == (1, 0, [])
+    behind = [u for u in units if u["depth"] == 1 and u["overdue"]]
+    assert behind and all(u["late"][0]["due"] == "2025-04-30" for u in behind)
+    unknown = run("status", "eight-rules-study-2025", "--unit", "qiaotou")  # weihai's town
+    assert unknown.returncode != 0 and "lingang" in unknown.stderr
+    deadlines = run("phases", "eight-rules-study-2025", "--items")
+    assert deadlines.returncode == 0, deadlines.stderr
+    assert "2025-04-30" in deadlines.stdout and "召开专题学习研讨会" in deadlines.stdout
 
     with http_receiver() as hook:
         reminded = run(

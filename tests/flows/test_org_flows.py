@@ -14,7 +14,7 @@ from flows.import_org import import_organization
 from flows.validate_campaigns import validate_campaigns
 from models import db
 from models.errors import SpecError
-from models.org_store import org_counts
+from models.org_store import org_counts, org_id_of
 from tests.conftest import REPO
 
 ENTRYPOINTS = [
@@ -46,7 +46,7 @@ def test_import_flow_writes_rows_and_publishes_its_summary() -> None:
     result = import_organization(path)
     assert result["units_new"] == 175
     with db.session_for(get_settings().resolved_database_url) as session:
-        assert org_counts(session).units["village"] == 100
+        assert org_counts(session, org_id_of(session, "weihai-etdz")).units["village"] == 100
     with get_client(sync_client=True) as client:
         artifacts = client.read_latest_artifacts()
         runs = client.read_flow_runs()

@@ -1,0 +1,102 @@
+"""Progress of one unit and every unit below it, down to villages: what a planner looks at
+to see which village is behind, and on what."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from config.spec import LoadedCampaign
+from models.errors import NotFound
+from models.org_snapshot import OrgSnapshot
+from models.rollout_store import campaign_id
+from models.tables import ChecklistItem
+from models.wording import occurrence_zh
+
+
+@dataclass(frozen=True)
+class LateItem:
+    title: str
+    occurrence: str
+    due: str
+
+
+@dataclass
+class UnitRow:
+    code: str
+    name: str
+    kind: str
+    depth: int  # 0 for the unit asked about
+    items: int = 0
+    accepted: int = 0
+    overdue: int = 0
+    late: list[LateItem] = field(default_factory=list)  # its own overdue items
+
+
+def unit_progress(
+    session: Session, loaded: LoadedCampaign, org: OrgSnapshot, code: str, as_of: dt.date
+) -> list[UnitRow]:
+    """The unit and the units below it, tree order; counts cover each one's subtree, `late`
+    lists each one's own overdue items (by title and window) as of the day."""
+    root = org.unit_by_code.get(code)
+    if root is None:
+        raise NotFound(f"no unit with code {code!r} in organization {org.key!r}")
+    children: dict[int | None, list[int]] = {}
+    for unit in org.units.values():
+        children.setdefault(unit.parent_id, []).append(unit.id)
+    order: list[tuple[int, int]] = []
+
+    def walk(unit_id: int, depth: int) -> None:
+        order.append((unit_id, depth))
+        for child in sorted(children.get(unit_id, []), key=lambda u: org.units[u].code):
+            walk(child, depth + 1)
+
+    walk(root.id, 0)
+    rows = {
+        uid: UnitRow(org.units[uid].code, org.units[uid].name, org.units[uid].kind, depth)
+        for uid, depth in order
+    }
+    titles = {ob.key: ob.title for _, ob in loaded.spec.obligations()}
+    items = session.execute(
+        select(
+            ChecklistItem.unit_id,
+            ChecklistItem.obligation_key,
+            ChecklistItem.occurrence,
+            ChecklistItem.due,
+            ChecklistItem.status,
+            ChecklistItem.completed_on,
+        ).where(
+            ChecklistItem.campaign_id == campaign_id(session, loaded.spec.key),
+            ChecklistItem.status != "cancelled",
+            ChecklistItem.unit_id.in_(list(rows)),
+        )
+    ).all()
+    for item in sorted(items, key=lambda i: (i.due, i.obligation_key)):
+        done = item.status == "accepted" and (
+            item.completed_on is None or item.completed_on <= as_of
+        )
+        late = not done and item.status != "pending" and item.due < as_of
+        current: int | None = item.unit_id
+        while current is not None and current in rows:
+            row = rows[current]
+            row.items += 1
+            row.accepted += done
+            row.overdue += late
+            current = org.units[current].parent_id if current != root.id else None
+        if late:
+            rows[item.unit_id].late.append(
+                LateItem(
+                    titles.get(item.obligation_key, item.obligation_key),
+                    occurrence_zh(item.occurrence),
+                    item.due.isoformat(),
+                )
+            )
+    return [rows[uid] for uid, _ in order]
+
+
+def unit_rows_json(rows: list[UnitRow]) -> list[dict[str, Any]]:
+    return [asdict(r) for r in rows]
