@@ -88,10 +88,12 @@ def main() -> None:
         build_tree(url, args.units)
         with db.session_for(url) as session:
             towns = session.execute(select(Unit.id).where(Unit.kind == "town")).scalars().all()
+            org_id = session.execute(select(Unit.org_id).limit(1)).scalar_one()
             session.execute(
                 insert(Person),
                 [
                     {
+                        "org_id": org_id,
                         "code": f"p{i}",
                         "name": f"干部{i}",
                         "unit_id": towns[i % len(towns)],

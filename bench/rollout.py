@@ -61,14 +61,26 @@ def build_tree(url: str, units: int) -> None:
     from sqlalchemy import insert
 
     from models import db
-    from models.tables import Unit
+    from models.tables import Organization, Role, Unit
 
     towns = max(1, units // 1000)
     with db.session_for(url) as session:
+        # the organization the bench campaigns name, with the one role they remind
+        org = Organization(
+            key="weihai-etdz",
+            name="基准测试区",
+            responsible_roles=["secretary"],
+            district_roles=["secretary"],
+        )
+        session.add(org)
+        session.flush()
+        session.add(Role(org_id=org.id, code="secretary", name="书记"))
+        org_id = org.id
         session.execute(
             insert(Unit),
             [
                 {
+                    "org_id": org_id,
                     "code": "d",
                     "name": "区",
                     "kind": "district",
@@ -83,6 +95,7 @@ def build_tree(url: str, units: int) -> None:
             insert(Unit),
             [
                 {
+                    "org_id": org_id,
                     "code": f"t{i}",
                     "name": f"镇{i}",
                     "kind": "town",
@@ -103,6 +116,7 @@ def build_tree(url: str, units: int) -> None:
         villages = units - towns - 1
         rows = [
             {
+                "org_id": org_id,
                 "code": f"v{i}",
                 "name": f"村{i}",
                 "kind": "village",

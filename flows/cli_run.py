@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import select
 
 from config.campaign_files import calendar_for, read_campaign
 from config.spec import LoadedCampaign
@@ -44,7 +45,7 @@ from models.progress_text import STATUS_ZH
 from models.reminder_store import policy_of
 from models.report import report_text, write_ledger
 from models.rollout_store import campaign_id
-from models.tables import Campaign
+from models.tables import Campaign, Organization
 from models.unit_progress import unit_progress, unit_rows_json
 from models.wording import occurrence_zh
 
@@ -166,6 +167,65 @@ def status(
         return
     for table in view.progress_tables(progress):
         out.print(table)
+
+
+@app.command()
+def todo(
+    person: Annotated[str, typer.Argument(help="the person's code")],
+    org: Annotated[str | None, typer.Option(help="their organization, if codes repeat")] = None,
+    as_of: AsOf = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """A person's open items, overdue first: all that their reminders are about, including
+    what a digest had no room to list."""
+    from models.digest import days_word, state_of
+    from models.todo import find_person, todo_items
+
+    config = settings()
+    calendar = calendar_for(config)
+    day = parse_day(as_of)
+    with db.session_for(config.resolved_database_url) as session:
+        found = find_person(session, person, org)
+        items = todo_items(session, found)
+        snapshot = load_snapshot(
+            session,
+            session.execute(
+                select(Organization.key).where(Organization.id == found.org_id)
+            ).scalar_one(),
+        )
+        name = found.name
+    campaigns = {key: read_campaign(config, key) for key in {i.campaign for i in items}}
+    rows = []
+    for item in items:
+        loaded = campaigns[item.campaign]
+        phase = next((p for p in loaded.spec.phases if p.key == item.phase_key), None)
+        obligation = next(
+            (o for p in loaded.spec.phases for o in p.obligations if o.key == item.obligation_key),
+            None,
+        )
+        rows.append(
+            {
+                "campaign": loaded.spec.name,
+                "phase": phase.name if phase else item.phase_key,
+                "obligation": obligation.title if obligation else item.obligation_key,
+                "occurrence": occurrence_zh(item.occurrence),
+                "subject": snapshot.subject_label(item.subject_type, item.subject_id)[1],
+                "due": item.due.isoformat(),
+                "state": state_of(item.due, day),
+                "days": days_word(item.due, day, calendar),
+                "status": item.status,
+                "escalated": item.escalated,
+            }
+        )
+    rows.sort(key=lambda r: ({"overdue": 0, "today": 1, "upcoming": 2}[r["state"]], r["due"]))
+    if as_json:
+        data = {"person": person, "as_of": day.isoformat(), "items": rows}
+        typer.echo(json.dumps(data, ensure_ascii=False))
+        return
+    if not rows:
+        out.print(f"{name}：没有待办事项", markup=False)
+        return
+    out.print(view.todo_table(name, rows, day.isoformat()))
 
 
 def _gate(decision: bool, campaign: str, gate: str, by: str | None, notes: str) -> None:
@@ -513,10 +573,12 @@ def remind(
     ensure_prefect()
     result = remind_due(parse_day(as_of) if as_of else None, retry_dead=retry_dead)
     totals = result["totals"]
+    if result.get("day_off"):
+        out.print("休息日不发送提醒：到期的提醒在下一个工作日的提醒时间发出", markup=False)
     out.print(
         f"newly overdue {result['overdue']}; sent {result.get('sent', 0)} in "
         f"{result.get('digests', 0)} digests (escalations {result.get('escalated', 0)}); "
         f"failed {result.get('failed', 0)}; dead letters {totals.get('dead', 0)}; "
-        f"pending {totals.get('pending', 0)}",
+        f"pending {totals.get('pending', 0)}; superseded {totals.get('superseded', 0)}",
         markup=False,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -216,11 +217,12 @@ def progress_tables(progress: CampaignProgress) -> list[Table]:
     if progress.reminders:
         r = progress.reminders
         reminders = Table(title="提醒", title_justify="left")
-        for name in ("已发送", "待发送", "已取消", "死信"):
+        for name in ("已发送", "待发送", "已合并", "已取消", "死信"):
             reminders.add_column(name, justify="right")
         reminders.add_row(
             str(r.get("sent", 0)),
             str(r.get("pending", 0) + r.get("sending", 0)),
+            str(r.get("superseded", 0)),
             str(r.get("cancelled", 0)),
             str(r.get("dead", 0)),
         )
@@ -280,5 +282,23 @@ def unit_table(rows: list[UnitRow], as_of: str) -> Table:
             str(row.accepted),
             f"[red]{row.overdue}[/red]" if row.overdue else "0",
             late,
+        )
+    return table
+
+
+def todo_table(person: str, rows: list[dict[str, Any]], as_of: str) -> Table:
+    """A person's open items, overdue first: what a digest's 查看全部 points to."""
+    table = Table(title=f"{escape(person)}的待办 · 截至 {as_of}", title_justify="left")
+    for name in ("状态", "截止", "活动", "环节", "事项", "对象"):
+        table.add_column(name)
+    for row in rows:
+        state = f"[red]{row['days']}[/red]" if row["state"] == "overdue" else row["days"]
+        table.add_row(
+            state + ("（督办）" if row["escalated"] else ""),
+            row["due"],
+            escape(row["campaign"]),
+            escape(row["phase"]),
+            escape(row["obligation"] + (f"（{row['occurrence']}）" if row["occurrence"] else "")),
+            escape(row["subject"]),
         )
     return table

@@ -120,7 +120,8 @@ def run_demo(settings: Settings, out: Console, every_campaign: bool = False) -> 
     out.print(
         f"已发送提醒{totals.get('sent', 0)}条（合并为{digests}份汇总），其中督办"
         f"{totals.get('escalated', 0)}条；死信{totals.get('dead', 0)}条；"
-        f"因事项完成而取消{totals.get('cancelled', 0)}条。通道：{settings.notify_default}",
+        f"因事项完成而取消{totals.get('cancelled', 0)}条；同一事项当天已有一条而合并"
+        f"{totals.get('superseded', 0)}条。通道：{settings.notify_default}",
         markup=False,
     )
     if outbox.exists():

@@ -28,11 +28,17 @@ def remind_due(as_of: dt.date | None = None, retry_dead: bool = False) -> dict[s
     overdue = mark_overdue_items(today)
     counts = sweep_reminders(now, retry_dead=retry_dead)
     totals = reminder_totals(settings.resolved_database_url)
+    sent = (
+        f"{today} 是休息日，不发送提醒：到期的提醒在下一个工作日发出。"
+        if counts.get("day_off")
+        else f"本次发送 {counts.get('sent', 0)} 条（{counts.get('digests', 0)} 份汇总，"
+        f"督办 {counts.get('escalated', 0)} 条），失败 {counts.get('failed', 0)} 条。"
+    )
     create_markdown_artifact(
-        f"## 提醒（{today}）\n\n新逾期事项 {overdue} 项；本次发送 {counts.get('sent', 0)} 条"
-        f"（{counts.get('digests', 0)} 份汇总，督办 {counts.get('escalated', 0)} 条），"
-        f"失败 {counts.get('failed', 0)} 条。\n\n累计：已发送 {totals.get('sent', 0)}，"
-        f"待发送 {totals.get('pending', 0)}，死信 {totals.get('dead', 0)}。\n",
+        f"## 提醒（{today}）\n\n新逾期事项 {overdue} 项；{sent}\n\n累计：已发送 "
+        f"{totals.get('sent', 0)}，待发送 {totals.get('pending', 0)}，同一事项合并 "
+        f"{totals.get('superseded', 0)}，已取消 {totals.get('cancelled', 0)}，"
+        f"死信 {totals.get('dead', 0)}。\n",
         key="reminders",
         description="提醒发送情况",
     )

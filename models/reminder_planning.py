@@ -135,13 +135,3 @@ def once_overdue(
             day = calendar.add_working_days(due, after)
             out.append(PlannedReminder(rule, person.id, day, _at(day, policy, timezone)))
     return out
-
-
-def days_word(due: pendulum.Date, today: pendulum.Date, calendar: WorkCalendar) -> str:
-    """还有N个工作日 / 今天到期 / 已逾期N个工作日."""
-    if today == due:
-        return "今天到期"
-    n = calendar.working_days_between(today, due)
-    if due > today:
-        return f"还有{n}个工作日"
-    return f"已逾期{-n}个工作日"

@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 import pendulum
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import and_, case, distinct, or_, select, update
 from sqlmodel import Session
 
 from config.spec import CampaignSpec, Obligation, ReminderPolicy
@@ -25,6 +25,7 @@ from models.reminder_planning import (
     doer,
     once_overdue,
 )
+from models.reminder_rules import ReminderStatus, one_per_item
 from models.tables import ITEM_NATURAL_KEY, ChecklistItem, Reminder
 from models.working_days import WorkCalendar
 
@@ -41,8 +42,8 @@ REMINDER_COLUMNS = (
 REMINDER_KEY = ("item_id", "rule", "recipient_id", "send_on")
 OPEN_ITEM = ("open", "submitted", "rejected")
 MAX_ATTEMPTS = 4
-ESCALATIONS = ("escalate", "district")
-LEASE = dt.timedelta(minutes=10)  # a claim older than this belongs to a sweep that died
+LEASE = dt.timedelta(minutes=10)
+T = TypeVar("T")  # a claim older than this belongs to a sweep that died
 
 
 def policy_of(spec: CampaignSpec, obligation: Obligation) -> ReminderPolicy:
@@ -215,6 +216,24 @@ def cancel_pending(session: Session, item_ids: Sequence[int]) -> int:
     return cancelled
 
 
+class ItemRef(NamedTuple):
+    """What a reminder line needs of its item: the natural key, the due date, its town."""
+
+    id: int
+    campaign_id: int
+    phase_key: str
+    obligation_key: str
+    subject_type: str
+    subject_id: int
+    occurrence: str
+    due: dt.date
+    town_id: int | None  # None: a district-level unit
+
+
+ITEM_LINE_COLUMNS = ItemRef._fields
+assert ITEM_LINE_COLUMNS[1:7] == ITEM_NATURAL_KEY, "ItemRef must follow the item's natural key"
+
+
 @dataclass(frozen=True)
 class Claimed:
     id: int
@@ -224,12 +243,8 @@ class Claimed:
     send_on: dt.date
     attempts: int
     uncertain: bool
-    # the item's (id, campaign_id, phase_key, obligation_key, subject_type, subject_id,
-    # occurrence, due) when the claim could read it in the same statement (PostgreSQL)
-    item: tuple[Any, ...] | None = None
-
-
-ITEM_LINE_COLUMNS = ("id", *ITEM_NATURAL_KEY, "due")
+    # the item, when the claim could read it in the same statement (PostgreSQL)
+    item: ItemRef | None = None
 
 
 def _chunks(values: Sequence[int], size: int = 5000) -> Iterator[Sequence[int]]:
@@ -238,17 +253,59 @@ def _chunks(values: Sequence[int], size: int = 5000) -> Iterator[Sequence[int]]:
         yield values[start : start + size]
 
 
+def _due_by(session: Session, statuses: list[str], now: dt.datetime, today: dt.date) -> Any:
+    """Reminders due at `now`. One planned for an earlier day that no sweep sent (an outage,
+    a holiday, a late deployment) waits for today's hour of its own: `at` 09:00 means 09:00
+    of the first working day it can go, not whenever a sweep happens to run. (Its send_at
+    shifted by whole days: exact in a zone without summer time, as China's.)"""
+    waiting = and_(Reminder.status.in_(statuses), Reminder.send_at <= now)
+    late_days = (
+        session.execute(select(distinct(Reminder.send_on)).where(waiting, Reminder.send_on < today))
+        .scalars()
+        .all()
+    )
+    terms = [Reminder.send_on >= today]
+    for day in late_days:
+        shift = dt.timedelta(days=(today - day).days)
+        terms.append(and_(Reminder.send_on == day, Reminder.send_at <= now - shift))
+    return and_(waiting, or_(*terms))
+
+
+def _supersede(session: Session, taken: list[T], *, claimed: bool) -> list[T]:
+    """One reminder per item and person in a claim; the others marked superseded, as never
+    tried (`claimed`: they were counted as an attempt by the claim, which is undone)."""
+    kept, superseded = one_per_item(taken)
+    table = Reminder.__table__
+    values: dict[str, object] = {"status": ReminderStatus.SUPERSEDED.value}
+    if claimed:
+        values.update(attempts=table.c.attempts - 1, claimed_at=None, claimed_by=None)
+    for part in _chunks(superseded):
+        session.execute(table.update().where(table.c.id.in_(part)).values(**values))
+    return kept
+
+
 def claim(
-    session: Session, *, now: dt.datetime, worker: str, limit: int = 5000, retry_dead: bool = False
+    session: Session,
+    *,
+    now: dt.datetime,
+    today: dt.date,
+    worker: str,
+    limit: int = 5000,
+    retry_dead: bool = False,
 ) -> list[Claimed]:
-    """Take up to `limit` due reminders for this sweep. Reminders of items already done are
-    cancelled instead; a claim left by a sweep that died is taken again, marked uncertain."""
+    """Take up to `limit` due reminders for this sweep (`today`: the local day of `now`), one
+    per item and person, superseding the rest. Reminders of items already done are cancelled
+    instead; a claim left by a sweep that died is taken again, marked uncertain."""
     statuses = ["pending", "dead"] if retry_dead else ["pending"]
-    due_now = and_(Reminder.status.in_(statuses), Reminder.send_at <= now)
+    due_now = _due_by(session, statuses, now, today)
     stale = and_(Reminder.status == "sending", Reminder.claimed_at < now - LEASE)
     if session.get_bind().dialect.name == "postgresql":
-        return _claim_postgres(
-            session, now=now, worker=worker, limit=limit, wanted=or_(due_now, stale)
+        return _supersede(
+            session,
+            _claim_postgres(
+                session, now=now, worker=worker, limit=limit, wanted=or_(due_now, stale)
+            ),
+            claimed=True,
         )
     stmt = (
         select(
@@ -265,8 +322,6 @@ def claim(
         .order_by(Reminder.send_at, Reminder.id)
         .limit(limit)
     )
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
     rows = session.execute(stmt).all()
     if not rows:
         return []
@@ -284,7 +339,7 @@ def claim(
     skip = [r.id for r in rows if r.item_id in done]
     for part in _chunks(skip):
         session.execute(table.update().where(table.c.id.in_(part)).values(status="cancelled"))
-    take = [r for r in rows if r.item_id not in done]
+    take = _supersede(session, [r for r in rows if r.item_id not in done], claimed=False)
     groups: dict[tuple[bool, bool], list[int]] = {}
     for r in take:  # (a stale claim: uncertain, a dead letter retried: counted afresh)
         groups.setdefault((r.status == "sending", r.status == "dead"), []).append(r.id)
@@ -348,12 +403,25 @@ def _claim_postgres(
             table.c.attempts,
             table.c.uncertain,
             table.c.status,
-            *(items.c[name] for name in ITEM_LINE_COLUMNS),
+            *(items.c[name].label(f"of_item_{name}") for name in ITEM_LINE_COLUMNS),
         )
     )
     while True:  # a batch of only done items' reminders is cancelled: take the next one
         rows = session.execute(claim_rows).all()
-        taken = [Claimed(*r[:7], tuple(r[8:])) for r in rows if r[7] == "sending"]
+        taken = [
+            Claimed(
+                r["id"],
+                r["item_id"],
+                r["rule"],
+                r["recipient_id"],
+                r["send_on"],
+                r["attempts"],
+                r["uncertain"],
+                ItemRef(*(r[f"of_item_{name}"] for name in ITEM_LINE_COLUMNS)),
+            )
+            for r in (row._mapping for row in rows)
+            if r["status"] == "sending"
+        ]
         if taken or not rows:
             return taken
 

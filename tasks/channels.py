@@ -2,9 +2,11 @@
 
 Apprise's own DingTalk and WeCom plugins post to fixed hosts and treat any HTTP 200 as
 success, while those robots answer 200 with a non-zero `errcode` when they refuse a message.
-So robots get a small Apprise plugin of ours (`dingrobot(s)://`, `wecomrobot(s)://`, the
-robot's webhook URL with its scheme replaced) that reads the errcode, and the demo gets a
-`file://` channel that appends to a file. Everything else (mailto://, json://, ...) is Apprise's.
+So robots get a sender of ours (`dingrobot(s)://`, `wecomrobot(s)://`: the robot's webhook
+URL with its scheme replaced, parsed as Apprise parses URLs) that reads the errcode, and the
+demo gets a `file://` channel that appends to a file. A digest goes to each in the form it
+carries: robots their markdown message type within their size limit, e-mail an HTML and a
+plain part, JSON webhooks every line as a field. The rest (ntfy://, ...) is Apprise's.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import apprise
 import requests
 from apprise.decorators import notify
+
+from models.digest import Digest
 
 TIMEOUT = (4.0, 10.0)  # connect, read: a hung channel must not hold the sweep
 _file_lock = threading.Lock()
@@ -50,19 +54,6 @@ def _post_robot(payload: dict[str, Any], meta: dict[str, Any]) -> bool:
         return False
 
 
-def _robot_text(body: str, title: str) -> dict[str, Any]:
-    return {"msgtype": "text", "text": {"content": f"{title}\n{body}" if title else body}}
-
-
-for _scheme in ("dingrobot", "dingrobots", "wecomrobot", "wecomrobots"):
-
-    @notify(on=_scheme, name=f"Campaign robot ({_scheme})")
-    def _robot(
-        body: str, title: str, notify_type: str, meta: dict[str, Any], *args: Any, **kwargs: Any
-    ) -> bool:
-        return _post_robot(_robot_text(body, title), meta)
-
-
 @notify(on="file", name="Campaign file channel")
 def _file(
     body: str, title: str, notify_type: str, meta: dict[str, Any], *args: Any, **kwargs: Any
@@ -87,13 +78,71 @@ def with_timeouts(url: str) -> str:
     return url
 
 
-def deliver(url: str, title: str, body: str) -> Delivery:
-    """Send one message to one Apprise URL; never raises."""
-    sender = apprise.Apprise()
-    if not sender.add(with_timeouts(url)):
-        return Delivery(False, f"not a usable channel URL: {url.split('://')[0]}://…")
+# What each robot can carry in one markdown message, UTF-8 bytes. WeCom's group robot
+# documents "markdown内容，最长不超过4096个字节"; DingTalk's custom robot refuses a message
+# over 20,000 bytes (its errcode 460101, 消息体过长). Neither Apprise plugin sets a limit of
+# its own (both inherit the generic 32,768), so these are ours.
+WECOM_MARKDOWN_MAX_BYTES = 4096
+DINGTALK_MARKDOWN_MAX_BYTES = 20000
+ROBOT_LIMITS = {
+    "wecomrobot": WECOM_MARKDOWN_MAX_BYTES,
+    "dingrobot": DINGTALK_MARKDOWN_MAX_BYTES,
+}
+
+
+def robot_payloads(scheme: str, digest: Digest) -> list[dict[str, Any]]:
+    """A robot's markdown messages for a digest, each within its limit, cut between lines."""
+    kind = scheme.removesuffix("s")
+    parts = digest.markdown_parts(ROBOT_LIMITS[kind])
+    if kind == "wecomrobot":
+        return [{"msgtype": "markdown", "markdown": {"content": part}} for part in parts]
+    # DingTalk shows markdown.title in the chat list only: the text repeats it as a heading
+    return [
+        {"msgtype": "markdown", "markdown": {"title": digest.title, "text": part}} for part in parts
+    ]
+
+
+def _post_json(url: str, payload: dict[str, Any]) -> bool:
+    """A JSON webhook (json:// or jsons://, as Apprise writes them): the digest's fields and
+    lines, beside Apprise's own version/title/message/type. Apprise's JSON plugin can only
+    add fixed strings to its payload, not the lines."""
+    parsed = urlsplit(url)
+    scheme = "https" if parsed.scheme == "jsons" else "http"
+    target = urlunsplit((scheme, parsed.netloc, parsed.path or "/", parsed.query, ""))
     try:
-        ok = sender.notify(title=title, body=body)
+        response = requests.post(target, json=payload, timeout=TIMEOUT)
+    except requests.RequestException:
+        return False
+    return 200 <= response.status_code < 300
+
+
+def deliver(url: str, digest: Digest) -> Delivery:
+    """Send one digest to one channel, in the form the channel carries best; never raises."""
+    scheme = url.split("://", 1)[0].lower()
+    try:
+        if scheme.removesuffix("s") in ROBOT_LIMITS:
+            meta = apprise.utils.parse.parse_url(url, verify_host=True) or {}
+            if not meta.get("host"):
+                return Delivery(False, f"not a usable channel URL: {scheme}://…")
+            meta["qsd"] = meta.get("qsd") or {}
+            meta["fullpath"] = meta.get("fullpath")
+            for payload in robot_payloads(scheme, digest):
+                if not _post_robot(payload, meta):
+                    return Delivery(False, f"delivery refused by {scheme}")
+            return Delivery(True)
+        if scheme in ("json", "jsons"):
+            ok = _post_json(url, digest.payload())
+            return Delivery(True) if ok else Delivery(False, f"delivery refused by {scheme}")
+        sender = apprise.Apprise()
+        if not sender.add(with_timeouts(url)):
+            return Delivery(False, f"not a usable channel URL: {scheme}://…")
+        if scheme in ("mailto", "mailtos"):
+            # Apprise writes an HTML body as multipart/alternative: its plain part and ours
+            ok = sender.notify(
+                title=digest.title, body=digest.html(), body_format=apprise.NotifyFormat.HTML
+            )
+        else:
+            ok = sender.notify(title=digest.title, body=digest.text())
     except Exception as exc:
         return Delivery(False, f"{type(exc).__name__}: {exc}")
-    return Delivery(True) if ok else Delivery(False, f"delivery refused by {url.split('://')[0]}")
+    return Delivery(True) if ok else Delivery(False, f"delivery refused by {scheme}")

@@ -21,19 +21,20 @@ from sqlalchemy import select
 from config.campaign_files import calendar_for, read_campaign
 from config.settings import get_settings
 from models import audit, db
+from models.digest import Digest, ReminderLine, build_digest
 from models.instant import utc_now
 from models.org_snapshot import OrgSnapshot, load_snapshot
 from models.phase_clock import bring_to_day
+from models.reminder_rules import ESCALATIONS, ReminderStatus, is_escalation
 from models.reminder_store import (
-    ESCALATIONS,
     Claimed,
+    ItemRef,
     OverdueItem,
     claim,
     mark_overdue,
     record_failed,
     record_sent,
 )
-from models.reminder_text import ReminderLine, render_digest
 from models.tables import (
     Campaign,
     CampaignVersion,
@@ -127,59 +128,87 @@ class _Snapshots:
 def _lines(
     session: Any, claimed: list[Claimed], people: dict[int, Person]
 ) -> dict[int, ReminderLine]:
-    items: dict[int, tuple[Any, ...]] = {c.item_id: c.item for c in claimed if c.item}
+    items: dict[int, ItemRef] = {c.item_id: c.item for c in claimed if c.item}
     wanted = sorted({c.item_id for c in claimed if c.item_id not in items})
+    columns = [getattr(ChecklistItem, name) for name in ItemRef._fields]
     for where in db.id_batches(session, ChecklistItem.id, wanted):
-        # plain tuples, not ORM objects or named rows: 100,000 of them
-        for row in session.execute(
-            select(
-                ChecklistItem.id,
-                ChecklistItem.campaign_id,
-                ChecklistItem.phase_key,
-                ChecklistItem.obligation_key,
-                ChecklistItem.subject_type,
-                ChecklistItem.subject_id,
-                ChecklistItem.occurrence,
-                ChecklistItem.due,
-            ).where(where)
-        ):
-            items[row[0]] = tuple(row)
+        # plain rows, not ORM objects: 100,000 of them
+        for row in session.execute(select(*columns).where(where)):
+            items[row[0]] = ItemRef(*row)
     names = _subject_names(session, list(items.values()), people)
+    towns = _town_names(session, {i.town_id for i in items.values()})
+    told = _escalated_to(session, claimed, items, people)
     versions = {
         (v.campaign_id, v.version): v.id for v in session.execute(select(CampaignVersion)).scalars()
     }
     current = {
-        c.id: (c.name, versions.get((c.id, c.current_version)))
+        c.id: (c.key, c.name, versions.get((c.id, c.current_version)))
         for c in session.execute(select(Campaign)).scalars()
     }
-    campaign_keys = dict(session.execute(select(Campaign.id, Campaign.key)).all())
     phases = {(p.version_id, p.key): p.name for p in session.execute(select(Phase)).scalars()}
     titles = {(o.version_id, o.key): o.title for o in session.execute(select(Obligation)).scalars()}
     out = {}
-    dues: dict[dt.date, pendulum.Date] = {}  # a few distinct days among 100,000 lines
     for c in claimed:
-        _, campaign_id, phase_key, obligation_key, subject_type, subject_id, occurrence, day = (
-            items[c.item_id]
-        )
-        due = dues.get(day)
-        if due is None:
-            due = dues[day] = pendulum.Date(day.year, day.month, day.day)
-        campaign_name, version = current[campaign_id]
-        subject_name, subject_code = names.get((subject_type, subject_id), ("", str(subject_id)))
+        item = items[c.item_id]
+        campaign_key, campaign_name, version = current[item.campaign_id]
+        subject = names.get((item.subject_type, item.subject_id), ("", str(item.subject_id), ""))
         recipient = people.get(c.recipient_id)
         out[c.id] = ReminderLine(
             c.id,
             c.rule,
             campaign_name,
-            phases.get((version, phase_key), phase_key),
-            titles.get((version, obligation_key), obligation_key),
-            subject_name,
-            occurrence,
-            due,
-            f"{campaign_keys[campaign_id]}/{phase_key}/{obligation_key}/{subject_type}:"
-            f"{subject_code}/{occurrence}/{c.rule}/{c.send_on}/"
+            phases.get((version, item.phase_key), item.phase_key),
+            titles.get((version, item.obligation_key), item.obligation_key),
+            subject[0],
+            item.occurrence,
+            item.due,
+            f"{campaign_key}/{item.phase_key}/{item.obligation_key}/{item.subject_type}:"
+            f"{subject[1]}/{item.occurrence}/{c.rule}/{c.send_on}/"
             f"{recipient.code if recipient else c.recipient_id}",
+            towns.get(item.town_id, "区直"),
+            subject[1],
+            subject[2],
+            told.get((c.item_id, c.recipient_id), ""),
         )
+    return out
+
+
+def _town_names(session: Any, town_ids: set[int | None]) -> dict[int | None, str]:
+    wanted = sorted(t for t in town_ids if t is not None)
+    out: dict[int | None, str] = {None: "区直"}
+    for where in db.id_batches(session, Unit.id, wanted):
+        out.update(session.execute(select(Unit.id, Unit.name).where(where)).tuples().all())
+    return out
+
+
+def _escalated_to(
+    session: Any, claimed: list[Claimed], items: dict[int, ItemRef], people: dict[int, Person]
+) -> dict[tuple[int, int], str]:
+    """For the doer's line of an overdue item: who else has been told of it (an escalation
+    sent before, or going out in this sweep), by name."""
+    today_doers = {
+        (c.item_id, c.recipient_id)
+        for c in claimed
+        if not is_escalation(c.rule) and c.rule != "before" and c.item_id in items
+    }
+    if not today_doers:
+        return {}
+    wanted = sorted({item for item, _ in today_doers})
+    to: dict[int, set[int]] = defaultdict(set)
+    for where in db.id_batches(session, Reminder.item_id, wanted):
+        for item_id, recipient_id in session.execute(
+            select(Reminder.item_id, Reminder.recipient_id).where(
+                where,
+                Reminder.rule.in_(ESCALATIONS),
+                Reminder.status.in_((ReminderStatus.SENT, ReminderStatus.SENDING)),
+            )
+        ):
+            to[item_id].add(recipient_id)
+    out = {}
+    for item_id, doer in today_doers:
+        others = sorted(people[p].name for p in to.get(item_id, ()) if p != doer and p in people)
+        if others:
+            out[(item_id, doer)] = "、".join(others)
     return out
 
 
@@ -192,46 +221,50 @@ NO_CHANNEL = "no channel: set the person's channels or CAMPAIGN_NOTIFY_DEFAULT"
 
 
 @dataclass(frozen=True)
-class Digest:
+class Outgoing:
     group: list[Claimed]
     channels: list[str]
-    title: str
-    body: str
-    key: str
+    digest: Digest
+
+    @property
+    def key(self) -> str:
+        return self.digest.key
 
 
-def _deliver(digest: Digest) -> list[str]:
+def _deliver(outgoing: Outgoing) -> list[str]:
     """Errors of one digest over all its channels; empty when every channel took it."""
-    if not digest.channels:
+    if not outgoing.channels:
         return [NO_CHANNEL]
     errors = []
-    for channel in digest.channels:
-        outcome = deliver(channel, digest.title, digest.body)
+    for channel in outgoing.channels:
+        outcome = deliver(channel, outgoing.digest)
         if not outcome.ok:
             errors.append(outcome.error or "failed")
     return errors
 
 
 def _subject_names(
-    session: Any, items: list[tuple[Any, ...]], people: dict[int, Person]
-) -> dict[tuple[str, int], tuple[str, str]]:
-    """Names of the claimed items' subjects (rows as _lines reads them: subject type at 4,
-    id at 5), read for those alone (a sweep must not load the whole tree of a province to
-    write a hundred thousand lines)."""
-    out: dict[tuple[str, int], tuple[str, str]] = {}
-    units = sorted({i[5] for i in items if i[4] == "unit"})
+    session: Any, items: list[ItemRef], people: dict[int, Person]
+) -> dict[tuple[str, int], tuple[str, str, str]]:
+    """(name, code, kind) of the claimed items' subjects, read for those alone (a sweep must
+    not load the whole tree of a province to write a hundred thousand lines)."""
+    out: dict[tuple[str, int], tuple[str, str, str]] = {}
+    units = sorted({i.subject_id for i in items if i.subject_type == "unit"})
     for where in db.id_batches(session, Unit.id, units):
-        for uid, name, code in session.execute(select(Unit.id, Unit.name, Unit.code).where(where)):
-            out[("unit", uid)] = (name, code)
+        for uid, name, code, kind in session.execute(
+            select(Unit.id, Unit.name, Unit.code, Unit.kind).where(where)
+        ):
+            out[("unit", uid)] = (name, code, kind)
     for item in items:
-        if item[4] == "person" and item[5] in people:
-            out[("person", item[5])] = (people[item[5]].name, people[item[5]].code)
-    pairs = sorted({i[5] for i in items if i[4] == "pairing"})
+        if item.subject_type == "person" and item.subject_id in people:
+            person = people[item.subject_id]
+            out[("person", item.subject_id)] = (person.name, person.code, "person")
+    pairs = sorted({i.subject_id for i in items if i.subject_type == "pairing"})
     for where in db.id_batches(session, Pairing.id, pairs):
         for pid, code, cadre, contact in session.execute(
             select(Pairing.id, Pairing.code, Pairing.cadre_id, Pairing.contact_id).where(where)
         ):
-            out[("pairing", pid)] = (f"{people[cadre].name}—{people[contact].name}", code)
+            out[("pairing", pid)] = (f"{people[cadre].name}—{people[contact].name}", code, "person")
     return out
 
 
@@ -257,12 +290,24 @@ def sweep_reminders(
             ).all()
         }
     today = pendulum.instance(now).in_tz(settings.timezone).date()
+    if not calendar.is_working_day(today):
+        # nothing leaves on a day off, whoever runs the sweep: it waits for the next
+        # working day's hour (the claim's rule for reminders of an earlier day)
+        task_logger().info("reminders: %s is not a working day, nothing sent", today)
+        return {"day_off": 1}
     default = [settings.notify_default] if settings.notify_default else []
     escalated: list[int] = []
     with ThreadPoolExecutor(DELIVERY_THREADS) as pool:
         while True:
             with db.session_for(url) as session:
-                claimed = claim(session, now=now, worker=worker, limit=batch, retry_dead=retry_dead)
+                claimed = claim(
+                    session,
+                    now=now,
+                    today=today,
+                    worker=worker,
+                    limit=batch,
+                    retry_dead=retry_dead,
+                )
             retry_dead = False  # the dead are taken once, in the first batch
             if not claimed:
                 break
@@ -274,17 +319,22 @@ def sweep_reminders(
             digests = []
             for recipient_id, group in by_recipient.items():
                 person = people.get(recipient_id)
-                title, body, key = render_digest(
-                    person.name if person else "同志", [lines[c.id] for c in group], today, calendar
+                digest = build_digest(
+                    person.name if person else "同志",
+                    [lines[c.id] for c in group],
+                    today,
+                    calendar,
+                    max_lines=settings.digest_max_lines,
+                    see_all=see_all(person.code if person else str(recipient_id)),
                 )
                 channels = list(person.channels) if person and person.channels else default
-                digests.append(Digest(group, channels, title, body, key))
+                digests.append(Outgoing(group, channels, digest))
             chunks = iter(
                 [digests[i : i + RECORD_EVERY] for i in range(0, len(digests), RECORD_EVERY)]
             )
             # The pool delivers the next chunks while this thread records the last one, but
             # never more than LOOKAHEAD chunks ahead: those are what a killed sweep re-sends.
-            in_flight: deque[tuple[list[Digest], list[Future[list[str]]]]] = deque(
+            in_flight: deque[tuple[list[Outgoing], list[Future[list[str]]]]] = deque(
                 (chunk, [pool.submit(_deliver, d) for d in chunk])
                 for chunk in islice(chunks, LOOKAHEAD)
             )
@@ -307,10 +357,10 @@ def sweep_reminders(
                             failed += [c.id for c in group]
                             continue
                         sent += [(c.id, digest.key) for c in group]
-                        escalated += [c.item_id for c in group if c.rule in ESCALATIONS]
+                        escalated += [c.item_id for c in group if is_escalation(c.rule)]
                         counts["sent"] += len(group)
                         counts["digests"] += 1
-                        counts["escalated"] += sum(1 for c in group if c.rule in ESCALATIONS)
+                        counts["escalated"] += sum(1 for c in group if is_escalation(c.rule))
                         counts["uncertain"] += sum(1 for c in group if c.uncertain)
                     record_sent(session, sent, now=now)
                     # one event per recorded chunk, in the same transaction: which reminders
@@ -357,6 +407,11 @@ def _emit_escalations(url: str, item_ids: list[int], orgs: _Snapshots) -> None:
         )
 
 
+def see_all(person_code: str) -> str:
+    """Where a person sees every item a digest had no room for."""
+    return f"campaign todo {person_code}"
+
+
 def sweep_instant(as_of: dt.date | None, timezone: str, at: str = "09:00") -> dt.datetime:
     """Now, or for a given day the moment reminders go out that day."""
     if as_of is None:
@@ -371,7 +426,7 @@ def sweep_needed(url: str, now: dt.datetime, today: dt.date) -> bool:
     with db.session_for(url) as session:
         due = session.execute(
             select(Reminder.id)
-            .where(Reminder.status == "pending", Reminder.send_at <= now)
+            .where(Reminder.status == ReminderStatus.PENDING, Reminder.send_at <= now)
             .limit(1)
         ).first()
         overdue = session.execute(
@@ -395,6 +450,8 @@ def reminder_totals(url: str) -> dict[str, int]:
             session.execute(select(Reminder.status, func.count()).group_by(Reminder.status)).all()
         )
         escalated = session.execute(
-            select(func.count()).where(Reminder.status == "sent", Reminder.rule.in_(ESCALATIONS))
+            select(func.count()).where(
+                Reminder.status == ReminderStatus.SENT, Reminder.rule.in_(ESCALATIONS)
+            )
         ).scalar_one()
     return {**by_status, "escalated": escalated}

@@ -1,0 +1,299 @@
+"""One person's digest of the day, and its forms for each kind of channel. Pure.
+
+A digest lists at most `max_lines` lines: overdue first (the longest overdue on top), then due
+today, then upcoming; the rest is summed up with where to see it all. An escalation is not a
+line per village: a supervisor reads `桥头镇：3个村5项逾期`. The same digest is then written as
+plain text (most channels), Markdown cut into parts that fit a robot's message limit (never
+mid-line), HTML for e-mail, and JSON with every line as a field for webhooks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from models.reminder_rules import DISTRICT, is_escalation
+from models.wording import occurrence_zh
+from models.working_days import WorkCalendar
+
+RULE_WORDS = {
+    "before": "即将到期",
+    "due": "今天到期",
+    "escalate": "下级逾期，请督办",
+    "district": "逾期未办，报区级督办",
+}
+STATE_WORDS = {"overdue": "已逾期", "today": "今天到期", "upcoming": "即将到期"}
+STATE_ORDER = {"overdue": 0, "today": 1, "upcoming": 2}
+KIND_COUNT_WORDS = {"village": "个村", "community": "个社区", "town": "个镇街", "person": "人"}
+
+
+@dataclass(slots=True)  # a sweep makes 100,000 of them: no frozen-init overhead
+class ReminderLine:
+    reminder_id: int
+    rule: str
+    campaign: str
+    phase: str
+    obligation: str
+    subject: str
+    occurrence: str
+    due: dt.date
+    # what the reminder is, in codes that mean the same in any database: campaign, the
+    # item's natural key, rule, day and recipient (never a row id)
+    natural: str = ""
+    town: str = ""  # the town (or 区直) of the item's unit: how escalations are grouped
+    subject_code: str = ""
+    subject_kind: str = ""  # village, community, town, ... or person (a person or a pairing)
+    escalated_to: str = ""  # who else was told of it, for the doer's own line
+
+
+def digest_key(naturals: Sequence[str]) -> str:
+    """The same reminders make the same key, so a receiver can drop a repeat; two databases
+    never give one key to different reminders, as row ids would."""
+    return hashlib.sha256("\n".join(sorted(naturals)).encode()).hexdigest()[:32]
+
+
+def line_key(natural: str) -> str:
+    return hashlib.sha256(natural.encode()).hexdigest()[:16]
+
+
+def days_word(due: dt.date, today: dt.date, calendar: WorkCalendar) -> str:
+    """还有N个工作日 / 今天到期 / 已逾期N个工作日."""
+    if today == due:
+        return "今天到期"
+    n = calendar.working_days_between(today, due)
+    if due > today:
+        return f"还有{n}个工作日"
+    return f"已逾期{-n}个工作日"
+
+
+def state_of(due: dt.date, today: dt.date) -> str:
+    return "overdue" if due < today else "today" if due == today else "upcoming"
+
+
+def _md(day: dt.date) -> str:
+    return f"{day.month}月{day.day}日"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of a digest: an item, or a town's escalated items."""
+
+    tag: str
+    text: str  # the line without its number and tag
+    state: str
+    due: dt.date  # the earliest due date it covers
+    items: int
+    key: str
+    fields: dict[str, Any] = field(default_factory=dict)
+
+    def plain(self, n: int) -> str:
+        return f"{n}. [{self.tag}] {self.text}"
+
+
+def _item_entry(line: ReminderLine, today: dt.date, calendar: WorkCalendar) -> Entry:
+    state = state_of(line.due, today)
+    words = occurrence_zh(line.occurrence)
+    text = (
+        f"{line.campaign} · {line.phase} · {line.obligation}"
+        + (f"（{words}）" if words else "")
+        + f"；对象：{line.subject}；截止{_md(line.due)}（{days_word(line.due, today, calendar)}）"
+        + (f"；已报{line.escalated_to}督办" if line.escalated_to and state == "overdue" else "")
+    )
+    tag = RULE_WORDS[line.rule] if is_escalation(line.rule) else STATE_WORDS[state]
+    return Entry(
+        tag,
+        text,
+        state,
+        line.due,
+        1,
+        line_key(line.natural or f"id:{line.reminder_id}"),
+        {
+            "campaign": line.campaign,
+            "phase": line.phase,
+            "obligation": line.obligation,
+            "occurrence": words,
+            "subject": line.subject,
+            "due": line.due.isoformat(),
+            "working_days": calendar.working_days_between(today, line.due),
+        },
+    )
+
+
+def _count_word(kinds: set[str]) -> str:
+    if len(kinds) == 1:
+        return KIND_COUNT_WORDS.get(next(iter(kinds)), "个单位")
+    return "个对象" if "person" in kinds else "个单位"
+
+
+def _group_entry(
+    rule: str, town: str, lines: list[ReminderLine], today: dt.date, calendar: WorkCalendar
+) -> Entry:
+    first = min(line.due for line in lines)
+    subjects = {line.subject_code or line.subject for line in lines}
+    unit_word = _count_word({line.subject_kind for line in lines})
+    return Entry(
+        RULE_WORDS[rule],
+        f"{town}：{len(subjects)}{unit_word}{len(lines)}项逾期"
+        f"（最早截止{_md(first)}，{days_word(first, today, calendar)}）",
+        "overdue",
+        first,
+        len(lines),
+        digest_key([line.natural or f"id:{line.reminder_id}" for line in lines])[:16],
+        {
+            "town": town,
+            "subjects": len(subjects),
+            "items": len(lines),
+            "due": first.isoformat(),
+            "working_days": calendar.working_days_between(today, first),
+        },
+    )
+
+
+@dataclass(frozen=True)
+class Digest:
+    recipient: str
+    day: dt.date
+    title: str
+    key: str
+    entries: list[Entry]  # the lines shown
+    more: dict[str, int]  # items not shown, by state
+    see_all: str
+
+    def _greeting(self) -> str:
+        return f"{self.recipient}同志：截至{self.day.year}年{_md(self.day)}，以下事项请及时办理："
+
+    def _summary(self) -> str | None:
+        if not any(self.more.values()):
+            return None
+        parts = [
+            f"{self.more[state]}项{STATE_WORDS[state].removeprefix('已')}"
+            for state in ("overdue", "today", "upcoming")
+            if self.more.get(state)
+        ]
+        return f"另有{'、'.join(parts)}未列出，查看全部：{self.see_all}"
+
+    def text(self) -> str:
+        lines = [self._greeting(), *(e.plain(n) for n, e in enumerate(self.entries, 1))]
+        if summary := self._summary():
+            lines.append(summary)
+        lines.append(f"提醒编号：{self.key}")
+        return "\n".join(lines)
+
+    def html(self) -> str:
+        esc = html.escape
+        rows = [f"<p>{esc(self._greeting())}</p>"]
+        rows += [
+            f"<p>{n}. <b>[{esc(e.tag)}]</b> {esc(e.text)}</p>"
+            for n, e in enumerate(self.entries, 1)
+        ]
+        if summary := self._summary():
+            rows.append(f"<p>{esc(summary)}</p>")
+        rows.append(f"<p>提醒编号：{esc(self.key)}</p>")
+        return "\n".join(rows)
+
+    def markdown_parts(self, max_bytes: int) -> list[str]:
+        """The digest as Markdown messages of at most `max_bytes` UTF-8 bytes each, cut
+        between lines; each part carries the title (numbered when there are several) and
+        the key."""
+
+        def size(text: str) -> int:
+            return len(text.encode())
+
+        numbered = [f"{n}. **[{e.tag}]** {e.text}" for n, e in enumerate(self.entries, 1)]
+        tail = [s for s in (self._summary(),) if s]
+        # room for the longest header and footer a part can have
+        fixed = size(
+            f"#### {self.title}（99/99）\n\n{self._greeting()}\n\n\n\n提醒编号：{self.key}"
+        )
+        budget = max_bytes - fixed
+        if budget <= 0:
+            raise ValueError(f"a message limit of {max_bytes} bytes cannot hold a title")
+        groups: list[list[str]] = [[]]
+        used = 0
+        for line in [*numbered, *tail]:
+            # a single line longer than a whole message is cut at a character, said so
+            if size(line) + 1 > budget:
+                line = line.encode()[: budget - 10].decode(errors="ignore") + "……"
+            if groups[-1] and used + size(line) + 1 > budget:
+                groups.append([])
+                used = 0
+            groups[-1].append(line)
+            used += size(line) + 1
+        parts = []
+        for i, body in enumerate(groups, 1):
+            mark = f"（{i}/{len(groups)}）" if len(groups) > 1 else ""
+            greeting = f"{self._greeting()}\n\n" if i == 1 else ""
+            parts.append(
+                f"#### {self.title}{mark}\n\n{greeting}"
+                + "\n".join(body)
+                + f"\n\n提醒编号：{self.key}"
+            )
+        return parts
+
+    def payload(self) -> dict[str, Any]:
+        """For a webhook: Apprise's JSON fields (version, title, message, type), and the
+        lines each as a field, keyed, so that a receiver can act on them and drop repeats."""
+        return {
+            "version": "1.0",
+            "title": self.title,
+            "message": self.text(),
+            "type": "info",
+            "key": self.key,
+            "day": self.day.isoformat(),
+            "lines": [
+                {
+                    "n": n,
+                    "key": e.key,
+                    "tag": e.tag,
+                    "state": e.state,
+                    "items": e.items,
+                    "text": e.text,
+                    **e.fields,
+                }
+                for n, e in enumerate(self.entries, 1)
+            ],
+            "more": {state: n for state, n in self.more.items() if n},
+            "see_all": self.see_all,
+        }
+
+
+def build_digest(
+    recipient: str,
+    lines: Sequence[ReminderLine],
+    today: dt.date,
+    calendar: WorkCalendar,
+    *,
+    max_lines: int,
+    see_all: str,
+) -> Digest:
+    """One person's digest of `lines` (one per item: superseded ones are left out before)."""
+    entries = []
+    escalated: dict[str, list[ReminderLine]] = {}
+    for line in lines:
+        if is_escalation(line.rule):
+            # one town, one line, whichever level it was escalated at: the higher one says it
+            escalated.setdefault(line.town, []).append(line)
+        else:
+            entries.append(_item_entry(line, today, calendar))
+    for town, group in escalated.items():
+        rule = DISTRICT if any(line.rule == DISTRICT for line in group) else "escalate"
+        entries.append(_group_entry(rule, town, group, today, calendar))
+    entries.sort(key=lambda e: (STATE_ORDER[e.state], e.due, e.text))
+    shown, hidden = entries[:max_lines], entries[max_lines:]
+    more: Counter[str] = Counter()
+    for e in hidden:
+        more[e.state] += e.items
+    total = sum(e.items for e in entries)
+    overdue = sum(e.items for e in entries if e.state == "overdue")
+    supervised = sum(1 for line in lines if is_escalation(line.rule))
+    notes = [f"逾期{overdue}项"] if overdue else []
+    if supervised:
+        notes.append(f"含督办{supervised}项")
+    title = f"【工作提醒】{recipient}：{total}项待办" + (f"（{'，'.join(notes)}）" if notes else "")
+    key = digest_key([line.natural or f"id:{line.reminder_id}" for line in lines])
+    return Digest(recipient, today, title, key, shown, dict(more), see_all)

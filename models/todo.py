@@ -1,0 +1,73 @@
+"""A person's open items: everything their reminders are about, whether a digest had room
+to list it or not. What `campaign todo` prints and a digest's 查看全部 points to."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from models.errors import NotFound
+from models.reminder_rules import is_escalation
+from models.reminder_store import OPEN_ITEM
+from models.tables import Campaign, ChecklistItem, Organization, Person, Reminder
+
+
+@dataclass(frozen=True)
+class TodoItem:
+    campaign: str
+    phase_key: str
+    obligation_key: str
+    subject_type: str
+    subject_id: int
+    occurrence: str
+    due: dt.date
+    status: str
+    escalated: bool  # reminded as the supervisor of someone else's item
+
+
+def find_person(session: Session, code: str, org: str | None) -> Person:
+    """The person of that code (in `org`, when two organizations both have one)."""
+    stmt = select(Person).where(Person.code == code)
+    if org:
+        stmt = stmt.join(Organization, Organization.id == Person.org_id).where(
+            Organization.key == org
+        )
+    found = session.execute(stmt).scalars().all()
+    if not found:
+        raise NotFound(
+            f"no person with code {code!r}" + (f" in organization {org!r}" if org else "")
+        )
+    if len(found) > 1:
+        raise NotFound(f"person code {code!r} is in several organizations: give --org")
+    return found[0]
+
+
+def todo_items(session: Session, person: Person) -> list[TodoItem]:
+    """The person's open items, by due date."""
+    rows = session.execute(
+        select(
+            Campaign.key,
+            ChecklistItem.phase_key,
+            ChecklistItem.obligation_key,
+            ChecklistItem.subject_type,
+            ChecklistItem.subject_id,
+            ChecklistItem.occurrence,
+            ChecklistItem.due,
+            ChecklistItem.status,
+            Reminder.rule,
+        )
+        .join(Reminder, Reminder.item_id == ChecklistItem.id)
+        .join(Campaign, Campaign.id == ChecklistItem.campaign_id)
+        .where(Reminder.recipient_id == person.id, ChecklistItem.status.in_(OPEN_ITEM))
+    ).all()
+    out: dict[tuple[object, ...], TodoItem] = {}
+    for r in rows:
+        key = (r.key, r.phase_key, r.obligation_key, r.subject_type, r.subject_id, r.occurrence)
+        escalated = is_escalation(r.rule)
+        held = out.get(key)
+        if held is None or (held.escalated and not escalated):
+            out[key] = TodoItem(*key, r.due, r.status, escalated)
+    return sorted(out.values(), key=lambda t: (t.due, t.campaign, t.obligation_key))

@@ -1,0 +1,120 @@
+"""A digest a person reads: one line per item as it stands, overdue first, at most N lines,
+escalations by town, and each channel's form within its limit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from models.digest import ReminderLine, build_digest
+from models.reminder_rules import one_per_item
+from models.working_days import WorkCalendar
+from tasks.channels import (
+    DINGTALK_MARKDOWN_MAX_BYTES,
+    WECOM_MARKDOWN_MAX_BYTES,
+    robot_payloads,
+)
+
+CAL = WorkCalendar()
+TODAY = dt.date(2013, 10, 8)  # the first working day after National Day
+
+
+@dataclass(frozen=True)
+class Due:
+    id: int
+    item_id: int
+    recipient_id: int
+    rule: str
+
+
+def test_a_gap_of_weeks_gives_one_reminder_per_item_and_person() -> None:
+    # the seven reminders the 2013-10-03 sweep found for one item: the secretary answers for
+    # the village and, as the town's head too, receives its escalations
+    rules = ["before", "due", "overdue-1", "overdue-2", "overdue-3", "escalate", "district"]
+    due = [Due(i, 7, 1, rule) for i, rule in enumerate(rules)]
+    due.append(Due(99, 7, 2, "escalate"))  # the town's head, another person
+    kept, superseded = one_per_item(due)
+    assert sorted((d.recipient_id, d.rule) for d in kept) == [(1, "overdue-3"), (2, "escalate")]
+    assert sorted(superseded) == [0, 1, 2, 3, 5, 6]
+    # the order they arrive in does not matter
+    kept_reversed, _ = one_per_item(list(reversed(due)))
+    assert {(d.recipient_id, d.rule) for d in kept_reversed} == {(1, "overdue-3"), (2, "escalate")}
+
+
+def line(n: int, rule: str, due: dt.date, town: str = "桥头镇", village: int = 0) -> ReminderLine:
+    return ReminderLine(
+        n, rule, "党的群众路线教育实践活动", "学习教育、听取意见", f"召开专题会议{n}",
+        f"村{village}", "once", due, f"mass-line/p/o{n}/unit:v{village}/once/{rule}/2013-10-08/sec",
+        town, f"v{village}", "village",
+    )  # fmt: skip
+
+
+def test_the_line_says_the_item_as_it_stands_not_the_rule_that_was_due() -> None:
+    # a before-due reminder that waited out a holiday: the item is 25 working days late now
+    digest = build_digest(
+        "王明", [line(1, "before", dt.date(2013, 8, 26))], TODAY, CAL, max_lines=20, see_all="x"
+    )
+    text = digest.text()
+    assert "[已逾期]" in text and "即将到期" not in text
+    assert "截止8月26日（已逾期" in text
+    assert digest.title == "【工作提醒】王明：1项待办（逾期1项）"
+
+
+def test_overdue_first_then_today_then_upcoming_and_the_rest_summed() -> None:
+    lines = [line(n, "before", TODAY + dt.timedelta(days=7)) for n in range(100)]
+    lines += [line(100 + n, "due", TODAY) for n in range(5)]
+    lines += [line(200 + n, "overdue-1", dt.date(2013, 9, 2) + dt.timedelta(days=n % 30))
+              for n in range(195)]  # fmt: skip
+    digest = build_digest("王明", lines, TODAY, CAL, max_lines=20, see_all="campaign todo p1")
+    assert len(digest.entries) == 20
+    assert [e.state for e in digest.entries] == ["overdue"] * 20
+    assert digest.entries[0].due == dt.date(2013, 9, 2)  # the longest overdue on top
+    assert digest.more == {"overdue": 175, "today": 5, "upcoming": 100}
+    text = digest.text()
+    assert "另有175项逾期、5项今天到期、100项即将到期未列出，查看全部：campaign todo p1" in text
+    assert text.count("\n") == 22  # greeting, 20 lines, summary, key
+    few = build_digest("王明", lines[95:110], TODAY, CAL, max_lines=20, see_all="x")
+    assert [e.state for e in few.entries] == ["overdue"] * 5 + ["today"] * 5 + ["upcoming"] * 5
+
+
+def test_a_supervisors_escalations_are_counted_by_town() -> None:
+    lines = [
+        line(n, "escalate", dt.date(2013, 8, 26 + n % 3), "桥头镇", village=n % 3) for n in range(5)
+    ]
+    lines += [line(10, "district", dt.date(2013, 9, 2), "泽库镇", village=9)]
+    digest = build_digest("李强", lines, TODAY, CAL, max_lines=20, see_all="x")
+    texts = [e.plain(n) for n, e in enumerate(digest.entries, 1)]
+    assert texts[0].startswith("1. [下级逾期，请督办] 桥头镇：3个村5项逾期（最早截止8月26日")
+    assert texts[1].startswith("2. [逾期未办，报区级督办] 泽库镇：1个村1项逾期")
+    assert digest.title == "【工作提醒】李强：6项待办（逾期6项，含督办6项）"
+
+
+def test_three_hundred_items_fit_every_robot_and_no_line_is_cut() -> None:
+    lines = [line(n, "overdue-1", dt.date(2013, 9, 2)) for n in range(300)]
+    digest = build_digest("王明", lines, TODAY, CAL, max_lines=300, see_all="x")
+    for scheme, limit in (
+        ("wecomrobot", WECOM_MARKDOWN_MAX_BYTES),
+        ("dingrobots", DINGTALK_MARKDOWN_MAX_BYTES),
+    ):
+        payloads = robot_payloads(scheme, digest)
+        texts = [p["markdown"].get("content") or p["markdown"]["text"] for p in payloads]
+        assert all(len(t.encode()) <= limit for t in texts)
+        assert len(payloads) > 1 and all(p["msgtype"] == "markdown" for p in payloads)
+        body = "\n".join(texts)
+        for n, entry in enumerate(digest.entries, 1):
+            assert body.count(f"{n}. **[{entry.tag}]** {entry.text}\n") == 1
+        assert texts[0].startswith(f"#### {digest.title}（1/{len(texts)}）")
+
+
+def test_email_html_is_escaped_and_the_webhook_has_every_line() -> None:
+    evil = line(1, "due", TODAY)
+    evil.subject = "<script>alert(1)</script>村"
+    digest = build_digest("王明", [evil], TODAY, CAL, max_lines=20, see_all="x")
+    assert "<script>" not in digest.html() and "&lt;script&gt;" in digest.html()
+    payload = json.loads(json.dumps(digest.payload(), ensure_ascii=False))
+    assert payload["key"] == digest.key and payload["message"] == digest.text()
+    (only,) = payload["lines"]
+    assert (only["state"], only["due"], only["subject"]) == ("today", "2013-10-08", evil.subject)
+    again = build_digest("王明", [evil], TODAY, CAL, max_lines=20, see_all="x")
+    assert again.payload()["lines"][0]["key"] == only["key"]
