@@ -43,7 +43,12 @@ def _robot_url(meta: dict[str, Any]) -> str:
 
 def _post_robot(payload: dict[str, Any], meta: dict[str, Any]) -> bool:
     try:
-        response = requests.post(_robot_url(meta), json=payload, timeout=TIMEOUT)
+        response = requests.post(
+            _robot_url(meta),
+            data=robot_body(payload),
+            headers={"Content-Type": "application/json; charset=utf-8"},
+            timeout=TIMEOUT,
+        )
     except requests.RequestException:
         return False
     if response.status_code != 200:
@@ -78,27 +83,37 @@ def with_timeouts(url: str) -> str:
     return url
 
 
-# What each robot can carry in one markdown message, UTF-8 bytes. WeCom's group robot
-# documents "markdown内容，最长不超过4096个字节"; DingTalk's custom robot refuses a message
-# over 20,000 bytes (its errcode 460101, 消息体过长). Neither Apprise plugin sets a limit of
-# its own (both inherit the generic 32,768), so these are ours.
+# What each robot can carry, UTF-8 bytes. WeCom's group robot refuses markdown content over
+# 4,096 bytes (errcode 40058, "markdown.content exceed max length 4096"); DingTalk's custom
+# robot a request body over 20,000 bytes (errcode 460101, "body 大小不合法 … 请保持大小在
+# 20000bytes 以内"), title and JSON included. Apprise's plugins set neither (both inherit the
+# generic 32,768), so these are ours. Bodies are sent as UTF-8 JSON, not \u-escaped (which
+# would double a Chinese text's size on the wire).
 WECOM_MARKDOWN_MAX_BYTES = 4096
-DINGTALK_MARKDOWN_MAX_BYTES = 20000
-ROBOT_LIMITS = {
-    "wecomrobot": WECOM_MARKDOWN_MAX_BYTES,
-    "dingrobot": DINGTALK_MARKDOWN_MAX_BYTES,
-}
+DINGTALK_BODY_MAX_BYTES = 20000
+ROBOTS = ("wecomrobot", "dingrobot")
+
+
+def robot_body(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def robot_payloads(scheme: str, digest: Digest) -> list[dict[str, Any]]:
     """A robot's markdown messages for a digest, each within its limit, cut between lines."""
-    kind = scheme.removesuffix("s")
-    parts = digest.markdown_parts(ROBOT_LIMITS[kind])
-    if kind == "wecomrobot":
-        return [{"msgtype": "markdown", "markdown": {"content": part}} for part in parts]
-    # DingTalk shows markdown.title in the chat list only: the text repeats it as a heading
+    if scheme.removesuffix("s") == "wecomrobot":
+        return [
+            {"msgtype": "markdown", "markdown": {"content": part}}
+            for part in digest.markdown_parts(WECOM_MARKDOWN_MAX_BYTES)
+        ]
+    # DingTalk shows markdown.title in the chat list only: the text repeats it as a heading.
+    # Its limit is on the whole body: what the envelope takes (with room for escapes) is
+    # left out of the text's share.
+    envelope = len(robot_body({"msgtype": "markdown", "markdown": {"title": digest.title,
+                                                                   "text": ""}}))  # fmt: skip
+    share = (DINGTALK_BODY_MAX_BYTES - envelope) * 9 // 10
     return [
-        {"msgtype": "markdown", "markdown": {"title": digest.title, "text": part}} for part in parts
+        {"msgtype": "markdown", "markdown": {"title": digest.title, "text": part}}
+        for part in digest.markdown_parts(share)
     ]
 
 
@@ -120,7 +135,7 @@ def deliver(url: str, digest: Digest) -> Delivery:
     """Send one digest to one channel, in the form the channel carries best; never raises."""
     scheme = url.split("://", 1)[0].lower()
     try:
-        if scheme.removesuffix("s") in ROBOT_LIMITS:
+        if scheme.removesuffix("s") in ROBOTS:
             meta = apprise.utils.parse.parse_url(url, verify_host=True) or {}
             if not meta.get("host"):
                 return Delivery(False, f"not a usable channel URL: {scheme}://…")

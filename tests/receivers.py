@@ -93,15 +93,20 @@ def smtp_receiver() -> Iterator[SmtpReceiver]:
     class Handler:
         async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
             message = message_from_bytes(envelope.content)
-            body = message.get_payload(decode=True)
-            if body is None:  # multipart: the first text part
-                part = next(p for p in message.walk() if p.get_content_type() == "text/plain")
-                body = part.get_payload(decode=True)
+            parts = {
+                p.get_content_type(): p.get_payload(decode=True).decode(
+                    p.get_content_charset() or "utf-8"
+                )
+                for p in message.walk()
+                if not p.is_multipart()
+            }
             receiver.messages.append(
                 {
                     "subject": str(make_header(decode_header(message["Subject"]))),
                     "to": ",".join(envelope.rcpt_tos),
-                    "body": body.decode(message.get_content_charset() or "utf-8"),
+                    "type": message.get_content_type(),
+                    "body": parts.get("text/plain", ""),
+                    "html": parts.get("text/html", ""),
                 }
             )
             return "250 OK"

@@ -191,6 +191,19 @@ def test_an_organization_of_ones_own_from_a_workbook_and_a_campaign_file_from_an
             ).scalars()
         )
     assert recipients and recipients <= lingang  # nobody of weihai-etdz
+    # where a digest's 查看全部 points: the person's open items, overdue first
+    digest = hook.received[0]
+    see_all = digest["see_all"]
+    assert see_all.startswith("campaign todo lg-")
+    todo = run(*see_all.split()[1:], "--as-of", "2025-05-06", "--json")
+    assert todo.returncode == 0, todo.stderr
+    items = json.loads(todo.stdout)["items"]
+    assert len(items) >= sum(line["items"] for line in digest["lines"])
+    assert items[0]["state"] == "overdue" and items[0]["due"] == "2025-04-30"
+    saturday = run(
+        "remind", "--as-of", "2025-05-10", env={"CAMPAIGN_NOTIFY_DEFAULT": "json://127.0.0.1:9/x"}
+    )
+    assert saturday.returncode == 0 and "休息日不发送提醒" in saturday.stdout
 
     inspected = run("inspect", "eight-rules-study-2025", "--as-of", "2025-05-30")
     assert inspected.returncode == 0, inspected.stderr

@@ -11,8 +11,9 @@ from models.digest import ReminderLine, build_digest
 from models.reminder_rules import one_per_item
 from models.working_days import WorkCalendar
 from tasks.channels import (
-    DINGTALK_MARKDOWN_MAX_BYTES,
+    DINGTALK_BODY_MAX_BYTES,
     WECOM_MARKDOWN_MAX_BYTES,
+    robot_body,
     robot_payloads,
 )
 
@@ -93,13 +94,14 @@ def test_a_supervisors_escalations_are_counted_by_town() -> None:
 def test_three_hundred_items_fit_every_robot_and_no_line_is_cut() -> None:
     lines = [line(n, "overdue-1", dt.date(2013, 9, 2)) for n in range(300)]
     digest = build_digest("王明", lines, TODAY, CAL, max_lines=300, see_all="x")
-    for scheme, limit in (
-        ("wecomrobot", WECOM_MARKDOWN_MAX_BYTES),
-        ("dingrobots", DINGTALK_MARKDOWN_MAX_BYTES),
+    for scheme, size, limit in (
+        # WeCom limits the markdown content, DingTalk the whole request body
+        ("wecomrobot", lambda p: len(p["markdown"]["content"].encode()), WECOM_MARKDOWN_MAX_BYTES),
+        ("dingrobots", lambda p: len(robot_body(p)), DINGTALK_BODY_MAX_BYTES),
     ):
         payloads = robot_payloads(scheme, digest)
         texts = [p["markdown"].get("content") or p["markdown"]["text"] for p in payloads]
-        assert all(len(t.encode()) <= limit for t in texts)
+        assert all(size(p) <= limit for p in payloads)
         assert len(payloads) > 1 and all(p["msgtype"] == "markdown" for p in payloads)
         body = "\n".join(texts)
         for n, entry in enumerate(digest.entries, 1):
