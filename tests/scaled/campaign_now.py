@@ -63,12 +63,27 @@ phases:
 
 def write_holidays(folder: Path, today: dt.date) -> Path:
     """Tables for the years past chinese-calendar's that the campaign touches: none at all,
-    so a test run in a later year still works (weekends are its only days off)."""
+    so a test run in a later year still works (weekends are its only days off). A run on a
+    day off makes that day a working day of the rehearsal (the year's table: the package's
+    days plus this one), since no reminder leaves on a day off."""
+    from chinese_calendar import constants
+
     folder.mkdir(parents=True, exist_ok=True)
-    for year in range(LAST_SHIPPED_YEAR + 1, today.year + 2):
-        (folder / f"{year}.yaml").write_text(
-            f"year: {year}\nholidays: []\nworkdays: []\n", encoding="utf-8"
-        )
+    for year in sorted(set(range(LAST_SHIPPED_YEAR + 1, today.year + 2)) | {today.year}):
+        shipped = year <= LAST_SHIPPED_YEAR
+        holidays = sorted(d for d in constants.holidays if d.year == year) if shipped else []
+        workdays = sorted(d for d in constants.workdays if d.year == year) if shipped else []
+        off = today in holidays or (today.isoweekday() >= 6 and today not in workdays)
+        if year == today.year and off:
+            holidays = [d for d in holidays if d != today]
+            workdays.append(today)
+        elif shipped:
+            continue  # the package's own data
+        lines = [f"year: {year}", "holidays:"]
+        lines += [f"  - {{name: 假日, from: {d}, to: {d}}}" for d in holidays] or ["  []"]
+        lines += ["workdays:"]
+        lines += [f"  - {{name: 演练, date: {d}}}" for d in workdays] or ["  []"]
+        (folder / f"{year}.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return folder
 
 
