@@ -12,8 +12,8 @@ from config.org_file import read_yaml
 from config.settings import Settings
 from config.spec import LoadedCampaign, OrgVocabulary, format_loc, parse_campaign
 from config.yaml_lines import YamlLoadError, load_yaml_text, read_text_file
+from models.domain.working_days import WorkCalendar
 from models.errors import CampaignError, NotFound, SpecError
-from models.working_days import WorkCalendar
 
 if TYPE_CHECKING:
     from models.catalog import StoredCampaign

@@ -6,9 +6,9 @@ import datetime as dt
 from pathlib import Path
 
 from config.yaml_lines import YamlLoadError, load_yaml_file
-from models.date_rules import parse_date
+from models.domain.date_rules import parse_date
+from models.domain.working_days import HolidayTable, WorkCalendar
 from models.errors import DateRuleError, SpecError
-from models.working_days import HolidayTable, WorkCalendar
 
 
 def read_holiday_table(path: Path) -> HolidayTable:

@@ -36,9 +36,9 @@ from config.yaml_lines import (
     load_yaml_text,
     read_text_file,
 )
-from models.date_rules import DateRule, format_rule, parse_rule, resolve
+from models.domain.date_rules import DateRule, format_rule, parse_rule, resolve
+from models.domain.working_days import RollPolicy, WorkCalendar
 from models.errors import CampaignError, DateRuleError, SpecError
-from models.working_days import RollPolicy, WorkCalendar
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
 UnitKind = Literal["district", "town", "street", "village", "community", "enterprise", "department"]

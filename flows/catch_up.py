@@ -18,13 +18,13 @@ from prefect import flow
 from config.campaign_files import calendar_for, read_campaign
 from config.settings import get_settings
 from flows.deployments import CLOSE_AT, REMIND_AT
-from flows.inspect import inspect_campaign
+from flows.inspection import inspect_campaign
 from flows.phase import close_campaign_phase
 from flows.refresh_progress import refresh_progress
 from flows.remind import remind_due
 from flows.rollout import rollout_campaign
 from flows.run_tags import tag_current_run
-from models.catch_up import last_sweep_day, phases_to_close
+from models.domain.catch_up import last_sweep_day, phases_to_close
 from models.instant import utc_now
 from tasks.catch_up_tasks import read_phase_states, take_over_late_runs
 

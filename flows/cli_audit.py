@@ -12,9 +12,9 @@ from sqlalchemy import select
 from config.campaign_files import read_campaign
 from flows.cli_app import app, out, settings
 from models import audit, db
+from models.domain.org_snapshot import OrgSnapshot
 from models.errors import CampaignError, NotFound
-from models.org_snapshot import OrgSnapshot, load_snapshot
-from models.org_store import organizations
+from models.org_store import load_snapshot, organizations
 from models.tables import Campaign, ChecklistItem
 
 audit_app = typer.Typer(help="The audit trail: verify it, read a subject's history.")

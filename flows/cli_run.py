@@ -26,6 +26,7 @@ from flows.cli_app import (
     settings,
 )
 from models import db
+from models.domain.wording import occurrence_zh
 from models.errors import CampaignError, EvidenceError, NotFound
 from models.evidence import (
     Submission,
@@ -37,8 +38,7 @@ from models.evidence import (
 )
 from models.gates import check_approver, gate_of
 from models.instant import utc_now
-from models.org_snapshot import load_snapshot
-from models.org_store import find_org
+from models.org_store import find_org, load_snapshot
 from models.phase_clock import bring_to_day
 from models.progress import campaign_progress
 from models.progress_text import STATUS_ZH
@@ -47,7 +47,6 @@ from models.report import report_text, write_ledger
 from models.rollout_store import campaign_id
 from models.tables import Campaign, Organization
 from models.unit_progress import unit_progress, unit_rows_json
-from models.wording import occurrence_zh
 
 AsOf = Annotated[str | None, typer.Option("--as-of", help="the day, YYYY-MM-DD (default today)")]
 
@@ -178,7 +177,7 @@ def todo(
 ) -> None:
     """A person's open items, overdue first: all that their reminders are about, including
     what a digest had no room to list."""
-    from models.digest import days_word, state_of
+    from models.domain.digest import days_word, state_of
     from models.todo import find_person, todo_items
 
     config = settings()

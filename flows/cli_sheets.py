@@ -15,7 +15,7 @@ from models.errors import CampaignError, NotFound
 from models.evidence_import import import_rows
 from models.evidence_template import write_template
 from models.instant import utc_now
-from models.org_snapshot import load_snapshot
+from models.org_store import load_snapshot
 from models.progress_text import STATUS_ZH
 
 

@@ -11,13 +11,13 @@ from rich.table import Table
 from rich.tree import Tree
 
 from config.spec import LoadedCampaign, Obligation
+from models.domain.wording import occurrence_zh
+from models.domain.working_days import DayInfo, WorkCalendar
 from models.org_rules import UNIT_KIND_NAMES_ZH
 from models.org_store import OrgCounts, UnitNode
 from models.progress import CampaignProgress
 from models.progress_text import PHASE_STATUS_ZH
 from models.unit_progress import UnitRow
-from models.wording import occurrence_zh
-from models.working_days import DayInfo, WorkCalendar
 
 KIND_ORDER = ("town", "street", "village", "community", "enterprise", "department")
 WEEKDAYS_ZH = "一二三四五六日"
@@ -245,7 +245,7 @@ def progress_tables(progress: CampaignProgress) -> list[Table]:
 def deadline_table(campaign: LoadedCampaign, calendar: WorkCalendar) -> Table:
     """Every deadline the campaign sets: per phase, obligation and window (期次), the days
     evidence may be dated and the due date, as the rollout will write them."""
-    from models.planning import occurrences
+    from models.domain.planning import occurrences
 
     table = Table(title=f"{campaign.spec.name} · 各事项截止日期", title_justify="left")
     for column in ("环节", "事项", "期次", "起", "止", "截止"):

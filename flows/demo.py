@@ -27,8 +27,7 @@ from config.settings import Settings, get_settings
 from flows import console as view
 from models import db
 from models.gates import latest_decisions, reviewer_name
-from models.org_snapshot import load_snapshot
-from models.org_store import import_org, org_counts, org_id_of
+from models.org_store import import_org, load_snapshot, org_counts, org_id_of
 from models.progress import campaign_progress
 from models.report import report_text, write_ledger
 from models.rollout_store import campaign_id

@@ -15,7 +15,7 @@ from prefect.schedules import Cron, RRule
 from prefect.types.entrypoint import EntrypointType
 
 from config.spec import LoadedCampaign
-from flows.inspect import inspect_campaign
+from flows.inspection import inspect_campaign
 from flows.phase import close_campaign_phase, open_campaign_phase
 from flows.pool import check_pool, ensure_zombie_automation
 from flows.refresh_progress import refresh_progress

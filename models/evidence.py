@@ -20,8 +20,8 @@ from sqlmodel import Session
 
 from config.spec import FALLBACK_RESPONSIBLE_ROLES, EvidenceRule, Obligation, SignOff
 from models import audit
+from models.domain.org_snapshot import OrgSnapshot, PersonInfo
 from models.errors import EvidenceError, NotFound, PermissionRefused
-from models.org_snapshot import OrgSnapshot, PersonInfo
 from models.reminder_store import cancel_pending
 from models.tables import CampaignVersion, ChecklistItem, Evidence
 from models.tables import Obligation as ObligationRow

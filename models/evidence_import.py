@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from config.evidence_sheet import EvidenceRow
 from config.spec import LoadedCampaign
+from models.domain.org_snapshot import OrgSnapshot
 from models.errors import CampaignError, EvidenceError, ImportRejected, NotFound
 from models.evidence import (
     Submission,
@@ -25,7 +26,6 @@ from models.evidence import (
     store_bytes,
     submit,
 )
-from models.org_snapshot import OrgSnapshot
 from models.reminder_store import policy_of
 from models.rollout_store import campaign_id
 from models.tables import Campaign

@@ -12,10 +12,10 @@ from sqlmodel import Session
 
 from config.evidence_sheet import SHEET, TEMPLATE_HEADERS
 from config.spec import LoadedCampaign
-from models.org_snapshot import OrgSnapshot
+from models.domain.org_snapshot import OrgSnapshot
+from models.domain.wording import sign_off_zh
 from models.rollout_store import campaign_id
 from models.tables import ChecklistItem
-from models.wording import sign_off_zh
 
 
 def write_template(

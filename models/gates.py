@@ -9,8 +9,8 @@ from sqlmodel import Session
 
 from config.spec import CampaignSpec, Gate
 from models import audit
+from models.domain.org_snapshot import PersonInfo
 from models.errors import NotFound, PermissionRefused
-from models.org_snapshot import PersonInfo
 from models.tables import GateDecision, Person
 
 

@@ -20,14 +20,14 @@ from sqlmodel import Session
 from config.spec import RECTIFY_PREFIX, Inspection, LoadedCampaign
 from models import audit
 from models.db import insert_ignore
+from models.domain.inspections import RECHECK, Candidate, check_windows, draw, previous_label
+from models.domain.org_snapshot import OrgSnapshot, PersonInfo
+from models.domain.working_days import WorkCalendar
 from models.errors import EvidenceError, NotFound, PermissionRefused
 from models.evidence import accept_after_recheck
-from models.inspections import RECHECK, Candidate, check_windows, draw, previous_label
-from models.org_snapshot import OrgSnapshot, PersonInfo
 from models.reminder_store import plan_initial_reminders
 from models.tables import Campaign, ChecklistItem, InspectionSample
 from models.tables import Inspection as InspectionRow
-from models.working_days import WorkCalendar
 
 OPEN_RECTIFICATION = ("pending", "open", "submitted", "rejected")
 

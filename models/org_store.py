@@ -3,7 +3,7 @@ one transaction with upserts on codes, so re-importing updates and never duplica
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from config.org_file import OrgData
 from models.db import insert_ignore, upsert
+from models.domain.org_snapshot import OrgSnapshot
 from models.errors import ImportRejected, NotFound
 from models.org_rules import UNIT_KINDS, ExistingOrg, check_org, unit_paths
 from models.tables import Organization, Pairing, PairingKind, Person, PersonRole, Role, Unit
@@ -359,3 +360,50 @@ def org_tree(session: Session, org_id: int, root: str | None = None) -> list[Uni
     if found is None:
         raise NotFound(f"no unit with code {root!r}")
     return [found]
+
+
+def load_snapshot(session: Session, org: str) -> OrgSnapshot:
+    """One organization's tree, people and pairings: nothing of another is read."""
+    org_id = session.execute(
+        select(Organization.id).where(Organization.key == org)
+    ).scalar_one_or_none()
+    if org_id is None:
+        known = ", ".join(session.execute(select(Organization.key)).scalars()) or "none yet"
+        raise NotFound(
+            f"organization {org!r} has not been imported (imported: {known}; "
+            f"run: campaign orgs import FILE... --org {org})"
+        )
+    units = session.execute(
+        select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.tags, Unit.parent_id).where(
+            Unit.org_id == org_id
+        )
+    ).all()
+    roles: dict[int, set[str]] = defaultdict(set)
+    for person_id, role in session.execute(
+        select(PersonRole.person_id, Role.code)
+        .join(Role, Role.id == PersonRole.role_id)
+        .where(Role.org_id == org_id)
+    ).all():
+        roles[person_id].add(role)
+    persons = [
+        (p.id, p.code, p.name, p.unit_id, frozenset(roles.get(p.id, ())), tuple(p.channels or ()))
+        for p in session.execute(
+            select(Person.id, Person.code, Person.name, Person.unit_id, Person.channels).where(
+                Person.org_id == org_id
+            )
+        ).all()
+    ]
+    pairings = [
+        tuple(r)
+        for r in session.execute(
+            select(Pairing.id, Pairing.code, PairingKind.code, Pairing.cadre_id, Pairing.contact_id)
+            .join(PairingKind, PairingKind.id == Pairing.kind_id)
+            .where(Pairing.org_id == org_id)
+        ).all()
+    ]
+    snapshot = OrgSnapshot.build([tuple(u) for u in units], persons, pairings)  # type: ignore[arg-type]
+    snapshot.key = org
+    snapshot.role_names = dict(
+        session.execute(select(Role.code, Role.name).where(Role.org_id == org_id)).all()
+    )
+    return snapshot

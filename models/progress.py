@@ -15,11 +15,12 @@ from sqlalchemy import case, func, select
 from sqlmodel import Session
 
 from config.spec import CampaignSpec, LoadedCampaign
+from models.domain.vocabulary import DONE_ITEM
 from models.inspection_store import open_rectifications
 from models.rollout_store import campaign_id
 from models.tables import ChecklistItem, Evidence, PhaseState, Reminder, Unit
 
-NOT_DUE_STATUSES = ("accepted", "cancelled")
+NOT_DUE_STATUSES = DONE_ITEM
 
 
 @dataclass(frozen=True)

@@ -16,18 +16,19 @@ from sqlmodel import Session
 from config.spec import CampaignSpec, Obligation, ReminderPolicy
 from models import audit
 from models.db import bulk_insert_ignore, raw_instant
-from models.instant import utc_now
-from models.org_snapshot import OrgSnapshot
-from models.reminder_planning import (
+from models.domain.org_snapshot import OrgSnapshot
+from models.domain.reminder_planning import (
     before_and_on_due,
     boss_of,
     district,
     doer,
     once_overdue,
 )
-from models.reminder_rules import ReminderStatus, one_per_item
+from models.domain.reminder_rules import one_per_item
+from models.domain.vocabulary import OPEN_ITEM, ReminderStatus
+from models.domain.working_days import WorkCalendar
+from models.instant import utc_now
 from models.tables import ITEM_NATURAL_KEY, ChecklistItem, Reminder
-from models.working_days import WorkCalendar
 
 REMINDER_COLUMNS = (
     "item_id",
@@ -40,7 +41,6 @@ REMINDER_COLUMNS = (
     "uncertain",
 )
 REMINDER_KEY = ("item_id", "rule", "recipient_id", "send_on")
-OPEN_ITEM = ("open", "submitted", "rejected")
 MAX_ATTEMPTS = 4
 LEASE = dt.timedelta(minutes=10)
 T = TypeVar("T")  # a claim older than this belongs to a sweep that died
@@ -66,7 +66,7 @@ def _rows(
             p.recipient_id,
             p.send_on.isoformat(),
             raw_instant(session, p.send_at),
-            "pending",
+            ReminderStatus.PENDING.value,
             0,
             False,
         )
@@ -208,9 +208,10 @@ def cancel_pending(session: Session, item_ids: Sequence[int]) -> int:
         result = session.execute(
             update(Reminder)
             .where(
-                Reminder.item_id.in_(item_ids[start : start + 1000]), Reminder.status == "pending"
+                Reminder.item_id.in_(item_ids[start : start + 1000]),
+                Reminder.status == ReminderStatus.PENDING,
             )
-            .values(status="cancelled")
+            .values(status=ReminderStatus.CANCELLED)
         )
         cancelled += result.rowcount or 0
     return cancelled
@@ -296,9 +297,11 @@ def claim(
     """Take up to `limit` due reminders for this sweep (`today`: the local day of `now`), one
     per item and person, superseding the rest. Reminders of items already done are cancelled
     instead; a claim left by a sweep that died is taken again, marked uncertain."""
-    statuses = ["pending", "dead"] if retry_dead else ["pending"]
+    statuses = (
+        [ReminderStatus.PENDING, ReminderStatus.DEAD] if retry_dead else [ReminderStatus.PENDING]
+    )
     due_now = _due_by(session, statuses, now, today)
-    stale = and_(Reminder.status == "sending", Reminder.claimed_at < now - LEASE)
+    stale = and_(Reminder.status == ReminderStatus.SENDING, Reminder.claimed_at < now - LEASE)
     if session.get_bind().dialect.name == "postgresql":
         return _supersede(
             session,

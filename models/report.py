@@ -14,12 +14,12 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from config.spec import LoadedCampaign
-from models.org_snapshot import OrgSnapshot
+from models.domain.org_snapshot import OrgSnapshot
+from models.domain.wording import counts_zh, occurrence_zh
 from models.progress import CampaignProgress
 from models.progress_text import PHASE_STATUS_ZH, RAG_ZH, STATUS_ZH, yearbook_sentence
 from models.rollout_store import campaign_id
 from models.tables import ChecklistItem, Evidence
-from models.wording import counts_zh, occurrence_zh
 
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 

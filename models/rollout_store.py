@@ -17,9 +17,10 @@ from sqlmodel import Session
 
 from config.spec import RECTIFY_PREFIX, LoadedCampaign
 from models.db import bulk_insert_ignore, insert_ignore
+from models.domain.planning import PlannedItem
+from models.domain.vocabulary import DONE_ITEM
 from models.errors import CampaignError, NotFound
 from models.org_store import org_id_of
-from models.planning import PlannedItem
 from models.reminder_store import cancel_pending
 from models.tables import (
     ITEM_NATURAL_KEY,
@@ -43,7 +44,7 @@ ITEM_COLUMNS = (
     "closes_on",
 )
 NATURAL_KEY = ITEM_NATURAL_KEY
-DONE = ("accepted", "cancelled")
+DONE = DONE_ITEM
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlmodel import Session
 
+from models.domain.reminder_rules import is_escalation
+from models.domain.vocabulary import OPEN_ITEM
 from models.errors import NotFound
-from models.reminder_rules import is_escalation
-from models.reminder_store import OPEN_ITEM
 from models.tables import Campaign, ChecklistItem, Organization, Person, Reminder
 
 

@@ -11,11 +11,11 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from config.spec import LoadedCampaign
+from models.domain.org_snapshot import OrgSnapshot
+from models.domain.wording import occurrence_zh
 from models.errors import NotFound
-from models.org_snapshot import OrgSnapshot
 from models.rollout_store import campaign_id
 from models.tables import ChecklistItem
-from models.wording import occurrence_zh
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import apprise
 import requests
 from apprise.decorators import notify
 
-from models.digest import Digest
+from models.domain.digest import Digest
 
 TIMEOUT = (4.0, 10.0)  # connect, read: a hung channel must not hold the sweep
 _file_lock = threading.Lock()

@@ -11,7 +11,7 @@ from models import db
 from models.errors import NotFound
 from models.gates import gate_of, latest_decisions, record_decision
 from models.instant import utc_now
-from models.org_snapshot import load_snapshot
+from models.org_store import load_snapshot
 from models.rollout_store import campaign_id
 
 

@@ -12,7 +12,7 @@ from config.campaign_files import calendar_for, read_campaign
 from config.settings import get_settings
 from models import audit, db
 from models.instant import utc_now
-from models.org_snapshot import load_snapshot
+from models.org_store import load_snapshot
 from models.reminder_store import plan_initial_reminders
 from models.rollout_store import campaign_id, close_phase, open_phase
 from models.tables import ChecklistItem

@@ -21,11 +21,13 @@ from sqlalchemy import select
 from config.campaign_files import calendar_for, read_campaign
 from config.settings import get_settings
 from models import audit, db
-from models.digest import Digest, ReminderLine, build_digest
+from models.domain.digest import Digest, ReminderLine, build_digest
+from models.domain.org_snapshot import OrgSnapshot
+from models.domain.reminder_rules import ESCALATIONS, is_escalation
+from models.domain.vocabulary import ReminderStatus
 from models.instant import utc_now
-from models.org_snapshot import OrgSnapshot, load_snapshot
+from models.org_store import load_snapshot
 from models.phase_clock import bring_to_day
-from models.reminder_rules import ESCALATIONS, ReminderStatus, is_escalation
 from models.reminder_store import (
     Claimed,
     ItemRef,

@@ -15,11 +15,11 @@ from config.campaign_files import calendar_for, read_campaign, read_stored_versi
 from config.settings import get_settings
 from config.spec import LoadedCampaign
 from models import audit, db
+from models.domain.planning import RolloutPlanner
 from models.errors import CampaignError
 from models.gates import approved_gates, latest_decisions
 from models.instant import utc_now
-from models.org_snapshot import load_snapshot
-from models.planning import RolloutPlanner
+from models.org_store import load_snapshot
 from models.reminder_store import plan_initial_reminders
 from models.rollout_store import (
     item_rows,

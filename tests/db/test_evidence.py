@@ -14,7 +14,7 @@ from models import db
 from models.errors import EvidenceError, PermissionRefused
 from models.evidence import Submission, find_item, obligation_rule, sign, subject_id, submit
 from models.instant import utc_now
-from models.org_snapshot import load_snapshot
+from models.org_store import load_snapshot
 from models.progress import campaign_progress
 from models.rollout_store import campaign_id
 from models.tables import ChecklistItem, Evidence

@@ -15,8 +15,7 @@ from config.settings import get_settings
 from models import db
 from models.errors import ImportRejected, NotFound, SpecError
 from models.evidence import may_submit
-from models.org_snapshot import load_snapshot
-from models.org_store import import_org, org_counts, org_id_of, organizations
+from models.org_store import import_org, load_snapshot, org_counts, org_id_of, organizations
 from models.tables import ChecklistItem, Organization, Person, Reminder, Unit
 from tests.db.rollout_helpers import import_shipped_org, rollout
 

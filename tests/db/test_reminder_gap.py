@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from models import db
-from models.reminder_rules import ReminderStatus, add_up
+from models.domain.reminder_rules import add_up
+from models.domain.vocabulary import ReminderStatus
 from models.tables import Reminder
 from tasks.reminder_tasks import mark_overdue_items, reminder_totals, sweep_reminders
 from tests.db.rollout_helpers import import_shipped_org, rollout

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from config.campaign_files import calendar_for, read_campaign
 from config.settings import get_settings
 from models import db
-from models.org_snapshot import load_snapshot
+from models.org_store import load_snapshot
 from models.reminder_store import MAX_ATTEMPTS, mark_overdue
 from models.rollout_store import campaign_id
 from models.tables import ChecklistItem, Person, Reminder

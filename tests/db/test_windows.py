@@ -11,7 +11,7 @@ from models import db
 from models.errors import EvidenceError
 from models.evidence import Submission, find_item, obligation_rule, subject_id, submit
 from models.instant import utc_now
-from models.org_snapshot import load_snapshot
+from models.org_store import load_snapshot
 from models.rollout_store import campaign_id
 from models.tables import ChecklistItem, Evidence
 from tests.db.rollout_helpers import import_full_org, rollout

@@ -26,7 +26,7 @@ ENTRYPOINTS = [
     "flows/simulate.py:simulate_campaign",
     "flows/refresh_progress.py:refresh_progress",
     "flows/remind.py:remind_due",
-    "flows/inspect.py:inspect_campaign",
+    "flows/inspection.py:inspect_campaign",
 ]
 FLOW_NAMES = {"open_campaign_phase": "open-phase", "close_campaign_phase": "close-phase"}
 

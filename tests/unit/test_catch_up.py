@@ -7,7 +7,7 @@ import datetime as dt
 import pendulum
 
 from config.spec import PhaseDates
-from models.catch_up import last_sweep_day, phases_to_close
+from models.domain.catch_up import last_sweep_day, phases_to_close
 
 D = pendulum.Date
 CLOSE_AT = dt.time(20, 0)

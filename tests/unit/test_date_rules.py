@@ -5,7 +5,7 @@ from __future__ import annotations
 import pendulum
 import pytest
 
-from models.date_rules import (
+from models.domain.date_rules import (
     BeforeHoliday,
     Fixed,
     MonthPart,
@@ -15,8 +15,8 @@ from models.date_rules import (
     parse_rule,
     resolve,
 )
+from models.domain.working_days import WorkCalendar
 from models.errors import DateRuleError
-from models.working_days import WorkCalendar
 
 D = pendulum.Date
 cal = WorkCalendar()

@@ -7,9 +7,9 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from models.digest import ReminderLine, build_digest
-from models.reminder_rules import one_per_item
-from models.working_days import WorkCalendar
+from models.domain.digest import ReminderLine, build_digest
+from models.domain.reminder_rules import one_per_item
+from models.domain.working_days import WorkCalendar
 from tasks.channels import (
     DINGTALK_BODY_MAX_BYTES,
     WECOM_MARKDOWN_MAX_BYTES,

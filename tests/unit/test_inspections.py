@@ -10,8 +10,8 @@ import pendulum
 import pytest
 
 from config.spec import Inspection, PhaseDates
-from models.inspections import Candidate, check_windows, draw
-from models.working_days import WorkCalendar
+from models.domain.inspections import Candidate, check_windows, draw
+from models.domain.working_days import WorkCalendar
 
 D = pendulum.Date
 # three towns of 40, 25 and 9 subjects, and 6 at district level

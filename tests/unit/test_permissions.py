@@ -13,11 +13,11 @@ from config.campaign_files import shipped_org_files
 from config.org_file import read_org_files
 from config.settings import get_settings
 from config.spec import Gate, Inspection, SignOff
+from models.domain.org_snapshot import OrgSnapshot
 from models.errors import PermissionRefused
 from models.evidence import SUPERVISING_ROLES, may_sign, may_submit
 from models.gates import check_approver
 from models.inspection_store import may_inspect
-from models.org_snapshot import OrgSnapshot
 
 ROLES = ["secretary", "org-committee", "town-official", "inspector", "leading-group", "needy"]
 

@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from config.spec import CampaignSpec, PhaseDates, Recurrence
-from models.org_snapshot import OrgSnapshot
-from models.planning import RolloutPlanner, windows
-from models.working_days import RollPolicy, WorkCalendar
+from models.domain.org_snapshot import OrgSnapshot
+from models.domain.planning import RolloutPlanner, windows
+from models.domain.working_days import RollPolicy, WorkCalendar
 
 D = pendulum.Date
 cal = WorkCalendar()

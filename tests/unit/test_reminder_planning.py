@@ -3,8 +3,8 @@ unit's head first."""
 
 from __future__ import annotations
 
-from models.org_snapshot import OrgSnapshot
-from models.reminder_planning import boss_of, doer
+from models.domain.org_snapshot import OrgSnapshot
+from models.domain.reminder_planning import boss_of, doer
 
 ROLES = ["secretary", "org-committee"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from models.wording import counts_zh, occurrence_zh
+from models.domain.wording import counts_zh, occurrence_zh
 
 
 @pytest.mark.parametrize(
@@ -38,7 +38,7 @@ def test_counts_by_their_names() -> None:
 def test_a_digest_key_comes_from_what_is_reminded_not_row_ids() -> None:
     import pendulum
 
-    from models.digest import ReminderLine, digest_key
+    from models.domain.digest import ReminderLine, digest_key
 
     def line(reminder_id: int, natural: str) -> ReminderLine:
         return ReminderLine(

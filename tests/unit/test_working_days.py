@@ -7,8 +7,8 @@ import datetime as dt
 import pendulum
 import pytest
 
+from models.domain.working_days import HolidayTable, RollPolicy, WorkCalendar, spring_festival
 from models.errors import MissingHolidayTable
-from models.working_days import HolidayTable, RollPolicy, WorkCalendar, spring_festival
 
 D = pendulum.Date
 cal = WorkCalendar()

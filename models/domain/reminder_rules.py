@@ -9,18 +9,9 @@ line, with the item as it stands at the sweep; the rest are superseded, never se
 from __future__ import annotations
 
 from collections.abc import Sequence
-from enum import StrEnum
 from typing import Protocol, TypeVar
 
-
-class ReminderStatus(StrEnum):
-    PENDING = "pending"
-    SENDING = "sending"  # claimed by a sweep
-    SENT = "sent"
-    DEAD = "dead"  # the last try failed
-    CANCELLED = "cancelled"  # the item was done or moved first
-    SUPERSEDED = "superseded"  # said by another line of the same item to the same person
-
+from models.domain.vocabulary import ReminderStatus
 
 BEFORE = "before"
 DUE = "due"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pendulum
 
 from config.spec import Obligation
-from models.working_days import WorkCalendar
+from models.domain.working_days import WorkCalendar
 
 
 @dataclass(frozen=True)

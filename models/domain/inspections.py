@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import pendulum
 
 from config.spec import Inspection, PhaseDates, Recurrence, Sample
-from models.planning import windows
-from models.simulation import rng_for
-from models.working_days import RollPolicy, WorkCalendar
+from models.domain.planning import windows
+from models.domain.simulation import rng_for
+from models.domain.working_days import RollPolicy, WorkCalendar
 
 RECHECK = "-recheck"
 CADENCE_WINDOWS = {"monthly": "month", "quarterly": "quarter"}

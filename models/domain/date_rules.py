@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import pendulum
 
+from models.domain.working_days import WorkCalendar, spring_festival, to_date
 from models.errors import DateRuleError
-from models.working_days import WorkCalendar, spring_festival, to_date
 
 MONTH_PARTS = {"early": 5, "mid": 15, "late": 25}
 HOLIDAYS = ("spring-festival", "july-first", "national-day")

@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from models.reminder_rules import DISTRICT, is_escalation
-from models.wording import occurrence_zh
-from models.working_days import WorkCalendar
+from models.domain.reminder_rules import DISTRICT, is_escalation
+from models.domain.wording import occurrence_zh
+from models.domain.working_days import WorkCalendar
 
 RULE_WORDS = {
     "before": "即将到期",

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import pendulum
 
 from config.spec import ReminderPolicy
-from models.org_snapshot import OrgSnapshot, PersonInfo
-from models.working_days import WorkCalendar
+from models.domain.org_snapshot import OrgSnapshot, PersonInfo
+from models.domain.working_days import WorkCalendar
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import pendulum
 
 from config.spec import CampaignSpec, Obligation, PhaseDates, Recurrence
-from models.date_rules import HOLIDAYS, BeforeHoliday, resolve
-from models.org_snapshot import OrgSnapshot, UnitInfo
-from models.working_days import RollPolicy, WorkCalendar
+from models.domain.date_rules import HOLIDAYS, BeforeHoliday, resolve
+from models.domain.org_snapshot import OrgSnapshot, UnitInfo
+from models.domain.working_days import RollPolicy, WorkCalendar
 
 ONCE = "once"
 

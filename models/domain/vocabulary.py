@@ -1,0 +1,41 @@
+"""The words the engine stores: statuses of items, phases and reminders, and subject types.
+StrEnums, so that a stored value and the code that tests it cannot drift apart (a StrEnum
+member equals its string: rows read back compare equal)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ItemStatus(StrEnum):
+    PENDING = "pending"  # its phase is not open yet
+    OPEN = "open"
+    SUBMITTED = "submitted"  # evidence in, awaiting sign-off
+    REJECTED = "rejected"  # sent back: may be submitted again
+    ACCEPTED = "accepted"
+    CANCELLED = "cancelled"  # no longer asked (a changed file, a superseded rectification)
+
+
+OPEN_ITEM = (ItemStatus.OPEN, ItemStatus.SUBMITTED, ItemStatus.REJECTED)  # still owed
+DONE_ITEM = (ItemStatus.ACCEPTED, ItemStatus.CANCELLED)  # nothing more to do
+
+
+class PhaseStatus(StrEnum):
+    PENDING = "pending"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class ReminderStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a sweep
+    SENT = "sent"
+    DEAD = "dead"  # the last try failed
+    CANCELLED = "cancelled"  # the item was done or moved first
+    SUPERSEDED = "superseded"  # said by another line of the same item to the same person
+
+
+class SubjectType(StrEnum):
+    UNIT = "unit"
+    PERSON = "person"
+    PAIRING = "pairing"
