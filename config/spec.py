@@ -10,6 +10,7 @@ import difflib
 import hashlib
 import types
 import typing
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Annotated, Any, Literal
 
 import pendulum
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -69,6 +71,18 @@ def _rule(value: object) -> DateRule:
 Rule = Annotated[Any, BeforeValidator(_rule), PlainSerializer(format_rule, return_type=str)]
 
 
+def _no_control(value: str) -> str:
+    """A name or title with no control character: a newline would forge a line in a
+    digest, an ESC kill a workbook."""
+    bad = sorted({f"U+{ord(c):04X}" for c in value if unicodedata.category(c) == "Cc"})
+    if bad:
+        raise ValueError(f"holds a control character ({', '.join(bad)})")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_control)]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
 
@@ -112,7 +126,7 @@ class Subject(Strict):
 
 class CountSpec(Strict):
     key: Slug
-    name: str
+    name: Text
     target: Slug | None = Field(None, description="the campaign target this count adds to")
     min: int | None = Field(None, ge=0, description="the least a subject must report")
 
@@ -163,7 +177,7 @@ FALLBACK_DISTRICT_ROLES = ("org-dept-head",)
 
 class Obligation(Strict):
     key: Slug
-    title: str = Field(min_length=1)
+    title: Text = Field(min_length=1)
     subject: Subject
     due: Rule | None = Field(None, description="default: the phase's end")
     recurrence: Recurrence | None = None
@@ -174,7 +188,7 @@ class Obligation(Strict):
 
 class Phase(Strict):
     key: Slug
-    name: str = Field(min_length=1)
+    name: Text = Field(min_length=1)
     start: Rule
     end: Rule
     parallel: bool = Field(
@@ -195,7 +209,7 @@ class WaveSelect(Strict):
 
 class Wave(Strict):
     key: Slug
-    name: str
+    name: Text
     select: WaveSelect | None = Field(None, description="absent: every unit not in an earlier wave")
     phases: list[Slug] = Field(
         min_length=1, description="the phases whose unit obligations fall on this wave's units"
@@ -205,7 +219,7 @@ class Wave(Strict):
 
 class Gate(Strict):
     key: Slug
-    name: str
+    name: Text
     approvers: list[Slug] = Field(min_length=1)
     detail: str | None = None
 
@@ -228,7 +242,7 @@ class Sample(Strict):
 
 class Inspection(Strict):
     key: Slug
-    name: str
+    name: Text
     obligation: Slug
     cadence: Literal["once", "monthly", "quarterly", "phase-end"]
     sample: Sample
@@ -238,14 +252,14 @@ class Inspection(Strict):
 
 class Target(Strict):
     key: Slug
-    name: str
-    unit: str = ""
+    name: Text
+    unit: Text = ""
     value: int = Field(ge=0)
 
 
 class CampaignSpec(Strict):
     key: Slug
-    name: str = Field(min_length=1)
+    name: Text = Field(min_length=1)
     organization: Slug
     timezone: str = "Asia/Shanghai"
     deadline_roll: RollPolicy = RollPolicy.PREVIOUS

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import getpass
 import os
 from pathlib import Path
 
@@ -62,6 +63,12 @@ def parse_instant(value: str, what: str = "--now") -> dt.datetime:
     if instant.tzinfo is None:
         raise DateRuleError(f"{what}: give the offset, e.g. {value}+08:00")
     return instant
+
+
+def operator() -> str:
+    """Who runs this command: the operating-system user (what the audit trail records of
+    changes no person is named for, such as an organization import)."""
+    return f"os:{getpass.getuser()}"
 
 
 def acting_person(by: str | None) -> str:

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
@@ -91,7 +92,7 @@ def show(
             query = query.where(Campaign.key == campaign)
         items = {row.id: row for row in session.execute(query)}
         events = audit.subject_history(session, list(items), (kind, sid))
-    table = Table(title=f"{subject} 的记录（{len(events)}条）", title_justify="left")
+    table = Table(title=escape(f"{subject} 的记录（{len(events)}条）"), title_justify="left")
     for column in ("时间", "操作人", "操作", "活动", "事项", "周期", "说明"):
         table.add_column(column)
     for event in events:
@@ -116,9 +117,9 @@ def show(
         )
         table.add_row(
             event.at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-            event.actor,
+            escape(event.actor),
             ACTIONS_ZH.get(event.action, event.action),
-            *what,
-            detail,
+            *(escape(str(w)) for w in what),
+            escape(detail),
         )
     out.print(table)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
@@ -126,18 +127,20 @@ def show(
         if check:
             query = query.where(Inspection.occurrence == check)
         rows = session.execute(query).all()
-    table = Table(title=f"{loaded.spec.name} · 抽查（{len(rows)}个对象）", title_justify="left")
+    table = Table(
+        title=escape(f"{loaded.spec.name} · 抽查（{len(rows)}个对象）"), title_justify="left"
+    )
     for column in ("抽查", "批次", "对象", "结果", "检查人", "发现的问题"):
         table.add_column(column)
     inspection_names = {i.key: i.name for i in loaded.spec.inspections}
     for key, label, sample, inspector in rows:
         code, name = org.subject_label(sample.subject_type, sample.subject_id)
         table.add_row(
-            inspection_names.get(key, key),
-            occurrence_zh(label) or label,
-            f"{name}（{code}）",
+            escape(inspection_names.get(key, key)),
+            escape(occurrence_zh(label) or label),
+            escape(f"{name}（{code}）"),
             RESULT_ZH[sample.result],
-            inspector or "",
-            sample.findings or "",
+            escape(inspector or ""),
+            escape(sample.findings or ""),
         )
     out.print(table)

@@ -581,3 +581,7 @@ def remind(
         f"pending {totals.get('pending', 0)}; superseded {totals.get('superseded', 0)}",
         markup=False,
     )
+    if result.get("problems"):
+        for problem in result["problems"]:
+            typer.echo(f"error: 活动未能读取，其逾期事项未处理（其余已发送）：{problem}", err=True)
+        raise typer.Exit(1)

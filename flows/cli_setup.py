@@ -11,7 +11,7 @@ import typer
 from config.campaign_files import calendar_for, org_names, read_campaign, shipped_campaigns
 from config.org_file import read_org_files
 from flows import console as view
-from flows.cli_app import app, db_app, orgs_app, out, settings
+from flows.cli_app import app, db_app, operator, orgs_app, out, settings
 from models import db
 from models.errors import DateRuleError, NotFound, SpecError
 from models.org_store import import_org, org_counts, org_id_of, org_tree, organizations
@@ -69,7 +69,7 @@ def orgs_import(
     config = settings()
     data = read_org_files(files)
     with db.session_for(config.resolved_database_url) as session:
-        result = import_org(session, data, org)
+        result = import_org(session, data, org, actor=operator())
         counts = org_counts(session, org_id_of(session, result.org))
     named = str(files[0]) if len(files) == 1 else f"{len(files)} files"
     if not result.changed:

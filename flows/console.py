@@ -35,10 +35,10 @@ def org_tree(nodes: Iterable[UnitNode], depth: int) -> Tree:
     tree = Tree("组织机构", guide_style="dim")
 
     def add(parent: Tree, node: UnitNode, level: int) -> None:
-        tags = f" [dim]{' '.join(node.tags)}[/dim]" if node.tags else ""
+        tags = f" [dim]{escape(' '.join(node.tags))}[/dim]" if node.tags else ""
         below = counts_text(node)
         label = (
-            f"[bold]{node.name}[/bold] [dim]{node.code} · "
+            f"[bold]{escape(node.name)}[/bold] [dim]{escape(node.code)} · "
             f"{UNIT_KIND_NAMES_ZH.get(node.kind, node.kind)}[/dim]{tags}"
             + (f"  （{below}）" if below else "")
         )
@@ -104,7 +104,9 @@ def cadence_text(obligation: Obligation) -> str:
 def phase_table(campaign: LoadedCampaign, names: Mapping[str, str] | None = None) -> Table:
     """The phases with their dates; with the organization's names, also whom each phase's
     obligations fall on and how often."""
-    table = Table(title=f"{campaign.spec.name}（{campaign.spec.key}）", title_justify="left")
+    table = Table(
+        title=escape(f"{campaign.spec.name}（{campaign.spec.key}）"), title_justify="left"
+    )
     table.add_column("环节", ratio=2, overflow="fold")
     table.add_column("开始", no_wrap=True)
     table.add_column("结束", no_wrap=True)
@@ -114,7 +116,7 @@ def phase_table(campaign: LoadedCampaign, names: Mapping[str, str] | None = None
     for phase in campaign.spec.phases:
         dates = campaign.phase_dates[phase.key]
         row = [
-            phase.name + ("（并行）" if phase.parallel else ""),
+            escape(phase.name) + ("（并行）" if phase.parallel else ""),
             str(dates.starts),
             str(dates.ends),
             str(len(phase.obligations)),
@@ -123,7 +125,7 @@ def phase_table(campaign: LoadedCampaign, names: Mapping[str, str] | None = None
             seen = dict.fromkeys(
                 f"{subject_text(o, names)}·{cadence_text(o)}" for o in phase.obligations
             )
-            row.append("\n".join(seen))
+            row.append(escape("\n".join(seen)))
         table.add_row(*row)
     return table
 
@@ -161,7 +163,7 @@ RAG_TEXT = {"green": "正常", "amber": "有逾期", "red": "逾期较多"}
 
 def progress_tables(progress: CampaignProgress) -> list[Table]:
     """Phases, towns (red/amber/green) and targets, as `campaign status` prints them."""
-    phases = Table(title=f"{progress.name} · 截至 {progress.as_of}", title_justify="left")
+    phases = Table(title=escape(f"{progress.name} · 截至 {progress.as_of}"), title_justify="left")
     for name, justify in (
         ("环节", "left"),
         ("起止", "left"),
@@ -174,7 +176,7 @@ def progress_tables(progress: CampaignProgress) -> list[Table]:
         phases.add_column(name, justify=justify)  # type: ignore[arg-type]
     for p in progress.phases:
         phases.add_row(
-            p.name,
+            escape(p.name),
             f"{p.starts} → {p.ends}",
             PHASE_STATUS_ZH.get(p.status, p.status),
             str(p.items),
@@ -198,7 +200,7 @@ def progress_tables(progress: CampaignProgress) -> list[Table]:
     for t in progress.towns:
         style = RAG_STYLE[t.rag]
         towns.add_row(
-            t.name,
+            escape(t.name),
             str(t.items),
             str(t.accepted),
             str(t.overdue),
@@ -212,7 +214,9 @@ def progress_tables(progress: CampaignProgress) -> list[Table]:
             targets.add_column(name, justify="left" if name == "目标" else "right")
         for t in progress.targets:
             mark = "" if t.actual >= t.target else " [yellow]未达[/yellow]"
-            targets.add_row(t.name, f"{t.target}{t.unit}", f"{t.actual}{t.unit}{mark}")
+            targets.add_row(
+                escape(t.name), escape(f"{t.target}{t.unit}"), escape(f"{t.actual}{t.unit}") + mark
+            )
         tables.append(targets)
     if progress.reminders:
         r = progress.reminders
@@ -247,7 +251,7 @@ def deadline_table(campaign: LoadedCampaign, calendar: WorkCalendar) -> Table:
     evidence may be dated and the due date, as the rollout will write them."""
     from models.domain.planning import occurrences
 
-    table = Table(title=f"{campaign.spec.name} · 各事项截止日期", title_justify="left")
+    table = Table(title=escape(f"{campaign.spec.name} · 各事项截止日期"), title_justify="left")
     for column in ("环节", "事项", "期次", "起", "止", "截止"):
         table.add_column(column, overflow="fold")
     for phase in campaign.spec.phases:
@@ -256,7 +260,7 @@ def deadline_table(campaign: LoadedCampaign, calendar: WorkCalendar) -> Table:
                 occurrences(campaign.spec, obligation, phase.key, campaign.phase_dates, calendar)
             ):
                 table.add_row(
-                    phase.name if n == 0 else "",
+                    escape(phase.name) if n == 0 else "",
                     escape(obligation.title) if n == 0 else "",
                     occurrence_zh(occ.label) or "一次",
                     str(occ.starts),
@@ -268,7 +272,7 @@ def deadline_table(campaign: LoadedCampaign, calendar: WorkCalendar) -> Table:
 
 def unit_table(rows: list[UnitRow], as_of: str) -> Table:
     """A unit and those below it: counts of each subtree, each unit's own late items."""
-    table = Table(title=f"{rows[0].name}及下属单位 · 截至 {as_of}", title_justify="left")
+    table = Table(title=f"{escape(rows[0].name)}及下属单位 · 截至 {as_of}", title_justify="left")
     for name in ("单位", "事项", "已完成", "逾期", "逾期事项（截止日期）"):
         table.add_column(name, justify="right" if name in ("事项", "已完成", "逾期") else "left")
     for row in rows:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from prefect import flow
+from prefect.runtime import flow_run as prefect_flow_run
 
 from config.settings import get_settings
 from tasks.org_tasks import count_org, import_org_file, publish_org_summary
@@ -16,6 +17,8 @@ def import_organization(
     read with it as one import), all or nothing; `org` names the organization when the
     files do not."""
     url = get_settings().resolved_database_url
-    result = import_org_file([path, *(more or [])], url, org)
+    # the audit trail names the run (the Prefect UI shows who started it)
+    actor = f"prefect:flow-run:{prefect_flow_run.id}"
+    result = import_org_file([path, *(more or [])], url, org, actor)
     publish_org_summary(count_org(url, str(result["org"])), path)
     return result

@@ -11,6 +11,7 @@ from prefect.artifacts import create_markdown_artifact
 
 from config.settings import get_settings
 from tasks.reminder_tasks import (
+    campaign_problems,
     mark_overdue_items,
     reminder_totals,
     sweep_instant,
@@ -25,6 +26,7 @@ def remind_due(as_of: dt.date | None = None, retry_dead: bool = False) -> dict[s
     settings = get_settings()
     now = sweep_instant(as_of, settings.timezone)
     today = now.astimezone(ZoneInfo(settings.timezone)).date()
+    problems = campaign_problems()
     overdue = mark_overdue_items(today)
     counts = sweep_reminders(now, retry_dead=retry_dead)
     totals = reminder_totals(settings.resolved_database_url)
@@ -38,8 +40,9 @@ def remind_due(as_of: dt.date | None = None, retry_dead: bool = False) -> dict[s
         f"## 提醒（{today}）\n\n新逾期事项 {overdue} 项；{sent}\n\n累计：已发送 "
         f"{totals.get('sent', 0)}，待发送 {totals.get('pending', 0)}，同一事项合并 "
         f"{totals.get('superseded', 0)}，已取消 {totals.get('cancelled', 0)}，"
-        f"死信 {totals.get('dead', 0)}。\n",
+        f"死信 {totals.get('dead', 0)}。\n"
+        + "".join(f"\n- 未能读取，其逾期事项未处理：{p}" for p in problems),
         key="reminders",
         description="提醒发送情况",
     )
-    return {"overdue": overdue, **counts, "totals": totals}
+    return {"overdue": overdue, **counts, "totals": totals, "problems": problems}

@@ -196,6 +196,9 @@ def find_item(
                 ChecklistItem.status != "cancelled",
             )
             .order_by(ChecklistItem.due)
+            # two submissions at once must count each other (at_least: 2): PostgreSQL locks
+            # the rows here, as SQLite's BEGIN IMMEDIATE locks the database (it renders none)
+            .with_for_update()
         )
         .scalars()
         .all()

@@ -6,6 +6,7 @@ An import is checked whole before anything is written, so a bad row rejects the 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -58,6 +59,12 @@ def _duplicates(rows: Iterable[object], what: str) -> list[str]:
     return problems
 
 
+def control_characters(text: str) -> list[str]:
+    """The control characters in a name (newline, ESC, ...), as U+XXXX: a newline forges a
+    line in a digest, an ESC kills a workbook; no name needs one."""
+    return [f"U+{ord(c):04X}" for c in text if unicodedata.category(c) == "Cc"]
+
+
 def check_org(data: OrgData, existing: ExistingOrg) -> list[str]:
     """Every problem of the import, as `FILE:ROW: message`; empty when it may be written."""
     problems: list[str] = []
@@ -77,6 +84,16 @@ def check_org(data: OrgData, existing: ExistingOrg) -> list[str]:
                 )
             if hasattr(row, "name") and not row.name:
                 problems.append(f"{row.where}: {what} {row.code!r} has no name")
+            for attribute in ("name", "tags"):
+                value = getattr(row, attribute, None)
+                texts = value if isinstance(value, list | tuple | frozenset) else [value or ""]
+                found = sorted({c for t in texts for c in control_characters(str(t))})
+                if found:
+                    problems.append(
+                        f"{row.where}: {what} {row.code!r}: {attribute} holds a control "
+                        f"character ({', '.join(found)}): it would break a digest's lines and "
+                        "the ledger's cells"
+                    )
             if hasattr(row, "origin") and row.origin not in ORIGINS:
                 problems.append(
                     f"{row.where}: origin {row.origin!r} must be one of {', '.join(ORIGINS)}"

@@ -3,17 +3,20 @@ one transaction with upserts on codes, so re-importing updates and never duplica
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlmodel import Session
 
 from config.org_file import OrgData
+from models import audit
 from models.db import insert_ignore, upsert
 from models.domain.org_snapshot import OrgSnapshot
 from models.errors import ImportRejected, NotFound
+from models.instant import utc_now
 from models.org_rules import UNIT_KINDS, ExistingOrg, check_org, unit_paths
 from models.tables import Organization, Pairing, PairingKind, Person, PersonRole, Role, Unit
 
@@ -102,9 +105,17 @@ def import_key(session: Session, data: OrgData, org_key: str | None) -> str:
     )
 
 
-def import_org(session: Session, data: OrgData, org_key: str | None = None) -> ImportResult:
+def import_org(
+    session: Session,
+    data: OrgData,
+    org_key: str | None = None,
+    *,
+    actor: str = "system",
+    now: dt.datetime | None = None,
+) -> ImportResult:
     """Check the whole import against what its organization holds, then write it;
-    ImportRejected otherwise. Nothing of another organization is read or touched."""
+    ImportRejected otherwise. Nothing of another organization is read or touched. A change
+    is an audit event naming `actor` (roles decide who may approve gates and sign)."""
     try:
         key, key_problems = import_key(session, data, org_key), []
     except ImportRejected as exc:  # said with the rows' problems, after them
@@ -238,9 +249,23 @@ def import_org(session: Session, data: OrgData, org_key: str | None = None) -> I
     units = split([u.code for u in data.units], set(existing.unit_kinds))
     people = split([p.code for p in data.people], existing.people)
     pairings = split([p.code for p in data.pairings], existing_pairings)
-    return ImportResult(
+    result = ImportResult(
         key, changed, *units, *people, *pairings, len(data.roles), len(data.pairing_kinds)
     )
+    if changed:
+        audit.append(
+            session,
+            actor=actor,
+            action="org.imported",
+            entity="organization",
+            entity_key=key,
+            payload={
+                "source": str(data.source),
+                **{k: v for k, v in asdict(result).items() if k not in ("org", "changed")},
+            },
+            now=now or utc_now(),
+        )
+    return result
 
 
 def _snapshot_rows(session: Session, org_id: int) -> tuple[object, ...]:

@@ -59,13 +59,26 @@ def _post_robot(payload: dict[str, Any], meta: dict[str, Any]) -> bool:
         return False
 
 
+def _path_of(meta: dict[str, Any]) -> Path:
+    """A file:// URL's path, as Apprise parsed it (file:///abs/path: no host)."""
+    if meta.get("host") in ("", None, "localhost"):
+        return Path(meta.get("fullpath") or "")
+    return Path("/" + (meta.get("host") or "") + (meta.get("fullpath") or ""))
+
+
+def _home() -> Path:
+    from config.settings import get_settings
+
+    return get_settings().home.resolve()
+
+
 @notify(on="file", name="Campaign file channel")
 def _file(
     body: str, title: str, notify_type: str, meta: dict[str, Any], *args: Any, **kwargs: Any
 ) -> bool:
-    path = Path("/" + (meta.get("host") or "") + (meta.get("fullpath") or ""))
-    if meta.get("host") in ("", None, "localhost"):
-        path = Path(meta.get("fullpath") or "")
+    path = _path_of(meta)
+    if not path.resolve().is_relative_to(_home()):  # deliver() refuses it first; this holds
+        return False  # for a caller of Apprise that did not
     path.parent.mkdir(parents=True, exist_ok=True)
     record = json.dumps({"title": title, "body": body}, ensure_ascii=False)
     with _file_lock, path.open("a", encoding="utf-8") as handle:
@@ -131,9 +144,21 @@ def _post_json(url: str, payload: dict[str, Any]) -> bool:
     return 200 <= response.status_code < 300
 
 
+def file_channel_refusal(url: str) -> str | None:
+    """Why a file:// channel may not be written, if so: only files inside CAMPAIGN_HOME (a
+    person's channel, taken from an organization file, must not append to ~/.bashrc)."""
+    home = _home()
+    target = _path_of(apprise.utils.parse.parse_url(url, verify_host=False) or {}).resolve()
+    if not target.is_relative_to(home):
+        return f"file channel outside CAMPAIGN_HOME ({home}): {target}"
+    return None
+
+
 def deliver(url: str, digest: Digest) -> Delivery:
     """Send one digest to one channel, in the form the channel carries best; never raises."""
     scheme = url.split("://", 1)[0].lower()
+    if scheme == "file" and (refusal := file_channel_refusal(url)):
+        return Delivery(False, refusal)
     try:
         if scheme.removesuffix("s") in ROBOTS:
             meta = apprise.utils.parse.parse_url(url, verify_host=True) or {}

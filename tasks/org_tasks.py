@@ -22,11 +22,12 @@ from tasks.retry import retry_unless_user_error
     retry_condition_fn=retry_unless_user_error,
 )
 def import_org_file(
-    paths: list[str], database_url: str, org: str | None = None
+    paths: list[str], database_url: str, org: str | None = None, actor: str = "system"
 ) -> dict[str, int | str | bool]:
     """Check and write organization files, as one import, in a single transaction."""
     with db.session_for(database_url) as session:
-        result = import_org(session, read_org_files([Path(p) for p in paths]), org)
+        data = read_org_files([Path(p) for p in paths])
+        result = import_org(session, data, org, actor=actor)
     return asdict(result)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
+import threading
 from collections import Counter, defaultdict, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from models.domain.digest import Digest, ReminderLine, build_digest
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.reminder_rules import ESCALATIONS, is_escalation
 from models.domain.vocabulary import ReminderStatus
+from models.errors import CampaignError
 from models.instant import utc_now
 from models.org_store import load_snapshot
 from models.phase_clock import bring_to_day
@@ -49,7 +51,7 @@ from models.tables import (
     Reminder,
     Unit,
 )
-from tasks.channels import deliver
+from tasks.channels import Delivery, deliver
 from tasks.logs import task_logger
 
 
@@ -93,7 +95,13 @@ def mark_overdue_items(today: dt.date, org: OrgSnapshot | None = None) -> int:
         keys = session.execute(select(Campaign.key)).scalars().all()
     snapshots = _Snapshots(settings.resolved_database_url, org)
     for key in keys:
-        loaded = read_campaign(settings, key, calendar)
+        try:
+            loaded = read_campaign(settings, key, calendar)
+        except CampaignError as exc:
+            # one campaign that cannot be read must not stop the others' reminders: it is
+            # reported (campaign_problems) and the sweep goes on
+            task_logger().error("campaign %s skipped: %s", key, exc)
+            continue
         campaign_org = snapshots.of(loaded.spec.organization)
         with db.session_for(settings.resolved_database_url) as session:
             # a phase nobody opened (no scheduler ran) is opened first: its items are due
@@ -234,15 +242,33 @@ class Outgoing:
 
 
 def _deliver(outgoing: Outgoing) -> list[str]:
-    """Errors of one digest over all its channels; empty when every channel took it."""
+    """Errors of one digest over all its channels; empty when every channel took it. Each
+    channel gets DELIVERY_DEADLINE seconds in all: a receiver that trickles its answer a
+    byte at a time never trips a read timeout, and must not keep the sweep from ending."""
     if not outgoing.channels:
         return [NO_CHANNEL]
     errors = []
     for channel in outgoing.channels:
-        outcome = deliver(channel, outgoing.digest)
+        outcome = _within_deadline(channel, outgoing.digest)
         if not outcome.ok:
             errors.append(outcome.error or "failed")
     return errors
+
+
+DELIVERY_DEADLINE = 60.0  # seconds for one digest on one channel, connect to last byte
+
+
+def _within_deadline(channel: str, digest: Digest) -> Delivery:
+    done: list[Delivery] = []
+    # a daemon thread: one still reading at the deadline is abandoned, and the process
+    # may still exit (a pool's threads are joined at exit)
+    worker = threading.Thread(target=lambda: done.append(deliver(channel, digest)), daemon=True)
+    worker.start()
+    worker.join(DELIVERY_DEADLINE)
+    if done:
+        return done[0]
+    scheme = channel.split("://", 1)[0]
+    return Delivery(False, f"{scheme}: no complete answer within {DELIVERY_DEADLINE:g} s")
 
 
 def _subject_names(
@@ -407,6 +433,21 @@ def _emit_escalations(url: str, item_ids: list[int], orgs: _Snapshots) -> None:
             OverdueItem(row.id, row.phase_key, row.obligation_key, row.unit_id, row.due),
             orgs.of(row.org),
         )
+
+
+def campaign_problems() -> list[str]:
+    """The stored campaigns that cannot be read now, each with why (a sweep skips them)."""
+    settings = get_settings()
+    calendar = calendar_for(settings)
+    with db.session_for(settings.resolved_database_url) as session:
+        keys = session.execute(select(Campaign.key)).scalars().all()
+    problems = []
+    for key in keys:
+        try:
+            read_campaign(settings, key, calendar)
+        except CampaignError as exc:
+            problems.append(f"{key}: {exc}")
+    return problems
 
 
 def see_all(person_code: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 @dataclass
 class HttpReceiver:
-    """mode: ok | slow | error500 | errcode | hang. Records every JSON body it is sent."""
+    """mode: ok | slow | error500 | errcode | hang | trickle. Records every JSON body."""
 
     mode: str = "ok"
     received: list[dict[str, Any]] = field(default_factory=list)
@@ -38,6 +38,18 @@ def http_receiver(mode: str = "ok") -> Iterator[HttpReceiver]:
             body = json.loads(self.rfile.read(length) or b"{}")
             with lock:
                 receiver.received.append(body)
+            if receiver.mode == "trickle":  # an answer that never quite ends
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Length", "1000")
+                    self.end_headers()
+                    for _ in range(1000):
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                        time.sleep(0.5)
+                except OSError:
+                    pass
+                return
             if receiver.mode == "hang":
                 time.sleep(5)
             elif receiver.mode == "slow":

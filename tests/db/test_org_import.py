@@ -199,3 +199,22 @@ def test_unreadable_files_are_rejected_with_a_row(
     with db.session_for(db_url) as session:
         assert organizations(session) == []
         assert session.execute(select(func.count()).select_from(Unit)).scalar_one() == 0
+
+
+def test_an_import_that_changes_something_is_an_audit_event_naming_who(db_url: str) -> None:
+    from models.audit import verify
+    from models.tables import AuditEvent
+
+    with db.session_for(db_url) as session:
+        import_org(session, read_org_file(SHIPPED), actor="os:planner")
+    import_file(db_url, SHIPPED)  # the same again: nothing changed, nothing recorded
+    with db.session_for(db_url) as session:
+        events = (
+            session.execute(select(AuditEvent).where(AuditEvent.action == "org.imported"))
+            .scalars()
+            .all()
+        )
+        assert [(e.actor, e.entity_key) for e in events] == [("os:planner", "weihai-etdz")]
+        assert events[0].payload["units_new"] == 175
+        checked, broken = verify(session)
+        assert checked >= 1 and broken is None

@@ -78,3 +78,32 @@ def test_after_national_day_each_person_gets_one_digest_with_each_item_once(
     assert add_up(totals) == planned  # sent + superseded + cancelled + pending + dead
     assert unsent_superseded == 0
     assert totals["sent"] == first["sent"]
+
+
+def test_one_unreadable_campaign_does_not_stop_the_others_reminders(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import update
+
+    from models.tables import Campaign, CampaignVersion
+    from tasks.reminder_tasks import campaign_problems
+
+    import_shipped_org(db_url)
+    rollout(db_url, ML, D(2013, 9, 3))
+    rollout(db_url, "village-meetings-2013", D(2013, 9, 3))
+    with db.session_for(db_url) as session:
+        broken = session.execute(
+            select(Campaign.id).where(Campaign.key == "village-meetings-2013")
+        ).scalar_one()
+        session.execute(
+            update(CampaignVersion)
+            .where(CampaignVersion.campaign_id == broken)
+            .values(text="key: village-meetings-2013\nphasez: []\n")
+        )
+    (problem,) = campaign_problems()
+    assert problem.startswith("village-meetings-2013: ")
+    with http_receiver() as hook:
+        set_default(monkeypatch, hook.url())
+        result = sweep_on(D(2013, 9, 12))
+    assert result["sent"] > 0 and hook.received
+    assert any("群众路线" in m["message"] for m in hook.received)  # the readable one went out

@@ -247,3 +247,24 @@ def test_two_sweeps_at_once_deliver_each_reminder_once(
             ).scalar_one()
             == 1
         )
+
+
+def test_a_receiver_that_trickles_its_answer_is_a_failure_within_the_deadline(
+    ml: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tasks import reminder_tasks
+
+    monkeypatch.setattr(reminder_tasks, "DELIVERY_DEADLINE", 2.0)
+    with http_receiver("trickle") as hook:
+        set_default(monkeypatch, hook.url())
+        done: list[dict[str, int]] = []
+        sweeping = threading.Thread(target=lambda: done.append(sweep(at(D(2013, 9, 5)))))
+        sweeping.start()
+        sweeping.join(60)  # without the deadline it reads for 500 s
+        assert done, "the sweep did not end"
+    assert done[0]["failed"] >= 1 and "sent" not in done[0]
+    with db.session_for(ml) as session:
+        error = session.execute(
+            select(Reminder.last_error).where(Reminder.last_error.is_not(None)).limit(1)
+        ).scalar_one()
+    assert "no complete answer within 2 s" in error

@@ -100,7 +100,7 @@ def span(key: str) -> tuple[dt.date, dt.date]:
 
 
 def rehearse(url: str, key: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
-    outbox = tmp_path / "outbox.jsonl"
+    outbox = tmp_path / "home" / "outbox.jsonl"  # file channels write inside CAMPAIGN_HOME
     monkeypatch.setenv("CAMPAIGN_NOTIFY_DEFAULT", f"file://{outbox}")
     get_settings.cache_clear()
     import_full_org(url)

@@ -1,0 +1,79 @@
+"""Names are data, never markup or control: a phase called `环节 [/red]` prints as written,
+and a name holding a newline or an ESC is refused at validation and at import."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from config.campaign_files import read_campaign
+from config.org_file import OrgData, UnitRow
+from config.settings import get_settings
+from flows.console import deadline_table, phase_table
+from models.domain.working_days import WorkCalendar
+from models.errors import SpecError
+from models.org_rules import ExistingOrg, check_org
+from tests.unit.test_campaign_files import GOOD
+
+
+def test_a_name_that_looks_like_markup_prints_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(GOOD.replace("name: 第一环节", "name: 环节 [/red]"), encoding="utf-8")
+    loaded = read_campaign(get_settings(), str(path))
+    console = Console(record=True, width=200)
+    console.print(phase_table(loaded))
+    console.print(deadline_table(loaded, WorkCalendar()))
+    assert "环节 [/red]" in console.export_text()
+
+
+@pytest.mark.parametrize("bad", ["\x1b[31m", "\n伪造的一行"])
+def test_a_control_character_in_a_campaign_name_is_refused_at_its_line(
+    tmp_path: Path, bad: str
+) -> None:
+    path = tmp_path / "c.yaml"
+    escaped = bad.encode("unicode_escape").decode()
+    path.write_text(
+        GOOD.replace("title: 撰写心得体会", f'title: "撰写心得体会{escaped}"'), encoding="utf-8"
+    )
+    with pytest.raises(SpecError) as refused:
+        read_campaign(get_settings(), str(path))
+    text = str(refused.value)
+    assert "control character" in text and "c.yaml:13: phases[0].obligations[0].title" in text
+
+
+def test_a_control_character_in_an_organization_name_is_refused() -> None:
+    data = OrgData(source=Path("org.csv"))
+    data.units.append(
+        UnitRow(
+            code="v1",
+            name="何家泊村\n[即将到期] 伪造",
+            kind="district",
+            parent=None,
+            tags=[],
+            origin="import",
+            where="org.csv:2",
+        )
+    )
+    problems = check_org(data, ExistingOrg())
+    assert any("org.csv:2" in p and "U+000A" in p for p in problems), problems
+
+
+def test_a_file_channel_writes_only_inside_campaign_home(
+    tmp_path: Path, campaign_home: Path
+) -> None:
+    from models.domain.digest import ReminderLine, build_digest
+    from tasks.channels import deliver
+
+    line = ReminderLine(1, "due", "活动", "环节", "事项", "村", "once", dt.date(2013, 9, 3))
+    digest = build_digest("王明", [line], line.due, WorkCalendar(), max_lines=20, see_all="x")
+    outside = tmp_path / "bashrc"
+    refused = deliver(f"file://{outside}", digest)
+    assert not refused.ok and "outside CAMPAIGN_HOME" in (refused.error or "")
+    assert not outside.exists()
+    inside = campaign_home / "outbox" / "r.jsonl"
+    assert deliver(f"file://{inside}", digest).ok and inside.read_text(encoding="utf-8")
+    sneaky = deliver(f"file://{campaign_home}/../bashrc", digest)
+    assert not sneaky.ok and not (tmp_path / "bashrc").exists()
