@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from config.workbooks import read_sheets
 from config.yaml_lines import YamlLoadError, read_text_file
 from models.errors import ImportRejected
 
@@ -116,22 +117,8 @@ def read_evidence_sheet(path: Path) -> list[EvidenceRow]:
             raise ImportRejected([f"{path}:1: empty file, expected a header row"])
         return _rows(lines[0], [(i + 2, r) for i, r in enumerate(lines[1:])], str(path))
     if suffix in (".xlsx", ".xlsm"):
-        import zipfile
-
-        from openpyxl import load_workbook
-        from openpyxl.utils.exceptions import InvalidFileException
-
-        try:
-            book = load_workbook(path, read_only=True, data_only=True)
-        except FileNotFoundError:
-            raise ImportRejected([f"{path}:1: no such file"]) from None
-        except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-            raise ImportRejected([f"{path}:1: not a readable .xlsx workbook ({exc})"]) from None
-        try:
-            sheet = book[SHEET] if SHEET in book.sheetnames else book.worksheets[0]
-            rows = list(sheet.iter_rows(values_only=True))
-        finally:
-            book.close()
+        sheets = dict(read_sheets(path))
+        rows = sheets[SHEET] if SHEET in sheets else next(iter(sheets.values()), [])
         if not rows:
             raise ImportRejected([f"{path}:1: empty sheet, expected a header row"])
         return _rows(list(rows[0]), [(i + 2, list(r)) for i, r in enumerate(rows[1:])], str(path))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from config.workbooks import read_sheets
 from config.yaml_lines import LoadedYaml, YamlLoadError, load_yaml_text, read_text_file
 from models.errors import ImportRejected
 
@@ -267,36 +268,21 @@ def _properties(data: OrgData, rows: list[tuple[int, list[Any]]], source: str, l
 
 
 def read_xlsx(path: Path) -> OrgData:
-    import zipfile
-
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except FileNotFoundError:
-        raise ImportRejected([f"{path}:1: no such file"]) from None
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise ImportRejected([f"{path}:1: not a readable .xlsx workbook ({exc})"]) from None
     data = OrgData(source=path)
     seen = 0
-    try:
-        for sheet in book.worksheets:
-            table = SHEET_ALIASES.get(sheet.title.strip(), sheet.title.strip().lower())
-            if table not in TABLE_COLUMNS and table != "organization":
-                continue
-            rows = list(sheet.iter_rows(values_only=True))
-            if not rows:
-                continue
-            seen += 1
-            if table == "organization":
-                body = [(i + 1, list(r)) for i, r in enumerate(rows)]
-                _properties(data, body, f"{path}", f"sheet {sheet.title}: ")
-                continue
-            body = [(i + 2, list(r)) for i, r in enumerate(rows[1:])]
-            _tabular(data, table, list(rows[0]), body, str(path), f"sheet {sheet.title}: ")
-    finally:
-        book.close()
+    for title, rows in read_sheets(path):
+        table = SHEET_ALIASES.get(title.strip(), title.strip().lower())
+        if table not in TABLE_COLUMNS and table != "organization":
+            continue
+        if not rows:
+            continue
+        seen += 1
+        if table == "organization":
+            body = [(i + 1, list(r)) for i, r in enumerate(rows)]
+            _properties(data, body, f"{path}", f"sheet {title}: ")
+            continue
+        body = [(i + 2, list(r)) for i, r in enumerate(rows[1:])]
+        _tabular(data, table, list(rows[0]), body, str(path), f"sheet {title}: ")
     if not seen:
         raise ImportRejected(
             [

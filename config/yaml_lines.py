@@ -13,6 +13,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from config.input_limits import text_refusal, yaml_refusal
+
 Loc = tuple[str | int, ...]
 
 
@@ -128,7 +130,12 @@ def _plain(node: Any, loc: Loc, lines: dict[Loc, int]) -> Any:
 
 
 def load_yaml_text(text: str, path: Path) -> LoadedYaml:
-    """Parse one YAML document; raise YamlLoadError with a line for anything unreadable."""
+    """Parse one YAML document; raise YamlLoadError with a line for anything unreadable,
+    too large, too deep, or expanding past the limits (config/input_limits.py)."""
+    if refusal := text_refusal(len(text.encode())):
+        raise YamlLoadError(1, refusal)
+    if found := yaml_refusal(text):
+        raise YamlLoadError(*found)
     yaml = YAML(typ="rt")
     yaml.Constructor = _StringDates
     yaml.allow_duplicate_keys = False
@@ -162,6 +169,8 @@ def read_text_file(path: Path) -> str:
         raise YamlLoadError(1, "is a directory, expected a file") from exc
     except OSError as exc:
         raise YamlLoadError(1, f"cannot read: {exc.strerror}") from exc
+    if refusal := text_refusal(len(raw)):
+        raise YamlLoadError(1, refusal)
     if b"\x00" in raw:
         raise YamlLoadError(1, "binary file, expected UTF-8 YAML text")
     try:

@@ -14,6 +14,7 @@ from config.evidence_sheet import SHEET, TEMPLATE_HEADERS
 from config.spec import LoadedCampaign
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.wording import sign_off_zh
+from models.inert_cells import inert
 from models.rollout_store import campaign_id
 from models.tables import ChecklistItem
 
@@ -65,5 +66,6 @@ def write_template(
         )
     book.properties.title = spec.key  # `evidence import` reads the campaign from here
     path.parent.mkdir(parents=True, exist_ok=True)
+    inert(book)  # what users typed stays text
     book.save(path)
     return len(items)

@@ -16,6 +16,7 @@ from sqlmodel import Session
 from config.spec import LoadedCampaign
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.wording import counts_zh, occurrence_zh
+from models.inert_cells import inert
 from models.progress import CampaignProgress
 from models.progress_text import PHASE_STATUS_ZH, RAG_ZH, STATUS_ZH, yearbook_sentence
 from models.rollout_store import campaign_id
@@ -202,6 +203,7 @@ def write_ledger(
         _widths(sheet)
         sheet.freeze_panes = "A2"
     path.parent.mkdir(parents=True, exist_ok=True)
+    inert(book)  # what users typed stays text
     book.save(path)
     return rows
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -200,3 +201,27 @@ def test_counts_below_the_minimum_and_unknown_counts_are_refused(rolled: str) ->
         == "accepted"
     )
     assert item_state(rolled, "org-dept", "send-members") == ("accepted", D(2012, 11, 10), 1)
+
+
+def test_a_name_that_looks_like_a_formula_stays_text_in_the_ledger(
+    rolled: str, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+    from sqlalchemy import update
+
+    from models.report import write_ledger
+    from models.tables import Unit
+
+    # a village's name as a sheet sent in by someone could carry it
+    trap = '=HYPERLINK("http://127.0.0.1/x","点击查看")'
+    with db.session_for(rolled) as session:
+        session.execute(update(Unit).where(Unit.code == PILOT).values(name=trap))
+    loaded = read_campaign(get_settings(), KEY)
+    path = tmp_path / "台账.xlsx"
+    with db.session_for(rolled) as session:
+        progress = campaign_progress(session, loaded, D(2012, 12, 21))
+        write_ledger(path, session, loaded, load_snapshot(session, "weihai-etdz"), progress)
+    cells = [c for sheet in load_workbook(path).worksheets for row in sheet.iter_rows()
+             for c in row]  # fmt: skip
+    assert any(c.value == trap for c in cells), "the name is in the ledger, as written"
+    assert not [c.coordinate for c in cells if c.data_type == "f"]

@@ -1,0 +1,48 @@
+"""Workbooks from outside (organization sheets, evidence sheets), read in one place: the
+archive measured first, the XML parsed by openpyxl through defusedxml, each sheet's rows
+bounded, every refusal one line naming the file."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from config.input_limits import bounded_rows, workbook_refusal
+from models.errors import ImportRejected
+
+
+def _refused(path: Path, exc: Exception) -> ImportRejected:
+    # defusedxml refuses entity declarations, DTDs and external references
+    return ImportRejected(
+        [f"{path}:1: refused: its XML is not a plain workbook's ({type(exc).__name__})"]
+    )
+
+
+def read_sheets(path: Path) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    """(title, rows) of every sheet, values only."""
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    if refusal := workbook_refusal(path):
+        raise ImportRejected([f"{path}:1: {refusal}"])
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except FileNotFoundError:
+        raise ImportRejected([f"{path}:1: no such file"]) from None
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise ImportRejected([f"{path}:1: not a readable .xlsx workbook ({exc})"]) from None
+    except Exception as exc:
+        raise _refused(path, exc) from None
+    try:
+        sheets = []
+        for sheet in book.worksheets:
+            rows = bounded_rows(sheet.iter_rows(values_only=True), f"sheet {sheet.title}")
+            sheets.append((sheet.title, list(rows)))
+        return sheets
+    except ValueError as exc:
+        raise ImportRejected([f"{path}:1: {exc}"]) from None
+    except Exception as exc:
+        raise _refused(path, exc) from None
+    finally:
+        book.close()
