@@ -31,7 +31,9 @@ class H(http.server.BaseHTTPRequestHandler):
         self.send_response(200); self.send_header('Content-Length', '2'); self.end_headers()
         self.wfile.write(b'ok')
     def log_message(self, *a): pass
-s = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)
+class S(http.server.ThreadingHTTPServer):
+    request_queue_size = 128  # a real server's backlog; the default 5 drops bursts of SYNs
+s = S(('127.0.0.1', 0), H)
 print(s.server_address[1], flush=True)
 s.serve_forever()
 """

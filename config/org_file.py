@@ -52,6 +52,18 @@ class PairingRow:
 
 
 @dataclass(frozen=True)
+class OperatorRow:
+    """Who may run commands that act for a person: an operating-system login, the person it
+    is, and whether it may enter records on others' behalf (the department's staff typing
+    in a paper record)."""
+
+    login: str
+    person: str
+    proxy: bool
+    where: str
+
+
+@dataclass(frozen=True)
 class NamedRow:
     """A role or a pairing kind: a code and its Chinese name."""
 
@@ -73,6 +85,8 @@ class OrgData:
     units: list[UnitRow] = field(default_factory=list)
     people: list[PersonRow] = field(default_factory=list)
     pairings: list[PairingRow] = field(default_factory=list)
+    # None: the files name no operators (those imported before stay)
+    operators: list[OperatorRow] | None = None
 
 
 HEADER_ALIASES = {
@@ -90,6 +104,10 @@ HEADER_ALIASES = {
     "角色": "roles",
     "联系方式": "channels",
     "通知渠道": "channels",
+    "登录名": "login",
+    "账号": "login",
+    "人员编码": "person",
+    "代录": "proxy",
     "干部": "cadre",
     "联系对象": "contact",
     "结对类型": "kind",
@@ -100,6 +118,7 @@ TABLE_COLUMNS = {
     "pairings": ({"code", "kind", "cadre", "contact"}, {"origin"}),
     "roles": ({"code", "name"}, set()),
     "pairing_kinds": ({"code", "name"}, set()),
+    "operators": ({"login", "person"}, {"proxy"}),
 }
 SHEET_ALIASES = {
     "组织": "organization",
@@ -108,6 +127,7 @@ SHEET_ALIASES = {
     "结对": "pairings",
     "角色": "roles",
     "结对类型": "pairing_kinds",
+    "操作员": "operators",
 }
 # The 组织 sheet (or a CSV with these two columns): one property per row.
 ORG_PROPERTIES = {
@@ -164,10 +184,15 @@ def _row(table: str, values: dict[str, Any], where: str, default_origin: str) ->
         )
     if table == "pairings":
         return PairingRow(get("code"), get("kind"), get("cadre"), get("contact"), origin, where)
+    if table == "operators":
+        proxy = get("proxy").lower() in ("是", "true", "yes", "1", "y", "可以")
+        return OperatorRow(get("login"), get("person"), proxy, where)
     return NamedRow(get("code"), get("name"), where)
 
 
 def _add(data: OrgData, table: str, row: Any) -> None:
+    if table == "operators" and data.operators is None:
+        data.operators = []
     getattr(data, table).append(row)
 
 
@@ -181,7 +206,8 @@ def _table_for_header(header: list[str], source: str) -> str:
             f"{source}:1: cannot tell what this table holds from its header "
             f"({', '.join(header)}); expected the columns of units (code, name, kind, parent, "
             "tags, origin), people (code, name, unit, roles, channels, origin), "
-            "pairings (code, kind, cadre, contact, origin) or roles (code, name)"
+            "pairings (code, kind, cadre, contact, origin), roles (code, name) or operators "
+            "(login, person, proxy)"
         ]
     )
 
@@ -321,6 +347,7 @@ def read_yaml(path: Path) -> OrgData:
         "units",
         "people",
         "pairings",
+        "operators",
     }
     problems = [
         f"{path}:{loaded.line_of((k,))}: unknown field {k!r} (expected one of: "
@@ -348,7 +375,9 @@ def read_yaml(path: Path) -> OrgData:
             data_list.append(
                 NamedRow(_cell(code), _cell(name), f"{path}:{loaded.line_of((table, code))}")
             )
-    for table in ("units", "people", "pairings"):
+    if "operators" in loaded.data:
+        data.operators = []
+    for table in ("units", "people", "pairings", "operators"):
         required, optional = TABLE_COLUMNS[table]
         for line, item in _yaml_list(loaded, table, problems):
             where = f"{path}:{line}"
@@ -403,6 +432,8 @@ def read_org_files(paths: list[Path]) -> OrgData:
         merged.district_roles = merged.district_roles or part.district_roles
         for table in ("units", "people", "pairings"):
             getattr(merged, table).extend(getattr(part, table))
+        if part.operators is not None:
+            merged.operators = (merged.operators or []) + part.operators
         for table in ("roles", "pairing_kinds"):
             # the same role named in the tree file and in a sheet is one role, not a duplicate
             known = {(r.code, r.name) for r in getattr(merged, table)}

@@ -6,8 +6,10 @@ command prints a traceback unless CAMPAIGN_DEBUG is set.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
+from pathlib import Path
 
 import click
 import httpx
@@ -24,9 +26,43 @@ from models import db
 from models.errors import CampaignError
 
 
+def quiet_prefect(verbose: bool) -> Path:
+    """Prefect's run logs go to the Prefect API (the UI shows them) and to a log file in
+    CAMPAIGN_HOME, not among the command's own output; `-v` shows them as well. Returns
+    the log file. (Prefect configured its logging when it was imported: its console
+    handlers are turned down here, not replaced.)"""
+    from prefect.logging.formatters import PrefectFormatter
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    log = Path(os.environ.get("CAMPAIGN_HOME", ".campaign")).resolve() / "logs" / "campaign.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    loggers = [logging.getLogger()] + [
+        lg for lg in logging.root.manager.loggerDict.values() if isinstance(lg, logging.Logger)
+    ]
+    for logger in loggers:
+        for handler in logger.handlers:
+            if isinstance(handler, PrefectConsoleHandler) and not verbose:
+                handler.setLevel(logging.WARNING)
+    to_file = logging.FileHandler(log, encoding="utf-8")
+    to_file.setLevel(logging.INFO)
+    to_file.setFormatter(
+        PrefectFormatter(
+            "%(asctime)s | %(levelname)-7s | %(name)s - %(message)s",
+            flow_run_fmt="%(asctime)s | %(levelname)-7s | Flow run %(flow_run_name)r - %(message)s",
+            task_run_fmt="%(asctime)s | %(levelname)-7s | Task run %(task_run_name)r - %(message)s",
+        )
+    )
+    logging.getLogger().addHandler(to_file)
+    return log
+
+
 def main() -> None:
     """Entry point: domain errors become messages and exit codes, never tracebacks."""
     code = 0
+    verbose = any(a in ("-v", "--verbose") for a in sys.argv[1:2])
+    if verbose:
+        del sys.argv[1]
+    quiet_prefect(verbose)
     try:
         code = app(standalone_mode=False) or 0
     except click.ClickException as exc:  # usage errors: click's own message, exit 2

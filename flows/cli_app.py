@@ -12,13 +12,15 @@ import typer
 
 from config.settings import Settings, get_settings
 from flows import console as view
-from models.errors import CampaignError, DateRuleError
+from models.domain.operators import Acting, acting_for, operators_of
+from models.errors import DateRuleError, NotFound
 from models.instant import today_in
 
 app = typer.Typer(
     name="campaign",
     help="Workflow engine for campaign phases: validate, import the organization, roll out, "
-    "record evidence, watch progress.",
+    "record evidence, watch progress. Prefect's run logs go to CAMPAIGN_HOME/logs/campaign.log "
+    "and the Prefect UI; `campaign -v COMMAND` shows them here too.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -71,12 +73,21 @@ def operator() -> str:
     return f"os:{getpass.getuser()}"
 
 
-def acting_person(by: str | None) -> str:
-    """--by, else CAMPAIGN_USER."""
-    who = by or settings().user
-    if not who:
-        raise CampaignError("say who is acting: --by PERSON or CAMPAIGN_USER")
-    return who
+def acting(by: str | None, org: str) -> Acting:
+    """Whom a command acts for: the person the OS login is an operator of in `org`, or,
+    for an operator allowed to enter for others, --by (else CAMPAIGN_USER)."""
+    from sqlalchemy import select
+
+    from models import db
+    from models.tables import Organization
+
+    with db.read_session_for(settings().resolved_database_url) as session:
+        rows = session.execute(
+            select(Organization.operators).where(Organization.key == org)
+        ).scalar_one_or_none()
+    if rows is None:
+        raise NotFound(f"organization {org!r} has not been imported")
+    return acting_for(getpass.getuser(), operators_of(rows), org, by or settings().user)
 
 
 def ensure_prefect() -> None:

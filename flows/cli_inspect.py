@@ -11,8 +11,8 @@ from rich.table import Table
 from sqlalchemy import select
 
 from config.campaign_files import calendar_for, read_campaign
-from flows.cli_app import acting_person, app, out, parse_day, settings
-from models import db
+from flows.cli_app import acting, app, out, parse_day, settings
+from models import audit, db
 from models.domain.wording import occurrence_zh
 from models.errors import EvidenceError, NotFound
 from models.evidence import read_evidence_file, store_bytes, subject_id
@@ -68,11 +68,12 @@ def record(
     config = settings()
     documents = [read_evidence_file(p, int(config.max_file_mb * 1_000_000)) for p in file or []]
     dated = parse_day(date, "--date")
-    person_code = acting_person(by)
     calendar = calendar_for(config)
     loaded = read_campaign(config, campaign, calendar)
+    who = acting(by, loaded.spec.organization)
+    person_code = who.person
     spec_inspection = next((i for i in loaded.spec.inspections if i.key == inspection), None)
-    with db.session_for(config.resolved_database_url) as session:
+    with db.session_for(config.resolved_database_url) as session, audit.entered_by(who.entered_by):
         org = load_snapshot(session, loaded.spec.organization)
         person = org.person_by_code.get(person_code)
         if person is None:

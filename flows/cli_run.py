@@ -14,7 +14,7 @@ from config.campaign_files import calendar_for, read_campaign
 from config.spec import LoadedCampaign
 from flows import console as view
 from flows.cli_app import (
-    acting_person,
+    acting,
     app,
     ensure_prefect,
     evidence_app,
@@ -25,7 +25,7 @@ from flows.cli_app import (
     phase_app,
     settings,
 )
-from models import db
+from models import audit, db
 from models.domain.wording import occurrence_zh
 from models.errors import CampaignError, EvidenceError, NotFound
 from models.evidence import (
@@ -233,7 +233,8 @@ def _gate(decision: bool, campaign: str, gate: str, by: str | None, notes: str) 
     config = settings()
     loaded = read_campaign(config, campaign)
     spec_gate = gate_of(loaded.spec, gate)
-    reviewer = acting_person(by)
+    who = acting(by, loaded.spec.organization)
+    reviewer = who.person
     with db.session_for(config.resolved_database_url) as session:
         person = load_snapshot(session, loaded.spec.organization).person_by_code.get(reviewer)
         campaign_id(session, loaded.spec.key)
@@ -243,7 +244,8 @@ def _gate(decision: bool, campaign: str, gate: str, by: str | None, notes: str) 
     if _resume_waiting_run(loaded.spec.key, gate, decision, reviewer, notes):
         out.print(f"answered the waiting run at gate {gate}", markup=False)
         return
-    answer_gate(loaded.spec.key, gate, reviewer, decision, notes)
+    with audit.entered_by(who.entered_by):
+        answer_gate(loaded.spec.key, gate, reviewer, decision, notes)
     word = "approved" if decision else "rejected"
     out.print(f"gate {gate} {word} by {person.code} ({person.name})", markup=False)
     if decision:
@@ -366,12 +368,13 @@ def evidence_add(
     """Record evidence for a checklist item; it is accepted, or awaits a sign-off."""
     dated = parse_day(date, "--date")
     counts = _parse_counts(count or [])
-    person_code = acting_person(by)
     config = settings()
     # every file checked before anything is written; stored only once the item accepts them
     documents = [read_evidence_file(p, int(config.max_file_mb * 1_000_000)) for p in file or []]
     loaded = read_campaign(config, campaign)
-    with db.session_for(config.resolved_database_url) as session:
+    who = acting(by, loaded.spec.organization)
+    person_code = who.person
+    with db.session_for(config.resolved_database_url) as session, audit.entered_by(who.entered_by):
         brought_to_day(session, loaded, dated)
         org, rule, item = _locate(session, loaded, obligation, subject, occurrence, dated)
         person = org.person_by_code.get(person_code)
@@ -406,10 +409,11 @@ def evidence_sign(
 ) -> None:
     """Sign off a submitted item (it is accepted), or reject it with a reason."""
     dated = parse_day(date, "--date")
-    signer_code = acting_person(by)
     config = settings()
     loaded = read_campaign(config, campaign)
-    with db.session_for(config.resolved_database_url) as session:
+    who = acting(by, loaded.spec.organization)
+    signer_code = who.person
+    with db.session_for(config.resolved_database_url) as session, audit.entered_by(who.entered_by):
         brought_to_day(session, loaded, dated)
         org, rule, item = _locate(session, loaded, obligation, subject, occurrence, dated)
         signer = org.person_by_code.get(signer_code)

@@ -9,8 +9,8 @@ import typer
 
 from config.campaign_files import read_campaign
 from config.evidence_sheet import read_evidence_sheet
-from flows.cli_app import evidence_app, out, settings
-from models import db
+from flows.cli_app import acting, evidence_app, out, settings
+from models import audit, db
 from models.errors import CampaignError, NotFound
 from models.evidence_import import import_rows
 from models.evidence_template import write_template
@@ -52,13 +52,21 @@ def import_sheet(
     key = campaign or _template_campaign(file)
     loaded = read_campaign(config, key)
     rows = read_evidence_sheet(file)
-    with db.session_for(config.resolved_database_url) as session:
+    org_key = loaded.spec.organization
+    default = acting(by, org_key).person
+    # each row's person is judged as --by would be: rows of others only for an operator
+    # allowed to enter for others, and then the audit says who typed them in
+    typists = {acting(r.by or default, org_key).entered_by for r in rows} - {None}
+    with (
+        db.session_for(config.resolved_database_url) as session,
+        audit.entered_by(next(iter(typists), None)),
+    ):
         done = import_rows(
             session,
             loaded=loaded,
             org=load_snapshot(session, loaded.spec.organization),
             rows=rows,
-            default_by=by or config.user,
+            default_by=default,
             sheet_dir=file.parent,
             home=config.home.resolve(),
             max_bytes=int(config.max_file_mb * 1_000_000),

@@ -9,6 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import insert, select, text
@@ -18,6 +21,19 @@ from models.tables import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
 _PG_AUDIT_LOCK = 7_202_614
+# the operator entering records on someone else's behalf, for what this context appends
+_ENTERED_BY: ContextVar[str | None] = ContextVar("entered_by", default=None)
+
+
+@contextmanager
+def entered_by(login: str | None) -> Iterator[None]:
+    """Events appended inside say who typed them in (`entered_by`), when that is not the
+    person they are of: the department's staff entering a paper record."""
+    token = _ENTERED_BY.set(login)
+    try:
+        yield
+    finally:
+        _ENTERED_BY.reset(token)
 
 
 def event_hash(
@@ -50,6 +66,8 @@ def append(
     now: dt.datetime,
 ) -> str:
     """Append one event after the last; concurrent writers queue on a lock."""
+    if (typist := _ENTERED_BY.get()) is not None:
+        payload = {**payload, "entered_by": typist}
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
     head = session.get(AuditHead, 1, populate_existing=True)

@@ -99,6 +99,7 @@ def check_org(data: OrgData, existing: ExistingOrg) -> list[str]:
                     f"{row.where}: origin {row.origin!r} must be one of {', '.join(ORIGINS)}"
                 )
 
+    problems += _operator_problems(data, existing)
     kinds = dict(existing.unit_kinds)
     parents = dict(existing.unit_parents)
     for unit in data.units:
@@ -183,3 +184,21 @@ def unit_paths(parents: Mapping[str, str | None]) -> dict[str, str]:
     for code in parents:
         path(code)
     return out
+
+
+def _operator_problems(data: OrgData, existing: ExistingOrg) -> list[str]:
+    """Each operator's login once, and a person of the organization (in the files or
+    already imported)."""
+    problems: list[str] = []
+    people = set(existing.people) | {p.code for p in data.people}
+    seen: dict[str, str] = {}
+    for op in data.operators or []:
+        if not op.login or not CODE.match(op.login):
+            problems.append(f"{op.where}: operator login {op.login!r} must be 1-64 letters, "
+                            "digits, . _ -")  # fmt: skip
+        elif op.login in seen:
+            problems.append(f"{op.where}: operator {op.login!r} again (first at {seen[op.login]})")
+        seen.setdefault(op.login, op.where)
+        if op.person not in people:
+            problems.append(f"{op.where}: operator {op.login!r}: no person {op.person!r}")
+    return problems

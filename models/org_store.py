@@ -139,6 +139,10 @@ def import_org(
         current.responsible_roles = list(data.responsible_roles)
     if data.district_roles is not None:
         current.district_roles = list(data.district_roles)
+    if data.operators is not None:
+        current.operators = [
+            {"login": o.login, "person": o.person, "proxy": o.proxy} for o in data.operators
+        ]
 
     upsert(
         session,
@@ -280,7 +284,11 @@ def _snapshot_rows(session: Session, org_id: int) -> tuple[object, ...]:
 
     org = session.get(Organization, org_id)
     return (
-        (org.name, tuple(org.responsible_roles), tuple(org.district_roles)) if org else None,
+        (
+            (org.name, tuple(org.responsible_roles), tuple(org.district_roles), repr(org.operators))
+            if org
+            else None
+        ),
         rows(Role.code, Role.name),
         rows(PairingKind.code, PairingKind.name),
         rows(Unit.code, Unit.name, Unit.kind, Unit.parent_id, Unit.tags, Unit.origin),

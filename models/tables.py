@@ -31,6 +31,8 @@ class Organization(SQLModel, table=True):
     name: str = Field(default="", max_length=200)
     responsible_roles: list[str] = _json()
     district_roles: list[str] = _json()
+    # who may run commands that act for a person: [{login, person, proxy}], from its files
+    operators: list[dict[str, Any]] = _json()
 
 
 def _org() -> Any:

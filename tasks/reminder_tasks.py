@@ -136,7 +136,7 @@ class _Snapshots:
 
 
 def _lines(
-    session: Any, claimed: list[Claimed], people: dict[int, Person]
+    session: Any, claimed: list[Claimed], people: dict[int, Person], today: dt.date
 ) -> dict[int, ReminderLine]:
     items: dict[int, ItemRef] = {c.item_id: c.item for c in claimed if c.item}
     wanted = sorted({c.item_id for c in claimed if c.item_id not in items})
@@ -147,7 +147,7 @@ def _lines(
             items[row[0]] = ItemRef(*row)
     names = _subject_names(session, list(items.values()), people)
     towns = _town_names(session, {i.town_id for i in items.values()})
-    told = _escalated_to(session, claimed, items, people)
+    told = _escalated_to(session, claimed, items, people, today)
     versions = {
         (v.campaign_id, v.version): v.id for v in session.execute(select(CampaignVersion)).scalars()
     }
@@ -192,14 +192,18 @@ def _town_names(session: Any, town_ids: set[int | None]) -> dict[int | None, str
 
 
 def _escalated_to(
-    session: Any, claimed: list[Claimed], items: dict[int, ItemRef], people: dict[int, Person]
+    session: Any,
+    claimed: list[Claimed],
+    items: dict[int, ItemRef],
+    people: dict[int, Person],
+    today: dt.date,
 ) -> dict[tuple[int, int], str]:
-    """For the doer's line of an overdue item: who else has been told of it (an escalation
-    sent before, or going out in this sweep), by name."""
+    """For the doer's line of an item overdue `today`: who else has been told of it (an
+    escalation sent before, or going out in this sweep), by name."""
     today_doers = {
         (c.item_id, c.recipient_id)
         for c in claimed
-        if not is_escalation(c.rule) and c.rule != "before" and c.item_id in items
+        if not is_escalation(c.rule) and c.item_id in items and items[c.item_id].due < today
     }
     if not today_doers:
         return {}
@@ -340,7 +344,7 @@ def sweep_reminders(
             if not claimed:
                 break
             with db.session_for(url) as session:
-                lines = _lines(session, claimed, people)
+                lines = _lines(session, claimed, people, today)
             by_recipient: dict[int, list[Claimed]] = defaultdict(list)
             for c in claimed:
                 by_recipient[c.recipient_id].append(c)

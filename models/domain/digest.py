@@ -271,25 +271,37 @@ def build_digest(
     max_lines: int,
     see_all: str,
 ) -> Digest:
-    """One person's digest of `lines` (one per item: superseded ones are left out before)."""
-    entries = []
+    """One person's digest of `lines` (one per item: superseded ones are left out before).
+    Only the lines shown are written out: a sweep after a gap may hold hundreds a person."""
+    # (order, state, items, build): sorted on plain values, built only when shown
+    candidates: list[tuple[tuple[Any, ...], str, int, Any]] = []
     escalated: dict[str, list[ReminderLine]] = {}
     for line in lines:
         if is_escalation(line.rule):
             # one town, one line, whichever level it was escalated at: the higher one says it
             escalated.setdefault(line.town, []).append(line)
-        else:
-            entries.append(_item_entry(line, today, calendar))
+            continue
+        state = state_of(line.due, today)
+        order = (STATE_ORDER[state], line.due, line.campaign, line.obligation, line.subject,
+                 line.occurrence)  # fmt: skip
+        candidates.append((order, state, 1, line))
     for town, group in escalated.items():
-        rule = DISTRICT if any(line.rule == DISTRICT for line in group) else "escalate"
-        entries.append(_group_entry(rule, town, group, today, calendar))
-    entries.sort(key=lambda e: (STATE_ORDER[e.state], e.due, e.text))
-    shown, hidden = entries[:max_lines], entries[max_lines:]
+        first = min(line.due for line in group)
+        candidates.append(((STATE_ORDER["overdue"], first, "", town), "overdue", len(group), town))
+    candidates.sort(key=lambda c: c[0])
+    shown: list[Entry] = []
+    for _, _, _, what in candidates[:max_lines]:
+        if isinstance(what, ReminderLine):
+            shown.append(_item_entry(what, today, calendar))
+        else:
+            group = escalated[what]
+            rule = DISTRICT if any(line.rule == DISTRICT for line in group) else "escalate"
+            shown.append(_group_entry(rule, what, group, today, calendar))
     more: Counter[str] = Counter()
-    for e in hidden:
-        more[e.state] += e.items
-    total = sum(e.items for e in entries)
-    overdue = sum(e.items for e in entries if e.state == "overdue")
+    for _, state, items, _ in candidates[max_lines:]:
+        more[state] += items
+    total = sum(c[2] for c in candidates)
+    overdue = sum(c[2] for c in candidates if c[1] == "overdue")
     supervised = sum(1 for line in lines if is_escalation(line.rule))
     notes = [f"逾期{overdue}项"] if overdue else []
     if supervised:

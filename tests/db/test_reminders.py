@@ -268,3 +268,22 @@ def test_a_receiver_that_trickles_its_answer_is_a_failure_within_the_deadline(
             select(Reminder.last_error).where(Reminder.last_error.is_not(None)).limit(1)
         ).scalar_one()
     assert "no complete answer within 2 s" in error
+
+
+def test_a_failed_delivery_is_retried_by_the_next_days_sweep_at_its_hour(
+    ml: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with http_receiver("error500") as hook:
+        set_default(monkeypatch, hook.url())
+        failed = sweep(at(D(2013, 9, 5)))
+    assert failed["failed"] >= 1
+    with http_receiver() as hook:
+        set_default(monkeypatch, hook.url())
+        # 09:00 the next working day: the retry (due 09:02 yesterday) goes with the day's own
+        retried = sweep(at(D(2013, 9, 6)))
+    assert retried["sent"] >= failed["failed"]
+    with db.session_for(ml) as session:
+        left = session.execute(
+            select(func.count()).where(Reminder.attempts >= 1, Reminder.status == "pending")
+        ).scalar_one()
+    assert left == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import sqlite3
@@ -34,6 +35,23 @@ def run(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.Comp
         env=cli_env(env),
         timeout=240,
     )
+
+
+def operators_csv(folder: Path, person: str = "p-org-01", proxy: bool = True) -> Path:
+    """This machine's login as an operator of weihai-etdz: the department's staff member
+    who types in records for others (so that the tests' --by are honoured)."""
+    path = folder / "operators.csv"
+    path.write_text(
+        f"登录名,人员编码,代录\n{getpass.getuser()},{person},{'是' if proxy else '否'}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def import_shipped_org(folder: Path) -> subprocess.CompletedProcess[str]:
+    """The shipped organization, with this machine's login as a proxy operator."""
+    return run("orgs", "import", REPO / "config" / "orgs" / "weihai-etdz.yaml",
+               operators_csv(folder))  # fmt: skip
 
 
 def assert_no_traceback(result: subprocess.CompletedProcess[str]) -> None:
@@ -210,7 +228,7 @@ def test_demo_runs_on_a_fresh_data_folder(campaign_home: Path) -> None:
 def test_rollout_evidence_status_and_ledger_from_the_terminal(
     campaign_home: Path, tmp_path: Path
 ) -> None:
-    assert run("orgs", "import", REPO / "config" / "orgs" / "weihai-etdz.yaml").returncode == 0
+    assert import_shipped_org(tmp_path).returncode == 0
     rolled = run("rollout", "village-rectification-2013", "--as-of", "2012-12-03")
     assert rolled.returncode == 0, rolled.stderr
     assert "39 new items, 39 in all" in rolled.stdout
@@ -336,7 +354,7 @@ def test_catch_up_and_deploy_refuse_bad_options_with_one_line() -> None:
 
 
 def test_two_rollouts_at_once_on_a_new_home_converge(campaign_home: Path) -> None:
-    assert run("orgs", "import", REPO / "config" / "orgs" / "weihai-etdz.yaml").returncode == 0
+    assert import_shipped_org(campaign_home).returncode == 0
     command = [str(CAMPAIGN), "rollout", "mass-line-2013", "--as-of", "2013-09-03"]
     runs = [
         subprocess.Popen(
@@ -360,7 +378,7 @@ def test_two_rollouts_at_once_on_a_new_home_converge(campaign_home: Path) -> Non
 def test_a_refused_submission_stores_no_file_and_writes_no_row(
     campaign_home: Path, tmp_path: Path
 ) -> None:
-    assert run("orgs", "import", REPO / "config" / "orgs" / "weihai-etdz.yaml").returncode == 0
+    assert import_shipped_org(tmp_path).returncode == 0
     assert run("rollout", "village-rectification-2013", "--as-of", "2012-12-03").returncode == 0
     args = [
         "evidence",
@@ -406,7 +424,7 @@ def test_a_refused_submission_stores_no_file_and_writes_no_row(
 def test_evidence_from_a_filled_in_template_all_or_nothing(
     campaign_home: Path, tmp_path: Path
 ) -> None:
-    assert run("orgs", "import", REPO / "config" / "orgs" / "weihai-etdz.yaml").returncode == 0
+    assert import_shipped_org(tmp_path).returncode == 0
     key = "community-and-two-new-2013"
     assert run("rollout", key, "--as-of", "2013-07-01").returncode == 0
     sheet = tmp_path / "崮山镇" / "证据.xlsx"
@@ -452,7 +470,7 @@ def test_evidence_from_a_filled_in_template_all_or_nothing(
 def test_inspection_fail_rectify_recheck_from_the_terminal(
     campaign_home: Path, tmp_path: Path
 ) -> None:
-    assert run("orgs", "import", REPO / "config" / "orgs" / "weihai-etdz.yaml").returncode == 0
+    assert import_shipped_org(tmp_path).returncode == 0
     key = "community-and-two-new-2013"
     assert run("rollout", key, "--as-of", "2013-07-01").returncode == 0
     made = run("inspect", key, "--as-of", "2013-07-01")

@@ -5,6 +5,7 @@ reports, and that nothing of the other organization leaks in."""
 
 from __future__ import annotations
 
+import getpass
 import json
 from pathlib import Path
 
@@ -13,8 +14,8 @@ from sqlalchemy import func, select
 
 from config.settings import get_settings
 from models import db
-from models.tables import ChecklistItem, Person, Reminder
-from tests.e2e.test_cli import REPO, assert_no_traceback, run
+from models.tables import AuditEvent, ChecklistItem, Person, Reminder
+from tests.e2e.test_cli import REPO, assert_no_traceback, operators_csv, run
 from tests.receivers import http_receiver
 
 TOWNS = {"lg-t1": "东滩镇", "lg-t2": "西滩镇"}
@@ -144,16 +145,36 @@ def test_an_organization_of_ones_own_from_a_workbook_and_a_campaign_file_from_an
     # the file is not needed again: the stored version is read by key
     campaign.rename(elsewhere / "moved.yaml")
 
-    # four eyes: the town's organization committee member submits, may not sign it too
+    # operators are named: this login is nobody in lingang yet, so it acts for nobody
     item = ("eight-rules-study-2025", "--subject", "lg-t1-v1", "--obligation", "study-session")
-    add = run("evidence", "add", *item, "--by", "lg-t1-oc", "--count", "participants=23",
-              "--note", "专题学习", "--date", "2025-04-10")  # fmt: skip
+    evidence = ("--count", "participants=23", "--note", "专题学习", "--date", "2025-04-10")
+    nobody = run("evidence", "add", *item, "--by", "lg-t1-oc", *evidence)
+    assert nobody.returncode == 3 and f"操作员 {getpass.getuser()} 未在组织 lingang 中登记" in (
+        nobody.stderr
+    )
+    # as the town's committee member themselves: their own records only
+    self_only = operators_csv(elsewhere, person="lg-t1-oc", proxy=False)
+    assert run("orgs", "import", self_only, "--org", "lingang").returncode == 0
+    for_other = run("evidence", "add", *item, "--by", "lg-t1-oc2", *evidence)
+    assert for_other.returncode == 3 and "不能代他人录入" in for_other.stderr
+    # the department's staff member, who types in the towns' paper records
+    staff = operators_csv(elsewhere, person="lg-head", proxy=True)
+    assert run("orgs", "import", staff, "--org", "lingang").returncode == 0
+
+    # four eyes: the town's organization committee member submits, may not sign it too
+    add = run("evidence", "add", *item, "--by", "lg-t1-oc", *evidence)
     assert add.returncode == 0, add.stderr
     self_sign = run("evidence", "sign", *item, "--by", "lg-t1-oc", "--date", "2025-04-11")
     assert self_sign.returncode == 3
     assert "submitted themselves" in self_sign.stderr
     sign = run("evidence", "sign", *item, "--by", "lg-t1-oc2", "--date", "2025-04-14")
     assert sign.returncode == 0, sign.stderr
+    with db.session_for(url) as session:
+        signed = session.execute(
+            select(AuditEvent).where(AuditEvent.action == "evidence.accepted")
+        ).scalar_one()
+    # whose sign-off it is, and who typed it in
+    assert (signed.actor, signed.payload["entered_by"]) == ("lg-t1-oc2", getpass.getuser())
 
     # one meaning of a day: the sign-off of 04-14 does not count on 04-05
     before = json_status("2025-04-05")
