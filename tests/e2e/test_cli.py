@@ -40,6 +40,7 @@ def run(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.Comp
 def operators_csv(folder: Path, person: str = "p-org-01", proxy: bool = True) -> Path:
     """This machine's login as an operator of weihai-etdz: the department's staff member
     who types in records for others (so that the tests' --by are honoured)."""
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / "operators.csv"
     path.write_text(
         f"登录名,人员编码,代录\n{getpass.getuser()},{person},{'是' if proxy else '否'}\n",
