@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     notify_default: str | None = None  # an Apprise URL for recipients without a channel
     timezone: str = "Asia/Shanghai"
     digest_max_lines: int = Field(20, ge=1, description="lines a digest lists; the rest summed")
+    # where `audit anchor` (and the daily sweep) writes the chain's head: outside CAMPAIGN_HOME
+    audit_anchor: Path | None = None
+    audit_key: str | None = Field(None, description="HMAC key that signs anchors (not in the DB)")
     max_file_mb: float = Field(20.0, gt=0, description="the largest evidence file accepted")
     # A run without a heartbeat this long is marked Crashed (its worker died). It must exceed
     # twice the workers' PREFECT_FLOWS_HEARTBEAT_FREQUENCY (Prefect's default: 180 s), or

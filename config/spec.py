@@ -10,7 +10,6 @@ import difflib
 import hashlib
 import types
 import typing
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +38,7 @@ from config.yaml_lines import (
     read_text_file,
 )
 from models.domain.date_rules import DateRule, format_rule, parse_rule, resolve
+from models.domain.text_safety import unsafe_characters
 from models.domain.working_days import RollPolicy, WorkCalendar
 from models.errors import CampaignError, DateRuleError, SpecError
 
@@ -72,9 +72,9 @@ Rule = Annotated[Any, BeforeValidator(_rule), PlainSerializer(format_rule, retur
 
 
 def _no_control(value: str) -> str:
-    """A name or title with no control character: a newline would forge a line in a
-    digest, an ESC kill a workbook."""
-    bad = sorted({f"U+{ord(c):04X}" for c in value if unicodedata.category(c) == "Cc"})
+    """A name or title with no control character or bidirectional override: a newline
+    would forge a line in a digest, an ESC kill a workbook (models/domain/text_safety.py)."""
+    bad = unsafe_characters(value)
     if bad:
         raise ValueError(f"holds a control character ({', '.join(bad)})")
     return value

@@ -1,18 +1,21 @@
-"""`campaign audit`: verify the hash chain, show a subject's history."""
+"""`campaign audit`: verify the hash chain, anchor it outside the database, show a subject's
+history."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
 from config.campaign_files import read_campaign
 from flows.cli_app import app, out, settings
+from flows.console import escape
 from models import audit, db
+from models.audit_anchor import read_anchor_file, write_anchor
 from models.domain.org_snapshot import OrgSnapshot
 from models.errors import CampaignError, NotFound
 from models.org_store import load_snapshot, organizations
@@ -33,14 +36,38 @@ ACTIONS_ZH = {
 
 
 @audit_app.command("verify")
-def verify() -> None:
+def verify(
+    anchor: Annotated[
+        Path | None,
+        typer.Option(help="also check the chain still reaches every anchor in this file"),
+    ] = None,
+) -> None:
     """Walk the hash chain: exit 0 with the count checked, or 1 naming the first broken event."""
-    with db.session_for(settings().resolved_database_url) as session:
+    config = settings()
+    with db.session_for(config.resolved_database_url) as session:
         count, broken = audit.verify(session)
+        anchors = read_anchor_file(anchor, config) if anchor and not broken else []
+        if anchors:
+            broken = audit.check_anchors(session, anchors)
     if broken:
         out.print(f"audit chain broken after {count} good events: {broken}", markup=False)
         raise typer.Exit(1)
-    out.print(f"audit chain holds: {count} events checked", markup=False)
+    reached = f"; it reaches all {len(anchors)} anchors of {anchor}" if anchors else ""
+    out.print(f"audit chain holds: {count} events checked{reached}", markup=False)
+
+
+@audit_app.command("anchor")
+def anchor_command(
+    to: Annotated[
+        Path | None, typer.Option(help="the anchor file (default CAMPAIGN_AUDIT_ANCHOR)")
+    ] = None,
+) -> None:
+    """Append the chain's head (events, last id, hash, time) to a file outside CAMPAIGN_HOME,
+    signed when CAMPAIGN_AUDIT_KEY is set: `audit verify --anchor FILE` then catches a table
+    re-chained after an edit."""
+    config = settings()
+    line = write_anchor(config, to or config.audit_anchor)
+    out.print(f"anchored: {line}", markup=False)
 
 
 def _tables(org: OrgSnapshot) -> list[tuple[str, dict[str, Any]]]:

@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
 from config.campaign_files import calendar_for, read_campaign
 from flows.cli_app import acting, app, out, parse_day, settings
+from flows.console import escape
 from models import audit, db
 from models.domain.wording import occurrence_zh
 from models.errors import EvidenceError, NotFound

@@ -6,11 +6,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as rich_escape
 from rich.table import Table
 from rich.tree import Tree
 
 from config.spec import LoadedCampaign, Obligation
+from models.domain.text_safety import printable
 from models.domain.wording import occurrence_zh
 from models.domain.working_days import DayInfo, WorkCalendar
 from models.org_rules import UNIT_KIND_NAMES_ZH
@@ -21,6 +22,12 @@ from models.unit_progress import UnitRow
 
 KIND_ORDER = ("town", "street", "village", "community", "enterprise", "department")
 WEEKDAYS_ZH = "一二三四五六日"
+
+
+def escape(text: str) -> str:
+    """User text for Rich: never markup, and without control characters or bidirectional
+    overrides (whatever the database holds, the terminal shows the name, not a trick)."""
+    return rich_escape(printable(text))
 
 
 def counts_text(node: UnitNode) -> str:

@@ -10,6 +10,7 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
 from config.settings import get_settings
+from tasks.audit_tasks import anchor_audit_chain
 from tasks.reminder_tasks import (
     campaign_problems,
     mark_overdue_items,
@@ -30,6 +31,7 @@ def remind_due(as_of: dt.date | None = None, retry_dead: bool = False) -> dict[s
     overdue = mark_overdue_items(today)
     counts = sweep_reminders(now, retry_dead=retry_dead)
     totals = reminder_totals(settings.resolved_database_url)
+    anchor_audit_chain()  # once a day, with the daily sweep (when an anchor file is set)
     sent = (
         f"{today} 是休息日，不发送提醒：到期的提醒在下一个工作日发出。"
         if counts.get("day_off")

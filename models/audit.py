@@ -136,6 +136,39 @@ def verify(session: Session) -> tuple[int, str | None]:
     return count, None
 
 
+def chain_position(session: Session) -> tuple[int, int | None, str]:
+    """(events, last id, last hash) of the chain as it is, walked: what an anchor records."""
+    count, last_id, last_hash = 0, None, GENESIS
+    for event_id, digest in session.execute(
+        select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id)
+    ).yield_per(5000):
+        count, last_id, last_hash = count + 1, event_id, digest
+    return count, last_id, last_hash
+
+
+def check_anchors(session: Session, anchors: list[Any]) -> str | None:
+    """None when the chain still reaches every anchor (event `last_id` is the anchor's
+    `events`-th, with its hash); else the first anchor it no longer reaches, described."""
+    wanted = {a.last_id for a in anchors}
+    found: dict[int, tuple[int, str]] = {}
+    rows = session.execute(
+        select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id)
+    ).yield_per(5000)
+    for seen, (event_id, digest) in enumerate(rows, 1):
+        if event_id in wanted:
+            found[event_id] = (seen, digest)
+    for anchor in anchors:
+        position = found.get(anchor.last_id)
+        if position is None:
+            return f"event {anchor.last_id}: anchored on {anchor.at}, missing now"
+        if position != (anchor.events, anchor.last_hash):
+            return (
+                f"event {anchor.last_id}: differs from its anchor of {anchor.at} (the chain "
+                "up to it was rewritten: an event at or before it was edited, added or removed)"
+            )
+    return None
+
+
 def subject_history(
     session: Session, item_ids: list[int], subject: tuple[str, int] | None = None
 ) -> list[AuditEvent]:

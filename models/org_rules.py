@@ -6,11 +6,11 @@ An import is checked whole before anything is written, so a bad row rejects the 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from config.org_file import OrgData
+from models.domain.text_safety import unsafe_characters
 
 UNIT_KINDS = ("district", "town", "street", "village", "community", "enterprise", "department")
 UNIT_KIND_NAMES_ZH = {
@@ -59,12 +59,6 @@ def _duplicates(rows: Iterable[object], what: str) -> list[str]:
     return problems
 
 
-def control_characters(text: str) -> list[str]:
-    """The control characters in a name (newline, ESC, ...), as U+XXXX: a newline forges a
-    line in a digest, an ESC kills a workbook; no name needs one."""
-    return [f"U+{ord(c):04X}" for c in text if unicodedata.category(c) == "Cc"]
-
-
 def check_org(data: OrgData, existing: ExistingOrg) -> list[str]:
     """Every problem of the import, as `FILE:ROW: message`; empty when it may be written."""
     problems: list[str] = []
@@ -87,7 +81,7 @@ def check_org(data: OrgData, existing: ExistingOrg) -> list[str]:
             for attribute in ("name", "tags"):
                 value = getattr(row, attribute, None)
                 texts = value if isinstance(value, list | tuple | frozenset) else [value or ""]
-                found = sorted({c for t in texts for c in control_characters(str(t))})
+                found = sorted({c for t in texts for c in unsafe_characters(str(t))})
                 if found:
                     problems.append(
                         f"{row.where}: {what} {row.code!r}: {attribute} holds a control "

@@ -76,17 +76,6 @@ def _ymd(iso: str) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
-def _subject_label(org: OrgSnapshot, subject_type: str, subject: int) -> tuple[str, str]:
-    if subject_type == "unit":
-        u = org.units[subject]
-        return u.code, u.name
-    if subject_type == "person":
-        p = org.persons[subject]
-        return p.code, p.name
-    pair = org.pairings[subject]
-    return pair.code, f"{org.persons[pair.cadre_id].name}—{org.persons[pair.contact_id].name}"
-
-
 def write_ledger(
     path: Path,
     session: Session,
@@ -180,7 +169,7 @@ def write_ledger(
         ).scalars()
         as_of = dt.date.fromisoformat(progress.as_of)
         for item in items:
-            code, name = _subject_label(org, item.subject_type, item.subject_id)
+            code, name = org.subject_label(item.subject_type, item.subject_id)
             counts = counts_zh(reported.get(item.id, {}), count_names)
             sheet.append(
                 [

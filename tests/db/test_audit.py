@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -122,3 +123,67 @@ def test_an_event_appended_behind_the_heads_back_is_named(db_url: str) -> None:
         6,
         "event 6: after the chain's recorded end at event 5 (inserted)",
     )
+
+
+def rechain(url: str) -> None:
+    """What someone with write access to the database does after an edit: recompute every
+    hash and the head, as the README says the chain alone cannot catch."""
+    from sqlalchemy import select
+
+    from models.tables import AuditEvent, AuditHead
+
+    with db.session_for(url) as session:
+        prev = audit.GENESIS
+        events = session.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars().all()
+        for e in events:
+            e.prev_hash = prev
+            e.hash = prev = audit.event_hash(
+                prev, e.at, e.actor, e.action, e.entity, e.entity_key, e.payload
+            )
+        head = session.get(AuditHead, 1)
+        head.last_hash, head.last_id, head.events = prev, events[-1].id, len(events)
+
+
+def test_a_rechained_table_is_caught_by_its_anchor(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from config.settings import get_settings
+    from models.audit_anchor import read_anchor_file, write_anchor
+
+    anchors = tmp_path / "elsewhere" / "anchors.jsonl"  # outside CAMPAIGN_HOME
+    monkeypatch.setenv("CAMPAIGN_AUDIT_KEY", "a key kept off the database server")
+    get_settings.cache_clear()
+    settings = get_settings()
+    chain(db_url, 3)
+    write_anchor(settings, anchors)
+    chain(db_url, 2)
+    write_anchor(settings, anchors)
+    with db.session_for(db_url) as session:
+        assert audit.check_anchors(session, read_anchor_file(anchors, settings)) is None
+    sql(db_url, 'UPDATE audit_event SET payload = \'{"note": "改过"}\' WHERE id = 2')
+    rechain(db_url)
+    assert check(db_url) == (5, None)  # the chain alone holds again ...
+    with db.session_for(db_url) as session:
+        found = audit.check_anchors(session, read_anchor_file(anchors, settings))
+    assert found is not None and found.startswith("event 3: differs from its anchor of ")
+
+
+def test_a_forged_anchor_is_refused_by_its_signature(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from config.settings import get_settings
+    from models.audit_anchor import read_anchor_file, write_anchor
+    from models.errors import CampaignError
+
+    anchors = tmp_path / "anchors.jsonl"
+    monkeypatch.setenv("CAMPAIGN_AUDIT_KEY", "k")
+    get_settings.cache_clear()
+    chain(db_url, 2)
+    write_anchor(get_settings(), anchors)
+    forged = anchors.read_text(encoding="utf-8").replace('"events": 2', '"events": 3')
+    anchors.write_text(forged, encoding="utf-8")
+    with pytest.raises(CampaignError, match=r"anchors\.jsonl:1: the anchor.s signature"):
+        read_anchor_file(anchors, get_settings())
+    inside = get_settings().home / "anchors.jsonl"
+    with pytest.raises(CampaignError, match="inside CAMPAIGN_HOME"):
+        write_anchor(get_settings(), inside)

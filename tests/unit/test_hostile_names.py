@@ -77,3 +77,28 @@ def test_a_file_channel_writes_only_inside_campaign_home(
     assert deliver(f"file://{inside}", digest).ok and inside.read_text(encoding="utf-8")
     sneaky = deliver(f"file://{campaign_home}/../bashrc", digest)
     assert not sneaky.ok and not (tmp_path / "bashrc").exists()
+
+
+def test_a_bidirectional_override_is_refused_and_never_printed() -> None:
+    from flows.console import unit_table
+    from models.unit_progress import UnitRow as ProgressRow
+
+    data = OrgData(source=Path("org.csv"))
+    data.units.append(
+        UnitRow(
+            code="v1",
+            name="村委会\u202eexe.txt",
+            kind="district",
+            parent=None,
+            tags=(),
+            origin="import",
+            where="org.csv:2",
+        )
+    )
+    assert any("U+202E" in p for p in check_org(data, ExistingOrg()))
+    # a name already in the database (from before this check) prints without its tricks
+    row = ProgressRow("v1", "村\x1b[2J\u202e委会", "village", 0)
+    console = Console(record=True, width=200)
+    console.print(unit_table([row], "2025-05-06"))
+    shown = console.export_text()
+    assert "村[2J委会" in shown and "\x1b" not in shown and "\u202e" not in shown
