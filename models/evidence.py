@@ -20,6 +20,13 @@ from sqlmodel import Session
 
 from config.spec import FALLBACK_RESPONSIBLE_ROLES, EvidenceRule, Obligation, SignOff
 from models import audit
+from models.domain.file_checks import (
+    ACCEPTED_TYPES,
+    is_polyglot,
+    name_problem,
+    sniff,
+    strip_metadata,
+)
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
 from models.errors import EvidenceError, NotFound, PermissionRefused
 from models.reminder_store import cancel_pending
@@ -75,56 +82,11 @@ def store_bytes(home: Path, data: bytes, name: str) -> dict[str, Any]:
     return {"sha256": digest, "size": len(data), "name": name}
 
 
-# What a village clerk's evidence may be, told by content, not by the name it carries.
-ACCEPTED_TYPES = "PDF, JPEG, PNG, HEIC, Word, Excel, plain text"
-_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .doc and .xls
-
-
-def sniff(data: bytes) -> str | None:
-    """The document type the bytes are, or None when it is not one we accept."""
-    if data.startswith(b"%PDF-"):
-        return "pdf"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if data[4:8] == b"ftyp" and data[8:12] in (b"heic", b"heix", b"mif1", b"heif"):
-        return "heic"
-    if data.startswith(_OLE2):
-        return "office-97"
-    if data.startswith(b"PK\x03\x04"):
-        return _office_zip(data)
-    if b"\x00" not in data:
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-        return "text"
-    return None
-
-
-def _office_zip(data: bytes) -> str | None:
-    """A .docx or .xlsx is a zip with a content-types part and a word/ or xl/ folder; any
-    other zip (or a damaged one) is not a document."""
-    import io
-    import zipfile
-
-    try:
-        names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
-    except (zipfile.BadZipFile, ValueError):
-        return None
-    if "[Content_Types].xml" not in names:
-        return None
-    if any(n.startswith("word/") for n in names):
-        return "docx"
-    if any(n.startswith("xl/") for n in names):
-        return "xlsx"
-    return None
-
-
 def read_evidence_file(path: Path, max_bytes: int) -> tuple[bytes, dict[str, Any]]:
-    """A file checked before anything is written: it exists, fits the limit, and its content
-    is an accepted type. Returns its bytes and what the evidence row records of it."""
+    """A file checked before anything is written: it exists, fits the limit, its name is
+    plain, its content an accepted type and not also an archive; a photo's location data
+    is stripped (models/domain/file_checks.py). Returns the bytes to store and what the
+    evidence row records of them."""
     if not path.is_file():
         raise EvidenceError(f"no such file: {path}")
     size = path.stat().st_size
@@ -133,16 +95,26 @@ def read_evidence_file(path: Path, max_bytes: int) -> tuple[bytes, dict[str, Any
             f"{path}: {size / 1_000_000:.1f} MB is over the {max_bytes / 1_000_000:g} MB "
             "limit (CAMPAIGN_MAX_FILE_MB)"
         )
+    if problem := name_problem(path.name):
+        raise EvidenceError(f"{path!r}: {problem}")
     data = path.read_bytes()
     kind = sniff(data)
     if kind is None:
         raise EvidenceError(f"{path}: not an accepted document ({ACCEPTED_TYPES}), by its content")
+    if is_polyglot(data, kind):
+        raise EvidenceError(
+            f"{path}: a {kind} that is also a ZIP archive (a polyglot), refused: send the "
+            "document itself"
+        )
+    data, removed = strip_metadata(data, kind)
     meta = {
         "sha256": hashlib.sha256(data).hexdigest(),
         "size": len(data),
         "name": path.name,  # a label only: the store never uses it as a path
         "type": kind,
     }
+    if removed:
+        meta["stripped"] = removed  # e.g. a phone photo's EXIF, with its GPS position
     return data, meta
 
 

@@ -52,10 +52,17 @@ def parse_counts(text: str) -> dict[str, int]:
 
 
 def _file_inside(folder: Path, name: str) -> Path:
-    """A file the sheet names, which must lie in the sheet's folder or below it."""
-    path = (folder / name).resolve()
+    """A file the sheet names, which must lie in the sheet's folder or below it, reached
+    without a symbolic link (a link in a folder sent in could point at anything readable)."""
+    given = folder / name
+    path = given.resolve()
     if not path.is_relative_to(folder.resolve()):
         raise EvidenceError(f"file {name!r} is outside the sheet's folder")
+    step = given
+    while step != folder and step != step.parent:
+        if step.is_symlink():
+            raise EvidenceError(f"file {name!r}: {step.name} is a symbolic link, refused")
+        step = step.parent
     return path
 
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from models.domain.file_checks import sniff
 from models.errors import EvidenceError
-from models.evidence import read_evidence_file, sniff, store_bytes
+from models.evidence import read_evidence_file, store_bytes
 
 
 def office_zip(folder: str) -> bytes:
