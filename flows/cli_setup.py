@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 from typing import Annotated
 
@@ -69,7 +70,7 @@ def orgs_import(
     config = settings()
     data = read_org_files(files)
     with db.session_for(config.resolved_database_url) as session:
-        result = import_org(session, data, org, actor=operator())
+        result = import_org(session, data, org, actor=operator(), operator=getpass.getuser())
         counts = org_counts(session, org_id_of(session, result.org))
     named = str(files[0]) if len(files) == 1 else f"{len(files)} files"
     if not result.changed:

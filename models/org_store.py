@@ -14,6 +14,7 @@ from sqlmodel import Session
 from config.org_file import OrgData
 from models import audit
 from models.db import insert_ignore, upsert
+from models.domain.operators import may_change_organization, operators_of
 from models.domain.org_snapshot import OrgSnapshot
 from models.errors import ImportRejected, NotFound
 from models.instant import utc_now
@@ -111,11 +112,13 @@ def import_org(
     org_key: str | None = None,
     *,
     actor: str = "system",
+    operator: str | None = None,
     now: dt.datetime | None = None,
 ) -> ImportResult:
     """Check the whole import against what its organization holds, then write it;
     ImportRejected otherwise. Nothing of another organization is read or touched. A change
-    is an audit event naming `actor` (roles decide who may approve gates and sign)."""
+    is an audit event naming `actor` (roles decide who may approve gates and sign);
+    `operator`, the OS login importing, must be allowed to change the organization."""
     try:
         key, key_problems = import_key(session, data, org_key), []
     except ImportRejected as exc:  # said with the rows' problems, after them
@@ -127,6 +130,8 @@ def import_org(
     problems = check_org(data, existing) + key_problems
     if problems:
         raise ImportRejected(problems)
+    if current is not None and operator is not None:
+        may_change_organization(operator, operators_of(current.operators or []), key)
     before = _snapshot_rows(session, current.id) if current else None
     if current is None:
         current = Organization(key=key, name=data.name or key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from dataclasses import asdict
 from pathlib import Path
 
@@ -27,7 +28,7 @@ def import_org_file(
     """Check and write organization files, as one import, in a single transaction."""
     with db.session_for(database_url) as session:
         data = read_org_files([Path(p) for p in paths])
-        result = import_org(session, data, org, actor=actor)
+        result = import_org(session, data, org, actor=actor, operator=getpass.getuser())
     return asdict(result)
 
 

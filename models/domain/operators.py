@@ -53,3 +53,17 @@ def acting_for(login: str, operators: Mapping[str, Operator], org: str, by: str 
             "标为代录（proxy: true）的操作员可以"
         )
     return Acting(by, entered_by=login)
+
+
+def may_change_organization(login: str, operators: Mapping[str, Operator], org: str) -> None:
+    """Units, people, roles and operators are changed by the department's staff: an
+    operator allowed to enter for others. An organization with no operators yet is changed
+    by whoever imports it (the import that names its first operators)."""
+    if not operators:
+        return
+    operator = operators.get(login)
+    if operator is None or not operator.proxy:
+        raise PermissionRefused(
+            f"操作员 {login} 不能修改组织 {org} 的单位、人员、角色和操作员：只有标为代录"
+            "（proxy: true）的操作员可以"
+        )

@@ -152,13 +152,9 @@ def test_an_organization_of_ones_own_from_a_workbook_and_a_campaign_file_from_an
     assert nobody.returncode == 3 and f"操作员 {getpass.getuser()} 未在组织 lingang 中登记" in (
         nobody.stderr
     )
-    # as the town's committee member themselves: their own records only
-    self_only = operators_csv(elsewhere, person="lg-t1-oc", proxy=False)
-    assert run("orgs", "import", self_only, "--org", "lingang").returncode == 0
-    for_other = run("evidence", "add", *item, "--by", "lg-t1-oc2", *evidence)
-    assert for_other.returncode == 3 and "不能代他人录入" in for_other.stderr
-    # the department's staff member, who types in the towns' paper records
-    staff = operators_csv(elsewhere, person="lg-head", proxy=True)
+    # the department's staff member, who types in the towns' paper records (the first
+    # operators of an organization are named by whoever imports them)
+    staff = operators_csv(elsewhere / "staff", person="lg-head", proxy=True)
     assert run("orgs", "import", staff, "--org", "lingang").returncode == 0
 
     # four eyes: the town's organization committee member submits, may not sign it too
@@ -235,3 +231,12 @@ def test_an_organization_of_ones_own_from_a_workbook_and_a_campaign_file_from_an
     assert report.returncode == 0, report.stderr
     assert "深入贯彻中央八项规定精神学习教育" in report.stdout
     assert not list((REPO / "config").rglob("*lingang*"))
+
+    # the staff member makes this login the town's committee member: their own records only
+    self_only = operators_csv(elsewhere / "self", person="lg-t1-oc", proxy=False)
+    assert run("orgs", "import", self_only, "--org", "lingang").returncode == 0
+    for_other = run("evidence", "add", *item, "--by", "lg-t1-oc2", *evidence)
+    assert for_other.returncode == 3 and "不能代他人录入" in for_other.stderr
+    # ... who may not change the organization back (nor give themselves a role)
+    back = run("orgs", "import", staff, "--org", "lingang")
+    assert back.returncode == 3 and "不能修改组织 lingang" in back.stderr
