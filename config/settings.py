@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     notify_default: str | None = None  # an Apprise URL for recipients without a channel
     timezone: str = "Asia/Shanghai"
     digest_max_lines: int = Field(20, ge=1, description="lines a digest lists; the rest summed")
+    # hosts a channel may reach (comma-separated); unset: the robots' own hosts, this
+    # machine, and CAMPAIGN_NOTIFY_DEFAULT's host
+    channel_hosts: str | None = None
     # where `audit anchor` (and the daily sweep) writes the chain's head: outside CAMPAIGN_HOME
     audit_anchor: Path | None = None
     audit_key: str | None = Field(None, description="HMAC key that signs anchors (not in the DB)")
@@ -58,6 +61,17 @@ class Settings(BaseSettings):
         if value and not value.startswith(("sqlite", "postgresql+psycopg")):
             raise ValueError("use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
         return value
+
+    @property
+    def allowed_channel_hosts(self) -> frozenset[str]:
+        if self.channel_hosts:
+            return frozenset(h.strip().lower() for h in self.channel_hosts.split(",") if h.strip())
+        hosts = {"oapi.dingtalk.com", "qyapi.weixin.qq.com", "127.0.0.1", "localhost", "::1"}
+        if self.notify_default and "://" in self.notify_default:
+            from urllib.parse import urlsplit
+
+            hosts.add((urlsplit(self.notify_default).hostname or "").lower())
+        return frozenset(hosts - {""})
 
     @property
     def resolved_database_url(self) -> str:

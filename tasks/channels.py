@@ -154,10 +154,24 @@ def file_channel_refusal(url: str) -> str | None:
     return None
 
 
+def host_refusal(url: str) -> str | None:
+    """Why a channel's host may not be reached, if so: a person's channel comes from an
+    organization file, and must not make the sweep post digests to any host it names."""
+    from config.settings import get_settings
+
+    host = (urlsplit(url).hostname or "").lower()
+    allowed = get_settings().allowed_channel_hosts
+    if host not in allowed:
+        return f"channel host {host or '(none)'} is not allowed (CAMPAIGN_CHANNEL_HOSTS)"
+    return None
+
+
 def deliver(url: str, digest: Digest) -> Delivery:
     """Send one digest to one channel, in the form the channel carries best; never raises."""
     scheme = url.split("://", 1)[0].lower()
     if scheme == "file" and (refusal := file_channel_refusal(url)):
+        return Delivery(False, refusal)
+    if scheme != "file" and (refusal := host_refusal(url)):
         return Delivery(False, refusal)
     try:
         if scheme.removesuffix("s") in ROBOTS:

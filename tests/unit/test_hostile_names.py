@@ -102,3 +102,20 @@ def test_a_bidirectional_override_is_refused_and_never_printed() -> None:
     console.print(unit_table([row], "2025-05-06"))
     shown = console.export_text()
     assert "村[2J委会" in shown and "\x1b" not in shown and "\u202e" not in shown
+
+
+def test_a_channel_reaches_only_allowed_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
+    from config.settings import get_settings
+    from models.domain.digest import ReminderLine, build_digest
+    from tasks.channels import deliver, host_refusal
+
+    line = ReminderLine(1, "due", "活动", "环节", "事项", "村", "once", dt.date(2013, 9, 3))
+    digest = build_digest("王明", [line], line.due, WorkCalendar(), max_lines=20, see_all="x")
+    refused = deliver("json://collector.example.org/steal", digest)
+    assert not refused.ok and "collector.example.org is not allowed" in (refused.error or "")
+    assert host_refusal("dingrobots://oapi.dingtalk.com/robot/send?access_token=t") is None
+    assert host_refusal("json://127.0.0.1:8080/hook") is None
+    monkeypatch.setenv("CAMPAIGN_CHANNEL_HOSTS", "collector.example.org, smtp.example.org")
+    get_settings.cache_clear()
+    assert host_refusal("json://collector.example.org/steal") is None
+    assert host_refusal("json://127.0.0.1:8080/hook") is not None  # the list is the list
