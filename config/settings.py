@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     notify_default: str | None = None  # an Apprise URL for recipients without a channel
     timezone: str = "Asia/Shanghai"
     digest_max_lines: int = Field(20, ge=1, description="lines a digest lists; the rest summed")
+    # a failed delivery is tried again base·2, base·4, base·8 seconds later
+    retry_base_seconds: float = Field(60.0, gt=0)
     # hosts a channel may reach (comma-separated); unset: the robots' own hosts, this
     # machine, and CAMPAIGN_NOTIFY_DEFAULT's host
     channel_hosts: str | None = None

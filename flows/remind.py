@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from time import sleep
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
-from config.settings import get_settings
+from config.settings import Settings, get_settings
+from models.instant import utc_now
+from models.reminder_store import MAX_ATTEMPTS
 from tasks.audit_tasks import anchor_audit_chain
 from tasks.reminder_tasks import (
     campaign_problems,
     mark_overdue_items,
+    next_retry,
     reminder_totals,
     sweep_instant,
     sweep_reminders,
@@ -30,6 +35,8 @@ def remind_due(as_of: dt.date | None = None, retry_dead: bool = False) -> dict[s
     problems = campaign_problems()
     overdue = mark_overdue_items(today)
     counts = sweep_reminders(now, retry_dead=retry_dead)
+    if as_of is None:  # live: a failed delivery is tried again on its schedule, in this run
+        counts = _retries_on_schedule(settings, counts)
     totals = reminder_totals(settings.resolved_database_url)
     anchor_audit_chain()  # once a day, with the daily sweep (when an anchor file is set)
     sent = (
@@ -48,3 +55,17 @@ def remind_due(as_of: dt.date | None = None, retry_dead: bool = False) -> dict[s
         description="提醒发送情况",
     )
     return {"overdue": overdue, **counts, "totals": totals, "problems": problems}
+
+
+def _retries_on_schedule(settings: Settings, counts: dict[str, int]) -> dict[str, int]:
+    """Sweep again when each failed delivery's retry falls due (2, 4, 8 minutes later), until
+    none waits any more (each ends sent or dead after MAX_ATTEMPTS)."""
+    window = dt.timedelta(seconds=settings.retry_base_seconds * 2**MAX_ATTEMPTS)
+    total = Counter(counts)
+    while (due := next_retry(settings.resolved_database_url)) is not None:
+        wait = (due - utc_now()).total_seconds()
+        if wait > window.total_seconds():
+            break  # not one of this run's: the next daily sweep takes it
+        sleep(max(0.0, wait))
+        total.update(sweep_reminders(utc_now()))
+    return dict(total)

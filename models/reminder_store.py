@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
 import pendulum
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlmodel import Session
 
 from config.spec import CampaignSpec, Obligation, ReminderPolicy
@@ -427,6 +427,15 @@ def _claim_postgres(
             return taken
 
 
+def next_retry_at(session: Session) -> dt.datetime | None:
+    """When the earliest failed delivery waiting for its retry is due, if any is."""
+    return session.execute(
+        select(func.min(Reminder.send_at)).where(
+            Reminder.status == ReminderStatus.PENDING, Reminder.attempts > 0
+        )
+    ).scalar_one_or_none()
+
+
 def record_sent(session: Session, sent: Sequence[tuple[int, str]], *, now: dt.datetime) -> None:
     """Mark (reminder id, digest key) pairs sent: one statement, executed by the driver for
     every pair (a sweep records a hundred thousand of them)."""
@@ -456,12 +465,19 @@ def record_sent(session: Session, sent: Sequence[tuple[int, str]], *, now: dt.da
 
 
 def record_failed(
-    session: Session, claimed: Sequence[Claimed], *, error: str, now: dt.datetime
+    session: Session,
+    claimed: Sequence[Claimed],
+    *,
+    error: str,
+    now: dt.datetime,
+    base_seconds: float = 60.0,
+    final: bool = False,
 ) -> int:
-    """Back to pending with a later send time (2, 4, 8 minutes ...); after the last try, dead.
-    Returns how many were dead-lettered."""
-    dead = [c.id for c in claimed if c.attempts >= MAX_ATTEMPTS]
-    retry = [c for c in claimed if c.attempts < MAX_ATTEMPTS]
+    """Back to pending with a later send time (2, 4, 8 minutes ... with the default base);
+    after the last try, or when no retry can help (`final`), dead. Returns how many were
+    dead-lettered."""
+    dead = [c.id for c in claimed if final or c.attempts >= MAX_ATTEMPTS]
+    retry = [c for c in claimed if not final and c.attempts < MAX_ATTEMPTS]
     if dead:
         session.execute(
             update(Reminder)
@@ -475,7 +491,7 @@ def record_failed(
             .values(
                 status="pending",
                 last_error=error[:1000],
-                send_at=now + dt.timedelta(minutes=2**c.attempts),
+                send_at=now + dt.timedelta(seconds=base_seconds * 2**c.attempts),
             )
         )
     return len(dead)

@@ -32,6 +32,8 @@ _file_lock = threading.Lock()
 class Delivery:
     ok: bool
     error: str | None = None
+    # no retry can help (a channel that cannot be used, a host or file refused): dead now
+    permanent: bool = False
 
 
 def _robot_url(meta: dict[str, Any]) -> str:
@@ -170,14 +172,14 @@ def deliver(url: str, digest: Digest) -> Delivery:
     """Send one digest to one channel, in the form the channel carries best; never raises."""
     scheme = url.split("://", 1)[0].lower()
     if scheme == "file" and (refusal := file_channel_refusal(url)):
-        return Delivery(False, refusal)
+        return Delivery(False, refusal, permanent=True)
     if scheme != "file" and (refusal := host_refusal(url)):
-        return Delivery(False, refusal)
+        return Delivery(False, refusal, permanent=True)
     try:
         if scheme.removesuffix("s") in ROBOTS:
             meta = apprise.utils.parse.parse_url(url, verify_host=True) or {}
             if not meta.get("host"):
-                return Delivery(False, f"not a usable channel URL: {scheme}://…")
+                return Delivery(False, f"not a usable channel URL: {scheme}://…", permanent=True)
             meta["qsd"] = meta.get("qsd") or {}
             meta["fullpath"] = meta.get("fullpath")
             for payload in robot_payloads(scheme, digest):
@@ -189,7 +191,7 @@ def deliver(url: str, digest: Digest) -> Delivery:
             return Delivery(True) if ok else Delivery(False, f"delivery refused by {scheme}")
         sender = apprise.Apprise()
         if not sender.add(with_timeouts(url)):
-            return Delivery(False, f"not a usable channel URL: {scheme}://…")
+            return Delivery(False, f"not a usable channel URL: {scheme}://…", permanent=True)
         if scheme in ("mailto", "mailtos"):
             # Apprise writes an HTML body as multipart/alternative: its plain part and ours
             ok = sender.notify(

@@ -36,6 +36,7 @@ from models.reminder_store import (
     OverdueItem,
     claim,
     mark_overdue,
+    next_retry_at,
     record_failed,
     record_sent,
 )
@@ -245,18 +246,17 @@ class Outgoing:
         return self.digest.key
 
 
-def _deliver(outgoing: Outgoing) -> list[str]:
-    """Errors of one digest over all its channels; empty when every channel took it. Each
-    channel gets DELIVERY_DEADLINE seconds in all: a receiver that trickles its answer a
-    byte at a time never trips a read timeout, and must not keep the sweep from ending."""
+def _deliver(outgoing: Outgoing) -> list[Delivery]:
+    """The failures of one digest over all its channels; empty when every channel took it.
+    Each channel gets DELIVERY_DEADLINE seconds in all: a receiver that trickles its answer
+    a byte at a time never trips a read timeout, and must not keep the sweep from ending."""
     if not outgoing.channels:
-        return [NO_CHANNEL]
-    errors = []
-    for channel in outgoing.channels:
-        outcome = _within_deadline(channel, outgoing.digest)
-        if not outcome.ok:
-            errors.append(outcome.error or "failed")
-    return errors
+        return [Delivery(False, NO_CHANNEL, permanent=True)]
+    return [
+        outcome
+        for channel in outgoing.channels
+        if not (outcome := _within_deadline(channel, outgoing.digest)).ok
+    ]
 
 
 DELIVERY_DEADLINE = 60.0  # seconds for one digest on one channel, connect to last byte
@@ -366,7 +366,7 @@ def sweep_reminders(
             )
             # The pool delivers the next chunks while this thread records the last one, but
             # never more than LOOKAHEAD chunks ahead: those are what a killed sweep re-sends.
-            in_flight: deque[tuple[list[Outgoing], list[Future[list[str]]]]] = deque(
+            in_flight: deque[tuple[list[Outgoing], list[Future[list[Delivery]]]]] = deque(
                 (chunk, [pool.submit(_deliver, d) for d in chunk])
                 for chunk in islice(chunks, LOOKAHEAD)
             )
@@ -379,11 +379,16 @@ def sweep_reminders(
                 with db.session_for(url) as session:
                     sent: list[tuple[int, str]] = []
                     failed: list[int] = []
-                    for digest, errors in zip(chunk, outcomes, strict=True):
+                    for digest, failures in zip(chunk, outcomes, strict=True):
                         group = digest.group
-                        if errors:
+                        if failures:
                             counts["dead"] += record_failed(
-                                session, group, error="; ".join(errors), now=now
+                                session,
+                                group,
+                                error="; ".join(f.error or "failed" for f in failures),
+                                now=now,
+                                base_seconds=settings.retry_base_seconds,
+                                final=all(f.permanent for f in failures),
                             )
                             counts["failed"] += len(group)
                             failed += [c.id for c in group]
@@ -457,6 +462,12 @@ def campaign_problems() -> list[str]:
 def see_all(person_code: str) -> str:
     """Where a person sees every item a digest had no room for."""
     return f"campaign todo {person_code}"
+
+
+def next_retry(url: str) -> dt.datetime | None:
+    """When the earliest failed delivery's retry is due (None: nothing waits for one)."""
+    with db.session_for(url) as session:
+        return next_retry_at(session)
 
 
 def sweep_instant(as_of: dt.date | None, timezone: str, at: str = "09:00") -> dt.datetime:

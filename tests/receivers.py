@@ -17,7 +17,8 @@ from typing import Any
 
 @dataclass
 class HttpReceiver:
-    """mode: ok | slow | error500 | errcode | hang | trickle. Records every JSON body."""
+    """mode: ok | slow | error500 | errcode | hang | trickle | flaky (the first request
+    fails). Records every JSON body."""
 
     mode: str = "ok"
     received: list[dict[str, Any]] = field(default_factory=list)
@@ -54,7 +55,10 @@ def http_receiver(mode: str = "ok") -> Iterator[HttpReceiver]:
                 time.sleep(5)
             elif receiver.mode == "slow":
                 time.sleep(1.5)
-            status = 500 if receiver.mode == "error500" else 200
+            failing = receiver.mode == "error500" or (
+                receiver.mode == "flaky" and len(receiver.received) == 1
+            )
+            status = 500 if failing else 200
             answer = (
                 {"errcode": 310000, "errmsg": "keywords not in content"}
                 if receiver.mode == "errcode"

@@ -40,3 +40,44 @@ def test_overdue_and_escalated_items_emit_events(
     assert roles["phase"].startswith("campaign.mass-line-2013.phase.")
     assert roles["unit"].startswith("campaign.unit.")
     assert any("已逾期" in r["message"] or "督办" in r["message"] for r in hook.received)
+
+
+def test_a_failed_delivery_is_tried_again_on_its_schedule_in_the_same_run(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Live (no --as-of): the retry 2 minutes later is this run's, not the next morning's.
+    The clock is the test's: sleeping moves it on."""
+    from sqlalchemy import func, select
+
+    import flows.remind
+    import tasks.reminder_tasks
+    from models import db
+    from models.tables import Reminder
+
+    clock = [dt.datetime(2013, 9, 5, 1, 0, tzinfo=dt.UTC)]  # 09:00 in Shanghai, a Thursday
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock[0] += dt.timedelta(seconds=seconds)
+
+    for module in (flows.remind, tasks.reminder_tasks):
+        monkeypatch.setattr(module, "utc_now", lambda: clock[0])
+    monkeypatch.setattr(flows.remind, "sleep", sleep)
+    import_shipped_org(db_url)
+    rollout(db_url, "mass-line-2013", D(2013, 9, 3))
+    with http_receiver("flaky") as hook:
+        monkeypatch.setenv("CAMPAIGN_NOTIFY_DEFAULT", hook.url())
+        get_settings.cache_clear()
+        result = remind_due()
+    assert slept and slept[0] == pytest.approx(120, abs=1)  # 2 minutes after the failure
+    assert result["failed"] >= 1 and result["sent"] >= result["failed"]
+    with db.session_for(db_url) as session:
+        waiting = session.execute(
+            select(func.count()).where(Reminder.status == "pending", Reminder.attempts > 0)
+        ).scalar_one()
+        retried = session.execute(
+            select(func.count()).where(Reminder.status == "sent", Reminder.attempts == 2)
+        ).scalar_one()
+    assert waiting == 0 and retried >= 1
+    assert hook.received[0]["key"] in {m["key"] for m in hook.received[1:]}  # sent again
