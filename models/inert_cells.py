@@ -5,7 +5,11 @@ of its own, so every formula cell before saving is a user's string, stored as a 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from openpyxl import Workbook
+
+from models.domain.text_safety import printable
 
 
 def inert(book: Workbook) -> int:
@@ -18,3 +22,10 @@ def inert(book: Workbook) -> int:
                     cell.data_type = "s"
                     turned += 1
     return turned
+
+
+def cells(values: Iterable[object]) -> list[object]:
+    """A row's values with control characters taken out of its strings: openpyxl refuses
+    them (IllegalCharacterError) and a name that slipped in before they were refused at
+    import must not stop the whole ledger."""
+    return [printable(v) if isinstance(v, str) else v for v in values]

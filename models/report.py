@@ -172,7 +172,8 @@ def write_ledger(
             code, name = org.subject_label(item.subject_type, item.subject_id)
             counts = counts_zh(reported.get(item.id, {}), count_names)
             sheet.append(
-                [
+                cells(
+                    [
                     org.town_name(item.town_id),
                     code,
                     name,
@@ -198,7 +199,7 @@ def write_ledger(
 
 
 def _row(sheet, values: list[object], font: Font | None = None) -> None:  # type: ignore[no-untyped-def]
-    sheet.append(values)
+    sheet.append(cells(values))
     if font is not None:
         for cell in sheet[sheet.max_row]:
             cell.font = font

@@ -188,7 +188,7 @@ def _town_names(session: Any, town_ids: set[int | None]) -> dict[int | None, str
     wanted = sorted(t for t in town_ids if t is not None)
     out: dict[int | None, str] = {None: "区直"}
     for where in db.id_batches(session, Unit.id, wanted):
-        out.update(session.execute(select(Unit.id, Unit.name).where(where)).tuples().all())
+        out.update(session.execute(select(Unit.id, Unit.name).where(where)).all())
     return out
 
 
