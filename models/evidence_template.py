@@ -14,7 +14,7 @@ from config.evidence_sheet import SHEET, TEMPLATE_HEADERS
 from config.spec import LoadedCampaign
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.wording import sign_off_zh
-from models.inert_cells import inert
+from models.inert_cells import cells, inert
 from models.rollout_store import campaign_id
 from models.tables import ChecklistItem
 
@@ -44,7 +44,9 @@ def write_template(
         ob = titles[item.obligation_key]
         counts = ";".join(f"{c.key}=" for c in ob.evidence.counts)
         occurrence = "" if item.occurrence == "once" else item.occurrence
-        sheet.append([code, name, ob.key, ob.title, occurrence, item.due, None, None, None, counts])
+        sheet.append(
+            cells([code, name, ob.key, ob.title, occurrence, item.due, None, None, None, counts])
+        )
     guide = book.create_sheet("事项说明")
     guide.append(["事项", "名称", "需要说明", "计数（key=数值，用;分隔）", "附件数", "签字"])
     for cell in guide[1]:

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from config.spec import LoadedCampaign
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.wording import counts_zh, occurrence_zh
-from models.inert_cells import inert
+from models.inert_cells import cells, inert
 from models.progress import CampaignProgress
 from models.progress_text import PHASE_STATUS_ZH, RAG_ZH, STATUS_ZH, yearbook_sentence
 from models.rollout_store import campaign_id
@@ -174,17 +174,18 @@ def write_ledger(
             sheet.append(
                 cells(
                     [
-                    org.town_name(item.town_id),
-                    code,
-                    name,
-                    titles.get(item.obligation_key, item.obligation_key),
-                    occurrence_zh(item.occurrence) or "一次",
-                    STATUS_ZH.get(item.status, item.status),
-                    item.due,
-                    item.completed_on,
-                    evidence.get(item.id, 0),
-                    counts,
-                ]
+                        org.town_name(item.town_id),
+                        code,
+                        name,
+                        titles.get(item.obligation_key, item.obligation_key),
+                        occurrence_zh(item.occurrence) or "一次",
+                        STATUS_ZH.get(item.status, item.status),
+                        item.due,
+                        item.completed_on,
+                        evidence.get(item.id, 0),
+                        counts,
+                    ]
+                )
             )
             if item.status not in ("accepted", "cancelled") and item.due < as_of:
                 for cell in sheet[sheet.max_row]:

@@ -212,10 +212,12 @@ def test_a_name_that_looks_like_a_formula_stays_text_in_the_ledger(
     from models.report import write_ledger
     from models.tables import Unit
 
-    # a village's name as a sheet sent in by someone could carry it
+    # a village's name as a sheet sent in by someone could carry it, and another's an ESC
+    # that slipped in before names were checked (openpyxl refuses those outright)
     trap = '=HYPERLINK("http://127.0.0.1/x","点击查看")'
     with db.session_for(rolled) as session:
         session.execute(update(Unit).where(Unit.code == PILOT).values(name=trap))
+        session.execute(update(Unit).where(Unit.code == "qiaotou").values(name="桥头镇\x1b[31m"))
     loaded = read_campaign(get_settings(), KEY)
     path = tmp_path / "台账.xlsx"
     with db.session_for(rolled) as session:
@@ -225,3 +227,4 @@ def test_a_name_that_looks_like_a_formula_stays_text_in_the_ledger(
              for c in row]  # fmt: skip
     assert any(c.value == trap for c in cells), "the name is in the ledger, as written"
     assert not [c.coordinate for c in cells if c.data_type == "f"]
+    assert any(c.value == "桥头镇[31m" for c in cells)
