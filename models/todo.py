@@ -12,7 +12,14 @@ from sqlmodel import Session
 from models.domain.reminder_rules import is_escalation
 from models.domain.vocabulary import OPEN_ITEM
 from models.errors import NotFound
-from models.tables import Campaign, ChecklistItem, Organization, Person, Reminder
+from models.tables import (
+    ITEM_NATURAL_KEY,
+    Campaign,
+    ChecklistItem,
+    Organization,
+    Person,
+    Reminder,
+)
 
 
 @dataclass(frozen=True)
@@ -50,11 +57,8 @@ def todo_items(session: Session, person: Person) -> list[TodoItem]:
     rows = session.execute(
         select(
             Campaign.key,
-            ChecklistItem.phase_key,
-            ChecklistItem.obligation_key,
-            ChecklistItem.subject_type,
-            ChecklistItem.subject_id,
-            ChecklistItem.occurrence,
+            # the item's natural key after its campaign (tables.ITEM_NATURAL_KEY)
+            *(getattr(ChecklistItem, name) for name in ITEM_NATURAL_KEY[1:]),
             ChecklistItem.due,
             ChecklistItem.status,
             Reminder.rule,
