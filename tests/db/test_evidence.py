@@ -228,3 +228,69 @@ def test_a_name_that_looks_like_a_formula_stays_text_in_the_ledger(
     assert any(c.value == trap for c in cells), "the name is in the ledger, as written"
     assert not [c.coordinate for c in cells if c.data_type == "f"]
     assert any(c.value == "桥头镇[31m" for c in cells)
+
+
+TWICE = """\
+key: twice-a-month
+name: 每月两次村民小组会
+organization: weihai-etdz
+phases:
+  - key: run
+    name: 实施
+    start: 2013-09-02
+    end: 2013-12-31
+    obligations:
+      - key: meeting
+        title: 召开村民小组会
+        subject: {units: {kinds: [village], codes: [qiaotou-v01]}}
+        recurrence: {every: month, at_least: 2}
+        evidence: {note: true}
+"""
+
+
+def test_two_submissions_at_once_count_each_other(db_url: str, tmp_path: Path) -> None:
+    """An item that needs two records in its month, sent by two people at the same moment:
+    the second waits for the first (PostgreSQL: its item rows are locked; SQLite: its
+    writers queue), so it counts one before it and the item is done."""
+    import threading
+
+    path = tmp_path / "twice-a-month.yaml"
+    path.write_text(TWICE, encoding="utf-8")
+    import_shipped_org(db_url)
+    rollout(db_url, str(path), D(2013, 9, 2))
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def record(who: str) -> None:
+        start.wait()
+        with db.session_for(db_url) as session:
+            cid = campaign_id(session, "twice-a-month")
+            rule = obligation_rule(session, cid, 1, "meeting")
+            org = load_snapshot(session, "weihai-etdz")
+            item = find_item(session, campaign=cid, obligation=rule,
+                             subject=subject_id(org, "unit", "qiaotou-v01"),
+                             occurrence="2013-09", dated=D(2013, 9, 10))  # fmt: skip
+            outcomes.append(
+                submit(
+                    session,
+                    org=org,
+                    item=item,
+                    obligation=rule,
+                    person=org.person_by_code[who],
+                    submission=Submission({}, f"{who}的记录", [], D(2013, 9, 10)),
+                    now=utc_now(),
+                    check_permission=False,
+                )
+            )
+
+    threads = [threading.Thread(target=record, args=(p,)) for p in ("p-org-01", "p-org-02")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(outcomes) == ["accepted", "open"]
+    with db.session_for(db_url) as session:
+        status = session.execute(
+            select(ChecklistItem.status).where(ChecklistItem.occurrence == "2013-09")
+        ).scalar_one()
+    assert status == "accepted"
