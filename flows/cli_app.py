@@ -13,7 +13,7 @@ import typer
 from config.settings import Settings, get_settings
 from flows import console as view
 from models.domain.operators import Acting, acting_for, operators_of
-from models.errors import DateRuleError, NotFound
+from models.errors import DateRuleError
 from models.instant import today_in
 
 app = typer.Typer(
@@ -76,17 +76,11 @@ def operator() -> str:
 def acting(by: str | None, org: str) -> Acting:
     """Whom a command acts for: the person the OS login is an operator of in `org`, or,
     for an operator allowed to enter for others, --by (else CAMPAIGN_USER)."""
-    from sqlalchemy import select
-
     from models import db
-    from models.tables import Organization
+    from models.org_store import find_org
 
     with db.read_session_for(settings().resolved_database_url) as session:
-        rows = session.execute(
-            select(Organization.operators).where(Organization.key == org)
-        ).scalar_one_or_none()
-    if rows is None:
-        raise NotFound(f"organization {org!r} has not been imported")
+        rows = find_org(session, org).operators or []
     return acting_for(getpass.getuser(), operators_of(rows), org, by or settings().user)
 
 

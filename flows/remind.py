@@ -60,12 +60,17 @@ def remind_due(as_of: dt.date | None = None, retry_dead: bool = False) -> dict[s
 def _retries_on_schedule(settings: Settings, counts: dict[str, int]) -> dict[str, int]:
     """Sweep again when each failed delivery's retry falls due (2, 4, 8 minutes later), until
     none waits any more (each ends sent or dead after MAX_ATTEMPTS)."""
-    window = dt.timedelta(seconds=settings.retry_base_seconds * 2**MAX_ATTEMPTS)
+    window = settings.retry_base_seconds * 2**MAX_ATTEMPTS
     total = Counter(counts)
+    if counts.get("day_off"):
+        return counts  # nothing leaves today: the next working day's sweep retries
     while (due := next_retry(settings.resolved_database_url)) is not None:
         wait = (due - utc_now()).total_seconds()
-        if wait > window.total_seconds():
+        if wait > window:
             break  # not one of this run's: the next daily sweep takes it
         sleep(max(0.0, wait))
-        total.update(sweep_reminders(utc_now()))
+        swept = sweep_reminders(utc_now())
+        if not swept.get("sent") and not swept.get("failed"):
+            break  # a retry due but not taken (a day off, a claim elsewhere): no loop on it
+        total.update(swept)
     return dict(total)

@@ -402,15 +402,7 @@ def org_tree(session: Session, org_id: int, root: str | None = None) -> list[Uni
 
 def load_snapshot(session: Session, org: str) -> OrgSnapshot:
     """One organization's tree, people and pairings: nothing of another is read."""
-    org_id = session.execute(
-        select(Organization.id).where(Organization.key == org)
-    ).scalar_one_or_none()
-    if org_id is None:
-        known = ", ".join(session.execute(select(Organization.key)).scalars()) or "none yet"
-        raise NotFound(
-            f"organization {org!r} has not been imported (imported: {known}; "
-            f"run: campaign orgs import FILE... --org {org})"
-        )
+    org_id = org_id_of(session, org)
     units = session.execute(
         select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.tags, Unit.parent_id).where(
             Unit.org_id == org_id

@@ -42,8 +42,8 @@ REMINDER_COLUMNS = (
 )
 REMINDER_KEY = ("item_id", "rule", "recipient_id", "send_on")
 MAX_ATTEMPTS = 4
-LEASE = dt.timedelta(minutes=10)
-T = TypeVar("T")  # a claim older than this belongs to a sweep that died
+LEASE = dt.timedelta(minutes=10)  # a claim older than this belongs to a sweep that died
+T = TypeVar("T")
 
 
 def policy_of(spec: CampaignSpec, obligation: Obligation) -> ReminderPolicy:
