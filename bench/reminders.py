@@ -82,8 +82,8 @@ def main() -> None:
     from sqlalchemy import insert, select, update
 
     from config.settings import get_settings
-    from models import db
-    from models.tables import Person, Reminder, Unit
+    from models.store import db
+    from models.store.tables import Person, Reminder, Unit
 
     get_settings.cache_clear()
     try:
@@ -111,7 +111,7 @@ def main() -> None:
         now = dt.datetime(2013, 3, 1, 1, 0, tzinfo=dt.UTC)
         with db.session_for(url) as session:
             people = session.execute(select(Person.id)).scalars().all()
-            from models.tables import ChecklistItem
+            from models.store.tables import ChecklistItem
 
             items = (
                 session.execute(select(ChecklistItem.id).order_by(ChecklistItem.id).limit(args.due))

@@ -60,8 +60,8 @@ def peak_mb() -> float:
 def build_tree(url: str, units: int) -> None:
     from sqlalchemy import insert
 
-    from models import db
-    from models.tables import Organization, Role, Unit
+    from models.store import db
+    from models.store.tables import Organization, Role, Unit
 
     towns = max(1, units // 1000)
     with db.session_for(url) as session:
@@ -134,7 +134,7 @@ def build_tree(url: str, units: int) -> None:
 def fetch_rows(url: str, table: str, columns: tuple[str, ...]) -> list[tuple[object, ...]]:
     from sqlalchemy import text
 
-    from models import db
+    from models.store import db
 
     with db.session_for(url) as session:
         return [
@@ -194,7 +194,7 @@ def baseline(
 def run_one(kind: str, units: int, home: Path) -> tuple[float, float, float]:
     """(ratio, items per second, peak MB of the rollout) on one database."""
     from config.settings import get_settings
-    from models import db
+    from models.store import db
 
     admin = None
     if kind == "sqlite":
@@ -220,8 +220,8 @@ def run_one(kind: str, units: int, home: Path) -> tuple[float, float, float]:
         ours = time.perf_counter() - started
         ours_peak = peak_mb()
         items = result["inserted"]
-        from models.reminder_store import REMINDER_COLUMNS
-        from models.rollout_store import ITEM_COLUMNS
+        from models.store.reminders import REMINDER_COLUMNS
+        from models.store.rollout import ITEM_COLUMNS
 
         # The same rows the rollout wrote: its items and the reminders planned beside them.
         base = 0.0

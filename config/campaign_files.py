@@ -16,7 +16,7 @@ from models.domain.working_days import WorkCalendar
 from models.errors import CampaignError, NotFound, SpecError
 
 if TYPE_CHECKING:
-    from models.catalog import StoredCampaign
+    from models.store.catalog import StoredCampaign
 
 
 def shipped_campaigns(settings: Settings) -> list[Path]:
@@ -50,8 +50,8 @@ def org_vocabulary(settings: Settings, key: str) -> OrgVocabulary | str:
     """The roles and pairing kinds of the organization as imported into the database, else
     of config/orgs/<key>.yaml (CAMPAIGN_ORGS_DIR), or why there are none."""
     if _database_exists(settings):
-        from models import db
-        from models.catalog import stored_vocabulary
+        from models.store import db
+        from models.store.catalog import stored_vocabulary
 
         with db.read_session_for(settings.resolved_database_url) as session:
             found = stored_vocabulary(session, key)
@@ -75,8 +75,8 @@ def org_names(settings: Settings, key: str) -> dict[str, str]:
     """The Chinese names of an organization's roles, pairing kinds and units, by code: as
     imported, else from its shipped file (empty if neither can be read)."""
     if _database_exists(settings):
-        from models import db
-        from models.catalog import stored_org_names
+        from models.store import db
+        from models.store.catalog import stored_org_names
 
         with db.read_session_for(settings.resolved_database_url) as session:
             names = stored_org_names(session, key)
@@ -193,8 +193,8 @@ def read_campaign(
 def _stored(settings: Settings, key: str) -> StoredCampaign | None:
     if not _database_exists(settings):
         return None
-    from models import db
-    from models.catalog import stored_campaign
+    from models.store import db
+    from models.store.catalog import stored_campaign
 
     with db.read_session_for(settings.resolved_database_url) as session:
         return stored_campaign(session, key)
@@ -203,8 +203,8 @@ def _stored(settings: Settings, key: str) -> StoredCampaign | None:
 def read_stored_version(settings: Settings, key: str, version: int) -> LoadedCampaign:
     """Version `version` of a campaign exactly as its rollout stored it (a batch on a worker
     plans what the rollout stored, whatever file that machine has)."""
-    from models import db
-    from models.catalog import stored_campaign
+    from models.store import db
+    from models.store.catalog import stored_campaign
 
     with db.read_session_for(settings.resolved_database_url) as session:
         stored = stored_campaign(session, key, version)
@@ -216,8 +216,8 @@ def read_stored_version(settings: Settings, key: str, version: int) -> LoadedCam
 def _known_keys(settings: Settings) -> str:
     rolled: list[str] = []
     if _database_exists(settings):
-        from models import db
-        from models.catalog import stored_campaign_keys
+        from models.store import db
+        from models.store.catalog import stored_campaign_keys
 
         with db.read_session_for(settings.resolved_database_url) as session:
             rolled = stored_campaign_keys(session)

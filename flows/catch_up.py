@@ -25,7 +25,7 @@ from flows.remind import remind_due
 from flows.rollout import rollout_campaign
 from flows.run_tags import tag_current_run
 from models.domain.catch_up import last_sweep_day, phases_to_close
-from models.instant import utc_now
+from models.store.instant import utc_now
 from tasks.catch_up_tasks import read_phase_states, take_over_late_runs
 
 

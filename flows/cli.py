@@ -22,8 +22,8 @@ from flows import (  # noqa: F401  (they register their commands)
     cli_sheets,
 )
 from flows.cli_app import app, err
-from models import db
 from models.errors import CampaignError
+from models.store import db
 
 
 def quiet_prefect(verbose: bool) -> Path:

@@ -14,7 +14,7 @@ from config.settings import Settings, get_settings
 from flows import console as view
 from models.domain.operators import Acting, acting_for, operators_of
 from models.errors import DateRuleError
-from models.instant import today_in
+from models.store.instant import today_in
 
 app = typer.Typer(
     name="campaign",
@@ -76,8 +76,8 @@ def operator() -> str:
 def acting(by: str | None, org: str) -> Acting:
     """Whom a command acts for: the person the OS login is an operator of in `org`, or,
     for an operator allowed to enter for others, --by (else CAMPAIGN_USER)."""
-    from models import db
-    from models.org_store import find_org
+    from models.store import db
+    from models.store.orgs import find_org
 
     with db.read_session_for(settings().resolved_database_url) as session:
         rows = find_org(session, org).operators or []

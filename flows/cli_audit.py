@@ -14,12 +14,12 @@ from sqlalchemy import select
 from config.campaign_files import read_campaign
 from flows.cli_app import app, out, settings
 from flows.console import escape
-from models import audit, db
-from models.audit_anchor import read_anchor_file, write_anchor
 from models.domain.org_snapshot import OrgSnapshot
 from models.errors import CampaignError, NotFound
-from models.org_store import load_snapshot, organizations
-from models.tables import Campaign, ChecklistItem
+from models.store import audit, db
+from models.store.audit_anchor import read_anchor_file, write_anchor
+from models.store.orgs import load_snapshot, organizations
+from models.store.tables import Campaign, ChecklistItem
 
 audit_app = typer.Typer(help="The audit trail: verify it, read a subject's history.")
 app.add_typer(audit_app, name="audit", no_args_is_help=True)

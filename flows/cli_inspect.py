@@ -12,15 +12,15 @@ from sqlalchemy import select
 from config.campaign_files import calendar_for, read_campaign
 from flows.cli_app import acting, app, out, parse_day, settings
 from flows.console import escape
-from models import audit, db
 from models.domain.wording import occurrence_zh
 from models.errors import EvidenceError, NotFound
-from models.evidence import read_evidence_file, store_bytes, subject_id
-from models.inspection_store import record_result
-from models.instant import utc_now
-from models.org_store import load_snapshot
-from models.rollout_store import campaign_id
-from models.tables import Inspection, InspectionSample, Person
+from models.store import audit, db
+from models.store.evidence import read_evidence_file, store_bytes, subject_id
+from models.store.inspections import record_result
+from models.store.instant import utc_now
+from models.store.orgs import load_snapshot
+from models.store.rollout import campaign_id
+from models.store.tables import Inspection, InspectionSample, Person
 from tasks.inspection_tasks import make_checks
 
 inspection_app = typer.Typer(help="Record and read inspection results.", no_args_is_help=True)

@@ -25,10 +25,12 @@ from flows.cli_app import (
     phase_app,
     settings,
 )
-from models import audit, db
 from models.domain.wording import occurrence_zh
 from models.errors import CampaignError, EvidenceError, NotFound
-from models.evidence import (
+from models.progress_text import STATUS_ZH
+from models.report import report_text, write_ledger
+from models.store import audit, db
+from models.store.evidence import (
     Submission,
     locate_item,
     read_evidence_file,
@@ -36,17 +38,15 @@ from models.evidence import (
     store_bytes,
     submit,
 )
-from models.gates import check_approver, gate_of
-from models.instant import utc_now
-from models.org_store import find_org, load_snapshot
-from models.phase_clock import bring_to_day
-from models.progress import campaign_progress
-from models.progress_text import STATUS_ZH
-from models.reminder_store import policy_of
-from models.report import report_text, write_ledger
-from models.rollout_store import campaign_id
-from models.tables import Campaign, Organization
-from models.unit_progress import unit_progress, unit_rows_json
+from models.store.gates import check_approver, gate_of
+from models.store.instant import utc_now
+from models.store.orgs import find_org, load_snapshot
+from models.store.phase_clock import bring_to_day
+from models.store.progress import campaign_progress
+from models.store.reminders import policy_of
+from models.store.rollout import campaign_id
+from models.store.tables import Campaign, Organization
+from models.store.unit_progress import unit_progress, unit_rows_json
 
 AsOf = Annotated[str | None, typer.Option("--as-of", help="the day, YYYY-MM-DD (default today)")]
 
@@ -178,7 +178,7 @@ def todo(
     """A person's open items, overdue first: all that their reminders are about, including
     what a digest had no room to list."""
     from models.domain.digest import days_word, state_of
-    from models.todo import find_person, todo_items
+    from models.store.todo import find_person, todo_items
 
     config = settings()
     calendar = calendar_for(config)

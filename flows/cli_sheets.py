@@ -10,13 +10,13 @@ import typer
 from config.campaign_files import read_campaign
 from config.evidence_sheet import read_evidence_sheet
 from flows.cli_app import acting, evidence_app, out, settings
-from models import audit, db
 from models.errors import CampaignError, NotFound
-from models.evidence_import import import_rows
 from models.evidence_template import write_template
-from models.instant import utc_now
-from models.org_store import load_snapshot
 from models.progress_text import STATUS_ZH
+from models.store import audit, db
+from models.store.evidence_import import import_rows
+from models.store.instant import utc_now
+from models.store.orgs import load_snapshot
 
 
 @evidence_app.command("template")

@@ -15,10 +15,10 @@ from models.domain.text_safety import printable
 from models.domain.wording import occurrence_zh
 from models.domain.working_days import DayInfo, WorkCalendar
 from models.org_rules import UNIT_KIND_NAMES_ZH
-from models.org_store import OrgCounts, UnitNode
-from models.progress import CampaignProgress
 from models.progress_text import PHASE_STATUS_ZH
-from models.unit_progress import UnitRow
+from models.store.orgs import OrgCounts, UnitNode
+from models.store.progress import CampaignProgress
+from models.store.unit_progress import UnitRow
 
 KIND_ORDER = ("town", "street", "village", "community", "enterprise", "department")
 WEEKDAYS_ZH = "一二三四五六日"

@@ -25,12 +25,12 @@ from config.campaign_files import (
 from config.org_file import read_org_files
 from config.settings import Settings, get_settings
 from flows import console as view
-from models import db
-from models.gates import latest_decisions, reviewer_name
-from models.org_store import import_org, load_snapshot, org_counts, org_id_of
-from models.progress import campaign_progress
 from models.report import report_text, write_ledger
-from models.rollout_store import campaign_id
+from models.store import db
+from models.store.gates import latest_decisions, reviewer_name
+from models.store.orgs import import_org, load_snapshot, org_counts, org_id_of
+from models.store.progress import campaign_progress
+from models.store.rollout import campaign_id
 
 CAMPAIGNS = ("village-rectification-2013", "mass-line-2013")
 ORG = "weihai-etdz"  # the shipped district the demo rehearses

@@ -9,7 +9,7 @@ from prefect import flow
 
 from config.settings import get_settings
 from flows.run_tags import tag_current_run
-from models.instant import today_in
+from models.store.instant import today_in
 from tasks.progress_tasks import publish_progress
 
 

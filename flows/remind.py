@@ -12,8 +12,8 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
 from config.settings import Settings, get_settings
-from models.instant import utc_now
-from models.reminder_store import MAX_ATTEMPTS
+from models.store.instant import utc_now
+from models.store.reminders import MAX_ATTEMPTS
 from tasks.audit_tasks import anchor_audit_chain
 from tasks.reminder_tasks import (
     campaign_problems,

@@ -14,7 +14,7 @@ from prefect.input import RunInput
 from flows.fan_out import run_batches
 from flows.run_tags import tag_current_run
 from models.domain.planning import released_waves
-from models.instant import today_in
+from models.store.instant import today_in
 from tasks.progress_tasks import publish_progress
 from tasks.rollout_tasks import (
     BATCH_ITEMS,

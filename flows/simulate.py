@@ -99,8 +99,8 @@ def _answer_due_gates(spec: Any, dates: Any, day: pendulum.Date, answered: dict[
 
 
 def _first_approver(spec: Any, gate_key: str) -> str:
-    from models import db
-    from models.org_store import load_snapshot
+    from models.store import db
+    from models.store.orgs import load_snapshot
 
     gate = next(g for g in spec.gates if g.key == gate_key)
     with db.session_for(get_settings().resolved_database_url) as session:

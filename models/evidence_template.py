@@ -15,8 +15,8 @@ from config.spec import LoadedCampaign
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.wording import sign_off_zh
 from models.inert_cells import cells, inert
-from models.rollout_store import campaign_id
-from models.tables import ChecklistItem
+from models.store.rollout import campaign_id
+from models.store.tables import ChecklistItem
 
 
 def write_template(

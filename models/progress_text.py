@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models.progress import CampaignProgress
+from models.store.progress import CampaignProgress
 
 RAG_ZH = {"green": "🟢 正常", "amber": "🟡 有逾期", "red": "🔴 逾期较多"}
 PHASE_STATUS_ZH = {"pending": "未开始", "open": "进行中", "closed": "已结束"}

@@ -17,10 +17,10 @@ from config.spec import LoadedCampaign
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.wording import counts_zh, occurrence_zh
 from models.inert_cells import cells, inert
-from models.progress import CampaignProgress
 from models.progress_text import PHASE_STATUS_ZH, RAG_ZH, STATUS_ZH, yearbook_sentence
-from models.rollout_store import campaign_id
-from models.tables import ChecklistItem, Evidence
+from models.store.progress import CampaignProgress
+from models.store.rollout import campaign_id
+from models.store.tables import ChecklistItem, Evidence
 
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 

@@ -6,7 +6,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from config.settings import get_settings
-from models.audit_anchor import write_anchor
+from models.store.audit_anchor import write_anchor
 from tasks.logs import task_logger
 
 

@@ -22,8 +22,8 @@ from prefect.client.schemas.objects import StateType
 from prefect.states import Cancelled
 
 from config.settings import get_settings
-from models import db
-from models.rollout_store import campaign_id, phase_statuses
+from models.store import db
+from models.store.rollout import campaign_id, phase_statuses
 from tasks.logs import task_logger
 
 

@@ -7,12 +7,12 @@ from prefect.cache_policies import NO_CACHE
 
 from config.campaign_files import read_campaign
 from config.settings import get_settings
-from models import db
 from models.errors import NotFound
-from models.gates import gate_of, latest_decisions, record_decision
-from models.instant import utc_now
-from models.org_store import load_snapshot
-from models.rollout_store import campaign_id
+from models.store import db
+from models.store.gates import gate_of, latest_decisions, record_decision
+from models.store.instant import utc_now
+from models.store.orgs import load_snapshot
+from models.store.rollout import campaign_id
 
 
 def answer_gate(

@@ -11,11 +11,11 @@ from prefect.cache_policies import NO_CACHE
 
 from config.campaign_files import calendar_for, read_campaign
 from config.settings import get_settings
-from models import db
-from models.inspection_store import run_inspections
-from models.instant import utc_now
-from models.phase_clock import bring_to_day
-from models.rollout_store import campaign_id
+from models.store import db
+from models.store.inspections import run_inspections
+from models.store.instant import utc_now
+from models.store.phase_clock import bring_to_day
+from models.store.rollout import campaign_id
 from tasks.logs import task_logger
 
 

@@ -10,9 +10,9 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact
 
 from config.org_file import read_org_files
-from models import db
 from models.org_rules import UNIT_KIND_NAMES_ZH
-from models.org_store import OrgCounts, import_org, org_counts, org_id_of
+from models.store import db
+from models.store.orgs import OrgCounts, import_org, org_counts, org_id_of
 from tasks.retry import retry_unless_user_error
 
 

@@ -10,12 +10,12 @@ from prefect.cache_policies import NO_CACHE
 
 from config.campaign_files import calendar_for, read_campaign
 from config.settings import get_settings
-from models import audit, db
-from models.instant import utc_now
-from models.org_store import load_snapshot
-from models.reminder_store import plan_initial_reminders
-from models.rollout_store import campaign_id, close_phase, open_phase
-from models.tables import ChecklistItem
+from models.store import audit, db
+from models.store.instant import utc_now
+from models.store.orgs import load_snapshot
+from models.store.reminders import plan_initial_reminders
+from models.store.rollout import campaign_id, close_phase, open_phase
+from models.store.tables import ChecklistItem
 from tasks.progress_tasks import compute_progress
 
 

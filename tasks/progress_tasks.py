@@ -15,9 +15,9 @@ from prefect.cache_policies import NO_CACHE
 
 from config.campaign_files import calendar_for, read_campaign
 from config.settings import get_settings
-from models import db
-from models.progress import CampaignProgress, campaign_progress
 from models.progress_text import summary_markdown, town_rows
+from models.store import db
+from models.store.progress import CampaignProgress, campaign_progress
 
 
 def compute_progress(campaign: str, as_of: dt.date) -> CampaignProgress:

@@ -21,16 +21,16 @@ from sqlalchemy import select
 
 from config.campaign_files import calendar_for, read_campaign
 from config.settings import get_settings
-from models import audit, db
 from models.domain.digest import Digest, ReminderLine, build_digest
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.reminder_rules import ESCALATIONS, is_escalation
 from models.domain.vocabulary import ReminderStatus
 from models.errors import CampaignError
-from models.instant import utc_now
-from models.org_store import load_snapshot
-from models.phase_clock import bring_to_day
-from models.reminder_store import (
+from models.store import audit, db
+from models.store.instant import utc_now
+from models.store.orgs import load_snapshot
+from models.store.phase_clock import bring_to_day
+from models.store.reminders import (
     Claimed,
     ItemRef,
     OverdueItem,
@@ -40,7 +40,7 @@ from models.reminder_store import (
     record_failed,
     record_sent,
 )
-from models.tables import (
+from models.store.tables import (
     Campaign,
     CampaignVersion,
     ChecklistItem,

@@ -14,14 +14,14 @@ from sqlalchemy import func, or_, select
 from config.campaign_files import calendar_for, read_campaign, read_stored_version
 from config.settings import get_settings
 from config.spec import LoadedCampaign
-from models import audit, db
 from models.domain.planning import RolloutPlanner
 from models.errors import CampaignError
-from models.gates import approved_gates, latest_decisions
-from models.instant import utc_now
-from models.org_store import load_snapshot
-from models.reminder_store import plan_initial_reminders
-from models.rollout_store import (
+from models.store import audit, db
+from models.store.gates import approved_gates, latest_decisions
+from models.store.instant import utc_now
+from models.store.orgs import load_snapshot
+from models.store.reminders import plan_initial_reminders
+from models.store.rollout import (
     item_rows,
     phase_statuses,
     replan_items,
@@ -30,7 +30,7 @@ from models.rollout_store import (
     sync_phase_states,
     write_items,
 )
-from models.tables import ChecklistItem
+from models.store.tables import ChecklistItem
 from tasks.gate_tasks import answer_gate
 from tasks.logs import task_logger
 from tasks.retry import retry_unless_user_error

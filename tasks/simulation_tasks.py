@@ -16,18 +16,18 @@ from sqlalchemy import select
 from config.campaign_files import calendar_for, read_campaign
 from config.settings import get_settings
 from config.spec import RECTIFY_PREFIX, Obligation
-from models import db
 from models.domain.inspections import RECHECK
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
 from models.domain.planning import RolloutPlanner
 from models.domain.simulation import plan_submission, rng_for, sign_day, target_shares
 from models.errors import CampaignError
-from models.evidence import Submission, may_sign, may_submit, sign, store_bytes, submit
-from models.inspection_store import record_result, run_inspections
-from models.org_store import load_snapshot
-from models.rollout_store import campaign_id
-from models.tables import ChecklistItem, Evidence, InspectionSample
-from models.tables import Inspection as InspectionRow
+from models.store import db
+from models.store.evidence import Submission, may_sign, may_submit, sign, store_bytes, submit
+from models.store.inspections import record_result, run_inspections
+from models.store.orgs import load_snapshot
+from models.store.rollout import campaign_id
+from models.store.tables import ChecklistItem, Evidence, InspectionSample
+from models.store.tables import Inspection as InspectionRow
 from tasks.reminder_tasks import mark_overdue_items, sweep_instant, sweep_needed, sweep_reminders
 
 

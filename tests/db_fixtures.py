@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
-from models import db
+from models.store import db
 
 PG_ADMIN = os.environ.get(
     "CAMPAIGN_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -1,5 +1,5 @@
 """A read-only picture of the organization tree, for planning without the database (its
-loader, `load_snapshot`, is the store's: models/org_store.py)."""
+loader, `load_snapshot`, is the store's: models/store/orgs.py)."""
 
 from __future__ import annotations
 

@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 from config.campaign_files import shipped_org_files
 from config.org_file import read_org_file, read_org_files
 from config.settings import get_settings
-from models import db
 from models.domain.planning import released_waves
-from models.org_store import import_org
-from models.tables import ChecklistItem
+from models.store import db
+from models.store.orgs import import_org
+from models.store.tables import ChecklistItem
 from tasks.rollout_tasks import (
     load_campaign_version,
     plan_rollout,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from models import audit, db
+from models.store import audit, db
 
 T0 = dt.datetime(2013, 10, 8, 1, 0, tzinfo=dt.UTC)
 
@@ -130,7 +130,7 @@ def rechain(url: str) -> None:
     hash and the head, as the README says the chain alone cannot catch."""
     from sqlalchemy import select
 
-    from models.tables import AuditEvent, AuditHead
+    from models.store.tables import AuditEvent, AuditHead
 
     with db.session_for(url) as session:
         prev = audit.GENESIS
@@ -148,7 +148,7 @@ def test_a_rechained_table_is_caught_by_its_anchor(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from config.settings import get_settings
-    from models.audit_anchor import read_anchor_file, write_anchor
+    from models.store.audit_anchor import read_anchor_file, write_anchor
 
     anchors = tmp_path / "elsewhere" / "anchors.jsonl"  # outside CAMPAIGN_HOME
     monkeypatch.setenv("CAMPAIGN_AUDIT_KEY", "a key kept off the database server")
@@ -172,8 +172,8 @@ def test_a_forged_anchor_is_refused_by_its_signature(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from config.settings import get_settings
-    from models.audit_anchor import read_anchor_file, write_anchor
     from models.errors import CampaignError
+    from models.store.audit_anchor import read_anchor_file, write_anchor
 
     anchors = tmp_path / "anchors.jsonl"
     monkeypatch.setenv("CAMPAIGN_AUDIT_KEY", "k")

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import insert, select, update
 
 from config.settings import get_settings
-from models import db
-from models.tables import ChecklistItem, Person, Reminder
+from models.store import db
+from models.store.tables import ChecklistItem, Person, Reminder
 from tasks.channels import DINGTALK_BODY_MAX_BYTES, WECOM_MARKDOWN_MAX_BYTES, robot_body
 from tests.db.test_reminders import D, at, ml, sweep  # noqa: F401 (ml: a fixture)
 from tests.receivers import http_receiver, smtp_receiver

@@ -11,14 +11,14 @@ from sqlalchemy import func, select
 
 from config.campaign_files import read_campaign
 from config.settings import get_settings
-from models import db
 from models.errors import EvidenceError, PermissionRefused
-from models.evidence import Submission, find_item, obligation_rule, sign, subject_id, submit
-from models.instant import utc_now
-from models.org_store import load_snapshot
-from models.progress import campaign_progress
-from models.rollout_store import campaign_id
-from models.tables import ChecklistItem, Evidence
+from models.store import db
+from models.store.evidence import Submission, find_item, obligation_rule, sign, subject_id, submit
+from models.store.instant import utc_now
+from models.store.orgs import load_snapshot
+from models.store.progress import campaign_progress
+from models.store.rollout import campaign_id
+from models.store.tables import ChecklistItem, Evidence
 from tests.db.rollout_helpers import import_shipped_org, rollout
 
 D = dt.date
@@ -210,7 +210,7 @@ def test_a_name_that_looks_like_a_formula_stays_text_in_the_ledger(
     from sqlalchemy import update
 
     from models.report import write_ledger
-    from models.tables import Unit
+    from models.store.tables import Unit
 
     # a village's name as a sheet sent in by someone could carry it, and another's an ESC
     # that slipped in before names were checked (openpyxl refuses those outright)

@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 
 from config.org_file import read_org_file
 from config.settings import get_settings
-from models import db
 from models.errors import ImportRejected
-from models.org_store import import_org, org_counts, org_id_of, org_tree, organizations
-from models.tables import Person, PersonRole, Role, Unit
+from models.store import db
+from models.store.orgs import import_org, org_counts, org_id_of, org_tree, organizations
+from models.store.tables import Person, PersonRole, Role, Unit
 
 SHIPPED = get_settings().orgs_dir / "weihai-etdz.yaml"
 EXPECTED_UNITS = {
@@ -202,8 +202,8 @@ def test_unreadable_files_are_rejected_with_a_row(
 
 
 def test_an_import_that_changes_something_is_an_audit_event_naming_who(db_url: str) -> None:
-    from models.audit import verify
-    from models.tables import AuditEvent
+    from models.store.audit import verify
+    from models.store.tables import AuditEvent
 
     with db.session_for(db_url) as session:
         import_org(session, read_org_file(SHIPPED), actor="os:planner")

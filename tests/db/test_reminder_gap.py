@@ -10,10 +10,10 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from models import db
 from models.domain.reminder_rules import add_up
 from models.domain.vocabulary import ReminderStatus
-from models.tables import Reminder
+from models.store import db
+from models.store.tables import Reminder
 from tasks.reminder_tasks import mark_overdue_items, reminder_totals, sweep_reminders
 from tests.db.rollout_helpers import import_shipped_org, rollout
 from tests.db.test_reminders import ML, SHANGHAI, set_default
@@ -85,7 +85,7 @@ def test_one_unreadable_campaign_does_not_stop_the_others_reminders(
 ) -> None:
     from sqlalchemy import update
 
-    from models.tables import Campaign, CampaignVersion
+    from models.store.tables import Campaign, CampaignVersion
     from tasks.reminder_tasks import campaign_problems
 
     import_shipped_org(db_url)

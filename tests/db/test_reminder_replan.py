@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from config.settings import get_settings
-from models import db
-from models.tables import ChecklistItem, Reminder
+from models.store import db
+from models.store.tables import ChecklistItem, Reminder
 from tests.db.rollout_helpers import import_shipped_org, rollout
 
 D = dt.date

@@ -11,11 +11,11 @@ from sqlalchemy import func, select, update
 
 from config.campaign_files import calendar_for, read_campaign
 from config.settings import get_settings
-from models import db
-from models.org_store import load_snapshot
-from models.reminder_store import MAX_ATTEMPTS, mark_overdue
-from models.rollout_store import campaign_id
-from models.tables import ChecklistItem, Person, Reminder
+from models.store import db
+from models.store.orgs import load_snapshot
+from models.store.reminders import MAX_ATTEMPTS, mark_overdue
+from models.store.rollout import campaign_id
+from models.store.tables import ChecklistItem, Person, Reminder
 from tasks import channels
 from tasks.reminder_tasks import sweep_reminders
 from tests.db.rollout_helpers import import_shipped_org, rollout

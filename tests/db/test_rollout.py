@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from config.settings import get_settings
-from models import db
-from models.tables import Campaign, CampaignVersion, ChecklistItem, PhaseState
+from models.store import db
+from models.store.tables import Campaign, CampaignVersion, ChecklistItem, PhaseState
 from tests.db.rollout_helpers import import_shipped_org, item_count, rollout
 
 D = dt.date

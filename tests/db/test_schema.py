@@ -14,9 +14,9 @@ from sqlalchemy import Connection, insert, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlmodel import SQLModel
 
-from models import db
-from models.instant import NaiveDatetimeError
-from models.tables import AuditEvent, ChecklistItem, Unit
+from models.store import db
+from models.store.instant import NaiveDatetimeError
+from models.store.tables import AuditEvent, ChecklistItem, Unit
 
 
 def test_migrations_reach_head(db_url: str) -> None:
@@ -107,7 +107,7 @@ def test_a_database_from_before_organizations_keeps_its_tree(db_url: str) -> Non
     organization its campaigns name, and keeps every id (foreign keys hold)."""
     from config.org_file import read_org_file
     from config.settings import get_settings
-    from models.org_store import import_org, org_counts, org_id_of
+    from models.store.orgs import import_org, org_counts, org_id_of
 
     engine = db.get_engine(db_url)
     db.upgrade(engine)

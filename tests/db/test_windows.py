@@ -7,13 +7,13 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from models import db
 from models.errors import EvidenceError
-from models.evidence import Submission, find_item, obligation_rule, subject_id, submit
-from models.instant import utc_now
-from models.org_store import load_snapshot
-from models.rollout_store import campaign_id
-from models.tables import ChecklistItem, Evidence
+from models.store import db
+from models.store.evidence import Submission, find_item, obligation_rule, subject_id, submit
+from models.store.instant import utc_now
+from models.store.orgs import load_snapshot
+from models.store.rollout import campaign_id
+from models.store.tables import ChecklistItem, Evidence
 from tests.db.rollout_helpers import import_full_org, rollout
 
 D = dt.date

@@ -13,8 +13,8 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from config.settings import get_settings
-from models import db
-from models.tables import AuditEvent, ChecklistItem, Person, Reminder
+from models.store import db
+from models.store.tables import AuditEvent, ChecklistItem, Person, Reminder
 from tests.e2e.test_cli import REPO, assert_no_traceback, operators_csv, run
 from tests.receivers import http_receiver
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from config.settings import get_settings
-from models import db
-from models.tables import Person, Reminder
+from models.store import db
+from models.store.tables import Person, Reminder
 from tests.e2e.test_cli import CAMPAIGN, REPO, cli_env, run
 from tests.receivers import http_receiver
 

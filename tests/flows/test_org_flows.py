@@ -12,9 +12,9 @@ from config.campaign_files import shipped_campaigns
 from config.settings import get_settings
 from flows.import_org import import_organization
 from flows.validate_campaigns import validate_campaigns
-from models import db
 from models.errors import SpecError
-from models.org_store import org_counts, org_id_of
+from models.store import db
+from models.store.orgs import org_counts, org_id_of
 from tests.conftest import REPO
 
 ENTRYPOINTS = [

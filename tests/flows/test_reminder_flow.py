@@ -51,8 +51,8 @@ def test_a_failed_delivery_is_tried_again_on_its_schedule_in_the_same_run(
 
     import flows.remind
     import tasks.reminder_tasks
-    from models import db
-    from models.tables import Reminder
+    from models.store import db
+    from models.store.tables import Reminder
 
     clock = [dt.datetime(2013, 9, 5, 1, 0, tzinfo=dt.UTC)]  # 09:00 in Shanghai, a Thursday
     slept: list[float] = []

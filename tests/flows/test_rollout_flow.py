@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 
 from flows.phase import close_campaign_phase, open_campaign_phase
 from flows.rollout import rollout_campaign
-from models import db
-from models.gates import latest_decisions
-from models.rollout_store import campaign_id
-from models.tables import AuditEvent, GateDecision
+from models.store import db
+from models.store.gates import latest_decisions
+from models.store.rollout import campaign_id
+from models.store.tables import AuditEvent, GateDecision
 from tests.db.rollout_helpers import import_shipped_org, item_count
 
 D = dt.date

@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from config.campaign_files import read_campaign, shipped_campaigns
 from config.settings import get_settings
 from flows.simulate import simulate_campaign
-from models import db
-from models.rollout_store import campaign_id
-from models.tables import (
+from models.store import db
+from models.store.rollout import campaign_id
+from models.store.tables import (
     ChecklistItem,
     Evidence,
     Inspection,

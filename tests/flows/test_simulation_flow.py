@@ -13,8 +13,8 @@ from prefect.client.orchestration import get_client
 from sqlalchemy import select
 
 from flows.simulate import simulate_campaign
-from models import db
-from models.tables import PhaseState
+from models.store import db
+from models.store.tables import PhaseState
 from tests.conftest import REPO
 from tests.db.rollout_helpers import import_shipped_org
 

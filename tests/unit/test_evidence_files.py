@@ -11,7 +11,7 @@ from openpyxl import Workbook
 
 from models.domain.file_checks import sniff
 from models.errors import EvidenceError
-from models.evidence import read_evidence_file, store_bytes
+from models.store.evidence import read_evidence_file, store_bytes
 
 
 def office_zip(folder: str) -> bytes:

@@ -81,7 +81,7 @@ def test_a_file_channel_writes_only_inside_campaign_home(
 
 def test_a_bidirectional_override_is_refused_and_never_printed() -> None:
     from flows.console import unit_table
-    from models.unit_progress import UnitRow as ProgressRow
+    from models.store.unit_progress import UnitRow as ProgressRow
 
     data = OrgData(source=Path("org.csv"))
     data.units.append(

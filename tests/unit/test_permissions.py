@@ -15,9 +15,9 @@ from config.settings import get_settings
 from config.spec import Gate, Inspection, SignOff
 from models.domain.org_snapshot import OrgSnapshot
 from models.errors import PermissionRefused
-from models.evidence import SUPERVISING_ROLES, may_sign, may_submit
-from models.gates import check_approver
-from models.inspection_store import may_inspect
+from models.store.evidence import SUPERVISING_ROLES, may_sign, may_submit
+from models.store.gates import check_approver
+from models.store.inspections import may_inspect
 
 ROLES = ["secretary", "org-committee", "town-official", "inspector", "leading-group", "needy"]
 

@@ -12,14 +12,14 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlmodel import Session
 
 from config.org_file import OrgData
-from models import audit
-from models.db import insert_ignore, upsert
 from models.domain.operators import may_change_organization, operators_of
 from models.domain.org_snapshot import OrgSnapshot
 from models.errors import ImportRejected, NotFound
-from models.instant import utc_now
 from models.org_rules import UNIT_KINDS, ExistingOrg, check_org, unit_paths
-from models.tables import Organization, Pairing, PairingKind, Person, PersonRole, Role, Unit
+from models.store import audit
+from models.store.db import insert_ignore, upsert
+from models.store.instant import utc_now
+from models.store.tables import Organization, Pairing, PairingKind, Person, PersonRole, Role, Unit
 
 
 @dataclass(frozen=True)

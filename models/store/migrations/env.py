@@ -1,11 +1,11 @@
-"""Alembic environment: runs on the connection `models.db.upgrade` hands it."""
+"""Alembic environment: runs on the connection `models.store.db.upgrade` hands it."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlmodel import SQLModel
 
-import models.tables  # noqa: F401  (registers the tables on the metadata)
+import models.store.tables  # noqa: F401  (registers the tables on the metadata)
 
 config = context.config
 target_metadata = SQLModel.metadata

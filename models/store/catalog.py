@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from config.spec import OrgVocabulary
-from models.tables import Campaign, CampaignVersion, Organization, PairingKind, Role
+from models.store.tables import Campaign, CampaignVersion, Organization, PairingKind, Role
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def stored_vocabulary(session: Session, org: str) -> OrgVocabulary | None:
 
 def stored_org_names(session: Session, org: str) -> dict[str, str]:
     """The Chinese names of an imported organization's roles, pairing kinds and units."""
-    from models.tables import Unit
+    from models.store.tables import Unit
 
     found = session.execute(
         select(Organization.id).where(Organization.key == org)

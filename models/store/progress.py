@@ -16,9 +16,9 @@ from sqlmodel import Session
 
 from config.spec import CampaignSpec, LoadedCampaign
 from models.domain.vocabulary import DONE_ITEM
-from models.inspection_store import open_rectifications
-from models.rollout_store import campaign_id
-from models.tables import ChecklistItem, Evidence, PhaseState, Reminder, Unit
+from models.store.inspections import open_rectifications
+from models.store.rollout import campaign_id
+from models.store.tables import ChecklistItem, Evidence, PhaseState, Reminder, Unit
 
 NOT_DUE_STATUSES = DONE_ITEM
 

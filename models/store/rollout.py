@@ -16,13 +16,13 @@ from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlmodel import Session
 
 from config.spec import RECTIFY_PREFIX, LoadedCampaign
-from models.db import bulk_insert_ignore, insert_ignore
 from models.domain.planning import PlannedItem
 from models.domain.vocabulary import DONE_ITEM
 from models.errors import CampaignError, NotFound
-from models.org_store import org_id_of
-from models.reminder_store import cancel_pending
-from models.tables import (
+from models.store.db import bulk_insert_ignore, insert_ignore
+from models.store.orgs import org_id_of
+from models.store.reminders import cancel_pending
+from models.store.tables import (
     ITEM_NATURAL_KEY,
     Campaign,
     CampaignVersion,

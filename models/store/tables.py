@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.instant import UtcDateTime
+from models.store.instant import UtcDateTime
 
 
 def _json(default: Any = list) -> Any:

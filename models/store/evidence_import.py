@@ -19,16 +19,16 @@ from config.evidence_sheet import EvidenceRow
 from config.spec import LoadedCampaign
 from models.domain.org_snapshot import OrgSnapshot
 from models.errors import CampaignError, EvidenceError, ImportRejected, NotFound
-from models.evidence import (
+from models.store.evidence import (
     Submission,
     locate_item,
     read_evidence_file,
     store_bytes,
     submit,
 )
-from models.reminder_store import policy_of
-from models.rollout_store import campaign_id
-from models.tables import Campaign
+from models.store.reminders import policy_of
+from models.store.rollout import campaign_id
+from models.store.tables import Campaign
 
 
 def parse_counts(text: str) -> dict[str, int]:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from config.settings import Settings
-from models import audit, db
 from models.domain.anchors import Anchor, anchor_line, make_anchor, read_anchors
 from models.errors import CampaignError, NotFound
-from models.instant import utc_now
+from models.store import audit, db
+from models.store.instant import utc_now
 
 
 def read_anchor_file(path: Path, config: Settings) -> list[Anchor]:

@@ -8,10 +8,10 @@ from sqlalchemy import insert, select
 from sqlmodel import Session
 
 from config.spec import CampaignSpec, Gate
-from models import audit
 from models.domain.org_snapshot import PersonInfo
 from models.errors import NotFound, PermissionRefused
-from models.tables import GateDecision, Person
+from models.store import audit
+from models.store.tables import GateDecision, Person
 
 
 def gate_of(spec: CampaignSpec, key: str) -> Gate:

@@ -19,7 +19,6 @@ from sqlalchemy import func, insert, select, update
 from sqlmodel import Session
 
 from config.spec import FALLBACK_RESPONSIBLE_ROLES, EvidenceRule, Obligation, SignOff
-from models import audit
 from models.domain.file_checks import (
     ACCEPTED_TYPES,
     is_polyglot,
@@ -29,9 +28,10 @@ from models.domain.file_checks import (
 )
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
 from models.errors import EvidenceError, NotFound, PermissionRefused
-from models.reminder_store import cancel_pending
-from models.tables import CampaignVersion, ChecklistItem, Evidence
-from models.tables import Obligation as ObligationRow
+from models.store import audit
+from models.store.reminders import cancel_pending
+from models.store.tables import CampaignVersion, ChecklistItem, Evidence
+from models.store.tables import Obligation as ObligationRow
 
 OPEN_FOR_SUBMISSION = ("open", "rejected", "submitted")
 

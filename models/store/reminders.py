@@ -14,8 +14,6 @@ from sqlalchemy import and_, case, func, or_, select, update
 from sqlmodel import Session
 
 from config.spec import CampaignSpec, Obligation, ReminderPolicy
-from models import audit
-from models.db import bulk_insert_ignore, raw_instant
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.reminder_planning import (
     before_and_on_due,
@@ -27,8 +25,10 @@ from models.domain.reminder_planning import (
 from models.domain.reminder_rules import one_per_item
 from models.domain.vocabulary import OPEN_ITEM, ReminderStatus
 from models.domain.working_days import WorkCalendar
-from models.instant import utc_now
-from models.tables import ITEM_NATURAL_KEY, ChecklistItem, Reminder
+from models.store import audit
+from models.store.db import bulk_insert_ignore, raw_instant
+from models.store.instant import utc_now
+from models.store.tables import ITEM_NATURAL_KEY, ChecklistItem, Reminder
 
 REMINDER_COLUMNS = (
     "item_id",

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import insert, select, text
 from sqlmodel import Session
 
-from models.tables import AuditEvent, AuditHead
+from models.store.tables import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
 _PG_AUDIT_LOCK = 7_202_614

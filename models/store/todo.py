@@ -12,7 +12,7 @@ from sqlmodel import Session
 from models.domain.reminder_rules import is_escalation
 from models.domain.vocabulary import OPEN_ITEM
 from models.errors import NotFound
-from models.tables import (
+from models.store.tables import (
     ITEM_NATURAL_KEY,
     Campaign,
     ChecklistItem,

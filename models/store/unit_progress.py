@@ -14,8 +14,8 @@ from config.spec import LoadedCampaign
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.wording import occurrence_zh
 from models.errors import NotFound
-from models.rollout_store import campaign_id
-from models.tables import ChecklistItem
+from models.store.rollout import campaign_id
+from models.store.tables import ChecklistItem
 
 
 @dataclass(frozen=True)

@@ -18,16 +18,16 @@ from sqlalchemy import func, insert, select, update
 from sqlmodel import Session
 
 from config.spec import RECTIFY_PREFIX, Inspection, LoadedCampaign
-from models import audit
-from models.db import insert_ignore
 from models.domain.inspections import RECHECK, Candidate, check_windows, draw, previous_label
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
 from models.domain.working_days import WorkCalendar
 from models.errors import EvidenceError, NotFound, PermissionRefused
-from models.evidence import accept_after_recheck
-from models.reminder_store import plan_initial_reminders
-from models.tables import Campaign, ChecklistItem, InspectionSample
-from models.tables import Inspection as InspectionRow
+from models.store import audit
+from models.store.db import insert_ignore
+from models.store.evidence import accept_after_recheck
+from models.store.reminders import plan_initial_reminders
+from models.store.tables import Campaign, ChecklistItem, InspectionSample
+from models.store.tables import Inspection as InspectionRow
 
 OPEN_RECTIFICATION = ("pending", "open", "submitted", "rejected")
 

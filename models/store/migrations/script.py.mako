@@ -7,7 +7,7 @@ Create Date: ${create_date}
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import models.instant
+import models.store.instant
 ${imports if imports else ""}
 
 revision = ${repr(up_revision)}

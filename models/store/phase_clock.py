@@ -12,13 +12,13 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from config.spec import LoadedCampaign
-from models import audit
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.working_days import WorkCalendar
-from models.org_store import load_snapshot
-from models.reminder_store import plan_initial_reminders
-from models.rollout_store import close_phase, open_phase, phase_statuses
-from models.tables import Campaign, ChecklistItem
+from models.store import audit
+from models.store.orgs import load_snapshot
+from models.store.reminders import plan_initial_reminders
+from models.store.rollout import close_phase, open_phase, phase_statuses
+from models.store.tables import Campaign, ChecklistItem
 
 
 @dataclass
