@@ -24,7 +24,7 @@ from config.campaign_files import (
 )
 from config.org_file import read_org_files
 from config.settings import Settings, get_settings
-from flows import console as view
+from flows.cli import console as view
 from models.report import report_text, write_ledger
 from models.store import db
 from models.store.gates import latest_decisions, reviewer_name

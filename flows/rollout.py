@@ -11,6 +11,7 @@ from prefect import flow, get_run_logger, pause_flow_run, suspend_flow_run
 from prefect.context import get_run_context
 from prefect.input import RunInput
 
+from config.settings import get_settings
 from flows.fan_out import run_batches
 from flows.run_tags import tag_current_run
 from models.domain.planning import released_waves
@@ -56,7 +57,7 @@ def rollout_campaign(
     Everything before a gate is safe to run again: a resumed suspended run starts from the top.
     """
     logger = get_run_logger()
-    ctx = load_campaign_version(campaign, as_of or today_in("Asia/Shanghai"))
+    ctx = load_campaign_version(campaign, as_of or today_in(get_settings().timezone))
     spec = ctx.loaded.spec
     tag_current_run([f"campaign:{spec.key}"])
     planner = plan_rollout(ctx)

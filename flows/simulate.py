@@ -19,6 +19,7 @@ from config.settings import get_settings
 from flows.phase import close_campaign_phase, open_campaign_phase
 from flows.rollout import rollout_campaign
 from flows.run_tags import tag_current_run
+from models.domain.working_days import to_date
 from tasks.gate_tasks import answer_gate_task, gate_answers
 from tasks.progress_tasks import publish_progress
 from tasks.simulation_tasks import plan_behaviour, simulate_days
@@ -48,8 +49,8 @@ def simulate_campaign(
     plan = plan_behaviour(spec.key, start, end, seed) if evidence else None
     closed: list[dict[str, Any]] = []
     answered = gate_answers(spec.key)
-    day = pendulum.Date(start.year, start.month, start.day)
-    last = pendulum.Date(end.year, end.month, end.day)
+    day = to_date(start)
+    last = to_date(end)
     # a span ends the day before a phase opens, or on the day one closes
     boundaries = sorted(
         {d.starts.subtract(days=1) for d in loaded.phase_dates.values()}

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from config.evidence_sheet import SHEET, TEMPLATE_HEADERS
 from config.spec import LoadedCampaign
 from models.domain.org_snapshot import OrgSnapshot
+from models.domain.vocabulary import ItemStatus
 from models.domain.wording import sign_off_zh
 from models.inert_cells import cells, inert
 from models.store.rollout import campaign_id
@@ -27,7 +28,7 @@ def write_template(
     titles = {o.key: o for _, o in spec.obligations()}
     query = select(ChecklistItem).where(
         ChecklistItem.campaign_id == campaign_id(session, spec.key),
-        ChecklistItem.status.in_(("open", "rejected")),
+        ChecklistItem.status.in_((ItemStatus.OPEN, ItemStatus.REJECTED)),
     )
     items = session.execute(query.order_by(ChecklistItem.due, ChecklistItem.id)).scalars().all()
     if unit is not None:

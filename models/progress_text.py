@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
+from models.domain.wording import PHASE_STATUS_ZH
 from models.store.progress import CampaignProgress
 
 RAG_ZH = {"green": "🟢 正常", "amber": "🟡 有逾期", "red": "🔴 逾期较多"}
-PHASE_STATUS_ZH = {"pending": "未开始", "open": "进行中", "closed": "已结束"}
-STATUS_ZH = {
-    "pending": "未开始",
-    "open": "待办",
-    "submitted": "待签字",
-    "accepted": "已完成",
-    "rejected": "已退回",
-    "cancelled": "已取消",
-}
 
 
 def town_rows(progress: CampaignProgress) -> list[dict[str, object]]:

@@ -15,9 +15,10 @@ from sqlmodel import Session
 
 from config.spec import LoadedCampaign
 from models.domain.org_snapshot import OrgSnapshot
-from models.domain.wording import counts_zh, occurrence_zh
+from models.domain.vocabulary import ItemStatus
+from models.domain.wording import PHASE_STATUS_ZH, STATUS_ZH, counts_zh, occurrence_zh
 from models.inert_cells import cells, inert
-from models.progress_text import PHASE_STATUS_ZH, RAG_ZH, STATUS_ZH, yearbook_sentence
+from models.progress_text import RAG_ZH, yearbook_sentence
 from models.store.progress import CampaignProgress
 from models.store.rollout import campaign_id
 from models.store.tables import ChecklistItem, Evidence
@@ -187,7 +188,7 @@ def write_ledger(
                     ]
                 )
             )
-            if item.status not in ("accepted", "cancelled") and item.due < as_of:
+            if item.status not in (ItemStatus.ACCEPTED, ItemStatus.CANCELLED) and item.due < as_of:
                 for cell in sheet[sheet.max_row]:
                     cell.fill = overdue_fill
             rows += 1

@@ -12,47 +12,34 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pendulum
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from sqlalchemy import select
 
-from config.campaign_files import calendar_for, read_campaign
+from config.campaign_files import calendar_for
 from config.settings import get_settings
-from models.domain.digest import Digest, ReminderLine, build_digest
+from models.domain.digest import Digest, build_digest
 from models.domain.org_snapshot import OrgSnapshot
-from models.domain.reminder_rules import ESCALATIONS, is_escalation
-from models.domain.vocabulary import ReminderStatus
-from models.errors import CampaignError
+from models.domain.reminder_rules import is_escalation
+from models.domain.working_days import local_instant
 from models.store import audit, db
+from models.store import reminder_lines as reminder_lines_store
 from models.store.instant import utc_now
 from models.store.orgs import load_snapshot
 from models.store.phase_clock import bring_to_day
+from models.store.reminder_lines import escalated_items, recipients, reminder_lines
 from models.store.reminders import (
     Claimed,
-    ItemRef,
-    OverdueItem,
     claim,
     mark_overdue,
     next_retry_at,
     record_failed,
     record_sent,
 )
-from models.store.tables import (
-    Campaign,
-    CampaignVersion,
-    ChecklistItem,
-    Obligation,
-    Organization,
-    Pairing,
-    Person,
-    Phase,
-    Reminder,
-    Unit,
-)
+from models.store.rollout import campaign_id
 from tasks.channels import Delivery, deliver
+from tasks.context import task_context
 from tasks.logs import task_logger
 
 
@@ -89,31 +76,26 @@ def _emit(event: str, campaign: str, item: Any, org: OrgSnapshot) -> None:
 def mark_overdue_items(today: dt.date, org: OrgSnapshot | None = None) -> int:
     """For every campaign: items newly overdue get their repeats and escalations planned,
     and a `campaign.item.overdue` event each. `org`: a snapshot the caller already holds."""
-    settings = get_settings()
-    calendar = calendar_for(settings)
+    ctx = task_context()
+    campaigns = ctx.stored_campaigns()
+    for key, why in campaigns.problems.items():
+        # one campaign that cannot be read must not stop the others' reminders: it is
+        # reported (campaign_problems) and the sweep goes on
+        task_logger().error("campaign %s skipped: %s", key, why)
+    snapshots = _Snapshots(ctx.url, org)
     total = 0
-    with db.session_for(settings.resolved_database_url) as session:
-        keys = session.execute(select(Campaign.key)).scalars().all()
-    snapshots = _Snapshots(settings.resolved_database_url, org)
-    for key in keys:
-        try:
-            loaded = read_campaign(settings, key, calendar)
-        except CampaignError as exc:
-            # one campaign that cannot be read must not stop the others' reminders: it is
-            # reported (campaign_problems) and the sweep goes on
-            task_logger().error("campaign %s skipped: %s", key, exc)
-            continue
+    for loaded in campaigns:
+        key = loaded.spec.key
         campaign_org = snapshots.of(loaded.spec.organization)
-        with db.session_for(settings.resolved_database_url) as session:
+        with ctx.session() as session:
             # a phase nobody opened (no scheduler ran) is opened first: its items are due
-            bring_to_day(session, loaded, calendar, today, now=utc_now(), org=campaign_org)
-            cid = session.execute(select(Campaign.id).where(Campaign.key == key)).scalar_one()
+            bring_to_day(session, loaded, ctx.calendar, today, now=utc_now(), org=campaign_org)
             found = mark_overdue(
                 session,
                 spec=loaded.spec,
-                campaign=cid,
+                campaign=campaign_id(session, key),
                 org=campaign_org,
-                calendar=calendar,
+                calendar=ctx.calendar,
                 today=today,
             )
         for item in found:
@@ -134,97 +116,6 @@ class _Snapshots:
             with db.session_for(self.url) as session:
                 self.held[org] = load_snapshot(session, org)
         return self.held[org]
-
-
-def _lines(
-    session: Any, claimed: list[Claimed], people: dict[int, Person], today: dt.date
-) -> dict[int, ReminderLine]:
-    items: dict[int, ItemRef] = {c.item_id: c.item for c in claimed if c.item}
-    wanted = sorted({c.item_id for c in claimed if c.item_id not in items})
-    columns = [getattr(ChecklistItem, name) for name in ItemRef._fields]
-    for where in db.id_batches(session, ChecklistItem.id, wanted):
-        # plain rows, not ORM objects: 100,000 of them
-        for row in session.execute(select(*columns).where(where)):
-            items[row[0]] = ItemRef(*row)
-    names = _subject_names(session, list(items.values()), people)
-    towns = _town_names(session, {i.town_id for i in items.values()})
-    told = _escalated_to(session, claimed, items, people, today)
-    versions = {
-        (v.campaign_id, v.version): v.id for v in session.execute(select(CampaignVersion)).scalars()
-    }
-    current = {
-        c.id: (c.key, c.name, versions.get((c.id, c.current_version)))
-        for c in session.execute(select(Campaign)).scalars()
-    }
-    phases = {(p.version_id, p.key): p.name for p in session.execute(select(Phase)).scalars()}
-    titles = {(o.version_id, o.key): o.title for o in session.execute(select(Obligation)).scalars()}
-    out = {}
-    for c in claimed:
-        item = items[c.item_id]
-        campaign_key, campaign_name, version = current[item.campaign_id]
-        subject = names.get((item.subject_type, item.subject_id), ("", str(item.subject_id), ""))
-        recipient = people.get(c.recipient_id)
-        out[c.id] = ReminderLine(
-            c.id,
-            c.rule,
-            campaign_name,
-            phases.get((version, item.phase_key), item.phase_key),
-            titles.get((version, item.obligation_key), item.obligation_key),
-            subject[0],
-            item.occurrence,
-            item.due,
-            f"{campaign_key}/{item.phase_key}/{item.obligation_key}/{item.subject_type}:"
-            f"{subject[1]}/{item.occurrence}/{c.rule}/{c.send_on}/"
-            f"{recipient.code if recipient else c.recipient_id}",
-            towns.get(item.town_id, "区直"),
-            subject[1],
-            subject[2],
-            told.get((c.item_id, c.recipient_id), ""),
-        )
-    return out
-
-
-def _town_names(session: Any, town_ids: set[int | None]) -> dict[int | None, str]:
-    wanted = sorted(t for t in town_ids if t is not None)
-    out: dict[int | None, str] = {None: "区直"}
-    for where in db.id_batches(session, Unit.id, wanted):
-        out.update(session.execute(select(Unit.id, Unit.name).where(where)).all())
-    return out
-
-
-def _escalated_to(
-    session: Any,
-    claimed: list[Claimed],
-    items: dict[int, ItemRef],
-    people: dict[int, Person],
-    today: dt.date,
-) -> dict[tuple[int, int], str]:
-    """For the doer's line of an item overdue `today`: who else has been told of it (an
-    escalation sent before, or going out in this sweep), by name."""
-    today_doers = {
-        (c.item_id, c.recipient_id)
-        for c in claimed
-        if not is_escalation(c.rule) and c.item_id in items and items[c.item_id].due < today
-    }
-    if not today_doers:
-        return {}
-    wanted = sorted({item for item, _ in today_doers})
-    to: dict[int, set[int]] = defaultdict(set)
-    for where in db.id_batches(session, Reminder.item_id, wanted):
-        for item_id, recipient_id in session.execute(
-            select(Reminder.item_id, Reminder.recipient_id).where(
-                where,
-                Reminder.rule.in_(ESCALATIONS),
-                Reminder.status.in_((ReminderStatus.SENT, ReminderStatus.SENDING)),
-            )
-        ):
-            to[item_id].add(recipient_id)
-    out = {}
-    for item_id, doer in today_doers:
-        others = sorted(people[p].name for p in to.get(item_id, ()) if p != doer and p in people)
-        if others:
-            out[(item_id, doer)] = "、".join(others)
-    return out
 
 
 # Deliveries wait on the network, so several go at once; outcomes are recorded every few
@@ -275,31 +166,6 @@ def _within_deadline(channel: str, digest: Digest) -> Delivery:
     return Delivery(False, f"{scheme}: no complete answer within {DELIVERY_DEADLINE:g} s")
 
 
-def _subject_names(
-    session: Any, items: list[ItemRef], people: dict[int, Person]
-) -> dict[tuple[str, int], tuple[str, str, str]]:
-    """(name, code, kind) of the claimed items' subjects, read for those alone (a sweep must
-    not load the whole tree of a province to write a hundred thousand lines)."""
-    out: dict[tuple[str, int], tuple[str, str, str]] = {}
-    units = sorted({i.subject_id for i in items if i.subject_type == "unit"})
-    for where in db.id_batches(session, Unit.id, units):
-        for uid, name, code, kind in session.execute(
-            select(Unit.id, Unit.name, Unit.code, Unit.kind).where(where)
-        ):
-            out[("unit", uid)] = (name, code, kind)
-    for item in items:
-        if item.subject_type == "person" and item.subject_id in people:
-            person = people[item.subject_id]
-            out[("person", item.subject_id)] = (person.name, person.code, "person")
-    pairs = sorted({i.subject_id for i in items if i.subject_type == "pairing"})
-    for where in db.id_batches(session, Pairing.id, pairs):
-        for pid, code, cadre, contact in session.execute(
-            select(Pairing.id, Pairing.code, Pairing.cadre_id, Pairing.contact_id).where(where)
-        ):
-            out[("pairing", pid)] = (f"{people[cadre].name}—{people[contact].name}", code, "person")
-    return out
-
-
 @task(name="sweep-reminders", cache_policy=NO_CACHE, task_run_name="sweep-reminders · {now}")
 def sweep_reminders(
     now: dt.datetime,
@@ -315,12 +181,7 @@ def sweep_reminders(
     worker = f"{socket.gethostname()}:{os.getpid()}"
     counts: Counter[str] = Counter()
     with db.session_for(url) as session:
-        people = {
-            p.id: p
-            for p in session.execute(
-                select(Person.id, Person.code, Person.name, Person.channels)
-            ).all()
-        }
+        people = recipients(session)
     today = pendulum.instance(now).in_tz(settings.timezone).date()
     if not calendar.is_working_day(today):
         # nothing leaves on a day off, whoever runs the sweep: it waits for the next
@@ -344,7 +205,7 @@ def sweep_reminders(
             if not claimed:
                 break
             with db.session_for(url) as session:
-                lines = _lines(session, claimed, people, today)
+                lines = reminder_lines(session, claimed, people, today)
             by_recipient: dict[int, list[Claimed]] = defaultdict(list)
             for c in claimed:
                 by_recipient[c.recipient_id].append(c)
@@ -421,42 +282,14 @@ def sweep_reminders(
 def _emit_escalations(url: str, item_ids: list[int], orgs: _Snapshots) -> None:
     """`campaign.item.escalated` for each item whose escalation went out."""
     with db.session_for(url) as session:
-        rows = session.execute(
-            select(
-                ChecklistItem.id,
-                ChecklistItem.phase_key,
-                ChecklistItem.obligation_key,
-                ChecklistItem.unit_id,
-                ChecklistItem.due,
-                Campaign.key,
-                Organization.key.label("org"),
-            )
-            .join(Campaign, Campaign.id == ChecklistItem.campaign_id)
-            .join(Organization, Organization.id == Campaign.org_id)
-            .where(ChecklistItem.id.in_(set(item_ids)))
-        ).all()
+        rows = escalated_items(session, item_ids)
     for row in rows:
-        _emit(
-            "campaign.item.escalated",
-            row.key,
-            OverdueItem(row.id, row.phase_key, row.obligation_key, row.unit_id, row.due),
-            orgs.of(row.org),
-        )
+        _emit("campaign.item.escalated", row.campaign, row.item, orgs.of(row.org))
 
 
 def campaign_problems() -> list[str]:
     """The stored campaigns that cannot be read now, each with why (a sweep skips them)."""
-    settings = get_settings()
-    calendar = calendar_for(settings)
-    with db.session_for(settings.resolved_database_url) as session:
-        keys = session.execute(select(Campaign.key)).scalars().all()
-    problems = []
-    for key in keys:
-        try:
-            read_campaign(settings, key, calendar)
-        except CampaignError as exc:
-            problems.append(f"{key}: {exc}")
-    return problems
+    return [f"{key}: {why}" for key, why in task_context().stored_campaigns().problems.items()]
 
 
 def see_all(person_code: str) -> str:
@@ -474,42 +307,16 @@ def sweep_instant(as_of: dt.date | None, timezone: str, at: str = "09:00") -> dt
     """Now, or for a given day the moment reminders go out that day."""
     if as_of is None:
         return utc_now()
-    hour, minute = (int(x) for x in at.split(":"))
-    local = dt.datetime(as_of.year, as_of.month, as_of.day, hour, minute, tzinfo=ZoneInfo(timezone))
-    return local.astimezone(dt.UTC)
+    return local_instant(as_of, at, timezone)
 
 
 def sweep_needed(url: str, now: dt.datetime, today: dt.date) -> bool:
     """Whether a sweep at `now` has anything to do: a reminder due, or an item newly overdue."""
     with db.session_for(url) as session:
-        due = session.execute(
-            select(Reminder.id)
-            .where(Reminder.status == ReminderStatus.PENDING, Reminder.send_at <= now)
-            .limit(1)
-        ).first()
-        overdue = session.execute(
-            select(ChecklistItem.id)
-            .where(
-                ChecklistItem.status.in_(("open", "submitted", "rejected")),
-                ChecklistItem.due < today,
-                ChecklistItem.overdue_on.is_(None),
-            )
-            .limit(1)
-        ).first()
-    return due is not None or overdue is not None
+        return reminder_lines_store.sweep_needed(session, now=now, today=today)
 
 
 def reminder_totals(url: str) -> dict[str, int]:
     """Reminders by status, and how many escalations went out."""
-    from sqlalchemy import func
-
     with db.session_for(url) as session:
-        by_status = dict(
-            session.execute(select(Reminder.status, func.count()).group_by(Reminder.status)).all()
-        )
-        escalated = session.execute(
-            select(func.count()).where(
-                Reminder.status == ReminderStatus.SENT, Reminder.rule.in_(ESCALATIONS)
-            )
-        ).scalar_one()
-    return {**by_status, "escalated": escalated}
+        return reminder_lines_store.reminder_totals(session)

@@ -15,6 +15,8 @@ from config.campaign_files import calendar_for, read_campaign, read_stored_versi
 from config.settings import get_settings
 from config.spec import LoadedCampaign
 from models.domain.planning import RolloutPlanner
+from models.domain.vocabulary import ItemStatus
+from models.domain.working_days import to_date
 from models.errors import CampaignError
 from models.store import audit, db
 from models.store.gates import approved_gates, latest_decisions
@@ -65,7 +67,7 @@ def load_campaign_version(campaign: str, as_of: dt.date) -> RolloutContext:
     """Read the file, store it as a version (a changed file is a new one), open due phases."""
     settings = get_settings()
     loaded = read_campaign(settings, campaign, calendar_for(settings), prefer_file=True)
-    today = pendulum.Date(as_of.year, as_of.month, as_of.day)
+    today = to_date(as_of)
     with db.session_for(settings.resolved_database_url) as session:
         stored = store_version(session, loaded, utc_now())
         statuses = sync_phase_states(session, stored.campaign_id, loaded, today)
@@ -103,7 +105,7 @@ def load_batch_context(campaign: str, version: int, as_of: dt.date, replan: bool
         if stored is None:
             raise CampaignError(f"campaign {key!r} has no version {version}")
         statuses = phase_statuses(session, stored.campaign_id)
-    today = pendulum.Date(as_of.year, as_of.month, as_of.day)
+    today = to_date(as_of)
     return RolloutContext(loaded, stored.campaign_id, version, replan, statuses, today)
 
 
@@ -198,7 +200,8 @@ def done_items(ctx: RolloutContext) -> int:
     with db.session_for(get_settings().resolved_database_url) as session:
         return session.execute(
             select(func.count()).where(
-                ChecklistItem.campaign_id == ctx.campaign_id, ChecklistItem.status == "accepted"
+                ChecklistItem.campaign_id == ctx.campaign_id,
+                ChecklistItem.status == ItemStatus.ACCEPTED,
             )
         ).scalar_one()
 

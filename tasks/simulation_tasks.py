@@ -20,6 +20,8 @@ from models.domain.inspections import RECHECK
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
 from models.domain.planning import RolloutPlanner
 from models.domain.simulation import plan_submission, rng_for, sign_day, target_shares
+from models.domain.vocabulary import OPEN_ITEM, ItemStatus
+from models.domain.working_days import local_instant, to_date
 from models.errors import CampaignError
 from models.store import db
 from models.store.evidence import Submission, may_sign, may_submit, sign, store_bytes, submit
@@ -46,7 +48,8 @@ class DayPlan:
 
 def simulated_now(day: dt.date, timezone: str, hour: int = 10) -> dt.datetime:
     """The instant a simulated action happens: mid-morning of that day in the campaign's zone."""
-    return pendulum.datetime(day.year, day.month, day.day, hour, tz=timezone).in_tz("UTC")
+    # a pendulum instant: the rehearsal adds hours to it
+    return pendulum.instance(local_instant(day, f"{hour:02d}:00", timezone))
 
 
 def _doer(org: OrgSnapshot, item: ChecklistItem) -> PersonInfo | None:
@@ -93,7 +96,7 @@ def plan_behaviour(campaign: str, start: dt.date, end: dt.date, seed: int) -> Da
             session.execute(
                 select(ChecklistItem).where(
                     ChecklistItem.campaign_id == cid,
-                    ChecklistItem.status.in_(("pending", "open", "submitted", "rejected")),
+                    ChecklistItem.status.in_((ItemStatus.PENDING, *OPEN_ITEM)),
                 )
             )
             .scalars()
@@ -106,7 +109,7 @@ def plan_behaviour(campaign: str, start: dt.date, end: dt.date, seed: int) -> Da
                 .join(ChecklistItem, ChecklistItem.id == Evidence.item_id)
                 .where(
                     ChecklistItem.campaign_id == cid,
-                    ChecklistItem.status == "submitted",
+                    ChecklistItem.status == ItemStatus.SUBMITTED,
                     Evidence.kind == "submission",
                 )
                 .order_by(Evidence.id)
@@ -123,8 +126,8 @@ def plan_behaviour(campaign: str, start: dt.date, end: dt.date, seed: int) -> Da
                     per_target[count.target] += 1
     shares = target_shares(dict(per_target), {t.key: t.value for t in spec.targets})
     lo, hi = (
-        pendulum.Date(start.year, start.month, start.day),
-        pendulum.Date(end.year, end.month, end.day),
+        to_date(start),
+        to_date(end),
     )
     for item in items:
         obligation = obligations[item.obligation_key]
@@ -135,7 +138,7 @@ def plan_behaviour(campaign: str, start: dt.date, end: dt.date, seed: int) -> Da
             item.subject_id,
             item.occurrence,
         )
-        if item.status == "submitted":
+        if item.status == ItemStatus.SUBMITTED:
             day = sign_day(
                 seed=seed,
                 item_key=key,
@@ -150,8 +153,8 @@ def plan_behaviour(campaign: str, start: dt.date, end: dt.date, seed: int) -> Da
         planned = plan_submission(
             seed=seed,
             item_key=key,
-            opens=pendulum.Date(opens.year, opens.month, opens.day),
-            due=pendulum.Date(due.year, due.month, due.day),
+            opens=to_date(opens),
+            due=to_date(due),
             obligation=obligation,
             share_by_target=shares,
             calendar=calendar,
@@ -189,7 +192,7 @@ def simulate_day(
         org = org or load_snapshot(session, loaded.spec.organization)
         for item_id, planned in submissions:
             item = session.get(ChecklistItem, item_id)
-            if item is None or item.status not in ("open", "rejected"):
+            if item is None or item.status not in (ItemStatus.OPEN, ItemStatus.REJECTED):
                 continue
             doer = _doer(org, item)
             if doer is None:
@@ -207,7 +210,7 @@ def simulate_day(
                         planned.counts,  # type: ignore[attr-defined]
                         planned.note,  # type: ignore[attr-defined]
                         files,
-                        pendulum.Date(day.year, day.month, day.day),
+                        to_date(day),
                     ),
                     now=now,
                 )
@@ -218,7 +221,7 @@ def simulate_day(
             session.refresh(item)
         for item_id in signs:
             item = session.get(ChecklistItem, item_id)
-            if item is None or item.status != "submitted":
+            if item is None or item.status != ItemStatus.SUBMITTED:
                 continue
             obligation = obligations[item.obligation_key]
             signer = _signer(org, item, obligation)
@@ -276,7 +279,7 @@ def simulate_days(
         org = load_snapshot(
             session, spec.organization
         )  # the organization does not change during a rehearsal
-    day = pendulum.Date(first.year, first.month, first.day)
+    day = to_date(first)
     while day <= last:
         if reminders and calendar.is_working_day(day):
             now = sweep_instant(day, spec.timezone, spec.reminders.at)
@@ -358,7 +361,7 @@ def simulate_inspections(
         select(ChecklistItem).where(
             ChecklistItem.campaign_id == cid,
             ChecklistItem.obligation_key.like(f"{RECTIFY_PREFIX}%"),
-            ChecklistItem.status == "open",
+            ChecklistItem.status == ItemStatus.OPEN,
         )
     ).scalars():
         rng = rng_for(seed, "rectify", item.obligation_key, item.subject_id, item.occurrence)

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import pendulum
 
 from config.spec import ReminderPolicy
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
-from models.domain.working_days import WorkCalendar
+from models.domain.working_days import WorkCalendar, local_instant
 
 
 @dataclass(frozen=True)
@@ -83,9 +82,7 @@ def district(org: OrgSnapshot, roles: list[str]) -> PersonInfo | None:
 
 
 def _at(day: pendulum.Date, policy: ReminderPolicy, timezone: str) -> dt.datetime:
-    hour, minute = (int(x) for x in policy.at.split(":"))
-    local = dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZoneInfo(timezone))
-    return local.astimezone(dt.UTC)
+    return local_instant(day, policy.at, timezone)
 
 
 def before_and_on_due(

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from models.domain.vocabulary import ItemStatus, PhaseStatus
+
 HOLIDAY_ZH = {
     "spring-festival": "春节前",
     "july-first": "“七一”前",
@@ -62,3 +64,19 @@ def sign_off_zh(sign_off: object, names: Mapping[str, str]) -> str:
     by = getattr(sign_off, "by", "supervisor")
     role = getattr(sign_off, "role", "")
     return f"{SIGN_OFF_BY_ZH.get(by, by)}的{names.get(role, role)}"
+
+
+# The statuses in the words the reports and the command line print.
+PHASE_STATUS_ZH = {
+    PhaseStatus.PENDING: "未开始",
+    PhaseStatus.OPEN: "进行中",
+    PhaseStatus.CLOSED: "已结束",
+}
+STATUS_ZH = {
+    ItemStatus.PENDING: "未开始",
+    ItemStatus.OPEN: "待办",
+    ItemStatus.SUBMITTED: "待签字",
+    ItemStatus.ACCEPTED: "已完成",
+    ItemStatus.REJECTED: "已退回",
+    ItemStatus.CANCELLED: "已取消",
+}

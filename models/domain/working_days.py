@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import pendulum
@@ -64,6 +65,13 @@ class DayInfo:
     @property
     def weekend(self) -> bool:
         return self.date.isoweekday() >= 6
+
+
+def local_instant(day: dt.date, at: str, timezone: str) -> dt.datetime:
+    """The UTC instant of the local time `at` ("HH:MM") on `day` in `timezone`."""
+    hour, minute = (int(x) for x in at.split(":"))
+    local = dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZoneInfo(timezone))
+    return local.astimezone(dt.UTC)
 
 
 def to_date(value: dt.date) -> pendulum.Date:

@@ -27,13 +27,14 @@ from models.domain.file_checks import (
     strip_metadata,
 )
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
+from models.domain.vocabulary import ItemStatus
 from models.errors import EvidenceError, NotFound, PermissionRefused
 from models.store import audit
 from models.store.reminders import cancel_pending
 from models.store.tables import CampaignVersion, ChecklistItem, Evidence
 from models.store.tables import Obligation as ObligationRow
 
-OPEN_FOR_SUBMISSION = ("open", "rejected", "submitted")
+OPEN_FOR_SUBMISSION = (ItemStatus.OPEN, ItemStatus.REJECTED, ItemStatus.SUBMITTED)
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ def find_item(
                 ChecklistItem.obligation_key == obligation.key,
                 ChecklistItem.subject_type == subject_type,
                 ChecklistItem.subject_id == subject,
-                ChecklistItem.status != "cancelled",
+                ChecklistItem.status != ItemStatus.CANCELLED,
             )
             .order_by(ChecklistItem.due)
             # two submissions at once must count each other (at_least: 2): PostgreSQL locks
@@ -199,7 +200,7 @@ def find_item(
         )
     if len(items) == 1:
         return items[0]
-    candidates = [i for i in items if i.status != "accepted"]
+    candidates = [i for i in items if i.status != ItemStatus.ACCEPTED]
     later = [i for i in candidates if i.due >= dated]
     if later:
         return later[0]
@@ -310,9 +311,9 @@ def submit(
 ) -> str:
     """Record a submission; returns the item's new status. `supervising`: the roles that
     answer for units below their own (default: the obligation's or the default policy's)."""
-    if item.status == "pending":
+    if item.status == ItemStatus.PENDING:
         raise EvidenceError(f"phase {item.phase_key!r} has not opened yet")
-    if item.status == "accepted":
+    if item.status == ItemStatus.ACCEPTED:
         raise EvidenceError(
             f"{obligation.key} ({item.occurrence}) was already accepted on {item.completed_on}"
         )
@@ -336,12 +337,12 @@ def submit(
             "the window it falls in"
         )
     needed = obligation.recurrence.at_least if obligation.recurrence else 1
-    status = "submitted" if obligation.evidence.sign_off else "accepted"
+    status = ItemStatus.SUBMITTED if obligation.evidence.sign_off else ItemStatus.ACCEPTED
     supersedes = None
     if needed == 1:
         supersedes = _latest_submission(session, item.id)
     elif _submissions(session, item.id) + 1 < needed:
-        status = "open"  # counted; the window needs more before the item is done
+        status = ItemStatus.OPEN  # counted; the window needs more before the item is done
     _record(
         session,
         item=item,
@@ -384,7 +385,7 @@ def sign(
     rule = obligation.evidence.sign_off
     if rule is None:
         raise EvidenceError(f"{obligation.key} needs no sign-off")
-    if item.status != "submitted":
+    if item.status != ItemStatus.SUBMITTED:
         raise EvidenceError(
             f"{obligation.key} ({item.occurrence}) is {item.status}, not awaiting a sign-off"
         )
@@ -401,7 +402,7 @@ def sign(
         )
     if not approve and not (reason or "").strip():
         raise EvidenceError("a rejection needs a reason")
-    status = "accepted" if approve else "rejected"
+    status = ItemStatus.ACCEPTED if approve else ItemStatus.REJECTED
     _record(
         session,
         item=item,
@@ -434,7 +435,7 @@ def accept_after_recheck(
         obligation=obligation,
         person=inspector,
         kind="sign-off",
-        status="accepted",
+        status=ItemStatus.ACCEPTED,
         dated=dated,
         now=now,
         note=findings or "复查通过",
@@ -474,14 +475,14 @@ def _record(
         ],
     )
     values: dict[str, Any] = {"status": status}
-    if status == "accepted":
+    if status == ItemStatus.ACCEPTED:
         values["completed_on"] = dated
         cancel_pending(session, [item.id])  # a done item is reminded of nothing more
     session.execute(update(ChecklistItem).where(ChecklistItem.id == item.id).values(**values))
     audit.append(
         session,
         actor=person.code,
-        action="evidence.counted" if status == "open" else f"evidence.{status}",
+        action="evidence.counted" if status == ItemStatus.OPEN else f"evidence.{status}",
         entity="item",
         entity_key=str(item.id),
         now=now,

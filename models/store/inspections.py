@@ -13,14 +13,14 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-import pendulum
 from sqlalchemy import func, insert, select, update
 from sqlmodel import Session
 
 from config.spec import RECTIFY_PREFIX, Inspection, LoadedCampaign
 from models.domain.inspections import RECHECK, Candidate, check_windows, draw, previous_label
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
-from models.domain.working_days import WorkCalendar
+from models.domain.vocabulary import OPEN_ITEM, ItemStatus
+from models.domain.working_days import WorkCalendar, to_date
 from models.errors import EvidenceError, NotFound, PermissionRefused
 from models.store import audit
 from models.store.db import insert_ignore
@@ -29,7 +29,7 @@ from models.store.reminders import plan_initial_reminders
 from models.store.tables import Campaign, ChecklistItem, InspectionSample
 from models.store.tables import Inspection as InspectionRow
 
-OPEN_RECTIFICATION = ("pending", "open", "submitted", "rejected")
+OPEN_RECTIFICATION = (ItemStatus.PENDING, *OPEN_ITEM)
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ def run_inspections(
                     .where(
                         ChecklistItem.campaign_id == campaign,
                         ChecklistItem.obligation_key == obligation.key,
-                        ChecklistItem.status != "cancelled",
+                        ChecklistItem.status != ItemStatus.CANCELLED,
                         ChecklistItem.due <= window.ends,  # what was due by the check
                     )
                     .distinct()
@@ -304,7 +304,9 @@ def record_result(
         return "通过"
     if earlier is not None and earlier.status in OPEN_RECTIFICATION:
         session.execute(
-            update(ChecklistItem).where(ChecklistItem.id == earlier.id).values(status="cancelled")
+            update(ChecklistItem)
+            .where(ChecklistItem.id == earlier.id)
+            .values(status=ItemStatus.CANCELLED)
         )
     item_id = _raise_rectification(
         session,
@@ -350,7 +352,7 @@ def _raise_rectification(
         unit_id = org.persons[subject_id].unit_id
     else:
         unit_id = org.persons[org.pairings[subject_id].cadre_id].unit_id
-    deadline = pendulum.Date(dated.year, dated.month, dated.day).add(days=inspection.rectify_within)
+    deadline = to_date(dated).add(days=inspection.rectify_within)
     version = session.execute(
         select(Campaign.current_version).where(Campaign.id == campaign)
     ).scalar_one()
@@ -366,7 +368,7 @@ def _raise_rectification(
         insert(ChecklistItem).values(
             **natural,
             due=calendar.roll(deadline, spec.deadline_roll),
-            status="open",
+            status=ItemStatus.OPEN,
             version=version,
             unit_id=unit_id,
             town_id=org.units[unit_id].town_id,
@@ -409,4 +411,4 @@ def open_rectifications(session: Session, campaign: int) -> tuple[int, int]:
             .group_by(ChecklistItem.status)
         ).all()
     )
-    return sum(rows.get(s, 0) for s in OPEN_RECTIFICATION), rows.get("accepted", 0)
+    return sum(rows.get(s, 0) for s in OPEN_RECTIFICATION), rows.get(ItemStatus.ACCEPTED, 0)

@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from config.spec import LoadedCampaign
 from models.domain.org_snapshot import OrgSnapshot
+from models.domain.vocabulary import PhaseStatus
 from models.domain.working_days import WorkCalendar
 from models.store import audit
 from models.store.orgs import load_snapshot
@@ -34,12 +35,12 @@ def phase_moves(
     to_open = [
         p.key
         for p in loaded.spec.phases
-        if statuses.get(p.key) == "pending" and loaded.phase_dates[p.key].starts <= day
+        if statuses.get(p.key) == PhaseStatus.PENDING and loaded.phase_dates[p.key].starts <= day
     ]
     to_close = [
         p.key
         for p in loaded.spec.phases
-        if (statuses.get(p.key) == "open" or p.key in to_open)
+        if (statuses.get(p.key) == PhaseStatus.OPEN or p.key in to_open)
         and loaded.phase_dates[p.key].ends < day
     ]
     return to_open, to_close

@@ -15,7 +15,7 @@ from sqlalchemy import case, func, select
 from sqlmodel import Session
 
 from config.spec import CampaignSpec, LoadedCampaign
-from models.domain.vocabulary import DONE_ITEM
+from models.domain.vocabulary import DONE_ITEM, ItemStatus, PhaseStatus
 from models.store.inspections import open_rectifications
 from models.store.rollout import campaign_id
 from models.store.tables import ChecklistItem, Evidence, PhaseState, Reminder, Unit
@@ -33,7 +33,7 @@ class PhaseProgress:
     accepted: int
     overdue: int
     percent: float
-    status: str = "pending"
+    status: str = PhaseStatus.PENDING
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def percent(part: int, whole: int) -> float:
 
 def accepted_by(as_of: dt.date) -> Any:
     """Accepted on or before the day: what the campaign had done at the end of it."""
-    return (ChecklistItem.status == "accepted") & (
+    return (ChecklistItem.status == ItemStatus.ACCEPTED) & (
         ChecklistItem.completed_on.is_(None) | (ChecklistItem.completed_on <= as_of)
     )
 
@@ -127,7 +127,7 @@ def _counts(
     overdue = func.sum(
         case(
             (
-                ChecklistItem.status.not_in(("cancelled", "pending"))
+                ChecklistItem.status.not_in((ItemStatus.CANCELLED, ItemStatus.PENDING))
                 & ~done
                 & (ChecklistItem.due < as_of),
                 1,
@@ -137,7 +137,7 @@ def _counts(
     )
     rows = session.execute(
         select(group, func.count(), accepted, overdue)
-        .where(ChecklistItem.campaign_id == campaign, ChecklistItem.status != "cancelled")
+        .where(ChecklistItem.campaign_id == campaign, ChecklistItem.status != ItemStatus.CANCELLED)
         .group_by(group)
     ).all()
     return {r[0]: (r[1], int(r[2] or 0), int(r[3] or 0)) for r in rows}
@@ -163,7 +163,7 @@ def target_actuals(
         .join(Evidence, Evidence.item_id == ChecklistItem.id)
         .where(
             ChecklistItem.campaign_id == campaign,
-            ChecklistItem.status == "accepted" if as_of is None else accepted_by(as_of),
+            ChecklistItem.status == ItemStatus.ACCEPTED if as_of is None else accepted_by(as_of),
             Evidence.kind == "submission",
             Evidence.id.not_in(superseded),
             *([] if as_of is None else [Evidence.dated <= as_of]),
@@ -203,7 +203,7 @@ def campaign_progress(session: Session, loaded: LoadedCampaign, as_of: dt.date) 
                 accepted,
                 overdue,
                 percent(accepted, items),
-                statuses.get(phase.key, "pending"),
+                statuses.get(phase.key, PhaseStatus.PENDING),
             )
         )
     towns = {
@@ -253,7 +253,7 @@ def backfilled_items(
         .join(ChecklistItem, ChecklistItem.id == Evidence.item_id)
         .where(
             ChecklistItem.campaign_id == campaign,
-            ChecklistItem.status == "accepted" if as_of is None else accepted_by(as_of),
+            ChecklistItem.status == ItemStatus.ACCEPTED if as_of is None else accepted_by(as_of),
             Evidence.kind == "submission",
         )
     ).all()

@@ -9,7 +9,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
-import pendulum
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlmodel import Session
 
@@ -24,7 +23,7 @@ from models.domain.reminder_planning import (
 )
 from models.domain.reminder_rules import one_per_item
 from models.domain.vocabulary import OPEN_ITEM, ReminderStatus
-from models.domain.working_days import WorkCalendar
+from models.domain.working_days import WorkCalendar, to_date
 from models.store import audit
 from models.store.db import bulk_insert_ignore, raw_instant
 from models.store.instant import utc_now
@@ -50,8 +49,7 @@ def policy_of(spec: CampaignSpec, obligation: Obligation) -> ReminderPolicy:
     return obligation.reminders or spec.reminders
 
 
-def _date(value: dt.date) -> pendulum.Date:
-    return pendulum.Date(value.year, value.month, value.day)
+_date = to_date
 
 
 def _rows(
@@ -346,14 +344,18 @@ def claim(
     table = Reminder.__table__
     skip = [r.id for r in rows if r.item_id in done]
     for part in _chunks(skip):
-        session.execute(table.update().where(table.c.id.in_(part)).values(status="cancelled"))
+        session.execute(
+            table.update().where(table.c.id.in_(part)).values(status=ReminderStatus.CANCELLED)
+        )
     take = _supersede(session, [r for r in rows if r.item_id not in done], claimed=False)
     groups: dict[tuple[bool, bool], list[int]] = {}
     for r in take:  # (a stale claim: uncertain, a dead letter retried: counted afresh)
-        groups.setdefault((r.status == "sending", r.status == "dead"), []).append(r.id)
+        groups.setdefault(
+            (r.status == ReminderStatus.SENDING, r.status == ReminderStatus.DEAD), []
+        ).append(r.id)
     for (was_stale, was_dead), ids in groups.items():
         values: dict[str, object] = {
-            "status": "sending",
+            "status": ReminderStatus.SENDING,
             "claimed_at": now,
             "claimed_by": worker,
             "attempts": 1 if was_dead else table.c.attempts + 1,
@@ -369,8 +371,8 @@ def claim(
             r.rule,
             r.recipient_id,
             r.send_on,
-            1 if r.status == "dead" else r.attempts + 1,
-            r.uncertain or r.status == "sending",
+            1 if r.status == ReminderStatus.DEAD else r.attempts + 1,
+            r.uncertain or r.status == ReminderStatus.SENDING,
         )
         for r in take
     ]
@@ -396,11 +398,14 @@ def _claim_postgres(
         table.update()
         .where(table.c.id.in_(picked), items.c.id == table.c.item_id)
         .values(
-            status=case((items.c.status.in_(OPEN_ITEM), "sending"), else_="cancelled"),
+            status=case(
+                (items.c.status.in_(OPEN_ITEM), ReminderStatus.SENDING),
+                else_=ReminderStatus.CANCELLED,
+            ),
             claimed_at=now,
             claimed_by=worker,
-            attempts=case((table.c.status == "dead", 1), else_=table.c.attempts + 1),
-            uncertain=or_(table.c.uncertain, table.c.status == "sending"),
+            attempts=case((table.c.status == ReminderStatus.DEAD, 1), else_=table.c.attempts + 1),
+            uncertain=or_(table.c.uncertain, table.c.status == ReminderStatus.SENDING),
         )
         .returning(
             table.c.id,
@@ -421,7 +426,7 @@ def _claim_postgres(
         taken = [
             Claimed(r[0], r[1], r[2], r[3], r[4], r[5], r[6], ItemRef._make(r[8:]))
             for r in rows
-            if r[7] == "sending"
+            if r[7] == ReminderStatus.SENDING
         ]
         if taken or not rows:
             return taken
@@ -482,14 +487,14 @@ def record_failed(
         session.execute(
             update(Reminder)
             .where(Reminder.id.in_(dead))
-            .values(status="dead", last_error=error[:1000])
+            .values(status=ReminderStatus.DEAD, last_error=error[:1000])
         )
     for c in retry:
         session.execute(
             update(Reminder)
             .where(Reminder.id == c.id)
             .values(
-                status="pending",
+                status=ReminderStatus.PENDING,
                 last_error=error[:1000],
                 send_at=now + dt.timedelta(seconds=base_seconds * 2**c.attempts),
             )

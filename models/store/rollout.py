@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import pendulum
 from sqlalchemy import and_, bindparam, func, insert, select, update
@@ -17,7 +18,7 @@ from sqlmodel import Session
 
 from config.spec import RECTIFY_PREFIX, LoadedCampaign
 from models.domain.planning import PlannedItem
-from models.domain.vocabulary import DONE_ITEM
+from models.domain.vocabulary import DONE_ITEM, ItemStatus, PhaseStatus
 from models.errors import CampaignError, NotFound
 from models.store.db import bulk_insert_ignore, insert_ignore
 from models.store.orgs import org_id_of
@@ -32,17 +33,38 @@ from models.store.tables import (
     PhaseState,
 )
 
-ITEM_COLUMNS = (
-    *ITEM_NATURAL_KEY,
-    "due",
-    "status",
-    "wave",
-    "version",
-    "unit_id",
-    "town_id",
-    "opens_on",
-    "closes_on",
-)
+
+class ItemRow(NamedTuple):
+    """A planned checklist item as written: its natural key first, then what a re-plan moves."""
+
+    campaign_id: int
+    phase_key: str
+    obligation_key: str
+    subject_type: str
+    subject_id: int
+    occurrence: str
+    due: str
+    status: str
+    wave: str | None
+    version: int
+    unit_id: int | None
+    town_id: int | None
+    opens_on: str | None
+    closes_on: str | None
+
+    @property
+    def key(self) -> tuple[str, str, str, int, str]:
+        return (
+            self.phase_key,
+            self.obligation_key,
+            self.subject_type,
+            self.subject_id,
+            self.occurrence,
+        )
+
+
+ITEM_COLUMNS: tuple[str, ...] = ItemRow._fields
+assert ITEM_COLUMNS[: len(ITEM_NATURAL_KEY)] == ITEM_NATURAL_KEY, "ItemRow drifted from the key"
 NATURAL_KEY = ITEM_NATURAL_KEY
 DONE = DONE_ITEM
 
@@ -171,7 +193,7 @@ def sync_phase_states(
         session,
         PhaseState.__table__,
         [
-            {"campaign_id": campaign, "phase_key": p.key, "status": "pending"}
+            {"campaign_id": campaign, "phase_key": p.key, "status": PhaseStatus.PENDING}
             for p in loaded.spec.phases
         ],
         key=["campaign_id", "phase_key"],
@@ -199,18 +221,18 @@ def open_phase(session: Session, campaign: int, phase_key: str, on: dt.date) -> 
         .where(
             PhaseState.campaign_id == campaign,
             PhaseState.phase_key == phase_key,
-            PhaseState.status == "pending",
+            PhaseState.status == PhaseStatus.PENDING,
         )
-        .values(status="open", opened_on=on)
+        .values(status=PhaseStatus.OPEN, opened_on=on)
     )
     result = session.execute(
         update(ChecklistItem)
         .where(
             ChecklistItem.campaign_id == campaign,
             ChecklistItem.phase_key == phase_key,
-            ChecklistItem.status == "pending",
+            ChecklistItem.status == ItemStatus.PENDING,
         )
-        .values(status="open")
+        .values(status=ItemStatus.OPEN)
     )
     return result.rowcount or 0
 
@@ -222,19 +244,19 @@ def close_phase(session: Session, campaign: int, phase_key: str, on: dt.date) ->
         .where(
             PhaseState.campaign_id == campaign,
             PhaseState.phase_key == phase_key,
-            PhaseState.status == "open",
+            PhaseState.status == PhaseStatus.OPEN,
         )
-        .values(status="closed", closed_on=on)
+        .values(status=PhaseStatus.CLOSED, closed_on=on)
     )
     return bool(result.rowcount)
 
 
 def item_rows(
     items: Iterable[PlannedItem], campaign: int, version: int, statuses: dict[str, str]
-) -> Iterator[tuple[object, ...]]:
+) -> Iterator[ItemRow]:
     for item in items:
         s = item.subject
-        yield (
+        yield ItemRow(
             campaign,
             item.phase_key,
             item.obligation_key,
@@ -242,7 +264,9 @@ def item_rows(
             s.id,
             item.occurrence,
             item.due.isoformat(),
-            "pending" if statuses.get(item.phase_key, "pending") == "pending" else "open",
+            ItemStatus.PENDING
+            if statuses.get(item.phase_key, PhaseStatus.PENDING) == PhaseStatus.PENDING
+            else ItemStatus.OPEN,
             item.wave,
             version,
             s.unit_id,
@@ -252,7 +276,7 @@ def item_rows(
         )
 
 
-def write_items(session: Session, rows: Iterable[tuple[object, ...]]) -> int:
+def write_items(session: Session, rows: Iterable[ItemRow]) -> int:
     """Insert item rows whose natural key is new; returns how many were inserted."""
     return bulk_insert_ignore(session, "checklist_item", ITEM_COLUMNS, NATURAL_KEY, rows)
 
@@ -262,11 +286,11 @@ def replan_items(
     campaign: int,
     version: int,
     town_id: int | None,
-    planned: list[tuple[object, ...]],
+    planned: list[ItemRow],
 ) -> tuple[int, int]:
     """Move the due dates of items not yet done to the new plan and cancel those the new
     plan no longer has. Returns (moved, cancelled). Done items are never rewritten."""
-    key_of = {row[1:6]: row for row in planned}
+    key_of = {row.key: row for row in planned}
     town_filter = (
         ChecklistItem.town_id.is_(None) if town_id is None else ChecklistItem.town_id == town_id
     )
@@ -299,7 +323,7 @@ def replan_items(
         )
         if new is None:
             cancels.append(row.id)
-        elif (str(new[6]), new[12], new[13]) != (
+        elif (new.due, new.opens_on, new.closes_on) != (
             row.due.isoformat(),
             _iso(row.opens_on),
             _iso(row.closes_on),
@@ -307,9 +331,9 @@ def replan_items(
             moves.append(
                 {
                     "b_id": row.id,
-                    "b_due": dt.date.fromisoformat(str(new[6])),
-                    "b_opens": _date(new[12]),
-                    "b_closes": _date(new[13]),
+                    "b_due": dt.date.fromisoformat(new.due),
+                    "b_opens": _date(new.opens_on),
+                    "b_closes": _date(new.closes_on),
                 }
             )
     if moves:
@@ -328,7 +352,7 @@ def replan_items(
         session.execute(
             update(ChecklistItem)
             .where(ChecklistItem.id.in_(cancels[i : i + 1000]))
-            .values(status="cancelled", version=version)
+            .values(status=ItemStatus.CANCELLED, version=version)
         )
     cancel_pending(session, [m["b_id"] for m in moves] + cancels)
     return len(moves), len(cancels)
@@ -338,5 +362,5 @@ def _iso(day: dt.date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-def _date(text: object) -> dt.date | None:
-    return dt.date.fromisoformat(str(text)) if text else None
+def _date(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None

@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from config.spec import LoadedCampaign
 from models.domain.org_snapshot import OrgSnapshot
+from models.domain.vocabulary import ItemStatus
 from models.domain.wording import occurrence_zh
 from models.errors import NotFound
 from models.store.rollout import campaign_id
@@ -71,15 +72,15 @@ def unit_progress(
             ChecklistItem.completed_on,
         ).where(
             ChecklistItem.campaign_id == campaign_id(session, loaded.spec.key),
-            ChecklistItem.status != "cancelled",
+            ChecklistItem.status != ItemStatus.CANCELLED,
             ChecklistItem.unit_id.in_(list(rows)),
         )
     ).all()
     for item in sorted(items, key=lambda i: (i.due, i.obligation_key)):
-        done = item.status == "accepted" and (
+        done = item.status == ItemStatus.ACCEPTED and (
             item.completed_on is None or item.completed_on <= as_of
         )
-        late = not done and item.status != "pending" and item.due < as_of
+        late = not done and item.status != ItemStatus.PENDING and item.due < as_of
         current: int | None = item.unit_id
         while current is not None and current in rows:
             row = rows[current]

@@ -12,7 +12,7 @@ from rich.console import Console
 from config.campaign_files import read_campaign
 from config.org_file import OrgData, UnitRow
 from config.settings import get_settings
-from flows.console import deadline_table, phase_table
+from flows.cli.console import deadline_table, phase_table
 from models.domain.working_days import WorkCalendar
 from models.errors import SpecError
 from models.org_rules import ExistingOrg, check_org
@@ -80,7 +80,7 @@ def test_a_file_channel_writes_only_inside_campaign_home(
 
 
 def test_a_bidirectional_override_is_refused_and_never_printed() -> None:
-    from flows.console import unit_table
+    from flows.cli.console import unit_table
     from models.store.unit_progress import UnitRow as ProgressRow
 
     data = OrgData(source=Path("org.csv"))

@@ -12,10 +12,9 @@ from rich.tree import Tree
 
 from config.spec import LoadedCampaign, Obligation
 from models.domain.text_safety import printable
-from models.domain.wording import occurrence_zh
+from models.domain.wording import PHASE_STATUS_ZH, occurrence_zh
 from models.domain.working_days import DayInfo, WorkCalendar
 from models.org_rules import UNIT_KIND_NAMES_ZH
-from models.progress_text import PHASE_STATUS_ZH
 from models.store.orgs import OrgCounts, UnitNode
 from models.store.progress import CampaignProgress
 from models.store.unit_progress import UnitRow

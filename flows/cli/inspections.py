@@ -10,8 +10,8 @@ from rich.table import Table
 from sqlalchemy import select
 
 from config.campaign_files import calendar_for, read_campaign
-from flows.cli_app import acting, app, out, parse_day, settings
-from flows.console import escape
+from flows.cli.app import acting, app, out, parse_day, settings
+from flows.cli.console import escape
 from models.domain.wording import occurrence_zh
 from models.errors import EvidenceError, NotFound
 from models.store import audit, db

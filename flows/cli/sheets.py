@@ -9,10 +9,10 @@ import typer
 
 from config.campaign_files import read_campaign
 from config.evidence_sheet import read_evidence_sheet
-from flows.cli_app import acting, evidence_app, out, settings
+from flows.cli.app import acting, evidence_app, out, settings
+from models.domain.wording import STATUS_ZH
 from models.errors import CampaignError, NotFound
 from models.evidence_template import write_template
-from models.progress_text import STATUS_ZH
 from models.store import audit, db
 from models.store.evidence_import import import_rows
 from models.store.instant import utc_now

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from config.campaign_files import calendar_for, read_campaign
 from config.spec import LoadedCampaign
-from flows import console as view
-from flows.cli_app import (
+from flows.cli import console as view
+from flows.cli.app import (
     acting,
     app,
     ensure_prefect,
@@ -25,9 +25,8 @@ from flows.cli_app import (
     phase_app,
     settings,
 )
-from models.domain.wording import occurrence_zh
+from models.domain.wording import STATUS_ZH, occurrence_zh
 from models.errors import CampaignError, EvidenceError, NotFound
-from models.progress_text import STATUS_ZH
 from models.report import report_text, write_ledger
 from models.store import audit, db
 from models.store.evidence import (

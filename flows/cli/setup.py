@@ -11,8 +11,8 @@ import typer
 
 from config.campaign_files import calendar_for, org_names, read_campaign, shipped_campaigns
 from config.org_file import read_org_files
-from flows import console as view
-from flows.cli_app import app, db_app, operator, orgs_app, out, settings
+from flows.cli import console as view
+from flows.cli.app import app, db_app, operator, orgs_app, out, settings
 from models.errors import DateRuleError, NotFound, SpecError
 from models.store import db
 from models.store.orgs import import_org, org_counts, org_id_of, org_tree, organizations

@@ -14,14 +14,14 @@ from pathlib import Path
 import click
 import httpx
 
-from flows import (  # noqa: F401  (they register their commands)
-    cli_audit,
-    cli_inspect,
-    cli_run,
-    cli_setup,
-    cli_sheets,
+from flows.cli import (  # noqa: F401  (they register their commands)
+    audit,
+    inspections,
+    run,
+    setup,
+    sheets,
 )
-from flows.cli_app import app, err
+from flows.cli.app import app, err
 from models.errors import CampaignError
 from models.store import db
 

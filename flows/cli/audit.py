@@ -12,8 +12,8 @@ from rich.table import Table
 from sqlalchemy import select
 
 from config.campaign_files import read_campaign
-from flows.cli_app import app, out, settings
-from flows.console import escape
+from flows.cli.app import app, out, settings
+from flows.cli.console import escape
 from models.domain.org_snapshot import OrgSnapshot
 from models.errors import CampaignError, NotFound
 from models.store import audit, db

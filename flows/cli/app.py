@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from config.settings import Settings, get_settings
-from flows import console as view
+from flows.cli import console as view
 from models.domain.operators import Acting, acting_for, operators_of
 from models.errors import DateRuleError
 from models.store.instant import today_in

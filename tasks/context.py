@@ -1,0 +1,63 @@
+"""What every task sets up the same way: the settings, the working-day calendar, a session
+on the configured database, the campaigns read through their stored versions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+
+from sqlmodel import Session
+
+from config.campaign_files import calendar_for, read_campaign
+from config.settings import Settings, get_settings
+from config.spec import LoadedCampaign
+from models.domain.working_days import WorkCalendar
+from models.errors import CampaignError
+from models.store import db
+from models.store.catalog import stored_campaign_keys
+
+
+@dataclass(frozen=True)
+class StoredCampaigns:
+    """Every stored campaign that can be read now, and why each of the others cannot."""
+
+    readable: list[LoadedCampaign] = field(default_factory=list)
+    problems: dict[str, str] = field(default_factory=dict)
+
+    def __iter__(self) -> Iterator[LoadedCampaign]:
+        return iter(self.readable)
+
+
+@dataclass(frozen=True)
+class TaskContext:
+    settings: Settings
+    calendar: WorkCalendar
+
+    @property
+    def url(self) -> str:
+        return self.settings.resolved_database_url
+
+    def session(self) -> AbstractContextManager[Session]:
+        return db.session_for(self.url)
+
+    def campaign(self, key: str) -> LoadedCampaign:
+        return read_campaign(self.settings, key, self.calendar)
+
+    def stored_campaigns(self) -> StoredCampaigns:
+        """One campaign that cannot be read must not stop the others: it is set aside with
+        its reason, for the caller to report."""
+        with self.session() as session:
+            keys = stored_campaign_keys(session)
+        out = StoredCampaigns()
+        for key in keys:
+            try:
+                out.readable.append(self.campaign(key))
+            except CampaignError as exc:
+                out.problems[key] = str(exc)
+        return out
+
+
+def task_context() -> TaskContext:
+    settings = get_settings()
+    return TaskContext(settings, calendar_for(settings))
