@@ -23,6 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from monthly_campaign import monthly_campaign
+
 RECEIVER = """
 import http.server, sys
 class H(http.server.BaseHTTPRequestHandler):
@@ -38,22 +40,9 @@ print(s.server_address[1], flush=True)
 s.serve_forever()
 """
 
-CAMPAIGN = """\
-key: bench-reminders
-name: 基准测试：提醒
-organization: weihai-etdz
-reminders: {before: 0, on_due: false}
-phases:
-  - key: year
-    name: 全年
-    start: 2013-01-04
-    end: 2013-10-31
-    obligations:
-      - key: monthly-record
-        title: 每月报送村情台账
-        subject: {units: {kinds: [village]}}
-        recurrence: {every: month}
-"""
+CAMPAIGN = monthly_campaign(
+    "bench-reminders", "基准测试：提醒", head="reminders: {before: 0, on_due: false}"
+)
 
 
 def main() -> None:

@@ -35,22 +35,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-CAMPAIGN = """\
-key: bench-rollout
-name: 基准测试：村级月度台账
-organization: weihai-etdz
-phases:
-  - key: year
-    name: 全年
-    start: 2013-01-04
-    end: 2013-10-31
-    obligations:
-      - key: monthly-record
-        title: 每月报送村情台账
-        subject: {units: {kinds: [village]}}
-        recurrence: {every: month}
-        evidence: {files: 1}
-"""
+from monthly_campaign import monthly_campaign
+
+CAMPAIGN = monthly_campaign("bench-rollout", "基准测试：村级月度台账", evidence="{files: 1}")
 
 
 def peak_mb() -> float:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from config.workbooks import read_sheets
+from config.workbooks import check_columns, read_sheets
 from config.yaml_lines import YamlLoadError, read_text_file
 from models.errors import ImportRejected
 
@@ -74,16 +74,7 @@ def _cell(value: Any) -> str:
 
 def _rows(header: list[Any], body: list[tuple[int, list[Any]]], source: str) -> list[EvidenceRow]:
     names = [HEADERS.get(_cell(h), _cell(h).lower()) for h in header]
-    known = set(COLUMNS) | {"对象名称", "事项名称", "截止日期"}
-    unknown = [n for n in names if n and n not in known]
-    missing = sorted(REQUIRED - set(names))
-    if unknown or missing:
-        parts = []
-        if missing:
-            parts.append(f"missing column(s) {', '.join(missing)}")
-        if unknown:
-            parts.append(f"unknown column(s) {', '.join(unknown)}")
-        raise ImportRejected([f"{source}:1: {'; '.join(parts)}"])
+    check_columns(names, set(REQUIRED), set(COLUMNS) | {"对象名称", "事项名称", "截止日期"}, source)
     out = []
     for number, cells in body:
         values = {n: _cell(c) for n, c in zip(names, cells, strict=False) if n}

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from config.workbooks import read_sheets
+from config.workbooks import check_columns, read_sheets
 from config.yaml_lines import LoadedYaml, YamlLoadError, load_yaml_text, read_text_file
 from models.errors import ImportRejected
 
@@ -232,15 +232,7 @@ def _tabular(
     if table is None:
         table = _table_for_header(header, source)
     required, optional = TABLE_COLUMNS[table]
-    unknown = [h for h in header if h not in required | optional]
-    missing = sorted(required - set(header))
-    if unknown or missing:
-        parts = []
-        if missing:
-            parts.append(f"missing column(s) {', '.join(missing)}")
-        if unknown:
-            parts.append(f"unknown column(s) {', '.join(unknown)}")
-        raise ImportRejected([f"{source}:1: {label}{'; '.join(parts)}"])
+    check_columns(header, set(required), required | optional, source, label)
     for number, cells in rows:
         if all(_cell(c) == "" for c in cells):
             continue

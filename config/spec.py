@@ -38,6 +38,7 @@ from config.yaml_lines import (
     read_text_file,
 )
 from models.domain.date_rules import DateRule, format_rule, parse_rule, resolve
+from models.domain.permissions import FALLBACK_RESPONSIBLE_ROLES
 from models.domain.text_safety import unsafe_characters
 from models.domain.working_days import RollPolicy, WorkCalendar
 from models.errors import CampaignError, DateRuleError, SpecError
@@ -171,7 +172,6 @@ class ReminderPolicy(Strict):
 
 
 # Used when an organization names no defaults of its own: the roles of these codes it has.
-FALLBACK_RESPONSIBLE_ROLES = ("secretary", "org-committee", "dept-liaison", "org-dept-head")
 FALLBACK_DISTRICT_ROLES = ("org-dept-head",)
 
 

@@ -46,3 +46,19 @@ def read_sheets(path: Path) -> list[tuple[str, list[tuple[Any, ...]]]]:
         raise _refused(path, exc) from None
     finally:
         book.close()
+
+
+def check_columns(
+    names: list[str], required: set[str], known: set[str], source: str, label: str = ""
+) -> None:
+    """A sheet's header names every required column and nothing else: one line saying what
+    is missing and what is unknown, at the header's row."""
+    unknown = [n for n in names if n and n not in known]
+    missing = sorted(required - set(names))
+    if unknown or missing:
+        parts = []
+        if missing:
+            parts.append(f"missing column(s) {', '.join(missing)}")
+        if unknown:
+            parts.append(f"unknown column(s) {', '.join(unknown)}")
+        raise ImportRejected([f"{source}:1: {label}{'; '.join(parts)}"])

@@ -112,6 +112,27 @@ def campaign_deployments(
     last = max(d.ends for d in dates.values())
     tags = [f"campaign:{spec.key}"]
     iso = dt.date.isoformat
+
+    def phase_edges(flow: Any, edge: str, at: dt.time, what: str) -> Any:
+        """One schedule per phase on the day it starts (or ends), for the phase flow."""
+        return flow.to_deployment(
+            **where,
+            name=spec.key,
+            tags=tags,
+            parameters={"campaign": spec.key},
+            schedules=[
+                once(
+                    getattr(dates[p.key], edge),
+                    at,
+                    tz,
+                    p.key,
+                    {"phase": p.key, "on": iso(getattr(dates[p.key], edge))},
+                )
+                for p in spec.phases
+            ],
+            description=f"{spec.name}：{what}",
+        )
+
     return [
         rollout_campaign.to_deployment(
             **where,
@@ -121,40 +142,8 @@ def campaign_deployments(
             schedules=[once(first, dt.time(0, 5), tz, "rollout", {"as_of": iso(first)})],
             description=f"{spec.name}：按波次生成事项，试点后等待闸门批准",
         ),
-        open_campaign_phase.to_deployment(
-            **where,
-            name=spec.key,
-            tags=tags,
-            parameters={"campaign": spec.key},
-            schedules=[
-                once(
-                    dates[p.key].starts,
-                    OPEN_AT,
-                    tz,
-                    p.key,
-                    {"phase": p.key, "on": iso(dates[p.key].starts)},
-                )
-                for p in spec.phases
-            ],
-            description=f"{spec.name}：各环节开始",
-        ),
-        close_campaign_phase.to_deployment(
-            **where,
-            name=spec.key,
-            tags=tags,
-            parameters={"campaign": spec.key},
-            schedules=[
-                once(
-                    dates[p.key].ends,
-                    CLOSE_AT,
-                    tz,
-                    p.key,
-                    {"phase": p.key, "on": iso(dates[p.key].ends)},
-                )
-                for p in spec.phases
-            ],
-            description=f"{spec.name}：各环节结束并发布小结",
-        ),
+        phase_edges(open_campaign_phase, "starts", OPEN_AT, "各环节开始"),
+        phase_edges(close_campaign_phase, "ends", CLOSE_AT, "各环节结束并发布小结"),
         remind_due.to_deployment(
             **where,
             name="daily",

@@ -18,13 +18,14 @@ from config.settings import get_settings
 from config.spec import RECTIFY_PREFIX, Obligation
 from models.domain.inspections import RECHECK
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
+from models.domain.permissions import may_sign, may_submit
 from models.domain.planning import RolloutPlanner
 from models.domain.simulation import plan_submission, rng_for, sign_day, target_shares
 from models.domain.vocabulary import OPEN_ITEM, ItemStatus
 from models.domain.working_days import local_instant, to_date
 from models.errors import CampaignError
 from models.store import db
-from models.store.evidence import Submission, may_sign, may_submit, sign, store_bytes, submit
+from models.store.evidence import Submission, sign, store_bytes, submit
 from models.store.inspections import record_result, run_inspections
 from models.store.orgs import load_snapshot
 from models.store.rollout import campaign_id

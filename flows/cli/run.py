@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from sqlalchemy import select
+from sqlmodel import Session
 
 from config.campaign_files import calendar_for, read_campaign
-from config.spec import LoadedCampaign
+from config.settings import Settings
+from config.spec import LoadedCampaign, Obligation
 from flows.cli import console as view
 from flows.cli.app import (
     acting,
@@ -25,6 +31,8 @@ from flows.cli.app import (
     phase_app,
     settings,
 )
+from models.domain.org_snapshot import OrgSnapshot, PersonInfo
+from models.domain.permissions import check_approver
 from models.domain.wording import STATUS_ZH, occurrence_zh
 from models.errors import CampaignError, EvidenceError, NotFound
 from models.report import report_text, write_ledger
@@ -37,14 +45,14 @@ from models.store.evidence import (
     store_bytes,
     submit,
 )
-from models.store.gates import check_approver, gate_of
+from models.store.gates import gate_of
 from models.store.instant import utc_now
 from models.store.orgs import find_org, load_snapshot
 from models.store.phase_clock import bring_to_day
 from models.store.progress import campaign_progress
 from models.store.reminders import policy_of
 from models.store.rollout import campaign_id
-from models.store.tables import Campaign, Organization
+from models.store.tables import Campaign, ChecklistItem, Organization
 from models.store.unit_progress import unit_progress, unit_rows_json
 
 AsOf = Annotated[str | None, typer.Option("--as-of", help="the day, YYYY-MM-DD (default today)")]
@@ -350,6 +358,38 @@ def _item_words(rule, item) -> str:  # type: ignore[no-untyped-def]
     return rule.title + (f" · {occurrence}" if occurrence else "")
 
 
+@dataclass(frozen=True)
+class _OnItem:
+    session: Session
+    loaded: LoadedCampaign
+    org: OrgSnapshot
+    rule: Obligation
+    item: ChecklistItem
+    person: PersonInfo  # the acting person, in the campaign's organization
+
+
+@contextmanager
+def _acting_on_item(
+    config: Settings,
+    campaign: str,
+    by: str | None,
+    obligation: str,
+    subject: str,
+    occurrence: str | None,
+    dated: dt.date,
+) -> Iterator[_OnItem]:
+    """The item a command acts on, in one transaction, with the acting person's audit."""
+    loaded = read_campaign(config, campaign)
+    who = acting(by, loaded.spec.organization)
+    with db.session_for(config.resolved_database_url) as session, audit.entered_by(who.entered_by):
+        brought_to_day(session, loaded, dated)
+        org, rule, item = _locate(session, loaded, obligation, subject, occurrence, dated)
+        person = org.person_by_code.get(who.person)
+        if person is None:
+            raise NotFound(f"no person with code {who.person!r}")
+        yield _OnItem(session, loaded, org, rule, item, person)
+
+
 @evidence_app.command("add")
 def evidence_add(
     campaign: str,
@@ -370,21 +410,14 @@ def evidence_add(
     config = settings()
     # every file checked before anything is written; stored only once the item accepts them
     documents = [read_evidence_file(p, int(config.max_file_mb * 1_000_000)) for p in file or []]
-    loaded = read_campaign(config, campaign)
-    who = acting(by, loaded.spec.organization)
-    person_code = who.person
-    with db.session_for(config.resolved_database_url) as session, audit.entered_by(who.entered_by):
-        brought_to_day(session, loaded, dated)
-        org, rule, item = _locate(session, loaded, obligation, subject, occurrence, dated)
-        person = org.person_by_code.get(person_code)
-        if person is None:
-            raise NotFound(f"no person with code {person_code!r}")
+    with _acting_on_item(config, campaign, by, obligation, subject, occurrence, dated) as at:
+        session, loaded, org, rule, item = at.session, at.loaded, at.org, at.rule, at.item
         new = submit(
             session,
             org=org,
             item=item,
             obligation=rule,
-            person=person,
+            person=at.person,
             submission=Submission(counts, note, [meta for _, meta in documents], dated),
             now=utc_now(),
             supervising=frozenset(policy_of(loaded.spec, rule).responsible_roles),
@@ -409,21 +442,14 @@ def evidence_sign(
     """Sign off a submitted item (it is accepted), or reject it with a reason."""
     dated = parse_day(date, "--date")
     config = settings()
-    loaded = read_campaign(config, campaign)
-    who = acting(by, loaded.spec.organization)
-    signer_code = who.person
-    with db.session_for(config.resolved_database_url) as session, audit.entered_by(who.entered_by):
-        brought_to_day(session, loaded, dated)
-        org, rule, item = _locate(session, loaded, obligation, subject, occurrence, dated)
-        signer = org.person_by_code.get(signer_code)
-        if signer is None:
-            raise NotFound(f"no person with code {signer_code!r}")
+    with _acting_on_item(config, campaign, by, obligation, subject, occurrence, dated) as at:
+        rule, item = at.rule, at.item
         new = sign(
-            session,
-            org=org,
+            at.session,
+            org=at.org,
             item=item,
             obligation=rule,
-            signer=signer,
+            signer=at.person,
             approve=reject is None,
             reason=reject,
             dated=dated,

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlmodel import Session
 
-from config.spec import FALLBACK_RESPONSIBLE_ROLES, EvidenceRule, Obligation, SignOff
+from config.spec import EvidenceRule, Obligation
 from models.domain.file_checks import (
     ACCEPTED_TYPES,
     is_polyglot,
@@ -27,6 +27,11 @@ from models.domain.file_checks import (
     strip_metadata,
 )
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
+from models.domain.permissions import (
+    FALLBACK_RESPONSIBLE_ROLES,
+    may_sign,
+    may_submit,
+)
 from models.domain.vocabulary import ItemStatus
 from models.errors import EvidenceError, NotFound, PermissionRefused
 from models.store import audit
@@ -209,9 +214,6 @@ def find_item(
     raise EvidenceError(f"every occurrence of {obligation.key!r} is already accepted")
 
 
-SUPERVISING_ROLES = frozenset(FALLBACK_RESPONSIBLE_ROLES)
-
-
 def locate_item(
     session: Session,
     *,
@@ -235,48 +237,6 @@ def locate_item(
         dated=dated,
     )
     return rule, item
-
-
-def may_submit(
-    org: OrgSnapshot,
-    person: PersonInfo,
-    item: ChecklistItem,
-    supervising: frozenset[str] = SUPERVISING_ROLES,
-) -> bool:
-    """A person records evidence for subjects of their own unit; for units below it only
-    when a role of theirs answers for units (the policy's responsible roles: 书记, 组织委员,
-    部门联络员, 组织部领导); a person subject for themselves; a pairing's cadre for the
-    pairing."""
-    if item.subject_type == "person" and item.subject_id == person.id:
-        return True
-    if item.subject_type == "pairing":
-        pairing = org.pairings[item.subject_id]
-        if pairing.cadre_id == person.id:
-            return True
-    if item.unit_id == person.unit_id:
-        return True
-    return bool(person.roles & supervising) and org.is_within(item.unit_id, person.unit_id)
-
-
-def may_sign(
-    org: OrgSnapshot,
-    signer: PersonInfo,
-    item: ChecklistItem,
-    rule: SignOff,
-    submitter_id: int | None = None,
-) -> bool:
-    """Whether the signer holds the sign-off's role in the unit it names. Four eyes: never
-    the person who submitted what is signed."""
-    if rule.role not in signer.roles or signer.id == submitter_id:
-        return False
-    subject_unit = org.units[item.unit_id]
-    signer_unit = org.units[signer.unit_id]
-    if rule.by == "same-unit":
-        return signer_unit.id == subject_unit.id
-    if rule.by == "district":
-        return signer_unit.town_id is None
-    # supervisor: a unit above the subject's
-    return signer_unit.id != subject_unit.id and org.is_within(subject_unit.id, signer_unit.id)
 
 
 def _latest_submitter(session: Session, item_id: int) -> int | None:

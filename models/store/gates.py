@@ -9,7 +9,8 @@ from sqlmodel import Session
 
 from config.spec import CampaignSpec, Gate
 from models.domain.org_snapshot import PersonInfo
-from models.errors import NotFound, PermissionRefused
+from models.domain.permissions import check_approver
+from models.errors import NotFound
 from models.store import audit
 from models.store.tables import GateDecision, Person
 
@@ -20,14 +21,6 @@ def gate_of(spec: CampaignSpec, key: str) -> Gate:
             return gate
     known = ", ".join(g.key for g in spec.gates) or "none"
     raise NotFound(f"campaign {spec.key!r} has no gate {key!r} (gates: {known})")
-
-
-def check_approver(gate: Gate, person: PersonInfo) -> None:
-    if not set(gate.approvers) & person.roles:
-        raise PermissionRefused(
-            f"{person.code} ({person.name}) may not answer gate {gate.key!r}: it needs one of "
-            f"the roles {', '.join(gate.approvers)}"
-        )
 
 
 def latest_decisions(session: Session, campaign: int) -> dict[str, GateDecision]:

@@ -19,6 +19,7 @@ from sqlmodel import Session
 from config.spec import RECTIFY_PREFIX, Inspection, LoadedCampaign
 from models.domain.inspections import RECHECK, Candidate, check_windows, draw, previous_label
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
+from models.domain.permissions import may_inspect
 from models.domain.vocabulary import OPEN_ITEM, ItemStatus
 from models.domain.working_days import WorkCalendar, to_date
 from models.errors import EvidenceError, NotFound, PermissionRefused
@@ -195,10 +196,6 @@ def _rechecks(
     return made
 
 
-def may_inspect(person: PersonInfo, inspection: Inspection) -> bool:
-    return bool(person.roles & set(inspection.inspectors))
-
-
 def record_result(
     session: Session,
     *,
@@ -221,7 +218,7 @@ def record_result(
     the audit trail); returns what followed, in Chinese."""
     spec = loaded.spec
     inspection = _spec_inspection(loaded, inspection_key)
-    if not may_inspect(inspector, inspection):
+    if not may_inspect(inspector, inspection.inspectors):
         raise PermissionRefused(
             f"{inspector.code} ({inspector.name}) may not record results of "
             f"{inspection_key!r}: it names inspectors with role {', '.join(inspection.inspectors)}"

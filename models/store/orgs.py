@@ -149,20 +149,14 @@ def import_org(
             {"login": o.login, "person": o.person, "proxy": o.proxy} for o in data.operators
         ]
 
-    upsert(
-        session,
-        Role.__table__,
-        [{"org_id": org_id, "code": r.code, "name": r.name} for r in data.roles],
-        key=["org_id", "code"],
-        update=["name"],
-    )
-    upsert(
-        session,
-        PairingKind.__table__,
-        [{"org_id": org_id, "code": k.code, "name": k.name} for k in data.pairing_kinds],
-        key=["org_id", "code"],
-        update=["name"],
-    )
+    for table, named in ((Role.__table__, data.roles), (PairingKind.__table__, data.pairing_kinds)):
+        upsert(
+            session,
+            table,
+            [{"org_id": org_id, "code": n.code, "name": n.name} for n in named],
+            key=["org_id", "code"],
+            update=["name"],
+        )
 
     upsert(
         session,

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from config.campaign_files import read_campaign
 from config.org_file import read_org_file
 from config.settings import get_settings
+from models.domain.permissions import may_submit
 from models.errors import ImportRejected, NotFound, SpecError
 from models.store import db
-from models.store.evidence import may_submit
 from models.store.orgs import import_org, load_snapshot, org_counts, org_id_of, organizations
 from models.store.tables import ChecklistItem, Organization, Person, Reminder, Unit
 from tests.db.rollout_helpers import import_shipped_org, rollout
