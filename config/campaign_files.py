@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 from config.holiday_tables import load_calendar
 from config.org_file import read_yaml
 from config.settings import Settings
-from config.spec import LoadedCampaign, OrgVocabulary, format_loc, parse_campaign
+from config.spec import format_loc, parse_campaign
 from config.yaml_lines import YamlLoadError, load_yaml_text, read_text_file
+from models.domain.campaign import LoadedCampaign, OrgVocabulary
 from models.domain.working_days import WorkCalendar
 from models.errors import CampaignError, NotFound, SpecError
 

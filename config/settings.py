@@ -5,23 +5,14 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.domain.campaign import known_timezone
 from models.errors import CampaignError
 
 CONFIG_DIR = Path(__file__).resolve().parent
-
-
-def known_timezone(value: str) -> str:
-    """The value, when it names an IANA timezone; ValueError otherwise."""
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown timezone {value!r} (expected e.g. Asia/Shanghai)") from exc
-    return value
 
 
 class Settings(BaseSettings):

@@ -14,7 +14,6 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron, RRule
 from prefect.types.entrypoint import EntrypointType
 
-from config.spec import LoadedCampaign
 from flows.inspection import inspect_campaign
 from flows.phase import close_campaign_phase, open_campaign_phase
 from flows.pool import check_pool, ensure_zombie_automation
@@ -22,6 +21,7 @@ from flows.refresh_progress import refresh_progress
 from flows.remind import remind_due
 from flows.rollout import rollout_campaign
 from flows.rollout_batch import rollout_batch
+from models.domain.campaign import LoadedCampaign
 from models.errors import CampaignError
 
 OPEN_AT = dt.time(7, 0)  # before the 09:00 reminder sweep, so the day's items are due

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from config.evidence_sheet import SHEET, TEMPLATE_HEADERS
-from config.spec import LoadedCampaign
+from models.domain.campaign import LoadedCampaign
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.vocabulary import ItemStatus
 from models.domain.wording import sign_off_zh

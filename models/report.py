@@ -13,7 +13,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from config.spec import LoadedCampaign
+from models.domain.campaign import LoadedCampaign
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.vocabulary import ItemStatus
 from models.domain.wording import PHASE_STATUS_ZH, STATUS_ZH, counts_zh, occurrence_zh

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from config.campaign_files import calendar_for, read_campaign
 from config.settings import Settings, get_settings
-from config.spec import LoadedCampaign
+from models.domain.campaign import LoadedCampaign
 from models.domain.working_days import WorkCalendar
 from models.errors import CampaignError
 from models.store import db

@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select
 
 from config.campaign_files import calendar_for, read_campaign, read_stored_version
 from config.settings import get_settings
-from config.spec import LoadedCampaign
+from models.domain.campaign import LoadedCampaign
 from models.domain.planning import RolloutPlanner
 from models.domain.vocabulary import ItemStatus
 from models.domain.working_days import to_date

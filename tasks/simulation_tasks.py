@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from config.campaign_files import calendar_for, read_campaign
 from config.settings import get_settings
-from config.spec import RECTIFY_PREFIX, Obligation
+from models.domain.campaign import RECTIFY_PREFIX, Obligation
 from models.domain.inspections import RECHECK
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
 from models.domain.permissions import may_sign, may_submit

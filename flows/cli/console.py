@@ -10,7 +10,7 @@ from rich.markup import escape as rich_escape
 from rich.table import Table
 from rich.tree import Tree
 
-from config.spec import LoadedCampaign, Obligation
+from models.domain.campaign import LoadedCampaign, Obligation
 from models.domain.text_safety import printable
 from models.domain.wording import PHASE_STATUS_ZH, occurrence_zh
 from models.domain.working_days import DayInfo, WorkCalendar

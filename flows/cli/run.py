@@ -17,7 +17,6 @@ from sqlmodel import Session
 
 from config.campaign_files import calendar_for, read_campaign
 from config.settings import Settings
-from config.spec import LoadedCampaign, Obligation
 from flows.cli import console as view
 from flows.cli.app import (
     acting,
@@ -31,6 +30,7 @@ from flows.cli.app import (
     phase_app,
     settings,
 )
+from models.domain.campaign import LoadedCampaign, Obligation
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
 from models.domain.permissions import check_approver
 from models.domain.wording import STATUS_ZH, occurrence_zh

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from config.spec import PhaseDates
+from models.domain.campaign import PhaseDates
 
 
 def phases_to_close(

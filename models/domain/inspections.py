@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pendulum
 
-from config.spec import Inspection, PhaseDates, Recurrence, Sample
+from models.domain.campaign import Inspection, PhaseDates, Recurrence, Sample
 from models.domain.planning import windows
 from models.domain.simulation import rng_for
 from models.domain.working_days import RollPolicy, WorkCalendar

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pendulum
 
-from config.spec import CampaignSpec, Obligation, PhaseDates, Recurrence
+from models.domain.campaign import CampaignSpec, Obligation, PhaseDates, Recurrence
 from models.domain.date_rules import HOLIDAYS, BeforeHoliday, resolve
 from models.domain.org_snapshot import OrgSnapshot, UnitInfo
 from models.domain.working_days import RollPolicy, WorkCalendar

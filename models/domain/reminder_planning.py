@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pendulum
 
-from config.spec import ReminderPolicy
+from models.domain.campaign import ReminderPolicy
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
 from models.domain.working_days import WorkCalendar, local_instant
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pendulum
 
-from config.spec import Obligation
+from models.domain.campaign import Obligation
 from models.domain.working_days import WorkCalendar
 
 

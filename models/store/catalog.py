@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlmodel import Session
 
-from config.spec import OrgVocabulary
+from models.domain.campaign import OrgVocabulary
 from models.store.tables import Campaign, CampaignVersion, Organization, PairingKind, Role
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlmodel import Session
 
-from config.spec import EvidenceRule, Obligation
+from models.domain.campaign import EvidenceRule, Obligation
 from models.domain.file_checks import (
     ACCEPTED_TYPES,
     is_polyglot,

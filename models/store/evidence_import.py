@@ -16,7 +16,7 @@ from typing import Any
 from sqlmodel import Session
 
 from config.evidence_sheet import EvidenceRow
-from config.spec import LoadedCampaign
+from models.domain.campaign import LoadedCampaign
 from models.domain.org_snapshot import OrgSnapshot
 from models.errors import CampaignError, EvidenceError, ImportRejected, NotFound
 from models.store.evidence import (

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import insert, select
 from sqlmodel import Session
 
-from config.spec import CampaignSpec, Gate
+from models.domain.campaign import CampaignSpec, Gate
 from models.domain.org_snapshot import PersonInfo
 from models.domain.permissions import check_approver
 from models.errors import NotFound

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlmodel import Session
 
-from config.spec import RECTIFY_PREFIX, Inspection, LoadedCampaign
+from models.domain.campaign import RECTIFY_PREFIX, Inspection, LoadedCampaign
 from models.domain.inspections import RECHECK, Candidate, check_windows, draw, previous_label
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
 from models.domain.permissions import may_inspect

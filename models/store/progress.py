@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select
 from sqlmodel import Session
 
-from config.spec import CampaignSpec, LoadedCampaign
+from models.domain.campaign import CampaignSpec, LoadedCampaign
 from models.domain.vocabulary import DONE_ITEM, ItemStatus, PhaseStatus
 from models.store.inspections import open_rectifications
 from models.store.rollout import campaign_id

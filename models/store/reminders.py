@@ -12,7 +12,7 @@ from typing import Any, NamedTuple, TypeVar
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlmodel import Session
 
-from config.spec import CampaignSpec, Obligation, ReminderPolicy
+from models.domain.campaign import CampaignSpec, Obligation, ReminderPolicy
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.reminder_planning import (
     before_and_on_due,

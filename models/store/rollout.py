@@ -16,7 +16,7 @@ import pendulum
 from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlmodel import Session
 
-from config.spec import RECTIFY_PREFIX, LoadedCampaign
+from models.domain.campaign import RECTIFY_PREFIX, LoadedCampaign
 from models.domain.planning import PlannedItem
 from models.domain.vocabulary import DONE_ITEM, ItemStatus, PhaseStatus
 from models.errors import CampaignError, NotFound

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pendulum
 
-from config.spec import PhaseDates
+from models.domain.campaign import PhaseDates
 from models.domain.catch_up import last_sweep_day, phases_to_close
 
 D = pendulum.Date

@@ -9,7 +9,7 @@ from collections import Counter
 import pendulum
 import pytest
 
-from config.spec import Inspection, PhaseDates
+from models.domain.campaign import Inspection, PhaseDates
 from models.domain.inspections import Candidate, check_windows, draw
 from models.domain.working_days import WorkCalendar
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from config.campaign_files import shipped_org_files
 from config.org_file import read_org_files
 from config.settings import get_settings
-from config.spec import Gate, Inspection, SignOff
+from models.domain.campaign import Gate, Inspection, SignOff
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.permissions import (
     SUPERVISING_ROLES,

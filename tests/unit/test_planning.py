@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from config.spec import CampaignSpec, PhaseDates, Recurrence
+from models.domain.campaign import CampaignSpec, PhaseDates, Recurrence
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.planning import RolloutPlanner, windows
 from models.domain.working_days import RollPolicy, WorkCalendar
