@@ -20,7 +20,7 @@ from flows.phase import close_campaign_phase, open_campaign_phase
 from flows.rollout import rollout_campaign
 from flows.run_tags import tag_current_run
 from models.domain.working_days import to_date
-from tasks.gate_tasks import answer_gate_task, gate_answers
+from tasks.gate_tasks import answer_gate_task, first_approver, gate_answers
 from tasks.progress_tasks import publish_progress
 from tasks.simulation_tasks import plan_behaviour, simulate_days
 
@@ -91,22 +91,9 @@ def _answer_due_gates(spec: Any, dates: Any, day: pendulum.Date, answered: dict[
     for wave in spec.waves:
         gate = wave.after_gate
         if gate and gate not in answered and earlier and max(dates[p].ends for p in earlier) == day:
-            approver = _first_approver(spec, gate)
+            approver = first_approver(spec, gate)
             answer_gate_task(spec.key, gate, approver, True, GATE_NOTES)
             answered[gate] = True
             any_answered = True
         earlier += wave.phases
     return any_answered
-
-
-def _first_approver(spec: Any, gate_key: str) -> str:
-    from models.store import db
-    from models.store.orgs import load_snapshot
-
-    gate = next(g for g in spec.gates if g.key == gate_key)
-    with db.session_for(get_settings().resolved_database_url) as session:
-        org = load_snapshot(session, spec.organization)
-    holders = sorted({p.code for role in gate.approvers for p in org.role_holders.get(role, [])})
-    if not holders:
-        raise RuntimeError(f"nobody holds a role that may answer gate {gate_key}")
-    return holders[0]

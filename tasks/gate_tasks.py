@@ -7,6 +7,8 @@ from prefect.cache_policies import NO_CACHE
 
 from config.campaign_files import read_campaign
 from config.settings import get_settings
+from models.domain.campaign import CampaignSpec
+from models.domain.permissions import approvers_of
 from models.errors import NotFound
 from models.store import db
 from models.store.gates import gate_of, latest_decisions, record_decision
@@ -59,3 +61,14 @@ def gate_answers(campaign: str) -> dict[str, bool]:
             k: d.approved
             for k, d in latest_decisions(session, campaign_id(session, campaign)).items()
         }
+
+
+def first_approver(spec: CampaignSpec, gate_key: str) -> str:
+    """The code of the first person (by code) who may answer the gate: the rehearsal's."""
+    gate = gate_of(spec, gate_key)
+    with db.session_for(get_settings().resolved_database_url) as session:
+        org = load_snapshot(session, spec.organization)
+    holders = approvers_of(org, gate)
+    if not holders:
+        raise NotFound(f"nobody holds a role that may answer gate {gate_key}")
+    return holders[0].code

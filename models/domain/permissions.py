@@ -92,6 +92,12 @@ def may_approve(person: PersonInfo, gate: ApprovalRule) -> bool:
     return bool(set(gate.approvers) & person.roles)
 
 
+def approvers_of(org: OrgSnapshot, gate: ApprovalRule) -> list[PersonInfo]:
+    """Everyone who may answer the gate, by code."""
+    found = {p.code: p for role in gate.approvers for p in org.role_holders.get(role, [])}
+    return [found[code] for code in sorted(found)]
+
+
 def check_approver(gate: ApprovalRule, person: PersonInfo) -> None:
     if not may_approve(person, gate):
         raise PermissionRefused(

@@ -16,7 +16,9 @@ from models.domain.campaign import Gate, Inspection, SignOff
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.permissions import (
     SUPERVISING_ROLES,
+    approvers_of,
     check_approver,
+    may_approve,
     may_inspect,
     may_sign,
     may_submit,
@@ -129,3 +131,15 @@ def test_inspection_results_and_gates(person, roles: list[str]) -> None:  # type
     else:
         with pytest.raises(PermissionRefused):
             check_approver(gate, person)
+
+
+@settings(max_examples=100, deadline=None)
+@given(roles=st.lists(st.sampled_from(ROLES), min_size=1, max_size=3))
+def test_the_approvers_of_a_gate_are_every_holder_of_its_roles_once_by_code(
+    roles: list[str],
+) -> None:
+    gate = Gate(key="g", name="闸门", approvers=roles)
+    found = [p.code for p in approvers_of(ORG, gate)]
+    expected = sorted({p.code for p in ORG.persons.values() if p.roles & set(roles)})
+    assert found == expected
+    assert all(may_approve(ORG.person_by_code[c], gate) for c in found)
