@@ -6,6 +6,7 @@ item rows come out, town by town, so that a province-sized rollout streams in ba
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ import pendulum
 from models.domain.campaign import CampaignSpec, Obligation, PhaseDates, Recurrence
 from models.domain.date_rules import HOLIDAYS, BeforeHoliday, resolve
 from models.domain.org_snapshot import OrgSnapshot, UnitInfo
-from models.domain.working_days import RollPolicy, WorkCalendar
+from models.domain.working_days import RollPolicy, WorkCalendar, to_date
 
 ONCE = "once"
 
@@ -293,3 +294,9 @@ def released_waves(spec: CampaignSpec, approved_gates: set[str]) -> set[str | No
         w.key for w in spec.waves if w.after_gate is None or w.after_gate in approved_gates
     }
     return released
+
+
+def rectification_due(failed_on: dt.date, within_days: int) -> pendulum.Date:
+    """A failed check's rectification (限期整改) is due `within_days` calendar days after the
+    day the check failed: the inspection's `rectify_within`."""
+    return to_date(failed_on).add(days=within_days)

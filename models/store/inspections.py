@@ -20,8 +20,9 @@ from models.domain.campaign import RECTIFY_PREFIX, Inspection, LoadedCampaign
 from models.domain.inspections import RECHECK, Candidate, check_windows, draw, previous_label
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
 from models.domain.permissions import may_inspect
+from models.domain.planning import rectification_due
 from models.domain.vocabulary import OPEN_ITEM, ItemStatus
-from models.domain.working_days import WorkCalendar, to_date
+from models.domain.working_days import WorkCalendar
 from models.errors import EvidenceError, NotFound, PermissionRefused
 from models.store import audit
 from models.store.db import insert_ignore
@@ -349,7 +350,7 @@ def _raise_rectification(
         unit_id = org.persons[subject_id].unit_id
     else:
         unit_id = org.persons[org.pairings[subject_id].cadre_id].unit_id
-    deadline = to_date(dated).add(days=inspection.rectify_within)
+    deadline = rectification_due(dated, inspection.rectify_within)
     version = session.execute(
         select(Campaign.current_version).where(Campaign.id == campaign)
     ).scalar_one()

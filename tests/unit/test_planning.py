@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 
 import pendulum
@@ -214,3 +215,11 @@ def test_a_festival_outside_the_span_has_no_window() -> None:
         Recurrence(every="spring-festival"), D(2013, 3, 1), D(2014, 1, 29), cal, RollPolicy.PREVIOUS
     )
     assert got == []  # 2013's deadline is before the span, 2014's (01-30) after it
+
+
+def test_a_rectification_is_due_its_days_after_the_failed_check_in_calendar_days() -> None:
+    from models.domain.planning import rectification_due
+
+    # calendar days, not working days: 2013-10-20 is a Sunday
+    assert rectification_due(dt.date(2013, 9, 20), 30) == pendulum.Date(2013, 10, 20)
+    assert rectification_due(dt.datetime(2013, 12, 31, 23, 0), 1) == pendulum.Date(2014, 1, 1)
