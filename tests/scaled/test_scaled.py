@@ -246,7 +246,11 @@ def test_a_server_restart_loses_nothing_and_catch_up_runs_what_was_due_once(
     engine = create_engine(c.campaign_db)
     with engine.connect() as conn:
         kickoff = conn.execute(
-            text("SELECT status FROM phase_state WHERE phase_key = 'kickoff'")
+            # pairing-now's: pairing-now-b, deployed beside it, has a kickoff too
+            text(
+                "SELECT s.status FROM phase_state s JOIN campaign c ON c.id = s.campaign_id "
+                "WHERE c.key = 'pairing-now' AND s.phase_key = 'kickoff'"
+            )
         ).scalar_one()
     engine.dispose()
     assert kickoff == "closed"
