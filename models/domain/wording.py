@@ -56,6 +56,7 @@ def role_zh(code: str, names: Mapping[str, str]) -> str:
     return names.get(code, code)
 
 
+SUBJECT_ZH = {"unit": "单位", "person": "人员", "pairing": "结对"}
 SIGN_OFF_BY_ZH = {"supervisor": "上级单位", "same-unit": "本单位", "district": "区级"}
 
 

@@ -33,6 +33,7 @@ from models.domain.permissions import (
     may_submit,
 )
 from models.domain.vocabulary import ItemStatus
+from models.domain.wording import STATUS_ZH, SUBJECT_ZH, sign_off_zh
 from models.errors import EvidenceError, NotFound, PermissionRefused
 from models.store import audit
 from models.store.reminders import cancel_pending
@@ -56,21 +57,19 @@ def missing_parts(rule: EvidenceRule, submission: Submission) -> list[str]:
     known = {c.key: c for c in rule.counts}
     for name in submission.counts:
         if name not in known:
-            expected = ", ".join(known) or "none"
-            problems.append(f"unknown count {name!r} (expected: {expected})")
+            expected = "、".join(f"{c.key}（{c.name}）" for c in known.values()) or "无"
+            problems.append(f"没有计数项{name!r}（应为：{expected}）")
     if rule.note and not (submission.note or "").strip():
-        problems.append("a note is required (--note)")
+        problems.append("需要填写说明")
     for key, count in known.items():
         if count.min is not None:
             value = submission.counts.get(key)
             if value is None:
-                problems.append(f"count {key} ({count.name}) is required")
+                problems.append(f"需要填写计数{key}（{count.name}）")
             elif value < count.min:
-                problems.append(
-                    f"count {key} ({count.name}) must be at least {count.min}, got {value}"
-                )
+                problems.append(f"计数{key}（{count.name}）至少为{count.min}，填的是{value}")
     if len(submission.files) < rule.files:
-        problems.append(f"{rule.files} file(s) required (--file), got {len(submission.files)}")
+        problems.append(f"需要{rule.files}个附件，收到{len(submission.files)}个")
     return problems
 
 
@@ -89,34 +88,42 @@ def store_bytes(home: Path, data: bytes, name: str) -> dict[str, Any]:
 
 
 def read_evidence_file(path: Path, max_bytes: int) -> tuple[bytes, dict[str, Any]]:
-    """A file checked before anything is written: it exists, fits the limit, its name is
-    plain, its content an accepted type and not also an archive; a photo's location data
-    is stripped (models/domain/file_checks.py). Returns the bytes to store and what the
-    evidence row records of them."""
+    """A file from disk checked before anything is written (see `check_document`). The size
+    is the bytes read, never what stat says: a special file reports 0 and a growing one
+    grows after the check."""
     if not path.is_file():
-        raise EvidenceError(f"no such file: {path}")
-    size = path.stat().st_size
-    if size > max_bytes:
+        raise EvidenceError(f"没有这个文件：{path}")
+    with path.open("rb") as handle:
+        data = handle.read(max_bytes + 1)
+    return check_document(data, path.name, max_bytes, str(path))
+
+
+def check_document(
+    data: bytes, name: str, max_bytes: int, shown: str | None = None
+) -> tuple[bytes, dict[str, Any]]:
+    """A document checked before anything is written: it fits the limit, its name is plain,
+    its content an accepted type and not also an archive; a photo's location data is
+    stripped (models/domain/file_checks.py). Returns the bytes to store and what the
+    evidence row records of them. `shown`: how the file is named in a refusal."""
+    shown = shown or name
+    if len(data) > max_bytes:
         raise EvidenceError(
-            f"{path}: {size / 1_000_000:.1f} MB is over the {max_bytes / 1_000_000:g} MB "
-            "limit (CAMPAIGN_MAX_FILE_MB)"
+            f"{shown}：超过{max_bytes / 1_000_000:g} MB的大小限制（CAMPAIGN_MAX_FILE_MB）"
         )
-    if problem := name_problem(path.name):
-        raise EvidenceError(f"{path!r}: {problem}")
-    data = path.read_bytes()
+    if problem := name_problem(name):
+        raise EvidenceError(f"{shown!r}: {problem}")
     kind = sniff(data)
     if kind is None:
-        raise EvidenceError(f"{path}: not an accepted document ({ACCEPTED_TYPES}), by its content")
+        raise EvidenceError(f"{shown}：按内容看不是可接受的文件（{ACCEPTED_TYPES}）")
     if is_polyglot(data, kind):
         raise EvidenceError(
-            f"{path}: a {kind} that is also a ZIP archive (a polyglot), refused: send the "
-            "document itself"
+            f"{shown}：这个{kind}文件同时是一个ZIP压缩包，不予接收，请直接提交文件本身"
         )
     data, removed = strip_metadata(data, kind)
     meta = {
         "sha256": hashlib.sha256(data).hexdigest(),
         "size": len(data),
-        "name": path.name,  # a label only: the store never uses it as a path
+        "name": name,  # a label only: the store never uses it as a path
         "type": kind,
     }
     if removed:
@@ -135,7 +142,7 @@ def obligation_rule(session: Session, campaign: int, version: int, key: str) -> 
         )
     ).scalar_one_or_none()
     if row is None:
-        raise NotFound(f"no obligation {key!r} in this campaign")
+        raise NotFound(f"本活动没有事项{key!r}")
     return Obligation.model_validate(row)
 
 
@@ -147,7 +154,7 @@ def subject_id(org: OrgSnapshot, subject_type: str, code: str) -> int:
     }[subject_type]
     found = table.get(code)
     if found is None:
-        raise NotFound(f"no {subject_type} with code {code!r}")
+        raise NotFound(f"没有编码为{code!r}的{SUBJECT_ZH.get(subject_type, subject_type)}")
     return found.id
 
 
@@ -183,16 +190,14 @@ def find_item(
     )
     if not items:
         raise NotFound(
-            f"no checklist item of {obligation.key!r} for this subject (not a "
-            "subject of the obligation, or its wave has not been rolled out)"
+            f"这个对象没有{obligation.key!r}的事项（不是该事项的对象，或其批次尚未部署）"
         )
     if occurrence is not None:
         for item in items:
             if item.occurrence == occurrence:
                 return item
         raise NotFound(
-            f"no occurrence {occurrence!r}; the subject has: "
-            f"{', '.join(i.occurrence for i in items)}"
+            f"没有周期{occurrence!r}；这个对象的周期有：{', '.join(i.occurrence for i in items)}"
         )
     if items[0].opens_on is not None:
         # a recurring obligation: the evidence belongs to the window its date falls in
@@ -200,8 +205,8 @@ def find_item(
             if item.opens_on <= dated <= item.closes_on:  # type: ignore[operator]
                 return item
         raise EvidenceError(
-            f"no window of {obligation.key!r} contains {dated}; the windows run from "
-            f"{items[0].opens_on} to {items[-1].closes_on}"
+            f"{obligation.key!r}没有哪个周期包含{dated}：各周期从{items[0].opens_on}到"
+            f"{items[-1].closes_on}"
         )
     if len(items) == 1:
         return items[0]
@@ -211,7 +216,7 @@ def find_item(
         return later[0]
     if candidates:
         return candidates[-1]
-    raise EvidenceError(f"every occurrence of {obligation.key!r} is already accepted")
+    raise EvidenceError(f"{obligation.key!r}的每个周期都已完成")
 
 
 def locate_item(
@@ -272,29 +277,26 @@ def submit(
     """Record a submission; returns the item's new status. `supervising`: the roles that
     answer for units below their own (default: the obligation's or the default policy's)."""
     if item.status == ItemStatus.PENDING:
-        raise EvidenceError(f"phase {item.phase_key!r} has not opened yet")
+        raise EvidenceError(f"环节{item.phase_key!r}尚未开始")
     if item.status == ItemStatus.ACCEPTED:
-        raise EvidenceError(
-            f"{obligation.key} ({item.occurrence}) was already accepted on {item.completed_on}"
-        )
+        raise EvidenceError(f"{obligation.key}（{item.occurrence}）已于{item.completed_on}完成")
     if supervising is None:
         roles = obligation.reminders.responsible_roles if obligation.reminders else None
         supervising = frozenset(roles or FALLBACK_RESPONSIBLE_ROLES)
     if check_permission and not may_submit(org, person, item, supervising):
         raise PermissionRefused(
-            f"{person.code} ({person.name}) may not record evidence for this subject: not "
-            "their unit, and no role of theirs answers for the units below it"
+            f"{person.code}（{person.name}）不能为这个对象报送：不是本人单位的事项，"
+            "其角色也不负责下级单位"
         )
     problems = missing_parts(obligation.evidence, submission)
     if problems:
-        raise EvidenceError("; ".join(problems))
+        raise EvidenceError("；".join(problems))
     if item.opens_on is not None and not (
         item.opens_on <= submission.dated <= item.closes_on  # type: ignore[operator]
     ):
         raise EvidenceError(
-            f"evidence dated {submission.dated} is outside the window of {obligation.key} "
-            f"({item.occurrence}: {item.opens_on} to {item.closes_on}); it counts only for "
-            "the window it falls in"
+            f"日期{submission.dated}不在{obligation.key}的周期内（{item.occurrence}："
+            f"{item.opens_on}至{item.closes_on}）：只计入所在的周期"
         )
     needed = obligation.recurrence.at_least if obligation.recurrence else 1
     status = ItemStatus.SUBMITTED if obligation.evidence.sign_off else ItemStatus.ACCEPTED
@@ -344,24 +346,23 @@ def sign(
     """Sign off (accept) or reject a submitted item; returns its new status."""
     rule = obligation.evidence.sign_off
     if rule is None:
-        raise EvidenceError(f"{obligation.key} needs no sign-off")
+        raise EvidenceError(f"{obligation.key}不需要签字")
     if item.status != ItemStatus.SUBMITTED:
         raise EvidenceError(
-            f"{obligation.key} ({item.occurrence}) is {item.status}, not awaiting a sign-off"
+            f"{obligation.key}（{item.occurrence}）{STATUS_ZH.get(item.status, item.status)}，"
+            "不在待签字状态"
         )
     submitter = _latest_submitter(session, item.id)  # type: ignore[arg-type]
     if submitter == signer.id:
         raise PermissionRefused(
-            f"{signer.code} ({signer.name}) may not sign off what they submitted themselves: "
-            "another person with the sign-off's role must"
+            f"{signer.code}（{signer.name}）不能为自己报送的事项签字，须由另一位有签字角色的人签"
         )
     if not may_sign(org, signer, item, rule, submitter):
         raise PermissionRefused(
-            f"{signer.code} ({signer.name}) may not sign: the sign-off needs role "
-            f"{rule.role!r} in the {rule.by.replace('-', ' ')} unit"
+            f"{signer.code}（{signer.name}）不能签字：须由{sign_off_zh(rule, org.role_names)}签"
         )
     if not approve and not (reason or "").strip():
-        raise EvidenceError("a rejection needs a reason")
+        raise EvidenceError("退回需要写明理由")
     status = ItemStatus.ACCEPTED if approve else ItemStatus.REJECTED
     _record(
         session,

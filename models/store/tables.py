@@ -351,3 +351,57 @@ class AuditHead(SQLModel, table=True):
     last_id: int
     last_hash: str = Field(max_length=64)
     events: int
+
+
+class WebLink(SQLModel, table=True):
+    """A one-time sign-in link of the web door: kept only as the token's hash, it works once
+    before it expires."""
+
+    __tablename__ = "web_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    purpose: str = Field(max_length=16, description="invite | digest | printed")
+    created_at: dt.datetime = _instant(nullable=False)
+    expires_at: dt.datetime = _instant(nullable=False)
+    used_at: dt.datetime | None = _instant()
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser: the cookie carries a token whose hash is kept here, so that any
+    worker on any machine knows it and `campaign web sessions --revoke` ends it."""
+
+    __tablename__ = "web_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    csrf: str = Field(max_length=64, description="the token every form of the session carries")
+    created_at: dt.datetime = _instant(nullable=False)
+    expires_at: dt.datetime = _instant(nullable=False)
+    revoked_at: dt.datetime | None = _instant()
+
+
+class WebAttempt(SQLModel, table=True):
+    """A sign-in attempt, by client address: failures in a window limit the next ones, for
+    every worker alike."""
+
+    __tablename__ = "web_attempt"
+    __table_args__ = (Index("ix_web_attempt_client_at", "client", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    client: str = Field(max_length=64)
+    at: dt.datetime = _instant(nullable=False)
+    ok: bool
+
+
+class WebForm(SQLModel, table=True):
+    """A form once handled: a second tap of the same form (its nonce) records nothing more."""
+
+    __tablename__ = "web_form"
+
+    nonce_hash: str = Field(primary_key=True, max_length=64)
+    person_id: int = Field(foreign_key="person.id")
+    at: dt.datetime = _instant(nullable=False)
+    outcome: str = Field(default="", max_length=2000)

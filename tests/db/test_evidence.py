@@ -111,7 +111,7 @@ def test_submission_then_sign_off_accepts_and_counts_roll_up(rolled: str) -> Non
 
 def test_a_rejection_needs_a_reason_and_a_new_submission_supersedes(rolled: str) -> None:
     act(rolled, "submit", PILOT, "pilot-rectification", "p-qiaotou-v01-sec", note="初稿")
-    with pytest.raises(EvidenceError, match="needs a reason"):
+    with pytest.raises(EvidenceError, match="退回需要写明理由"):
         act(rolled, "sign", PILOT, "pilot-rectification", "p-qiaotou-oc", approve=False)
     assert (
         act(
@@ -142,8 +142,8 @@ def test_a_rejection_needs_a_reason_and_a_new_submission_supersedes(rolled: str)
 @pytest.mark.parametrize(
     ("subject", "person", "error", "message"),
     [
-        (PILOT, "p-gushan-v01-sec", PermissionRefused, "may not record evidence"),
-        (PILOT, "p-qiaotou-v01-sec", EvidenceError, "a note is required"),
+        (PILOT, "p-gushan-v01-sec", PermissionRefused, "不能为这个对象报送"),
+        (PILOT, "p-qiaotou-v01-sec", EvidenceError, "需要填写说明"),
     ],
 )
 def test_refusals_write_nothing(
@@ -175,9 +175,9 @@ def test_counts_below_the_minimum_and_unknown_counts_are_refused(rolled: str) ->
             counts={"colour": 1},
             dated=D(2012, 11, 20),
         )
-    assert "unknown count 'colour'" in str(caught.value)
+    assert "没有计数项'colour'" in str(caught.value)
     with pytest.raises(
-        EvidenceError, match=r"count members \(选派组员人数\) must be at least 3, got 2"
+        EvidenceError, match=r"计数members（选派组员人数）至少为3，填的是2"
     ):
         act(
             rolled,

@@ -398,14 +398,14 @@ def test_a_refused_submission_stores_no_file_and_writes_no_row(
     program.write_bytes(b"MZ\x90\x00" + b"\x00" * 64)
     wrong_type = run(*args, "--by", "p-qiaotou-v01-sec", "--file", program)
     assert wrong_type.returncode == 2
-    assert "not an accepted document" in wrong_type.stderr
+    assert "按内容看不是可接受的文件" in wrong_type.stderr
     big = tmp_path / "照片.jpg"
     big.write_bytes(b"\xff\xd8\xff" + b"\x00" * 3000)
     oversize = run(
         *args, "--by", "p-qiaotou-v01-sec", "--file", big, env={"CAMPAIGN_MAX_FILE_MB": "0.002"}
     )
     assert oversize.returncode == 2
-    assert "over the 0.002 MB limit (CAMPAIGN_MAX_FILE_MB)" in oversize.stderr
+    assert "超过0.002 MB的大小限制（CAMPAIGN_MAX_FILE_MB）" in oversize.stderr
     minutes = tmp_path / "记录.txt"
     minutes.write_text("会议记录", encoding="utf-8")
     # a secretary of another village may not record for this one
@@ -457,7 +457,7 @@ def test_evidence_from_a_filled_in_template_all_or_nothing(
     book.save(sheet)
     refused = run("evidence", "import", sheet)
     assert refused.returncode == 2
-    assert "may not record evidence for this subject" in refused.stderr
+    assert "不能为这个对象报送" in refused.stderr
     funds[7].value = "p-gushan-oc"
     book.save(sheet)
     imported = run("evidence", "import", sheet)

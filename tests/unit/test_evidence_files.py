@@ -60,14 +60,14 @@ def test_a_plain_zip_is_not_a_document() -> None:
 def test_a_program_named_pdf_is_refused(tmp_path: Path) -> None:
     fake = tmp_path / "会议记录.pdf"
     fake.write_bytes(b"MZ\x90\x00" + b"\x00" * 100)
-    with pytest.raises(EvidenceError, match=r"not an accepted document .* by its content"):
+    with pytest.raises(EvidenceError, match=r"按内容看不是可接受的文件"):
         read_evidence_file(fake, 1_000_000)
 
 
 def test_over_the_limit_is_refused_before_reading(tmp_path: Path) -> None:
     big = tmp_path / "照片.jpg"
     big.write_bytes(b"\xff\xd8\xff" + b"\x00" * 2_000_000)
-    with pytest.raises(EvidenceError, match=r"2\.0 MB is over the 1 MB limit"):
+    with pytest.raises(EvidenceError, match=r"超过1 MB的大小限制"):
         read_evidence_file(big, 1_000_000)
 
 

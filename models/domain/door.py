@@ -1,0 +1,66 @@
+"""The web door's rules over plain values: sign-in tokens, who sees which items, the order
+of a person's list, and when sign-in attempts are too many. Pure: the store keeps the rows,
+the web layer the pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from models.domain.org_snapshot import OrgSnapshot, PersonInfo
+
+# A token of 32 random bytes (256 bits): a sign-in link, a session cookie, a form's nonce.
+TOKEN_BYTES = 32
+# Failed sign-ins from one address within the window before it is refused for a while.
+MAX_FAILED_SIGN_INS = 10
+SIGN_IN_WINDOW = dt.timedelta(minutes=15)
+SESSION_LIFETIME = dt.timedelta(days=14)
+
+
+def new_token() -> str:
+    """A URL-safe random token; only its hash is ever stored."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def token_hash(token: str) -> str:
+    """What the database keeps of a token: someone who reads the table cannot sign in."""
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
+def same_token(given: str | None, expected: str) -> bool:
+    """Constant-time comparison, so that a CSRF token cannot be guessed byte by byte."""
+    return given is not None and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def link_usable(expires_at: dt.datetime, used_at: dt.datetime | None, now: dt.datetime) -> bool:
+    """A sign-in link works once, before it expires."""
+    return used_at is None and now < expires_at
+
+
+def too_many_attempts(failures: int) -> bool:
+    return failures >= MAX_FAILED_SIGN_INS
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a person answers for: themselves, the pairings they are the cadre of, and the
+    units their responsible role covers (their own and every unit below it)."""
+
+    person_id: int
+    pairing_ids: frozenset[int]
+    unit_ids: frozenset[int]
+
+
+def scope_of(org: OrgSnapshot, person: PersonInfo, responsible: Iterable[str]) -> Scope:
+    """The items a person's list holds: their own person items, their pairings, and, when a
+    role of theirs is one of `responsible` (the campaign's responsible roles), the items of
+    their unit and of the units below it, as `permissions.may_submit` allows them."""
+    pairings = frozenset(p.id for p in org.pairings.values() if p.cadre_id == person.id)
+    units: frozenset[int] = frozenset()
+    if person.roles & set(responsible):
+        units = frozenset(u for u in org.units if org.is_within(u, person.unit_id))
+    return Scope(person.id, pairings, units)

@@ -1,0 +1,380 @@
+"""The web door's data: sign-in links and sessions (only tokens' hashes are kept), sign-in
+attempts, forms handled once, and the items, submissions and sign-offs a signed-in person's
+pages list. Session first, keyword-only, named rows back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlmodel import Session
+
+from models.domain.door import SESSION_LIFETIME, SIGN_IN_WINDOW, Scope, new_token, token_hash
+from models.domain.vocabulary import OPEN_ITEM, ItemStatus, SubjectType
+from models.store import db
+from models.store.tables import (
+    Campaign,
+    ChecklistItem,
+    Evidence,
+    Organization,
+    Person,
+    WebAttempt,
+    WebForm,
+    WebLink,
+    WebSession,
+)
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    session_id: int
+    person_id: int
+    person_code: str
+    org_key: str
+    csrf: str
+
+
+@dataclass(frozen=True)
+class DoorItem:
+    id: int
+    campaign_id: int
+    campaign_key: str
+    phase_key: str
+    obligation_key: str
+    subject_type: str
+    subject_id: int
+    unit_id: int
+    occurrence: str
+    due: dt.date
+    status: str
+    opens_on: dt.date | None
+    closes_on: dt.date | None
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    id: int
+    kind: str
+    person_id: int
+    person_name: str
+    dated: dt.date
+    recorded_at: dt.datetime
+    note: str | None
+    counts: dict[str, object]
+    files: list[dict[str, object]]
+
+
+def person_by_code(session: Session, *, org_key: str, code: str) -> int | None:
+    return session.execute(
+        select(Person.id)
+        .join(Organization, Organization.id == Person.org_id)
+        .where(Organization.key == org_key, Person.code == code)
+    ).scalar_one_or_none()
+
+
+def persons_of_unit(session: Session, *, org_key: str, unit_code: str) -> list[int]:
+    """The people of a unit and of every unit below it (by the unit's materialized path)."""
+    from models.store.tables import Unit
+
+    org_id = select(Organization.id).where(Organization.key == org_key).scalar_subquery()
+    path = session.execute(
+        select(Unit.path).where(Unit.org_id == org_id, Unit.code == unit_code)
+    ).scalar_one_or_none()
+    if path is None:
+        return []
+    return list(
+        session.execute(
+            select(Person.id)
+            .join(Unit, Unit.id == Person.unit_id)
+            .where(Unit.org_id == org_id, Unit.path.startswith(path))
+            .order_by(Person.code)
+        ).scalars()
+    )
+
+
+def create_link(
+    session: Session, *, person_id: int, purpose: str, now: dt.datetime, lifetime: dt.timedelta
+) -> str:
+    """A new one-time sign-in token for the person; the row keeps only its hash."""
+    token = new_token()
+    session.execute(
+        insert(WebLink),
+        [
+            {
+                "token_hash": token_hash(token),
+                "person_id": person_id,
+                "purpose": purpose,
+                "created_at": now,
+                "expires_at": now + lifetime,
+            }
+        ],
+    )
+    return token
+
+
+def redeem_link(session: Session, *, token: str, now: dt.datetime) -> int | None:
+    """The person the link signs in, marking it used; None when it is unknown, used or
+    expired. One UPDATE decides, so two taps at once sign in once."""
+    found = session.execute(
+        update(WebLink)
+        .where(
+            WebLink.token_hash == token_hash(token),
+            WebLink.used_at.is_(None),
+            WebLink.expires_at > now,
+        )
+        .values(used_at=now)
+        .returning(WebLink.person_id)
+    ).scalar_one_or_none()
+    return found
+
+
+def open_session(session: Session, *, person_id: int, now: dt.datetime) -> str:
+    """A new signed-in session; returns the cookie's token (only its hash is kept)."""
+    token = new_token()
+    session.execute(
+        insert(WebSession),
+        [
+            {
+                "token_hash": token_hash(token),
+                "person_id": person_id,
+                "csrf": new_token()[:43],
+                "created_at": now,
+                "expires_at": now + SESSION_LIFETIME,
+            }
+        ],
+    )
+    return token
+
+
+def signed_in(session: Session, *, token: str, now: dt.datetime) -> SignedIn | None:
+    """The session a cookie's token names, if it is neither expired nor revoked."""
+    row = session.execute(
+        select(
+            WebSession.id,
+            WebSession.person_id,
+            WebSession.csrf,
+            Person.code,
+            Organization.key,
+        )
+        .join(Person, Person.id == WebSession.person_id)
+        .join(Organization, Organization.id == Person.org_id)
+        .where(
+            WebSession.token_hash == token_hash(token),
+            WebSession.revoked_at.is_(None),
+            WebSession.expires_at > now,
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    return SignedIn(row.id, row.person_id, row.code, row.key, row.csrf)
+
+
+def end_session(session: Session, *, session_id: int, now: dt.datetime) -> None:
+    session.execute(update(WebSession).where(WebSession.id == session_id).values(revoked_at=now))
+
+
+def revoke_sessions(session: Session, *, person_ids: Collection[int], now: dt.datetime) -> int:
+    """End every live session of these people, and their unused links; the number ended."""
+    ended = session.execute(
+        update(WebSession)
+        .where(WebSession.person_id.in_(list(person_ids)), WebSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    ).rowcount
+    session.execute(
+        update(WebLink)
+        .where(WebLink.person_id.in_(list(person_ids)), WebLink.used_at.is_(None))
+        .values(used_at=now)
+    )
+    return ended or 0
+
+
+@dataclass(frozen=True)
+class LiveSession:
+    person_code: str
+    person_name: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+
+
+def live_sessions(session: Session, *, org_key: str, now: dt.datetime) -> list[LiveSession]:
+    rows = session.execute(
+        select(Person.code, Person.name, WebSession.created_at, WebSession.expires_at)
+        .join(Person, Person.id == WebSession.person_id)
+        .join(Organization, Organization.id == Person.org_id)
+        .where(
+            Organization.key == org_key,
+            WebSession.revoked_at.is_(None),
+            WebSession.expires_at > now,
+        )
+        .order_by(Person.code, WebSession.created_at)
+    ).all()
+    return [LiveSession(r.code, r.name, r.created_at, r.expires_at) for r in rows]
+
+
+def record_attempt(session: Session, *, client: str, ok: bool, now: dt.datetime) -> None:
+    session.execute(insert(WebAttempt), [{"client": client[:64], "at": now, "ok": ok}])
+
+
+def recent_failures(session: Session, *, client: str, now: dt.datetime) -> int:
+    return session.execute(
+        select(func.count())
+        .select_from(WebAttempt)
+        .where(
+            WebAttempt.client == client[:64],
+            WebAttempt.ok.is_(False),
+            WebAttempt.at > now - SIGN_IN_WINDOW,
+        )
+    ).scalar_one()
+
+
+def claim_form(session: Session, *, nonce: str, person_id: int, now: dt.datetime) -> str | None:
+    """None the first time a form's nonce is seen (it is taken, in the caller's transaction);
+    the outcome recorded the first time when it comes again (a second tap)."""
+    digest = token_hash(nonce)
+    inserted = db.insert_ignore(
+        session,
+        WebForm.__table__,  # type: ignore[arg-type]  # SQLModel's table attribute is untyped
+        [{"nonce_hash": digest, "person_id": person_id, "at": now, "outcome": ""}],
+        key=["nonce_hash"],
+    )
+    if inserted:
+        return None
+    return session.execute(
+        select(WebForm.outcome).where(
+            WebForm.nonce_hash == digest, WebForm.person_id == person_id
+        )
+    ).scalar_one_or_none() or "这份表单已经提交过"
+
+
+def set_form_outcome(session: Session, *, nonce: str, outcome: str) -> None:
+    session.execute(
+        update(WebForm)
+        .where(WebForm.nonce_hash == token_hash(nonce))
+        .values(outcome=outcome[:2000])
+    )
+
+
+def org_campaigns(session: Session, *, org_key: str) -> list[str]:
+    """The keys of the campaigns of an organization that have been rolled out."""
+    return list(
+        session.execute(
+            select(Campaign.key)
+            .join(Organization, Organization.id == Campaign.org_id)
+            .where(Organization.key == org_key, Campaign.current_version.is_not(None))
+            .order_by(Campaign.key)
+        ).scalars()
+    )
+
+
+_ITEM_COLUMNS = (
+    ChecklistItem.id,
+    ChecklistItem.campaign_id,
+    Campaign.key.label("campaign_key"),
+    ChecklistItem.phase_key,
+    ChecklistItem.obligation_key,
+    ChecklistItem.subject_type,
+    ChecklistItem.subject_id,
+    ChecklistItem.unit_id,
+    ChecklistItem.occurrence,
+    ChecklistItem.due,
+    ChecklistItem.status,
+    ChecklistItem.opens_on,
+    ChecklistItem.closes_on,
+)
+
+
+def _door_item(row: object) -> DoorItem:
+    return DoorItem(**{c.key: getattr(row, c.key) for c in _ITEM_COLUMNS})  # type: ignore[attr-defined]
+
+
+def items_in_scope(
+    session: Session,
+    *,
+    campaign_keys: Collection[str],
+    scope: Scope,
+    statuses: Collection[str] = OPEN_ITEM,
+) -> list[DoorItem]:
+    """Items of these campaigns the scope answers for, in the given statuses, by due date."""
+    who = [
+        (ChecklistItem.subject_type == SubjectType.PERSON)
+        & (ChecklistItem.subject_id == scope.person_id)
+    ]
+    if scope.pairing_ids:
+        who.append(
+            (ChecklistItem.subject_type == SubjectType.PAIRING)
+            & ChecklistItem.subject_id.in_(sorted(scope.pairing_ids))
+        )
+    if scope.unit_ids:
+        who.append(ChecklistItem.unit_id.in_(sorted(scope.unit_ids)))
+    rows = session.execute(
+        select(*_ITEM_COLUMNS)
+        .join(Campaign, Campaign.id == ChecklistItem.campaign_id)
+        .where(
+            Campaign.key.in_(list(campaign_keys)),
+            ChecklistItem.status.in_(list(statuses)),
+            or_(*who),
+        )
+        .order_by(ChecklistItem.due, ChecklistItem.id)
+    ).all()
+    return [_door_item(r) for r in rows]
+
+
+def awaiting_sign_off(
+    session: Session, *, campaign_key: str, obligation_keys: Collection[str]
+) -> list[DoorItem]:
+    """Submitted items of these obligations: what some signer has to answer."""
+    if not obligation_keys:
+        return []
+    rows = session.execute(
+        select(*_ITEM_COLUMNS)
+        .join(Campaign, Campaign.id == ChecklistItem.campaign_id)
+        .where(
+            Campaign.key == campaign_key,
+            ChecklistItem.status == ItemStatus.SUBMITTED,
+            ChecklistItem.obligation_key.in_(list(obligation_keys)),
+        )
+        .order_by(ChecklistItem.due, ChecklistItem.id)
+    ).all()
+    return [_door_item(r) for r in rows]
+
+
+def door_item(session: Session, *, item_id: int, org_key: str) -> DoorItem | None:
+    """An item of the organization's campaigns by id; None for any other id (another
+    organization's items do not exist to this one's people)."""
+    row = session.execute(
+        select(*_ITEM_COLUMNS)
+        .join(Campaign, Campaign.id == ChecklistItem.campaign_id)
+        .join(Organization, Organization.id == Campaign.org_id)
+        .where(ChecklistItem.id == item_id, Organization.key == org_key)
+    ).one_or_none()
+    return _door_item(row) if row is not None else None
+
+
+def item_evidence(session: Session, *, item_id: int) -> list[EvidenceRow]:
+    """What was recorded on an item, oldest first."""
+    rows = session.execute(
+        select(
+            Evidence.id,
+            Evidence.kind,
+            Evidence.person_id,
+            Person.name,
+            Evidence.dated,
+            Evidence.recorded_at,
+            Evidence.note,
+            Evidence.counts,
+            Evidence.files,
+        )
+        .join(Person, Person.id == Evidence.person_id)
+        .where(Evidence.item_id == item_id)
+        .order_by(Evidence.id)
+    ).all()
+    return [EvidenceRow(*r) for r in rows]
+
+
+def checklist_item(session: Session, *, item_id: int) -> ChecklistItem:
+    """The item's row, locked for the submission or sign-off about to change it."""
+    return session.execute(
+        select(ChecklistItem).where(ChecklistItem.id == item_id).with_for_update()
+    ).scalar_one()
