@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     # twice the workers' PREFECT_FLOWS_HEARTBEAT_FREQUENCY (Prefect's default: 180 s), or
     # healthy long runs would be crashed; with workers beating every 30 s, 90 is enough.
     zombie_after_seconds: int = Field(450, ge=45)
+    # the web door: the address people open (links in invitations and digests), how long a
+    # sign-in link works; the cookie is Secure when the address is https
+    web_url: str = "http://127.0.0.1:8000"
+    web_link_days: float = Field(7.0, gt=0, le=90)
     campaigns_dir: Path = CONFIG_DIR / "campaigns"
     orgs_dir: Path = CONFIG_DIR / "orgs"
     holidays_dir: Path = CONFIG_DIR / "holidays"
@@ -54,6 +58,13 @@ class Settings(BaseSettings):
         if value and not value.startswith(("sqlite", "postgresql+psycopg")):
             raise ValueError("use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
         return value
+
+    @field_validator("web_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")) or value.endswith("://"):
+            raise ValueError("give the address people open, e.g. https://door.example.cn")
+        return value.rstrip("/")
 
     @property
     def allowed_channel_hosts(self) -> frozenset[str]:

@@ -23,6 +23,7 @@ import requests
 from apprise.decorators import notify
 
 from models.domain.digest import Digest
+from models.domain.door import GROUP_CHANNELS
 
 TIMEOUT = (4.0, 10.0)  # connect, read: a hung channel must not hold the sweep
 _file_lock = threading.Lock()
@@ -106,7 +107,7 @@ def with_timeouts(url: str) -> str:
 # would double a Chinese text's size on the wire).
 WECOM_MARKDOWN_MAX_BYTES = 4096
 DINGTALK_BODY_MAX_BYTES = 20000
-ROBOTS = ("wecomrobot", "dingrobot")
+ROBOTS = GROUP_CHANNELS  # the group robots get a sender of ours
 
 
 def robot_body(payload: dict[str, Any]) -> bytes:

@@ -6,6 +6,7 @@ command prints a traceback unless CAMPAIGN_DEBUG is set.
 
 from __future__ import annotations
 
+import getpass
 import logging
 import os
 import sys
@@ -20,9 +21,11 @@ from flows.cli import (  # noqa: F401  (they register their commands)
     run,
     setup,
     sheets,
+    web,
 )
 from flows.cli.app import app, err
 from models.errors import CampaignError
+from models.store import audit as audit_trail
 from models.store import db
 
 
@@ -64,7 +67,8 @@ def main() -> None:
         del sys.argv[1]
     quiet_prefect(verbose)
     try:
-        code = app(standalone_mode=False) or 0
+        with audit_trail.through(f"cli:{getpass.getuser()}"):
+            code = app(standalone_mode=False) or 0
     except click.ClickException as exc:  # usage errors: click's own message, exit 2
         exc.show()
         code = exc.exit_code

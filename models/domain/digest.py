@@ -163,9 +163,18 @@ class Digest:
     entries: list[Entry]  # the lines shown
     more: dict[str, int]  # items not shown, by state
     see_all: str
+    # where to do it on the web door: a one-time sign-in link on a person's own channel,
+    # the plain address on a group robot's (the whole group reads it)
+    door: str = ""
+    greeting: str = ""  # instead of the reminder's greeting (an invitation)
 
     def _greeting(self) -> str:
+        if self.greeting:
+            return self.greeting
         return f"{self.recipient}同志：截至{self.day.year}年{_md(self.day)}，以下事项请及时办理："
+
+    def _door_line(self) -> str | None:
+        return f"网上办理：{self.door}" if self.door else None
 
     def _summary(self) -> str | None:
         if not any(self.more.values()):
@@ -181,6 +190,8 @@ class Digest:
         lines = [self._greeting(), *(e.plain(n) for n, e in enumerate(self.entries, 1))]
         if summary := self._summary():
             lines.append(summary)
+        if door := self._door_line():
+            lines.append(door)
         lines.append(f"提醒编号：{self.key}")
         return "\n".join(lines)
 
@@ -193,6 +204,8 @@ class Digest:
         ]
         if summary := self._summary():
             rows.append(f"<p>{esc(summary)}</p>")
+        if self.door:
+            rows.append(f'<p>网上办理：<a href="{esc(self.door)}">{esc(self.door)}</a></p>')
         rows.append(f"<p>提醒编号：{esc(self.key)}</p>")
         return "\n".join(rows)
 
@@ -205,7 +218,7 @@ class Digest:
             return len(text.encode())
 
         numbered = [f"{n}. **[{e.tag}]** {e.text}" for n, e in enumerate(self.entries, 1)]
-        tail = [s for s in (self._summary(),) if s]
+        tail = [s for s in (self._summary(), self._door_line()) if s]
         # room for the longest header and footer a part can have
         fixed = size(
             f"#### {self.title}（99/99）\n\n{self._greeting()}\n\n\n\n提醒编号：{self.key}"
@@ -259,6 +272,7 @@ class Digest:
             ],
             "more": {state: n for state, n in self.more.items() if n},
             "see_all": self.see_all,
+            **({"door": self.door} if self.door else {}),
         }
 
 
@@ -309,3 +323,19 @@ def build_digest(
     title = f"【工作提醒】{recipient}：{total}项待办" + (f"（{'，'.join(notes)}）" if notes else "")
     key = digest_key([line.natural or f"id:{line.reminder_id}" for line in lines])
     return Digest(recipient, today, title, key, shown, dict(more), see_all)
+
+
+def invitation(recipient: str, day: dt.date, link: str, days: float) -> Digest:
+    """A person's invitation to the web door: their one-time sign-in link, alone."""
+    return Digest(
+        recipient,
+        day,
+        f"【网上办理】{recipient}：登录链接",
+        digest_key([f"invite:{link}"]),
+        [],
+        {},
+        "",
+        door=link,
+        greeting=f"{recipient}同志：请用下面的链接在手机上查看和办理您的待办事项。链接"
+        f"{days:g}天内有效，只能使用一次，请勿转发。",
+    )

@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from models.domain.campaign import EvidenceRule
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
 
 # A token of 32 random bytes (256 bits): a sign-in link, a session cookie, a form's nonce.
@@ -64,3 +65,26 @@ def scope_of(org: OrgSnapshot, person: PersonInfo, responsible: Iterable[str]) -
     if person.roles & set(responsible):
         units = frozenset(u for u in org.units if org.is_within(u, person.unit_id))
     return Scope(person.id, pairings, units)
+
+
+def asks_the_same(a: EvidenceRule, b: EvidenceRule) -> bool:
+    """Whether one submission answers both obligations (最多报一次: one meeting record for
+    the meeting items of several campaigns): the same counts, a note alike, as many files.
+    Their sign-offs may differ: each item goes on to its own."""
+    return (
+        a.note == b.note
+        and a.files == b.files
+        and {c.key for c in a.counts} == {c.key for c in b.counts}
+    )
+
+
+# Channels a whole group reads: a sign-in link must never go there, only the plain address.
+GROUP_CHANNELS = ("wecomrobot", "dingrobot")
+
+
+def is_group_channel(url: str) -> bool:
+    return url.split("://", 1)[0].lower().removesuffix("s") in GROUP_CHANNELS
+
+
+def sign_in_url(base: str, token: str) -> str:
+    return f"{base}/login?t={token}"

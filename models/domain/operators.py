@@ -67,3 +67,22 @@ def may_change_organization(login: str, operators: Mapping[str, Operator], org: 
             f"操作员 {login} 不能修改组织 {org} 的单位、人员、角色和操作员：只有标为代录"
             "（proxy: true）的操作员可以"
         )
+
+
+def may_print_sign_ins(login: str, operators: Mapping[str, Operator], org: str) -> None:
+    """A printed sign-in link lets whoever holds it act as that person, like `--by`: only
+    an operator allowed to enter for others may print one, or end people's sessions."""
+    operator = operators.get(login)
+    if operator is None or not operator.proxy:
+        raise PermissionRefused(
+            f"操作员 {login} 不能打印登录链接或结束他人的登录：只有组织 {org} 中标为代录"
+            "（proxy: true）的操作员可以；邀请（campaign web invite）只发到本人的渠道"
+        )
+
+
+def may_invite(login: str, operators: Mapping[str, Operator], org: str) -> None:
+    """Invitations go only to each person's own channel: any operator may send them."""
+    if login not in operators:
+        raise PermissionRefused(
+            f"操作员 {login} 未在组织 {org} 中登记，不能发送邀请：在组织文件的操作员表中登记"
+        )

@@ -23,6 +23,18 @@ GENESIS = "0" * 64
 _PG_AUDIT_LOCK = 7_202_614
 # the operator entering records on someone else's behalf, for what this context appends
 _ENTERED_BY: ContextVar[str | None] = ContextVar("entered_by", default=None)
+# the door an action came through: "web", or "cli:LOGIN" (the OS user who ran the command)
+_VIA: ContextVar[str | None] = ContextVar("via", default=None)
+
+
+@contextmanager
+def through(via: str) -> Iterator[None]:
+    """Events appended inside say which door they came through (`via`)."""
+    token = _VIA.set(via)
+    try:
+        yield
+    finally:
+        _VIA.reset(token)
 
 
 @contextmanager
@@ -68,6 +80,8 @@ def append(
     """Append one event after the last; concurrent writers queue on a lock."""
     if (typist := _ENTERED_BY.get()) is not None:
         payload = {**payload, "entered_by": typist}
+    if (via := _VIA.get()) is not None:
+        payload = {**payload, "via": via}
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
     head = session.get(AuditHead, 1, populate_existing=True)

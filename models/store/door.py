@@ -74,6 +74,10 @@ def person_by_code(session: Session, *, org_key: str, code: str) -> int | None:
     ).scalar_one_or_none()
 
 
+def person_code(session: Session, *, person_id: int) -> str:
+    return session.execute(select(Person.code).where(Person.id == person_id)).scalar_one()
+
+
 def persons_of_unit(session: Session, *, org_key: str, unit_code: str) -> list[int]:
     """The people of a unit and of every unit below it (by the unit's materialized path)."""
     from models.store.tables import Unit

@@ -244,7 +244,8 @@ def locate_item(
     return rule, item
 
 
-def _latest_submitter(session: Session, item_id: int) -> int | None:
+def latest_submitter(session: Session, item_id: int) -> int | None:
+    """Who made an item's latest submission (four eyes: they may not sign it)."""
     return session.execute(
         select(Evidence.person_id)
         .where(Evidence.item_id == item_id, Evidence.kind == "submission")
@@ -352,7 +353,7 @@ def sign(
             f"{obligation.key}（{item.occurrence}）{STATUS_ZH.get(item.status, item.status)}，"
             "不在待签字状态"
         )
-    submitter = _latest_submitter(session, item.id)  # type: ignore[arg-type]
+    submitter = latest_submitter(session, item.id)  # type: ignore[arg-type]
     if submitter == signer.id:
         raise PermissionRefused(
             f"{signer.code}（{signer.name}）不能为自己报送的事项签字，须由另一位有签字角色的人签"

@@ -54,6 +54,17 @@ def find_org(session: Session, key: str) -> Organization:
     return found
 
 
+def the_org(session: Session, key: str | None) -> Organization:
+    """The organization named, or the only one the database holds."""
+    if key:
+        return find_org(session, key)
+    known = organizations(session)
+    if len(known) == 1:
+        return known[0]
+    names = ", ".join(o.key for o in known) or "none yet"
+    raise NotFound(f"which organization? give --org KEY (imported: {names})")
+
+
 def org_id_of(session: Session, key: str) -> int:
     return find_org(session, key).id  # type: ignore[return-value]
 

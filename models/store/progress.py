@@ -15,6 +15,7 @@ from sqlalchemy import case, func, select
 from sqlmodel import Session
 
 from models.domain.campaign import CampaignSpec, LoadedCampaign
+from models.domain.progress import rag
 from models.domain.vocabulary import DONE_ITEM, ItemStatus, PhaseStatus
 from models.store.inspections import open_rectifications
 from models.store.rollout import campaign_id
@@ -47,10 +48,7 @@ class TownProgress:
 
     @property
     def rag(self) -> str:
-        """red: over a fifth of the items overdue; amber: any overdue; green: none."""
-        if self.overdue and self.overdue * 5 > self.items:
-            return "red"
-        return "amber" if self.overdue else "green"
+        return rag(self.items, self.overdue)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,180 @@
+"""`campaign web`: serve the web door, and hand out its sign-in links."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+from typing import Annotated
+
+import typer
+
+from flows.cli.app import app, out, settings
+from models.domain.digest import invitation
+from models.domain.door import is_group_channel, sign_in_url
+from models.domain.operators import may_invite, may_print_sign_ins, operators_of
+from models.errors import CampaignError, NotFound
+from models.store import audit, db
+from models.store import door as store
+from models.store.instant import today_in, utc_now
+from models.store.orgs import load_snapshot, the_org
+
+web_app = typer.Typer(
+    help="The web door for the people the campaigns fall on: `campaign web` serves it; "
+    "link, invite and sessions hand out and end sign-ins.",
+)
+app.add_typer(web_app, name="web")
+
+OrgOption = Annotated[str | None, typer.Option(help="the organization (default: the only one)")]
+
+
+@web_app.callback(invoke_without_command=True)
+def web(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="worker processes")] = 1,
+) -> None:
+    """Serve the web door (CAMPAIGN_WEB_URL is the address people open)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import uvicorn
+
+    with db.session_for(settings().resolved_database_url):
+        pass  # migrate before the workers start, once
+    out.print(f"web door on http://{host}:{port} (people open {settings().web_url})", markup=False)
+    uvicorn.run(
+        "flows.web.server:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="warning",
+    )
+
+
+def _org_and_operators(session, org: str | None):  # type: ignore[no-untyped-def]
+    found = the_org(session, org)
+    return found.key, operators_of(found.operators or [])
+
+
+def _link(session, person_id: int, purpose: str) -> str:  # type: ignore[no-untyped-def]
+    config = settings()
+    token = store.create_link(
+        session,
+        person_id=person_id,
+        purpose=purpose,
+        now=utc_now(),
+        lifetime=dt.timedelta(days=config.web_link_days),
+    )
+    return sign_in_url(config.web_url, token)
+
+
+def _operator_event(session, action: str, person: str, payload: dict) -> None:  # type: ignore[no-untyped-def]
+    audit.append(
+        session,
+        actor=f"os:{getpass.getuser()}",
+        action=action,
+        entity="person",
+        entity_key=person,
+        payload=payload,
+        now=utc_now(),
+    )
+
+
+@web_app.command("link")
+def link(
+    person: Annotated[str, typer.Argument(help="the person's code")], org: OrgOption = None
+) -> None:
+    """Print a one-time sign-in link for a person (an operator allowed to enter for
+    others only: whoever holds the link acts as that person)."""
+    with db.session_for(settings().resolved_database_url) as session:
+        key, operators = _org_and_operators(session, org)
+        may_print_sign_ins(getpass.getuser(), operators, key)
+        person_id = store.person_by_code(session, org_key=key, code=person)
+        if person_id is None:
+            raise NotFound(f"组织 {key} 中没有人员 {person}")
+        url = _link(session, person_id, "printed")
+        _operator_event(session, "web.link-printed", person, {"org": key})
+    typer.echo(url)
+
+
+@web_app.command("invite")
+def invite(
+    person: Annotated[str | None, typer.Argument(help="the person's code")] = None,
+    unit: Annotated[str | None, typer.Option(help="everyone of this unit and below it")] = None,
+    org: OrgOption = None,
+) -> None:
+    """Send each person a one-time sign-in link to their own channel (never to a group
+    robot, which the whole group reads)."""
+    from tasks.channels import deliver
+
+    if (person is None) == (unit is None):
+        raise CampaignError("give a PERSON or --unit CODE")
+    config = settings()
+    sent, skipped = 0, []
+    with db.session_for(config.resolved_database_url) as session:
+        key, operators = _org_and_operators(session, org)
+        may_invite(getpass.getuser(), operators, key)
+        snapshot = load_snapshot(session, key)
+        if person is not None:
+            ids = [p.id for p in [snapshot.person_by_code.get(person)] if p is not None]
+            if not ids:
+                raise NotFound(f"组织 {key} 中没有人员 {person}")
+        else:
+            if unit not in snapshot.unit_by_code:
+                raise NotFound(f"组织 {key} 中没有单位 {unit}")
+            ids = store.persons_of_unit(session, org_key=key, unit_code=unit or "")
+        today = today_in(config.timezone)
+        for person_id in ids:
+            someone = snapshot.persons[person_id]
+            own = [c for c in someone.channels if not is_group_channel(c)]
+            if not own:
+                skipped.append(someone.code)
+                continue
+            url = _link(session, person_id, "invite")
+            message = invitation(someone.name, today, url, config.web_link_days)
+            delivered = [deliver(channel, message) for channel in own]
+            if not any(d.ok for d in delivered):
+                errors = "; ".join(d.error or "" for d in delivered)
+                raise CampaignError(f"{someone.code}：邀请未能送达（{errors}），没有发出链接")
+            _operator_event(session, "web.invited", someone.code, {"channels": len(own)})
+            sent += 1
+    out.print(f"已发送邀请 {sent} 人", markup=False)
+    if skipped:
+        out.print(
+            f"{len(skipped)} 人没有本人的渠道（只有群机器人或没有），未发送："
+            f"{'、'.join(skipped[:20])}{' 等' if len(skipped) > 20 else ''}；"
+            "可由代录操作员用 campaign web link 打印链接后当面交给本人",
+            markup=False,
+        )
+
+
+@web_app.command("sessions")
+def sessions(
+    org: OrgOption = None,
+    revoke: Annotated[
+        str | None, typer.Option(help="end every session and unused link of this person")
+    ] = None,
+) -> None:
+    """List the signed-in sessions, or end a person's."""
+    now = utc_now()
+    with db.session_for(settings().resolved_database_url) as session:
+        key, operators = _org_and_operators(session, org)
+        if revoke is not None:
+            may_print_sign_ins(getpass.getuser(), operators, key)
+            person_id = store.person_by_code(session, org_key=key, code=revoke)
+            if person_id is None:
+                raise NotFound(f"组织 {key} 中没有人员 {revoke}")
+            ended = store.revoke_sessions(session, person_ids=[person_id], now=now)
+            _operator_event(session, "web.sessions-revoked", revoke, {"sessions": ended})
+            out.print(f"{revoke}：已结束 {ended} 个登录", markup=False)
+            return
+        live = store.live_sessions(session, org_key=key, now=now)
+    for row in live:
+        out.print(
+            f"{row.person_code} {row.person_name} 登录于 {row.created_at:%Y-%m-%d %H:%M} UTC，"
+            f"到期 {row.expires_at:%Y-%m-%d %H:%M} UTC",
+            markup=False,
+        )
+    out.print(f"共 {len(live)} 个有效登录", markup=False)

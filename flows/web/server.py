@@ -1,0 +1,108 @@
+"""The web door as an ASGI application: `campaign web` serves it with uvicorn, as one or
+several workers (`create_app` is the factory each worker calls)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from config.settings import get_settings
+from flows.web import pages
+from flows.web.visit import SignInNeeded
+from models.errors import CampaignError, NotFound, PermissionRefused
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+HEADERS = {
+    # inline styles only; no script at all; never framed
+    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "cache-control": "no-store",
+}
+
+
+class BodyLimit:
+    """Refuse a request body over the limit while it arrives (a chunked upload has no
+    Content-Length to check first): nothing larger is spooled to disk."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await _too_large(send)
+            return
+        seen = 0
+
+        async def counted() -> MutableMapping[str, Any]:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await _too_large(send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Send) -> None:
+    body = "提交的内容太大：附件总量超过限制".encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    app.include_router(pages.router)
+
+    @app.exception_handler(CampaignError)
+    async def refused(request: Request, exc: CampaignError) -> Response:
+        if isinstance(exc, SignInNeeded):
+            if request.method == "GET":
+                return RedirectResponse("/login", status_code=303)
+            return pages.page(request, "error.html", 401, message=str(exc))
+        status = (
+            404 if isinstance(exc, NotFound) else 403 if isinstance(exc, PermissionRefused) else 400
+        )
+        return pages.page(request, "error.html", status, message=str(exc))
+
+    @app.middleware("http")
+    async def headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for name, value in HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    # ten files at the size limit and the form around them
+    app.add_middleware(BodyLimit, limit=int(settings.max_file_mb * 1_000_000) * 10 + 1_000_000)
+    return app
+
+
+__all__ = ["HTMLResponse", "create_app"]

@@ -1,0 +1,103 @@
+"""One request of a signed-in person: the session cookie checked against the database, the
+person and their organization, the campaigns, a transaction. Nothing is kept in process
+memory that another worker would need: every worker reads the same rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session
+
+from config.campaign_files import calendar_for, read_campaign
+from config.settings import Settings, get_settings
+from models.domain.campaign import LoadedCampaign, Obligation
+from models.domain.door import same_token
+from models.domain.org_snapshot import OrgSnapshot, PersonInfo
+from models.domain.working_days import WorkCalendar
+from models.errors import CampaignError, NotFound, PermissionRefused
+from models.store import audit, db
+from models.store import door as store
+from models.store.instant import today_in, utc_now
+from models.store.orgs import load_snapshot
+
+COOKIE = "campaign_door"
+
+
+class SignInNeeded(CampaignError):
+    """No session, or one that expired or was revoked."""
+
+
+class FormRefused(PermissionRefused):
+    """A POST without the session's CSRF token."""
+
+
+@dataclass
+class Visit:
+    session: Session
+    me: store.SignedIn
+    org: OrgSnapshot
+    person: PersonInfo
+    settings: Settings
+    calendar: WorkCalendar
+    now: dt.datetime
+    _campaigns: dict[str, LoadedCampaign] = field(default_factory=dict)
+
+    @property
+    def today(self) -> dt.date:
+        return today_in(self.settings.timezone)
+
+    def campaigns(self) -> dict[str, LoadedCampaign]:
+        """The organization's rolled-out campaigns, as their stored versions say."""
+        if not self._campaigns:
+            for key in store.org_campaigns(self.session, org_key=self.me.org_key):
+                self._campaigns[key] = read_campaign(self.settings, key, self.calendar)
+        return self._campaigns
+
+    def campaign(self, key: str) -> LoadedCampaign:
+        found = self.campaigns().get(key)
+        if found is None:
+            raise NotFound("没有这个活动")
+        return found
+
+    def obligation(self, campaign: str, key: str) -> Obligation:
+        from models.store.evidence import obligation_rule
+        from models.store.rollout import campaign_id
+
+        loaded = self.campaign(campaign)
+        for _, obligation in loaded.spec.obligations():
+            if obligation.key == key:
+                return obligation
+        # a rectification: raised by a check, kept with the stored version's obligations
+        cid = campaign_id(self.session, loaded.spec.key)
+        from models.store.tables import Campaign
+
+        version = self.session.get(Campaign, cid).current_version  # type: ignore[union-attr]
+        return obligation_rule(self.session, cid, version or 0, key)
+
+
+@contextmanager
+def visit(
+    cookie: str | None, *, write: bool = False, form: Mapping[str, Any] | None = None
+) -> Iterator[Visit]:
+    """The signed-in person's request, in one transaction (a write one only for a POST,
+    whose form must carry the session's CSRF token). Events appended inside say they came
+    through the web, naming the signed-in person."""
+    if not cookie:
+        raise SignInNeeded("请先登录")
+    settings = get_settings()
+    opener = db.session_for if write else db.read_session_for
+    now = utc_now()
+    with opener(settings.resolved_database_url) as session:
+        me = store.signed_in(session, token=cookie, now=now)
+        if me is None:
+            raise SignInNeeded("登录已过期或已退出，请用新的登录链接")
+        if write and not same_token(str((form or {}).get("csrf") or ""), me.csrf):
+            raise FormRefused("表单已失效，请返回后重新提交")
+        org = load_snapshot(session, me.org_key)
+        person = org.persons[me.person_id]
+        with audit.through("web"):
+            yield Visit(session, me, org, person, settings, calendar_for(settings), now)
