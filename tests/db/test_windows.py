@@ -109,5 +109,5 @@ def test_at_least_two_visits_in_the_year_before_the_item_is_done(rolled: str) ->
     assert statuses(rolled, "home-visit") == {"2014": ("open", 1)}
     assert record(rolled, "home-visit", D(2014, 9, 1)) == "accepted"
     assert statuses(rolled, "home-visit") == {"2014": ("accepted", 2)}
-    with pytest.raises(EvidenceError, match="已于.*完成|都已完成"):
+    with pytest.raises(EvidenceError, match=r"已于.*完成|都已完成"):
         record(rolled, "home-visit", D(2014, 10, 8))

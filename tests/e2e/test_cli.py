@@ -22,8 +22,9 @@ CAMPAIGNS = sorted((REPO / "config" / "campaigns").glob("*.yaml"))
 def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of a CLI run: Prefect's home inside this test's CAMPAIGN_HOME, so that
     CLI runs of tests running side by side never share (and race on) one Prefect database."""
-    home = Path(os.environ["CAMPAIGN_HOME"])
-    return {**os.environ, "COLUMNS": "200", "PREFECT_HOME": str(home / "prefect"), **(extra or {})}
+    extra = extra or {}
+    home = Path(extra.get("CAMPAIGN_HOME") or os.environ["CAMPAIGN_HOME"])
+    return {**os.environ, "COLUMNS": "200", "PREFECT_HOME": str(home / "prefect"), **extra}
 
 
 def run(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

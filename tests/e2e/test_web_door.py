@@ -1,0 +1,258 @@
+"""The web door over HTTP, as a village secretary, a town official and someone trying what
+they should not: sign-in links, the list, a report with a photo serving two campaigns' items,
+a second tap, the sign-off, and every refusal writing nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.test_cli import REPO, operators_csv, run
+from tests.receivers import HttpReceiver, http_receiver
+from tests.web_door import (
+    OTHER_SECRETARY,
+    OTHER_TOWN_COMMITTEE,
+    SECRETARY,
+    TOWN_COMMITTEE,
+    Door,
+    door_server,
+    form_value,
+    png_bytes,
+)
+
+# One server and data folder for the module: every test of it on one xdist worker.
+pytestmark = pytest.mark.xdist_group("web-door")
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[HttpReceiver]:
+    with http_receiver() as found:
+        yield found
+
+
+@pytest.fixture(scope="module")
+def door(tmp_path_factory: pytest.TempPathFactory, receiver: HttpReceiver) -> Iterator[Door]:
+    with door_server(tmp_path_factory.mktemp("door"), receiver.url()) as found:
+        yield found
+
+
+def evidence_rows(door: Door) -> int:
+    return door.count("SELECT count(*) FROM evidence")
+
+
+def test_health_answers_without_a_session(door: Door) -> None:
+    assert httpx.get(f"{door.url}/health").json() == {"status": "ok"}
+    # every page but sign-in sends a stranger to sign in
+    anonymous = httpx.get(f"{door.url}/", follow_redirects=False)
+    assert anonymous.status_code == 303 and anonymous.headers["location"] == "/login"
+
+
+def test_a_link_signs_in_once_and_an_expired_link_never(door: Door) -> None:
+    link = door.link(SECRETARY)
+    assert link.startswith(f"{door.url}/login?t=")
+    token = link.split("t=", 1)[1]
+    assert door.count("SELECT count(*) FROM web_link WHERE token_hash = ?", token) == 0
+    first = httpx.post(f"{door.url}/login", data={"t": token}, follow_redirects=False)
+    assert first.status_code == 303
+    cookie = first.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" not in cookie
+    again = httpx.post(f"{door.url}/login", data={"t": token})
+    assert again.status_code == 403 and "链接无效、已用过或已过期" in again.text
+    short = door.link(SECRETARY, env={"CAMPAIGN_WEB_LINK_DAYS": "0.00001"})  # under a second
+    import time
+
+    time.sleep(1.5)
+    late = httpx.post(f"{door.url}/login", data={"t": short.split("t=", 1)[1]})
+    assert late.status_code == 403
+    # a chat app's preview fetching the link does not spend it: GET only asks for a tap
+    unspent = door.link(SECRETARY).split("t=", 1)[1]
+    assert httpx.get(f"{door.url}/login", params={"t": unspent}).status_code == 200
+    assert (
+        httpx.post(f"{door.url}/login", data={"t": unspent}, follow_redirects=False).status_code
+        == 303
+    )
+
+
+def test_a_village_reports_once_for_two_campaigns_and_the_town_signs(
+    door: Door, receiver: HttpReceiver
+) -> None:
+    # the invitation reaches the secretary's own channel; the group robot's member gets none
+    invited = door.campaign("web", "invite", "--unit", "qiaotou-v01")
+    assert invited.returncode == 0, invited.stderr
+    assert "已发送邀请 1 人" in invited.stdout
+    message = receiver.received[-1]
+    assert message["door"].startswith(f"{door.url}/login?t=")
+    assert "链接7天内有效，只能使用一次" in message["message"]
+    robot_only = door.campaign("web", "invite", OTHER_SECRETARY)
+    assert "1 人没有本人的渠道" in robot_only.stdout and OTHER_SECRETARY in robot_only.stdout
+
+    browser = httpx.Client(base_url=door.url, timeout=30)
+    token = message["door"].split("t=", 1)[1]
+    assert browser.post("/login", data={"t": token}, follow_redirects=False).status_code == 303
+    todo = browser.get("/").text
+    assert "召开党员大会" in todo and "召开专题党员大会" in todo and "报送党员名册" in todo
+    assert todo.index("报送党员名册") < todo.index("召开党员大会")  # overdue first
+    assert "已逾期3个工作日" in todo or "已逾期" in todo
+
+    build = door.item_id("village-build", "meeting", "qiaotou-v01")
+    study = door.item_id("study", "meeting", "qiaotou-v01")
+    page = browser.get(f"/items/{build}").text
+    assert "参会人数（至少1）" in page and "附件1份" in page and "镇（街道）组织委员签字" in page
+    assert f'name="also" value="{study}"' in page  # the same record answers the study item
+    before = evidence_rows(door)
+    form = {
+        "csrf": form_value(page, "csrf"),
+        "nonce": form_value(page, "nonce"),
+        "count-attendees": "23",
+        "note": "12月3日召开党员大会，学习规范化建设要求",
+        "dated": door.today.isoformat(),
+        "also": str(study),
+    }
+    photo = ("会议照片.png", png_bytes(b"GPS\x0036.9N 122.1E"), "image/png")
+    sent = browser.post(f"/items/{build}", data=form, files={"files": photo})
+    assert sent.status_code == 200, sent.text
+    assert "已报送。召开党员大会：待签字；召开专题党员大会：已完成" in sent.text
+    # a second tap of the same form records nothing more
+    tapped = browser.post(f"/items/{build}", data=form, files={"files": photo})
+    assert tapped.status_code == 200 and "已报送。" in tapped.text
+    assert evidence_rows(door) == before + 2
+    assert door.status("village-build", "meeting", "qiaotou-v01") == "submitted"
+    assert door.status("study", "meeting", "qiaotou-v01") == "accepted"
+    with door.db() as conn:
+        files = [json.loads(r[0]) for r in conn.execute("SELECT files FROM evidence")]
+    stored = [f for row in files for f in row if f["name"] == "会议照片.png"]
+    assert len(stored) == 2 and stored[0]["stripped"] and stored[0]["sha256"] == stored[1]["sha256"]
+    assert (door.home / "files" / stored[0]["sha256"][:2] / stored[0]["sha256"]).is_file()
+
+    # the secretary may not sign it; the town's organization committee member does
+    assert "没有等您签字的事项" in browser.get("/sign").text
+    official = door.sign_in(TOWN_COMMITTEE)
+    listing = official.get("/sign").text
+    assert "胡伟 报送：参会人数23" in listing and f'action="/sign/{build}"' in listing
+    signed = official.post(
+        f"/sign/{build}", data={"csrf": form_value(listing, "csrf"), "decision": "accept"}
+    )
+    assert signed.status_code == 303
+    assert "召开党员大会（何家泊村）：已完成" in official.get(signed.headers["location"]).text
+    status = json.loads(door.campaign("status", "village-build", "--json").stdout)
+    qiaotou = next(t for t in status["towns"] if t["code"] == "qiaotou")
+    assert qiaotou["accepted"] == 1
+    with door.db() as conn:
+        events = conn.execute(
+            "SELECT actor, action, payload FROM audit_event ORDER BY id"
+        ).fetchall()
+    web = [(a, act) for a, act, p in events if json.loads(p).get("via") == "web"]
+    assert (SECRETARY, "web.signed-in") in web
+    assert (SECRETARY, "evidence.submitted") in web and (SECRETARY, "evidence.accepted") in web
+    assert (TOWN_COMMITTEE, "evidence.accepted") in web
+    assert any(json.loads(p).get("via", "").startswith("cli:") for _, act, p in events
+               if act == "web.link-printed")  # fmt: skip
+    assert "audit chain holds" in door.campaign("audit", "verify").stdout
+
+
+def test_a_rejection_shows_its_reason_and_the_village_reports_again(door: Door) -> None:
+    item = door.item_id("village-build", "meeting", "qiaotou-v03")
+    secretary = door.sign_in("p-qiaotou-v03-sec")
+    page = secretary.get(f"/items/{item}").text
+    secretary.post(
+        f"/items/{item}",
+        data={"csrf": form_value(page, "csrf"), "nonce": form_value(page, "nonce"),
+              "count-attendees": "5", "note": "开会", "dated": door.today.isoformat()},
+        files={"files": ("记录.txt", "会议记录".encode(), "text/plain")},
+    )  # fmt: skip
+    official = door.sign_in(TOWN_COMMITTEE)
+    listing = official.get("/sign").text
+    no_reason = official.post(
+        f"/sign/{item}", data={"csrf": form_value(listing, "csrf"), "decision": "reject"}
+    )
+    assert no_reason.status_code == 400 and "退回需要写明理由" in no_reason.text
+    official.post(
+        f"/sign/{item}",
+        data={"csrf": form_value(listing, "csrf"), "decision": "reject", "reason": "缺少签到表"},
+    )
+    todo = secretary.get("/").text
+    assert "已退回" in todo and "退回理由：缺少签到表" in todo
+    assert "报送" in secretary.get(f"/items/{item}").text  # the form is there again
+
+
+def test_what_is_not_theirs_is_refused_and_writes_nothing(door: Door) -> None:
+    secretary = door.sign_in(SECRETARY)
+    mine = door.item_id("village-build", "roster", "qiaotou-v01")
+    theirs = door.item_id("village-build", "roster", "qiaotou-v02")
+    page = secretary.get(f"/items/{mine}").text
+    csrf, nonce = form_value(page, "csrf"), form_value(page, "nonce")
+    before = evidence_rows(door)
+    # another village's item, guessed in the address
+    assert secretary.get(f"/items/{theirs}").status_code == 404
+    posted = secretary.post(f"/items/{theirs}", data={"csrf": csrf, "nonce": nonce, "note": "冒名"})
+    assert posted.status_code == 404
+    # ... or slipped into the form as another item to report for
+    forged = secretary.post(
+        f"/items/{mine}",
+        data={"csrf": csrf, "nonce": nonce + "x", "note": "名册", "also": str(theirs)},
+    )
+    assert forged.status_code == 403
+    # no CSRF token, or another session's
+    assert secretary.post(f"/items/{mine}", data={"nonce": "n1", "note": "x"}).status_code == 403
+    other = door.sign_in(OTHER_SECRETARY)
+    other_csrf = form_value(other.get("/").text, "csrf")
+    stolen = secretary.post(f"/items/{mine}", data={"csrf": other_csrf, "nonce": "n2", "note": "x"})
+    assert stolen.status_code == 403
+    # a program named as a photo, and a file over the limit, are refused before any row
+    program = secretary.post(
+        f"/items/{door.item_id('village-build', 'meeting', 'qiaotou-v01')}",
+        data={"csrf": csrf, "nonce": "n3", "count-attendees": "3", "note": "x"},
+        files={"files": ("照片.jpg", b"MZ\x90\x00" + b"\x00" * 64, "image/jpeg")},
+    )
+    assert program.status_code == 400 and "按内容看不是可接受的文件" in program.text
+    # a town official of another town may not sign 桥头镇's villages
+    assert (
+        door.sign_in(OTHER_TOWN_COMMITTEE)
+        .post(
+            f"/sign/{door.item_id('village-build', 'meeting', 'qiaotou-v01')}",
+            data={"csrf": "whatever", "decision": "accept"},
+        )
+        .status_code
+        == 403
+    )
+    assert evidence_rows(door) == before
+
+
+def test_a_revoked_session_and_too_many_bad_links_are_refused(door: Door) -> None:
+    secretary = door.sign_in("p-qiaotou-v05-sec")
+    assert secretary.get("/").status_code == 200
+    ended = door.campaign("web", "sessions", "--revoke", "p-qiaotou-v05-sec")
+    assert ended.returncode == 0 and "已结束 1 个登录" in ended.stdout
+    gone = secretary.get("/")
+    assert gone.status_code == 303 and gone.headers["location"] == "/login"
+    # guessing links from one address (127.0.0.2, so that the other tests' failures from
+    # 127.0.0.1 do not count): the tenth failure closes the door to it, a good link included
+    good = door.link("p-qiaotou-v06-sec").split("t=", 1)[1]
+    guesser = httpx.Client(
+        base_url=door.url, transport=httpx.HTTPTransport(local_address="127.0.0.2")
+    )
+    for n in range(10):
+        assert guesser.post("/login", data={"t": f"guess{n}"}).status_code == 403
+    limited = guesser.post("/login", data={"t": good})
+    assert limited.status_code == 429 and "尝试次数过多" in limited.text
+    # ... and not to others
+    assert httpx.post(f"{door.url}/login", data={"t": good}).status_code in (200, 303)
+
+
+def test_only_a_proxy_operator_prints_links_or_ends_sessions(tmp_path: Path) -> None:
+    """In a data folder of its own: this machine's login as a plain operator."""
+    operators = operators_csv(tmp_path, proxy=False)
+    shipped = REPO / "config" / "orgs" / "weihai-etdz.yaml"
+    assert run("orgs", "import", shipped, operators).returncode == 0
+    printed = run("web", "link", SECRETARY)
+    assert printed.returncode == 3 and "不能打印登录链接" in printed.stderr
+    assert "t=" not in printed.stdout
+    revoked = run("web", "sessions", "--revoke", SECRETARY)
+    assert revoked.returncode == 3
+    # an invitation goes only to the person's own channel: any operator may send it
+    invited = run("web", "invite", SECRETARY)
+    assert invited.returncode == 0 and "1 人没有本人的渠道" in invited.stdout
