@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     zombie_after_seconds: int = Field(450, ge=45)
     # the web door: the address people open (links in invitations and digests), how long a
     # sign-in link works; the cookie is Secure when the address is https
-    web_url: str = "http://127.0.0.1:8000"
+    web_url: str | None = None
     web_link_days: float = Field(7.0, gt=0, le=90)
     campaigns_dir: Path = CONFIG_DIR / "campaigns"
     orgs_dir: Path = CONFIG_DIR / "orgs"
@@ -61,10 +61,18 @@ class Settings(BaseSettings):
 
     @field_validator("web_url")
     @classmethod
-    def _web_address(cls, value: str) -> str:
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not value.startswith(("http://", "https://")) or value.endswith("://"):
             raise ValueError("give the address people open, e.g. https://door.example.cn")
         return value.rstrip("/")
+
+    @property
+    def door_url(self) -> str:
+        """Where the web door is opened: CAMPAIGN_WEB_URL, else `campaign web`'s default.
+        Digests carry a link to it only when CAMPAIGN_WEB_URL is set."""
+        return self.web_url or "http://127.0.0.1:8000"
 
     @property
     def allowed_channel_hosts(self) -> frozenset[str]:

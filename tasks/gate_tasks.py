@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
@@ -72,3 +74,34 @@ def first_approver(spec: CampaignSpec, gate_key: str) -> str:
     if not holders:
         raise NotFound(f"nobody holds a role that may answer gate {gate_key}")
     return holders[0].code
+
+
+def resume_waiting_run(
+    campaign: str, gate: str, approved: bool, reviewer: str, notes: str
+) -> bool:
+    """Resume a rollout paused at this gate, if a Prefect server has one waiting."""
+    if not os.environ.get("PREFECT_API_URL"):
+        return False  # no server: no run can be waiting in another process
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+        FlowRunFilterTags,
+    )
+    from prefect.client.schemas.objects import StateType
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                tags=FlowRunFilterTags(all_=[f"campaign:{campaign}"]),
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED])),
+            )
+        )
+        for run in runs:
+            result = client.resume_flow_run(
+                run.id, run_input={"approved": approved, "reviewer": reviewer, "notes": notes}
+            )
+            if result.status.value == "ACCEPT":
+                return True
+    return False

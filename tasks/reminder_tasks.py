@@ -9,7 +9,7 @@ import socket
 import threading
 from collections import Counter, defaultdict, deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 from typing import Any
 
@@ -20,11 +20,13 @@ from prefect.cache_policies import NO_CACHE
 from config.campaign_files import calendar_for
 from config.settings import get_settings
 from models.domain.digest import Digest, build_digest
+from models.domain.door import is_group_channel, sign_in_url
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.reminder_rules import is_escalation
 from models.domain.working_days import local_instant
 from models.store import audit, db
 from models.store import reminder_lines as reminder_lines_store
+from models.store.door import create_links
 from models.store.instant import utc_now
 from models.store.orgs import load_snapshot
 from models.store.phase_clock import bring_to_day
@@ -131,10 +133,48 @@ class Outgoing:
     group: list[Claimed]
     channels: list[str]
     digest: Digest
+    # the same digest with a one-time sign-in link, for the person's own channels; a group
+    # robot's (the whole group reads it) gets `digest`, with the door's plain address
+    personal: Digest | None = None
 
     @property
     def key(self) -> str:
         return self.digest.key
+
+    def digest_for(self, channel: str) -> Digest:
+        if self.personal is not None and not is_group_channel(channel):
+            return self.personal
+        return self.digest
+
+
+def _with_door(
+    outgoing: list[Outgoing], people: dict[int, Any], url: str, now: dt.datetime, days: float
+) -> list[Outgoing]:
+    """Each digest with the web door: a sign-in link for each person with a channel of
+    their own (one insert for the batch), the plain address for group robots."""
+    own = {
+        o.group[0].recipient_id
+        for o in outgoing
+        if o.group[0].recipient_id in people and any(not is_group_channel(c) for c in o.channels)
+    }
+    with db.session_for(get_settings().resolved_database_url) as session:
+        tokens = create_links(
+            session,
+            person_ids=sorted(own),
+            purpose="digest",
+            now=now,
+            lifetime=dt.timedelta(days=days),
+        )
+    return [
+        replace(
+            o,
+            digest=replace(o.digest, door=url),
+            personal=replace(o.digest, door=sign_in_url(url, token))
+            if (token := tokens.get(o.group[0].recipient_id))
+            else None,
+        )
+        for o in outgoing
+    ]
 
 
 def _deliver(outgoing: Outgoing) -> list[Delivery]:
@@ -146,7 +186,7 @@ def _deliver(outgoing: Outgoing) -> list[Delivery]:
     return [
         outcome
         for channel in outgoing.channels
-        if not (outcome := _within_deadline(channel, outgoing.digest)).ok
+        if not (outcome := _within_deadline(channel, outgoing.digest_for(channel))).ok
     ]
 
 
@@ -222,6 +262,8 @@ def sweep_reminders(
                 )
                 channels = list(person.channels) if person and person.channels else default
                 digests.append(Outgoing(group, channels, digest))
+            if settings.web_url:
+                digests = _with_door(digests, people, settings.web_url, now, settings.web_link_days)
             chunks = iter(
                 [digests[i : i + RECORD_EVERY] for i in range(0, len(digests), RECORD_EVERY)]
             )

@@ -235,7 +235,7 @@ def todo(
 
 
 def _gate(decision: bool, campaign: str, gate: str, by: str | None, notes: str) -> None:
-    from tasks.gate_tasks import answer_gate
+    from tasks.gate_tasks import answer_gate, resume_waiting_run
 
     config = settings()
     loaded = read_campaign(config, campaign)
@@ -248,7 +248,7 @@ def _gate(decision: bool, campaign: str, gate: str, by: str | None, notes: str) 
     if person is None:
         raise NotFound(f"no person with code {reviewer!r}")
     check_approver(spec_gate, person)
-    if _resume_waiting_run(loaded.spec.key, gate, decision, reviewer, notes):
+    if resume_waiting_run(loaded.spec.key, gate, decision, reviewer, notes):
         out.print(f"answered the waiting run at gate {gate}", markup=False)
         return
     with audit.entered_by(who.entered_by):
@@ -257,37 +257,6 @@ def _gate(decision: bool, campaign: str, gate: str, by: str | None, notes: str) 
     out.print(f"gate {gate} {word} by {person.code} ({person.name})", markup=False)
     if decision:
         rollout(loaded.spec.key, as_of=None, wait_at_gates=False)
-
-
-def _resume_waiting_run(
-    campaign: str, gate: str, approved: bool, reviewer: str, notes: str
-) -> bool:
-    """Resume a rollout paused at this gate, if a Prefect server has one waiting."""
-    if not os.environ.get("PREFECT_API_URL"):
-        return False  # no server: no run can be waiting in another process
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import (
-        FlowRunFilter,
-        FlowRunFilterState,
-        FlowRunFilterStateType,
-        FlowRunFilterTags,
-    )
-    from prefect.client.schemas.objects import StateType
-
-    with get_client(sync_client=True) as client:
-        runs = client.read_flow_runs(
-            flow_run_filter=FlowRunFilter(
-                tags=FlowRunFilterTags(all_=[f"campaign:{campaign}"]),
-                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED])),
-            )
-        )
-        for run in runs:
-            result = client.resume_flow_run(
-                run.id, run_input={"approved": approved, "reviewer": reviewer, "notes": notes}
-            )
-            if result.status.value == "ACCEPT":
-                return True
-    return False
 
 
 @gate_app.command("approve")

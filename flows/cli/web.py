@@ -41,7 +41,7 @@ def web(
 
     with db.session_for(settings().resolved_database_url):
         pass  # migrate before the workers start, once
-    out.print(f"web door on http://{host}:{port} (people open {settings().web_url})", markup=False)
+    out.print(f"web door on http://{host}:{port} (people open {settings().door_url})", markup=False)
     uvicorn.run(
         "flows.web.server:create_app",
         factory=True,
@@ -67,7 +67,7 @@ def _link(session, person_id: int, purpose: str) -> str:  # type: ignore[no-unty
         now=utc_now(),
         lifetime=dt.timedelta(days=config.web_link_days),
     )
-    return sign_in_url(config.web_url, token)
+    return sign_in_url(config.door_url, token)
 
 
 def _operator_event(session, action: str, person: str, payload: dict) -> None:  # type: ignore[no-untyped-def]

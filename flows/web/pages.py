@@ -6,10 +6,13 @@ are refused as if they did not exist."""
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -22,7 +25,7 @@ from flows.web.visit import COOKIE, SignInNeeded, Visit, visit
 from models.domain.campaign import LoadedCampaign, Obligation
 from models.domain.digest import STATE_ORDER, STATE_WORDS, days_word, state_of
 from models.domain.door import Scope, asks_the_same, new_token, scope_of, too_many_attempts
-from models.domain.permissions import may_sign, may_submit
+from models.domain.permissions import may_approve, may_inspect, may_sign, may_submit
 from models.domain.progress import rag
 from models.domain.vocabulary import ItemStatus
 from models.domain.wording import STATUS_ZH, occurrence_zh, sign_off_zh
@@ -37,9 +40,13 @@ from models.store.evidence import (
     store_bytes,
     submit,
 )
+from models.store.gates import latest_decisions, record_decision, reviewer_name
+from models.store.inspections import record_result, samples_of
 from models.store.instant import utc_now
 from models.store.reminders import policy_of
+from models.store.rollout import campaign_id
 from models.store.unit_progress import unit_progress
+from tasks.gate_tasks import resume_waiting_run
 
 router = APIRouter()
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
@@ -51,6 +58,8 @@ ACTIVE = {
     "todo.html": "todo",
     "item.html": "todo",
     "sign.html": "sign",
+    "checks.html": "checks",
+    "gates.html": "gates",
     "progress.html": "progress",
 }
 
@@ -261,7 +270,7 @@ def _login(request: Request, token: str) -> Response:
         cookie,
         httponly=True,
         samesite="lax",
-        secure=get_settings().web_url.startswith("https://"),
+        secure=get_settings().door_url.startswith("https://"),
         max_age=14 * 24 * 3600,
     )
     return response
@@ -579,3 +588,209 @@ def progress(request: Request) -> HTMLResponse:
 
 
 __all__ = ["SignInNeeded", "router"]
+
+
+# --- 抽查 -------------------------------------------------------------------------------
+
+RESULT_ZH = {"pass": "通过", "fail": "未通过", None: "待检查"}
+
+
+def _inspector_campaigns(v: Visit) -> dict[str, LoadedCampaign]:
+    return {
+        key: loaded
+        for key, loaded in v.campaigns().items()
+        if any(may_inspect(v.person, i.inspectors) for i in loaded.spec.inspections)
+    }
+
+
+@router.get("/checks", response_class=HTMLResponse)
+def checks(request: Request, recorded: int | None = None) -> HTMLResponse:
+    with visit(request.cookies.get(COOKIE)) as v:
+        done = None
+        if recorded is not None:
+            # said from the sample as it stands, never from text in the address
+            found = samples_of(
+                v.session, campaign_keys=sorted(_inspector_campaigns(v)), sample_id=recorded
+            )
+            if found and found[0].result is not None:
+                subject = v.org.subject_label(found[0].subject_type, found[0].subject_id)[1]
+                done = f"{subject}：{RESULT_ZH[found[0].result]}" + (
+                    "，已下达限期整改" if found[0].result == "fail" else ""
+                )
+        return _checks_response(request, v, done=done)
+
+
+def _checks_response(
+    request: Request, v: Visit, status: int = 200, done: str | None = None, error: str = ""
+) -> HTMLResponse:
+    mine = _inspector_campaigns(v)
+    rows = []
+    for sample in samples_of(v.session, campaign_keys=sorted(mine)):
+        loaded = mine[sample.campaign_key]
+        inspection = next(i for i in loaded.spec.inspections if i.key == sample.inspection_key)
+        if not may_inspect(v.person, inspection.inspectors):
+            continue
+        rows.append(
+            {
+                "id": sample.id,
+                "campaign": loaded.spec.name,
+                "inspection": inspection.name,
+                "check": occurrence_zh(sample.label) or sample.label,
+                "subject": v.org.subject_label(sample.subject_type, sample.subject_id)[1],
+                "result": sample.result,
+                "result_word": RESULT_ZH[sample.result],
+                "findings": sample.findings,
+            }
+        )
+    rows.sort(key=lambda r: (r["result"] is not None, r["campaign"], r["check"], r["subject"]))
+    return page(
+        request, "checks.html", status, v=v, rows=rows[:LIST_LIMIT], done=done, error=error,
+        inspector=bool(mine),
+    )  # fmt: skip
+
+
+@router.post("/checks/{sample_id}")
+async def record_check(request: Request, sample_id: int) -> Response:
+    settings = get_settings()
+    max_bytes = int(settings.max_file_mb * 1_000_000)
+    form = await request.form(max_files=10, max_fields=20)
+    uploads = [
+        (await u.read(max_bytes + 1), u.filename)
+        for u in form.getlist("files")
+        if isinstance(u, UploadFile) and u.filename
+    ]
+    return await run_in_threadpool(_record_check, request, sample_id, form, uploads, max_bytes)
+
+
+def _record_check(
+    request: Request,
+    sample_id: int,
+    form: FormData,
+    uploads: list[tuple[bytes, str]],
+    max_bytes: int,
+) -> Response:
+    cookie = request.cookies.get(COOKIE)
+    try:
+        documents = [check_document(data, name, max_bytes) for data, name in uploads]
+        with visit(cookie, write=True, form=form) as v:
+            mine = _inspector_campaigns(v)
+            found = samples_of(v.session, campaign_keys=sorted(mine), sample_id=sample_id)
+            if not found:
+                raise NotFound("没有这个抽查对象，或它不归您检查")
+            sample = found[0]
+            loaded = mine[sample.campaign_key]
+            record_result(
+                v.session,
+                loaded=loaded,
+                campaign=campaign_id(v.session, sample.campaign_key),
+                org=v.org,
+                calendar=v.calendar,
+                inspection_key=sample.inspection_key,
+                label=sample.label,
+                subject_type=sample.subject_type,
+                subject_id=sample.subject_id,
+                passed=form.get("result") == "pass",
+                findings=str(form.get("findings") or "").strip() or None,
+                inspector=v.person,
+                dated=v.today,
+                now=v.now,
+                files=[meta for _, meta in documents],
+            )
+            for data, meta in documents:
+                store_bytes(v.settings.home.resolve(), data, meta["name"])
+    except EvidenceError as exc:
+        with visit(cookie) as v:
+            return _checks_response(request, v, 400, error=str(exc))
+    return RedirectResponse(f"/checks?recorded={sample_id}", status_code=303)
+
+
+# --- 闸门 -------------------------------------------------------------------------------
+
+
+def _gates(v: Visit) -> list[dict[str, Any]]:
+    rows = []
+    for key, loaded in v.campaigns().items():
+        decisions = latest_decisions(v.session, campaign_id(v.session, key))
+        for gate in loaded.spec.gates:
+            if not may_approve(v.person, gate):
+                continue
+            decision = decisions.get(gate.key)
+            rows.append(
+                {
+                    "campaign": loaded.spec.name,
+                    "key": key,
+                    "gate": gate,
+                    "state": "待审批"
+                    if decision is None
+                    else "已批准"
+                    if decision.approved
+                    else "已退回",
+                    "open": decision is None or not decision.approved,
+                    "notes": decision.notes if decision else "",
+                    "by": reviewer_name(v.session, decision) if decision else "",
+                }
+            )
+    return rows
+
+
+@router.get("/gates", response_class=HTMLResponse)
+def gates(request: Request, answered: str | None = None) -> HTMLResponse:
+    with visit(request.cookies.get(COOKIE)) as v:
+        done = None
+        if answered is not None:
+            done = next(
+                (f"{r['gate'].name}：{r['state']}" for r in _gates(v) if r["gate"].key == answered),
+                None,
+            )
+        return page(request, "gates.html", v=v, rows=_gates(v), done=done)
+
+
+@router.post("/gates/{campaign}/{gate_key}")
+async def answer_gate_page(request: Request, campaign: str, gate_key: str) -> Response:
+    form = await request.form(max_files=0, max_fields=20)
+    return await run_in_threadpool(_answer_gate, request, campaign, gate_key, form)
+
+
+def _answer_gate(request: Request, campaign: str, gate_key: str, form: FormData) -> Response:
+    cookie = request.cookies.get(COOKIE)
+    approved = form.get("decision") == "approve"
+    notes = str(form.get("notes") or "").strip()
+    with visit(cookie, write=True, form=form) as v:
+        loaded = v.campaign(campaign)
+        gate = next((g for g in loaded.spec.gates if g.key == gate_key), None)
+        if gate is None or not may_approve(v.person, gate):
+            raise NotFound("没有这个闸门，或它不归您审批")
+        if not approved and not notes:
+            return page(request, "gates.html", 400, v=v, rows=_gates(v), error="退回需要写明理由")
+        reviewer = v.person.code
+    # a rollout paused at the gate in Prefect takes the answer itself; else it is recorded
+    # here and, when approved, the waves after the gate are rolled out in the background
+    if not resume_waiting_run(campaign, gate_key, approved, reviewer, notes):
+        with visit(cookie, write=True, form=form) as v:
+            record_decision(
+                v.session,
+                campaign=campaign_id(v.session, campaign),
+                gate=gate,
+                person=v.person,
+                approved=approved,
+                notes=notes,
+                now=v.now,
+            )
+        if approved:
+            roll_out_in_background(campaign)
+    return RedirectResponse(f"/gates?answered={quote(gate_key)}", status_code=303)
+
+
+def roll_out_in_background(campaign: str) -> None:
+    """`campaign rollout KEY` in a process of its own (it may start a temporary Prefect
+    server, which a web worker must not wait for); its output goes to the log folder."""
+    logs = get_settings().home.resolve() / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    with (logs / "web-rollouts.log").open("ab") as log:
+        subprocess.Popen(
+            [sys.executable, "-m", "flows.cli.main", "rollout", campaign],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )

@@ -102,20 +102,36 @@ def create_link(
     session: Session, *, person_id: int, purpose: str, now: dt.datetime, lifetime: dt.timedelta
 ) -> str:
     """A new one-time sign-in token for the person; the row keeps only its hash."""
-    token = new_token()
-    session.execute(
-        insert(WebLink),
-        [
-            {
-                "token_hash": token_hash(token),
-                "person_id": person_id,
-                "purpose": purpose,
-                "created_at": now,
-                "expires_at": now + lifetime,
-            }
-        ],
-    )
-    return token
+    return create_links(
+        session, person_ids=[person_id], purpose=purpose, now=now, lifetime=lifetime
+    )[person_id]
+
+
+def create_links(
+    session: Session,
+    *,
+    person_ids: Collection[int],
+    purpose: str,
+    now: dt.datetime,
+    lifetime: dt.timedelta,
+) -> dict[int, str]:
+    """A one-time sign-in token for each person, in one insert (a sweep's digests)."""
+    tokens = {person_id: new_token() for person_id in person_ids}
+    if tokens:
+        session.execute(
+            insert(WebLink),
+            [
+                {
+                    "token_hash": token_hash(token),
+                    "person_id": person_id,
+                    "purpose": purpose,
+                    "created_at": now,
+                    "expires_at": now + lifetime,
+                }
+                for person_id, token in tokens.items()
+            ],
+        )
+    return tokens
 
 
 def redeem_link(session: Session, *, token: str, now: dt.datetime) -> int | None:

@@ -22,6 +22,7 @@ from models.domain.org_snapshot import OrgSnapshot, PersonInfo
 from models.domain.permissions import may_inspect
 from models.domain.planning import rectification_due
 from models.domain.vocabulary import OPEN_ITEM, ItemStatus
+from models.domain.wording import role_zh
 from models.domain.working_days import WorkCalendar
 from models.errors import EvidenceError, NotFound, PermissionRefused
 from models.store import audit
@@ -221,11 +222,11 @@ def record_result(
     inspection = _spec_inspection(loaded, inspection_key)
     if not may_inspect(inspector, inspection.inspectors):
         raise PermissionRefused(
-            f"{inspector.code} ({inspector.name}) may not record results of "
-            f"{inspection_key!r}: it names inspectors with role {', '.join(inspection.inspectors)}"
+            f"{inspector.code}（{inspector.name}）不能记录{inspection_key!r}的抽查结果：须由"
+            f"{'、'.join(role_zh(r, org.role_names) for r in inspection.inspectors)}记录"
         )
     if not passed and not (findings or "").strip():
-        raise EvidenceError("a failed check needs its findings (--findings)")
+        raise EvidenceError("未通过须写明发现的问题（--findings）")
     check = _check_id(session, campaign, inspection_key, label)
     if check is None:
         made = session.execute(
@@ -234,7 +235,7 @@ def record_result(
             )
         ).scalars()
         raise NotFound(
-            f"no check {label!r} of {inspection_key!r} (made: {', '.join(made) or 'none'})"
+            f"{inspection_key!r}没有{label!r}这次抽查（已有：{', '.join(made) or '无'}）"
         )
     sample = session.execute(
         select(InspectionSample).where(
@@ -244,9 +245,10 @@ def record_result(
         )
     ).scalar_one_or_none()
     if sample is None:
-        raise NotFound(f"that subject was not sampled in check {label!r} of {inspection_key!r}")
+        raise NotFound(f"这个对象不在{inspection_key!r} {label!r}的抽查样本中")
     if sample.result is not None:
-        raise EvidenceError(f"already recorded: {sample.result} on {sample.checked_on}")
+        word = "通过" if sample.result == "pass" else "未通过"
+        raise EvidenceError(f"已记录过：{sample.checked_on} {word}")
     result = "pass" if passed else "fail"
     session.execute(
         update(InspectionSample)
@@ -410,3 +412,42 @@ def open_rectifications(session: Session, campaign: int) -> tuple[int, int]:
         ).all()
     )
     return sum(rows.get(s, 0) for s in OPEN_RECTIFICATION), rows.get(ItemStatus.ACCEPTED, 0)
+
+
+@dataclass(frozen=True)
+class SampleRow:
+    id: int
+    campaign_key: str
+    inspection_key: str
+    label: str
+    subject_type: str
+    subject_id: int
+    result: str | None
+    findings: str | None
+    checked_on: dt.date | None
+
+
+def samples_of(
+    session: Session, *, campaign_keys: list[str], sample_id: int | None = None
+) -> list[SampleRow]:
+    """The sampled subjects of these campaigns' checks (or the one sample), by check."""
+    query = (
+        select(
+            InspectionSample.id,
+            Campaign.key,
+            InspectionRow.key,
+            InspectionRow.occurrence,
+            InspectionSample.subject_type,
+            InspectionSample.subject_id,
+            InspectionSample.result,
+            InspectionSample.findings,
+            InspectionSample.checked_on,
+        )
+        .join(InspectionRow, InspectionRow.id == InspectionSample.inspection_id)
+        .join(Campaign, Campaign.id == InspectionRow.campaign_id)
+        .where(Campaign.key.in_(campaign_keys))
+        .order_by(InspectionRow.id, InspectionSample.subject_id)
+    )
+    if sample_id is not None:
+        query = query.where(InspectionSample.id == sample_id)
+    return [SampleRow(*r) for r in session.execute(query).all()]

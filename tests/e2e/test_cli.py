@@ -484,7 +484,7 @@ def test_inspection_fail_rectify_recheck_from_the_terminal(
     args = ["inspection", "record", key, "--inspection", "funds-site-check", "--subject", subject]
     refused = run(*args, "--check", "2013-Q2", "--result", "pass", "--by", "p-org-01")
     assert refused.returncode == 3
-    assert "may not record results of 'funds-site-check'" in refused.stderr
+    assert "不能记录'funds-site-check'的抽查结果" in refused.stderr
     photo = tmp_path / "现场.jpg"
     photo.write_bytes(b"\xff\xd8\xff\xe0 site")
     failed = run(
@@ -505,7 +505,7 @@ def test_inspection_fail_rectify_recheck_from_the_terminal(
     assert failed.returncode == 0, failed.stderr
     assert failed.stdout.strip().endswith("未通过，限期整改至2013-08-01")
     again = run(*args, "--check", "2013-Q2", "--result", "pass", "--by", "p-info-1")
-    assert again.returncode == 2 and "already recorded: fail on 2013-07-02" in again.stderr
+    assert again.returncode == 2 and "已记录过：2013-07-02 未通过" in again.stderr
     status = json.loads(run("status", key, "--as-of", "2013-07-10", "--json").stdout)
     assert status["rectifications"] == {"open": 1, "closed": 0}
     recheck = run("inspect", key, "--as-of", "2013-08-01")
