@@ -81,7 +81,64 @@ phases:
 """,
         encoding="utf-8",
     )
-    return {"village-build": build, "study": study}
+    pilot = folder / "pilot.yaml"
+    pilot.write_text(
+        f"""key: pilot
+name: 软弱涣散村整顿（演练）
+organization: weihai-etdz
+phases:
+  - key: survey
+    name: 摸底排查
+    start: {today - dt.timedelta(days=20)}
+    end: {today - dt.timedelta(days=1)}
+    obligations:
+      - key: survey
+        title: 报送摸底情况
+        subject: {{units: {{kinds: [village], codes: [qiaotou-v01, qiaotou-v02, qiaotou-v03]}}}}
+        evidence: {{note: true}}
+  - key: pilot
+    name: 试点整顿
+    start: {today}
+    end: {today + dt.timedelta(days=20)}
+    obligations:
+      - key: plan
+        title: 制定整顿方案
+        subject: {{units: {{kinds: [village]}}}}
+        evidence: {{note: true}}
+  - key: rest
+    name: 全面推开
+    start: {today + dt.timedelta(days=21)}
+    end: {today + dt.timedelta(days=60)}
+    obligations:
+      - key: plan-rest
+        title: 制定整顿方案
+        subject: {{units: {{kinds: [village]}}}}
+        evidence: {{note: true}}
+waves:
+  - key: pilot
+    name: 试点村
+    select: {{kinds: [village], per: town, count: 1}}
+    phases: [pilot]
+  - key: rest
+    name: 其余村
+    phases: [rest]
+    after_gate: pilot-review
+gates:
+  - key: pilot-review
+    name: 总结试点经验，批准全面推开
+    approvers: [leading-group]
+inspections:
+  - key: survey-check
+    name: 摸底情况抽查
+    obligation: survey
+    cadence: once
+    sample: {{count: 3, stratify: none, seed: 1}}
+    inspectors: [inspector]
+    rectify_within: 10
+""",
+        encoding="utf-8",
+    )
+    return {"village-build": build, "study": study, "pilot": pilot}
 
 
 def free_port() -> int:
@@ -167,8 +224,10 @@ def png_bytes(text_chunk: bytes = b"") -> bytes:
 
 
 @contextmanager
-def door_server(folder: Path, channel: str) -> Iterator[Door]:
-    """The data folder set up as a department would, and `campaign web` serving it."""
+def door_server(folder: Path, channel: str, robot: str | None = None) -> Iterator[Door]:
+    """`channel`: the secretary's own; `robot`: the group robot the second secretary's
+    digests go to (default: an unreachable one)."""
+    # The data folder set up as a department would, and `campaign web` serving it.
     today = today_in_shanghai()
     home = folder / "home"
     port = free_port()
@@ -188,7 +247,7 @@ def door_server(folder: Path, channel: str) -> Iterator[Door]:
         "编码,姓名,单位,角色,通知渠道\n"
         f"{SECRETARY},胡伟,qiaotou-v01,secretary;village-cadre;party-member,{channel}\n"
         f"{OTHER_SECRETARY},郝鹏,qiaotou-v02,secretary;village-cadre;party-member,"
-        "wecomrobot://127.0.0.1:9/cgi-bin/webhook/send?key=group\n",
+        f"{robot or 'wecomrobot://127.0.0.1:9/cgi-bin/webhook/send?key=group'}\n",
         encoding="utf-8",
     )
     shipped = REPO / "config" / "orgs" / "weihai-etdz.yaml"

@@ -380,7 +380,7 @@ def _item_response(
         errors=list(errors),
         done=done,
         nonce=new_token(),
-        max_mb=v.settings.max_file_mb,
+        max_mb=f"{v.settings.max_file_mb:g}",
         today=v.today.isoformat(),
     )
 
@@ -635,7 +635,7 @@ def _checks_response(
                 "id": sample.id,
                 "campaign": loaded.spec.name,
                 "inspection": inspection.name,
-                "check": occurrence_zh(sample.label) or sample.label,
+                "check": occurrence_zh(sample.label),
                 "subject": v.org.subject_label(sample.subject_type, sample.subject_id)[1],
                 "result": sample.result,
                 "result_word": RESULT_ZH[sample.result],
@@ -788,7 +788,7 @@ def roll_out_in_background(campaign: str) -> None:
     logs.mkdir(parents=True, exist_ok=True)
     with (logs / "web-rollouts.log").open("ab") as log:
         subprocess.Popen(
-            [sys.executable, "-m", "flows.cli.main", "rollout", campaign],
+            [sys.executable, "-c", "from flows.cli.main import main; main()", "rollout", campaign],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

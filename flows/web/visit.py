@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from config.campaign_files import calendar_for, read_campaign
 from config.settings import Settings, get_settings
-from models.domain.campaign import LoadedCampaign, Obligation
+from models.domain.campaign import RECTIFY_PREFIX, LoadedCampaign, Obligation
 from models.domain.door import same_token
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
 from models.domain.working_days import WorkCalendar
@@ -64,19 +64,15 @@ class Visit:
         return found
 
     def obligation(self, campaign: str, key: str) -> Obligation:
-        from models.store.evidence import obligation_rule
-        from models.store.rollout import campaign_id
-
-        loaded = self.campaign(campaign)
-        for _, obligation in loaded.spec.obligations():
+        """An obligation of the campaign, or the rectification a failed check raised."""
+        spec = self.campaign(campaign).spec
+        for _, obligation in spec.obligations():
             if obligation.key == key:
                 return obligation
-        # a rectification: raised by a check, kept with the stored version's obligations
-        cid = campaign_id(self.session, loaded.spec.key)
-        from models.store.tables import Campaign
-
-        version = self.session.get(Campaign, cid).current_version  # type: ignore[union-attr]
-        return obligation_rule(self.session, cid, version or 0, key)
+        for inspection in spec.inspections:
+            if key == f"{RECTIFY_PREFIX}{inspection.key}":
+                return spec.rectification(inspection)
+        raise NotFound("没有这个事项")
 
 
 @contextmanager
