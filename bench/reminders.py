@@ -65,7 +65,7 @@ def main() -> None:
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         }
     )
-    url = f"sqlite:///{home / 'bench.db'}" if args.db == "sqlite" else _fresh_pg()
+    url = f"sqlite:///{home / 'bench.db'}" if args.db == "sqlite" else fresh_pg()
     os.environ["CAMPAIGN_DATABASE_URL"] = url
     from rollout import build_tree
     from sqlalchemy import insert, select, update
@@ -157,7 +157,8 @@ def main() -> None:
         db.dispose_all()
 
 
-def _fresh_pg() -> str:
+def fresh_pg() -> str:
+    """A new, empty PostgreSQL database on this machine's server; its URL."""
     import uuid
 
     from sqlalchemy import create_engine, text

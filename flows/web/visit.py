@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from config.campaign_files import calendar_for, read_campaign
+from config.campaign_files import calendar_for, read_stored_version
 from config.settings import Settings, get_settings
 from models.domain.campaign import RECTIFY_PREFIX, LoadedCampaign, Obligation
 from models.domain.door import same_token
@@ -22,9 +22,11 @@ from models.errors import CampaignError, NotFound, PermissionRefused
 from models.store import audit, db
 from models.store import door as store
 from models.store.instant import today_in, utc_now
-from models.store.orgs import load_snapshot
+from models.store.orgs import current_snapshot
 
 COOKIE = "campaign_door"
+# A stored version never changes: each worker parses one once (a new version is a new key).
+_versions: dict[tuple[str, str, int, WorkCalendar], LoadedCampaign] = {}
 
 
 class SignInNeeded(CampaignError):
@@ -51,10 +53,17 @@ class Visit:
         return today_in(self.settings.timezone)
 
     def campaigns(self) -> dict[str, LoadedCampaign]:
-        """The organization's rolled-out campaigns, as their stored versions say."""
+        """The organization's rolled-out campaigns, as their current stored versions say."""
         if not self._campaigns:
-            for key in store.org_campaigns(self.session, org_key=self.me.org_key):
-                self._campaigns[key] = read_campaign(self.settings, key, self.calendar)
+            url = self.settings.resolved_database_url
+            for key, version in store.org_campaigns(self.session, org_key=self.me.org_key):
+                # the calendar too: a new holiday table (a new calendar) moves dates
+                found = (url, key, version, self.calendar)
+                held = _versions.get(found)
+                if held is None:
+                    held = read_stored_version(self.settings, key, version)
+                    _versions[found] = held
+                self._campaigns[key] = held
         return self._campaigns
 
     def campaign(self, key: str) -> LoadedCampaign:
@@ -80,20 +89,27 @@ def visit(
     cookie: str | None, *, write: bool = False, form: Mapping[str, Any] | None = None
 ) -> Iterator[Visit]:
     """The signed-in person's request, in one transaction (a write one only for a POST,
-    whose form must carry the session's CSRF token). Events appended inside say they came
-    through the web, naming the signed-in person."""
+    whose form must carry the session's CSRF token). Everything a write needs to read
+    first (the session, the organization) is read before the write transaction begins, so
+    that SQLite's one writer holds its lock only for the writing. Events appended inside
+    say they came through the web, naming the signed-in person."""
     if not cookie:
         raise SignInNeeded("请先登录")
     settings = get_settings()
-    opener = db.session_for if write else db.read_session_for
+    url = settings.resolved_database_url
     now = utc_now()
-    with opener(settings.resolved_database_url) as session:
-        me = store.signed_in(session, token=cookie, now=now)
+    with db.read_session_for(url) as reader:
+        me = store.signed_in(reader, token=cookie, now=now)
         if me is None:
             raise SignInNeeded("登录已过期或已退出，请用新的登录链接")
         if write and not same_token(str((form or {}).get("csrf") or ""), me.csrf):
             raise FormRefused("表单已失效，请返回后重新提交")
-        org = load_snapshot(session, me.org_key)
+        org = current_snapshot(reader, me.org_key, me.org_revision)
         person = org.persons[me.person_id]
-        with audit.through("web"):
-            yield Visit(session, me, org, person, settings, calendar_for(settings), now)
+        calendar = calendar_for(settings)
+        if not write:
+            with audit.through("web"):
+                yield Visit(reader, me, org, person, settings, calendar, now)
+            return
+    with db.session_for(url) as session, audit.through("web"):
+        yield Visit(session, me, org, person, settings, calendar, now)

@@ -34,6 +34,7 @@ class SignedIn:
     person_code: str
     org_key: str
     csrf: str
+    org_revision: int  # whether a snapshot held of the organization is still current
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,7 @@ def signed_in(session: Session, *, token: str, now: dt.datetime) -> SignedIn | N
             WebSession.csrf,
             Person.code,
             Organization.key,
+            Organization.revision,
         )
         .join(Person, Person.id == WebSession.person_id)
         .join(Organization, Organization.id == Person.org_id)
@@ -188,7 +190,7 @@ def signed_in(session: Session, *, token: str, now: dt.datetime) -> SignedIn | N
     ).one_or_none()
     if row is None:
         return None
-    return SignedIn(row.id, row.person_id, row.code, row.key, row.csrf)
+    return SignedIn(row.id, row.person_id, row.code, row.key, row.csrf, row.revision)
 
 
 def end_session(session: Session, *, session_id: int, now: dt.datetime) -> None:
@@ -276,16 +278,15 @@ def set_form_outcome(session: Session, *, nonce: str, outcome: str) -> None:
     )
 
 
-def org_campaigns(session: Session, *, org_key: str) -> list[str]:
-    """The keys of the campaigns of an organization that have been rolled out."""
-    return list(
-        session.execute(
-            select(Campaign.key)
-            .join(Organization, Organization.id == Campaign.org_id)
-            .where(Organization.key == org_key, Campaign.current_version.is_not(None))
-            .order_by(Campaign.key)
-        ).scalars()
-    )
+def org_campaigns(session: Session, *, org_key: str) -> list[tuple[str, int]]:
+    """(key, current version) of each campaign of an organization that was rolled out."""
+    rows = session.execute(
+        select(Campaign.key, Campaign.current_version)
+        .join(Organization, Organization.id == Campaign.org_id)
+        .where(Organization.key == org_key, Campaign.current_version.is_not(None))
+        .order_by(Campaign.key)
+    ).all()
+    return [(r.key, r.current_version) for r in rows]
 
 
 _ITEM_COLUMNS = (

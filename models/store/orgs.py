@@ -267,6 +267,7 @@ def import_org(
         key, changed, *units, *people, *pairings, len(data.roles), len(data.pairing_kinds)
     )
     if changed:
+        current.revision = (current.revision or 0) + 1
         audit.append(
             session,
             actor=actor,
@@ -403,6 +404,28 @@ def org_tree(session: Session, org_id: int, root: str | None = None) -> list[Uni
     if found is None:
         raise NotFound(f"no unit with code {root!r}")
     return [found]
+
+
+_held: dict[tuple[str, str], tuple[int, OrgSnapshot]] = {}
+
+
+def current_snapshot(session: Session, org: str, revision: int | None = None) -> OrgSnapshot:
+    """The organization's snapshot, read again only when an import has changed it since
+    (its revision, read here unless the caller has it): a long-running reader (a web
+    worker) pays one small query a request. Each process holds its own; none depends on
+    another's."""
+    if revision is None:
+        revision = session.execute(
+            select(Organization.revision).where(Organization.key == org)
+        ).scalar_one_or_none()
+    key = (str(session.get_bind().url), org)
+    held = _held.get(key)
+    if held is not None and revision is not None and held[0] == revision:
+        return held[1]
+    snapshot = load_snapshot(session, org)
+    if revision is not None:
+        _held[key] = (revision, snapshot)
+    return snapshot
 
 
 def load_snapshot(session: Session, org: str) -> OrgSnapshot:

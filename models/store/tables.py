@@ -33,6 +33,9 @@ class Organization(SQLModel, table=True):
     district_roles: list[str] = _json()
     # who may run commands that act for a person: [{login, person, proxy}], from its files
     operators: list[dict[str, Any]] = _json()
+    # bumped by every import that changes the organization: a reader holding a snapshot
+    # knows by one small query whether it is still current
+    revision: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 def _org() -> Any:

@@ -1,4 +1,5 @@
-"""the web door: sign-in links, sessions, sign-in attempts, forms handled once
+"""the web door: sign-in links, sessions, sign-in attempts, forms handled once; an
+organization's revision
 
 Revision ID: 0006
 Revises: 0005
@@ -20,6 +21,8 @@ def _instant(name: str, nullable: bool) -> sa.Column:
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("organization") as batch:
+        batch.add_column(sa.Column("revision", sa.Integer(), nullable=False, server_default="0"))
     op.create_table(
         "web_link",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -64,3 +67,5 @@ def downgrade() -> None:
     op.drop_table("web_attempt")
     op.drop_table("web_session")
     op.drop_table("web_link")
+    with op.batch_alter_table("organization") as batch:
+        batch.drop_column("revision")

@@ -1,0 +1,249 @@
+"""The morning of a deadline, compressed: every cadre of the district signs in to the web
+door, opens their list, opens one item and reports it, as fast as the server takes them.
+
+    .venv/bin/python bench/web.py [--db sqlite|postgresql] [--workers N] [--concurrency 50]
+
+It sets up the shipped district (its 1,184 cadres and their pairings with needy people), a
+campaign dated around today that asks each pair for a visit, one sign-in link per cadre,
+and `campaign web` on 127.0.0.1. Each cadre is a client of its own; `--concurrency` of them
+at once. The same server's /health, at the same concurrency, is the baseline. It prints
+p50/p95/p99 latency and requests per second of each, then the submissions in the database
+(exactly one per cadre: none lost, none twice). The last line is
+`p95_ms=N health_p95_ms=N ratio=R submissions=N` (R: health p95 / door p95).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import getpass
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import httpx
+from reminders import fresh_pg
+
+REPO = Path(__file__).resolve().parent.parent
+CAMPAIGN_BIN = Path(sys.executable).parent / "campaign"
+
+
+def campaign_text(today: dt.date) -> str:
+    return f"""key: bench-door
+name: 党员干部联系困难群众（基准测试）
+organization: weihai-etdz
+phases:
+  - key: contact
+    name: 沟通联系
+    start: {today - dt.timedelta(days=5)}
+    end: {today + dt.timedelta(days=30)}
+    obligations:
+      - key: visit
+        title: 入户走访
+        subject: {{pairings: {{kinds: [cadre-needy]}}}}
+        due: {today + dt.timedelta(days=10)}
+        evidence: {{note: true}}
+"""
+
+
+def cli(*args: str | Path) -> None:
+    result = subprocess.run(
+        [str(CAMPAIGN_BIN), *map(str, args)], cwd=REPO, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"campaign {args[0]} failed: {result.stderr}")
+
+
+def percentiles(values: list[float]) -> tuple[float, float, float]:
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return cuts[49] * 1000, cuts[94] * 1000, cuts[98] * 1000
+
+
+async def health(url: str, requests: int, concurrency: int) -> tuple[list[float], float]:
+    gate = asyncio.Semaphore(concurrency)
+    times: list[float] = []
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+
+        async def one() -> None:
+            async with gate:
+                start = time.perf_counter()
+                (await client.get("/health")).raise_for_status()
+                times.append(time.perf_counter() - start)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(one() for _ in range(requests)))
+    return times, time.perf_counter() - began
+
+
+async def morning(
+    url: str, tokens: list[str], concurrency: int, today: str
+) -> tuple[dict[str, list[float]], float, int]:
+    gate = asyncio.Semaphore(concurrency)
+    times: dict[str, list[float]] = defaultdict(list)
+    failures = 0
+    errors: list[str] = []
+
+    async def timed(kind: str, call):  # type: ignore[no-untyped-def]
+        start = time.perf_counter()
+        response = await call
+        times[kind].append(time.perf_counter() - start)
+        return response
+
+    async def cadre(token: str) -> None:
+        nonlocal failures
+        async with gate, httpx.AsyncClient(base_url=url, timeout=120) as client:
+            try:
+                await steps(client, token)
+            except httpx.HTTPError as exc:
+                failures += 1
+                errors.append(f"{type(exc).__name__}: {exc}")
+
+    async def steps(client: httpx.AsyncClient, token: str) -> None:
+        nonlocal failures
+        signed = await timed("sign in", client.post("/login", data={"t": token}))
+        listing = await timed("list", client.get("/"))
+        found = re.search(r'href="/items/(\d+)"', listing.text)
+        if signed.status_code != 303 or found is None:
+            failures += 1
+            return
+        item = found[1]
+        page = await timed("item", client.get(f"/items/{item}"))
+        fields = dict(re.findall(r'name="(csrf|nonce)" value="([^"]*)"', page.text))
+        sent = await timed(
+            "submit",
+            client.post(
+                f"/items/{item}",
+                data={**fields, "note": "入户走访，了解生活困难并登记", "dated": today},
+            ),
+        )
+        if sent.status_code != 200 or "已报送" not in sent.text:
+            failures += 1
+
+    began = time.perf_counter()
+    await asyncio.gather(*(cadre(t) for t in tokens))
+    for error in errors[:5]:
+        print(f"  {error}", flush=True)
+    return times, time.perf_counter() - began, failures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--workers", type=int, help="default: 1 on SQLite, 2 on PostgreSQL")
+    parser.add_argument("--concurrency", type=int, default=50)
+    args = parser.parse_args()
+    workers = args.workers or (1 if args.db == "sqlite" else 2)
+    from tests.scaled.campaign_now import today_in_shanghai, write_holidays
+
+    home = Path(tempfile.mkdtemp(prefix="campaign-bench-web-"))
+    today = today_in_shanghai()
+    port = 18_000 + os.getpid() % 1000
+    url = f"sqlite:///{home / 'campaign.db'}" if args.db == "sqlite" else fresh_pg()
+    os.environ.update(
+        {
+            "CAMPAIGN_HOME": str(home),
+            "PREFECT_HOME": str(home / "prefect"),
+            "CAMPAIGN_DATABASE_URL": url,
+            "CAMPAIGN_HOLIDAYS_DIR": str(write_holidays(home / "holidays", today)),
+            "CAMPAIGN_WEB_URL": f"http://127.0.0.1:{port}",
+            "PREFECT_LOGGING_LEVEL": "WARNING",
+            "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        }
+    )
+    operators = home / "operators.csv"
+    operators.write_text(
+        f"登录名,人员编码,代录\n{getpass.getuser()},p-org-01,是\n", encoding="utf-8"
+    )
+    plan = home / "bench-door.yaml"
+    plan.write_text(campaign_text(today), encoding="utf-8")
+    print(f"setting up the district and the campaign ({args.db}) ...", flush=True)
+    orgs = REPO / "config" / "orgs"
+    cli("orgs", "import", orgs / "weihai-etdz.yaml", *sorted((orgs / "weihai-etdz").glob("*.csv")),
+        operators)  # fmt: skip
+    cli("rollout", plan)
+
+    from sqlalchemy import distinct, func, select
+
+    from config.settings import get_settings
+    from models.store import db
+    from models.store.door import create_links
+    from models.store.instant import utc_now
+    from models.store.tables import Evidence, Pairing, PairingKind
+
+    get_settings.cache_clear()
+    with db.session_for(url) as session:
+        cadres = sorted(
+            session.execute(
+                select(Pairing.cadre_id)
+                .join(PairingKind, PairingKind.id == Pairing.kind_id)
+                .where(PairingKind.code == "cadre-needy")
+                .distinct()
+            ).scalars()
+        )
+        tokens = list(
+            create_links(
+                session, person_ids=cadres, purpose="printed", now=utc_now(),
+                lifetime=dt.timedelta(days=1),
+            ).values()
+        )  # fmt: skip
+    server = subprocess.Popen(
+        [str(CAMPAIGN_BIN), "web", "--port", str(port), "--workers", str(workers)],
+        cwd=REPO,
+        stdout=(home / "web.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        print(f"{len(tokens)} cadres, {args.concurrency} at once, {workers} worker(s)", flush=True)
+        asyncio.run(health(base, 200, args.concurrency))  # warm-up
+        base_times, base_wall = asyncio.run(health(base, 4 * len(tokens), args.concurrency))
+        times, wall, failures = asyncio.run(
+            morning(base, tokens, args.concurrency, today.isoformat())
+        )
+    finally:
+        server.terminate()
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        print((home / "web.log").read_text(errors="replace")[-3000:])
+    with db.session_for(url) as session:
+        submissions = session.execute(
+            select(func.count()).select_from(Evidence).where(Evidence.kind == "submission")
+        ).scalar_one()
+        items = session.execute(select(func.count(distinct(Evidence.item_id)))).scalar_one()
+    every = [t for kind in times.values() for t in kind]
+    print(f"{'requests':<10} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8}")
+    rows = [("/health", base_times, base_wall), ("door, all", every, wall)]
+    rows += [(kind, times[kind], None) for kind in ("sign in", "list", "item", "submit")]
+    for name, values, span in rows:
+        p50, p95, p99 = percentiles(values)
+        rate = f"{len(values) / span:8.0f}" if span else f"{'':>8}"
+        print(f"{name:<10} {len(values):>6} {p50:8.1f} {p95:8.1f} {p99:8.1f} {rate}")
+    print(f"submissions {submissions} for {items} items; failed flows {failures}")
+    door_p95, health_p95 = percentiles(every)[1], percentiles(base_times)[1]
+    print(
+        f"p95_ms={door_p95:.0f} health_p95_ms={health_p95:.0f} "
+        f"ratio={health_p95 / door_p95:.2f} submissions={submissions}"
+    )
+
+
+if __name__ == "__main__":
+    main()
