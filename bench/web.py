@@ -86,7 +86,7 @@ async def health(url: str, requests: int, concurrency: int) -> tuple[list[float]
 
 
 async def morning(
-    url: str, tokens: list[str], concurrency: int, today: str
+    url: str, tokens: list[tuple[str, int]], concurrency: int, today: str
 ) -> tuple[dict[str, list[float]], float, int]:
     gate = asyncio.Semaphore(concurrency)
     times: dict[str, list[float]] = defaultdict(list)
@@ -99,24 +99,23 @@ async def morning(
         times[kind].append(time.perf_counter() - start)
         return response
 
-    async def cadre(token: str) -> None:
+    async def cadre(token: str, item: int) -> None:
         nonlocal failures
         async with gate, httpx.AsyncClient(base_url=url, timeout=120) as client:
             try:
-                await steps(client, token)
+                await steps(client, token, item)
             except httpx.HTTPError as exc:
                 failures += 1
                 errors.append(f"{type(exc).__name__}: {exc}")
 
-    async def steps(client: httpx.AsyncClient, token: str) -> None:
+    async def steps(client: httpx.AsyncClient, token: str, item: int) -> None:
         nonlocal failures
         signed = await timed("sign in", client.post("/login", data={"t": token}))
         listing = await timed("list", client.get("/"))
-        found = re.search(r'href="/items/(\d+)"', listing.text)
-        if signed.status_code != 303 or found is None:
+        if signed.status_code != 303 or f'href="/items/{item}"' not in listing.text:
             failures += 1
+            errors.append(f"sign-in answered {signed.status_code}; list {listing.status_code}")
             return
-        item = found[1]
         page = await timed("item", client.get(f"/items/{item}"))
         fields = dict(re.findall(r'name="(csrf|nonce)" value="([^"]*)"', page.text))
         sent = await timed(
@@ -128,9 +127,10 @@ async def morning(
         )
         if sent.status_code != 200 or "已报送" not in sent.text:
             failures += 1
+            errors.append(f"submit answered {sent.status_code}: {sent.text[-300:]}")
 
     began = time.perf_counter()
-    await asyncio.gather(*(cadre(t) for t in tokens))
+    await asyncio.gather(*(cadre(t, i) for t, i in tokens))
     for error in errors[:5]:
         print(f"  {error}", flush=True)
     return times, time.perf_counter() - began, failures
@@ -179,24 +179,24 @@ def main() -> None:
     from models.store import db
     from models.store.door import create_links
     from models.store.instant import utc_now
-    from models.store.tables import Evidence, Pairing, PairingKind
+    from models.store.tables import ChecklistItem, Evidence, Pairing
 
     get_settings.cache_clear()
     with db.session_for(url) as session:
-        cadres = sorted(
-            session.execute(
-                select(Pairing.cadre_id)
-                .join(PairingKind, PairingKind.id == Pairing.kind_id)
-                .where(PairingKind.code == "cadre-needy")
-                .distinct()
-            ).scalars()
-        )
-        tokens = list(
-            create_links(
-                session, person_ids=cadres, purpose="printed", now=utc_now(),
-                lifetime=dt.timedelta(days=1),
-            ).values()
+        # each cadre reports the item of their own (first) pair
+        own: dict[int, int] = {}
+        for cadre, item in session.execute(
+            select(Pairing.cadre_id, ChecklistItem.id)
+            .join(ChecklistItem, ChecklistItem.subject_id == Pairing.id)
+            .where(ChecklistItem.subject_type == "pairing")
+            .order_by(ChecklistItem.id)
+        ).all():
+            own.setdefault(cadre, item)
+        links = create_links(
+            session, person_ids=sorted(own), purpose="printed", now=utc_now(),
+            lifetime=dt.timedelta(days=1),
         )  # fmt: skip
+        tokens = [(links[cadre], own[cadre]) for cadre in sorted(own)]
     server = subprocess.Popen(
         [str(CAMPAIGN_BIN), "web", "--port", str(port), "--workers", str(workers)],
         cwd=REPO,

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     # sign-in link works; the cookie is Secure when the address is https
     web_url: str | None = None
     web_link_days: float = Field(7.0, gt=0, le=90)
+    web_threads: int = Field(8, ge=1, le=32, description="request threads of a web worker")
     campaigns_dir: Path = CONFIG_DIR / "campaigns"
     orgs_dir: Path = CONFIG_DIR / "orgs"
     holidays_dir: Path = CONFIG_DIR / "holidays"

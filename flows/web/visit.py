@@ -8,11 +8,12 @@ import datetime as dt
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session
 
-from config.campaign_files import calendar_for, read_stored_version
+from config.campaign_files import calendar_for, parse_text
 from config.settings import Settings, get_settings
 from models.domain.campaign import RECTIFY_PREFIX, LoadedCampaign, Obligation
 from models.domain.door import same_token
@@ -21,6 +22,7 @@ from models.domain.working_days import WorkCalendar
 from models.errors import CampaignError, NotFound, PermissionRefused
 from models.store import audit, db
 from models.store import door as store
+from models.store.catalog import stored_campaign
 from models.store.instant import today_in, utc_now
 from models.store.orgs import current_snapshot
 
@@ -61,7 +63,12 @@ class Visit:
                 found = (url, key, version, self.calendar)
                 held = _versions.get(found)
                 if held is None:
-                    held = read_stored_version(self.settings, key, version)
+                    stored = stored_campaign(self.session, key, version)
+                    if stored is None:
+                        raise NotFound("没有这个活动")
+                    held = parse_text(
+                        self.settings, stored.text, Path(stored.source_path), self.calendar
+                    )
                     _versions[found] = held
                 self._campaigns[key] = held
         return self._campaigns

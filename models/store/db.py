@@ -26,6 +26,10 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _engines: dict[str, Engine] = {}
 _upgraded: set[str] = set()
 _lock = threading.Lock()
+# Connections a process may hold at once: a web worker's request threads each hold one and
+# may open a second (a campaign's organization read while parsing it); the pool must not
+# run dry under them (models/store/door.py's callers run at most CAMPAIGN_WEB_THREADS).
+POOL: dict[str, Any] = {"pool_size": 10, "max_overflow": 30}
 # Any constant will do; it only has to be the same for every process migrating one database.
 _PG_MIGRATION_LOCK = 7_202_613
 
@@ -55,11 +59,11 @@ def get_engine(url: str) -> Engine:
         if engine is None:
             if url.startswith("sqlite:///"):
                 Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-                engine = create_engine(url, connect_args={"timeout": 30})
+                engine = create_engine(url, connect_args={"timeout": 30}, **POOL)
                 event.listen(engine, "connect", _sqlite_pragmas)
                 event.listen(engine, "begin", _sqlite_begin_immediate)
             else:
-                engine = create_engine(url, pool_pre_ping=True)
+                engine = create_engine(url, pool_pre_ping=True, **POOL)
             _engines[url] = engine
         return engine
 
@@ -169,7 +173,7 @@ def get_reader(url: str) -> Engine:
     with _lock:
         engine = _engines.get(key)
         if engine is None:
-            engine = create_engine(url, connect_args={"timeout": 30})
+            engine = create_engine(url, connect_args={"timeout": 30}, **POOL)
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "begin", _sqlite_begin_deferred)
             _engines[key] = engine
