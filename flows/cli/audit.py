@@ -44,16 +44,23 @@ def verify(
 ) -> None:
     """Walk the hash chain: exit 0 with the count checked, or 1 naming the first broken event."""
     config = settings()
+    items, differs = 0, None
     with db.session_for(config.resolved_database_url) as session:
         count, broken = audit.verify(session)
         anchors = read_anchor_file(anchor, config) if anchor and not broken else []
         if anchors:
             broken = audit.check_anchors(session, anchors)
+        if not broken:
+            items, differs = audit.verify_data(session)
     if broken:
         out.print(f"audit chain broken after {count} good events: {broken}", markup=False)
         raise typer.Exit(1)
     reached = f"; it reaches all {len(anchors)} anchors of {anchor}" if anchors else ""
     out.print(f"audit chain holds: {count} events checked{reached}", markup=False)
+    if differs:
+        out.print(f"data differ from the audit trail: {differs}", markup=False)
+        raise typer.Exit(1)
+    out.print(f"data agree with the audit trail: {items} items checked", markup=False)
 
 
 @audit_app.command("anchor")

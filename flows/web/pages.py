@@ -27,7 +27,7 @@ from models.domain.digest import STATE_ORDER, STATE_WORDS, days_word, state_of
 from models.domain.door import Scope, asks_the_same, new_token, scope_of, too_many_attempts
 from models.domain.permissions import may_approve, may_inspect, may_sign, may_submit
 from models.domain.progress import rag
-from models.domain.vocabulary import ItemStatus
+from models.domain.vocabulary import ItemStatus, SubjectType
 from models.domain.wording import STATUS_ZH, occurrence_zh, sign_off_zh
 from models.errors import EvidenceError, NotFound, PermissionRefused
 from models.store import audit, db
@@ -171,7 +171,19 @@ def my_items(v: Visit) -> list[tuple[store.DoorItem, Obligation]]:
             obligations[item.obligation_key] = obligation
             out.append((item, obligation))
     today = v.today
-    out.sort(key=lambda p: (STATE_ORDER[state_of(p[0].due, today)], p[0].due, p[0].id))
+    me = v.person
+
+    def own(item: store.DoorItem) -> bool:
+        """The person's own items (and their unit's) before those of the units below."""
+        if item.subject_type == SubjectType.PAIRING:
+            return v.org.pairings[item.subject_id].cadre_id == me.id
+        if item.subject_type == SubjectType.PERSON:
+            return item.subject_id == me.id
+        return item.unit_id == me.unit_id
+
+    out.sort(
+        key=lambda p: (STATE_ORDER[state_of(p[0].due, today)], not own(p[0]), p[0].due, p[0].id)
+    )
     return out
 
 
@@ -193,16 +205,27 @@ def _may_see(v: Visit, item: store.DoorItem, obligation: Obligation) -> bool:
 def _same_asks(
     v: Visit, item: store.DoorItem, obligation: Obligation
 ) -> list[tuple[store.DoorItem, Obligation]]:
-    """Other open items of the same subject that this one submission would answer."""
-    return [
-        (other, rule)
-        for other, rule in my_items(v)
-        if other.id != item.id
-        and (other.subject_type, other.subject_id) == (item.subject_type, item.subject_id)
-        and other.status in (ItemStatus.OPEN, ItemStatus.REJECTED)
-        and asks_the_same(rule.evidence, obligation.evidence)
-        and (other.opens_on is None or other.opens_on <= v.today <= other.closes_on)  # type: ignore[operator]
-    ]
+    """Other open items of the same subject that this one submission would answer, and
+    that the person may report."""
+    out = []
+    for other in store.items_of_subject(
+        v.session,
+        campaign_keys=list(v.campaigns()),
+        subject_type=item.subject_type,
+        subject_id=item.subject_id,
+        statuses=(ItemStatus.OPEN, ItemStatus.REJECTED),
+    ):
+        if other.id == item.id:
+            continue
+        if other.opens_on is not None and not other.opens_on <= v.today <= other.closes_on:  # type: ignore[operator]
+            continue
+        rule = v.obligation(other.campaign_key, other.obligation_key)
+        loaded = v.campaign(other.campaign_key)
+        if asks_the_same(rule.evidence, obligation.evidence) and may_submit(
+            v.org, v.person, other, _supervising(loaded, rule)
+        ):
+            out.append((other, rule))
+    return out
 
 
 # --- signing in and out ----------------------------------------------------------------

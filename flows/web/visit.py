@@ -5,6 +5,7 @@ memory that another worker would need: every worker reads the same rows."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -91,6 +92,21 @@ class Visit:
         raise NotFound("没有这个事项")
 
 
+_calendar_held: list[tuple[float, WorkCalendar]] = []
+CALENDAR_RECHECK = 30.0  # seconds: a new holiday table is seen within this
+
+
+def _calendar(settings: Settings) -> WorkCalendar:
+    """The working-day calendar, its holiday folder looked at again every 30 s, not on
+    every request."""
+    now = time.monotonic()
+    if _calendar_held and now - _calendar_held[0][0] < CALENDAR_RECHECK:
+        return _calendar_held[0][1]
+    calendar = calendar_for(settings)
+    _calendar_held[:] = [(now, calendar)]
+    return calendar
+
+
 @contextmanager
 def visit(
     cookie: str | None, *, write: bool = False, form: Mapping[str, Any] | None = None
@@ -113,7 +129,7 @@ def visit(
             raise FormRefused("表单已失效，请返回后重新提交")
         org = current_snapshot(reader, me.org_key, me.org_revision)
         person = org.persons[me.person_id]
-        calendar = calendar_for(settings)
+        calendar = _calendar(settings)
         if not write:
             with audit.through("web"):
                 yield Visit(reader, me, org, person, settings, calendar, now)

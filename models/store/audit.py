@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select, text, update
 from sqlmodel import Session
 
 from models.store.tables import AuditEvent, AuditHead
@@ -48,6 +48,11 @@ def entered_by(login: str | None) -> Iterator[None]:
         _ENTERED_BY.reset(token)
 
 
+# How an event's hash is made: 1 (events written before 0006) covers its content and the
+# hash before it; 2 also covers its own id, so that renumbering events breaks the chain.
+SCHEME = 2
+
+
 def event_hash(
     prev_hash: str,
     at: dt.datetime,
@@ -56,9 +61,14 @@ def event_hash(
     entity: str,
     entity_key: str,
     payload: dict[str, Any],
+    event_id: int | None = None,
 ) -> str:
+    """The event's hash; with `event_id` (scheme 2) the id is covered too."""
+    content: list[Any] = [
+        prev_hash, at.astimezone(dt.UTC).isoformat(), actor, action, entity, entity_key, payload
+    ]  # fmt: skip
     body = json.dumps(
-        [prev_hash, at.astimezone(dt.UTC).isoformat(), actor, action, entity, entity_key, payload],
+        content if event_id is None else [event_id, *content],
         ensure_ascii=False,
         sort_keys=True,
         separators=(",", ":"),
@@ -86,7 +96,7 @@ def append(
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
     head = session.get(AuditHead, 1, populate_existing=True)
     prev = head.last_hash if head else GENESIS
-    digest = event_hash(prev, now, actor, action, entity, entity_key, payload)
+    # the id is the database's (a sequence may skip): the row first, then its hash
     event_id = session.execute(
         insert(AuditEvent)
         .values(
@@ -97,10 +107,13 @@ def append(
             entity_key=entity_key,
             payload=payload,
             prev_hash=prev,
-            hash=digest,
+            hash="",
+            scheme=SCHEME,
         )
         .returning(AuditEvent.id)
     ).scalar_one()
+    digest = event_hash(prev, now, actor, action, entity, entity_key, payload, event_id)
+    session.execute(update(AuditEvent).where(AuditEvent.id == event_id).values(hash=digest))
     if head is None:
         session.add(AuditHead(id=1, last_id=event_id, last_hash=digest, events=1))
     else:
@@ -118,10 +131,16 @@ def verify(session: Session) -> tuple[int, str | None]:
     count = 0
     last_id: int | None = None
     rows = session.execute(select(AuditEvent).order_by(AuditEvent.id)).yield_per(5000)
+    newest_scheme = 1
     for event in rows.scalars():
+        scheme = event.scheme or 1
+        if scheme < newest_scheme:  # an event made to look older, to leave its id out
+            return count, f"event {event.id}: its content was edited"
+        newest_scheme = scheme
         expected = event_hash(
-            prev, event.at, event.actor, event.action, event.entity, event.entity_key, event.payload
-        )
+            prev, event.at, event.actor, event.action, event.entity, event.entity_key,
+            event.payload, event.id if scheme >= 2 else None,
+        )  # fmt: skip
         if event.prev_hash != prev:
             after = f"event {last_id}" if last_id is not None else "the start"
             return (
@@ -203,3 +222,75 @@ def subject_history(
             )
         ).scalars()
     return sorted(events, key=lambda e: e.id or 0)
+
+
+# What an item's last evidence event says its status is.
+_STATUS_OF_ACTION = {
+    "evidence.submitted": "submitted",
+    "evidence.accepted": "accepted",
+    "evidence.rejected": "rejected",
+    "evidence.counted": "open",
+}
+_KIND_OF_ACTION = {"evidence.rejected": "rejection"}
+
+
+def verify_data(session: Session) -> tuple[int, str | None]:
+    """(items checked, None) when every evidence row and every item's status is what the
+    audit events that made them say, else the first item that differs, described: counts
+    raised in place, a row added or removed, an item set accepted by hand. Run after the
+    chain holds (then the events themselves are the trail's)."""
+    from models.store.tables import ChecklistItem, Evidence
+
+    events: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+    for key, action, payload in session.execute(
+        select(AuditEvent.entity_key, AuditEvent.action, AuditEvent.payload)
+        .where(AuditEvent.entity == "item", AuditEvent.action.startswith("evidence."))
+        .order_by(AuditEvent.id)
+    ).yield_per(5000):
+        if key.isdigit():
+            events.setdefault(int(key), []).append((action, payload))
+    rows: dict[int, list[Any]] = {}
+    for row in session.execute(
+        select(
+            Evidence.item_id, Evidence.kind, Evidence.note, Evidence.counts, Evidence.files
+        ).order_by(Evidence.id)
+    ).yield_per(5000):
+        rows.setdefault(row.item_id, []).append(row)
+    for item_id in sorted(set(events) | set(rows)):
+        said, held = events.get(item_id, []), rows.get(item_id, [])
+        if len(said) != len(held):
+            return item_id, (
+                f"item {item_id}: {len(held)} evidence rows, the audit trail records "
+                f"{len(said)} (a row was added or removed outside the engine)"
+            )
+        for n, ((action, payload), row) in enumerate(zip(said, held, strict=True), 1):
+            recorded = (
+                payload.get("note"),
+                payload.get("counts") or {},
+                list(payload.get("files") or []),
+            )
+            stored = (row.note, row.counts or {}, [f.get("sha256") for f in row.files or []])
+            kind_ok = _KIND_OF_ACTION.get(action, row.kind) == row.kind
+            if recorded != stored or not kind_ok:
+                return item_id, (
+                    f"item {item_id}: its evidence row {n} differs from the audit trail "
+                    "(its note, counts or files were changed outside the engine)"
+                )
+    statuses = {
+        r.id: r.status
+        for r in session.execute(
+            select(ChecklistItem.id, ChecklistItem.status).where(
+                ChecklistItem.status.in_(["submitted", "accepted", "rejected"])
+            )
+        )
+    }
+    for item_id, status in sorted(statuses.items()):
+        said = events.get(item_id)
+        expected = _STATUS_OF_ACTION.get(said[-1][0]) if said else None
+        if expected != status:
+            return item_id, (
+                f"item {item_id}: {status}, but the audit trail "
+                + (f"last says {expected}" if expected else "records no evidence for it")
+                + " (its status was set outside the engine)"
+            )
+    return len(set(events) | set(statuses)), None

@@ -342,6 +342,29 @@ def items_in_scope(
     return [_door_item(r) for r in rows]
 
 
+def items_of_subject(
+    session: Session,
+    *,
+    campaign_keys: Collection[str],
+    subject_type: str,
+    subject_id: int,
+    statuses: Collection[str],
+) -> list[DoorItem]:
+    """One subject's items in these campaigns and statuses, by due date."""
+    rows = session.execute(
+        select(*_ITEM_COLUMNS)
+        .join(Campaign, Campaign.id == ChecklistItem.campaign_id)
+        .where(
+            Campaign.key.in_(list(campaign_keys)),
+            ChecklistItem.subject_type == subject_type,
+            ChecklistItem.subject_id == subject_id,
+            ChecklistItem.status.in_(list(statuses)),
+        )
+        .order_by(ChecklistItem.due, ChecklistItem.id)
+    ).all()
+    return [_door_item(r) for r in rows]
+
+
 def awaiting_sign_off(
     session: Session, *, campaign_key: str, obligation_keys: Collection[str]
 ) -> list[DoorItem]:

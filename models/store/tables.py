@@ -342,6 +342,7 @@ class AuditEvent(SQLModel, table=True):
     payload: dict[str, Any] = _json(dict)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    scheme: int | None = Field(default=None, description="how its hash is made (audit.SCHEME)")
 
 
 class AuditHead(SQLModel, table=True):

@@ -76,13 +76,13 @@ def test_an_event_inserted_in_the_middle_is_named(db_url: str) -> None:
         prev = session.execute(text("SELECT hash FROM audit_event WHERE id = 2")).scalar_one()
     forged_at = T0 + dt.timedelta(hours=2, minutes=30)
     payload = {"note": "补记"}
-    digest = audit.event_hash(prev, forged_at, "x", "evidence.accepted", "item", "1", payload)
+    digest = audit.event_hash(prev, forged_at, "x", "evidence.accepted", "item", "1", payload, 3)
     sql(db_url, "DELETE FROM audit_event WHERE id = 3")
     sql(
         db_url,
         "INSERT INTO audit_event (id, at, actor, action, entity, entity_key, payload, "
-        "prev_hash, hash) VALUES (3, :at, 'x', 'evidence.accepted', 'item', '1', "
-        '\'{"note": "补记"}\', :prev, :hash)',
+        "prev_hash, hash, scheme) VALUES (3, :at, 'x', 'evidence.accepted', 'item', '1', "
+        '\'{"note": "补记"}\', :prev, :hash, 2)',
         at=forged_at,
         prev=prev,
         hash=digest,
@@ -110,11 +110,12 @@ def test_an_event_appended_behind_the_heads_back_is_named(db_url: str) -> None:
     with db.session_for(db_url) as session:
         prev = session.execute(text("SELECT hash FROM audit_event WHERE id = 5")).scalar_one()
     at = T0 + dt.timedelta(days=1)
-    digest = audit.event_hash(prev, at, "x", "evidence.accepted", "item", "1", {})
+    digest = audit.event_hash(prev, at, "x", "evidence.accepted", "item", "1", {}, 6)
     sql(
         db_url,
-        "INSERT INTO audit_event (at, actor, action, entity, entity_key, payload, prev_hash, "
-        "hash) VALUES (:at, 'x', 'evidence.accepted', 'item', '1', '{}', :prev, :hash)",
+        "INSERT INTO audit_event (id, at, actor, action, entity, entity_key, payload, "
+        "prev_hash, hash, scheme) VALUES (6, :at, 'x', 'evidence.accepted', 'item', '1', "
+        "'{}', :prev, :hash, 2)",
         at=at,
         prev=prev,
         hash=digest,
@@ -123,6 +124,33 @@ def test_an_event_appended_behind_the_heads_back_is_named(db_url: str) -> None:
         6,
         "event 6: after the chain's recorded end at event 5 (inserted)",
     )
+
+
+def test_renumbered_events_are_caught_by_their_own_hash(db_url: str) -> None:
+    """Each event's hash covers its id: moving the last event to another id (and the head
+    with it) leaves a chain whose links still follow each other, but not its hashes."""
+    chain(db_url)
+    sql(db_url, "UPDATE audit_event SET id = 50 WHERE id = 5")
+    sql(db_url, "UPDATE audit_head SET last_id = 50")
+    assert check(db_url) == (4, "event 50: its content was edited")
+
+
+def test_an_event_made_to_look_older_to_leave_its_id_out_is_caught(db_url: str) -> None:
+    chain(db_url)
+    with db.session_for(db_url) as session:
+        row = session.execute(
+            text("SELECT prev_hash, at, payload FROM audit_event WHERE id = 3")
+        ).one()
+    import json as _json
+
+    payload = row.payload if isinstance(row.payload, dict) else _json.loads(row.payload)
+    at = row.at if isinstance(row.at, dt.datetime) else dt.datetime.fromisoformat(row.at)
+    old_style = audit.event_hash(
+        row.prev_hash, at.replace(tzinfo=dt.UTC), "p2", "evidence.accepted", "item", "102",
+        payload,
+    )  # fmt: skip
+    sql(db_url, "UPDATE audit_event SET scheme = NULL, hash = :h WHERE id = 3", h=old_style)
+    assert check(db_url) == (2, "event 3: its content was edited")
 
 
 def rechain(url: str) -> None:
@@ -138,7 +166,7 @@ def rechain(url: str) -> None:
         for e in events:
             e.prev_hash = prev
             e.hash = prev = audit.event_hash(
-                prev, e.at, e.actor, e.action, e.entity, e.entity_key, e.payload
+                prev, e.at, e.actor, e.action, e.entity, e.entity_key, e.payload, e.id
             )
         head = session.get(AuditHead, 1)
         head.last_hash, head.last_id, head.events = prev, events[-1].id, len(events)

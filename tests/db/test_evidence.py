@@ -176,9 +176,7 @@ def test_counts_below_the_minimum_and_unknown_counts_are_refused(rolled: str) ->
             dated=D(2012, 11, 20),
         )
     assert "没有计数项'colour'" in str(caught.value)
-    with pytest.raises(
-        EvidenceError, match=r"计数members（选派组员人数）至少为3，填的是2"
-    ):
+    with pytest.raises(EvidenceError, match=r"计数members（选派组员人数）至少为3，填的是2"):
         act(
             rolled,
             "submit",
@@ -294,3 +292,67 @@ def test_two_submissions_at_once_count_each_other(db_url: str, tmp_path: Path) -
             select(ChecklistItem.status).where(ChecklistItem.occurrence == "2013-09")
         ).scalar_one()
     assert status == "accepted"
+
+
+def test_data_changed_outside_the_engine_are_found_against_the_audit_trail(rolled: str) -> None:
+    """The chain holds after an edit of the data tables (no event was touched), so the data
+    are checked against the events that made them: counts raised in place, a row added, an
+    item set accepted by hand."""
+    from sqlalchemy import text
+
+    from models.store import audit
+
+    act(rolled, "submit", PILOT, "pilot-rectification", "p-qiaotou-v01-sec", note="完成")
+    act(rolled, "sign", PILOT, "pilot-rectification", "p-qiaotou-oc")
+    act(
+        rolled, "submit", "org-dept", "send-members", "p-org-01", note="选派",
+        counts={"members": 3}, dated=D(2012, 11, 10),
+    )  # fmt: skip
+
+    def verify() -> tuple[int, str | None]:
+        with db.session_for(rolled) as session:
+            assert audit.verify(session)[1] is None  # the chain itself holds throughout
+            return audit.verify_data(session)
+
+    def sql(statement: str) -> None:
+        with db.get_engine(rolled).begin() as conn:
+            conn.execute(text(statement))
+
+    assert verify() == (2, None)
+    with db.session_for(rolled) as session:
+        counted = session.execute(
+            select(Evidence.id, Evidence.item_id).where(Evidence.note == "选派")
+        ).one()
+        signed_item = session.execute(
+            select(Evidence.item_id).where(Evidence.note == "完成")
+        ).scalar_one()
+        other = (
+            session.execute(
+                select(ChecklistItem.id).where(
+                    ChecklistItem.status == "open", ChecklistItem.id != signed_item
+                )
+            )
+            .scalars()
+            .first()
+        )
+    sql(f"UPDATE evidence SET counts = '{{\"members\": 30}}' WHERE id = {counted.id}")
+    assert verify() == (
+        counted.item_id,
+        f"item {counted.item_id}: its evidence row 1 differs from the audit trail (its note, "
+        "counts or files were changed outside the engine)",
+    )
+    sql(f"UPDATE evidence SET counts = '{{\"members\": 3}}' WHERE id = {counted.id}")
+    assert verify()[1] is None
+    sql(f"UPDATE checklist_item SET status = 'accepted' WHERE id = {other}")
+    assert verify() == (
+        other,
+        f"item {other}: accepted, but the audit trail records no evidence for it (its status "
+        "was set outside the engine)",
+    )
+    sql(f"UPDATE checklist_item SET status = 'open' WHERE id = {other}")
+    sql(
+        "INSERT INTO evidence (item_id, kind, person_id, recorded_at, dated, note, counts, "
+        f"files) SELECT item_id, kind, person_id, recorded_at, dated, note, counts, files "
+        f"FROM evidence WHERE id = {counted.id}"
+    )
+    assert "2 evidence rows, the audit trail records 1" in (verify()[1] or "")

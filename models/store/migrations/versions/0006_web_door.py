@@ -1,5 +1,5 @@
 """the web door: sign-in links, sessions, sign-in attempts, forms handled once; an
-organization's revision
+organization's revision; the scheme of an audit event's hash (2: its id included)
 
 Revision ID: 0006
 Revises: 0005
@@ -21,6 +21,8 @@ def _instant(name: str, nullable: bool) -> sa.Column:
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("audit_event") as batch:
+        batch.add_column(sa.Column("scheme", sa.Integer(), nullable=True))
     with op.batch_alter_table("organization") as batch:
         batch.add_column(sa.Column("revision", sa.Integer(), nullable=False, server_default="0"))
     op.create_table(
@@ -63,6 +65,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("audit_event") as batch:
+        batch.drop_column("scheme")
     op.drop_table("web_form")
     op.drop_table("web_attempt")
     op.drop_table("web_session")
