@@ -33,9 +33,12 @@ from models.store.phase_clock import bring_to_day
 from models.store.reminder_lines import escalated_items, recipients, reminder_lines
 from models.store.reminders import (
     Claimed,
+    channel_key,
+    channels_taken,
     claim,
     mark_overdue,
     next_retry_at,
+    record_channels,
     record_failed,
     record_sent,
 )
@@ -136,6 +139,13 @@ class Outgoing:
     # the same digest with a one-time sign-in link, for the person's own channels; a group
     # robot's (the whole group reads it) gets `digest`, with the door's plain address
     personal: Digest | None = None
+    # of a person's several channels, those that already took every reminder of the group
+    # (an earlier try failed on another): not sent a copy again
+    taken: frozenset[str] = frozenset()
+
+    @property
+    def pending_channels(self) -> list[str]:
+        return [c for c in self.channels if channel_key(c) not in self.taken]
 
     @property
     def key(self) -> str:
@@ -177,17 +187,33 @@ def _with_door(
     ]
 
 
-def _deliver(outgoing: Outgoing) -> list[Delivery]:
-    """The failures of one digest over all its channels; empty when every channel took it.
-    Each channel gets DELIVERY_DEADLINE seconds in all: a receiver that trickles its answer
-    a byte at a time never trips a read timeout, and must not keep the sweep from ending."""
+def _deliver(outgoing: Outgoing) -> list[tuple[str, Delivery]]:
+    """One digest's outcome on each channel that has not taken it yet. Each channel gets
+    DELIVERY_DEADLINE seconds in all: a receiver that trickles its answer a byte at a time
+    never trips a read timeout, and must not keep the sweep from ending."""
     if not outgoing.channels:
-        return [Delivery(False, NO_CHANNEL, permanent=True)]
+        return [("", Delivery(False, NO_CHANNEL, permanent=True))]
     return [
-        outcome
-        for channel in outgoing.channels
-        if not (outcome := _within_deadline(channel, outgoing.digest_for(channel))).ok
+        (channel, _within_deadline(channel, outgoing.digest_for(channel)))
+        for channel in outgoing.pending_channels
     ]
+
+
+def _with_taken(outgoing: list[Outgoing], url: str) -> list[Outgoing]:
+    """For persons with several channels: which channels already took each group (a retry
+    after one of them failed goes only to the others)."""
+    several = [o for o in outgoing if len(o.channels) > 1]
+    if not several:
+        return outgoing
+    with db.session_for(url) as session:
+        taken = channels_taken(session, [c.id for o in several for c in o.group])
+    out = []
+    for o in outgoing:
+        if len(o.channels) > 1:
+            keys = [taken.get(c.id, set()) for c in o.group]
+            o = replace(o, taken=frozenset(set.intersection(*keys)) if keys else frozenset())
+        out.append(o)
+    return out
 
 
 DELIVERY_DEADLINE = 60.0  # seconds for one digest on one channel, connect to last byte
@@ -262,6 +288,7 @@ def sweep_reminders(
                 )
                 channels = list(person.channels) if person and person.channels else default
                 digests.append(Outgoing(group, channels, digest))
+            digests = _with_taken(digests, url)
             if settings.web_url:
                 digests = _with_door(digests, people, settings.web_url, now, settings.web_link_days)
             chunks = iter(
@@ -282,8 +309,16 @@ def sweep_reminders(
                 with db.session_for(url) as session:
                     sent: list[tuple[int, str]] = []
                     failed: list[int] = []
-                    for digest, failures in zip(chunk, outcomes, strict=True):
+                    for digest, outcome in zip(chunk, outcomes, strict=True):
                         group = digest.group
+                        failures = [d for _, d in outcome if not d.ok]
+                        if len(digest.channels) > 1:
+                            record_channels(
+                                session,
+                                [(c.id, channel_key(ch)) for ch, d in outcome if d.ok
+                                 for c in group],
+                                now=now,
+                            )  # fmt: skip
                         if failures:
                             counts["dead"] += record_failed(
                                 session,

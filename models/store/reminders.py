@@ -5,6 +5,7 @@ BEGIN IMMEDIATE), so two sweeps at once never take the same row."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
@@ -25,9 +26,9 @@ from models.domain.reminder_rules import one_per_item
 from models.domain.vocabulary import OPEN_ITEM, ReminderStatus
 from models.domain.working_days import WorkCalendar, to_date
 from models.store import audit
-from models.store.db import bulk_insert_ignore, raw_instant
+from models.store.db import bulk_insert_ignore, insert_ignore, raw_instant
 from models.store.instant import utc_now
-from models.store.tables import ITEM_NATURAL_KEY, ChecklistItem, Reminder
+from models.store.tables import ITEM_NATURAL_KEY, ChecklistItem, Reminder, ReminderChannel
 
 REMINDER_COLUMNS = (
     "item_id",
@@ -500,3 +501,33 @@ def record_failed(
             )
         )
     return len(dead)
+
+
+def channel_key(url: str) -> str:
+    """What is kept of a channel: its URL's hash (a webhook's URL may hold its secret)."""
+    return hashlib.sha256(url.encode()).hexdigest()[:64]
+
+
+def channels_taken(session: Session, reminder_ids: Sequence[int]) -> dict[int, set[str]]:
+    """For each reminder, the channels (keys) that already took it."""
+    taken: dict[int, set[str]] = {}
+    for start in range(0, len(reminder_ids), 5000):
+        for reminder_id, channel in session.execute(
+            select(ReminderChannel.reminder_id, ReminderChannel.channel).where(
+                ReminderChannel.reminder_id.in_(reminder_ids[start : start + 5000])
+            )
+        ).all():
+            taken.setdefault(reminder_id, set()).add(channel)
+    return taken
+
+
+def record_channels(
+    session: Session, taken: Sequence[tuple[int, str]], *, now: dt.datetime
+) -> None:
+    """(reminder id, channel key) pairs delivered: a later retry skips those channels."""
+    insert_ignore(
+        session,
+        ReminderChannel.__table__,  # type: ignore[arg-type]  # SQLModel's table is untyped
+        [{"reminder_id": r, "channel": c, "delivered_at": now} for r, c in taken],
+        key=["reminder_id", "channel"],
+    )

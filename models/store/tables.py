@@ -409,3 +409,15 @@ class WebForm(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id")
     at: dt.datetime = _instant(nullable=False)
     outcome: str = Field(default="", max_length=2000)
+
+
+class ReminderChannel(SQLModel, table=True):
+    """A channel that took a reminder, for a person with several channels: a retry after
+    one of them failed goes only to those that did not take it (never a copy to the one
+    that did). The channel is kept as a hash of its URL (which may hold a secret)."""
+
+    __tablename__ = "reminder_channel"
+
+    reminder_id: int = Field(primary_key=True)
+    channel: str = Field(primary_key=True, max_length=64)
+    delivered_at: dt.datetime = _instant(nullable=False)

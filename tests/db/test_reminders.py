@@ -287,3 +287,29 @@ def test_a_failed_delivery_is_retried_by_the_next_days_sweep_at_its_hour(
             select(func.count()).where(Reminder.attempts >= 1, Reminder.status == "pending")
         ).scalar_one()
     assert left == 0
+
+
+def test_a_person_with_two_channels_one_failing_gets_one_copy_on_each(ml: str) -> None:
+    """The outcome is kept per channel: the retries after one channel failed go only to
+    it, never another copy to the channel that took the digest."""
+    with http_receiver() as good, http_receiver("error500") as bad:
+        with db.session_for(ml) as session:
+            session.execute(update(Person).values(channels=[good.url(), bad.url()]))
+        first = sweep(at(D(2013, 9, 5)))
+        digests = len(good.received)
+        assert digests >= 1 and first["failed"] >= 1 and "sent" not in first
+        assert len(bad.received) == digests
+        sweep(at(D(2013, 9, 5), 10))  # the retry, when its backoff has passed
+        assert len(good.received) == digests  # no second copy
+        assert len(bad.received) == 2 * digests
+        bad.mode = "ok"
+        last = sweep(at(D(2013, 9, 5), 11))
+        assert last["sent"] >= 1 and last["digests"] == digests
+        assert len(good.received) == digests and len(bad.received) == 3 * digests
+    with db.session_for(ml) as session:
+        left = session.execute(
+            select(func.count())
+            .select_from(Reminder)
+            .where(Reminder.attempts > 0, Reminder.status != "sent")
+        ).scalar_one()
+    assert left == 0

@@ -1,5 +1,5 @@
 """the web door: sign-in links, sessions, sign-in attempts, forms handled once; an
-organization's revision; the scheme of an audit event's hash (2: its id included)
+organization's revision; the channels that took a reminder; the scheme of an audit event's hash (2: its id included)
 
 Revision ID: 0006
 Revises: 0005
@@ -56,6 +56,12 @@ def upgrade() -> None:
     )
     op.create_index("ix_web_attempt_client_at", "web_attempt", ["client", "at"])
     op.create_table(
+        "reminder_channel",
+        sa.Column("reminder_id", sa.Integer(), primary_key=True),
+        sa.Column("channel", sa.String(64), primary_key=True),
+        _instant("delivered_at", False),
+    )
+    op.create_table(
         "web_form",
         sa.Column("nonce_hash", sa.String(64), primary_key=True),
         sa.Column("person_id", sa.Integer(), sa.ForeignKey("person.id"), nullable=False),
@@ -68,6 +74,7 @@ def downgrade() -> None:
     with op.batch_alter_table("audit_event") as batch:
         batch.drop_column("scheme")
     op.drop_table("web_form")
+    op.drop_table("reminder_channel")
     op.drop_table("web_attempt")
     op.drop_table("web_session")
     op.drop_table("web_link")
