@@ -227,11 +227,13 @@ def progress_tables(progress: CampaignProgress) -> list[Table]:
     if progress.reminders:
         r = progress.reminders
         reminders = Table(title="提醒", title_justify="left")
-        for name in ("已发送", "待发送", "已合并", "已取消", "死信"):
+        for name in ("已发送", "其中可能重复", "待发送", "发送中", "已合并", "已取消", "死信"):
             reminders.add_column(name, justify="right")
         reminders.add_row(
             str(r.get("sent", 0)),
-            str(r.get("pending", 0) + r.get("sending", 0)),
+            str(r.get("uncertain", 0)),
+            str(r.get("pending", 0)),
+            str(r.get("sending", 0)),
             str(r.get("superseded", 0)),
             str(r.get("cancelled", 0)),
             str(r.get("dead", 0)),

@@ -228,6 +228,15 @@ def campaign_progress(session: Session, loaded: LoadedCampaign, as_of: dt.date) 
             .group_by(Reminder.status)
         ).all()
     }
+    # sent, but perhaps twice: a sweep died between delivering and recording them
+    uncertain = session.execute(
+        select(func.count())
+        .select_from(Reminder)
+        .join(ChecklistItem, ChecklistItem.id == Reminder.item_id)
+        .where(ChecklistItem.campaign_id == campaign, Reminder.uncertain.is_(True))
+    ).scalar_one()
+    if uncertain:
+        out.reminders["uncertain"] = uncertain
     out.backfilled = backfilled_items(session, campaign, spec.timezone, as_of)
     if spec.inspections:
         still_open, closed = open_rectifications(session, campaign)

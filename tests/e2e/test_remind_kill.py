@@ -3,6 +3,7 @@ again by the next sweep and marked uncertain (they may have arrived twice)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -46,6 +47,11 @@ def test_a_killed_sweep_loses_nothing(campaign_home: Path) -> None:
                 select(func.count()).where(Reminder.status == "sending")
             ).scalar_one()
         assert in_flight >= 1
+        # status tells the claims in flight apart from those waiting to be sent
+        shown = json.loads(
+            run("status", "village-rectification-2013", "--as-of", "2012-11-26", "--json").stdout
+        )
+        assert shown["reminders"]["sending"] == in_flight
         hook.mode = "ok"
         again = run("remind", "--as-of", "2012-11-27", env={"CAMPAIGN_NOTIFY_DEFAULT": hook.url()})
         assert again.returncode == 0, again.stderr
@@ -62,3 +68,9 @@ def test_a_killed_sweep_loses_nothing(campaign_home: Path) -> None:
         ).scalar_one()
     assert by_status.get("sending", 0) == 0 and by_status.get("pending", 0) == 0
     assert uncertain == in_flight
+    shown = json.loads(
+        run("status", "village-rectification-2013", "--as-of", "2012-11-27", "--json").stdout
+    )
+    assert shown["reminders"]["uncertain"] == in_flight
+    table = run("status", "village-rectification-2013", "--as-of", "2012-11-27").stdout
+    assert "其中可能重复" in table and "发送中" in table
