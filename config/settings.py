@@ -34,7 +34,9 @@ class Settings(BaseSettings):
     # where `audit anchor` (and the daily sweep) writes the chain's head: outside CAMPAIGN_HOME
     audit_anchor: Path | None = None
     audit_key: str | None = Field(None, description="HMAC key that signs anchors (not in the DB)")
-    max_file_mb: float = Field(20.0, gt=0, description="the largest evidence file accepted")
+    max_file_mb: float = Field(
+        20.0, gt=0, le=1000, allow_inf_nan=False, description="the largest evidence file accepted"
+    )
     # A run without a heartbeat this long is marked Crashed (its worker died). It must exceed
     # twice the workers' PREFECT_FLOWS_HEARTBEAT_FREQUENCY (Prefect's default: 180 s), or
     # healthy long runs would be crashed; with workers beating every 30 s, 90 is enough.
@@ -52,6 +54,15 @@ class Settings(BaseSettings):
     @classmethod
     def _known_timezone(cls, value: str) -> str:
         return known_timezone(value)
+
+    @field_validator("notify_default")
+    @classmethod
+    def _channel_url(cls, value: str | None) -> str | None:
+        if value is not None and "://" not in value:
+            raise ValueError(
+                "give an Apprise URL such as json://HOST/PATH, mailtos://… or file:///PATH"
+            )
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -109,6 +120,24 @@ def get_settings() -> Settings:
         raise SettingsError("\n".join(problems)) from None
 
 
+HOME_PROBLEMS: list[str] = []
+
+
+def missing_database(settings: Settings) -> str | None:
+    """A SQLite file outside CAMPAIGN_HOME that does not exist is a mistyped path, not a
+    database to make: only `campaign db upgrade` creates one there."""
+    url = settings.resolved_database_url
+    if not url.startswith("sqlite:///"):
+        return None
+    path = Path(url.removeprefix("sqlite:///")).resolve()
+    if path.exists() or path.is_relative_to(settings.home.resolve()):
+        return None
+    return (
+        f"CAMPAIGN_DATABASE_URL: no database at {path} (a mistyped path?); to make a new "
+        "one there, run: campaign db upgrade"
+    )
+
+
 def prepare_prefect_env() -> None:
     """Point Prefect's home into CAMPAIGN_HOME unless PREFECT_HOME is set; analytics off.
 
@@ -118,7 +147,14 @@ def prepare_prefect_env() -> None:
     """
     home = Path(os.environ.get("CAMPAIGN_HOME", ".campaign")).resolve()
     os.environ.setdefault("PREFECT_HOME", str(home / "prefect"))
-    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
+    try:
+        Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        # said by the command as one line (flows.cli.main), not as a traceback at import
+        HOME_PROBLEMS.append(
+            f"CAMPAIGN_HOME {home} (PREFECT_HOME {os.environ['PREFECT_HOME']}) cannot be "
+            f"created: {exc.strerror or exc}"
+        )
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     # A new Prefect home is migrated while the temporary server starts: on a busy 2-core
     # machine that can take longer than Prefect's default 20 s wait.

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 import httpx
 
+from config.settings import HOME_PROBLEMS, SettingsError, get_settings, missing_database
 from flows.cli import (  # noqa: F401  (they register their commands)
     audit,
     inspections,
@@ -65,8 +66,9 @@ def main() -> None:
     verbose = any(a in ("-v", "--verbose") for a in sys.argv[1:2])
     if verbose:
         del sys.argv[1]
-    quiet_prefect(verbose)
     try:
+        check_environment()
+        quiet_prefect(verbose)
         with audit_trail.through(f"cli:{getpass.getuser()}"):
             code = app(standalone_mode=False) or 0
     except click.ClickException as exc:  # usage errors: click's own message, exit 2
@@ -82,7 +84,10 @@ def main() -> None:
     except Exception as exc:  # the last line of defence: a message, not a traceback
         if os.environ.get("CAMPAIGN_DEBUG"):
             raise
-        if _unauthorized(exc):
+        if (problem := _environment_fault(exc)) is not None:
+            err.print(f"error: {problem}", markup=False)
+            code = 2
+        elif _unauthorized(exc):
             err.print(
                 f"error: the Prefect server at {os.environ.get('PREFECT_API_URL')} refused "
                 "us (401 Unauthorized): set PREFECT_API_AUTH_STRING to its user:password",
@@ -99,6 +104,50 @@ def main() -> None:
     finally:
         db.dispose_all()
     sys.exit(code)
+
+
+def check_environment() -> None:
+    """Faults of the environment, each one line and exit 2 before any command runs: a data
+    folder that cannot be made, a settings value that cannot be used, a SQLite path outside
+    CAMPAIGN_HOME that does not exist (only `db upgrade` makes one there)."""
+    if HOME_PROBLEMS:
+        raise SettingsError("\n".join(dict.fromkeys(HOME_PROBLEMS)))
+    settings = get_settings()
+    if sys.argv[1:3] != ["db", "upgrade"] and (problem := missing_database(settings)):
+        raise SettingsError(problem)
+    if not settings.resolved_database_url.startswith("sqlite"):
+        # a server that is down or a database that is missing: said here, before a flow
+        # run logs it with its traceback
+        with db.get_engine(settings.resolved_database_url).connect():
+            pass
+
+
+def _environment_fault(exc: BaseException) -> str | None:
+    """What a server we depend on said, when it is unreachable or refuses: one line."""
+    from sqlalchemy.exc import OperationalError
+
+    if isinstance(exc, OperationalError):
+        reason = str(exc.orig or exc).strip().splitlines()
+        url = db_url_shown()
+        return f"the database {url} cannot be used: {reason[0] if reason else exc}"
+    if isinstance(exc, RuntimeError) and str(exc).startswith("Failed to reach API"):
+        return (
+            f"the Prefect server at {os.environ.get('PREFECT_API_URL')} does not answer: start "
+            "it, or unset PREFECT_API_URL to use a temporary one"
+        )
+    return None
+
+
+def db_url_shown() -> str:
+    """The database URL without a password."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(get_settings().resolved_database_url).render_as_string(
+            hide_password=True
+        )
+    except Exception:
+        return "(CAMPAIGN_DATABASE_URL)"
 
 
 def _unauthorized(exc: BaseException) -> bool:

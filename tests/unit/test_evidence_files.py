@@ -82,3 +82,12 @@ def test_the_store_keeps_content_by_hash_once_and_never_under_the_given_name(
     assert [p.name for p in stored] == [a["sha256"]]
     assert stored[0].parent.parent == home / "files"
     assert not (tmp_path / "etc").exists()
+
+
+def test_the_size_is_the_bytes_read_not_what_stat_says() -> None:
+    """/proc files say 0 bytes to stat; a file can grow after a stat: the limit counts
+    what is read."""
+    special = Path("/proc/self/mountinfo")
+    assert special.stat().st_size == 0 and len(special.read_bytes()) > 100
+    with pytest.raises(EvidenceError, match="超过0.0001 MB的大小限制"):
+        read_evidence_file(special, 100)
