@@ -8,15 +8,16 @@ import datetime as dt
 import getpass
 import re
 import socket
-import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
+from sqlalchemy import create_engine, text
 
 from tests.e2e.test_cli import CAMPAIGN, REPO, cli_env, run
 from tests.scaled.campaign_now import today_in_shanghai, write_holidays
@@ -172,28 +173,31 @@ class Door:
         assert signed.status_code == 303, signed.text
         return client
 
-    def db(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.home / "campaign.db")
+    def rows(self, sql: str, **params: object) -> list[Any]:
+        """A query on the door's database (SQLite or PostgreSQL), `:name` parameters."""
+        engine = create_engine(self.env["CAMPAIGN_DATABASE_URL"])
+        try:
+            with engine.connect() as conn:
+                return list(conn.execute(text(sql), params).all())
+        finally:
+            engine.dispose()
 
-    def count(self, sql: str, *args: object) -> int:
-        with self.db() as conn:
-            return conn.execute(sql, args).fetchone()[0]
+    def count(self, sql: str, **params: object) -> int:
+        return self.rows(sql, **params)[0][0]
 
     def item_id(self, campaign: str, obligation: str, unit: str) -> int:
-        with self.db() as conn:
-            return conn.execute(
-                "SELECT i.id FROM checklist_item i JOIN campaign c ON c.id = i.campaign_id "
-                "JOIN unit u ON u.id = i.subject_id AND i.subject_type = 'unit' "
-                "WHERE c.key = ? AND i.obligation_key = ? AND u.code = ?",
-                (campaign, obligation, unit),
-            ).fetchone()[0]
+        return self.rows(
+            "SELECT i.id FROM checklist_item i JOIN campaign c ON c.id = i.campaign_id "
+            "JOIN unit u ON u.id = i.subject_id AND i.subject_type = 'unit' "
+            "WHERE c.key = :c AND i.obligation_key = :o AND u.code = :u",
+            c=campaign, o=obligation, u=unit,
+        )[0][0]  # fmt: skip
 
     def status(self, campaign: str, obligation: str, unit: str) -> str:
-        with self.db() as conn:
-            return conn.execute(
-                "SELECT status FROM checklist_item WHERE id = ?",
-                (self.item_id(campaign, obligation, unit),),
-            ).fetchone()[0]
+        return self.rows(
+            "SELECT status FROM checklist_item WHERE id = :i",
+            i=self.item_id(campaign, obligation, unit),
+        )[0][0]
 
 
 def form_value(html: str, name: str) -> str:
@@ -224,9 +228,12 @@ def png_bytes(text_chunk: bytes = b"") -> bytes:
 
 
 @contextmanager
-def door_server(folder: Path, channel: str, robot: str | None = None) -> Iterator[Door]:
+def door_server(
+    folder: Path, channel: str, robot: str | None = None, database_url: str | None = None
+) -> Iterator[Door]:
     """`channel`: the secretary's own; `robot`: the group robot the second secretary's
-    digests go to (default: an unreachable one)."""
+    digests go to (default: an unreachable one); `database_url`: PostgreSQL's (default:
+    SQLite in the data folder)."""
     # The data folder set up as a department would, and `campaign web` serving it.
     today = today_in_shanghai()
     home = folder / "home"
@@ -236,6 +243,7 @@ def door_server(folder: Path, channel: str, robot: str | None = None) -> Iterato
         "PREFECT_HOME": str(home / "prefect"),
         "CAMPAIGN_HOLIDAYS_DIR": str(write_holidays(folder / "holidays", today)),
         "CAMPAIGN_WEB_URL": f"http://127.0.0.1:{port}",
+        "CAMPAIGN_DATABASE_URL": database_url or f"sqlite:///{home / 'campaign.db'}",
     }
     door = Door(home, env["CAMPAIGN_WEB_URL"], env, today)
     operators = folder / "operators.csv"

@@ -146,11 +146,10 @@ def test_an_inspectors_fail_reaches_the_village_and_an_approval_rolls_on(
     sign_in(village, door.link(SECRETARY))
     expect(village.get_by_text("限期整改：摸底情况抽查")).to_be_visible()
     due = door.today + dt.timedelta(days=10)
-    with door.db() as conn:
-        row = conn.execute(
-            "SELECT due FROM checklist_item WHERE obligation_key = 'rectification-survey-check'"
-        ).fetchone()
-    assert row is not None and row[0] <= due.isoformat()  # rolled to a working day
+    rows = door.rows(
+        "SELECT due FROM checklist_item WHERE obligation_key = 'rectification-survey-check'"
+    )
+    assert rows and str(rows[0][0]) <= due.isoformat()  # rolled to a working day
 
     before = door.count(
         "SELECT count(*) FROM checklist_item i JOIN campaign c ON c.id = i.campaign_id "

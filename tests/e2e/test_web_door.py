@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.db_fixtures import fresh_pg_database
 from tests.e2e.test_cli import REPO, operators_csv, run
 from tests.receivers import HttpReceiver, http_receiver
 from tests.web_door import (
@@ -34,10 +36,23 @@ def receiver() -> Iterator[HttpReceiver]:
         yield found
 
 
-@pytest.fixture(scope="module")
-def door(tmp_path_factory: pytest.TempPathFactory, receiver: HttpReceiver) -> Iterator[Door]:
-    with door_server(tmp_path_factory.mktemp("door"), receiver.url()) as found:
-        yield found
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def door(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    receiver: HttpReceiver,
+) -> Iterator[Door]:
+    """The door on each database: SQLite in its data folder, or a PostgreSQL database of
+    its own (as the scaled set-up runs it)."""
+    with ExitStack() as stack:
+        url = stack.enter_context(fresh_pg_database()) if request.param == "postgresql" else None
+        folder = tmp_path_factory.mktemp("door")
+        yield stack.enter_context(door_server(folder, receiver.url(), database_url=url))
+
+
+def _json(value: object) -> dict:  # type: ignore[type-arg]
+    """A JSON column as read back: PostgreSQL's driver decodes it, SQLite gives text."""
+    return value if isinstance(value, dict | list) else json.loads(str(value))  # type: ignore[return-value]
 
 
 def evidence_rows(door: Door) -> int:
@@ -55,7 +70,7 @@ def test_a_link_signs_in_once_and_an_expired_link_never(door: Door) -> None:
     link = door.link(SECRETARY)
     assert link.startswith(f"{door.url}/login?t=")
     token = link.split("t=", 1)[1]
-    assert door.count("SELECT count(*) FROM web_link WHERE token_hash = ?", token) == 0
+    assert door.count("SELECT count(*) FROM web_link WHERE token_hash = :t", t=token) == 0
     first = httpx.post(f"{door.url}/login", data={"t": token}, follow_redirects=False)
     assert first.status_code == 303
     cookie = first.headers["set-cookie"]
@@ -122,8 +137,7 @@ def test_a_village_reports_once_for_two_campaigns_and_the_town_signs(
     assert evidence_rows(door) == before + 2
     assert door.status("village-build", "meeting", "qiaotou-v01") == "submitted"
     assert door.status("study", "meeting", "qiaotou-v01") == "accepted"
-    with door.db() as conn:
-        files = [json.loads(r[0]) for r in conn.execute("SELECT files FROM evidence")]
+    files = [_json(r[0]) for r in door.rows("SELECT files FROM evidence")]
     stored = [f for row in files for f in row if f["name"] == "会议照片.png"]
     assert len(stored) == 2 and stored[0]["stripped"] and stored[0]["sha256"] == stored[1]["sha256"]
     assert (door.home / "files" / stored[0]["sha256"][:2] / stored[0]["sha256"]).is_file()
@@ -141,15 +155,17 @@ def test_a_village_reports_once_for_two_campaigns_and_the_town_signs(
     status = json.loads(door.campaign("status", "village-build", "--json").stdout)
     qiaotou = next(t for t in status["towns"] if t["code"] == "qiaotou")
     assert qiaotou["accepted"] == 1
-    with door.db() as conn:
-        events = conn.execute(
+    events = [
+        (actor, action, _json(payload))
+        for actor, action, payload in door.rows(
             "SELECT actor, action, payload FROM audit_event ORDER BY id"
-        ).fetchall()
-    web = [(a, act) for a, act, p in events if json.loads(p).get("via") == "web"]
+        )
+    ]
+    web = [(a, act) for a, act, p in events if p.get("via") == "web"]
     assert (SECRETARY, "web.signed-in") in web
     assert (SECRETARY, "evidence.submitted") in web and (SECRETARY, "evidence.accepted") in web
     assert (TOWN_COMMITTEE, "evidence.accepted") in web
-    assert any(json.loads(p).get("via", "").startswith("cli:") for _, act, p in events
+    assert any(p.get("via", "").startswith("cli:") for _, act, p in events
                if act == "web.link-printed")  # fmt: skip
     assert "audit chain holds" in door.campaign("audit", "verify").stdout
 

@@ -89,5 +89,5 @@ def test_the_size_is_the_bytes_read_not_what_stat_says() -> None:
     what is read."""
     special = Path("/proc/self/mountinfo")
     assert special.stat().st_size == 0 and len(special.read_bytes()) > 100
-    with pytest.raises(EvidenceError, match="超过0.0001 MB的大小限制"):
+    with pytest.raises(EvidenceError, match=r"超过0\.0001 MB的大小限制"):
         read_evidence_file(special, 100)
