@@ -410,14 +410,30 @@ def _item_response(
 
 @router.post("/items/{item_id}", response_class=HTMLResponse)
 async def item_submit(request: Request, item_id: int) -> HTMLResponse:
-    settings = get_settings()
-    max_bytes = int(settings.max_file_mb * 1_000_000)
-    form = await request.form(max_files=10, max_fields=200)
-    uploads: list[tuple[bytes, str]] = []
-    for upload in form.getlist("files"):
-        if isinstance(upload, UploadFile) and upload.filename:
-            uploads.append((await upload.read(max_bytes + 1), upload.filename))
-    return await run_in_threadpool(_submit, request, item_id, form, uploads, max_bytes)
+    form, uploads = await _form_with_files(request, max_fields=200)
+    return await run_in_threadpool(_submit, request, item_id, form, uploads)
+
+
+def _max_bytes() -> int:
+    return int(get_settings().max_file_mb * 1_000_000)
+
+
+async def _form_with_files(
+    request: Request, max_fields: int
+) -> tuple[FormData, list[tuple[bytes, str]]]:
+    """The form, and each file's bytes read to one past the limit (the check refuses it)."""
+    form = await request.form(max_files=10, max_fields=max_fields)
+    uploads = [
+        (await u.read(_max_bytes() + 1), u.filename)
+        for u in form.getlist("files")
+        if isinstance(u, UploadFile) and u.filename
+    ]
+    return form, uploads
+
+
+def _checked(uploads: list[tuple[bytes, str]]) -> list[tuple[bytes, dict[str, Any]]]:
+    """Every file checked as the command line checks it, before anything is written."""
+    return [check_document(data, name, _max_bytes()) for data, name in uploads]
 
 
 def _counts(form: FormData, obligation: Obligation) -> dict[str, int]:
@@ -433,16 +449,11 @@ def _counts(form: FormData, obligation: Obligation) -> dict[str, int]:
 
 
 def _submit(
-    request: Request,
-    item_id: int,
-    form: FormData,
-    uploads: list[tuple[bytes, str]],
-    max_bytes: int,
+    request: Request, item_id: int, form: FormData, uploads: list[tuple[bytes, str]]
 ) -> HTMLResponse:
     cookie = request.cookies.get(COOKIE)
     try:
-        # every file checked before anything is written
-        documents = [check_document(data, name, max_bytes) for data, name in uploads]
+        documents = _checked(uploads)
         with visit(cookie, write=True, form=form) as v:
             nonce = str(form.get("nonce") or "")
             again = store.claim_form(v.session, nonce=nonce, person_id=v.person.id, now=v.now)
@@ -674,27 +685,16 @@ def _checks_response(
 
 @router.post("/checks/{sample_id}")
 async def record_check(request: Request, sample_id: int) -> Response:
-    settings = get_settings()
-    max_bytes = int(settings.max_file_mb * 1_000_000)
-    form = await request.form(max_files=10, max_fields=20)
-    uploads = [
-        (await u.read(max_bytes + 1), u.filename)
-        for u in form.getlist("files")
-        if isinstance(u, UploadFile) and u.filename
-    ]
-    return await run_in_threadpool(_record_check, request, sample_id, form, uploads, max_bytes)
+    form, uploads = await _form_with_files(request, max_fields=20)
+    return await run_in_threadpool(_record_check, request, sample_id, form, uploads)
 
 
 def _record_check(
-    request: Request,
-    sample_id: int,
-    form: FormData,
-    uploads: list[tuple[bytes, str]],
-    max_bytes: int,
+    request: Request, sample_id: int, form: FormData, uploads: list[tuple[bytes, str]]
 ) -> Response:
     cookie = request.cookies.get(COOKIE)
     try:
-        documents = [check_document(data, name, max_bytes) for data, name in uploads]
+        documents = _checked(uploads)
         with visit(cookie, write=True, form=form) as v:
             mine = _inspector_campaigns(v)
             found = samples_of(v.session, campaign_keys=sorted(mine), sample_id=sample_id)

@@ -205,6 +205,11 @@ def session_for(url: str) -> Iterator[Session]:
             raise
 
 
+def dialect_insert(session: Session, table: Table) -> Any:
+    """An INSERT of the session's dialect (for ON CONFLICT ... RETURNING)."""
+    return _insert_for(session, table)
+
+
 def _insert_for(session: Session, table: Table) -> Any:
     dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)

@@ -255,13 +255,14 @@ def claim_form(session: Session, *, nonce: str, person_id: int, now: dt.datetime
     """None the first time a form's nonce is seen (it is taken, in the caller's transaction);
     the outcome recorded the first time when it comes again (a second tap)."""
     digest = token_hash(nonce)
-    inserted = db.insert_ignore(
-        session,
-        WebForm.__table__,  # type: ignore[arg-type]  # SQLModel's table attribute is untyped
-        [{"nonce_hash": digest, "person_id": person_id, "at": now, "outcome": ""}],
-        key=["nonce_hash"],
-    )
-    if inserted:
+    # RETURNING says whether this insert took the nonce (a driver's rowcount may not)
+    taken = session.execute(
+        db.dialect_insert(session, WebForm.__table__)  # type: ignore[arg-type]
+        .values(nonce_hash=digest, person_id=person_id, at=now, outcome="")
+        .on_conflict_do_nothing(index_elements=["nonce_hash"])
+        .returning(WebForm.nonce_hash)
+    ).scalar_one_or_none()
+    if taken is not None:
         return None
     return session.execute(
         select(WebForm.outcome).where(

@@ -272,3 +272,39 @@ def test_only_a_proxy_operator_prints_links_or_ends_sessions(tmp_path: Path) -> 
     # an invitation goes only to the person's own channel: any operator may send it
     invited = run("web", "invite", SECRETARY)
     assert invited.returncode == 0 and "1 人没有本人的渠道" in invited.stdout
+
+
+def test_a_gate_or_a_check_of_someone_elses_is_refused(door: Door) -> None:
+    """A village secretary guessing an approver's gate or an inspector's sample: 404, and
+    nothing is recorded."""
+    made = door.campaign("inspect", "pilot", "--as-of", door.today.isoformat())
+    assert made.returncode == 0, made.stderr
+    sample = door.count("SELECT min(id) FROM inspection_sample")
+    secretary = door.sign_in(SECRETARY)
+    csrf = form_value(secretary.get("/").text, "csrf")
+    gate = secretary.post(
+        "/gates/pilot/pilot-review", data={"csrf": csrf, "decision": "approve", "notes": "x"}
+    )
+    assert gate.status_code == 404
+    assert "您不是抽查人员" in secretary.get("/checks").text
+    check = secretary.post(f"/checks/{sample}", data={"csrf": csrf, "result": "pass"})
+    assert check.status_code == 404
+    assert "没有等您审批的闸门" in secretary.get("/gates").text
+    assert door.count("SELECT count(*) FROM gate_decision") == 0
+    assert door.count("SELECT count(*) FROM inspection_sample WHERE result IS NOT NULL") == 0
+    # an inspector may not answer the gate either, nor an approver record a check
+    inspector = door.sign_in("p-info-1")
+    icsrf = form_value(inspector.get("/").text, "csrf")
+    assert (
+        inspector.post(
+            "/gates/pilot/pilot-review", data={"csrf": icsrf, "decision": "approve"}
+        ).status_code
+        == 404
+    )
+    approver = door.sign_in("p-org-head-1")
+    acsrf = form_value(approver.get("/").text, "csrf")
+    assert (
+        approver.post(f"/checks/{sample}", data={"csrf": acsrf, "result": "pass"}).status_code
+        == 404
+    )
+    assert door.count("SELECT count(*) FROM gate_decision") == 0
