@@ -76,9 +76,7 @@ def first_approver(spec: CampaignSpec, gate_key: str) -> str:
     return holders[0].code
 
 
-def resume_waiting_run(
-    campaign: str, gate: str, approved: bool, reviewer: str, notes: str
-) -> bool:
+def resume_waiting_run(campaign: str, gate: str, approved: bool, reviewer: str, notes: str) -> bool:
     """Resume a rollout paused at this gate, if a Prefect server has one waiting."""
     if not os.environ.get("PREFECT_API_URL"):
         return False  # no server: no run can be waiting in another process

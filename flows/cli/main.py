@@ -143,9 +143,7 @@ def db_url_shown() -> str:
     from sqlalchemy.engine import make_url
 
     try:
-        return make_url(get_settings().resolved_database_url).render_as_string(
-            hide_password=True
-        )
+        return make_url(get_settings().resolved_database_url).render_as_string(hide_password=True)
     except Exception:
         return "(CAMPAIGN_DATABASE_URL)"
 

@@ -264,11 +264,14 @@ def claim_form(session: Session, *, nonce: str, person_id: int, now: dt.datetime
     ).scalar_one_or_none()
     if taken is not None:
         return None
-    return session.execute(
-        select(WebForm.outcome).where(
-            WebForm.nonce_hash == digest, WebForm.person_id == person_id
-        )
-    ).scalar_one_or_none() or "这份表单已经提交过"
+    return (
+        session.execute(
+            select(WebForm.outcome).where(
+                WebForm.nonce_hash == digest, WebForm.person_id == person_id
+            )
+        ).scalar_one_or_none()
+        or "这份表单已经提交过"
+    )
 
 
 def set_form_outcome(session: Session, *, nonce: str, outcome: str) -> None:
