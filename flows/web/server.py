@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from config.settings import get_settings
-from flows.web import pages
+from flows.web import checks, gates, progress, signin, signoff, todo, views
 from flows.web.visit import SignInNeeded
 from models.errors import CampaignError, NotFound, PermissionRefused
 
@@ -90,18 +90,19 @@ async def _threads(app: FastAPI) -> AsyncIterator[None]:
 def create_app() -> FastAPI:
     settings = get_settings()
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=_threads)
-    app.include_router(pages.router)
+    for pages in (signin, todo, signoff, checks, gates, progress):
+        app.include_router(pages.router)
 
     @app.exception_handler(CampaignError)
     async def refused(request: Request, exc: CampaignError) -> Response:
         if isinstance(exc, SignInNeeded):
             if request.method == "GET":
                 return RedirectResponse("/login", status_code=303)
-            return pages.page(request, "error.html", 401, message=str(exc))
+            return views.page(request, "error.html", 401, message=str(exc))
         status = (
             404 if isinstance(exc, NotFound) else 403 if isinstance(exc, PermissionRefused) else 400
         )
-        return pages.page(request, "error.html", status, message=str(exc))
+        return views.page(request, "error.html", status, message=str(exc))
 
     @app.middleware("http")
     async def headers(

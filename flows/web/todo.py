@@ -1,0 +1,202 @@
+"""我的待办 and an item: what it asks, what was recorded, and the form that reports it (one
+record for several items that ask the same; a second tap of a form records nothing more)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from flows.web.signoff import to_sign
+from flows.web.views import (
+    LIST_LIMIT,
+    SUBMITTABLE,
+    checked,
+    form_with_files,
+    item_of,
+    item_view,
+    may_see,
+    md,
+    my_items,
+    page,
+    rejection,
+    same_asks,
+    supervising,
+)
+from flows.web.visit import COOKIE, Visit, visit
+from models.domain.campaign import Obligation
+from models.domain.door import new_token
+from models.domain.permissions import may_submit
+from models.domain.vocabulary import ItemStatus
+from models.domain.wording import STATUS_ZH
+from models.errors import EvidenceError, NotFound, PermissionRefused
+from models.store import door as store
+from models.store.evidence import (
+    Submission,
+    store_bytes,
+    submit,
+)
+
+router = APIRouter()
+
+
+@router.get("/", response_class=HTMLResponse)
+def todo(request: Request) -> HTMLResponse:
+    with visit(request.cookies.get(COOKIE)) as v:
+        items = my_items(v)
+        views = []
+        for item, obligation in items[:LIST_LIMIT]:
+            view = item_view(v, item, obligation)
+            if item.status == ItemStatus.REJECTED:
+                view.reason = rejection(v, item.id)
+            views.append(view)
+        signs = len(to_sign(v))
+        return page(
+            request,
+            "todo.html",
+            v=v,
+            items=views,
+            more=max(0, len(items) - LIST_LIMIT),
+            overdue=sum(1 for i in views if i.state == "overdue"),
+            signs=signs,
+        )
+
+
+# --- an item -----------------------------------------------------------------------------
+
+
+@router.get("/items/{item_id}", response_class=HTMLResponse)
+def item_page(request: Request, item_id: int) -> HTMLResponse:
+    with visit(request.cookies.get(COOKIE)) as v:
+        return _item_response(request, v, item_id)
+
+
+def _item_response(
+    request: Request,
+    v: Visit,
+    item_id: int,
+    status: int = 200,
+    errors: Iterable[str] = (),
+    done: str | None = None,
+) -> HTMLResponse:
+    item, obligation = item_of(v, item_id)
+    if not may_see(v, item, obligation):
+        raise NotFound("没有这个事项，或它不归您办理")
+    loaded = v.campaign(item.campaign_key)
+    can_submit = item.status in SUBMITTABLE and may_submit(
+        v.org, v.person, item, supervising(loaded, obligation)
+    )
+    history = store.item_evidence(v.session, item_id=item.id)
+    names = {c.key: c.name for c in obligation.evidence.counts}
+    return page(
+        request,
+        "item.html",
+        status,
+        v=v,
+        item=item_view(v, item, obligation),
+        obligation=obligation,
+        detail=obligation.detail,
+        can_submit=can_submit,
+        also=[item_view(v, o, r) for o, r in same_asks(v, item, obligation)] if can_submit else [],
+        history=[
+            {
+                "kind": {"submission": "报送", "sign-off": "签字通过", "rejection": "退回"}.get(
+                    e.kind, e.kind
+                ),
+                "who": e.person_name,
+                "dated": md(e.dated),
+                "note": e.note,
+                "counts": "，".join(f"{names.get(k, k)}{n}" for k, n in e.counts.items()),
+                "files": [f.get("name") for f in e.files],
+            }
+            for e in history
+        ],
+        errors=list(errors),
+        done=done,
+        nonce=new_token(),
+        max_mb=f"{v.settings.max_file_mb:g}",
+        today=v.today.isoformat(),
+    )
+
+
+@router.post("/items/{item_id}", response_class=HTMLResponse)
+async def item_submit(request: Request, item_id: int) -> HTMLResponse:
+    form, uploads = await form_with_files(request, max_fields=200)
+    return await run_in_threadpool(_submit, request, item_id, form, uploads)
+
+
+def _counts(form: FormData, obligation: Obligation) -> dict[str, int]:
+    counts = {}
+    for count in obligation.evidence.counts:
+        raw = str(form.get(f"count-{count.key}") or "").strip()
+        if not raw:
+            continue
+        if not raw.isdigit():
+            raise EvidenceError(f"{count.name}：请填写不小于0的整数")
+        counts[count.key] = int(raw)
+    return counts
+
+
+def _submit(
+    request: Request, item_id: int, form: FormData, uploads: list[tuple[bytes, str]]
+) -> HTMLResponse:
+    cookie = request.cookies.get(COOKIE)
+    try:
+        documents = checked(uploads)
+        with visit(cookie, write=True, form=form) as v:
+            nonce = str(form.get("nonce") or "")
+            again = store.claim_form(v.session, nonce=nonce, person_id=v.person.id, now=v.now)
+            if again is not None:
+                outcome = again
+            else:
+                outcome = _record_submission(v, item_id, form, documents)
+                store.set_form_outcome(v.session, nonce=nonce, outcome=outcome)
+    except EvidenceError as exc:
+        with visit(cookie) as v:
+            return _item_response(request, v, item_id, 400, errors=str(exc).split("；"))
+    with visit(cookie) as v:
+        return _item_response(request, v, item_id, done=outcome)
+
+
+def _record_submission(
+    v: Visit, item_id: int, form: FormData, documents: list[tuple[bytes, dict[str, Any]]]
+) -> str:
+    item, obligation = item_of(v, item_id)
+    targets = [(item, obligation)]
+    wanted = {int(x) for x in form.getlist("also") if str(x).isdigit()}
+    if wanted:
+        offered = {o.id: (o, r) for o, r in same_asks(v, item, obligation)}
+        if not wanted <= set(offered):
+            raise PermissionRefused("所选事项中有不归您办理或不能合并报送的")
+        targets += [offered[i] for i in sorted(wanted)]
+    try:
+        dated = dt.date.fromisoformat(str(form.get("dated") or v.today.isoformat()))
+    except ValueError:
+        raise EvidenceError("日期格式应为 年-月-日") from None
+    if dated > v.today:
+        raise EvidenceError("日期不能晚于今天")
+    note = str(form.get("note") or "").strip() or None
+    results = []
+    for target, rule in targets:
+        loaded = v.campaign(target.campaign_key)
+        if not may_submit(v.org, v.person, target, supervising(loaded, rule)):
+            raise NotFound("没有这个事项，或它不归您办理")
+        status = submit(
+            v.session,
+            org=v.org,
+            item=store.checklist_item(v.session, item_id=target.id),
+            obligation=rule,
+            person=v.person,
+            submission=Submission(_counts(form, rule), note, [m for _, m in documents], dated),
+            now=v.now,
+            supervising=supervising(loaded, rule),
+        )
+        results.append(f"{rule.title}：{STATUS_ZH[status]}")
+    for data, meta in documents:
+        store_bytes(v.settings.home.resolve(), data, meta["name"])
+    return "已报送。" + "；".join(results)

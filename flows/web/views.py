@@ -1,0 +1,239 @@
+"""What the door's pages share: the page renderer, an item as a page shows it, the items a
+person answers for, forms with files. Every judgement is the domain's permission rules'."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData, UploadFile
+
+from config.settings import get_settings
+from flows.web.visit import Visit
+from models.domain.campaign import LoadedCampaign, Obligation
+from models.domain.digest import STATE_ORDER, STATE_WORDS, days_word, state_of
+from models.domain.door import Scope, asks_the_same, scope_of
+from models.domain.permissions import may_sign, may_submit
+from models.domain.vocabulary import ItemStatus, SubjectType
+from models.domain.wording import STATUS_ZH, occurrence_zh, sign_off_zh
+from models.errors import NotFound
+from models.store import audit
+from models.store import door as store
+from models.store.evidence import (
+    check_document,
+)
+from models.store.reminders import policy_of
+
+templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+LIST_LIMIT = 100  # rows a list shows; the rest are counted (a district head answers for all)
+SUBMITTABLE = (ItemStatus.OPEN, ItemStatus.REJECTED, ItemStatus.SUBMITTED)
+
+
+ACTIVE = {
+    "todo.html": "todo",
+    "item.html": "todo",
+    "sign.html": "sign",
+    "checks.html": "checks",
+    "gates.html": "gates",
+    "progress.html": "progress",
+}
+
+
+def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    context.setdefault("v", None)
+    context["active"] = ACTIVE.get(name)
+    return templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def md(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+@dataclass
+class ItemView:
+    id: int
+    campaign: str
+    phase: str
+    title: str
+    occurrence: str
+    subject: str
+    due: str
+    days: str
+    state: str
+    state_word: str
+    status: str
+    status_word: str
+    window: str
+    reason: str | None = None  # why it was sent back, when it was
+    asks: list[str] = field(default_factory=list)
+
+
+def responsible(loaded: LoadedCampaign) -> set[str]:
+    roles = set(loaded.spec.reminders.responsible_roles)
+    for _, obligation in loaded.spec.obligations():
+        roles |= set(policy_of(loaded.spec, obligation).responsible_roles)
+    return roles
+
+
+def supervising(loaded: LoadedCampaign, obligation: Obligation) -> frozenset[str]:
+    return frozenset(policy_of(loaded.spec, obligation).responsible_roles)
+
+
+def item_view(v: Visit, item: store.DoorItem, obligation: Obligation) -> ItemView:
+    loaded = v.campaign(item.campaign_key)
+    phase = next((p.name for p in loaded.spec.phases if p.key == item.phase_key), "")
+    today = v.today
+    state = state_of(item.due, today)
+    window = (
+        f"{md(item.opens_on)}至{md(item.closes_on)}" if item.opens_on and item.closes_on else ""
+    )
+    return ItemView(
+        id=item.id,
+        campaign=loaded.spec.name,
+        phase=phase,
+        title=obligation.title,
+        occurrence=occurrence_zh(item.occurrence),
+        subject=v.org.subject_label(item.subject_type, item.subject_id)[1],
+        due=md(item.due),
+        days=days_word(item.due, today, v.calendar),
+        state=state,
+        state_word=STATE_WORDS[state],
+        status=str(item.status),
+        status_word=STATUS_ZH.get(item.status, item.status),
+        window=window,
+        asks=asks(v, obligation),
+    )
+
+
+def asks(v: Visit, obligation: Obligation) -> list[str]:
+    rule = obligation.evidence
+    asks = []
+    if rule.note:
+        asks.append("填写说明")
+    for count in rule.counts:
+        asks.append(f"{count.name}" + (f"（至少{count.min}）" if count.min is not None else ""))
+    if rule.files:
+        asks.append(f"附件{rule.files}份")
+    if rule.sign_off:
+        asks.append(f"由{sign_off_zh(rule.sign_off, v.org.role_names)}签字")
+    if obligation.recurrence and obligation.recurrence.at_least > 1:
+        asks.append(f"每个周期至少{obligation.recurrence.at_least}次")
+    return asks
+
+
+def rejection(v: Visit, item_id: int) -> str | None:
+    rows = store.item_evidence(v.session, item_id=item_id)
+    last = rows[-1] if rows else None
+    return last.note if last is not None and last.kind == "rejection" else None
+
+
+def scope(v: Visit, loaded: LoadedCampaign) -> Scope:
+    return scope_of(v.org, v.person, responsible(loaded))
+
+
+def my_items(v: Visit) -> list[tuple[store.DoorItem, Obligation]]:
+    """Every open item the person answers for, in every campaign, overdue first."""
+    out = []
+    for key, loaded in v.campaigns().items():
+        obligations = {o.key: o for _, o in loaded.spec.obligations()}
+        for item in store.items_in_scope(v.session, campaign_keys=[key], scope=scope(v, loaded)):
+            obligation = obligations.get(item.obligation_key) or v.obligation(
+                key, item.obligation_key
+            )
+            obligations[item.obligation_key] = obligation
+            out.append((item, obligation))
+    today = v.today
+    me = v.person
+
+    def own(item: store.DoorItem) -> bool:
+        """The person's own items (and their unit's) before those of the units below."""
+        if item.subject_type == SubjectType.PAIRING:
+            return v.org.pairings[item.subject_id].cadre_id == me.id
+        if item.subject_type == SubjectType.PERSON:
+            return item.subject_id == me.id
+        return item.unit_id == me.unit_id
+
+    out.sort(
+        key=lambda p: (STATE_ORDER[state_of(p[0].due, today)], not own(p[0]), p[0].due, p[0].id)
+    )
+    return out
+
+
+def item_of(v: Visit, item_id: int) -> tuple[store.DoorItem, Obligation]:
+    item = store.door_item(v.session, item_id=item_id, org_key=v.me.org_key)
+    if item is None:
+        raise NotFound("没有这个事项，或它不归您办理")
+    return item, v.obligation(item.campaign_key, item.obligation_key)
+
+
+def may_see(v: Visit, item: store.DoorItem, obligation: Obligation) -> bool:
+    loaded = v.campaign(item.campaign_key)
+    if may_submit(v.org, v.person, item, supervising(loaded, obligation)):
+        return True
+    rule = obligation.evidence.sign_off
+    return rule is not None and may_sign(v.org, v.person, item, rule)
+
+
+def same_asks(
+    v: Visit, item: store.DoorItem, obligation: Obligation
+) -> list[tuple[store.DoorItem, Obligation]]:
+    """Other open items of the same subject that this one submission would answer, and
+    that the person may report."""
+    out = []
+    for other in store.items_of_subject(
+        v.session,
+        campaign_keys=list(v.campaigns()),
+        subject_type=item.subject_type,
+        subject_id=item.subject_id,
+        statuses=(ItemStatus.OPEN, ItemStatus.REJECTED),
+    ):
+        if other.id == item.id:
+            continue
+        if other.opens_on is not None and not other.opens_on <= v.today <= other.closes_on:  # type: ignore[operator]
+            continue
+        rule = v.obligation(other.campaign_key, other.obligation_key)
+        loaded = v.campaign(other.campaign_key)
+        if asks_the_same(rule.evidence, obligation.evidence) and may_submit(
+            v.org, v.person, other, supervising(loaded, rule)
+        ):
+            out.append((other, rule))
+    return out
+
+
+def max_bytes() -> int:
+    return int(get_settings().max_file_mb * 1_000_000)
+
+
+async def form_with_files(
+    request: Request, max_fields: int
+) -> tuple[FormData, list[tuple[bytes, str]]]:
+    """The form, and each file's bytes read to one past the limit (the check refuses it)."""
+    form = await request.form(max_files=10, max_fields=max_fields)
+    uploads = [
+        (await u.read(max_bytes() + 1), u.filename)
+        for u in form.getlist("files")
+        if isinstance(u, UploadFile) and u.filename
+    ]
+    return form, uploads
+
+
+def checked(uploads: list[tuple[bytes, str]]) -> list[tuple[bytes, dict[str, Any]]]:
+    """Every file checked as the command line checks it, before anything is written."""
+    return [check_document(data, name, max_bytes()) for data, name in uploads]
+
+
+def event(v: Visit, action: str, entity: str, key: str, payload: dict[str, Any]) -> None:
+    audit.append(
+        v.session,
+        actor=v.person.code,
+        action=action,
+        entity=entity,
+        entity_key=key,
+        payload=payload,
+        now=v.now,
+    )
