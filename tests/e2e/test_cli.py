@@ -327,6 +327,16 @@ def test_rollout_evidence_status_and_ledger_from_the_terminal(
     verified = run("audit", "verify")
     assert verified.returncode == 0
     assert verified.stdout.startswith("audit chain holds: ")
+    assert "data agree with the audit trail: " in verified.stdout
+    with sqlite3.connect(campaign_home / "campaign.db") as conn:
+        conn.execute(
+            "UPDATE evidence SET counts = '{\"talks\": 9}' WHERE id = "
+            "(SELECT max(id) FROM evidence WHERE kind = 'submission')"
+        )
+    counted = run("audit", "verify")
+    assert counted.returncode == 1
+    assert "data differ from the audit trail: item " in counted.stdout
+    assert "changed outside the engine" in counted.stdout
     with sqlite3.connect(campaign_home / "campaign.db") as conn:
         last = conn.execute("SELECT max(id) FROM audit_event WHERE entity = 'item'").fetchone()[0]
         conn.execute("UPDATE audit_event SET actor = 'p-qiaotou-v02-sec' WHERE id = ?", (last,))

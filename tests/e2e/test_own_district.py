@@ -162,7 +162,7 @@ def test_an_organization_of_ones_own_from_a_workbook_and_a_campaign_file_from_an
     assert add.returncode == 0, add.stderr
     self_sign = run("evidence", "sign", *item, "--by", "lg-t1-oc", "--date", "2025-04-11")
     assert self_sign.returncode == 3
-    assert "submitted themselves" in self_sign.stderr
+    assert "不能为自己报送的事项签字" in self_sign.stderr
     sign = run("evidence", "sign", *item, "--by", "lg-t1-oc2", "--date", "2025-04-14")
     assert sign.returncode == 0, sign.stderr
     with db.session_for(url) as session:

@@ -137,6 +137,8 @@ def test_a_worker_killed_mid_batch_changes_no_row(
     c = scaled.cluster
     ok(c.campaign("deploy", "pairing-now-b", "--pool", POOL, "--fan-out"))
     reference = f"sqlite:///{scaled.root / 'reference.db'}"
+    # a new database outside CAMPAIGN_HOME is made on purpose (a mistyped path is refused)
+    ok(c.campaign("db", "upgrade", extra={"CAMPAIGN_DATABASE_URL": reference}))
     ok(
         c.campaign(
             "orgs", "import", *map(str, ORG_FILES), extra={"CAMPAIGN_DATABASE_URL": reference}
