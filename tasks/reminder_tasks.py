@@ -158,7 +158,12 @@ class Outgoing:
 
 
 def _with_door(
-    outgoing: list[Outgoing], people: dict[int, Any], url: str, now: dt.datetime, days: float
+    outgoing: list[Outgoing],
+    people: dict[int, Any],
+    database: str,
+    url: str,
+    now: dt.datetime,
+    days: float,
 ) -> list[Outgoing]:
     """Each digest with the web door: a sign-in link for each person with a channel of
     their own (one insert for the batch), the plain address for group robots."""
@@ -167,7 +172,7 @@ def _with_door(
         for o in outgoing
         if o.group[0].recipient_id in people and any(not is_group_channel(c) for c in o.channels)
     }
-    with db.session_for(get_settings().resolved_database_url) as session:
+    with db.session_for(database) as session:
         tokens = create_links(
             session,
             person_ids=sorted(own),
@@ -290,7 +295,9 @@ def sweep_reminders(
                 digests.append(Outgoing(group, channels, digest))
             digests = _with_taken(digests, url)
             if settings.web_url:
-                digests = _with_door(digests, people, settings.web_url, now, settings.web_link_days)
+                digests = _with_door(
+                    digests, people, url, settings.web_url, now, settings.web_link_days
+                )
             chunks = iter(
                 [digests[i : i + RECORD_EVERY] for i in range(0, len(digests), RECORD_EVERY)]
             )

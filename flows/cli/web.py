@@ -39,8 +39,7 @@ def web(
         return
     import uvicorn
 
-    with db.session_for(settings().resolved_database_url):
-        pass  # migrate before the workers start, once
+    db.ensure_schema(db.get_engine(settings().resolved_database_url))  # once, not per worker
     out.print(f"web door on http://{host}:{port} (people open {settings().door_url})", markup=False)
     uvicorn.run(
         "flows.web.server:create_app",

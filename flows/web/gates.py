@@ -55,13 +55,14 @@ def _gates(v: Visit) -> list[dict[str, Any]]:
 @router.get("/gates", response_class=HTMLResponse)
 def gates(request: Request, answered: str | None = None) -> HTMLResponse:
     with visit(request.cookies.get(COOKIE)) as v:
+        rows = _gates(v)
         done = None
         if answered is not None:
             done = next(
-                (f"{r['gate'].name}：{r['state']}" for r in _gates(v) if r["gate"].key == answered),
+                (f"{r['gate'].name}：{r['state']}" for r in rows if r["gate"].key == answered),
                 None,
             )
-        return page(request, "gates.html", v=v, rows=_gates(v), done=done)
+        return page(request, "gates.html", v=v, rows=rows, done=done)
 
 
 @router.post("/gates/{campaign}/{gate_key}")

@@ -20,6 +20,7 @@ from models.store.tables import (
     Evidence,
     Organization,
     Person,
+    Unit,
     WebAttempt,
     WebForm,
     WebLink,
@@ -81,8 +82,6 @@ def person_code(session: Session, *, person_id: int) -> str:
 
 def persons_of_unit(session: Session, *, org_key: str, unit_code: str) -> list[int]:
     """The people of a unit and of every unit below it (by the unit's materialized path)."""
-    from models.store.tables import Unit
-
     org_id = select(Organization.id).where(Organization.key == org_key).scalar_subquery()
     path = session.execute(
         select(Unit.path).where(Unit.org_id == org_id, Unit.code == unit_code)
