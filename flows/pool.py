@@ -35,26 +35,32 @@ def check_pool(pool: str) -> None:
         )
 
 
-def ensure_zombie_automation() -> bool:
-    """Create, once per server, the automation that marks a run Crashed when its heartbeats
-    stop (its machine or worker died), so the rollout re-submits that batch. Returns whether
-    it was created now. Workers must send heartbeats: PREFECT_FLOWS_HEARTBEAT_FREQUENCY."""
-    with get_client(sync_client=True) as client:
-        if client.read_automations_by_name(ZOMBIE_AUTOMATION):
-            return False
+# A run's life as its events show it. A worker that dies while its run is Pending (picked up,
+# process not yet started) or just Running leaves a run that never sends a heartbeat: Prefect's
+# own recipe (after a heartbeat, expect another) never fires for it and a rollout waiting on
+# that batch waits for ever. So each of these starts the window, and each ends the last one.
+_ALIVE = ("prefect.flow-run.Pending", "prefect.flow-run.Running", "prefect.flow-run.heartbeat")
+_ENDED = (
+    "prefect.flow-run.Completed",
+    "prefect.flow-run.Failed",
+    "prefect.flow-run.Cancelled",
+    "prefect.flow-run.Crashed",
+    # not dead, waiting: a gate's pause or suspension, a retry or a resumed run's new schedule
+    "prefect.flow-run.Paused",
+    "prefect.flow-run.Suspended",
+    "prefect.flow-run.Scheduled",
+    "prefect.flow-run.AwaitingRetry",
+)
+
+
+def _zombie_automation() -> Automation:
     within = dt.timedelta(seconds=get_settings().zombie_after_seconds)
-    Automation(
+    return Automation(
         name=ZOMBIE_AUTOMATION,
-        description="运行中的任务超过规定时间没有心跳（所在机器或worker已停止），标记为Crashed",
+        description="运行中或已被领取的任务超过规定时间没有心跳（所在机器或worker已停止），标记为Crashed",
         trigger=EventTrigger(
-            after={"prefect.flow-run.heartbeat"},
-            expect={
-                "prefect.flow-run.heartbeat",
-                "prefect.flow-run.Completed",
-                "prefect.flow-run.Failed",
-                "prefect.flow-run.Cancelled",
-                "prefect.flow-run.Crashed",
-            },
+            after=set(_ALIVE),
+            expect=set(_ALIVE + _ENDED),
             match=ResourceSpecification({"prefect.resource.id": ["prefect.flow-run.*"]}),
             for_each={"prefect.resource.id"},
             posture=Posture.Proactive,
@@ -67,5 +73,28 @@ def ensure_zombie_automation() -> bool:
                 message=f"no heartbeat for {within.total_seconds():.0f} s: its worker is gone",
             )
         ],
-    ).create()
+    )
+
+
+def ensure_zombie_automation() -> bool:
+    """Create, once per server, the automation that marks a run Crashed when its heartbeats
+    stop (its machine or worker died), so the rollout re-submits that batch; an older one of
+    the same name is brought up to this one. Returns whether it was created or changed now.
+    Workers must send heartbeats: PREFECT_FLOWS_HEARTBEAT_FREQUENCY."""
+    wanted = _zombie_automation()
+    with get_client(sync_client=True) as client:
+        found = client.read_automations_by_name(ZOMBIE_AUTOMATION)
+    if not found:
+        wanted.create()
+        return True
+    trigger = found[0].trigger
+    if (
+        isinstance(trigger, EventTrigger)
+        and trigger.after == wanted.trigger.after  # type: ignore[union-attr]
+        and trigger.expect == wanted.trigger.expect  # type: ignore[union-attr]
+        and trigger.within == wanted.trigger.within  # type: ignore[union-attr]
+    ):
+        return False
+    wanted.id = found[0].id
+    wanted.update()
     return True

@@ -99,6 +99,14 @@ def test_deploying_to_a_pool_gives_its_workers_module_entrypoints_and_a_batch_de
     assert rollout.parameters["batch_deployment"] == "rollout-batch/cadre-pairing-2013"
     assert len(automations) == 1
     assert automations[0].trigger.within.total_seconds() == 90  # type: ignore[union-attr]
-    deploy_campaign(loaded, "town-pool", fan_out=True)  # again: one automation still
+    # a run whose worker died before its first heartbeat (picked up, Pending) is caught too
+    assert "prefect.flow-run.Pending" in automations[0].trigger.after  # type: ignore[union-attr]
+    assert "prefect.flow-run.Suspended" in automations[0].trigger.expect  # type: ignore[union-attr]
+    monkeypatch.setenv("CAMPAIGN_ZOMBIE_AFTER_SECONDS", "120")
+    get_settings.cache_clear()
+    deploy_campaign(loaded, "town-pool", fan_out=True)  # again: one automation, brought up to date
     with get_client(sync_client=True) as client:
-        assert len(client.read_automations_by_name(ZOMBIE_AUTOMATION)) == 1
+        again = client.read_automations_by_name(ZOMBIE_AUTOMATION)
+    assert len(again) == 1
+    assert again[0].id == automations[0].id
+    assert again[0].trigger.within.total_seconds() == 120  # type: ignore[union-attr]
