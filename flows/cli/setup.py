@@ -6,14 +6,19 @@ import getpass
 from pathlib import Path
 from typing import Annotated
 
+import click
 import pendulum
 import typer
+from typer.core import TyperGroup
 
 from config.campaign_files import calendar_for, org_names, read_campaign, shipped_campaigns
+from config.holiday_tables import write_holiday_table
 from config.org_file import read_org_files
+from config.yaml_lines import YamlLoadError, read_text_file
 from flows.cli import console as view
 from flows.cli.app import app, db_app, operator, orgs_app, out, settings
-from models.errors import DateRuleError, NotFound, SpecError
+from models.domain.holiday_notice import NoticeError, parse_notice
+from models.errors import CampaignError, DateRuleError, NotFound, SpecError
 from models.store import db
 from models.store.orgs import import_org, org_counts, org_id_of, org_tree, organizations
 
@@ -130,7 +135,24 @@ def db_upgrade() -> None:
     out.print(f"database at revision {revision}", markup=False)
 
 
-@app.command("calendar")
+class _MonthByDefault(TyperGroup):
+    """`campaign calendar 2013-10` stays the month view; `calendar import-notice` is new."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["show", *args]
+        return super().parse_args(ctx, args)
+
+
+calendar_app = typer.Typer(
+    cls=_MonthByDefault,
+    help="The working-day calendar: a month's view, next year's holidays from the notice.",
+    no_args_is_help=True,
+)
+app.add_typer(calendar_app, name="calendar")
+
+
+@calendar_app.command("show")
 def calendar_cmd(
     month: Annotated[str, typer.Argument(help="YEAR-MONTH, e.g. 2013-10", metavar="YEAR-MONTH")],
 ) -> None:
@@ -145,6 +167,61 @@ def calendar_cmd(
     out.print(view.month_table(year, mon, days))
     working = sum(1 for d in days if d.working)
     out.print(f"工作日{working}天，休息日{len(days) - working}天")
+
+
+def _notice_text(file: Path) -> str:
+    """The notice as saved from the web page: UTF-8, or GB18030 as Windows Notepad saves it."""
+    try:
+        return read_text_file(file)
+    except YamlLoadError as exc:
+        if "UTF-8" not in str(exc):
+            raise CampaignError(f"{file}: {exc}") from None
+    try:
+        return file.read_bytes().decode("gb18030")
+    except UnicodeDecodeError:
+        raise CampaignError(f"{file}: 既不是UTF-8也不是GB18030编码的文本") from None
+
+
+@calendar_app.command("import-notice")
+def calendar_import_notice(
+    file: Annotated[
+        Path,
+        typer.Argument(help="the notice's text (《国务院办公厅关于Y年部分节假日安排的通知》)"),
+    ],
+    year: Annotated[
+        int | None, typer.Option(help="the notice's year, when its title is not in the text")
+    ] = None,
+    replace: Annotated[bool, typer.Option(help="replace an existing table of that year")] = False,
+) -> None:
+    """Read next year's holidays from the State Council's notice into config/holidays/Y.yaml
+    (or CAMPAIGN_HOLIDAYS_DIR); every weekday and 共N天 it states is checked, nothing is
+    written when a line cannot be read."""
+    config = settings()
+    text = _notice_text(file)
+    try:
+        notice = parse_notice(text, year)
+    except NoticeError as exc:
+        for line in exc.problems:
+            out.print(f"{file}:{line}", markup=False)
+        out.print(f"{file}: 未导入，什么也没有写", markup=False)
+        raise typer.Exit(2) from None
+    table = write_holiday_table(config.holidays_dir, notice, str(file), replace)
+    off, on = len(table.holidays), len(table.workdays)
+    out.print(
+        f"{config.holidays_dir / f'{notice.year}.yaml'}: {notice.year}年放假{off}天"
+        f"（{len(notice.holidays)}个假期），调休上班{on}天",
+        markup=False,
+    )
+    for h in notice.holidays:
+        out.print(f"  {h.name}：{h.first} 至 {h.last}", markup=False)
+    for name, day in notice.workdays:
+        out.print(f"  {name}调休上班：{day}", markup=False)
+    if notice.elsewhere():
+        days = "、".join(str(d) for d in notice.elsewhere())
+        out.print(f"  不在{notice.year}年、未写入本表：{days}（属于那一年的表）", markup=False)
+    calendar = calendar_for(config)
+    working = sum(1 for m in range(1, 13) for d in calendar.month(notice.year, m) if d.working)
+    out.print(f"{notice.year}年共{working}个工作日", markup=False)
 
 
 @app.command("list")
