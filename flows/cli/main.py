@@ -19,6 +19,7 @@ from config.settings import HOME_PROBLEMS, SettingsError, get_settings, missing_
 from flows.cli import (  # noqa: F401  (they register their commands)
     audit,
     inspections,
+    planning,
     run,
     setup,
     sheets,

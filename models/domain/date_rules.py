@@ -10,6 +10,11 @@ Grammar (case-insensitive, one rule per string):
     start | end                         the enclosing phase's start or end
     PHASE.start | PHASE.end             another phase's start or end
 
+Each has the words a planner writes in a workbook too (format_rule_zh writes them):
+
+    2013年9月3日 · 2013年12月上旬|中旬|下旬|底 · 2013年春节前|七一前|国庆节前
+    RULE后N个工作日 | RULE前N个工作日 · 本环节开始|结束 · PHASE环节开始|结束
+
 Resolution is pure: the caller passes the calendar and the phase dates known so far.
 """
 
@@ -67,6 +72,14 @@ _MONTH_PART = re.compile(r"^(early|mid|late|end)\s+(\d{4})-(\d{1,2})$")
 _BEFORE = re.compile(r"^before\s+([a-z-]+)\s+(\d{4})$")
 _OFFSET = re.compile(r"^(\d+)\s+working\s+days?\s+(after|before)\s+(.+)$")
 _PHASE_REF = re.compile(r"^(?:([a-z0-9][a-z0-9-]*)\.)?(start|end)$")
+_ZH_DATE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$")
+_ZH_MONTH_PART = re.compile(r"^(\d{4})年(\d{1,2})月(上旬|中旬|下旬|底)$")
+_ZH_BEFORE = re.compile(r"^(\d{4})年(春节|七一|国庆节)前$")
+_ZH_OFFSET = re.compile(r"^(.+?)(后|前)(\d+)个工作日$")
+_ZH_PHASE_REF = re.compile(r"^(?:本环节|([a-z0-9][a-z0-9-]*)环节)(开始|结束)$")
+_ZH_PARTS = {"上旬": "early", "中旬": "mid", "下旬": "late", "底": "end"}
+_ZH_HOLIDAYS = {"春节": "spring-festival", "七一": "july-first", "国庆节": "national-day"}
+_ZH_EDGES = {"开始": "start", "结束": "end"}
 
 
 def parse_date(text: str) -> pendulum.Date:
@@ -90,6 +103,17 @@ def parse_rule(value: object) -> DateRule:
     if not isinstance(value, str) or not value.strip():
         raise DateRuleError(f"expected a date rule (e.g. 2013-09-03, mid 2013-12), got {value!r}")
     text = " ".join(value.strip().lower().split())
+    if m := _ZH_OFFSET.match(text):
+        n, direction, rest = int(m.group(3)), m.group(2), m.group(1)
+        return WorkingDaysOffset(n if direction == "后" else -n, parse_rule(rest))
+    if m := _ZH_DATE.match(text):
+        return Fixed(parse_date("-".join(m.groups())))
+    if m := _ZH_MONTH_PART.match(text):
+        return parse_rule(f"{_ZH_PARTS[m.group(3)]} {m.group(1)}-{m.group(2)}")
+    if m := _ZH_BEFORE.match(text):
+        return BeforeHoliday(_ZH_HOLIDAYS[m.group(2)], int(m.group(1)))
+    if m := _ZH_PHASE_REF.match(text):
+        return PhaseRef(m.group(1), _ZH_EDGES[m.group(2)])
     if m := _OFFSET.match(text):
         n, direction, rest = int(m.group(1)), m.group(2), m.group(3)
         return WorkingDaysOffset(n if direction == "after" else -n, parse_rule(rest))
@@ -132,6 +156,24 @@ def format_rule(rule: DateRule) -> str:
             )
         case PhaseRef(phase, edge):
             return f"{phase}.{edge}" if phase else edge
+    raise DateRuleError(f"unknown rule {rule!r}")
+
+
+def format_rule_zh(rule: DateRule) -> str:
+    """The rule in a planner's words; parse_rule(format_rule_zh(r)) == r."""
+    match rule:
+        case Fixed(date):
+            return f"{date.year}年{date.month}月{date.day}日"
+        case MonthPart(part, year, month):
+            word = {v: k for k, v in _ZH_PARTS.items()}[part]
+            return f"{year}年{month}月{word}"
+        case BeforeHoliday(holiday, year):
+            return f"{year}年{ {v: k for k, v in _ZH_HOLIDAYS.items()}[holiday] }前"
+        case WorkingDaysOffset(days, base):
+            return f"{format_rule_zh(base)}{'后' if days >= 0 else '前'}{abs(days)}个工作日"
+        case PhaseRef(phase, edge):
+            word = {v: k for k, v in _ZH_EDGES.items()}[edge]
+            return f"{phase}环节{word}" if phase else f"本环节{word}"
     raise DateRuleError(f"unknown rule {rule!r}")
 
 

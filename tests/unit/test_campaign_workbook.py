@@ -1,0 +1,143 @@
+"""A campaign as a workbook and back: every shipped campaign survives the round trip, a
+planner's Chinese words are read, and every cell that cannot be read is named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from config.campaign_files import (
+    calendar_for,
+    org_vocabulary,
+    parse_text,
+    read_campaign,
+    shipped_campaigns,
+)
+from config.campaign_workbook import (
+    CellLocatedYaml,
+    campaign_yaml,
+    read_campaign_workbook,
+    write_campaign_workbook,
+)
+from config.settings import get_settings
+from config.spec import parse_campaign
+from models.domain.date_rules import MonthPart, parse_rule
+from models.errors import ImportRejected, SpecError
+
+SHIPPED = [p.stem for p in shipped_campaigns(get_settings())]
+
+
+def _import(path: Path):  # type: ignore[no-untyped-def]
+    settings = get_settings()
+    data, cells = read_campaign_workbook(path)
+    text = campaign_yaml(data)
+    loaded = parse_campaign(
+        CellLocatedYaml(path, data, cells),
+        calendar=calendar_for(settings),
+        org_lookup=lambda key: org_vocabulary(settings, key),
+        text=text,
+    )
+    return loaded, text
+
+
+@pytest.mark.parametrize("key", SHIPPED)
+def test_every_shipped_campaign_survives_yaml_workbook_yaml(key: str, tmp_path: Path) -> None:
+    settings = get_settings()
+    original = read_campaign(settings, key)
+    book = tmp_path / f"{key}.xlsx"
+    write_campaign_workbook(original.spec, book, {"secretary": "村党组织书记"})
+    loaded, text = _import(book)
+    assert loaded.spec == original.spec
+    assert loaded.phase_dates == original.phase_dates
+    again = parse_text(settings, text, tmp_path / f"{key}.yaml", calendar_for(settings))
+    assert again.spec == original.spec
+
+
+def test_the_workbook_speaks_chinese_and_offers_lists(tmp_path: Path) -> None:
+    original = read_campaign(get_settings(), "village-meetings-2013")
+    path = tmp_path / "plan.xlsx"
+    write_campaign_workbook(original.spec, path, {"secretary": "村党组织书记"})
+    book = load_workbook(path)
+    assert book.sheetnames[:9] == [
+        "活动",
+        "环节",
+        "事项",
+        "计数",
+        "提醒",
+        "目标",
+        "闸门",
+        "抽查",
+        "分批",
+    ]
+    items = list(book["事项"].iter_rows(values_only=True))
+    assert items[0][:4] == ("环节", "编号", "标题", "对象")
+    weekly = next(r for r in items if r[1] == "weekly-committee")
+    assert weekly[3] == "单位" and weekly[4] == "村" and weekly[10] == "每周"
+    assert weekly[16:18] == ("town-official", "上级单位")
+    phases = list(book["环节"].iter_rows(values_only=True))
+    assert phases[1][2:4] == ("2013年1月1日", "2013年12月31日")
+    lists = {str(dv.sqref): dv for dv in book["事项"].data_validations.dataValidation}
+    assert lists["K2:K500"].formula1 == "'选项'!$B$2:$B$10"  # cadences
+    assert lists["K2:K500"].showErrorMessage  # one pick, nothing else
+    assert not lists["H2:H500"].showErrorMessage  # roles: several may be typed, 、-joined
+    options = list(book["选项"].iter_rows(values_only=True))
+    assert options[0][1] == "周期" and options[1][1] == "每周"
+    assert ("secretary", "村党组织书记") in {(r[2], r[-1]) for r in options}
+
+
+def test_a_planners_words_are_read_beside_the_file_grammar() -> None:
+    assert parse_rule("2025年4月中旬") == parse_rule("mid 2025-04") == MonthPart("mid", 2025, 4)
+    assert parse_rule("本环节开始后10个工作日") == parse_rule("10 working days after start")
+    assert parse_rule("study环节结束后1个工作日") == parse_rule("1 working day after study.end")
+    assert parse_rule("2014年春节前") == parse_rule("before spring-festival 2014")
+
+
+def _edited(tmp_path: Path, edits: dict[tuple[str, str], object]) -> Path:
+    original = read_campaign(get_settings(), "village-meetings-2013")
+    path = tmp_path / "plan.xlsx"
+    write_campaign_workbook(original.spec, path)
+    book = load_workbook(path)
+    for (sheet, cell), value in edits.items():
+        book[sheet][cell] = value
+    book.save(path)
+    return path
+
+
+def test_cells_that_cannot_be_read_are_each_named(tmp_path: Path) -> None:
+    path = _edited(
+        tmp_path,
+        {
+            ("事项", "K2"): "每天",
+            ("环节", "D2"): "2013年13月底",
+            ("事项", "P3"): "一个",
+            ("事项", "T1"): "备注",
+        },
+    )
+    with pytest.raises(ImportRejected) as refused:
+        read_campaign_workbook(path)
+    problems = refused.value.problems
+    assert (
+        f"{path}:事项!K2: 周期：应为每周、每月、每两个月、每季度、每半年、每年、"
+        "每年春节前、每年七一前、每年国庆节前之一，填的是“每天”" in problems
+    )
+    assert any(
+        p.startswith(f"{path}:环节!D2: 结束：无法识别的日期“2013年13月底”") for p in problems
+    )
+    assert f"{path}:事项!P3: 附件数：应为整数，填的是“一个”" in problems
+    assert any(p.startswith(f"{path}:事项!T1: 不认识的列“备注”") for p in problems)
+
+
+def test_the_checks_of_validate_name_the_cell(tmp_path: Path) -> None:
+    path = _edited(tmp_path, {("事项", "Q2"): "no-such-role", ("环节", "D2"): "2012年1月1日"})
+    with pytest.raises(SpecError) as refused:
+        _import(path)
+    problems = refused.value.problems
+    assert any(
+        p.startswith(f"{path}:事项!Q2: 校验未通过：unknown role 'no-such-role'") for p in problems
+    ), problems
+    assert any(
+        p.startswith(f"{path}:环节!D2: 校验未通过：phase ends 2011-12-31 before it starts")
+        for p in problems
+    ), problems
