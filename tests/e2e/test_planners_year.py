@@ -68,3 +68,44 @@ def test_a_notice_with_a_wrong_weekday_or_count_writes_nothing(tmp_path: Path) -
     assert "未导入，什么也没有写" in result.stdout
     assert not (tables / "2027.yaml").exists()
     assert_no_traceback(result)
+
+
+def test_a_campaign_goes_to_a_workbook_and_comes_back_as_a_file(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    book = tmp_path / "计划.xlsx"
+    exported = run("plan", "export", "village-meetings-2013", "--xlsx", book)
+    assert exported.returncode == 0, exported.stderr
+    assert f"{book}: village-meetings-2013（基层组织会议机制）：环节2个，事项3项" in exported.stdout
+
+    # the planner renames the campaign and moves the committee meetings to fortnightly: no
+    # such cadence, refused at its cell with nothing written
+    wb = load_workbook(book)
+    wb["活动"]["B2"] = "village-meetings-2014"
+    wb["事项"]["K2"] = "每两周"
+    wb.save(book)
+    target = tmp_path / "out" / "vm-2014.yaml"
+    refused = run("plan", "import", book, "--out", target)
+    assert refused.returncode == 2
+    assert f"{book}:事项!K2: 周期：应为每周、每月" in refused.stdout
+    assert "未导入，什么也没有写" in refused.stdout
+    assert not target.exists()
+    assert_no_traceback(refused)
+
+    wb["事项"]["K2"] = "每月"
+    wb["环节"]["C2"] = "2014年1月1日"
+    wb["环节"]["D2"] = "2014年12月底"
+    wb["环节"]["C3"] = "2014年7月上旬"
+    wb["环节"]["D3"] = "2014年12月底"
+    wb.save(book)
+    imported = run("plan", "import", book, "--out", target)
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    assert f"{target}: ok: village-meetings-2014" in imported.stdout
+    assert "2014-01-02 至 2014-12-31" in imported.stdout  # Jan 1 a holiday
+    checked = run("validate", target)
+    assert checked.returncode == 0, checked.stdout
+    assert "every: month" in target.read_text(encoding="utf-8")
+    assert "start: early 2014-07" in target.read_text(encoding="utf-8")
+
+    again = run("plan", "import", book, "--out", target)
+    assert again.returncode == 2 and "已存在；确认要替换时加 --replace" in again.stderr
