@@ -314,3 +314,68 @@ def todo_table(person: str, rows: list[dict[str, Any]], as_of: str) -> Table:
             escape(row["subject"]),
         )
     return table
+
+
+LOAD_COLUMNS = ("事项", "报送", "附件", "签字", "会议")
+
+
+def _load_cells(load: Any) -> list[str]:
+    return [str(load.items), str(load.submissions), str(load.files), str(load.sign_offs),
+            str(load.meetings)]  # fmt: skip
+
+
+def burden_months(burden: Any, org: str, campaigns: list[str]) -> Table:
+    """Month by month, what all units together are asked, and the most asked of one unit."""
+    table = Table(
+        title=f"{escape(org)} · {len(campaigns)}项活动 · 各月基层负担", title_justify="left"
+    )
+    table.add_column("月份")
+    for name in LOAD_COLUMNS:
+        table.add_column(name, justify="right")
+    table.add_column("单个单位最多报送", justify="right")
+    most: dict[str, int] = {}
+    for (_, month), load in burden.by_unit_month.items():
+        most[month] = max(most.get(month, 0), load.submissions)
+    for month, load in burden.months().items():
+        table.add_row(month, *_load_cells(load), str(most[month]))
+    return table
+
+
+def burden_units(burden: Any, org: Any, n: int = 10) -> Table:
+    """The units asked most: the department's own campaigns weighed (no person is ranked)."""
+    table = Table(title=f"负担最重的{n}个单位", title_justify="left")
+    table.add_column("单位")
+    table.add_column("类型")
+    for name in LOAD_COLUMNS:
+        table.add_column(name, justify="right")
+    table.add_column("最忙的月份（报送）")
+    for unit_id, load in burden.heaviest_units(n):
+        unit = org.units[unit_id]
+        busiest = burden.busiest_month(unit_id)
+        table.add_row(
+            escape(unit.name),
+            UNIT_KIND_NAMES_ZH.get(unit.kind, unit.kind),
+            *_load_cells(load),
+            f"{busiest[0]}（{busiest[1].submissions}）" if busiest else "",
+        )
+    return table
+
+
+def burden_repeats(burden: Any) -> Table:
+    """The same record asked of one unit twice in one window by two campaigns."""
+    table = Table(
+        title="重复索要：两项活动在同一周期向同一单位要同样的记录（报一次即可同时满足）",
+        title_justify="left",
+    )
+    for name in ("活动甲·事项", "活动乙·事项", "单位数", "可少报次数"):
+        table.add_column(name, justify="right" if name in ("单位数", "可少报次数") else "left")
+    for r in burden.repeats:
+        table.add_row(
+            f"{escape(r.first[0])}·{escape(r.first[2])}",
+            f"{escape(r.second[0])}·{escape(r.second[2])}",
+            str(r.units),
+            str(r.times),
+        )
+    if not burden.repeats:
+        table.add_row("无", "", "", "")
+    return table

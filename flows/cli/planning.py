@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from config.burden_workbook import write_burden_workbook
 from config.campaign_files import calendar_for, org_names, org_vocabulary, parse_text
 from config.campaign_workbook import (
     CellLocatedYaml,
@@ -18,6 +19,7 @@ from config.campaign_workbook import (
     write_campaign_workbook,
 )
 from config.spec import parse_campaign
+from flows.cli import console as view
 from flows.cli.app import app, out, settings
 from models.domain.campaign import OrgVocabulary
 from models.errors import CampaignError, ImportRejected, SpecError
@@ -101,3 +103,66 @@ def plan_import(
         f"事项{sum(len(p.obligations) for p in spec.phases)}项，{first} 至 {last}",
         markup=False,
     )
+
+
+@app.command()
+def burden(
+    campaigns: Annotated[
+        list[str] | None,
+        typer.Argument(help="campaign keys or files (default: every campaign in the folder)"),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--from", help="items due on or after YYYY-MM-DD")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--to", help="items due on or before YYYY-MM-DD")
+    ] = None,
+    unit: Annotated[str | None, typer.Option(help="only this unit and the units under it")] = None,
+    xlsx: Annotated[Path | None, typer.Option(help="also write every unit's months here")] = None,
+) -> None:
+    """What the campaigns ask of each unit, month by month (items, submissions, files,
+    sign-offs, meetings), the heaviest units and months, and where two campaigns ask one
+    unit for the same record in one window (one submission would answer both)."""
+    from config.campaign_files import read_campaign, shipped_campaigns
+    from flows.cli.app import parse_day
+    from models.domain.burden import weigh
+    from models.store import db
+    from models.store.orgs import load_snapshot, organizations
+
+    config = settings()
+    calendar = calendar_for(config)
+    names = campaigns or [str(p) for p in shipped_campaigns(config)]
+    loaded = [read_campaign(config, name, calendar) for name in names]
+    first = parse_day(since, "--from") if since else None
+    last = parse_day(until, "--to") if until else None
+    with db.read_session_for(config.resolved_database_url) as session:
+        known = {o.key for o in organizations(session)}
+        orgs = sorted({c.spec.organization for c in loaded})
+        missing = [o for o in orgs if o not in known]
+        if missing:
+            raise CampaignError(
+                f"组织 {'、'.join(missing)} 尚未导入：先运行 campaign orgs import 组织文件"
+            )
+        snapshots = {o: load_snapshot(session, o) for o in orgs}
+    for org, snapshot in snapshots.items():
+        mine = [c for c in loaded if c.spec.organization == org]
+        under = None
+        if unit is not None:
+            found = snapshot.unit_by_code.get(unit)
+            if found is None:
+                raise CampaignError(f"{org} 中没有编码为 {unit} 的单位")
+            under = found.id
+        weighed = weigh(
+            [(c.spec, c.phase_dates) for c in mine],
+            snapshot,
+            calendar,
+            since=first,
+            until=last,
+            under=under,
+        )
+        out.print(view.burden_months(weighed, org, [c.spec.key for c in mine]))
+        out.print(view.burden_units(weighed, snapshot))
+        out.print(view.burden_repeats(weighed))
+        if xlsx is not None:
+            write_burden_workbook(weighed, snapshot, xlsx)
+            out.print(f"{xlsx}: 逐单位逐月负担已写出", markup=False)

@@ -14,9 +14,10 @@ from typer.core import TyperGroup
 from config.campaign_files import calendar_for, org_names, read_campaign, shipped_campaigns
 from config.holiday_tables import write_holiday_table
 from config.org_file import read_org_files
-from config.yaml_lines import YamlLoadError, read_text_file
+from config.yaml_lines import YamlLoadError, format_loc, load_yaml_text, read_text_file
 from flows.cli import console as view
 from flows.cli.app import app, db_app, operator, orgs_app, out, settings
+from models.domain.burden import restraint_warnings
 from models.domain.holiday_notice import NoticeError, parse_notice
 from models.errors import CampaignError, DateRuleError, NotFound, SpecError
 from models.store import db
@@ -53,6 +54,13 @@ def validate(
             f"{first} to {last}",
             markup=False,
         )
+        warnings = restraint_warnings(spec)
+        if warnings:
+            lines = load_yaml_text(loaded.text, path)
+            for loc, message in warnings:
+                out.print(
+                    f"{path}:{lines.line_of(loc)}: {format_loc(loc)}: 提醒：{message}", markup=False
+                )
     if bad:
         raise typer.Exit(2)
 

@@ -109,3 +109,103 @@ def test_a_campaign_goes_to_a_workbook_and_comes_back_as_a_file(tmp_path: Path) 
 
     again = run("plan", "import", book, "--out", target)
     assert again.returncode == 2 and "已存在；确认要替换时加 --replace" in again.stderr
+
+
+RECORDS_2013 = """\
+key: village-records-2013
+name: 村级组织生活记录
+organization: weihai-etdz
+phases:
+  - key: all-year
+    name: 全年
+    start: 2013-01-01
+    end: 2013-12-31
+    obligations:
+      - key: monthly-record
+        title: 每月报送党员和村民代表会记录
+        subject: {units: {kinds: [village]}}
+        recurrence: {every: month}
+        evidence:
+          note: true
+          files: 1
+          counts: [{key: attendees, name: 参会人数, min: 1}]
+      - key: weekly-photo
+        title: 每周上传工作照片并签到
+        subject: {units: {kinds: [village]}}
+        recurrence: {every: week}
+        evidence: {files: 1}
+targets:
+  - {key: ranking, name: 党员积分排名前十, value: 10}
+"""
+
+
+def _sheet(path: Path, name: str) -> list[tuple[object, ...]]:
+    from openpyxl import load_workbook
+
+    return list(load_workbook(path, read_only=True)[name].iter_rows(values_only=True))
+
+
+def test_the_burden_of_the_meeting_campaign_on_the_shipped_district(tmp_path: Path) -> None:
+    from tests.e2e.test_cli import import_shipped_org
+
+    assert import_shipped_org(tmp_path / "ops").returncode == 0
+    book = tmp_path / "负担.xlsx"
+    result = run("burden", "village-meetings-2013", "--xlsx", book)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # Counted from the file: each of the 100 villages holds a committee meeting every week of
+    # 2013 (53 windows: Jan 4–6 to Dec 30–31) and a representatives' meeting every month (12),
+    # each with one signed record; each of the 3 towns one area exchange a month, July to
+    # December (6), no file, no sign-off.
+    months = {row[0]: row[1:] for row in _sheet(book, "各月合计")[1:]}
+    assert sum(r[0] for r in months.values()) == 100 * (53 + 12) + 3 * 6  # items
+    assert sum(r[2] for r in months.values()) == 100 * (53 + 12)  # files
+    assert sum(r[3] for r in months.values()) == 100 * (53 + 12)  # sign-offs
+    assert sum(r[4] for r in months.values()) == 100 * (53 + 12) + 3 * 6  # meetings
+    # January: committee weeks due Jan 6, 11, 18, 25 (Feb 1 is February's) and one month
+    assert months["2013-01"][0] == 100 * (4 + 1)
+    assert months["2013-07"][0] == 100 * (4 + 1) + 3
+    assert "2013-12" in result.stdout and "负担最重的10个单位" in result.stdout
+    assert "重复索要" in result.stdout
+
+    one = run("burden", "village-meetings-2013", "--unit", "boyu", "--from", "2013-07-01",
+              "--to", "2013-12-31", "--xlsx", tmp_path / "泊于.xlsx")  # fmt: skip
+    assert one.returncode == 0, one.stdout + one.stderr
+    rows = _sheet(tmp_path / "泊于.xlsx", "逐单位逐月")[1:]
+    assert {r[3] or r[1] for r in rows} == {"泊于镇"}  # the town and its 30 villages only
+    assert len({r[0] for r in rows}) == 1 + 30
+    assert all("2013-07" <= str(r[4]) <= "2013-12" for r in rows)
+
+    unknown = run("burden", "--unit", "nowhere")
+    assert unknown.returncode == 2 and "没有编码为 nowhere 的单位" in unknown.stderr
+
+
+def test_two_campaigns_asking_a_village_for_one_record_are_found(tmp_path: Path) -> None:
+    from tests.e2e.test_cli import import_shipped_org
+
+    assert import_shipped_org(tmp_path / "ops").returncode == 0
+    elsewhere = tmp_path / "规划" / "village-records-2013.yaml"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text(RECORDS_2013, encoding="utf-8")
+    checked = run("validate", elsewhere)
+    assert checked.returncode == 0, checked.stdout  # warnings never fail
+    assert f"{elsewhere}:22: phases[0].obligations[1].evidence.files: 提醒：每次都要1个附件" in (
+        checked.stdout
+    )
+    assert "要求签到：规定禁止打卡、签到类要求" in checked.stdout
+    assert "目标“党员积分排名前十”含排名、积分：规定禁止对人员积分排名" in checked.stdout
+
+    book = tmp_path / "b.xlsx"
+    result = run("burden", "village-meetings-2013", elsewhere, "--xlsx", book)
+    assert result.returncode == 0, result.stdout + result.stderr
+    repeats = _sheet(book, "重复索要")[1:]
+    # the representatives' meeting record (note, one file, attendees) asked again monthly:
+    # 100 villages, 12 months each
+    assert (
+        "village-meetings-2013",
+        "每月召开一次党员和村民代表会，镇机关干部现场指导把关并在会议记录上签字确认",
+        "village-records-2013",
+        "每月报送党员和村民代表会记录",
+        100,
+        1200,
+    ) in repeats
+    assert len(repeats) == 1  # the weekly photo asks no note nor count: not the same record
