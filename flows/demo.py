@@ -25,6 +25,7 @@ from config.campaign_files import (
 from config.org_file import read_org_files
 from config.settings import Settings, get_settings
 from flows.cli import console as view
+from models.domain.burden import town_loads, week_of, weigh
 from models.report import report_text, write_ledger
 from models.store import db
 from models.store.gates import latest_decisions, reviewer_name
@@ -65,6 +66,13 @@ def run_demo(settings: Settings, out: Console, every_campaign: bool = False) -> 
         for key, campaign in loaded.items()
         for end in sorted({d.ends for d in campaign.phase_dates.values()})
     ]
+    with db.read_session_for(settings.resolved_database_url) as session:
+        snapshot = load_snapshot(session, ORG)
+    weekly = weigh(
+        [(c.spec, c.phase_dates) for c in loaded.values()], snapshot, calendar, period=week_of
+    )
+    out.print(view.busiest_weeks_table(town_loads(weekly, snapshot)))
+
     out.rule("3. 按模拟时钟推演全年（行为模型：多数按期、部分逾期、少数未完成）")
     boundaries: list[tuple[str, str, str]] = []
     with Progress(

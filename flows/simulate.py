@@ -20,6 +20,7 @@ from flows.phase import close_campaign_phase, open_campaign_phase
 from flows.rollout import rollout_campaign
 from flows.run_tags import tag_current_run
 from models.domain.working_days import to_date
+from tasks.burden_tasks import publish_town_load
 from tasks.gate_tasks import answer_gate_task, first_approver, gate_answers
 from tasks.progress_tasks import publish_progress
 from tasks.simulation_tasks import plan_behaviour, simulate_days
@@ -46,6 +47,7 @@ def simulate_campaign(
     spec = loaded.spec
     tag_current_run([f"campaign:{spec.key}", "simulation"])
     rollout_campaign(spec.key, as_of=start)
+    town_load = publish_town_load(spec.key, start, end)
     plan = plan_behaviour(spec.key, start, end, seed) if evidence else None
     closed: list[dict[str, Any]] = []
     answered = gate_answers(spec.key)
@@ -80,7 +82,7 @@ def simulate_campaign(
                 plan = plan_behaviour(spec.key, day.add(days=1), end, seed)
         day = day.add(days=1)
     progress = publish_progress(spec.key, end)
-    return {"campaign": spec.key, "closed": closed, "progress": progress}
+    return {"campaign": spec.key, "closed": closed, "progress": progress, "town_load": town_load}
 
 
 def _answer_due_gates(spec: Any, dates: Any, day: pendulum.Date, answered: dict[str, bool]) -> bool:

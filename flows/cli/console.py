@@ -379,3 +379,45 @@ def burden_repeats(burden: Any) -> Table:
     if not burden.repeats:
         table.add_row("无", "", "", "")
     return table
+
+
+def town_load_table(rows: list[dict[str, Any]]) -> Table:
+    """A rehearsal's weekly load of each town: a row per week, a column per town (报送/附件)."""
+    towns = list(dict.fromkeys(r["镇街"] for r in rows))
+    table = Table(title="各镇（街道）每周负担：报送/附件", title_justify="left")
+    table.add_column("周")
+    for town in towns:
+        table.add_column(escape(town), justify="right")
+    by_week: dict[str, dict[str, dict[str, Any]]] = {}
+    for r in rows:
+        by_week.setdefault(r["周"], {})[r["镇街"]] = r
+    for week, cells in by_week.items():
+        table.add_row(
+            week,
+            *(f"{cells[t]['报送']}/{cells[t]['附件']}" if t in cells else "" for t in towns),
+        )
+    return table
+
+
+def busiest_weeks_table(rows: list[tuple[str, str, Any]]) -> Table:
+    """Each town's busiest week over the campaigns: what its units together are asked."""
+    busiest: dict[str, tuple[str, Any]] = {}
+    weeks: dict[str, int] = {}
+    for town, week, load in rows:
+        weeks[town] = weeks.get(town, 0) + 1
+        if town not in busiest or load.submissions > busiest[town][1].submissions:
+            busiest[town] = (week, load)
+    table = Table(title="各镇（街道）每周负担：最忙的一周", title_justify="left")
+    for name in ("镇街", "有任务的周数", "最忙的一周", "报送", "附件", "签字", "会议"):
+        table.add_column(name, justify="left" if name in ("镇街", "最忙的一周") else "right")
+    for town, (week, load) in busiest.items():
+        table.add_row(
+            escape(town),
+            str(weeks[town]),
+            week,
+            str(load.submissions),
+            str(load.files),
+            str(load.sign_offs),
+            str(load.meetings),
+        )
+    return table

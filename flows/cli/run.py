@@ -111,6 +111,7 @@ def simulate(
     read_campaign(settings(), campaign)
     ensure_prefect()
     result = simulate_campaign(campaign, first, last, seed=seed, evidence=evidence)
+    out.print(view.town_load_table(result["town_load"]))
     for phase in result["closed"]:
         out.print(
             f"{phase['on']} 环节 {phase['key']} 结束：完成 {phase['accepted']}/"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from models.domain.campaign import CampaignSpec, Obligation, PhaseDates
@@ -90,12 +90,34 @@ class Burden:
         return max(mine, key=lambda ml: (ml[1].submissions, ml[0])) if mine else None
 
 
+def town_loads(burden: Burden, org: OrgSnapshot) -> list[tuple[str, str, Load]]:
+    """(town, period, load): the units of each town together, the district's own (区直)
+    apart; in period order, then town code."""
+    out: dict[tuple[str, str, str], Load] = defaultdict(Load)
+    for (unit_id, when), load in burden.by_unit_month.items():
+        town = org.units[org.units[unit_id].town_id] if org.units[unit_id].town_id else None
+        key = (when, town.code if town else "", town.name if town else "区直")
+        out[key].add(load)
+    return [(name, when, load) for (when, _, name), load in sorted(out.items())]
+
+
 def _within(unit: int, org: OrgSnapshot, under: int | None) -> bool:
     while under is not None and unit is not None:
         if unit == under:
             return True
         unit = org.units[unit].parent_id  # type: ignore[assignment]
     return under is None
+
+
+def month_of(day: dt.date) -> str:
+    return f"{day:%Y-%m}"
+
+
+def week_of(day: dt.date) -> str:
+    """The ISO week, as 2013-W07, its Monday after it for a reader: 2013-W07（2月11日起）."""
+    year, week, weekday = day.isocalendar()
+    monday = day - dt.timedelta(days=weekday - 1)
+    return f"{year}-W{week:02d}（{monday.month}月{monday.day}日起）"
 
 
 def weigh(
@@ -106,9 +128,10 @@ def weigh(
     since: dt.date | None = None,
     until: dt.date | None = None,
     under: int | None = None,
+    period: Callable[[dt.date], str] = month_of,
 ) -> Burden:
-    """The load of every unit (those under `under`, itself included) per month of due date,
-    for items due in [since, until]; and the repeated asks between campaigns."""
+    """The load of every unit (those under `under`, itself included) per period (month) of
+    due date, for items due in [since, until]; and the repeated asks between campaigns."""
     burden = Burden()
     # (unit, campaign, obligation) → windows, for the repeats
     windows: dict[tuple[int, str, str], list[tuple[dt.date, dt.date]]] = defaultdict(list)
@@ -126,7 +149,7 @@ def weigh(
                     continue
                 _, ob = obligations[item.obligation_key]
                 times = ob.recurrence.at_least if ob.recurrence else 1
-                load = burden.by_unit_month.setdefault((unit, f"{due:%Y-%m}"), Load())
+                load = burden.by_unit_month.setdefault((unit, period(due)), Load())
                 load.add(
                     Load(
                         items=1,

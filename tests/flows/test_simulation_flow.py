@@ -76,3 +76,12 @@ def test_mass_line_rehearsal_opens_phase_two_after_national_day(db_url: str) -> 
     assert float(overall.data) == round(100.0 * accepted / items, 1)
     assert f"已完成 {accepted} 项" in summary.data
     assert "查摆问题、开展批评" in phase.data
+
+    # the rehearsal's weekly load, town by town, in its result and in the UI: the 44 items of
+    # the three phases fall on the department and its cadres (区直), none on a town
+    load = result["town_load"]
+    assert sum(r["事项"] for r in load) == 44
+    assert {r["镇街"] for r in load} == {"区直"}
+    with get_client(sync_client=True) as client:
+        shown = latest_artifact(client, f"town-load-{ML}")
+    assert (json.loads(shown.data) if isinstance(shown.data, str) else shown.data) == load
