@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
+from config.workbooks import save_in_place
 from models.domain.burden import Burden
 from models.domain.org_snapshot import OrgSnapshot
 from models.org_rules import UNIT_KIND_NAMES_ZH
@@ -46,11 +45,4 @@ def write_burden_workbook(burden: Burden, org: OrgSnapshot, path: Path) -> None:
         for cell in ws[1]:
             cell.font = Font(bold=True)
         ws.freeze_panes = "A2"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, scratch = tempfile.mkstemp(dir=path.parent, prefix=".burden-", suffix=".xlsx")
-    os.close(handle)
-    try:
-        book.save(scratch)
-        os.replace(scratch, path)
-    finally:
-        Path(scratch).unlink(missing_ok=True)
+    save_in_place(book, path)

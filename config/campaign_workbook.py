@@ -14,26 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from config.workbooks import read_sheets
+from config.workbooks import read_sheets, save_in_place
 from config.yaml_lines import LoadedYaml, Loc
 from models.domain.campaign import UNIT_KINDS, CampaignSpec
 from models.domain.date_rules import format_rule, format_rule_zh, parse_rule
+from models.domain.wording import CADENCE_ZH
 from models.errors import DateRuleError, ImportRejected
 from models.org_rules import UNIT_KIND_NAMES_ZH
 
 # ---------------------------------------------------------------- the words of each choice
 
-CADENCES = {
-    "week": "每周",
-    "month": "每月",
-    "two-months": "每两个月",
-    "quarter": "每季度",
-    "half-year": "每半年",
-    "year": "每年",
-    "spring-festival": "每年春节前",
-    "july-first": "每年七一前",
-    "national-day": "每年国庆节前",
-}
+CADENCES = CADENCE_ZH
 SUBJECTS = {"units": "单位", "persons": "人员", "pairings": "结对"}
 SIGN_OFF_BY = {"supervisor": "上级单位", "same-unit": "本单位", "district": "区级"}
 ROLLS = {"previous": "提前到上一个工作日", "next": "顺延到下一个工作日", "keep": "不调整"}
@@ -273,9 +264,6 @@ def write_campaign_workbook(
 ) -> None:
     """The campaign as a workbook at `path` (written beside it, then moved in place).
     `roles`: the organization's role codes and names, for the 角色 drop-downs."""
-    import os
-    import tempfile
-
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter, quote_sheetname
@@ -335,14 +323,7 @@ def write_campaign_workbook(
             check.error, check.errorTitle = "请从下拉列表中选择", "无效的值"
         sheet.add_data_validation(check)
         check.add(f"{column}2:{column}500")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, scratch = tempfile.mkstemp(dir=path.parent, prefix=".plan-", suffix=".xlsx")
-    os.close(handle)
-    try:
-        book.save(scratch)
-        os.replace(scratch, path)
-    finally:
-        Path(scratch).unlink(missing_ok=True)
+    save_in_place(book, path)
 
 
 # ---------------------------------------------------------------- reading

@@ -62,3 +62,19 @@ def check_columns(
         if unknown:
             parts.append(f"unknown column(s) {', '.join(unknown)}")
         raise ImportRejected([f"{source}:1: {label}{'; '.join(parts)}"])
+
+
+def save_in_place(book: Any, path: Path) -> None:
+    """Save a workbook beside its target, then move it in place: a reader never sees half a
+    file, and a failed save leaves the old one."""
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, scratch = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".xlsx")
+    os.close(handle)
+    try:
+        book.save(scratch)
+        os.replace(scratch, path)
+    finally:
+        Path(scratch).unlink(missing_ok=True)

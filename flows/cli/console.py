@@ -12,7 +12,7 @@ from rich.tree import Tree
 
 from models.domain.campaign import LoadedCampaign, Obligation
 from models.domain.text_safety import printable
-from models.domain.wording import PHASE_STATUS_ZH, occurrence_zh
+from models.domain.wording import CADENCE_ZH, PHASE_STATUS_ZH, occurrence_zh
 from models.domain.working_days import DayInfo, WorkCalendar
 from models.org_rules import UNIT_KIND_NAMES_ZH
 from models.store.orgs import OrgCounts, UnitNode
@@ -67,19 +67,6 @@ def org_counts_line(counts: OrgCounts, org: str = "") -> str:
         + f"单位{sum(counts.units.values())}个（{units}），人员{counts.people}人，"
         f"结对{counts.pairings}对，角色{counts.roles}种"
     )
-
-
-CADENCE_ZH = {
-    "week": "每周",
-    "month": "每月",
-    "two-months": "每两个月",
-    "quarter": "每季度",
-    "half-year": "每半年",
-    "year": "每年",
-    "spring-festival": "每年春节前",
-    "july-first": "每年“七一”前",
-    "national-day": "每年国庆节前",
-}
 
 
 def subject_text(obligation: Obligation, names: Mapping[str, str]) -> str:

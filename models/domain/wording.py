@@ -56,6 +56,20 @@ def role_zh(code: str, names: Mapping[str, str]) -> str:
     return names.get(code, code)
 
 
+# A recurrence's cadence as a planner says it (the CLI, the workbook and its drop-down).
+CADENCE_ZH = {
+    "week": "每周",
+    "month": "每月",
+    "two-months": "每两个月",
+    "quarter": "每季度",
+    "half-year": "每半年",
+    "year": "每年",
+    "spring-festival": "每年春节前",
+    "july-first": "每年“七一”前",
+    "national-day": "每年国庆节前",
+}
+
+
 SUBJECT_ZH = {"unit": "单位", "person": "人员", "pairing": "结对"}
 SIGN_OFF_BY_ZH = {"supervisor": "上级单位", "same-unit": "本单位", "district": "区级"}
 

@@ -120,7 +120,7 @@ def test_cells_that_cannot_be_read_are_each_named(tmp_path: Path) -> None:
     problems = refused.value.problems
     assert (
         f"{path}:事项!K2: 周期：应为每周、每月、每两个月、每季度、每半年、每年、"
-        "每年春节前、每年七一前、每年国庆节前之一，填的是“每天”" in problems
+        "每年春节前、每年“七一”前、每年国庆节前之一，填的是“每天”" in problems
     )
     assert any(
         p.startswith(f"{path}:环节!D2: 结束：无法识别的日期“2013年13月底”") for p in problems
