@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from config.settings import Settings
 from config.workbooks import read_sheets, save_in_place
 from config.yaml_lines import LoadedYaml, Loc
-from models.domain.campaign import UNIT_KINDS, CampaignSpec
+from models.domain.campaign import UNIT_KINDS, CampaignSpec, LoadedCampaign
 from models.domain.date_rules import format_rule, format_rule_zh, parse_rule
 from models.domain.wording import CADENCE_ZH
 from models.errors import DateRuleError, ImportRejected
@@ -740,3 +741,20 @@ def campaign_yaml(data: dict[str, Any]) -> str:
     buffer = io.StringIO()
     yaml.dump(ordered, buffer)
     return buffer.getvalue()
+
+
+def campaign_from_workbook(settings: Settings, path: Path) -> tuple[LoadedCampaign, str]:
+    """The workbook read and checked as `campaign validate` checks a file: the campaign and
+    its text as a campaign file. ImportRejected or SpecError name the cells."""
+    from config.campaign_files import calendar_for, org_vocabulary
+    from config.spec import parse_campaign
+
+    data, cells = read_campaign_workbook(path)
+    text = campaign_yaml(data)
+    loaded = parse_campaign(
+        CellLocatedYaml(path, data, cells),
+        calendar=calendar_for(settings),
+        org_lookup=lambda key: org_vocabulary(settings, key),
+        text=text,
+    )
+    return loaded, text

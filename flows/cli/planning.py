@@ -13,12 +13,9 @@ import typer
 from config.burden_workbook import write_burden_workbook
 from config.campaign_files import calendar_for, org_names, org_vocabulary, parse_text
 from config.campaign_workbook import (
-    CellLocatedYaml,
-    campaign_yaml,
-    read_campaign_workbook,
+    campaign_from_workbook,
     write_campaign_workbook,
 )
-from config.spec import parse_campaign
 from flows.cli import console as view
 from flows.cli.app import app, out, settings
 from models.domain.campaign import OrgVocabulary
@@ -68,14 +65,7 @@ def plan_import(
     config = settings()
     target = out_file or xlsx.with_suffix(".yaml")
     try:
-        data, cells = read_campaign_workbook(xlsx)
-        text = campaign_yaml(data)
-        loaded = parse_campaign(
-            CellLocatedYaml(xlsx, data, cells),
-            calendar=calendar_for(config),
-            org_lookup=lambda key: org_vocabulary(config, key),
-            text=text,
-        )
+        loaded, text = campaign_from_workbook(config, xlsx)
     except (ImportRejected, SpecError) as exc:
         for line in exc.problems:
             out.print(line, markup=False)

@@ -10,19 +10,16 @@ from openpyxl import load_workbook
 
 from config.campaign_files import (
     calendar_for,
-    org_vocabulary,
     parse_text,
     read_campaign,
     shipped_campaigns,
 )
 from config.campaign_workbook import (
-    CellLocatedYaml,
-    campaign_yaml,
+    campaign_from_workbook,
     read_campaign_workbook,
     write_campaign_workbook,
 )
 from config.settings import get_settings
-from config.spec import parse_campaign
 from models.domain.date_rules import MonthPart, parse_rule
 from models.errors import ImportRejected, SpecError
 
@@ -30,16 +27,7 @@ SHIPPED = [p.stem for p in shipped_campaigns(get_settings())]
 
 
 def _import(path: Path):  # type: ignore[no-untyped-def]
-    settings = get_settings()
-    data, cells = read_campaign_workbook(path)
-    text = campaign_yaml(data)
-    loaded = parse_campaign(
-        CellLocatedYaml(path, data, cells),
-        calendar=calendar_for(settings),
-        org_lookup=lambda key: org_vocabulary(settings, key),
-        text=text,
-    )
-    return loaded, text
+    return campaign_from_workbook(get_settings(), path)
 
 
 @pytest.mark.parametrize("key", SHIPPED)
