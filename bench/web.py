@@ -20,6 +20,7 @@ import datetime as dt
 import getpass
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -141,6 +142,9 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--workers", type=int, help="default: 1 on SQLite, 2 on PostgreSQL")
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument(
+        "--profile", type=Path, help="write the server's cProfile here (one worker only)"
+    )
     args = parser.parse_args()
     workers = args.workers or (1 if args.db == "sqlite" else 2)
     from tests.scaled.campaign_now import today_in_shanghai, write_holidays
@@ -197,8 +201,9 @@ def main() -> None:
             lifetime=dt.timedelta(days=1),
         )  # fmt: skip
         tokens = [(links[cadre], own[cadre]) for cadre in sorted(own)]
+    profiled = [sys.executable, "-m", "cProfile", "-o", str(args.profile)] if args.profile else []
     server = subprocess.Popen(
-        [str(CAMPAIGN_BIN), "web", "--port", str(port), "--workers", str(workers)],
+        [*profiled, str(CAMPAIGN_BIN), "web", "--port", str(port), "--workers", str(workers)],
         cwd=REPO,
         stdout=(home / "web.log").open("wb"),
         stderr=subprocess.STDOUT,
@@ -218,7 +223,7 @@ def main() -> None:
             morning(base, tokens, args.concurrency, today.isoformat())
         )
     finally:
-        server.terminate()
+        server.send_signal(signal.SIGINT) if args.profile else server.terminate()
         try:
             server.wait(30)
         except subprocess.TimeoutExpired:

@@ -61,6 +61,33 @@ class BodyLimit:
             await _too_large(send)
 
 
+_HEADER_PAIRS = [(k.encode(), v.encode()) for k, v in HEADERS.items()]
+
+
+class SecurityHeaders:
+    """HEADERS on every response, unless the page set its own: added to the response's
+    start message as it passes (a plain ASGI wrapper: Starlette's BaseHTTPMiddleware would
+    run each request through a task group and a stream)."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                given = list(message.get("headers") or [])
+                names = {k.lower() for k, _ in given}
+                given += [(k, v) for k, v in _HEADER_PAIRS if k not in names]
+                message["headers"] = given
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
 class _TooLarge(Exception):
     pass
 
@@ -104,17 +131,9 @@ def create_app() -> FastAPI:
         )
         return views.page(request, "error.html", status, message=str(exc))
 
-    @app.middleware("http")
-    async def headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
-
     # ten files at the size limit and the form around them
     app.add_middleware(BodyLimit, limit=int(settings.max_file_mb * 1_000_000) * 10 + 1_000_000)
+    app.add_middleware(SecurityHeaders)
     return app
 
 

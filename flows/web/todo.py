@@ -28,7 +28,7 @@ from flows.web.views import (
     same_asks,
     supervising,
 )
-from flows.web.visit import COOKIE, Visit, visit
+from flows.web.visit import COOKIE, Visit, revisit, visit
 from models.domain.campaign import Obligation
 from models.domain.door import new_token
 from models.domain.permissions import may_submit
@@ -159,8 +159,8 @@ def _submit(
     except EvidenceError as exc:
         with visit(cookie) as v:
             return _item_response(request, v, item_id, 400, errors=str(exc).split("；"))
-    with visit(cookie) as v:
-        return _item_response(request, v, item_id, done=outcome)
+    with revisit(v) as again:
+        return _item_response(request, again, item_id, done=outcome)
 
 
 def _record_submission(

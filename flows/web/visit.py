@@ -136,3 +136,11 @@ def visit(
             return
     with db.session_for(url) as session, audit.through("web"):
         yield Visit(session, me, org, person, settings, calendar, now)
+
+
+@contextmanager
+def revisit(v: Visit) -> Iterator[Visit]:
+    """The same signed-in person again, in a new read transaction: the page a POST answers
+    with, its session having been checked moments before in this very request."""
+    with db.read_session_for(v.settings.resolved_database_url) as reader, audit.through("web"):
+        yield Visit(reader, v.me, v.org, v.person, v.settings, v.calendar, v.now, v._campaigns)

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlmodel import Session
 
 from models.store.tables import AuditEvent, AuditHead
@@ -77,6 +77,21 @@ def event_hash(
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+# Built once: an event is appended on every web sign-in and report, and building a statement
+# costs more than running it.
+_PG_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+_HEAD = select(AuditHead.last_id, AuditHead.last_hash, AuditHead.events).where(AuditHead.id == 1)
+_INSERT = insert(AuditEvent).returning(AuditEvent.id)
+_SET_HASH = (
+    update(AuditEvent).where(AuditEvent.id == bindparam("event")).values(hash=bindparam("digest"))
+)
+_MOVE_HEAD = (
+    update(AuditHead)
+    .where(AuditHead.id == 1)
+    .values(last_id=bindparam("last"), last_hash=bindparam("digest"), events=AuditHead.events + 1)
+)
+
+
 def append(
     session: Session,
     *,
@@ -93,32 +108,32 @@ def append(
     if (via := _VIA.get()) is not None:
         payload = {**payload, "via": via}
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
-    head = session.get(AuditHead, 1, populate_existing=True)
+        session.execute(_PG_LOCK, {"k": _PG_AUDIT_LOCK})
+    head = session.execute(_HEAD).one_or_none()
     prev = head.last_hash if head else GENESIS
     # the id is the database's (a sequence may skip): the row first, then its hash
     event_id = session.execute(
-        insert(AuditEvent)
-        .values(
-            at=now,
-            actor=actor,
-            action=action,
-            entity=entity,
-            entity_key=entity_key,
-            payload=payload,
-            prev_hash=prev,
-            hash="",
-            scheme=SCHEME,
-        )
-        .returning(AuditEvent.id)
+        _INSERT,
+        {
+            "at": now,
+            "actor": actor,
+            "action": action,
+            "entity": entity,
+            "entity_key": entity_key,
+            "payload": payload,
+            "prev_hash": prev,
+            "hash": "",
+            "scheme": SCHEME,
+        },
     ).scalar_one()
     digest = event_hash(prev, now, actor, action, entity, entity_key, payload, event_id)
-    session.execute(update(AuditEvent).where(AuditEvent.id == event_id).values(hash=digest))
+    session.execute(_SET_HASH, {"event": event_id, "digest": digest})
     if head is None:
-        session.add(AuditHead(id=1, last_id=event_id, last_hash=digest, events=1))
+        session.execute(
+            insert(AuditHead).values(id=1, last_id=event_id, last_hash=digest, events=1)
+        )
     else:
-        head.last_id, head.last_hash, head.events = event_id, digest, head.events + 1
-    session.flush()
+        session.execute(_MOVE_HEAD, {"last": event_id, "digest": digest})
     return digest
 
 
@@ -152,7 +167,7 @@ def verify(session: Session) -> tuple[int, str | None]:
             return count, f"event {event.id}: its content was edited"
         prev, last_id = event.hash, event.id
         count += 1
-    head = session.get(AuditHead, 1)
+    head = session.get(AuditHead, 1, populate_existing=True)
     if head is None:
         if count:
             return count, "the chain's head is missing (deleted)"

@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlmodel import Session
 
 from models.domain.door import SESSION_LIFETIME, SIGN_IN_WINDOW, Scope, new_token, token_hash
@@ -134,20 +134,22 @@ def create_links(
     return tokens
 
 
+_REDEEM = (
+    update(WebLink)
+    .where(
+        WebLink.token_hash == bindparam("token"),
+        WebLink.used_at.is_(None),
+        WebLink.expires_at > bindparam("now"),
+    )
+    .values(used_at=bindparam("now"))
+    .returning(WebLink.person_id)
+)
+
+
 def redeem_link(session: Session, *, token: str, now: dt.datetime) -> int | None:
     """The person the link signs in, marking it used; None when it is unknown, used or
     expired. One UPDATE decides, so two taps at once sign in once."""
-    found = session.execute(
-        update(WebLink)
-        .where(
-            WebLink.token_hash == token_hash(token),
-            WebLink.used_at.is_(None),
-            WebLink.expires_at > now,
-        )
-        .values(used_at=now)
-        .returning(WebLink.person_id)
-    ).scalar_one_or_none()
-    return found
+    return session.execute(_REDEEM, {"token": token_hash(token), "now": now}).scalar_one_or_none()
 
 
 def open_session(session: Session, *, person_id: int, now: dt.datetime) -> str:
@@ -168,25 +170,30 @@ def open_session(session: Session, *, person_id: int, now: dt.datetime) -> str:
     return token
 
 
+# The statements every signed-in request runs, built once (building one costs more than
+# running it on SQLite); their values are bound per call.
+_SIGNED_IN = (
+    select(
+        WebSession.id,
+        WebSession.person_id,
+        WebSession.csrf,
+        Person.code,
+        Organization.key,
+        Organization.revision,
+    )
+    .join(Person, Person.id == WebSession.person_id)
+    .join(Organization, Organization.id == Person.org_id)
+    .where(
+        WebSession.token_hash == bindparam("token"),
+        WebSession.revoked_at.is_(None),
+        WebSession.expires_at > bindparam("now"),
+    )
+)
+
+
 def signed_in(session: Session, *, token: str, now: dt.datetime) -> SignedIn | None:
     """The session a cookie's token names, if it is neither expired nor revoked."""
-    row = session.execute(
-        select(
-            WebSession.id,
-            WebSession.person_id,
-            WebSession.csrf,
-            Person.code,
-            Organization.key,
-            Organization.revision,
-        )
-        .join(Person, Person.id == WebSession.person_id)
-        .join(Organization, Organization.id == Person.org_id)
-        .where(
-            WebSession.token_hash == token_hash(token),
-            WebSession.revoked_at.is_(None),
-            WebSession.expires_at > now,
-        )
-    ).one_or_none()
+    row = session.execute(_SIGNED_IN, {"token": token_hash(token), "now": now}).one_or_none()
     if row is None:
         return None
     return SignedIn(row.id, row.person_id, row.code, row.key, row.csrf, row.revision)
@@ -238,15 +245,20 @@ def record_attempt(session: Session, *, client: str, ok: bool, now: dt.datetime)
     session.execute(insert(WebAttempt), [{"client": client[:64], "at": now, "ok": ok}])
 
 
+_RECENT_FAILURES = (
+    select(func.count())
+    .select_from(WebAttempt)
+    .where(
+        WebAttempt.client == bindparam("client"),
+        WebAttempt.ok.is_(False),
+        WebAttempt.at > bindparam("since"),
+    )
+)
+
+
 def recent_failures(session: Session, *, client: str, now: dt.datetime) -> int:
     return session.execute(
-        select(func.count())
-        .select_from(WebAttempt)
-        .where(
-            WebAttempt.client == client[:64],
-            WebAttempt.ok.is_(False),
-            WebAttempt.at > now - SIGN_IN_WINDOW,
-        )
+        _RECENT_FAILURES, {"client": client[:64], "since": now - SIGN_IN_WINDOW}
     ).scalar_one()
 
 
@@ -281,14 +293,17 @@ def set_form_outcome(session: Session, *, nonce: str, outcome: str) -> None:
     )
 
 
+_ORG_CAMPAIGNS = (
+    select(Campaign.key, Campaign.current_version)
+    .join(Organization, Organization.id == Campaign.org_id)
+    .where(Organization.key == bindparam("org"), Campaign.current_version.is_not(None))
+    .order_by(Campaign.key)
+)
+
+
 def org_campaigns(session: Session, *, org_key: str) -> list[tuple[str, int]]:
     """(key, current version) of each campaign of an organization that was rolled out."""
-    rows = session.execute(
-        select(Campaign.key, Campaign.current_version)
-        .join(Organization, Organization.id == Campaign.org_id)
-        .where(Organization.key == org_key, Campaign.current_version.is_not(None))
-        .order_by(Campaign.key)
-    ).all()
+    rows = session.execute(_ORG_CAMPAIGNS, {"org": org_key}).all()
     return [(r.key, r.current_version) for r in rows]
 
 
@@ -387,37 +402,42 @@ def awaiting_sign_off(
     return [_door_item(r) for r in rows]
 
 
+_DOOR_ITEM = (
+    select(*_ITEM_COLUMNS)
+    .join(Campaign, Campaign.id == ChecklistItem.campaign_id)
+    .join(Organization, Organization.id == Campaign.org_id)
+    .where(ChecklistItem.id == bindparam("item"), Organization.key == bindparam("org"))
+)
+
+
 def door_item(session: Session, *, item_id: int, org_key: str) -> DoorItem | None:
     """An item of the organization's campaigns by id; None for any other id (another
     organization's items do not exist to this one's people)."""
-    row = session.execute(
-        select(*_ITEM_COLUMNS)
-        .join(Campaign, Campaign.id == ChecklistItem.campaign_id)
-        .join(Organization, Organization.id == Campaign.org_id)
-        .where(ChecklistItem.id == item_id, Organization.key == org_key)
-    ).one_or_none()
+    row = session.execute(_DOOR_ITEM, {"item": item_id, "org": org_key}).one_or_none()
     return _door_item(row) if row is not None else None
+
+
+_ITEM_EVIDENCE = (
+    select(
+        Evidence.id,
+        Evidence.kind,
+        Evidence.person_id,
+        Person.name,
+        Evidence.dated,
+        Evidence.recorded_at,
+        Evidence.note,
+        Evidence.counts,
+        Evidence.files,
+    )
+    .join(Person, Person.id == Evidence.person_id)
+    .where(Evidence.item_id == bindparam("item"))
+    .order_by(Evidence.id)
+)
 
 
 def item_evidence(session: Session, *, item_id: int) -> list[EvidenceRow]:
     """What was recorded on an item, oldest first."""
-    rows = session.execute(
-        select(
-            Evidence.id,
-            Evidence.kind,
-            Evidence.person_id,
-            Person.name,
-            Evidence.dated,
-            Evidence.recorded_at,
-            Evidence.note,
-            Evidence.counts,
-            Evidence.files,
-        )
-        .join(Person, Person.id == Evidence.person_id)
-        .where(Evidence.item_id == item_id)
-        .order_by(Evidence.id)
-    ).all()
-    return [EvidenceRow(*r) for r in rows]
+    return [EvidenceRow(*r) for r in session.execute(_ITEM_EVIDENCE, {"item": item_id}).all()]
 
 
 def checklist_item(session: Session, *, item_id: int) -> ChecklistItem:
