@@ -7,8 +7,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import Select, bindparam, func, insert, or_, select, update
 from sqlmodel import Session
 
 from models.domain.door import SESSION_LIFETIME, SIGN_IN_WINDOW, Scope, new_token, token_hash
@@ -328,6 +329,34 @@ def _door_item(row: object) -> DoorItem:
     return DoorItem(**{c.key: getattr(row, c.key) for c in _ITEM_COLUMNS})  # type: ignore[attr-defined]
 
 
+def _scoped(pairings: bool, units: bool) -> Select[Any]:
+    who = [
+        (ChecklistItem.subject_type == SubjectType.PERSON)
+        & (ChecklistItem.subject_id == bindparam("person"))
+    ]
+    if pairings:
+        who.append(
+            (ChecklistItem.subject_type == SubjectType.PAIRING)
+            & ChecklistItem.subject_id.in_(bindparam("pairings", expanding=True))
+        )
+    if units:
+        who.append(ChecklistItem.unit_id.in_(bindparam("units", expanding=True)))
+    return (
+        select(*_ITEM_COLUMNS)
+        .join(Campaign, Campaign.id == ChecklistItem.campaign_id)
+        .where(
+            Campaign.key.in_(bindparam("campaigns", expanding=True)),
+            ChecklistItem.status.in_(bindparam("statuses", expanding=True)),
+            or_(*who),
+        )
+        .order_by(ChecklistItem.due, ChecklistItem.id)
+    )
+
+
+# one statement for each shape a scope takes (pairings or not, units or not), built once
+_IN_SCOPE = {(p, u): _scoped(p, u) for p in (False, True) for u in (False, True)}
+
+
 def items_in_scope(
     session: Session,
     *,
@@ -336,28 +365,30 @@ def items_in_scope(
     statuses: Collection[str] = OPEN_ITEM,
 ) -> list[DoorItem]:
     """Items of these campaigns the scope answers for, in the given statuses, by due date."""
-    who = [
-        (ChecklistItem.subject_type == SubjectType.PERSON)
-        & (ChecklistItem.subject_id == scope.person_id)
-    ]
+    values: dict[str, Any] = {
+        "person": scope.person_id,
+        "campaigns": list(campaign_keys),
+        "statuses": [str(s) for s in statuses],
+    }
     if scope.pairing_ids:
-        who.append(
-            (ChecklistItem.subject_type == SubjectType.PAIRING)
-            & ChecklistItem.subject_id.in_(sorted(scope.pairing_ids))
-        )
+        values["pairings"] = sorted(scope.pairing_ids)
     if scope.unit_ids:
-        who.append(ChecklistItem.unit_id.in_(sorted(scope.unit_ids)))
-    rows = session.execute(
-        select(*_ITEM_COLUMNS)
-        .join(Campaign, Campaign.id == ChecklistItem.campaign_id)
-        .where(
-            Campaign.key.in_(list(campaign_keys)),
-            ChecklistItem.status.in_(list(statuses)),
-            or_(*who),
-        )
-        .order_by(ChecklistItem.due, ChecklistItem.id)
-    ).all()
-    return [_door_item(r) for r in rows]
+        values["units"] = sorted(scope.unit_ids)
+    statement = _IN_SCOPE[(bool(scope.pairing_ids), bool(scope.unit_ids))]
+    return [_door_item(r) for r in session.execute(statement, values).all()]
+
+
+_OF_SUBJECT = (
+    select(*_ITEM_COLUMNS)
+    .join(Campaign, Campaign.id == ChecklistItem.campaign_id)
+    .where(
+        Campaign.key.in_(bindparam("campaigns", expanding=True)),
+        ChecklistItem.subject_type == bindparam("subject_type"),
+        ChecklistItem.subject_id == bindparam("subject_id"),
+        ChecklistItem.status.in_(bindparam("statuses", expanding=True)),
+    )
+    .order_by(ChecklistItem.due, ChecklistItem.id)
+)
 
 
 def items_of_subject(
@@ -370,15 +401,13 @@ def items_of_subject(
 ) -> list[DoorItem]:
     """One subject's items in these campaigns and statuses, by due date."""
     rows = session.execute(
-        select(*_ITEM_COLUMNS)
-        .join(Campaign, Campaign.id == ChecklistItem.campaign_id)
-        .where(
-            Campaign.key.in_(list(campaign_keys)),
-            ChecklistItem.subject_type == subject_type,
-            ChecklistItem.subject_id == subject_id,
-            ChecklistItem.status.in_(list(statuses)),
-        )
-        .order_by(ChecklistItem.due, ChecklistItem.id)
+        _OF_SUBJECT,
+        {
+            "campaigns": list(campaign_keys),
+            "subject_type": str(subject_type),
+            "subject_id": subject_id,
+            "statuses": [str(s) for s in statuses],
+        },
     ).all()
     return [_door_item(r) for r in rows]
 
