@@ -21,6 +21,7 @@ import getpass
 import os
 import re
 import signal
+import ssl
 import statistics
 import subprocess
 import sys
@@ -65,6 +66,23 @@ def cli(*args: str | Path) -> None:
         raise SystemExit(f"campaign {args[0]} failed: {result.stderr}")
 
 
+TLS = ssl.create_default_context()
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its children, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:  # itself or a child
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def percentiles(values: list[float]) -> tuple[float, float, float]:
     cuts = statistics.quantiles(values, n=100, method="inclusive")
     return cuts[49] * 1000, cuts[94] * 1000, cuts[98] * 1000
@@ -102,7 +120,9 @@ async def morning(
 
     async def cadre(token: str, item: int) -> None:
         nonlocal failures
-        async with gate, httpx.AsyncClient(base_url=url, timeout=120) as client:
+        # a connection and a cookie jar of its own; the SSL context (unused on http, and
+        # costly to build) shared, so the load generator spends less of the shared cores
+        async with gate, httpx.AsyncClient(base_url=url, timeout=120, verify=TLS) as client:
             try:
                 await steps(client, token, item)
             except httpx.HTTPError as exc:
@@ -219,9 +239,12 @@ def main() -> None:
         print(f"{len(tokens)} cadres, {args.concurrency} at once, {workers} worker(s)", flush=True)
         asyncio.run(health(base, 200, args.concurrency))  # warm-up
         base_times, base_wall = asyncio.run(health(base, 4 * len(tokens), args.concurrency))
+        server_before, client_before = cpu_seconds(server.pid), time.process_time()
         times, wall, failures = asyncio.run(
             morning(base, tokens, args.concurrency, today.isoformat())
         )
+        server_cpu = cpu_seconds(server.pid) - server_before
+        client_cpu = time.process_time() - client_before
     finally:
         server.send_signal(signal.SIGINT) if args.profile else server.terminate()
         try:
@@ -243,6 +266,12 @@ def main() -> None:
         rate = f"{len(values) / span:8.0f}" if span else f"{'':>8}"
         print(f"{name:<10} {len(values):>6} {p50:8.1f} {p95:8.1f} {p99:8.1f} {rate}")
     print(f"submissions {submissions} for {items} items; failed flows {failures}")
+    door_requests = sum(len(v) for v in times.values())
+    print(
+        f"CPU over the morning ({wall:.0f} s): server {server_cpu:.0f} s "
+        f"({1000 * server_cpu / door_requests:.1f} ms a request), load generator "
+        f"{client_cpu:.0f} s ({1000 * client_cpu / door_requests:.1f} ms a request)"
+    )
     door_p95, health_p95 = percentiles(every)[1], percentiles(base_times)[1]
     print(
         f"p95_ms={door_p95:.0f} health_p95_ms={health_p95:.0f} "

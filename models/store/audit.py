@@ -80,15 +80,17 @@ def event_hash(
 # Built once: an event is appended on every web sign-in and report, and building a statement
 # costs more than running it.
 _PG_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
-_HEAD = select(AuditHead.last_id, AuditHead.last_hash, AuditHead.events).where(AuditHead.id == 1)
-_INSERT = insert(AuditEvent).returning(AuditEvent.id)
+# On the tables, not the mapped classes: the ORM's bulk paths cost more than the writes.
+_EVENTS, _HEADS = AuditEvent.__table__, AuditHead.__table__  # type: ignore[attr-defined]
+_HEAD = select(_HEADS.c.last_id, _HEADS.c.last_hash, _HEADS.c.events).where(_HEADS.c.id == 1)
+_INSERT = insert(_EVENTS).returning(_EVENTS.c.id)
 _SET_HASH = (
-    update(AuditEvent).where(AuditEvent.id == bindparam("event")).values(hash=bindparam("digest"))
+    update(_EVENTS).where(_EVENTS.c.id == bindparam("event")).values(hash=bindparam("digest"))
 )
 _MOVE_HEAD = (
-    update(AuditHead)
-    .where(AuditHead.id == 1)
-    .values(last_id=bindparam("last"), last_hash=bindparam("digest"), events=AuditHead.events + 1)
+    update(_HEADS)
+    .where(_HEADS.c.id == 1)
+    .values(last_id=bindparam("last"), last_hash=bindparam("digest"), events=_HEADS.c.events + 1)
 )
 
 
@@ -129,9 +131,7 @@ def append(
     digest = event_hash(prev, now, actor, action, entity, entity_key, payload, event_id)
     session.execute(_SET_HASH, {"event": event_id, "digest": digest})
     if head is None:
-        session.execute(
-            insert(AuditHead).values(id=1, last_id=event_id, last_hash=digest, events=1)
-        )
+        session.execute(insert(_HEADS).values(id=1, last_id=event_id, last_hash=digest, events=1))
     else:
         session.execute(_MOVE_HEAD, {"last": event_id, "digest": digest})
     return digest

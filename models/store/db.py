@@ -5,6 +5,7 @@ SQLite is the embedded default and PostgreSQL the scaled one; both go through he
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import threading
@@ -191,12 +192,27 @@ def read_session_for(url: str) -> Iterator[Session]:
             session.rollback()
 
 
+# SQLite has one writer. Threads of one process that wait for it in SQLite's busy handler
+# sleep in growing steps (up to 100 ms) and wake late, so under load a write waited far
+# longer than the writes before it took. They queue here instead and are woken at once;
+# other processes still wait in the busy handler. Re-entrant: a thread's nested write
+# session proceeds as it did before.
+_sqlite_writers: dict[str, threading.RLock] = {}
+
+
+def _writer_lock(url: str) -> contextlib.AbstractContextManager[Any]:
+    if not url.startswith("sqlite:///"):
+        return contextlib.nullcontext()
+    with _lock:
+        return _sqlite_writers.setdefault(url, threading.RLock())
+
+
 @contextmanager
 def session_for(url: str) -> Iterator[Session]:
     """A session on a migrated database; commits on success, rolls back on any error."""
     engine = get_engine(url)
     ensure_schema(engine)
-    with Session(engine, expire_on_commit=False) as session:
+    with _writer_lock(url), Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

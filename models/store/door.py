@@ -120,7 +120,7 @@ def create_links(
     tokens = {person_id: new_token() for person_id in person_ids}
     if tokens:
         session.execute(
-            insert(WebLink),
+            insert(WebLink.__table__),  # type: ignore[arg-type]
             [
                 {
                     "token_hash": token_hash(token),
@@ -157,7 +157,7 @@ def open_session(session: Session, *, person_id: int, now: dt.datetime) -> str:
     """A new signed-in session; returns the cookie's token (only its hash is kept)."""
     token = new_token()
     session.execute(
-        insert(WebSession),
+        insert(WebSession.__table__),  # type: ignore[arg-type]
         [
             {
                 "token_hash": token_hash(token),
@@ -243,7 +243,10 @@ def live_sessions(session: Session, *, org_key: str, now: dt.datetime) -> list[L
 
 
 def record_attempt(session: Session, *, client: str, ok: bool, now: dt.datetime) -> None:
-    session.execute(insert(WebAttempt), [{"client": client[:64], "at": now, "ok": ok}])
+    session.execute(
+        insert(WebAttempt.__table__),  # type: ignore[arg-type]
+        [{"client": client[:64], "at": now, "ok": ok}],
+    )
 
 
 _RECENT_FAILURES = (

@@ -421,7 +421,7 @@ def _record(
 ) -> None:
     """Append the evidence row, move the item, and audit both, in the caller's transaction."""
     session.execute(
-        insert(Evidence),
+        insert(Evidence.__table__),  # type: ignore[arg-type]  (Core: no ORM bulk path)
         [
             {
                 "item_id": item.id,
