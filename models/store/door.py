@@ -289,12 +289,16 @@ def claim_form(session: Session, *, nonce: str, person_id: int, now: dt.datetime
     )
 
 
+_FORMS = WebForm.__table__  # type: ignore[attr-defined]
+_SET_OUTCOME = (
+    update(_FORMS)
+    .where(_FORMS.c.nonce_hash == bindparam("nonce"))
+    .values(outcome=bindparam("said"))
+)
+
+
 def set_form_outcome(session: Session, *, nonce: str, outcome: str) -> None:
-    session.execute(
-        update(WebForm)
-        .where(WebForm.nonce_hash == token_hash(nonce))
-        .values(outcome=outcome[:2000])
-    )
+    session.execute(_SET_OUTCOME, {"nonce": token_hash(nonce), "said": outcome[:2000]})
 
 
 _ORG_CAMPAIGNS = (

@@ -200,15 +200,18 @@ def mark_overdue(
     return [OverdueItem(i.id, i.phase_key, i.obligation_key, i.unit_id, i.due) for i in items]
 
 
+_REMINDERS = Reminder.__table__  # type: ignore[attr-defined]
+
+
 def cancel_pending(session: Session, item_ids: Sequence[int]) -> int:
     """An item done, or moved: its reminders not yet sent will not be."""
     cancelled = 0
     for start in range(0, len(item_ids), 1000):
         result = session.execute(
-            update(Reminder)
+            update(_REMINDERS)  # the table: no reminder is held as an object to keep in step
             .where(
-                Reminder.item_id.in_(item_ids[start : start + 1000]),
-                Reminder.status == ReminderStatus.PENDING,
+                _REMINDERS.c.item_id.in_(item_ids[start : start + 1000]),
+                _REMINDERS.c.status == ReminderStatus.PENDING,
             )
             .values(status=ReminderStatus.CANCELLED)
         )
