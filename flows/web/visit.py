@@ -25,7 +25,7 @@ from models.store import audit, db
 from models.store import door as store
 from models.store.catalog import stored_campaign
 from models.store.instant import today_in, utc_now
-from models.store.orgs import current_snapshot
+from models.store.orgs import current_snapshot, held_snapshot
 
 COOKIE = "campaign_door"
 # A stored version never changes: each worker parses one once (a new version is a new key).
@@ -121,13 +121,16 @@ def visit(
     settings = get_settings()
     url = settings.resolved_database_url
     now = utc_now()
-    with db.read_session_for(url) as reader:
+    with db.read_session_for(url, snapshot=False) as reader:
         me = store.signed_in(reader, token=cookie, now=now)
         if me is None:
             raise SignInNeeded("登录已过期或已退出，请用新的登录链接")
         if write and not same_token(str((form or {}).get("csrf") or ""), me.csrf):
             raise FormRefused("表单已失效，请返回后重新提交")
-        org = current_snapshot(reader, me.org_key, me.org_revision)
+        org = held_snapshot(url, me.org_key, me.org_revision)
+        if org is None:  # read whole, in one transaction, once per import
+            with db.read_session_for(url) as whole:
+                org = current_snapshot(whole, me.org_key, me.org_revision)
         person = org.persons[me.person_id]
         calendar = _calendar(settings)
         if not write:
@@ -142,5 +145,6 @@ def visit(
 def revisit(v: Visit) -> Iterator[Visit]:
     """The same signed-in person again, in a new read transaction: the page a POST answers
     with, its session having been checked moments before in this very request."""
-    with db.read_session_for(v.settings.resolved_database_url) as reader, audit.through("web"):
+    url = v.settings.resolved_database_url
+    with db.read_session_for(url, snapshot=False) as reader, audit.through("web"):
         yield Visit(reader, v.me, v.org, v.person, v.settings, v.calendar, v.now, v._campaigns)

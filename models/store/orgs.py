@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from config.org_file import OrgData
@@ -407,6 +408,12 @@ def org_tree(session: Session, org_id: int, root: str | None = None) -> list[Uni
 
 
 _held: dict[tuple[str, str], tuple[int, OrgSnapshot]] = {}
+
+
+def held_snapshot(url: str, org: str, revision: int) -> OrgSnapshot | None:
+    """The snapshot this process holds of the organization at that revision, if any."""
+    held = _held.get((str(make_url(url)), org))
+    return held[1] if held is not None and held[0] == revision else None
 
 
 def current_snapshot(session: Session, org: str, revision: int | None = None) -> OrgSnapshot:
