@@ -11,13 +11,20 @@ from typing import Annotated
 import typer
 
 from config.burden_workbook import write_burden_workbook
-from config.campaign_files import calendar_for, org_names, org_vocabulary, parse_text
+from config.campaign_files import (
+    calendar_for,
+    org_names,
+    org_vocabulary,
+    parse_text,
+    read_campaign,
+    shipped_campaigns,
+)
 from config.campaign_workbook import (
     campaign_from_workbook,
     write_campaign_workbook,
 )
 from flows.cli import console as view
-from flows.cli.app import app, out, settings
+from flows.cli.app import app, out, parse_day, settings
 from models.domain.campaign import OrgVocabulary
 from models.errors import CampaignError, ImportRejected, SpecError
 
@@ -31,8 +38,6 @@ def plan_export(
     xlsx: Annotated[Path, typer.Option("--xlsx", help="the workbook to write")],
 ) -> None:
     """Write a campaign as a workbook with Chinese headers and drop-down lists."""
-    from config.campaign_files import read_campaign
-
     config = settings()
     loaded = read_campaign(config, campaign, calendar_for(config))
     vocabulary = org_vocabulary(config, loaded.spec.organization)
@@ -113,8 +118,6 @@ def burden(
     """What the campaigns ask of each unit, month by month (items, submissions, files,
     sign-offs, meetings), the heaviest units and months, and where two campaigns ask one
     unit for the same record in one window (one submission would answer both)."""
-    from config.campaign_files import read_campaign, shipped_campaigns
-    from flows.cli.app import parse_day
     from models.domain.burden import weigh
     from models.store import db
     from models.store.orgs import load_snapshot, organizations

@@ -101,12 +101,17 @@ def town_loads(burden: Burden, org: OrgSnapshot) -> list[tuple[str, str, Load]]:
     return [(name, when, load) for (when, _, name), load in sorted(out.items())]
 
 
-def _within(unit: int, org: OrgSnapshot, under: int | None) -> bool:
-    while under is not None and unit is not None:
-        if unit == under:
-            return True
-        unit = org.units[unit].parent_id  # type: ignore[assignment]
-    return under is None
+def _subtree(org: OrgSnapshot, top: int) -> set[int]:
+    """The unit and every unit below it."""
+    below: dict[int | None, list[int]] = defaultdict(list)
+    for unit in org.units.values():
+        below[unit.parent_id].append(unit.id)
+    out, todo = set(), [top]
+    while todo:
+        unit = todo.pop()
+        out.add(unit)
+        todo += below[unit]
+    return out
 
 
 def month_of(day: dt.date) -> str:
@@ -136,18 +141,19 @@ def weigh(
     # (unit, campaign, obligation) → windows, for the repeats
     windows: dict[tuple[int, str, str], list[tuple[dt.date, dt.date]]] = defaultdict(list)
     asks: dict[tuple[str, str], Obligation] = {}
+    inside = _subtree(org, under) if under is not None else None
     for spec, dates in campaigns:
-        obligations = {ob.key: (phase, ob) for phase, ob in spec.obligations()}
+        obligations = {ob.key: ob for _, ob in spec.obligations()}
         planner = RolloutPlanner(spec, dates, org, calendar)
         for town in planner.towns():
             for item in planner.items(town):
-                due = dt.date(item.due.year, item.due.month, item.due.day)
+                due = item.due  # a pendulum.Date is a date
                 if (since and due < since) or (until and due > until):
                     continue
                 unit = item.subject.unit_id
-                if not _within(unit, org, under):
+                if inside is not None and unit not in inside:
                     continue
-                _, ob = obligations[item.obligation_key]
+                ob = obligations[item.obligation_key]
                 times = ob.recurrence.at_least if ob.recurrence else 1
                 load = burden.by_unit_month.setdefault((unit, period(due)), Load())
                 load.add(
@@ -160,14 +166,10 @@ def weigh(
                     )
                 )
                 opens = item.opens or dates[item.phase_key].starts
-                windows[(unit, spec.key, ob.key)].append((_day(opens), due))
+                windows[(unit, spec.key, ob.key)].append((opens, due))
                 asks[(spec.key, ob.key)] = ob
     burden.repeats = _repeats(windows, asks)
     return burden
-
-
-def _day(value: dt.date) -> dt.date:
-    return dt.date(value.year, value.month, value.day)
 
 
 def _asks_a_record(ob: Obligation) -> bool:
