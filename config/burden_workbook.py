@@ -45,4 +45,4 @@ def write_burden_workbook(burden: Burden, org: OrgSnapshot, path: Path) -> None:
         for cell in ws[1]:
             cell.font = Font(bold=True)
         ws.freeze_panes = "A2"
-    save_in_place(book, path)
+    save_in_place(path, book.save)

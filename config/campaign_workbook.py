@@ -324,7 +324,7 @@ def write_campaign_workbook(
             check.error, check.errorTitle = "请从下拉列表中选择", "无效的值"
         sheet.add_data_validation(check)
         check.add(f"{column}2:{column}500")
-    save_in_place(book, path)
+    save_in_place(path, book.save)
 
 
 # ---------------------------------------------------------------- reading

@@ -5,6 +5,7 @@ bounded, every refusal one line naming the file."""
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -64,17 +65,17 @@ def check_columns(
         raise ImportRejected([f"{source}:1: {label}{'; '.join(parts)}"])
 
 
-def save_in_place(book: Any, path: Path) -> None:
-    """Save a workbook beside its target, then move it in place: a reader never sees half a
-    file, and a failed save leaves the old one."""
+def save_in_place(path: Path, save: Callable[[str], object]) -> None:
+    """Save a file beside its target (`save` writes the scratch path it is given), then move
+    it in place: a reader never sees half a file, and a failed save leaves the old one."""
     import os
     import tempfile
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, scratch = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".xlsx")
+    handle, scratch = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
     os.close(handle)
     try:
-        book.save(scratch)
+        save(scratch)
         os.replace(scratch, path)
     finally:
         Path(scratch).unlink(missing_ok=True)

@@ -3,8 +3,6 @@ and the burden the campaigns put on each unit (`burden`)."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +21,7 @@ from config.campaign_workbook import (
     campaign_from_workbook,
     write_campaign_workbook,
 )
+from config.workbooks import save_in_place
 from flows.cli import console as view
 from flows.cli.app import app, out, parse_day, settings
 from models.domain.campaign import OrgVocabulary
@@ -78,18 +77,11 @@ def plan_import(
         raise typer.Exit(2) from None
     if target.exists() and not replace:
         raise CampaignError(f"{target} 已存在；确认要替换时加 --replace")
-    # written beside, read back as a campaign file, then moved in place
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, scratch = tempfile.mkstemp(dir=target.parent, prefix=".plan-", suffix=".yaml")
-    with os.fdopen(handle, "w", encoding="utf-8") as f:
-        f.write(text)
-    try:
-        again = parse_text(config, text, target.resolve(), calendar_for(config))
-        if again.spec != loaded.spec:
-            raise CampaignError(f"{target}: 写出的文件与工作簿不一致（请报告此问题）")
-        os.replace(scratch, target)
-    finally:
-        Path(scratch).unlink(missing_ok=True)
+    # the text as it will be read from the file, checked before anything is written
+    again = parse_text(config, text, target.resolve(), calendar_for(config))
+    if again.spec != loaded.spec:
+        raise CampaignError(f"{target}: 写出的文件与工作簿不一致（请报告此问题）")
+    save_in_place(target, lambda scratch: Path(scratch).write_text(text, encoding="utf-8"))
     spec = loaded.spec
     first = min(d.starts for d in loaded.phase_dates.values())
     last = max(d.ends for d in loaded.phase_dates.values())
