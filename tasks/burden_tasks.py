@@ -9,23 +9,26 @@ from prefect import task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from config.campaign_files import calendar_for, read_campaign
-from config.settings import get_settings
 from models.domain.burden import town_loads, week_of, weigh
 from models.store import db
 from models.store.orgs import load_snapshot
+from tasks.context import task_context
 
 
 @task(name="publish-town-load", cache_policy=NO_CACHE)
 def publish_town_load(campaign: str, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
     """Each town's weekly load over [start, end]: one row per town and week."""
-    settings = get_settings()
-    calendar = calendar_for(settings)
-    loaded = read_campaign(settings, campaign, calendar)
-    with db.read_session_for(settings.resolved_database_url) as session:
+    ctx = task_context()
+    loaded = ctx.campaign(campaign)
+    with db.read_session_for(ctx.url) as session:
         org = load_snapshot(session, loaded.spec.organization)
     burden = weigh(
-        [(loaded.spec, loaded.phase_dates)], org, calendar, since=start, until=end, period=week_of
+        [(loaded.spec, loaded.phase_dates)],
+        org,
+        ctx.calendar,
+        since=start,
+        until=end,
+        period=week_of,
     )
     rows = [
         {
