@@ -35,6 +35,7 @@ demo: setup
 
 test: setup browser
 	.venv/bin/ruff check .
+	.venv/bin/mypy
 	.venv/bin/python -m pytest -n 2 --dist loadgroup
 
 # The Prefect UI on the runs the demo recorded (same Prefect home as the CLI).
@@ -48,6 +49,7 @@ bench: setup
 lint: setup
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/mypy
 
 clean:
 	rm -rf .venv .cache .campaign

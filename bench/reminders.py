@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from sqlmodel import col
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -55,7 +57,8 @@ def main() -> None:
     (home / "campaigns").mkdir()
     (home / "campaigns" / "bench-reminders.yaml").write_text(CAMPAIGN, encoding="utf-8")
     receiver = subprocess.Popen([sys.executable, "-c", RECEIVER], stdout=subprocess.PIPE, text=True)
-    port = int(receiver.stdout.readline())  # type: ignore[union-attr]
+    assert receiver.stdout is not None  # started with stdout=PIPE
+    port = int(receiver.stdout.readline())
     os.environ.update(
         {
             "CAMPAIGN_HOME": str(home),
@@ -78,8 +81,12 @@ def main() -> None:
     try:
         build_tree(url, args.units)
         with db.session_for(url) as session:
-            towns = session.execute(select(Unit.id).where(Unit.kind == "town")).scalars().all()
-            org_id = session.execute(select(Unit.org_id).limit(1)).scalar_one()
+            towns = (
+                session.execute(select(col(Unit.id)).where(col(Unit.kind) == "town"))
+                .scalars()
+                .all()
+            )
+            org_id = session.execute(select(col(Unit.org_id)).limit(1)).scalar_one()
             session.execute(
                 insert(Person),
                 [
@@ -99,11 +106,13 @@ def main() -> None:
         rollout_campaign("bench-reminders", dt.date(2013, 1, 4))
         now = dt.datetime(2013, 3, 1, 1, 0, tzinfo=dt.UTC)
         with db.session_for(url) as session:
-            people = session.execute(select(Person.id)).scalars().all()
+            people = session.execute(select(col(Person.id))).scalars().all()
             from models.store.tables import ChecklistItem
 
             items = (
-                session.execute(select(ChecklistItem.id).order_by(ChecklistItem.id).limit(args.due))
+                session.execute(
+                    select(col(ChecklistItem.id)).order_by(col(ChecklistItem.id)).limit(args.due)
+                )
                 .scalars()
                 .all()
             )
@@ -131,13 +140,13 @@ def main() -> None:
         counts = sweep_reminders.fn(now)
         seconds = time.perf_counter() - started
         with db.session_for(url) as session:
-            ids = session.execute(select(Reminder.id)).scalars().all()
+            ids = session.execute(select(col(Reminder.id))).scalars().all()
         started = time.perf_counter()
         for start in range(0, len(ids), 5000):
             with db.session_for(url) as session:
                 session.execute(
                     update(Reminder)
-                    .where(Reminder.id.in_(ids[start : start + 5000]))
+                    .where(col(Reminder.id).in_(ids[start : start + 5000]))
                     .values(status="archived", sent_at=now)
                 )
         baseline = time.perf_counter() - started

@@ -33,6 +33,10 @@ import time
 import uuid
 from pathlib import Path
 
+from sqlmodel import col
+
+from models.store.tables import core
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from monthly_campaign import monthly_campaign
@@ -61,8 +65,9 @@ def build_tree(url: str, units: int) -> None:
         )
         session.add(org)
         session.flush()
-        session.add(Role(org_id=org.id, code="secretary", name="书记"))
+        assert org.id is not None
         org_id = org.id
+        session.add(Role(org_id=org_id, code="secretary", name="书记"))
         session.execute(
             insert(Unit),
             [
@@ -77,7 +82,7 @@ def build_tree(url: str, units: int) -> None:
                 }
             ],
         )
-        district = session.execute(Unit.__table__.select()).first().id  # type: ignore[union-attr]
+        district = session.execute(core(Unit).select()).one().id
         session.execute(
             insert(Unit),
             [
@@ -97,7 +102,7 @@ def build_tree(url: str, units: int) -> None:
         town_ids = [
             r.id
             for r in session.execute(
-                Unit.__table__.select().where(Unit.kind == "town").order_by(Unit.id)
+                core(Unit).select().where(col(Unit.kind) == "town").order_by(col(Unit.id))
             )
         ]
         villages = units - towns - 1
@@ -139,27 +144,27 @@ def baseline(
         import sqlite3
 
         path = url.removeprefix("sqlite:///")
-        conn = sqlite3.connect(path)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        ddl = conn.execute("SELECT sql FROM sqlite_master WHERE name=?", (table,)).fetchone()[0]
-        conn.execute(ddl.replace(table, copy_of, 1))
-        for name, sql in conn.execute(
+        lite = sqlite3.connect(path)
+        lite.execute("PRAGMA journal_mode=WAL")
+        lite.execute("PRAGMA synchronous=NORMAL")
+        ddl = lite.execute("SELECT sql FROM sqlite_master WHERE name=?", (table,)).fetchone()[0]
+        lite.execute(ddl.replace(table, copy_of, 1))
+        for name, sql in lite.execute(
             "SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name=? "
             "AND sql IS NOT NULL",
             (table,),
         ).fetchall():
-            conn.execute(sql.replace(name, f"b_{name}").replace(f" {table}", f" {copy_of}"))
+            lite.execute(sql.replace(name, f"b_{name}").replace(f" {table}", f" {copy_of}"))
         marks = ", ".join("?" for _ in columns)
         plain = [tuple(str(v) if isinstance(v, dt.date) else v for v in r) for r in rows]
         started = time.perf_counter()
         for i in range(0, len(plain), 20_000):
-            conn.executemany(
+            lite.executemany(
                 f"INSERT INTO {copy_of} ({names}) VALUES ({marks})", plain[i : i + 20_000]
             )
-            conn.commit()
+            lite.commit()
         elapsed = time.perf_counter() - started
-        conn.close()
+        lite.close()
         return elapsed
     import psycopg
 

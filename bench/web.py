@@ -28,7 +28,10 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Awaitable
 from pathlib import Path
+
+from sqlmodel import col
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -112,7 +115,7 @@ async def morning(
     failures = 0
     errors: list[str] = []
 
-    async def timed(kind: str, call):  # type: ignore[no-untyped-def]
+    async def timed(kind: str, call: Awaitable[httpx.Response]) -> httpx.Response:
         start = time.perf_counter()
         response = await call
         times[kind].append(time.perf_counter() - start)
@@ -210,10 +213,10 @@ def main() -> None:
         # each cadre reports the item of their own (first) pair
         own: dict[int, int] = {}
         for cadre, item in session.execute(
-            select(Pairing.cadre_id, ChecklistItem.id)
-            .join(ChecklistItem, ChecklistItem.subject_id == Pairing.id)
-            .where(ChecklistItem.subject_type == "pairing")
-            .order_by(ChecklistItem.id)
+            select(col(Pairing.cadre_id), col(ChecklistItem.id))
+            .join(ChecklistItem, col(ChecklistItem.subject_id) == col(Pairing.id))
+            .where(col(ChecklistItem.subject_type) == "pairing")
+            .order_by(col(ChecklistItem.id))
         ).all():
             own.setdefault(cadre, item)
         links = create_links(
@@ -254,12 +257,15 @@ def main() -> None:
         print((home / "web.log").read_text(errors="replace")[-3000:])
     with db.session_for(url) as session:
         submissions = session.execute(
-            select(func.count()).select_from(Evidence).where(Evidence.kind == "submission")
+            select(func.count()).select_from(Evidence).where(col(Evidence.kind) == "submission")
         ).scalar_one()
-        items = session.execute(select(func.count(distinct(Evidence.item_id)))).scalar_one()
+        items = session.execute(select(func.count(distinct(col(Evidence.item_id))))).scalar_one()
     every = [t for kind in times.values() for t in kind]
     print(f"{'requests':<10} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8}")
-    rows = [("/health", base_times, base_wall), ("door, all", every, wall)]
+    rows: list[tuple[str, list[float], float | None]] = [
+        ("/health", base_times, base_wall),
+        ("door, all", every, wall),
+    ]
     rows += [(kind, times[kind], None) for kind in ("sign in", "list", "item", "submit")]
     for name, values, span in rows:
         p50, p95, p99 = percentiles(values)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from config.holiday_tables import load_calendar
-from config.org_file import read_yaml
+from config.org_file import NamedRow, UnitRow, read_yaml
 from config.settings import Settings
 from config.spec import format_loc, parse_campaign
 from config.yaml_lines import YamlLoadError, load_yaml_text, read_text_file
@@ -88,7 +88,8 @@ def org_names(settings: Settings, key: str) -> dict[str, str]:
         data = read_yaml(path)
     except CampaignError:
         return {}
-    return {r.code: r.name for r in (*data.roles, *data.pairing_kinds, *data.units)}
+    rows: list[NamedRow | UnitRow] = [*data.roles, *data.pairing_kinds, *data.units]
+    return {r.code: r.name for r in rows}
 
 
 def shipped_org_files(settings: Settings, key: str) -> list[Path]:

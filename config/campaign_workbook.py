@@ -271,7 +271,7 @@ def write_campaign_workbook(
     from openpyxl.worksheet.datavalidation import DataValidation
 
     book = Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
+    book.remove(book.active)
     lists = {
         "对象": list(SUBJECTS.values()),
         "周期": list(CADENCES.values()),
@@ -633,7 +633,7 @@ def _simple_sheets(
     reader: _Reader, sheets: dict[str, list[tuple[Any, ...]]], data: dict[str, Any]
 ) -> None:
     """目标, 闸门, 抽查, 分批: one entry per row, no references between rows."""
-    for name, field, columns in [
+    simple: list[tuple[str, str, list[tuple[str, str, Any]]]] = [
         (
             "目标",
             "targets",
@@ -654,7 +654,8 @@ def _simple_sheets(
                 ("说明", "detail", _text),
             ],
         ),
-    ]:
+    ]
+    for name, field, columns in simple:
         rows = _rows(reader, sheets, name)
         if rows:
             data[field] = []

@@ -65,11 +65,13 @@ def read_holiday_table(path: Path) -> HolidayTable:
         if not isinstance(entry, dict) or not {"name", "date"} <= set(entry):
             problems.append(loaded.problem(loc, "expected {name, date}"))
             continue
-        d = day((*loc, "date"), entry["date"])
-        if d is not None:
-            if d in holidays:
-                problems.append(loaded.problem((*loc, "date"), f"{d} is also listed as a holiday"))
-            workdays[d] = str(entry["name"])
+        workday = day((*loc, "date"), entry["date"])
+        if workday is not None:
+            if workday in holidays:
+                problems.append(
+                    loaded.problem((*loc, "date"), f"{workday} is also listed as a holiday")
+                )
+            workdays[workday] = str(entry["name"])
     if problems:
         raise SpecError(problems)
     return HolidayTable(year=year, holidays=holidays, workdays=workdays)

@@ -11,7 +11,7 @@ import difflib
 import hashlib
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from pydantic import (
     BaseModel,
     ValidationError,
 )
+from pydantic_core import ErrorDetails
 
 from config.yaml_lines import (
     LoadedYaml,
@@ -77,7 +78,7 @@ def _unwrap(annotation: Any) -> Any:
         return annotation
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: ErrorDetails) -> str:
     kind, loc, msg = error["type"], error["loc"], error["msg"]
     if kind == "extra_forbidden":
         parent = _model_at(loc[:-1])
@@ -137,7 +138,7 @@ def check_campaign(
     """Every check beyond the schema: references, dates, order, years the calendar covers."""
     problems: list[tuple[Loc, str]] = []
 
-    def unique(items: Sequence[Any], loc: Loc, what: str) -> set[str]:
+    def unique(items: Sequence[Any], loc: Callable[[int], Loc], what: str) -> set[str]:
         seen: set[str] = set()
         for i, item in enumerate(items):
             if item.key in seen:
@@ -218,7 +219,7 @@ def check_campaign(
     for p, phase in enumerate(spec.phases):
         pd = dates.get(phase.key)
         for o, ob in enumerate(phase.obligations):
-            loc = ("phases", p, "obligations", o)
+            loc: Loc = ("phases", p, "obligations", o)
             subject = ob.subject
             if subject.persons is not None:
                 for r, name in enumerate(subject.persons.roles):
@@ -340,12 +341,13 @@ def parse_campaign(
         raise SpecError(
             [loaded.problem(e["loc"], _message(e)) for e in exc.errors(include_url=False)]
         ) from None
-    org = org_lookup(spec.organization)
+    found = org_lookup(spec.organization)
     problems: list[tuple[Loc, str]] = []
-    if isinstance(org, str):
-        problems.append((("organization",), org))
-        org = None
+    org: OrgVocabulary | None = None
+    if isinstance(found, str):
+        problems.append((("organization",), found))
     else:
+        org = found
         responsible, district = org.default_roles()
         spec = with_default_roles(spec, responsible, district)
         if not spec.reminders.responsible_roles:

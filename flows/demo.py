@@ -8,6 +8,7 @@ the closing reports, and writes the ledgers.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import time
@@ -83,7 +84,7 @@ def run_demo(settings: Settings, out: Console, every_campaign: bool = False) -> 
         console=out,
     ) as bar:
         task = bar.add_task("推演", total=len(segments))
-        previous_end: dict[str, object] = {}
+        previous_end: dict[str, dt.date] = {}
         for key, end, ending in segments:
             campaign = loaded[key]
             names_ending = "、".join(p.name for p in ending)
@@ -92,7 +93,7 @@ def run_demo(settings: Settings, out: Console, every_campaign: bool = False) -> 
             first = (
                 min(d.starts for d in campaign.phase_dates.values())
                 if start is None
-                else start.add(days=1)  # type: ignore[attr-defined]
+                else start + dt.timedelta(days=1)
             )
             simulate_campaign(key, first, end, seed=2013)
             previous_end[key] = end

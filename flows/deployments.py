@@ -8,7 +8,7 @@ schedules it had. A duplicate scheduled run is harmless: every flow here converg
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron, RRule
@@ -54,23 +54,23 @@ def inspection_deployments(loaded: LoadedCampaign, pool: str | None) -> list[Run
     first = min(d.starts for d in dates.values())
     last = max(d.ends for d in dates.values())
     last = last.add(days=2 * max(i.rectify_within for i in spec.inspections))
-    return [
-        inspect_campaign.to_deployment(
-            **placement(pool),
-            name=spec.key,
-            tags=[f"campaign:{spec.key}", "inspection"],
-            parameters={"campaign": spec.key},
-            schedules=[
-                RRule(
-                    f"DTSTART:{_stamp(first, INSPECT_AT)}\n"
-                    f"RRULE:FREQ=DAILY;UNTIL={_stamp(last, INSPECT_AT)}",
-                    timezone=spec.timezone,
-                    slug="daily",
-                )
-            ],
-            description=f"{spec.name}：每日08:00生成到期的抽查和复查",
-        )
-    ]
+    # Built in sync code, so the sync branch of Prefect's async_dispatch answers.
+    deployment = inspect_campaign.to_deployment(
+        **placement(pool),
+        name=spec.key,
+        tags=[f"campaign:{spec.key}", "inspection"],
+        parameters={"campaign": spec.key},
+        schedules=[
+            RRule(
+                f"DTSTART:{_stamp(first, INSPECT_AT)}\n"
+                f"RRULE:FREQ=DAILY;UNTIL={_stamp(last, INSPECT_AT)}",
+                timezone=spec.timezone,
+                slug="daily",
+            )
+        ],
+        description=f"{spec.name}：每日08:00生成到期的抽查和复查",
+    )
+    return [cast(RunnerDeployment, deployment)]
 
 
 def placement(pool: str | None) -> dict[str, Any]:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from prefect import get_run_logger
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-from prefect.client.schemas.objects import StateType
+from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.deployments import run_deployment
 
 # A crash is a dead machine or process, not a bad batch: worth a second and third try.
@@ -37,7 +37,11 @@ class _Batch:
 
 
 def _submit(deployment: str, batch: _Batch) -> None:
-    run = run_deployment(name=deployment, parameters=batch.parameters, timeout=0, as_subflow=True)
+    # Called from a sync flow, so the sync branch of Prefect's async_dispatch answers.
+    run = cast(
+        FlowRun,
+        run_deployment(name=deployment, parameters=batch.parameters, timeout=0, as_subflow=True),
+    )
     batch.run_id = run.id
     batch.runs.append(run.id)
 

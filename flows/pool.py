@@ -87,12 +87,13 @@ def ensure_zombie_automation() -> bool:
     if not found:
         wanted.create()
         return True
-    trigger = found[0].trigger
+    trigger, target = found[0].trigger, wanted.trigger
     if (
         isinstance(trigger, EventTrigger)
-        and trigger.after == wanted.trigger.after  # type: ignore[union-attr]
-        and trigger.expect == wanted.trigger.expect  # type: ignore[union-attr]
-        and trigger.within == wanted.trigger.within  # type: ignore[union-attr]
+        and isinstance(target, EventTrigger)
+        and trigger.after == target.after
+        and trigger.expect == target.expect
+        and trigger.within == target.within
     ):
         return False
     wanted.id = found[0].id

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from prefect import flow, get_run_logger, pause_flow_run, suspend_flow_run
-from prefect.context import get_run_context
+from prefect.context import FlowRunContext
 from prefect.input import RunInput
 
 from config.settings import get_settings
@@ -152,7 +152,10 @@ def _wait_for_gate(ctx: Any, gate: str, timeout: int) -> GateInput:
     """Pause (or suspend, in a deployment) until a reviewer answers; a bad answer (unknown
     person, a role that may not answer) is logged and the gate asked again."""
     logger = get_run_logger()
-    run = get_run_context().flow_run  # type: ignore[union-attr]
+    context = FlowRunContext.get()
+    if context is None or context.flow_run is None:
+        raise RuntimeError("a gate waits inside a flow run")
+    run = context.flow_run
     attempt = 0
     while True:
         attempt += 1

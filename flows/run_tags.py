@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from prefect.client.orchestration import get_client
-from prefect.context import get_run_context
+from prefect.context import FlowRunContext
 
 
 def tag_current_run(tags: list[str]) -> None:
     """Add tags to the running flow run (a run called directly gets no tags at creation)."""
-    run = get_run_context().flow_run  # type: ignore[union-attr]
+    context = FlowRunContext.get()
+    run = context.flow_run if context is not None else None
     if run is None:
         return
     merged = sorted(set(run.tags) | set(tags))

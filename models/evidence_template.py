@@ -8,7 +8,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from config.evidence_sheet import SHEET, TEMPLATE_HEADERS
 from models.domain.campaign import LoadedCampaign
@@ -27,10 +27,14 @@ def write_template(
     spec = loaded.spec
     titles = {o.key: o for _, o in spec.obligations()}
     query = select(ChecklistItem).where(
-        ChecklistItem.campaign_id == campaign_id(session, spec.key),
-        ChecklistItem.status.in_((ItemStatus.OPEN, ItemStatus.REJECTED)),
+        col(ChecklistItem.campaign_id) == campaign_id(session, spec.key),
+        col(ChecklistItem.status).in_((ItemStatus.OPEN, ItemStatus.REJECTED)),
     )
-    items = session.execute(query.order_by(ChecklistItem.due, ChecklistItem.id)).scalars().all()
+    items = (
+        session.execute(query.order_by(col(ChecklistItem.due), col(ChecklistItem.id)))
+        .scalars()
+        .all()
+    )
     if unit is not None:
         root = org.unit_by_code[unit].id
         items = [i for i in items if org.is_within(i.unit_id, root)]

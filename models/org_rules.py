@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from config.org_file import OrgData
 from models.domain.text_safety import unsafe_characters
@@ -47,11 +48,16 @@ class ExistingOrg:
     pairing_kinds: frozenset[str] = frozenset()
 
 
-def _duplicates(rows: Iterable[object], what: str) -> list[str]:
+class _Coded(Protocol):
+    code: str
+    where: str
+
+
+def _duplicates(rows: Iterable[_Coded], what: str) -> list[str]:
     seen: dict[str, str] = {}
     problems = []
     for row in rows:
-        code, where = row.code, row.where  # type: ignore[attr-defined]
+        code, where = row.code, row.where
         if code in seen:
             problems.append(f"{where}: duplicate {what} code {code!r} (first at {seen[code]})")
         else:

@@ -10,8 +10,9 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.domain.campaign import LoadedCampaign
 from models.domain.org_snapshot import OrgSnapshot
@@ -21,7 +22,7 @@ from models.inert_cells import cells, inert
 from models.progress_text import RAG_ZH, yearbook_sentence
 from models.store.progress import CampaignProgress
 from models.store.rollout import campaign_id
-from models.store.tables import ChecklistItem, Evidence
+from models.store.tables import ChecklistItem, Evidence, columns
 
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
@@ -91,18 +92,18 @@ def write_ledger(
     titles = {ob.key: ob.title for _, ob in spec.obligations()}
     evidence = dict(
         session.execute(
-            select(Evidence.item_id, func.count())
-            .join(ChecklistItem, ChecklistItem.id == Evidence.item_id)
-            .where(ChecklistItem.campaign_id == campaign)
-            .group_by(Evidence.item_id)
+            select(col(Evidence.item_id), func.count())
+            .join(ChecklistItem, col(ChecklistItem.id) == col(Evidence.item_id))
+            .where(col(ChecklistItem.campaign_id) == campaign)
+            .group_by(col(Evidence.item_id))
         ).all()
     )
     reported: dict[int, dict[str, int]] = defaultdict(dict)
     for item_id, counts in session.execute(
-        select(Evidence.item_id, Evidence.counts)
-        .join(ChecklistItem, ChecklistItem.id == Evidence.item_id)
-        .where(ChecklistItem.campaign_id == campaign, Evidence.kind == "submission")
-        .order_by(Evidence.id)
+        select(col(Evidence.item_id), col(Evidence.counts))
+        .join(ChecklistItem, col(ChecklistItem.id) == col(Evidence.item_id))
+        .where(col(ChecklistItem.campaign_id) == campaign, col(Evidence.kind) == "submission")
+        .order_by(col(Evidence.id))
     ).all():
         reported[item_id] = counts or {}
     book = Workbook()
@@ -159,13 +160,12 @@ def write_ledger(
         )
         items = session.execute(
             select(ChecklistItem)
-            .where(ChecklistItem.campaign_id == campaign, ChecklistItem.phase_key == phase.key)
+            .where(
+                col(ChecklistItem.campaign_id) == campaign,
+                col(ChecklistItem.phase_key) == phase.key,
+            )
             .order_by(
-                ChecklistItem.town_id,
-                ChecklistItem.subject_type,
-                ChecklistItem.subject_id,
-                ChecklistItem.obligation_key,
-                ChecklistItem.due,
+                *columns(ChecklistItem, "town_id subject_type subject_id obligation_key due"),
             )
         ).scalars()
         as_of = dt.date.fromisoformat(progress.as_of)
@@ -200,14 +200,14 @@ def write_ledger(
     return rows
 
 
-def _row(sheet, values: list[object], font: Font | None = None) -> None:  # type: ignore[no-untyped-def]
+def _row(sheet: Worksheet, values: list[object], font: Font | None = None) -> None:
     sheet.append(cells(values))
     if font is not None:
         for cell in sheet[sheet.max_row]:
             cell.font = font
 
 
-def _widths(sheet) -> None:  # type: ignore[no-untyped-def]
+def _widths(sheet: Worksheet) -> None:
     for column in sheet.columns:
         width = max(
             (

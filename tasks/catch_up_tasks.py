@@ -18,7 +18,7 @@ from prefect.client.schemas.filters import (
     FlowRunFilterState,
     FlowRunFilterStateType,
 )
-from prefect.client.schemas.objects import StateType
+from prefect.client.schemas.objects import State, StateType
 from prefect.states import Cancelled
 
 from config.settings import get_settings
@@ -56,11 +56,12 @@ def take_over_late_runs(campaign: str, now: dt.datetime) -> list[str]:
             flow_filter=FlowFilter(name=FlowFilterName(any_=["remind-due"])),
             deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=["daily"])),
         )
-        taken = []
+        taken: list[str] = []
         for run in late:
-            result = client.set_flow_run_state(
-                run.id, Cancelled(message=f"由 campaign catch-up 于 {now:%Y-%m-%d %H:%M} UTC 补做")
+            cancelled: State[None] = Cancelled(
+                message=f"由 campaign catch-up 于 {now:%Y-%m-%d %H:%M} UTC 补做"
             )
+            result = client.set_flow_run_state(run.id, cancelled)
             if result.status.value == "ACCEPT":
                 taken.append(run.name)
     task_logger().info("took over %d late runs", len(taken))

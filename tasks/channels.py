@@ -21,6 +21,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import apprise
 import requests
 from apprise.decorators import notify
+from apprise.utils.parse import parse_url
 
 from models.domain.digest import Digest
 from models.domain.door import GROUP_CHANNELS
@@ -151,7 +152,7 @@ def file_channel_refusal(url: str) -> str | None:
     """Why a file:// channel may not be written, if so: only files inside CAMPAIGN_HOME (a
     person's channel, taken from an organization file, must not append to ~/.bashrc)."""
     home = _home()
-    target = _path_of(apprise.utils.parse.parse_url(url, verify_host=False) or {}).resolve()
+    target = _path_of(parse_url(url, verify_host=False) or {}).resolve()
     if not target.is_relative_to(home):
         return f"file channel outside CAMPAIGN_HOME ({home}): {target}"
     return None
@@ -178,7 +179,7 @@ def deliver(url: str, digest: Digest) -> Delivery:
         return Delivery(False, refusal, permanent=True)
     try:
         if scheme.removesuffix("s") in ROBOTS:
-            meta = apprise.utils.parse.parse_url(url, verify_host=True) or {}
+            meta = parse_url(url, verify_host=True) or {}
             if not meta.get("host"):
                 return Delivery(False, f"not a usable channel URL: {scheme}://…", permanent=True)
             meta["qsd"] = meta.get("qsd") or {}
@@ -195,11 +196,13 @@ def deliver(url: str, digest: Digest) -> Delivery:
             return Delivery(False, f"not a usable channel URL: {scheme}://…", permanent=True)
         if scheme in ("mailto", "mailtos"):
             # Apprise writes an HTML body as multipart/alternative: its plain part and ours
-            ok = sender.notify(
-                title=digest.title, body=digest.html(), body_format=apprise.NotifyFormat.HTML
+            ok = bool(
+                sender.notify(
+                    title=digest.title, body=digest.html(), body_format=apprise.NotifyFormat.HTML
+                )
             )
         else:
-            ok = sender.notify(title=digest.title, body=digest.text())
+            ok = bool(sender.notify(title=digest.title, body=digest.text()))
     except Exception as exc:
         return Delivery(False, f"{type(exc).__name__}: {exc}")
     return Delivery(True) if ok else Delivery(False, f"delivery refused by {scheme}")

@@ -7,6 +7,7 @@ import datetime as dt
 from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from sqlmodel import col
 
 from config.campaign_files import calendar_for, read_campaign
 from config.settings import get_settings
@@ -35,7 +36,7 @@ def open_phase_items(campaign: str, phase: str, on: dt.date) -> int:
                 campaign=cid,
                 org=load_snapshot(session, spec.organization),
                 calendar=calendar,
-                where=[ChecklistItem.phase_key == phase],
+                where=[col(ChecklistItem.phase_key) == phase],
             )
             audit.append(
                 session,

@@ -131,6 +131,10 @@ LOOKAHEAD = 2
 NO_CHANNEL = "no channel: set the person's channels or CAMPAIGN_NOTIFY_DEFAULT"
 
 
+# (channel, what delivering to it gave), for each channel a digest went to
+Outcome = list[tuple[str, Delivery]]
+
+
 @dataclass(frozen=True)
 class Outgoing:
     group: list[Claimed]
@@ -192,7 +196,7 @@ def _with_door(
     ]
 
 
-def _deliver(outgoing: Outgoing) -> list[tuple[str, Delivery]]:
+def _deliver(outgoing: Outgoing) -> Outcome:
     """One digest's outcome on each channel that has not taken it yet. Each channel gets
     DELIVERY_DEADLINE seconds in all: a receiver that trickles its answer a byte at a time
     never trips a read timeout, and must not keep the sweep from ending."""
@@ -303,7 +307,7 @@ def sweep_reminders(
             )
             # The pool delivers the next chunks while this thread records the last one, but
             # never more than LOOKAHEAD chunks ahead: those are what a killed sweep re-sends.
-            in_flight: deque[tuple[list[Outgoing], list[Future[list[Delivery]]]]] = deque(
+            in_flight: deque[tuple[list[Outgoing], list[Future[Outcome]]]] = deque(
                 (chunk, [pool.submit(_deliver, d) for d in chunk])
                 for chunk in islice(chunks, LOOKAHEAD)
             )
@@ -316,10 +320,10 @@ def sweep_reminders(
                 with db.session_for(url) as session:
                     sent: list[tuple[int, str]] = []
                     failed: list[int] = []
-                    for digest, outcome in zip(chunk, outcomes, strict=True):
-                        group = digest.group
+                    for out, outcome in zip(chunk, outcomes, strict=True):
+                        group = out.group
                         failures = [d for _, d in outcome if not d.ok]
-                        if len(digest.channels) > 1:
+                        if len(out.channels) > 1:
                             record_channels(
                                 session,
                                 [(c.id, channel_key(ch)) for ch, d in outcome if d.ok
@@ -338,7 +342,7 @@ def sweep_reminders(
                             counts["failed"] += len(group)
                             failed += [c.id for c in group]
                             continue
-                        sent += [(c.id, digest.key) for c in group]
+                        sent += [(c.id, out.key) for c in group]
                         escalated += [c.item_id for c in group if is_escalation(c.rule)]
                         counts["sent"] += len(group)
                         counts["digests"] += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,7 @@ import pendulum
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy import func, or_, select
+from sqlmodel import col
 
 from config.campaign_files import calendar_for, read_campaign, read_stored_version
 from config.settings import get_settings
@@ -24,6 +26,7 @@ from models.store.instant import utc_now
 from models.store.orgs import load_snapshot
 from models.store.reminders import plan_initial_reminders
 from models.store.rollout import (
+    ItemRow,
     item_rows,
     phase_statuses,
     replan_items,
@@ -158,10 +161,13 @@ def write_checklist_items(
     inserted = moved = cancelled = 0
     with db.session_for(get_settings().resolved_database_url) as session:
         for town in towns:
-            rows = item_rows(planner.items(town, waves), ctx.campaign_id, ctx.version, ctx.statuses)
+            # streamed into the insert; a replan reads them twice, so holds one town's
+            rows: Iterable[ItemRow] = item_rows(
+                planner.items(town, waves), ctx.campaign_id, ctx.version, ctx.statuses
+            )
             if ctx.replan:
-                rows = list(rows)
-                m, c = replan_items(session, ctx.campaign_id, ctx.version, town, rows)
+                rows = listed = list(rows)
+                m, c = replan_items(session, ctx.campaign_id, ctx.version, town, listed)
                 moved, cancelled = moved + m, cancelled + c
             inserted += write_items(session, rows)
         reminders = plan_initial_reminders(
@@ -200,8 +206,8 @@ def done_items(ctx: RolloutContext) -> int:
     with db.session_for(get_settings().resolved_database_url) as session:
         return session.execute(
             select(func.count()).where(
-                ChecklistItem.campaign_id == ctx.campaign_id,
-                ChecklistItem.status == ItemStatus.ACCEPTED,
+                col(ChecklistItem.campaign_id) == ctx.campaign_id,
+                col(ChecklistItem.status) == ItemStatus.ACCEPTED,
             )
         ).scalar_one()
 
@@ -211,7 +217,7 @@ def count_items(ctx: RolloutContext) -> int:
     """The campaign's items (every version): what batch runs elsewhere added is the change."""
     with db.session_for(get_settings().resolved_database_url) as session:
         return session.execute(
-            select(func.count()).where(ChecklistItem.campaign_id == ctx.campaign_id)
+            select(func.count()).where(col(ChecklistItem.campaign_id) == ctx.campaign_id)
         ).scalar_one()
 
 
@@ -233,9 +239,9 @@ def refresh_statistics(inserted: int) -> bool:
 def town_condition(towns: list[int | None]) -> Any:
     """Items of these towns (None: the district-level ones)."""
     ids = [t for t in towns if t is not None]
-    parts = [ChecklistItem.town_id.in_(ids)] if ids else []
+    parts = [col(ChecklistItem.town_id).in_(ids)] if ids else []
     if None in towns:
-        parts.append(ChecklistItem.town_id.is_(None))
+        parts.append(col(ChecklistItem.town_id).is_(None))
     return or_(*parts)
 
 

@@ -12,6 +12,7 @@ import pendulum
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy import select
+from sqlmodel import col
 
 from config.campaign_files import calendar_for, read_campaign
 from config.settings import get_settings
@@ -20,7 +21,13 @@ from models.domain.inspections import RECHECK
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
 from models.domain.permissions import may_sign, may_submit
 from models.domain.planning import RolloutPlanner
-from models.domain.simulation import plan_submission, rng_for, sign_day, target_shares
+from models.domain.simulation import (
+    PlannedSubmission,
+    plan_submission,
+    rng_for,
+    sign_day,
+    target_shares,
+)
 from models.domain.vocabulary import OPEN_ITEM, ItemStatus
 from models.domain.working_days import local_instant, to_date
 from models.errors import CampaignError
@@ -38,7 +45,7 @@ from tasks.reminder_tasks import mark_overdue_items, sweep_instant, sweep_needed
 class DayPlan:
     """What happens on each simulated day: submissions and sign-offs, by item id."""
 
-    submissions: dict[dt.date, list[tuple[int, object]]] = field(
+    submissions: dict[dt.date, list[tuple[int, PlannedSubmission]]] = field(
         default_factory=lambda: defaultdict(list)
     )
     signs: dict[dt.date, list[int]] = field(default_factory=lambda: defaultdict(list))
@@ -96,8 +103,8 @@ def plan_behaviour(campaign: str, start: dt.date, end: dt.date, seed: int) -> Da
         items = (
             session.execute(
                 select(ChecklistItem).where(
-                    ChecklistItem.campaign_id == cid,
-                    ChecklistItem.status.in_((ItemStatus.PENDING, *OPEN_ITEM)),
+                    col(ChecklistItem.campaign_id) == cid,
+                    col(ChecklistItem.status).in_((ItemStatus.PENDING, *OPEN_ITEM)),
                 )
             )
             .scalars()
@@ -106,14 +113,14 @@ def plan_behaviour(campaign: str, start: dt.date, end: dt.date, seed: int) -> Da
         org = load_snapshot(session, spec.organization)
         submitted_on = dict(
             session.execute(
-                select(Evidence.item_id, Evidence.dated)
-                .join(ChecklistItem, ChecklistItem.id == Evidence.item_id)
+                select(col(Evidence.item_id), col(Evidence.dated))
+                .join(ChecklistItem, col(ChecklistItem.id) == col(Evidence.item_id))
                 .where(
-                    ChecklistItem.campaign_id == cid,
-                    ChecklistItem.status == ItemStatus.SUBMITTED,
-                    Evidence.kind == "submission",
+                    col(ChecklistItem.campaign_id) == cid,
+                    col(ChecklistItem.status) == ItemStatus.SUBMITTED,
+                    col(Evidence.kind) == "submission",
                 )
-                .order_by(Evidence.id)
+                .order_by(col(Evidence.id))
             ).all()
         )
     # Shares come from the whole plan, every wave included, so that the pilot villages are
@@ -147,11 +154,11 @@ def plan_behaviour(campaign: str, start: dt.date, end: dt.date, seed: int) -> Da
                 calendar=calendar,
             )
             if lo <= day <= hi:
-                plan.signs[day].append(item.id)  # type: ignore[arg-type]
+                plan.signs[day].append(item.id)
             continue
         opens = item.opens_on or loaded.phase_dates[item.phase_key].starts
         due = min(item.due, item.closes_on or item.due)
-        planned = plan_submission(
+        submission = plan_submission(
             seed=seed,
             item_key=key,
             opens=to_date(opens),
@@ -161,15 +168,15 @@ def plan_behaviour(campaign: str, start: dt.date, end: dt.date, seed: int) -> Da
             calendar=calendar,
             window=item.opens_on is not None,
         )
-        if planned is None:
+        if submission is None:
             continue
-        for day in planned.days:
+        for day in submission.days:
             if lo <= day <= hi:
-                plan.submissions[day].append((item.id, planned))  # type: ignore[arg-type]
+                plan.submissions[day].append((item.id, submission))
         if obligation.evidence.sign_off is not None:
-            day = sign_day(seed=seed, item_key=key, submitted=planned.day, calendar=calendar)
+            day = sign_day(seed=seed, item_key=key, submitted=submission.day, calendar=calendar)
             if lo <= day <= hi:
-                plan.signs[day].append(item.id)  # type: ignore[arg-type]
+                plan.signs[day].append(item.id)
     return plan
 
 
@@ -177,7 +184,7 @@ def plan_behaviour(campaign: str, start: dt.date, end: dt.date, seed: int) -> Da
 def simulate_day(
     campaign: str,
     day: dt.date,
-    submissions: list[tuple[int, object]],
+    submissions: list[tuple[int, PlannedSubmission]],
     signs: list[int],
     org: OrgSnapshot | None = None,
 ) -> dict[str, int]:
@@ -199,7 +206,7 @@ def simulate_day(
             if doer is None:
                 done["no-doer"] += 1
                 continue
-            files = [_simulated_file(files_dir, item, n) for n in range(planned.files)]  # type: ignore[attr-defined]
+            files = [_simulated_file(files_dir, item, n) for n in range(planned.files)]
             try:
                 submit(
                     session,
@@ -208,8 +215,8 @@ def simulate_day(
                     obligation=obligations[item.obligation_key],
                     person=doer,
                     submission=Submission(
-                        planned.counts,  # type: ignore[attr-defined]
-                        planned.note,  # type: ignore[attr-defined]
+                        planned.counts,
+                        planned.note,
                         files,
                         to_date(day),
                     ),
@@ -238,7 +245,7 @@ def simulate_day(
                 approve=True,
                 reason=None,
                 dated=day,
-                now=now.add(hours=5),
+                now=now + dt.timedelta(hours=5),
             )
             done["signed"] += 1
     return dict(done)
@@ -320,10 +327,10 @@ def simulate_inspections(
     done: Counter[str] = Counter()
     run_inspections(session, loaded=loaded, campaign=cid, calendar=calendar, as_of=day, now=now)
     pending = session.execute(
-        select(InspectionRow.key, InspectionRow.occurrence, InspectionSample)
-        .join(InspectionSample, InspectionSample.inspection_id == InspectionRow.id)
-        .where(InspectionRow.campaign_id == cid, InspectionSample.result.is_(None))
-        .order_by(InspectionSample.id)
+        select(col(InspectionRow.key), col(InspectionRow.occurrence), InspectionSample)
+        .join(InspectionSample, col(InspectionSample.inspection_id) == col(InspectionRow.id))
+        .where(col(InspectionRow.campaign_id) == cid, col(InspectionSample.result).is_(None))
+        .order_by(col(InspectionSample.id))
     ).all()
     for key, label, sample in pending:
         inspection = next(i for i in spec.inspections if i.key == key)
@@ -360,9 +367,9 @@ def simulate_inspections(
         done["check-failed"] += not passed
     for item in session.execute(
         select(ChecklistItem).where(
-            ChecklistItem.campaign_id == cid,
-            ChecklistItem.obligation_key.like(f"{RECTIFY_PREFIX}%"),
-            ChecklistItem.status == ItemStatus.OPEN,
+            col(ChecklistItem.campaign_id) == cid,
+            col(ChecklistItem.obligation_key).like(f"{RECTIFY_PREFIX}%"),
+            col(ChecklistItem.status) == ItemStatus.OPEN,
         )
     ).scalars():
         rng = rng_for(seed, "rectify", item.obligation_key, item.subject_id, item.occurrence)

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 from sqlalchemy import select
+from sqlmodel import col
 
 from config.campaign_files import read_campaign
 from flows.cli.app import app, out, settings
@@ -114,16 +115,16 @@ def show(
         kind, sid, _ = found[0]
         query = (
             select(
-                ChecklistItem.id,
-                ChecklistItem.obligation_key,
-                ChecklistItem.occurrence,
-                Campaign.key,
+                col(ChecklistItem.id),
+                col(ChecklistItem.obligation_key),
+                col(ChecklistItem.occurrence),
+                col(Campaign.key),
             )
-            .join(Campaign, Campaign.id == ChecklistItem.campaign_id)
-            .where(ChecklistItem.subject_type == kind, ChecklistItem.subject_id == sid)
+            .join(Campaign, col(Campaign.id) == col(ChecklistItem.campaign_id))
+            .where(col(ChecklistItem.subject_type) == kind, col(ChecklistItem.subject_id) == sid)
         )
         if campaign:
-            query = query.where(Campaign.key == campaign)
+            query = query.where(col(Campaign.key) == campaign)
         items = {row.id: row for row in session.execute(query)}
         events = audit.subject_history(session, list(items), (kind, sid))
     table = Table(title=escape(f"{subject} 的记录（{len(events)}条）"), title_justify="left")

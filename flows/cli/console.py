@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.markup import escape as rich_escape
 from rich.table import Table
 from rich.tree import Tree
@@ -157,7 +157,7 @@ RAG_TEXT = {"green": "正常", "amber": "有逾期", "red": "逾期较多"}
 def progress_tables(progress: CampaignProgress) -> list[Table]:
     """Phases, towns (red/amber/green) and targets, as `campaign status` prints them."""
     phases = Table(title=escape(f"{progress.name} · 截至 {progress.as_of}"), title_justify="left")
-    for name, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("环节", "left"),
         ("起止", "left"),
         ("状态", "left"),
@@ -165,8 +165,9 @@ def progress_tables(progress: CampaignProgress) -> list[Table]:
         ("已完成", "right"),
         ("逾期", "right"),
         ("完成率", "right"),
-    ):
-        phases.add_column(name, justify=justify)  # type: ignore[arg-type]
+    )
+    for name, justify in columns:
+        phases.add_column(name, justify=justify)
     for p in progress.phases:
         phases.add_row(
             escape(p.name),
@@ -205,10 +206,12 @@ def progress_tables(progress: CampaignProgress) -> list[Table]:
         targets = Table(title="目标", title_justify="left")
         for name in ("目标", "计划", "实际"):
             targets.add_column(name, justify="left" if name == "目标" else "right")
-        for t in progress.targets:
-            mark = "" if t.actual >= t.target else " [yellow]未达[/yellow]"
+        for target in progress.targets:
+            mark = "" if target.actual >= target.target else " [yellow]未达[/yellow]"
             targets.add_row(
-                escape(t.name), escape(f"{t.target}{t.unit}"), escape(f"{t.actual}{t.unit}") + mark
+                escape(target.name),
+                escape(f"{target.target}{target.unit}"),
+                escape(f"{target.actual}{target.unit}") + mark,
             )
         tables.append(targets)
     if progress.reminders:

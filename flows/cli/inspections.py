@@ -8,11 +8,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 from sqlalchemy import select
+from sqlmodel import col
 
 from config.campaign_files import calendar_for, read_campaign
 from flows.cli.app import acting, app, out, parse_day, settings
 from flows.cli.console import escape
-from models.domain.wording import occurrence_zh
+from models.domain.vocabulary import CheckResult
+from models.domain.wording import RESULT_ZH, check_outcome_zh, occurrence_zh
 from models.errors import EvidenceError, NotFound
 from models.store import audit, db
 from models.store.evidence import read_evidence_file, store_bytes, subject_id
@@ -25,8 +27,6 @@ from tasks.inspection_tasks import make_checks
 
 inspection_app = typer.Typer(help="Record and read inspection results.", no_args_is_help=True)
 app.add_typer(inspection_app, name="inspection")
-
-RESULT_ZH = {"pass": "通过", "fail": "未通过", None: "待检查"}
 
 
 @app.command()
@@ -63,7 +63,7 @@ def record(
     ] = None,
 ) -> None:
     """Record one sampled subject's result; a fail raises a rectification with a deadline."""
-    if result not in ("pass", "fail"):
+    if result not in tuple(CheckResult):
         raise EvidenceError(f"--result must be pass or fail, got {result!r}")
     config = settings()
     documents = [read_evidence_file(p, int(config.max_file_mb * 1_000_000)) for p in file or []]
@@ -89,7 +89,7 @@ def record(
             label=check,
             subject_type=kind,
             subject_id=subject_id(org, kind, subject),
-            passed=result == "pass",
+            passed=result == CheckResult.PASS,
             findings=findings,
             inspector=person,
             dated=dated,
@@ -98,10 +98,10 @@ def record(
         )
         for data, meta in documents:  # stored once the result is recorded, before the commit
             store_bytes(config.home.resolve(), data, meta["name"])
-    out.print(f"{subject} · {inspection} {check}: {outcome}", markup=False)
+    out.print(f"{subject} · {inspection} {check}: {check_outcome_zh(outcome)}", markup=False)
 
 
-def _subject_kind(loaded, inspection) -> str:  # type: ignore[no-untyped-def]
+def _subject_kind(loaded, inspection) -> str:
     if inspection is None:
         known = ", ".join(i.key for i in loaded.spec.inspections) or "none"
         raise NotFound(f"no inspection in {loaded.spec.key} by that key (inspections: {known})")
@@ -119,14 +119,16 @@ def show(
     with db.session_for(config.resolved_database_url) as session:
         org = load_snapshot(session, loaded.spec.organization)
         query = (
-            select(Inspection.key, Inspection.occurrence, InspectionSample, Person.name)
-            .join(InspectionSample, InspectionSample.inspection_id == Inspection.id)
-            .outerjoin(Person, Person.id == InspectionSample.inspector_id)
-            .where(Inspection.campaign_id == campaign_id(session, loaded.spec.key))
-            .order_by(Inspection.id, InspectionSample.subject_id)
+            select(
+                col(Inspection.key), col(Inspection.occurrence), InspectionSample, col(Person.name)
+            )
+            .join(InspectionSample, col(InspectionSample.inspection_id) == col(Inspection.id))
+            .outerjoin(Person, col(Person.id) == col(InspectionSample.inspector_id))
+            .where(col(Inspection.campaign_id) == campaign_id(session, loaded.spec.key))
+            .order_by(col(Inspection.id), col(InspectionSample.subject_id))
         )
         if check:
-            query = query.where(Inspection.occurrence == check)
+            query = query.where(col(Inspection.occurrence) == check)
         rows = session.execute(query).all()
     table = Table(
         title=escape(f"{loaded.spec.name} · 抽查（{len(rows)}个对象）"), title_justify="left"

@@ -149,12 +149,13 @@ def db_url_shown() -> str:
         return "(CAMPAIGN_DATABASE_URL)"
 
 
-def _unauthorized(exc: BaseException) -> bool:
+def _unauthorized(raised: BaseException) -> bool:
     """Whether a server refused our credentials (Prefect wraps httpx's error in its own)."""
+    exc: BaseException | None = raised
     while exc is not None:
         if isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code == 401:
             return True
-        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+        exc = exc.__cause__ or exc.__context__
     return False
 
 

@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from config.campaign_files import calendar_for, read_campaign
 from config.settings import Settings
@@ -49,7 +49,7 @@ from models.store.gates import gate_of
 from models.store.instant import utc_now
 from models.store.orgs import find_org, load_snapshot
 from models.store.phase_clock import bring_to_day
-from models.store.progress import campaign_progress
+from models.store.progress import CampaignProgress, campaign_progress
 from models.store.reminders import policy_of
 from models.store.rollout import campaign_id
 from models.store.tables import Campaign, ChecklistItem, Organization
@@ -121,7 +121,7 @@ def simulate(
     _print_status(campaign, last)
 
 
-def brought_to_day(session, loaded: LoadedCampaign, day) -> None:  # type: ignore[no-untyped-def]
+def brought_to_day(session, loaded: LoadedCampaign, day) -> None:
     """The campaign's phases opened and closed as `day` calls for, before acting as of it."""
     config = settings()
     bring_to_day(
@@ -129,12 +129,26 @@ def brought_to_day(session, loaded: LoadedCampaign, day) -> None:  # type: ignor
     )
 
 
-def _print_status(campaign: str, as_of) -> None:  # type: ignore[no-untyped-def]
+@dataclass(frozen=True)
+class _AsOf:
+    session: Session
+    loaded: LoadedCampaign
+    progress: CampaignProgress
+
+
+@contextmanager
+def _progress_as_of(campaign: str, day: dt.date) -> Iterator[_AsOf]:
+    """The campaign brought to `day` (its phases opened and closed) and its progress then."""
     config = settings()
     loaded = read_campaign(config, campaign, calendar_for(config))
     with db.session_for(config.resolved_database_url) as session:
-        brought_to_day(session, loaded, as_of)
-        progress = campaign_progress(session, loaded, as_of)
+        brought_to_day(session, loaded, day)
+        yield _AsOf(session, loaded, campaign_progress(session, loaded, day))
+
+
+def _print_status(campaign: str, as_of: dt.date) -> None:
+    with _progress_as_of(campaign, as_of) as now:
+        progress = now.progress
     for table in view.progress_tables(progress):
         out.print(table)
 
@@ -150,12 +164,9 @@ def status(
     ] = None,
 ) -> None:
     """Progress by phase and town, and targets against actuals."""
-    config = settings()
-    loaded = read_campaign(config, campaign, calendar_for(config))
     day = parse_day(as_of)
-    with db.session_for(config.resolved_database_url) as session:
-        brought_to_day(session, loaded, day)
-        progress = campaign_progress(session, loaded, day)
+    with _progress_as_of(campaign, day) as now:
+        progress, session, loaded = now.progress, now.session, now.loaded
         units = (
             unit_progress(
                 session, loaded, load_snapshot(session, loaded.spec.organization), unit, day
@@ -197,12 +208,12 @@ def todo(
         snapshot = load_snapshot(
             session,
             session.execute(
-                select(Organization.key).where(Organization.id == found.org_id)
+                select(col(Organization.key)).where(col(Organization.id) == found.org_id)
             ).scalar_one(),
         )
         name = found.name
     campaigns = {key: read_campaign(config, key) for key in {i.campaign for i in items}}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for item in items:
         loaded = campaigns[item.campaign]
         phase = next((p for p in loaded.spec.phases if p.key == item.phase_key), None)
@@ -303,7 +314,7 @@ def _locate(
     session,
     campaign: LoadedCampaign,
     obligation_key: str,
-    subject: str,  # type: ignore[no-untyped-def]
+    subject: str,
     occurrence: str | None,
     dated,
 ):
@@ -323,7 +334,7 @@ def _locate(
     return org, rule, item
 
 
-def _item_words(rule, item) -> str:  # type: ignore[no-untyped-def]
+def _item_words(rule, item) -> str:
     occurrence = occurrence_zh(item.occurrence)
     return rule.title + (f" · {occurrence}" if occurrence else "")
 
@@ -390,7 +401,7 @@ def evidence_add(
             person=at.person,
             submission=Submission(counts, note, [meta for _, meta in documents], dated),
             now=utc_now(),
-            supervising=frozenset(policy_of(loaded.spec, rule).responsible_roles),
+            supervising=frozenset(policy_of(loaded.spec, rule).responsible_roles or ()),
         )
         # Before the commit: a crash from here leaves a stored file and no row, never a row
         # without its file; a file sent again is the same content and stored once.
@@ -435,17 +446,11 @@ def report(
     xlsx: Annotated[Path | None, typer.Option(help="write the ledger (台账) here")] = None,
 ) -> None:
     """The closing summary in the yearbook's style, and optionally the Excel ledger."""
-    config = settings()
-    loaded = read_campaign(config, campaign, calendar_for(config))
-    day = parse_day(as_of)
-    with db.session_for(config.resolved_database_url) as session:
-        brought_to_day(session, loaded, day)
-        progress = campaign_progress(session, loaded, day)
-        out.print(report_text(loaded, progress), markup=False)
+    with _progress_as_of(campaign, parse_day(as_of)) as now:
+        out.print(report_text(now.loaded, now.progress), markup=False)
         if xlsx is not None:
-            rows = write_ledger(
-                xlsx, session, loaded, load_snapshot(session, loaded.spec.organization), progress
-            )
+            org = load_snapshot(now.session, now.loaded.spec.organization)
+            rows = write_ledger(xlsx, now.session, now.loaded, org, now.progress)
             out.print(f"ledger: {xlsx} ({rows} rows)", markup=False)
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-import click
 import pendulum
 import typer
 from typer.core import TyperGroup
@@ -146,7 +145,8 @@ def db_upgrade() -> None:
 class _MonthByDefault(TyperGroup):
     """`campaign calendar 2013-10` stays the month view; `calendar import-notice` is new."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    # Any: the Context this overrides is typer's vendored click's, which typer does not export
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and not args[0].startswith("-"):
             args = ["show", *args]
         return super().parse_args(ctx, args)

@@ -52,12 +52,12 @@ def web(
     )
 
 
-def _org_and_operators(session, org: str | None):  # type: ignore[no-untyped-def]
+def _org_and_operators(session, org: str | None):
     found = the_org(session, org)
     return found.key, operators_of(found.operators or [])
 
 
-def _link(session, person_id: int, purpose: str) -> str:  # type: ignore[no-untyped-def]
+def _link(session, person_id: int, purpose: str) -> str:
     config = settings()
     token = store.create_link(
         session,
@@ -69,7 +69,7 @@ def _link(session, person_id: int, purpose: str) -> str:  # type: ignore[no-unty
     return sign_in_url(config.door_url, token)
 
 
-def _operator_event(session, action: str, person: str, payload: dict) -> None:  # type: ignore[no-untyped-def]
+def _operator_event(session, action: str, person: str, payload: dict) -> None:
     audit.append(
         session,
         actor=f"os:{getpass.getuser()}",

@@ -16,7 +16,8 @@ from flows.web.views import (
 from flows.web.visit import COOKIE, Visit, visit
 from models.domain.campaign import LoadedCampaign
 from models.domain.permissions import may_inspect
-from models.domain.wording import occurrence_zh
+from models.domain.vocabulary import CheckResult
+from models.domain.wording import RESULT_ZH, occurrence_zh
 from models.errors import EvidenceError, NotFound
 from models.store.evidence import (
     store_bytes,
@@ -25,9 +26,6 @@ from models.store.inspections import record_result, samples_of
 from models.store.rollout import campaign_id
 
 router = APIRouter()
-
-
-RESULT_ZH = {"pass": "通过", "fail": "未通过", None: "待检查"}
 
 
 def _inspector_campaigns(v: Visit) -> dict[str, LoadedCampaign]:
@@ -50,7 +48,7 @@ def checks(request: Request, recorded: int | None = None) -> HTMLResponse:
             if found and found[0].result is not None:
                 subject = v.org.subject_label(found[0].subject_type, found[0].subject_id)[1]
                 done = f"{subject}：{RESULT_ZH[found[0].result]}" + (
-                    "，已下达限期整改" if found[0].result == "fail" else ""
+                    "，已下达限期整改" if found[0].result == CheckResult.FAIL else ""
                 )
         return _checks_response(request, v, done=done)
 
@@ -113,7 +111,7 @@ def _record_check(
                 label=sample.label,
                 subject_type=sample.subject_type,
                 subject_id=sample.subject_id,
-                passed=form.get("result") == "pass",
+                passed=form.get("result") == CheckResult.PASS,
                 findings=str(form.get("findings") or "").strip() or None,
                 inspector=v.person,
                 dated=v.today,

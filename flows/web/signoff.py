@@ -40,7 +40,8 @@ def to_sign(v: Visit) -> list[tuple[store.DoorItem, Obligation]]:
         for item in store.awaiting_sign_off(v.session, campaign_key=key, obligation_keys=rules):
             rule = rules[item.obligation_key]
             submitter = latest_submitter(v.session, item.id)
-            if may_sign(v.org, v.person, item, rule.evidence.sign_off, submitter):  # type: ignore[arg-type]
+            sign_off = rule.evidence.sign_off
+            if sign_off is not None and may_sign(v.org, v.person, item, sign_off, submitter):
                 out.append((item, rule))
     return out
 

@@ -159,8 +159,8 @@ def _submit(
     except EvidenceError as exc:
         with visit(cookie) as v:
             return _item_response(request, v, item_id, 400, errors=str(exc).split("；"))
-    with revisit(v) as again:
-        return _item_response(request, again, item_id, done=outcome)
+    with revisit(v) as fresh:
+        return _item_response(request, fresh, item_id, done=outcome)
 
 
 def _record_submission(
@@ -168,7 +168,7 @@ def _record_submission(
 ) -> str:
     item, obligation = item_of(v, item_id)
     targets = [(item, obligation)]
-    wanted = {int(x) for x in form.getlist("also") if str(x).isdigit()}
+    wanted = {int(x) for x in form.getlist("also") if isinstance(x, str) and x.isdigit()}
     if wanted:
         offered = {o.id: (o, r) for o, r in same_asks(v, item, obligation)}
         if not wanted <= set(offered):

@@ -74,14 +74,14 @@ class ItemView:
 
 
 def responsible(loaded: LoadedCampaign) -> set[str]:
-    roles = set(loaded.spec.reminders.responsible_roles)
+    roles = set(loaded.spec.reminders.responsible_roles or ())
     for _, obligation in loaded.spec.obligations():
-        roles |= set(policy_of(loaded.spec, obligation).responsible_roles)
+        roles |= set(policy_of(loaded.spec, obligation).responsible_roles or ())
     return roles
 
 
 def supervising(loaded: LoadedCampaign, obligation: Obligation) -> frozenset[str]:
-    return frozenset(policy_of(loaded.spec, obligation).responsible_roles)
+    return frozenset(policy_of(loaded.spec, obligation).responsible_roles or ())
 
 
 def item_view(v: Visit, item: store.DoorItem, obligation: Obligation) -> ItemView:
@@ -194,7 +194,11 @@ def same_asks(
     ):
         if other.id == item.id:
             continue
-        if other.opens_on is not None and not other.opens_on <= v.today <= other.closes_on:  # type: ignore[operator]
+        if (
+            other.opens_on is not None
+            and other.closes_on is not None
+            and not other.opens_on <= v.today <= other.closes_on
+        ):
             continue
         rule = v.obligation(other.campaign_key, other.obligation_key)
         loaded = v.campaign(other.campaign_key)

@@ -95,7 +95,8 @@ def town_loads(burden: Burden, org: OrgSnapshot) -> list[tuple[str, str, Load]]:
     apart; in period order, then town code."""
     out: dict[tuple[str, str, str], Load] = defaultdict(Load)
     for (unit_id, when), load in burden.by_unit_month.items():
-        town = org.units[org.units[unit_id].town_id] if org.units[unit_id].town_id else None
+        town_id = org.units[unit_id].town_id
+        town = org.units[town_id] if town_id else None
         key = (when, town.code if town else "", town.name if town else "区直")
         out[key].add(load)
     return [(name, when, load) for (when, _, name), load in sorted(out.items())]
@@ -106,11 +107,12 @@ def _subtree(org: OrgSnapshot, top: int) -> set[int]:
     below: dict[int | None, list[int]] = defaultdict(list)
     for unit in org.units.values():
         below[unit.parent_id].append(unit.id)
-    out, todo = set(), [top]
+    out: set[int] = set()
+    todo = [top]
     while todo:
-        unit = todo.pop()
-        out.add(unit)
-        todo += below[unit]
+        unit_id = todo.pop()
+        out.add(unit_id)
+        todo += below[unit_id]
     return out
 
 

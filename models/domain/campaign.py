@@ -282,9 +282,9 @@ class CampaignSpec(Strict):
                 by_key[obligation.key] = phase
                 yield phase, obligation
         for inspection in self.inspections:
-            phase = by_key.get(inspection.obligation)
-            if phase is not None:
-                yield phase, self.rectification(inspection)
+            inspected = by_key.get(inspection.obligation)
+            if inspected is not None:
+                yield inspected, self.rectification(inspection)
 
     def inspected(self, inspection: Inspection) -> tuple[Phase, Obligation]:
         """The phase and obligation an inspection checks (the file is validated: it exists)."""

@@ -9,6 +9,7 @@ else).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -19,6 +20,7 @@ import pendulum
 from models.domain.campaign import Inspection, PhaseDates, Recurrence, Sample
 from models.domain.planning import windows
 from models.domain.simulation import rng_for
+from models.domain.vocabulary import CheckResult
 from models.domain.working_days import RollPolicy, WorkCalendar
 
 RECHECK = "-recheck"
@@ -36,6 +38,15 @@ class CheckWindow:
 
 
 @dataclass(frozen=True)
+class CheckOutcome:
+    """What recording one sampled subject's result led to."""
+
+    result: CheckResult
+    rectified: bool = False  # a passed re-check closed the earlier rectification
+    rectify_by: dt.date | None = None  # a fail: the rectification's deadline
+
+
+@dataclass(frozen=True)
 class Candidate:
     subject_type: str
     subject_id: int
@@ -49,7 +60,7 @@ def check_windows(
     if inspection.cadence in ("once", "phase-end"):
         on = calendar.roll(phase.ends, RollPolicy.PREVIOUS)
         return [CheckWindow(inspection.cadence, phase.starts, phase.ends, on)]
-    every = Recurrence(every=CADENCE_WINDOWS[inspection.cadence])  # type: ignore[arg-type]
+    every = Recurrence(every=CADENCE_WINDOWS[inspection.cadence])
     return [
         CheckWindow(w.label, w.starts, w.ends, w.due)
         for w in windows(every, phase.starts, phase.ends, calendar, RollPolicy.PREVIOUS)

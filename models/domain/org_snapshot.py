@@ -4,6 +4,7 @@ loader, `load_snapshot`, is the store's: models/store/orgs.py)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 TOWN_KINDS = frozenset({"town", "street"})
@@ -28,6 +29,13 @@ class PersonInfo:
     unit_id: int
     roles: frozenset[str]
     channels: tuple[str, ...] = ()
+
+
+# PersonInfo's fields in order, channels optional
+PersonFields = (
+    tuple[int, str, str, int, frozenset[str]]
+    | tuple[int, str, str, int, frozenset[str], tuple[str, ...]]
+)
 
 
 @dataclass(frozen=True)
@@ -64,9 +72,9 @@ class OrgSnapshot:
     @classmethod
     def build(
         cls,
-        units: list[tuple[int, str, str, str, list[str], int | None]],
-        persons: list[tuple[int, str, str, int, frozenset[str]]] = (),  # type: ignore[assignment]
-        pairings: list[tuple[int, str, str, int, int]] = (),  # type: ignore[assignment]
+        units: Sequence[tuple[int, str, str, str, list[str], int | None]],
+        persons: Sequence[PersonFields] = (),
+        pairings: Sequence[tuple[int, str, str, int, int]] = (),
     ) -> OrgSnapshot:
         """From plain rows: (id, code, name, kind, tags, parent_id), persons, pairings."""
         parent = {u[0]: u[5] for u in units}

@@ -10,11 +10,12 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from types import EllipsisType
 
 import pendulum
 
 from models.domain.campaign import CampaignSpec, Obligation, PhaseDates, Recurrence
-from models.domain.date_rules import HOLIDAYS, BeforeHoliday, resolve
+from models.domain.date_rules import HOLIDAYS, BeforeHoliday, DateRule, resolve
 from models.domain.org_snapshot import OrgSnapshot, UnitInfo
 from models.domain.working_days import RollPolicy, WorkCalendar, to_date
 
@@ -113,10 +114,10 @@ def occurrences(
     phase = dates[phase_key]
     known = {k: (v.starts, v.ends) for k, v in dates.items()}
 
-    def at(rule: object, default: pendulum.Date) -> pendulum.Date:
+    def at(rule: DateRule | None, default: pendulum.Date) -> pendulum.Date:
         if rule is None:
             return default
-        return resolve(rule, calendar, phases=known, current_phase=phase_key)  # type: ignore[arg-type]
+        return resolve(rule, calendar, phases=known, current_phase=phase_key)
 
     if obligation.recurrence is None:
         due = calendar.roll(at(obligation.due, phase.ends), spec.deadline_roll)
@@ -151,8 +152,10 @@ def subjects(obligation: Obligation, org: OrgSnapshot) -> list[Subject]:
         )
         return [Subject("person", p.id, p.unit_id, org.units[p.unit_id].town_id) for p in people]
     assert s.pairings is not None
-    kinds = set(s.pairings.kinds)
-    pairs = sorted((p for p in org.pairings.values() if p.kind in kinds), key=lambda p: p.code)
+    pairing_kinds = set(s.pairings.kinds)
+    pairs = sorted(
+        (p for p in org.pairings.values() if p.kind in pairing_kinds), key=lambda p: p.code
+    )
     out = []
     for pair in pairs:
         cadre = org.persons[pair.cadre_id]
@@ -247,7 +250,7 @@ class RolloutPlanner:
                         and subject.type == "unit"
                         and org.units[subject.id].kind in waved_kinds
                     )
-                    if in_wave and subject.id not in self.wave_units[wave.key]:  # type: ignore[union-attr]
+                    if wave is not None and in_wave and subject.id not in self.wave_units[wave.key]:
                         continue
                     groups[(subject.town_id, in_wave)].append(subject)
                 for (town, in_wave), members in groups.items():
@@ -257,8 +260,11 @@ class RolloutPlanner:
         """Towns with items; district-level subjects (None) first."""
         return sorted(self._by_town, key=lambda t: (t is not None, t or 0))
 
-    def count(self, town_id: int | None = ..., waves: set[str | None] | None = None) -> int:  # type: ignore[assignment]
-        towns = self.towns() if town_id is ... else [town_id]
+    def count(
+        self, town_id: int | EllipsisType | None = ..., waves: set[str | None] | None = None
+    ) -> int:
+        """Items of one town (None: district-level subjects), or of all (the default)."""
+        towns = self.towns() if isinstance(town_id, EllipsisType) else [town_id]
         return sum(
             len(members) * len(work.occurrences)
             for t in towns

@@ -8,13 +8,18 @@ district. Every send day is a working day; the send time is the policy's local h
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pendulum
 
 from models.domain.campaign import ReminderPolicy
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
+from models.domain.vocabulary import SubjectType
 from models.domain.working_days import WorkCalendar, local_instant
+
+# The roles a policy names, first held first; None where a policy names none.
+Roles = Sequence[str] | None
 
 
 @dataclass(frozen=True)
@@ -25,10 +30,10 @@ class PlannedReminder:
     send_at: dt.datetime
 
 
-def responsible(org: OrgSnapshot, unit_id: int, roles: list[str]) -> PersonInfo | None:
+def responsible(org: OrgSnapshot, unit_id: int, roles: Roles) -> PersonInfo | None:
     """The person who answers for a unit: the first role of the policy held in it."""
     here = org.persons_by_unit.get(unit_id, [])
-    for role in roles:
+    for role in roles or ():
         holders = sorted((p for p in here if role in p.roles), key=lambda p: p.code)
         if holders:
             return holders[0]
@@ -36,16 +41,16 @@ def responsible(org: OrgSnapshot, unit_id: int, roles: list[str]) -> PersonInfo 
 
 
 def doer(
-    org: OrgSnapshot, subject_type: str, subject_id: int, unit_id: int, roles: list[str]
+    org: OrgSnapshot, subject_type: str, subject_id: int, unit_id: int, roles: Roles
 ) -> PersonInfo | None:
-    if subject_type == "person":
+    if subject_type == SubjectType.PERSON:
         return org.persons[subject_id]
-    if subject_type == "pairing":
+    if subject_type == SubjectType.PAIRING:
         return org.persons[org.pairings[subject_id].cadre_id]
     return responsible(org, unit_id, roles)
 
 
-def supervisor(org: OrgSnapshot, unit_id: int, roles: list[str]) -> PersonInfo | None:
+def supervisor(org: OrgSnapshot, unit_id: int, roles: Roles) -> PersonInfo | None:
     """The responsible person of the nearest unit above that has one."""
     current = org.units[unit_id].parent_id
     while current is not None:
@@ -57,12 +62,12 @@ def supervisor(org: OrgSnapshot, unit_id: int, roles: list[str]) -> PersonInfo |
 
 
 def boss_of(
-    org: OrgSnapshot, subject_type: str, subject_id: int, unit_id: int, roles: list[str]
+    org: OrgSnapshot, subject_type: str, subject_id: int, unit_id: int, roles: Roles
 ) -> PersonInfo | None:
     """Whom an overdue item escalates to: for a unit, the unit above; for a person or a
     pairing's cadre, the one who answers for their own unit (unless that is themselves),
     else the unit above."""
-    if subject_type != "unit":
+    if subject_type != SubjectType.UNIT:
         person = doer(org, subject_type, subject_id, unit_id, roles)
         head = responsible(org, unit_id, roles)
         if head is not None and person is not None and head.id != person.id:
@@ -70,8 +75,8 @@ def boss_of(
     return supervisor(org, unit_id, roles)
 
 
-def district(org: OrgSnapshot, roles: list[str]) -> PersonInfo | None:
-    for role in roles:
+def district(org: OrgSnapshot, roles: Roles) -> PersonInfo | None:
+    for role in roles or ():
         holders = sorted(
             (p for p in org.role_holders.get(role, []) if org.units[p.unit_id].town_id is None),
             key=lambda p: p.code,

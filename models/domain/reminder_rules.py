@@ -41,7 +41,9 @@ def rank(rule: str) -> tuple[int, int]:
     return (0, -1 if rule == DUE else 0)
 
 
-class _Due(Protocol):
+class DueReminder(Protocol):
+    """What ranking and superseding read of a due reminder."""
+
     @property
     def id(self) -> int: ...
     @property
@@ -52,7 +54,7 @@ class _Due(Protocol):
     def rule(self) -> str: ...
 
 
-T = TypeVar("T", bound=_Due)
+T = TypeVar("T", bound=DueReminder)
 
 
 def one_per_item(due: Sequence[T]) -> tuple[list[T], list[int]]:

@@ -39,3 +39,10 @@ class SubjectType(StrEnum):
     UNIT = "unit"
     PERSON = "person"
     PAIRING = "pairing"
+
+
+class CheckResult(StrEnum):
+    """An inspected subject's result."""
+
+    PASS = "pass"
+    FAIL = "fail"

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from models.domain.vocabulary import ItemStatus, PhaseStatus
+from models.domain.inspections import CheckOutcome
+from models.domain.vocabulary import CheckResult, ItemStatus, PhaseStatus
 
 HOLIDAY_ZH = {
     "spring-festival": "春节前",
@@ -82,12 +83,12 @@ def sign_off_zh(sign_off: object, names: Mapping[str, str]) -> str:
 
 
 # The statuses in the words the reports and the command line print.
-PHASE_STATUS_ZH = {
+PHASE_STATUS_ZH: dict[str, str] = {
     PhaseStatus.PENDING: "未开始",
     PhaseStatus.OPEN: "进行中",
     PhaseStatus.CLOSED: "已结束",
 }
-STATUS_ZH = {
+STATUS_ZH: dict[str, str] = {
     ItemStatus.PENDING: "未开始",
     ItemStatus.OPEN: "待办",
     ItemStatus.SUBMITTED: "待签字",
@@ -95,3 +96,17 @@ STATUS_ZH = {
     ItemStatus.REJECTED: "已退回",
     ItemStatus.CANCELLED: "已取消",
 }
+
+
+RESULT_ZH: dict[str | None, str] = {
+    CheckResult.PASS: "通过",
+    CheckResult.FAIL: "未通过",
+    None: "待检查",
+}
+
+
+def check_outcome_zh(outcome: CheckOutcome) -> str:
+    """What recording an inspection result led to, as the inspector reads it."""
+    if outcome.result == CheckResult.PASS:
+        return "复查通过，整改完成" if outcome.rectified else "通过"
+    return f"未通过，限期整改至{outcome.rectify_by}"

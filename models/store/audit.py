@@ -15,9 +15,10 @@ from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, text, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from models.store.tables import AuditEvent, AuditHead
+from models.domain.vocabulary import ItemStatus
+from models.store.tables import AuditEvent, AuditHead, columns, core
 
 GENESIS = "0" * 64
 _PG_AUDIT_LOCK = 7_202_614
@@ -81,7 +82,7 @@ def event_hash(
 # costs more than running it.
 _PG_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 # On the tables, not the mapped classes: the ORM's bulk paths cost more than the writes.
-_EVENTS, _HEADS = AuditEvent.__table__, AuditHead.__table__  # type: ignore[attr-defined]
+_EVENTS, _HEADS = core(AuditEvent), core(AuditHead)
 _HEAD = select(_HEADS.c.last_id, _HEADS.c.last_hash, _HEADS.c.events).where(_HEADS.c.id == 1)
 _INSERT = insert(_EVENTS).returning(_EVENTS.c.id)
 _SET_HASH = (
@@ -145,7 +146,7 @@ def verify(session: Session) -> tuple[int, str | None]:
     prev = GENESIS
     count = 0
     last_id: int | None = None
-    rows = session.execute(select(AuditEvent).order_by(AuditEvent.id)).yield_per(5000)
+    rows = session.execute(select(AuditEvent).order_by(col(AuditEvent.id))).yield_per(5000)
     newest_scheme = 1
     for event in rows.scalars():
         scheme = event.scheme or 1
@@ -188,7 +189,7 @@ def chain_position(session: Session) -> tuple[int, int | None, str]:
     """(events, last id, last hash) of the chain as it is, walked: what an anchor records."""
     count, last_id, last_hash = 0, None, GENESIS
     for event_id, digest in session.execute(
-        select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id)
+        select(col(AuditEvent.id), col(AuditEvent.hash)).order_by(col(AuditEvent.id))
     ).yield_per(5000):
         count, last_id, last_hash = count + 1, event_id, digest
     return count, last_id, last_hash
@@ -200,7 +201,7 @@ def check_anchors(session: Session, anchors: list[Any]) -> str | None:
     wanted = {a.last_id for a in anchors}
     found: dict[int, tuple[int, str]] = {}
     rows = session.execute(
-        select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id)
+        select(col(AuditEvent.id), col(AuditEvent.hash)).order_by(col(AuditEvent.id))
     ).yield_per(5000)
     for seen, (event_id, digest) in enumerate(rows, 1):
         if event_id in wanted:
@@ -227,13 +228,15 @@ def subject_history(
     if subject is not None:
         events += session.execute(
             select(AuditEvent).where(
-                AuditEvent.entity == "check", AuditEvent.entity_key == f"{subject[0]}:{subject[1]}"
+                col(AuditEvent.entity) == "check",
+                col(AuditEvent.entity_key) == f"{subject[0]}:{subject[1]}",
             )
         ).scalars()
     for start in range(0, len(keys), 1000):
         events += session.execute(
             select(AuditEvent).where(
-                AuditEvent.entity == "item", AuditEvent.entity_key.in_(keys[start : start + 1000])
+                col(AuditEvent.entity) == "item",
+                col(AuditEvent.entity_key).in_(keys[start : start + 1000]),
             )
         ).scalars()
     return sorted(events, key=lambda e: e.id or 0)
@@ -241,10 +244,10 @@ def subject_history(
 
 # What an item's last evidence event says its status is.
 _STATUS_OF_ACTION = {
-    "evidence.submitted": "submitted",
-    "evidence.accepted": "accepted",
-    "evidence.rejected": "rejected",
-    "evidence.counted": "open",
+    "evidence.submitted": ItemStatus.SUBMITTED,
+    "evidence.accepted": ItemStatus.ACCEPTED,
+    "evidence.rejected": ItemStatus.REJECTED,
+    "evidence.counted": ItemStatus.OPEN,
 }
 _KIND_OF_ACTION = {"evidence.rejected": "rejection"}
 
@@ -258,17 +261,17 @@ def verify_data(session: Session) -> tuple[int, str | None]:
 
     events: dict[int, list[tuple[str, dict[str, Any]]]] = {}
     for key, action, payload in session.execute(
-        select(AuditEvent.entity_key, AuditEvent.action, AuditEvent.payload)
-        .where(AuditEvent.entity == "item", AuditEvent.action.startswith("evidence."))
-        .order_by(AuditEvent.id)
+        select(col(AuditEvent.entity_key), col(AuditEvent.action), col(AuditEvent.payload))
+        .where(col(AuditEvent.entity) == "item", col(AuditEvent.action).startswith("evidence."))
+        .order_by(col(AuditEvent.id))
     ).yield_per(5000):
         if key.isdigit():
             events.setdefault(int(key), []).append((action, payload))
     rows: dict[int, list[Any]] = {}
     for row in session.execute(
         select(
-            Evidence.item_id, Evidence.kind, Evidence.note, Evidence.counts, Evidence.files
-        ).order_by(Evidence.id)
+            *columns(Evidence, "item_id kind note counts files"),
+        ).order_by(col(Evidence.id))
     ).yield_per(5000):
         rows.setdefault(row.item_id, []).append(row)
     for item_id in sorted(set(events) | set(rows)):
@@ -294,14 +297,16 @@ def verify_data(session: Session) -> tuple[int, str | None]:
     statuses = {
         r.id: r.status
         for r in session.execute(
-            select(ChecklistItem.id, ChecklistItem.status).where(
-                ChecklistItem.status.in_(["submitted", "accepted", "rejected"])
+            select(col(ChecklistItem.id), col(ChecklistItem.status)).where(
+                col(ChecklistItem.status).in_(
+                    [ItemStatus.SUBMITTED, ItemStatus.ACCEPTED, ItemStatus.REJECTED]
+                )
             )
         )
     }
     for item_id, status in sorted(statuses.items()):
-        said = events.get(item_id)
-        expected = _STATUS_OF_ACTION.get(said[-1][0]) if said else None
+        last = events.get(item_id)
+        expected = _STATUS_OF_ACTION.get(last[-1][0]) if last else None
         if expected != status:
             return item_id, (
                 f"item {item_id}: {status}, but the audit trail "

@@ -6,10 +6,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.domain.campaign import OrgVocabulary
-from models.store.tables import Campaign, CampaignVersion, Organization, PairingKind, Role
+from models.store.tables import (
+    Campaign,
+    CampaignVersion,
+    Organization,
+    PairingKind,
+    Role,
+    core,
+)
 
 
 @dataclass(frozen=True)
@@ -25,13 +32,15 @@ def stored_campaign(
     session: Session, key: str, version: int | None = None
 ) -> StoredCampaign | None:
     """The campaign's current version (or `version`) as its rollout stored it."""
-    campaign = session.execute(select(Campaign).where(Campaign.key == key)).scalar_one_or_none()
+    campaign = session.execute(
+        select(Campaign).where(col(Campaign.key) == key)
+    ).scalar_one_or_none()
     if campaign is None:
         return None
     wanted = version if version is not None else campaign.current_version
     row = session.execute(
         select(CampaignVersion).where(
-            CampaignVersion.campaign_id == campaign.id, CampaignVersion.version == wanted
+            col(CampaignVersion.campaign_id) == campaign.id, col(CampaignVersion.version) == wanted
         )
     ).scalar_one_or_none()
     if row is None:
@@ -40,19 +49,19 @@ def stored_campaign(
 
 
 def stored_campaign_keys(session: Session) -> list[str]:
-    return list(session.execute(select(Campaign.key).order_by(Campaign.key)).scalars())
+    return list(session.execute(select(col(Campaign.key)).order_by(col(Campaign.key))).scalars())
 
 
 def stored_vocabulary(session: Session, org: str) -> OrgVocabulary | None:
     """The roles, pairing kinds and default reminded roles of an imported organization."""
     found = session.execute(
-        select(Organization).where(Organization.key == org)
+        select(Organization).where(col(Organization.key) == org)
     ).scalar_one_or_none()
     if found is None:
         return None
-    roles = session.execute(select(Role.code).where(Role.org_id == found.id)).scalars()
+    roles = session.execute(select(col(Role.code)).where(col(Role.org_id) == found.id)).scalars()
     kinds = session.execute(
-        select(PairingKind.code).where(PairingKind.org_id == found.id)
+        select(col(PairingKind.code)).where(col(PairingKind.org_id) == found.id)
     ).scalars()
     return OrgVocabulary(
         key=org,
@@ -68,12 +77,12 @@ def stored_org_names(session: Session, org: str) -> dict[str, str]:
     from models.store.tables import Unit
 
     found = session.execute(
-        select(Organization.id).where(Organization.key == org)
+        select(col(Organization.id)).where(col(Organization.key) == org)
     ).scalar_one_or_none()
     if found is None:
         return {}
     names: dict[str, str] = {}
-    for table in (Role, PairingKind, Unit):
-        stmt = select(table.code, table.name).where(table.org_id == found)  # type: ignore[attr-defined]
+    for table in (core(Role), core(PairingKind), core(Unit)):
+        stmt = select(table.c.code, table.c.name).where(table.c.org_id == found)
         names.update(dict(session.execute(stmt).all()))
     return names

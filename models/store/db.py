@@ -13,11 +13,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Engine, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, CursorResult, Result
 from sqlmodel import Session
 
 if TYPE_CHECKING:
@@ -102,7 +102,7 @@ def upgrade(engine: Engine) -> str | None:
             # keys of the tables referring to it refuse; the pragma is ignored inside a
             # transaction, so it is set on the raw connection before ours begins, and the
             # keys are checked whole before the commit instead.
-            _raw(connection).execute("PRAGMA foreign_keys=OFF")
+            raw_connection(connection).execute("PRAGMA foreign_keys=OFF")
         try:
             with connection.begin():
                 if connection.dialect.name == "postgresql":
@@ -119,11 +119,13 @@ def upgrade(engine: Engine) -> str | None:
                 revision = current_revision(connection)
         finally:
             if sqlite:
-                _raw(connection).execute("PRAGMA foreign_keys=ON")
+                raw_connection(connection).execute("PRAGMA foreign_keys=ON")
         return revision
 
 
-def _raw(connection: Connection) -> Any:
+def raw_connection(connection: Connection) -> Any:
+    """The driver's own connection under SQLAlchemy's (sqlite3 or psycopg): Any, as the
+    bulk paths call each driver's own API (executemany, COPY)."""
     return connection.connection.dbapi_connection
 
 
@@ -264,6 +266,12 @@ def upsert(
     session.execute(stmt, list(rows))
 
 
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an INSERT, UPDATE or DELETE touched (0 when the driver cannot say)."""
+    # Session.execute is typed as returning Result; for DML it is a CursorResult.
+    return cast("CursorResult[Any]", result).rowcount or 0
+
+
 def insert_ignore(
     session: Session, table: Table, rows: Sequence[dict[str, Any]], *, key: Sequence[str]
 ) -> int:
@@ -272,7 +280,7 @@ def insert_ignore(
     if not rows:
         return 0
     stmt = _insert_for(session, table).on_conflict_do_nothing(index_elements=list(key))
-    return session.execute(stmt, list(rows)).rowcount or 0
+    return rows_changed(session.execute(stmt, list(rows)))
 
 
 BULK_CHUNK = 20_000
@@ -344,7 +352,7 @@ def _executemany_insert(
     chunk: list[Sequence[object]],
 ) -> int:
     marks = ", ".join("?" for _ in columns)
-    cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor = raw_connection(session.connection()).cursor()
     try:
         cursor.executemany(
             f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) "
@@ -369,16 +377,16 @@ def _copy_insert(
     import psycopg
 
     names = ", ".join(columns)
-    raw = session.connection().connection.dbapi_connection
+    raw = raw_connection(session.connection())
     try:
-        with raw.transaction(), raw.cursor() as cursor:  # type: ignore[union-attr]
+        with raw.transaction(), raw.cursor() as cursor:
             with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in chunk:
                     copy.write_row(row)
             return len(chunk)
     except psycopg.errors.UniqueViolation:
         pass
-    with raw.cursor() as cursor:  # type: ignore[union-attr]
+    with raw.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {table}_load ON COMMIT DELETE ROWS AS "
             f"SELECT {names} FROM {table} WITH NO DATA"

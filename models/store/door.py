@@ -9,8 +9,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, insert, or_, select, update
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, Row, Select, bindparam, func, insert, or_, select, update
+from sqlmodel import Session, col
 
 from models.domain.door import SESSION_LIFETIME, SIGN_IN_WINDOW, Scope, new_token, token_hash
 from models.domain.vocabulary import OPEN_ITEM, ItemStatus, SubjectType
@@ -26,6 +26,8 @@ from models.store.tables import (
     WebForm,
     WebLink,
     WebSession,
+    columns,
+    core,
 )
 
 
@@ -71,30 +73,30 @@ class EvidenceRow:
 
 def person_by_code(session: Session, *, org_key: str, code: str) -> int | None:
     return session.execute(
-        select(Person.id)
-        .join(Organization, Organization.id == Person.org_id)
-        .where(Organization.key == org_key, Person.code == code)
+        select(col(Person.id))
+        .join(Organization, col(Organization.id) == col(Person.org_id))
+        .where(col(Organization.key) == org_key, col(Person.code) == code)
     ).scalar_one_or_none()
 
 
 def person_code(session: Session, *, person_id: int) -> str:
-    return session.execute(select(Person.code).where(Person.id == person_id)).scalar_one()
+    return session.execute(select(col(Person.code)).where(col(Person.id) == person_id)).scalar_one()
 
 
 def persons_of_unit(session: Session, *, org_key: str, unit_code: str) -> list[int]:
     """The people of a unit and of every unit below it (by the unit's materialized path)."""
-    org_id = select(Organization.id).where(Organization.key == org_key).scalar_subquery()
+    org_id = select(col(Organization.id)).where(col(Organization.key) == org_key).scalar_subquery()
     path = session.execute(
-        select(Unit.path).where(Unit.org_id == org_id, Unit.code == unit_code)
+        select(col(Unit.path)).where(col(Unit.org_id) == org_id, col(Unit.code) == unit_code)
     ).scalar_one_or_none()
     if path is None:
         return []
     return list(
         session.execute(
-            select(Person.id)
-            .join(Unit, Unit.id == Person.unit_id)
-            .where(Unit.org_id == org_id, Unit.path.startswith(path))
-            .order_by(Person.code)
+            select(col(Person.id))
+            .join(Unit, col(Unit.id) == col(Person.unit_id))
+            .where(col(Unit.org_id) == org_id, col(Unit.path).startswith(path))
+            .order_by(col(Person.code))
         ).scalars()
     )
 
@@ -120,7 +122,7 @@ def create_links(
     tokens = {person_id: new_token() for person_id in person_ids}
     if tokens:
         session.execute(
-            insert(WebLink.__table__),  # type: ignore[arg-type]
+            insert(core(WebLink)),
             [
                 {
                     "token_hash": token_hash(token),
@@ -138,12 +140,12 @@ def create_links(
 _REDEEM = (
     update(WebLink)
     .where(
-        WebLink.token_hash == bindparam("token"),
-        WebLink.used_at.is_(None),
-        WebLink.expires_at > bindparam("now"),
+        col(WebLink.token_hash) == bindparam("token"),
+        col(WebLink.used_at).is_(None),
+        col(WebLink.expires_at) > bindparam("now"),
     )
     .values(used_at=bindparam("now"))
-    .returning(WebLink.person_id)
+    .returning(col(WebLink.person_id))
 )
 
 
@@ -157,7 +159,7 @@ def open_session(session: Session, *, person_id: int, now: dt.datetime) -> str:
     """A new signed-in session; returns the cookie's token (only its hash is kept)."""
     token = new_token()
     session.execute(
-        insert(WebSession.__table__),  # type: ignore[arg-type]
+        insert(core(WebSession)),
         [
             {
                 "token_hash": token_hash(token),
@@ -175,19 +177,19 @@ def open_session(session: Session, *, person_id: int, now: dt.datetime) -> str:
 # running it on SQLite); their values are bound per call.
 _SIGNED_IN = (
     select(
-        WebSession.id,
-        WebSession.person_id,
-        WebSession.csrf,
-        Person.code,
-        Organization.key,
-        Organization.revision,
+        col(WebSession.id),
+        col(WebSession.person_id),
+        col(WebSession.csrf),
+        col(Person.code),
+        col(Organization.key),
+        col(Organization.revision),
     )
-    .join(Person, Person.id == WebSession.person_id)
-    .join(Organization, Organization.id == Person.org_id)
+    .join(Person, col(Person.id) == col(WebSession.person_id))
+    .join(Organization, col(Organization.id) == col(Person.org_id))
     .where(
-        WebSession.token_hash == bindparam("token"),
-        WebSession.revoked_at.is_(None),
-        WebSession.expires_at > bindparam("now"),
+        col(WebSession.token_hash) == bindparam("token"),
+        col(WebSession.revoked_at).is_(None),
+        col(WebSession.expires_at) > bindparam("now"),
     )
 )
 
@@ -201,19 +203,26 @@ def signed_in(session: Session, *, token: str, now: dt.datetime) -> SignedIn | N
 
 
 def end_session(session: Session, *, session_id: int, now: dt.datetime) -> None:
-    session.execute(update(WebSession).where(WebSession.id == session_id).values(revoked_at=now))
+    session.execute(
+        update(WebSession).where(col(WebSession.id) == session_id).values(revoked_at=now)
+    )
 
 
 def revoke_sessions(session: Session, *, person_ids: Collection[int], now: dt.datetime) -> int:
     """End every live session of these people, and their unused links; the number ended."""
-    ended = session.execute(
-        update(WebSession)
-        .where(WebSession.person_id.in_(list(person_ids)), WebSession.revoked_at.is_(None))
-        .values(revoked_at=now)
-    ).rowcount
+    ended = db.rows_changed(
+        session.execute(
+            update(WebSession)
+            .where(
+                col(WebSession.person_id).in_(list(person_ids)),
+                col(WebSession.revoked_at).is_(None),
+            )
+            .values(revoked_at=now)
+        )
+    )
     session.execute(
         update(WebLink)
-        .where(WebLink.person_id.in_(list(person_ids)), WebLink.used_at.is_(None))
+        .where(col(WebLink.person_id).in_(list(person_ids)), col(WebLink.used_at).is_(None))
         .values(used_at=now)
     )
     return ended or 0
@@ -229,22 +238,27 @@ class LiveSession:
 
 def live_sessions(session: Session, *, org_key: str, now: dt.datetime) -> list[LiveSession]:
     rows = session.execute(
-        select(Person.code, Person.name, WebSession.created_at, WebSession.expires_at)
-        .join(Person, Person.id == WebSession.person_id)
-        .join(Organization, Organization.id == Person.org_id)
-        .where(
-            Organization.key == org_key,
-            WebSession.revoked_at.is_(None),
-            WebSession.expires_at > now,
+        select(
+            col(Person.code),
+            col(Person.name),
+            col(WebSession.created_at),
+            col(WebSession.expires_at),
         )
-        .order_by(Person.code, WebSession.created_at)
+        .join(Person, col(Person.id) == col(WebSession.person_id))
+        .join(Organization, col(Organization.id) == col(Person.org_id))
+        .where(
+            col(Organization.key) == org_key,
+            col(WebSession.revoked_at).is_(None),
+            col(WebSession.expires_at) > now,
+        )
+        .order_by(col(Person.code), col(WebSession.created_at))
     ).all()
     return [LiveSession(r.code, r.name, r.created_at, r.expires_at) for r in rows]
 
 
 def record_attempt(session: Session, *, client: str, ok: bool, now: dt.datetime) -> None:
     session.execute(
-        insert(WebAttempt.__table__),  # type: ignore[arg-type]
+        insert(core(WebAttempt)),
         [{"client": client[:64], "at": now, "ok": ok}],
     )
 
@@ -253,9 +267,9 @@ _RECENT_FAILURES = (
     select(func.count())
     .select_from(WebAttempt)
     .where(
-        WebAttempt.client == bindparam("client"),
-        WebAttempt.ok.is_(False),
-        WebAttempt.at > bindparam("since"),
+        col(WebAttempt.client) == bindparam("client"),
+        col(WebAttempt.ok).is_(False),
+        col(WebAttempt.at) > bindparam("since"),
     )
 )
 
@@ -272,24 +286,24 @@ def claim_form(session: Session, *, nonce: str, person_id: int, now: dt.datetime
     digest = token_hash(nonce)
     # RETURNING says whether this insert took the nonce (a driver's rowcount may not)
     taken = session.execute(
-        db.dialect_insert(session, WebForm.__table__)  # type: ignore[arg-type]
+        db.dialect_insert(session, core(WebForm))
         .values(nonce_hash=digest, person_id=person_id, at=now, outcome="")
         .on_conflict_do_nothing(index_elements=["nonce_hash"])
-        .returning(WebForm.nonce_hash)
+        .returning(col(WebForm.nonce_hash))
     ).scalar_one_or_none()
     if taken is not None:
         return None
     return (
         session.execute(
-            select(WebForm.outcome).where(
-                WebForm.nonce_hash == digest, WebForm.person_id == person_id
+            select(col(WebForm.outcome)).where(
+                col(WebForm.nonce_hash) == digest, col(WebForm.person_id) == person_id
             )
         ).scalar_one_or_none()
         or "这份表单已经提交过"
     )
 
 
-_FORMS = WebForm.__table__  # type: ignore[attr-defined]
+_FORMS = core(WebForm)
 _SET_OUTCOME = (
     update(_FORMS)
     .where(_FORMS.c.nonce_hash == bindparam("nonce"))
@@ -302,10 +316,10 @@ def set_form_outcome(session: Session, *, nonce: str, outcome: str) -> None:
 
 
 _ORG_CAMPAIGNS = (
-    select(Campaign.key, Campaign.current_version)
-    .join(Organization, Organization.id == Campaign.org_id)
-    .where(Organization.key == bindparam("org"), Campaign.current_version.is_not(None))
-    .order_by(Campaign.key)
+    select(col(Campaign.key), col(Campaign.current_version))
+    .join(Organization, col(Organization.id) == col(Campaign.org_id))
+    .where(col(Organization.key) == bindparam("org"), col(Campaign.current_version).is_not(None))
+    .order_by(col(Campaign.key))
 )
 
 
@@ -315,48 +329,43 @@ def org_campaigns(session: Session, *, org_key: str) -> list[tuple[str, int]]:
     return [(r.key, r.current_version) for r in rows]
 
 
-_ITEM_COLUMNS = (
-    ChecklistItem.id,
-    ChecklistItem.campaign_id,
-    Campaign.key.label("campaign_key"),
-    ChecklistItem.phase_key,
-    ChecklistItem.obligation_key,
-    ChecklistItem.subject_type,
-    ChecklistItem.subject_id,
-    ChecklistItem.unit_id,
-    ChecklistItem.occurrence,
-    ChecklistItem.due,
-    ChecklistItem.status,
-    ChecklistItem.opens_on,
-    ChecklistItem.closes_on,
+_ITEM_COLUMNS: tuple[Any, ...] = (
+    col(ChecklistItem.id),
+    col(ChecklistItem.campaign_id),
+    col(Campaign.key).label("campaign_key"),
+    *columns(
+        ChecklistItem,
+        "phase_key obligation_key subject_type subject_id unit_id occurrence due status"
+        " opens_on closes_on",
+    ),
 )
 
 
-def _door_item(row: object) -> DoorItem:
-    return DoorItem(**{c.key: getattr(row, c.key) for c in _ITEM_COLUMNS})  # type: ignore[attr-defined]
+def _door_item(row: Row[Any]) -> DoorItem:
+    return DoorItem(**row._mapping)
 
 
 def _scoped(pairings: bool, units: bool) -> Select[Any]:
-    who = [
-        (ChecklistItem.subject_type == SubjectType.PERSON)
-        & (ChecklistItem.subject_id == bindparam("person"))
+    who: list[ColumnElement[bool]] = [
+        (col(ChecklistItem.subject_type) == SubjectType.PERSON)
+        & (col(ChecklistItem.subject_id) == bindparam("person"))
     ]
     if pairings:
         who.append(
-            (ChecklistItem.subject_type == SubjectType.PAIRING)
-            & ChecklistItem.subject_id.in_(bindparam("pairings", expanding=True))
+            (col(ChecklistItem.subject_type) == SubjectType.PAIRING)
+            & col(ChecklistItem.subject_id).in_(bindparam("pairings", expanding=True))
         )
     if units:
-        who.append(ChecklistItem.unit_id.in_(bindparam("units", expanding=True)))
+        who.append(col(ChecklistItem.unit_id).in_(bindparam("units", expanding=True)))
     return (
         select(*_ITEM_COLUMNS)
-        .join(Campaign, Campaign.id == ChecklistItem.campaign_id)
+        .join(Campaign, col(Campaign.id) == col(ChecklistItem.campaign_id))
         .where(
-            Campaign.key.in_(bindparam("campaigns", expanding=True)),
-            ChecklistItem.status.in_(bindparam("statuses", expanding=True)),
+            col(Campaign.key).in_(bindparam("campaigns", expanding=True)),
+            col(ChecklistItem.status).in_(bindparam("statuses", expanding=True)),
             or_(*who),
         )
-        .order_by(ChecklistItem.due, ChecklistItem.id)
+        .order_by(col(ChecklistItem.due), col(ChecklistItem.id))
     )
 
 
@@ -387,14 +396,14 @@ def items_in_scope(
 
 _OF_SUBJECT = (
     select(*_ITEM_COLUMNS)
-    .join(Campaign, Campaign.id == ChecklistItem.campaign_id)
+    .join(Campaign, col(Campaign.id) == col(ChecklistItem.campaign_id))
     .where(
-        Campaign.key.in_(bindparam("campaigns", expanding=True)),
-        ChecklistItem.subject_type == bindparam("subject_type"),
-        ChecklistItem.subject_id == bindparam("subject_id"),
-        ChecklistItem.status.in_(bindparam("statuses", expanding=True)),
+        col(Campaign.key).in_(bindparam("campaigns", expanding=True)),
+        col(ChecklistItem.subject_type) == bindparam("subject_type"),
+        col(ChecklistItem.subject_id) == bindparam("subject_id"),
+        col(ChecklistItem.status).in_(bindparam("statuses", expanding=True)),
     )
-    .order_by(ChecklistItem.due, ChecklistItem.id)
+    .order_by(col(ChecklistItem.due), col(ChecklistItem.id))
 )
 
 
@@ -427,22 +436,22 @@ def awaiting_sign_off(
         return []
     rows = session.execute(
         select(*_ITEM_COLUMNS)
-        .join(Campaign, Campaign.id == ChecklistItem.campaign_id)
+        .join(Campaign, col(Campaign.id) == col(ChecklistItem.campaign_id))
         .where(
-            Campaign.key == campaign_key,
-            ChecklistItem.status == ItemStatus.SUBMITTED,
-            ChecklistItem.obligation_key.in_(list(obligation_keys)),
+            col(Campaign.key) == campaign_key,
+            col(ChecklistItem.status) == ItemStatus.SUBMITTED,
+            col(ChecklistItem.obligation_key).in_(list(obligation_keys)),
         )
-        .order_by(ChecklistItem.due, ChecklistItem.id)
+        .order_by(col(ChecklistItem.due), col(ChecklistItem.id))
     ).all()
     return [_door_item(r) for r in rows]
 
 
 _DOOR_ITEM = (
     select(*_ITEM_COLUMNS)
-    .join(Campaign, Campaign.id == ChecklistItem.campaign_id)
-    .join(Organization, Organization.id == Campaign.org_id)
-    .where(ChecklistItem.id == bindparam("item"), Organization.key == bindparam("org"))
+    .join(Campaign, col(Campaign.id) == col(ChecklistItem.campaign_id))
+    .join(Organization, col(Organization.id) == col(Campaign.org_id))
+    .where(col(ChecklistItem.id) == bindparam("item"), col(Organization.key) == bindparam("org"))
 )
 
 
@@ -455,19 +464,15 @@ def door_item(session: Session, *, item_id: int, org_key: str) -> DoorItem | Non
 
 _ITEM_EVIDENCE = (
     select(
-        Evidence.id,
-        Evidence.kind,
-        Evidence.person_id,
-        Person.name,
-        Evidence.dated,
-        Evidence.recorded_at,
-        Evidence.note,
-        Evidence.counts,
-        Evidence.files,
+        col(Evidence.id),
+        col(Evidence.kind),
+        col(Evidence.person_id),
+        col(Person.name),
+        *columns(Evidence, "dated recorded_at note counts files"),
     )
-    .join(Person, Person.id == Evidence.person_id)
-    .where(Evidence.item_id == bindparam("item"))
-    .order_by(Evidence.id)
+    .join(Person, col(Person.id) == col(Evidence.person_id))
+    .where(col(Evidence.item_id) == bindparam("item"))
+    .order_by(col(Evidence.id))
 )
 
 
@@ -479,5 +484,5 @@ def item_evidence(session: Session, *, item_id: int) -> list[EvidenceRow]:
 def checklist_item(session: Session, *, item_id: int) -> ChecklistItem:
     """The item's row, locked for the submission or sign-off about to change it."""
     return session.execute(
-        select(ChecklistItem).where(ChecklistItem.id == item_id).with_for_update()
+        select(ChecklistItem).where(col(ChecklistItem.id) == item_id).with_for_update()
     ).scalar_one()

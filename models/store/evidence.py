@@ -11,12 +11,13 @@ import datetime as dt
 import hashlib
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.domain.campaign import EvidenceRule, Obligation
 from models.domain.file_checks import (
@@ -32,12 +33,12 @@ from models.domain.permissions import (
     may_sign,
     may_submit,
 )
-from models.domain.vocabulary import ItemStatus
+from models.domain.vocabulary import ItemStatus, SubjectType
 from models.domain.wording import STATUS_ZH, SUBJECT_ZH, sign_off_zh
 from models.errors import EvidenceError, NotFound, PermissionRefused
 from models.store import audit
 from models.store.reminders import cancel_pending
-from models.store.tables import CampaignVersion, ChecklistItem, Evidence
+from models.store.tables import CampaignVersion, ChecklistItem, Evidence, core
 from models.store.tables import Obligation as ObligationRow
 
 OPEN_FOR_SUBMISSION = (ItemStatus.OPEN, ItemStatus.REJECTED, ItemStatus.SUBMITTED)
@@ -133,12 +134,12 @@ def check_document(
 
 def obligation_rule(session: Session, campaign: int, version: int, key: str) -> Obligation:
     row = session.execute(
-        select(ObligationRow.rule)
-        .join(CampaignVersion, CampaignVersion.id == ObligationRow.version_id)
+        select(col(ObligationRow.rule))
+        .join(CampaignVersion, col(CampaignVersion.id) == col(ObligationRow.version_id))
         .where(
-            CampaignVersion.campaign_id == campaign,
-            CampaignVersion.version == version,
-            ObligationRow.key == key,
+            col(CampaignVersion.campaign_id) == campaign,
+            col(CampaignVersion.version) == version,
+            col(ObligationRow.key) == key,
         )
     ).scalar_one_or_none()
     if row is None:
@@ -147,11 +148,12 @@ def obligation_rule(session: Session, campaign: int, version: int, key: str) -> 
 
 
 def subject_id(org: OrgSnapshot, subject_type: str, code: str) -> int:
-    table = {
-        "unit": org.unit_by_code,
-        "person": org.person_by_code,
-        "pairing": org.pairing_by_code,
-    }[subject_type]
+    tables: dict[str, Mapping[str, Any]] = {
+        SubjectType.UNIT: org.unit_by_code,
+        SubjectType.PERSON: org.person_by_code,
+        SubjectType.PAIRING: org.pairing_by_code,
+    }
+    table = tables[subject_type]
     found = table.get(code)
     if found is None:
         raise NotFound(f"没有编码为{code!r}的{SUBJECT_ZH.get(subject_type, subject_type)}")
@@ -174,13 +176,13 @@ def find_item(
         session.execute(
             select(ChecklistItem)
             .where(
-                ChecklistItem.campaign_id == campaign,
-                ChecklistItem.obligation_key == obligation.key,
-                ChecklistItem.subject_type == subject_type,
-                ChecklistItem.subject_id == subject,
-                ChecklistItem.status != ItemStatus.CANCELLED,
+                col(ChecklistItem.campaign_id) == campaign,
+                col(ChecklistItem.obligation_key) == obligation.key,
+                col(ChecklistItem.subject_type) == subject_type,
+                col(ChecklistItem.subject_id) == subject,
+                col(ChecklistItem.status) != ItemStatus.CANCELLED,
             )
-            .order_by(ChecklistItem.due)
+            .order_by(col(ChecklistItem.due))
             # two submissions at once must count each other (at_least: 2): PostgreSQL locks
             # the rows here, as SQLite's BEGIN IMMEDIATE locks the database (it renders none)
             .with_for_update()
@@ -202,7 +204,7 @@ def find_item(
     if items[0].opens_on is not None:
         # a recurring obligation: the evidence belongs to the window its date falls in
         for item in items:
-            if item.opens_on <= dated <= item.closes_on:  # type: ignore[operator]
+            if item.opens_on <= dated <= item.closes_on:
                 return item
         raise EvidenceError(
             f"{obligation.key!r}没有哪个周期包含{dated}：各周期从{items[0].opens_on}到"
@@ -247,18 +249,18 @@ def locate_item(
 def latest_submitter(session: Session, item_id: int) -> int | None:
     """Who made an item's latest submission (four eyes: they may not sign it)."""
     return session.execute(
-        select(Evidence.person_id)
-        .where(Evidence.item_id == item_id, Evidence.kind == "submission")
-        .order_by(Evidence.id.desc())
+        select(col(Evidence.person_id))
+        .where(col(Evidence.item_id) == item_id, col(Evidence.kind) == "submission")
+        .order_by(col(Evidence.id).desc())
         .limit(1)
     ).scalar_one_or_none()
 
 
 def _latest_submission(session: Session, item_id: int) -> int | None:
     return session.execute(
-        select(Evidence.id)
-        .where(Evidence.item_id == item_id, Evidence.kind == "submission")
-        .order_by(Evidence.id.desc())
+        select(col(Evidence.id))
+        .where(col(Evidence.item_id) == item_id, col(Evidence.kind) == "submission")
+        .order_by(col(Evidence.id).desc())
         .limit(1)
     ).scalar_one_or_none()
 
@@ -277,6 +279,7 @@ def submit(
 ) -> str:
     """Record a submission; returns the item's new status. `supervising`: the roles that
     answer for units below their own (default: the obligation's or the default policy's)."""
+    assert item.id is not None  # a stored item
     if item.status == ItemStatus.PENDING:
         raise EvidenceError(f"环节{item.phase_key!r}尚未开始")
     if item.status == ItemStatus.ACCEPTED:
@@ -292,8 +295,10 @@ def submit(
     problems = missing_parts(obligation.evidence, submission)
     if problems:
         raise EvidenceError("；".join(problems))
-    if item.opens_on is not None and not (
-        item.opens_on <= submission.dated <= item.closes_on  # type: ignore[operator]
+    if (
+        item.opens_on is not None
+        and item.closes_on is not None
+        and not item.opens_on <= submission.dated <= item.closes_on
     ):
         raise EvidenceError(
             f"日期{submission.dated}不在{obligation.key}的周期内（{item.occurrence}："
@@ -319,7 +324,7 @@ def submit(
         counts=submission.counts,
         files=submission.files,
         supersedes=supersedes,
-    )  # type: ignore[arg-type]
+    )
     return status
 
 
@@ -328,7 +333,7 @@ def _submissions(session: Session, item_id: int) -> int:
     return session.execute(
         select(func.count())
         .select_from(Evidence)
-        .where(Evidence.item_id == item_id, Evidence.kind == "submission")
+        .where(col(Evidence.item_id) == item_id, col(Evidence.kind) == "submission")
     ).scalar_one()
 
 
@@ -353,7 +358,8 @@ def sign(
             f"{obligation.key}（{item.occurrence}）{STATUS_ZH.get(item.status, item.status)}，"
             "不在待签字状态"
         )
-    submitter = latest_submitter(session, item.id)  # type: ignore[arg-type]
+    assert item.id is not None  # a stored item
+    submitter = latest_submitter(session, item.id)
     if submitter == signer.id:
         raise PermissionRefused(
             f"{signer.code}（{signer.name}）不能为自己报送的事项签字，须由另一位有签字角色的人签"
@@ -420,8 +426,9 @@ def _record(
     supersedes: int | None = None,
 ) -> None:
     """Append the evidence row, move the item, and audit both, in the caller's transaction."""
+    assert item.id is not None  # a stored item
     session.execute(
-        insert(Evidence.__table__),  # type: ignore[arg-type]  (Core: no ORM bulk path)
+        insert(core(Evidence)),
         [
             {
                 "item_id": item.id,
@@ -440,7 +447,7 @@ def _record(
     if status == ItemStatus.ACCEPTED:
         values["completed_on"] = dated
         cancel_pending(session, [item.id])  # a done item is reminded of nothing more
-    session.execute(update(ChecklistItem).where(ChecklistItem.id == item.id).values(**values))
+    session.execute(update(ChecklistItem).where(col(ChecklistItem.id) == item.id).values(**values))
     audit.append(
         session,
         actor=person.code,

@@ -13,7 +13,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import select
+from sqlmodel import Session, col
 
 from config.evidence_sheet import EvidenceRow
 from models.domain.campaign import LoadedCampaign
@@ -81,7 +82,10 @@ def import_rows(
     """Record every row, or raise ImportRejected with `FILE:ROW: message` for each bad one."""
     spec = loaded.spec
     cid = campaign_id(session, spec.key)
-    version = session.get(Campaign, cid).current_version  # type: ignore[union-attr]
+    version = session.execute(
+        select(col(Campaign.current_version)).where(col(Campaign.id) == cid)
+    ).scalar_one()
+    assert version is not None  # a rolled-out campaign has a current version
     problems: list[str] = []
     documents: list[tuple[bytes, dict[str, Any]]] = []
     done: Counter[str] = Counter()
@@ -102,7 +106,7 @@ def import_rows(
             rule, item = locate_item(
                 session,
                 campaign=cid,
-                version=version,  # type: ignore[arg-type]
+                version=version,
                 org=org,
                 obligation_key=row.obligation,
                 subject_code=row.subject,
@@ -120,7 +124,7 @@ def import_rows(
                     parse_counts(row.counts), row.note, [m for _, m in files], dated
                 ),
                 now=now,
-                supervising=frozenset(policy_of(spec, rule).responsible_roles),
+                supervising=frozenset(policy_of(spec, rule).responsible_roles or ()),
             )
             session.expire_all()  # the next row reads what this one wrote
             documents += files

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import insert, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.domain.campaign import CampaignSpec, Gate
 from models.domain.org_snapshot import PersonInfo
@@ -27,8 +27,8 @@ def latest_decisions(session: Session, campaign: int) -> dict[str, GateDecision]
     rows = (
         session.execute(
             select(GateDecision)
-            .where(GateDecision.campaign_id == campaign)
-            .order_by(GateDecision.id)
+            .where(col(GateDecision.campaign_id) == campaign)
+            .order_by(col(GateDecision.id))
         )
         .scalars()
         .all()
@@ -79,5 +79,5 @@ def record_decision(
 
 def reviewer_name(session: Session, decision: GateDecision) -> str:
     return session.execute(
-        select(Person.name).where(Person.id == decision.reviewer_id)
+        select(col(Person.name)).where(col(Person.id) == decision.reviewer_id)
     ).scalar_one()

@@ -14,22 +14,29 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.domain.campaign import RECTIFY_PREFIX, Inspection, LoadedCampaign
-from models.domain.inspections import RECHECK, Candidate, check_windows, draw, previous_label
+from models.domain.inspections import (
+    RECHECK,
+    Candidate,
+    CheckOutcome,
+    check_windows,
+    draw,
+    previous_label,
+)
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
 from models.domain.permissions import may_inspect
 from models.domain.planning import rectification_due
-from models.domain.vocabulary import OPEN_ITEM, ItemStatus
-from models.domain.wording import role_zh
+from models.domain.vocabulary import OPEN_ITEM, CheckResult, ItemStatus
+from models.domain.wording import RESULT_ZH, role_zh
 from models.domain.working_days import WorkCalendar
 from models.errors import EvidenceError, NotFound, PermissionRefused
 from models.store import audit
 from models.store.db import insert_ignore
 from models.store.evidence import accept_after_recheck
 from models.store.reminders import plan_initial_reminders
-from models.store.tables import Campaign, ChecklistItem, InspectionSample
+from models.store.tables import Campaign, ChecklistItem, InspectionSample, columns, core
 from models.store.tables import Inspection as InspectionRow
 
 OPEN_RECTIFICATION = (ItemStatus.PENDING, *OPEN_ITEM)
@@ -53,10 +60,10 @@ def _spec_inspection(loaded: LoadedCampaign, key: str) -> Inspection:
 
 def _check_id(session: Session, campaign: int, key: str, label: str) -> int | None:
     return session.execute(
-        select(InspectionRow.id).where(
-            InspectionRow.campaign_id == campaign,
-            InspectionRow.key == key,
-            InspectionRow.occurrence == label,
+        select(col(InspectionRow.id)).where(
+            col(InspectionRow.campaign_id) == campaign,
+            col(InspectionRow.key) == key,
+            col(InspectionRow.occurrence) == label,
         )
     ).scalar_one_or_none()
 
@@ -72,7 +79,7 @@ def _make_check(
 ) -> int:
     insert_ignore(
         session,
-        InspectionRow.__table__,
+        core(InspectionRow),
         [{"campaign_id": campaign, "key": key, "occurrence": label, "created_at": now}],
         key=["campaign_id", "key", "occurrence"],
     )
@@ -80,7 +87,7 @@ def _make_check(
     assert check is not None
     added = insert_ignore(
         session,
-        InspectionSample.__table__,
+        core(InspectionSample),
         [
             {"inspection_id": check, "subject_type": c.subject_type, "subject_id": c.subject_id}
             for c in chosen
@@ -123,13 +130,15 @@ def run_inspections(
                 Candidate(r.subject_type, r.subject_id, r.town_id)
                 for r in session.execute(
                     select(
-                        ChecklistItem.subject_type, ChecklistItem.subject_id, ChecklistItem.town_id
+                        col(ChecklistItem.subject_type),
+                        col(ChecklistItem.subject_id),
+                        col(ChecklistItem.town_id),
                     )
                     .where(
-                        ChecklistItem.campaign_id == campaign,
-                        ChecklistItem.obligation_key == obligation.key,
-                        ChecklistItem.status != ItemStatus.CANCELLED,
-                        ChecklistItem.due <= window.ends,  # what was due by the check
+                        col(ChecklistItem.campaign_id) == campaign,
+                        col(ChecklistItem.obligation_key) == obligation.key,
+                        col(ChecklistItem.status) != ItemStatus.CANCELLED,
+                        col(ChecklistItem.due) <= window.ends,  # what was due by the check
                     )
                     .distinct()
                 )
@@ -155,8 +164,8 @@ def _sampled(session: Session, campaign: int, key: str, label: str) -> set[tuple
     if check is None:
         return set()
     rows = session.execute(
-        select(InspectionSample.subject_type, InspectionSample.subject_id).where(
-            InspectionSample.inspection_id == check
+        select(col(InspectionSample.subject_type), col(InspectionSample.subject_id)).where(
+            col(InspectionSample.inspection_id) == check
         )
     ).all()
     return {(r[0], r[1]) for r in rows}
@@ -172,15 +181,12 @@ def _rechecks(
 ) -> list[CheckMade]:
     due = session.execute(
         select(
-            ChecklistItem.occurrence,
-            ChecklistItem.subject_type,
-            ChecklistItem.subject_id,
-            ChecklistItem.town_id,
+            *columns(ChecklistItem, "occurrence subject_type subject_id town_id"),
         ).where(
-            ChecklistItem.campaign_id == campaign,
-            ChecklistItem.obligation_key == f"{RECTIFY_PREFIX}{inspection.key}",
-            ChecklistItem.status.in_(OPEN_RECTIFICATION),
-            ChecklistItem.due <= as_of,
+            col(ChecklistItem.campaign_id) == campaign,
+            col(ChecklistItem.obligation_key) == f"{RECTIFY_PREFIX}{inspection.key}",
+            col(ChecklistItem.status).in_(OPEN_RECTIFICATION),
+            col(ChecklistItem.due) <= as_of,
         )
     ).all()
     by_label: dict[str, list[Candidate]] = {}
@@ -215,9 +221,9 @@ def record_result(
     dated: dt.date,
     now: dt.datetime,
     files: list[dict[str, Any]] | None = None,
-) -> str:
+) -> CheckOutcome:
     """Record one sampled subject's result (with the files the inspector kept, by hash, in
-    the audit trail); returns what followed, in Chinese."""
+    the audit trail); returns what followed."""
     spec = loaded.spec
     inspection = _spec_inspection(loaded, inspection_key)
     if not may_inspect(inspector, inspection.inspectors):
@@ -230,8 +236,8 @@ def record_result(
     check = _check_id(session, campaign, inspection_key, label)
     if check is None:
         made = session.execute(
-            select(InspectionRow.occurrence).where(
-                InspectionRow.campaign_id == campaign, InspectionRow.key == inspection_key
+            select(col(InspectionRow.occurrence)).where(
+                col(InspectionRow.campaign_id) == campaign, col(InspectionRow.key) == inspection_key
             )
         ).scalars()
         raise NotFound(
@@ -239,20 +245,19 @@ def record_result(
         )
     sample = session.execute(
         select(InspectionSample).where(
-            InspectionSample.inspection_id == check,
-            InspectionSample.subject_type == subject_type,
-            InspectionSample.subject_id == subject_id,
+            col(InspectionSample.inspection_id) == check,
+            col(InspectionSample.subject_type) == subject_type,
+            col(InspectionSample.subject_id) == subject_id,
         )
     ).scalar_one_or_none()
     if sample is None:
         raise NotFound(f"这个对象不在{inspection_key!r} {label!r}的抽查样本中")
     if sample.result is not None:
-        word = "通过" if sample.result == "pass" else "未通过"
-        raise EvidenceError(f"已记录过：{sample.checked_on} {word}")
-    result = "pass" if passed else "fail"
+        raise EvidenceError(f"已记录过：{sample.checked_on} {RESULT_ZH[sample.result]}")
+    result = CheckResult.PASS if passed else CheckResult.FAIL
     session.execute(
         update(InspectionSample)
-        .where(InspectionSample.id == sample.id)
+        .where(col(InspectionSample.id) == sample.id)
         .values(
             result=result,
             findings=findings,
@@ -282,11 +287,11 @@ def record_result(
     if label.endswith(RECHECK):
         earlier = session.execute(
             select(ChecklistItem).where(
-                ChecklistItem.campaign_id == campaign,
-                ChecklistItem.obligation_key == rectification.key,
-                ChecklistItem.subject_type == subject_type,
-                ChecklistItem.subject_id == subject_id,
-                ChecklistItem.occurrence == label.removesuffix(RECHECK),
+                col(ChecklistItem.campaign_id) == campaign,
+                col(ChecklistItem.obligation_key) == rectification.key,
+                col(ChecklistItem.subject_type) == subject_type,
+                col(ChecklistItem.subject_id) == subject_id,
+                col(ChecklistItem.occurrence) == label.removesuffix(RECHECK),
             )
         ).scalar_one_or_none()
     if passed:
@@ -300,12 +305,12 @@ def record_result(
                 dated=dated,
                 now=now,
             )
-            return "复查通过，整改完成"
-        return "通过"
+            return CheckOutcome(result, rectified=True)
+        return CheckOutcome(result)
     if earlier is not None and earlier.status in OPEN_RECTIFICATION:
         session.execute(
             update(ChecklistItem)
-            .where(ChecklistItem.id == earlier.id)
+            .where(col(ChecklistItem.id) == earlier.id)
             .values(status=ItemStatus.CANCELLED)
         )
     item_id = _raise_rectification(
@@ -323,8 +328,10 @@ def record_result(
         actor=inspector.code,
         findings=findings or "",
     )
-    due = session.get(ChecklistItem, item_id).due  # type: ignore[union-attr]
-    return f"未通过，限期整改至{due}"
+    due = session.execute(
+        select(col(ChecklistItem.due)).where(col(ChecklistItem.id) == item_id)
+    ).scalar_one()
+    return CheckOutcome(result, rectify_by=due)
 
 
 def _raise_rectification(
@@ -354,7 +361,7 @@ def _raise_rectification(
         unit_id = org.persons[org.pairings[subject_id].cadre_id].unit_id
     deadline = rectification_due(dated, inspection.rectify_within)
     version = session.execute(
-        select(Campaign.current_version).where(Campaign.id == campaign)
+        select(col(Campaign.current_version)).where(col(Campaign.id) == campaign)
     ).scalar_one()
     natural = {
         "campaign_id": campaign,
@@ -375,7 +382,7 @@ def _raise_rectification(
         )
     )
     item_id = session.execute(
-        select(ChecklistItem.id).where(
+        select(col(ChecklistItem.id)).where(
             *(getattr(ChecklistItem, k) == v for k, v in natural.items())
         )
     ).scalar_one()
@@ -385,7 +392,7 @@ def _raise_rectification(
         campaign=campaign,
         org=org,
         calendar=calendar,
-        where=(ChecklistItem.id == item_id,),
+        where=(col(ChecklistItem.id) == item_id,),
     )
     audit.append(
         session,
@@ -403,12 +410,12 @@ def open_rectifications(session: Session, campaign: int) -> tuple[int, int]:
     """(open, closed) rectifications of a campaign."""
     rows = dict(
         session.execute(
-            select(ChecklistItem.status, func.count())
+            select(col(ChecklistItem.status), func.count())
             .where(
-                ChecklistItem.campaign_id == campaign,
-                ChecklistItem.obligation_key.like(f"{RECTIFY_PREFIX}%"),
+                col(ChecklistItem.campaign_id) == campaign,
+                col(ChecklistItem.obligation_key).like(f"{RECTIFY_PREFIX}%"),
             )
-            .group_by(ChecklistItem.status)
+            .group_by(col(ChecklistItem.status))
         ).all()
     )
     return sum(rows.get(s, 0) for s in OPEN_RECTIFICATION), rows.get(ItemStatus.ACCEPTED, 0)
@@ -433,21 +440,17 @@ def samples_of(
     """The sampled subjects of these campaigns' checks (or the one sample), by check."""
     query = (
         select(
-            InspectionSample.id,
-            Campaign.key,
-            InspectionRow.key,
-            InspectionRow.occurrence,
-            InspectionSample.subject_type,
-            InspectionSample.subject_id,
-            InspectionSample.result,
-            InspectionSample.findings,
-            InspectionSample.checked_on,
+            col(InspectionSample.id),
+            col(Campaign.key),
+            col(InspectionRow.key),
+            col(InspectionRow.occurrence),
+            *columns(InspectionSample, "subject_type subject_id result findings checked_on"),
         )
-        .join(InspectionRow, InspectionRow.id == InspectionSample.inspection_id)
-        .join(Campaign, Campaign.id == InspectionRow.campaign_id)
-        .where(Campaign.key.in_(campaign_keys))
-        .order_by(InspectionRow.id, InspectionSample.subject_id)
+        .join(InspectionRow, col(InspectionRow.id) == col(InspectionSample.inspection_id))
+        .join(Campaign, col(Campaign.id) == col(InspectionRow.campaign_id))
+        .where(col(Campaign.key).in_(campaign_keys))
+        .order_by(col(InspectionRow.id), col(InspectionSample.subject_id))
     )
     if sample_id is not None:
-        query = query.where(InspectionSample.id == sample_id)
+        query = query.where(col(InspectionSample.id) == sample_id)
     return [SampleRow(*r) for r in session.execute(query).all()]

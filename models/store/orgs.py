@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.engine import make_url
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel, col
 
 from config.org_file import OrgData
 from models.domain.operators import may_change_organization, operators_of
@@ -20,7 +20,17 @@ from models.org_rules import UNIT_KINDS, ExistingOrg, check_org, unit_paths
 from models.store import audit
 from models.store.db import insert_ignore, upsert
 from models.store.instant import utc_now
-from models.store.tables import Organization, Pairing, PairingKind, Person, PersonRole, Role, Unit
+from models.store.tables import (
+    Organization,
+    Pairing,
+    PairingKind,
+    Person,
+    PersonRole,
+    Role,
+    Unit,
+    columns,
+    core,
+)
 
 
 @dataclass(frozen=True)
@@ -38,13 +48,13 @@ class ImportResult:
 
 
 def organizations(session: Session) -> list[Organization]:
-    return list(session.execute(select(Organization).order_by(Organization.key)).scalars())
+    return list(session.execute(select(Organization).order_by(col(Organization.key))).scalars())
 
 
 def find_org(session: Session, key: str) -> Organization:
     """The organization of that key; NotFound naming those there are."""
     found = session.execute(
-        select(Organization).where(Organization.key == key)
+        select(Organization).where(col(Organization.key) == key)
     ).scalar_one_or_none()
     if found is None:
         known = ", ".join(o.key for o in organizations(session)) or "none yet"
@@ -67,19 +77,24 @@ def the_org(session: Session, key: str | None) -> Organization:
 
 
 def org_id_of(session: Session, key: str) -> int:
-    return find_org(session, key).id  # type: ignore[return-value]
+    found = find_org(session, key).id
+    assert found is not None  # a stored row
+    return found
 
 
 def existing_org(session: Session, org_id: int | None) -> ExistingOrg:
     if org_id is None:
         return ExistingOrg()
     units = session.execute(
-        select(Unit.id, Unit.code, Unit.kind, Unit.parent_id).where(Unit.org_id == org_id)
+        select(col(Unit.id), col(Unit.code), col(Unit.kind), col(Unit.parent_id)).where(
+            col(Unit.org_id) == org_id
+        )
     ).all()
     code_of = {u.id: u.code for u in units}
 
-    def codes(table: type) -> frozenset[str]:
-        stmt = select(table.code).where(table.org_id == org_id)  # type: ignore[attr-defined]
+    def codes(model: type[SQLModel]) -> frozenset[str]:
+        table = core(model)
+        stmt = select(table.c.code).where(table.c.org_id == org_id)
         return frozenset(session.execute(stmt).scalars())
 
     return ExistingOrg(
@@ -91,8 +106,9 @@ def existing_org(session: Session, org_id: int | None) -> ExistingOrg:
     )
 
 
-def _ids(session: Session, table: type, org_id: int) -> dict[str, int]:
-    stmt = select(table.code, table.id).where(table.org_id == org_id)  # type: ignore[attr-defined]
+def _ids(session: Session, model: type[SQLModel], org_id: int) -> dict[str, int]:
+    table = core(model)
+    stmt = select(table.c.code, table.c.id).where(table.c.org_id == org_id)
     return {code: id_ for code, id_ in session.execute(stmt).all()}
 
 
@@ -136,7 +152,7 @@ def import_org(
     except ImportRejected as exc:  # said with the rows' problems, after them
         key, key_problems = "", exc.problems
     current = session.execute(
-        select(Organization).where(Organization.key == key)
+        select(Organization).where(col(Organization.key) == key)
     ).scalar_one_or_none()
     existing = existing_org(session, current.id if current else None)
     problems = check_org(data, existing) + key_problems
@@ -149,7 +165,8 @@ def import_org(
         current = Organization(key=key, name=data.name or key)
         session.add(current)
         session.flush()
-    org_id: int = current.id  # type: ignore[assignment]
+    assert current.id is not None  # flushed
+    org_id = current.id
     if data.name:
         current.name = data.name
     if data.responsible_roles is not None:
@@ -161,7 +178,7 @@ def import_org(
             {"login": o.login, "person": o.person, "proxy": o.proxy} for o in data.operators
         ]
 
-    for table, named in ((Role.__table__, data.roles), (PairingKind.__table__, data.pairing_kinds)):
+    for table, named in ((core(Role), data.roles), (core(PairingKind), data.pairing_kinds)):
         upsert(
             session,
             table,
@@ -172,7 +189,7 @@ def import_org(
 
     upsert(
         session,
-        Unit.__table__,
+        core(Unit),
         [
             {
                 "org_id": org_id,
@@ -192,8 +209,8 @@ def import_org(
     unit_ids = _ids(session, Unit, org_id)
     paths = unit_paths(parents)
     session.execute(
-        update(Unit.__table__)
-        .where(Unit.__table__.c.code == bindparam("b_code"), Unit.__table__.c.org_id == org_id)
+        update(core(Unit))
+        .where(core(Unit).c.code == bindparam("b_code"), core(Unit).c.org_id == org_id)
         .values(parent_id=bindparam("b_parent"), path=bindparam("b_path")),
         [
             {"b_code": code, "b_parent": unit_ids[p] if p else None, "b_path": paths[code]}
@@ -203,7 +220,7 @@ def import_org(
 
     upsert(
         session,
-        Person.__table__,
+        core(Person),
         [
             {
                 "org_id": org_id,
@@ -222,10 +239,10 @@ def import_org(
     role_ids = _ids(session, Role, org_id)
     imported = [person_ids[p.code] for p in data.people]
     for chunk in _chunks(imported, 500):
-        session.execute(delete(PersonRole).where(PersonRole.person_id.in_(chunk)))
+        session.execute(delete(PersonRole).where(col(PersonRole.person_id).in_(chunk)))
     insert_ignore(
         session,
-        PersonRole.__table__,
+        core(PersonRole),
         [
             {"person_id": person_ids[p.code], "role_id": role_ids[r]}
             for p in data.people
@@ -236,11 +253,11 @@ def import_org(
 
     kind_ids = _ids(session, PairingKind, org_id)
     existing_pairings = set(
-        session.execute(select(Pairing.code).where(Pairing.org_id == org_id)).scalars()
+        session.execute(select(col(Pairing.code)).where(col(Pairing.org_id) == org_id)).scalars()
     )
     upsert(
         session,
-        Pairing.__table__,
+        core(Pairing),
         [
             {
                 "org_id": org_id,
@@ -287,12 +304,9 @@ def import_org(
 def _snapshot_rows(session: Session, org_id: int) -> tuple[object, ...]:
     """Everything an import can change of an organization, to tell an unchanged import."""
 
-    def rows(*columns: Any) -> list[tuple[Any, ...]]:
-        table = columns[0].class_
-        return sorted(
-            tuple(map(repr, r))
-            for r in session.execute(select(*columns).where(table.org_id == org_id)).all()
-        )
+    def rows(model: type[SQLModel], names: str) -> list[tuple[Any, ...]]:
+        stmt = select(*columns(model, names)).where(core(model).c.org_id == org_id)
+        return sorted(tuple(map(repr, r)) for r in session.execute(stmt).all())
 
     org = session.get(Organization, org_id)
     return (
@@ -301,19 +315,19 @@ def _snapshot_rows(session: Session, org_id: int) -> tuple[object, ...]:
             if org
             else None
         ),
-        rows(Role.code, Role.name),
-        rows(PairingKind.code, PairingKind.name),
-        rows(Unit.code, Unit.name, Unit.kind, Unit.parent_id, Unit.tags, Unit.origin),
-        rows(Person.code, Person.name, Person.unit_id, Person.channels, Person.origin),
+        rows(Role, "code name"),
+        rows(PairingKind, "code name"),
+        rows(Unit, "code name kind parent_id tags origin"),
+        rows(Person, "code name unit_id channels origin"),
         sorted(
             session.execute(
-                select(Person.code, Role.code)
-                .join(PersonRole, PersonRole.person_id == Person.id)
-                .join(Role, Role.id == PersonRole.role_id)
-                .where(Person.org_id == org_id)
+                select(col(Person.code), col(Role.code))
+                .join(PersonRole, col(PersonRole.person_id) == col(Person.id))
+                .join(Role, col(Role.id) == col(PersonRole.role_id))
+                .where(col(Person.org_id) == org_id)
             ).all()
         ),
-        rows(Pairing.code, Pairing.kind_id, Pairing.cadre_id, Pairing.contact_id, Pairing.origin),
+        rows(Pairing, "code kind_id cadre_id contact_id origin"),
     )
 
 
@@ -351,12 +365,15 @@ class OrgCounts:
 def org_counts(session: Session, org_id: int) -> OrgCounts:
     kinds = dict(
         session.execute(
-            select(Unit.kind, func.count()).where(Unit.org_id == org_id).group_by(Unit.kind)
+            select(col(Unit.kind), func.count())
+            .where(col(Unit.org_id) == org_id)
+            .group_by(col(Unit.kind))
         ).all()
     )
 
-    def count(table: type) -> int:
-        stmt = select(func.count()).select_from(table).where(table.org_id == org_id)  # type: ignore[attr-defined]
+    def count(model: type[SQLModel]) -> int:
+        table = core(model)
+        stmt = select(func.count()).select_from(table).where(table.c.org_id == org_id)
         return session.execute(stmt).scalar_one()
 
     return OrgCounts(
@@ -370,13 +387,15 @@ def org_counts(session: Session, org_id: int) -> OrgCounts:
 def org_tree(session: Session, org_id: int, root: str | None = None) -> list[UnitNode]:
     """The tree (or the subtree under `root`) with counts rolled up from the leaves."""
     rows = session.execute(
-        select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id, Unit.tags, Unit.origin)
-        .where(Unit.org_id == org_id)
-        .order_by(Unit.path)
+        select(
+            *columns(Unit, "id code name kind parent_id tags origin"),
+        )
+        .where(col(Unit.org_id) == org_id)
+        .order_by(col(Unit.path))
     ).all()
     nodes = {r.id: UnitNode(r.code, r.name, r.kind, list(r.tags or []), r.origin) for r in rows}
     people = Counter(
-        session.execute(select(Person.unit_id).where(Person.org_id == org_id)).scalars()
+        session.execute(select(col(Person.unit_id)).where(col(Person.org_id) == org_id)).scalars()
     )
     roots: list[UnitNode] = []
     for r in rows:
@@ -423,9 +442,9 @@ def current_snapshot(session: Session, org: str, revision: int | None = None) ->
     another's."""
     if revision is None:
         revision = session.execute(
-            select(Organization.revision).where(Organization.key == org)
+            select(col(Organization.revision)).where(col(Organization.key) == org)
         ).scalar_one_or_none()
-    key = (str(session.get_bind().url), org)
+    key = (str(session.get_bind().engine.url), org)
     held = _held.get(key)
     if held is not None and revision is not None and held[0] == revision:
         return held[1]
@@ -439,36 +458,44 @@ def load_snapshot(session: Session, org: str) -> OrgSnapshot:
     """One organization's tree, people and pairings: nothing of another is read."""
     org_id = org_id_of(session, org)
     units = session.execute(
-        select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.tags, Unit.parent_id).where(
-            Unit.org_id == org_id
-        )
+        select(
+            *columns(Unit, "id code name kind tags parent_id"),
+        ).where(col(Unit.org_id) == org_id)
     ).all()
     roles: dict[int, set[str]] = defaultdict(set)
     for person_id, role in session.execute(
-        select(PersonRole.person_id, Role.code)
-        .join(Role, Role.id == PersonRole.role_id)
-        .where(Role.org_id == org_id)
+        select(col(PersonRole.person_id), col(Role.code))
+        .join(Role, col(Role.id) == col(PersonRole.role_id))
+        .where(col(Role.org_id) == org_id)
     ).all():
         roles[person_id].add(role)
     persons = [
         (p.id, p.code, p.name, p.unit_id, frozenset(roles.get(p.id, ())), tuple(p.channels or ()))
         for p in session.execute(
-            select(Person.id, Person.code, Person.name, Person.unit_id, Person.channels).where(
-                Person.org_id == org_id
-            )
+            select(
+                *columns(Person, "id code name unit_id channels"),
+            ).where(col(Person.org_id) == org_id)
         ).all()
     ]
     pairings = [
         tuple(r)
         for r in session.execute(
-            select(Pairing.id, Pairing.code, PairingKind.code, Pairing.cadre_id, Pairing.contact_id)
-            .join(PairingKind, PairingKind.id == Pairing.kind_id)
-            .where(Pairing.org_id == org_id)
+            select(
+                col(Pairing.id),
+                col(Pairing.code),
+                col(PairingKind.code),
+                col(Pairing.cadre_id),
+                col(Pairing.contact_id),
+            )
+            .join(PairingKind, col(PairingKind.id) == col(Pairing.kind_id))
+            .where(col(Pairing.org_id) == org_id)
         ).all()
     ]
-    snapshot = OrgSnapshot.build([tuple(u) for u in units], persons, pairings)  # type: ignore[arg-type]
+    snapshot = OrgSnapshot.build([tuple(u) for u in units], persons, pairings)
     snapshot.key = org
     snapshot.role_names = dict(
-        session.execute(select(Role.code, Role.name).where(Role.org_id == org_id)).all()
+        session.execute(
+            select(col(Role.code), col(Role.name)).where(col(Role.org_id) == org_id)
+        ).all()
     )
     return snapshot

@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.domain.campaign import LoadedCampaign
 from models.domain.org_snapshot import OrgSnapshot
@@ -59,7 +59,9 @@ def bring_to_day(
     """Open and close the phases `day` calls for (nothing, for a campaign not rolled out)."""
     moves = PhaseMoves()
     spec = loaded.spec
-    cid = session.execute(select(Campaign.id).where(Campaign.key == spec.key)).scalar_one_or_none()
+    cid = session.execute(
+        select(col(Campaign.id)).where(col(Campaign.key) == spec.key)
+    ).scalar_one_or_none()
     if cid is None:
         return moves
     to_open, to_close = phase_moves(loaded, phase_statuses(session, cid), day)
@@ -74,7 +76,7 @@ def bring_to_day(
                 campaign=cid,
                 org=org,
                 calendar=calendar,
-                where=[ChecklistItem.phase_key == key],
+                where=[col(ChecklistItem.phase_key) == key],
             )
         audit.append(
             session,

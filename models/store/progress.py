@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.domain.campaign import CampaignSpec, LoadedCampaign
 from models.domain.progress import rag
@@ -111,8 +111,8 @@ def percent(part: int, whole: int) -> float:
 
 def accepted_by(as_of: dt.date) -> Any:
     """Accepted on or before the day: what the campaign had done at the end of it."""
-    return (ChecklistItem.status == ItemStatus.ACCEPTED) & (
-        ChecklistItem.completed_on.is_(None) | (ChecklistItem.completed_on <= as_of)
+    return (col(ChecklistItem.status) == ItemStatus.ACCEPTED) & (
+        col(ChecklistItem.completed_on).is_(None) | (col(ChecklistItem.completed_on) <= as_of)
     )
 
 
@@ -125,9 +125,9 @@ def _counts(
     overdue = func.sum(
         case(
             (
-                ChecklistItem.status.not_in((ItemStatus.CANCELLED, ItemStatus.PENDING))
+                col(ChecklistItem.status).not_in((ItemStatus.CANCELLED, ItemStatus.PENDING))
                 & ~done
-                & (ChecklistItem.due < as_of),
+                & (col(ChecklistItem.due) < as_of),
                 1,
             ),
             else_=0,
@@ -135,7 +135,10 @@ def _counts(
     )
     rows = session.execute(
         select(group, func.count(), accepted, overdue)
-        .where(ChecklistItem.campaign_id == campaign, ChecklistItem.status != ItemStatus.CANCELLED)
+        .where(
+            col(ChecklistItem.campaign_id) == campaign,
+            col(ChecklistItem.status) != ItemStatus.CANCELLED,
+        )
         .group_by(group)
     ).all()
     return {r[0]: (r[1], int(r[2] or 0), int(r[3] or 0)) for r in rows}
@@ -155,16 +158,18 @@ def target_actuals(
     totals: dict[str, int] = defaultdict(int)
     if not mapping:
         return totals
-    superseded = select(Evidence.supersedes_id).where(Evidence.supersedes_id.is_not(None))
+    superseded = select(col(Evidence.supersedes_id)).where(col(Evidence.supersedes_id).is_not(None))
     rows = session.execute(
-        select(ChecklistItem.obligation_key, Evidence.counts)
-        .join(Evidence, Evidence.item_id == ChecklistItem.id)
+        select(col(ChecklistItem.obligation_key), col(Evidence.counts))
+        .join(Evidence, col(Evidence.item_id) == col(ChecklistItem.id))
         .where(
-            ChecklistItem.campaign_id == campaign,
-            ChecklistItem.status == ItemStatus.ACCEPTED if as_of is None else accepted_by(as_of),
-            Evidence.kind == "submission",
-            Evidence.id.not_in(superseded),
-            *([] if as_of is None else [Evidence.dated <= as_of]),
+            col(ChecklistItem.campaign_id) == campaign,
+            col(ChecklistItem.status) == ItemStatus.ACCEPTED
+            if as_of is None
+            else accepted_by(as_of),
+            col(Evidence.kind) == "submission",
+            col(Evidence.id).not_in(superseded),
+            *([] if as_of is None else [col(Evidence.dated) <= as_of]),
         )
     ).all()
     for obligation_key, counts in rows:
@@ -178,12 +183,12 @@ def target_actuals(
 def campaign_progress(session: Session, loaded: LoadedCampaign, as_of: dt.date) -> CampaignProgress:
     spec = loaded.spec
     campaign = campaign_id(session, spec.key)
-    by_phase = _counts(session, campaign, as_of, ChecklistItem.phase_key)
-    by_town = _counts(session, campaign, as_of, ChecklistItem.town_id)
+    by_phase = _counts(session, campaign, as_of, col(ChecklistItem.phase_key))
+    by_town = _counts(session, campaign, as_of, col(ChecklistItem.town_id))
     statuses = dict(
         session.execute(
-            select(PhaseState.phase_key, PhaseState.status).where(
-                PhaseState.campaign_id == campaign
+            select(col(PhaseState.phase_key), col(PhaseState.status)).where(
+                col(PhaseState.campaign_id) == campaign
             )
         ).all()
     )
@@ -207,7 +212,9 @@ def campaign_progress(session: Session, loaded: LoadedCampaign, as_of: dt.date) 
     towns = {
         u.id: u
         for u in session.execute(
-            select(Unit.id, Unit.code, Unit.name).where(Unit.id.in_([t for t in by_town if t]))
+            select(col(Unit.id), col(Unit.code), col(Unit.name)).where(
+                col(Unit.id).in_([t for t in by_town if t])
+            )
         ).all()
     }
     ordered = sorted(by_town, key=lambda t: (t is not None, towns[t].code if t else ""))
@@ -222,18 +229,18 @@ def campaign_progress(session: Session, loaded: LoadedCampaign, as_of: dt.date) 
     out.reminders = {
         status: n
         for status, n in session.execute(
-            select(Reminder.status, func.count())
-            .join(ChecklistItem, ChecklistItem.id == Reminder.item_id)
-            .where(ChecklistItem.campaign_id == campaign)
-            .group_by(Reminder.status)
+            select(col(Reminder.status), func.count())
+            .join(ChecklistItem, col(ChecklistItem.id) == col(Reminder.item_id))
+            .where(col(ChecklistItem.campaign_id) == campaign)
+            .group_by(col(Reminder.status))
         ).all()
     }
     # sent, but perhaps twice: a sweep died between delivering and recording them
     uncertain = session.execute(
         select(func.count())
         .select_from(Reminder)
-        .join(ChecklistItem, ChecklistItem.id == Reminder.item_id)
-        .where(ChecklistItem.campaign_id == campaign, Reminder.uncertain.is_(True))
+        .join(ChecklistItem, col(ChecklistItem.id) == col(Reminder.item_id))
+        .where(col(ChecklistItem.campaign_id) == campaign, col(Reminder.uncertain).is_(True))
     ).scalar_one()
     if uncertain:
         out.reminders["uncertain"] = uncertain
@@ -256,12 +263,14 @@ def backfilled_items(
     timely."""
     zone = ZoneInfo(timezone)
     rows = session.execute(
-        select(Evidence.item_id, Evidence.dated, Evidence.recorded_at)
-        .join(ChecklistItem, ChecklistItem.id == Evidence.item_id)
+        select(col(Evidence.item_id), col(Evidence.dated), col(Evidence.recorded_at))
+        .join(ChecklistItem, col(ChecklistItem.id) == col(Evidence.item_id))
         .where(
-            ChecklistItem.campaign_id == campaign,
-            ChecklistItem.status == ItemStatus.ACCEPTED if as_of is None else accepted_by(as_of),
-            Evidence.kind == "submission",
+            col(ChecklistItem.campaign_id) == campaign,
+            col(ChecklistItem.status) == ItemStatus.ACCEPTED
+            if as_of is None
+            else accepted_by(as_of),
+            col(Evidence.kind) == "submission",
         )
     ).all()
     return len({r.item_id for r in rows if r.dated < r.recorded_at.astimezone(zone).date()})

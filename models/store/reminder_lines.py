@@ -10,7 +10,7 @@ from collections import defaultdict
 from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.domain.digest import ReminderLine
 from models.domain.reminder_rules import ESCALATIONS, is_escalation
@@ -28,6 +28,7 @@ from models.store.tables import (
     Phase,
     Reminder,
     Unit,
+    columns,
 )
 
 DISTRICT_LEVEL = "区直"  # the "town" of a unit directly under the district
@@ -48,7 +49,9 @@ class EscalatedItem(NamedTuple):
 
 def recipients(session: Session) -> dict[int, Recipient]:
     """Everyone a reminder may go to, by id: their code, name and channels."""
-    rows = session.execute(select(Person.id, Person.code, Person.name, Person.channels))
+    rows = session.execute(
+        select(col(Person.id), col(Person.code), col(Person.name), col(Person.channels))
+    )
     return {r.id: Recipient(r.id, r.code, r.name, r.channels) for r in rows}
 
 
@@ -58,10 +61,10 @@ def reminder_lines(
     """The line each claimed reminder puts in its digest, by reminder id."""
     items: dict[int, ItemRef] = {c.item_id: c.item for c in claimed if c.item}
     wanted = sorted({c.item_id for c in claimed if c.item_id not in items})
-    columns = [getattr(ChecklistItem, name) for name in ItemRef._fields]
-    for where in db.id_batches(session, ChecklistItem.id, wanted):
+    read = columns(ChecklistItem, " ".join(ItemRef._fields))
+    for where in db.id_batches(session, col(ChecklistItem.id), wanted):
         # plain rows, not ORM objects: 100,000 of them
-        for row in session.execute(select(*columns).where(where)):
+        for row in session.execute(select(*read).where(where)):
             items[row.id] = ItemRef._make(row)
     names = _subject_names(session, list(items.values()), people)
     towns = _town_names(session, {i.town_id for i in items.values()})
@@ -105,17 +108,13 @@ def escalated_items(session: Session, item_ids: list[int]) -> list[EscalatedItem
     """The items whose escalation went out, with their campaign and organization keys."""
     rows = session.execute(
         select(
-            ChecklistItem.id,
-            ChecklistItem.phase_key,
-            ChecklistItem.obligation_key,
-            ChecklistItem.unit_id,
-            ChecklistItem.due,
-            Campaign.key,
-            Organization.key.label("org"),
+            *columns(ChecklistItem, "id phase_key obligation_key unit_id due"),
+            col(Campaign.key),
+            col(Organization.key).label("org"),
         )
-        .join(Campaign, Campaign.id == ChecklistItem.campaign_id)
-        .join(Organization, Organization.id == Campaign.org_id)
-        .where(ChecklistItem.id.in_(set(item_ids)))
+        .join(Campaign, col(Campaign.id) == col(ChecklistItem.campaign_id))
+        .join(Organization, col(Organization.id) == col(Campaign.org_id))
+        .where(col(ChecklistItem.id).in_(set(item_ids)))
     ).all()
     return [
         EscalatedItem(
@@ -128,8 +127,11 @@ def escalated_items(session: Session, item_ids: list[int]) -> list[EscalatedItem
 def _town_names(session: Session, town_ids: set[int | None]) -> dict[int | None, str]:
     wanted = sorted(t for t in town_ids if t is not None)
     out: dict[int | None, str] = {None: DISTRICT_LEVEL}
-    for where in db.id_batches(session, Unit.id, wanted):
-        out.update((r.id, r.name) for r in session.execute(select(Unit.id, Unit.name).where(where)))
+    for where in db.id_batches(session, col(Unit.id), wanted):
+        out.update(
+            (r.id, r.name)
+            for r in session.execute(select(col(Unit.id), col(Unit.name)).where(where))
+        )
     return out
 
 
@@ -151,12 +153,12 @@ def _escalated_to(
         return {}
     wanted = sorted({item for item, _ in today_doers})
     to: dict[int, set[int]] = defaultdict(set)
-    for where in db.id_batches(session, Reminder.item_id, wanted):
+    for where in db.id_batches(session, col(Reminder.item_id), wanted):
         for row in session.execute(
-            select(Reminder.item_id, Reminder.recipient_id).where(
+            select(col(Reminder.item_id), col(Reminder.recipient_id)).where(
                 where,
-                Reminder.rule.in_(ESCALATIONS),
-                Reminder.status.in_((ReminderStatus.SENT, ReminderStatus.SENDING)),
+                col(Reminder.rule).in_(ESCALATIONS),
+                col(Reminder.status).in_((ReminderStatus.SENT, ReminderStatus.SENDING)),
             )
         ):
             to[row.item_id].add(row.recipient_id)
@@ -174,17 +176,21 @@ def _subject_names(
     """(name, code, kind) of the claimed items' subjects."""
     out: dict[tuple[str, int], tuple[str, str, str]] = {}
     units = sorted({i.subject_id for i in items if i.subject_type == SubjectType.UNIT})
-    for where in db.id_batches(session, Unit.id, units):
-        for u in session.execute(select(Unit.id, Unit.name, Unit.code, Unit.kind).where(where)):
+    for where in db.id_batches(session, col(Unit.id), units):
+        for u in session.execute(
+            select(col(Unit.id), col(Unit.name), col(Unit.code), col(Unit.kind)).where(where)
+        ):
             out[(SubjectType.UNIT, u.id)] = (u.name, u.code, u.kind)
     for item in items:
         if item.subject_type == SubjectType.PERSON and item.subject_id in people:
             person = people[item.subject_id]
             out[(SubjectType.PERSON, item.subject_id)] = (person.name, person.code, "person")
     pairs = sorted({i.subject_id for i in items if i.subject_type == SubjectType.PAIRING})
-    for where in db.id_batches(session, Pairing.id, pairs):
+    for where in db.id_batches(session, col(Pairing.id), pairs):
         for p in session.execute(
-            select(Pairing.id, Pairing.code, Pairing.cadre_id, Pairing.contact_id).where(where)
+            select(
+                col(Pairing.id), col(Pairing.code), col(Pairing.cadre_id), col(Pairing.contact_id)
+            ).where(where)
         ):
             name = f"{people[p.cadre_id].name}—{people[p.contact_id].name}"
             out[(SubjectType.PAIRING, p.id)] = (name, p.code, "person")
@@ -194,16 +200,16 @@ def _subject_names(
 def sweep_needed(session: Session, *, now: dt.datetime, today: dt.date) -> bool:
     """Whether a sweep at `now` has anything to do: a reminder due, or an item newly overdue."""
     due = session.execute(
-        select(Reminder.id)
-        .where(Reminder.status == ReminderStatus.PENDING, Reminder.send_at <= now)
+        select(col(Reminder.id))
+        .where(col(Reminder.status) == ReminderStatus.PENDING, col(Reminder.send_at) <= now)
         .limit(1)
     ).first()
     overdue = session.execute(
-        select(ChecklistItem.id)
+        select(col(ChecklistItem.id))
         .where(
-            ChecklistItem.status.in_(OPEN_ITEM),
-            ChecklistItem.due < today,
-            ChecklistItem.overdue_on.is_(None),
+            col(ChecklistItem.status).in_(OPEN_ITEM),
+            col(ChecklistItem.due) < today,
+            col(ChecklistItem.overdue_on).is_(None),
         )
         .limit(1)
     ).first()
@@ -215,12 +221,12 @@ def reminder_totals(session: Session) -> dict[str, Any]:
     by_status = {
         r.status: r.n
         for r in session.execute(
-            select(Reminder.status, func.count().label("n")).group_by(Reminder.status)
+            select(col(Reminder.status), func.count().label("n")).group_by(col(Reminder.status))
         )
     }
     escalated = session.execute(
         select(func.count()).where(
-            Reminder.status == ReminderStatus.SENT, Reminder.rule.in_(ESCALATIONS)
+            col(Reminder.status) == ReminderStatus.SENT, col(Reminder.rule).in_(ESCALATIONS)
         )
     ).scalar_one()
     return {**by_status, "escalated": escalated}

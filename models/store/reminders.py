@@ -10,25 +10,39 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import and_, case, func, or_, select, update
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
+from sqlmodel import Session, col
 
 from models.domain.campaign import CampaignSpec, Obligation, ReminderPolicy
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.reminder_planning import (
+    PlannedReminder,
     before_and_on_due,
     boss_of,
     district,
     doer,
     once_overdue,
 )
-from models.domain.reminder_rules import one_per_item
-from models.domain.vocabulary import OPEN_ITEM, ReminderStatus
+from models.domain.reminder_rules import DueReminder, one_per_item
+from models.domain.vocabulary import OPEN_ITEM, ReminderStatus, SubjectType
 from models.domain.working_days import WorkCalendar, to_date
 from models.store import audit
-from models.store.db import bulk_insert_ignore, insert_ignore, raw_instant
+from models.store.db import (
+    bulk_insert_ignore,
+    insert_ignore,
+    raw_connection,
+    raw_instant,
+    rows_changed,
+)
 from models.store.instant import utc_now
-from models.store.tables import ITEM_NATURAL_KEY, ChecklistItem, Reminder, ReminderChannel
+from models.store.tables import (
+    ITEM_NATURAL_KEY,
+    ChecklistItem,
+    Reminder,
+    ReminderChannel,
+    columns,
+    core,
+)
 
 REMINDER_COLUMNS = (
     "item_id",
@@ -43,7 +57,7 @@ REMINDER_COLUMNS = (
 REMINDER_KEY = ("item_id", "rule", "recipient_id", "send_on")
 MAX_ATTEMPTS = 4
 LEASE = dt.timedelta(minutes=10)  # a claim older than this belongs to a sweep that died
-T = TypeVar("T")
+T = TypeVar("T", bound=DueReminder)
 
 
 def policy_of(spec: CampaignSpec, obligation: Obligation) -> ReminderPolicy:
@@ -56,7 +70,7 @@ _date = to_date
 def _rows(
     session: Session,
     item_id: int,
-    planned: Iterable,  # type: ignore[type-arg]
+    planned: Iterable[PlannedReminder],
 ) -> Iterator[tuple[object, ...]]:
     for p in planned:
         yield (
@@ -71,6 +85,12 @@ def _rows(
         )
 
 
+# What planning an item's reminders reads of it
+_TO_REMIND = columns(
+    ChecklistItem, "id phase_key obligation_key subject_type subject_id unit_id due"
+)
+
+
 def plan_initial_reminders(
     session: Session,
     *,
@@ -78,24 +98,21 @@ def plan_initial_reminders(
     campaign: int,
     org: OrgSnapshot,
     calendar: WorkCalendar,
-    where: Sequence[object] = (),
+    where: Sequence[ColumnElement[bool]] = (),
 ) -> int:
     """Before-and-on-due reminders for the campaign's open items (matching `where`)."""
     obligations = {ob.key: ob for _, ob in spec.obligations()}
-    roles = {r for ob in obligations.values() for r in policy_of(spec, ob).responsible_roles}
+    roles = {r for ob in obligations.values() for r in policy_of(spec, ob).responsible_roles or ()}
     if not any(roles & p.roles for people in org.persons_by_unit.values() for p in people):
         # No unit has anyone to remind: only person and pairing subjects can get reminders,
         # and reading every unit item of a large rollout to plan nothing is not worth it.
-        where = (*where, ChecklistItem.subject_type != "unit")
+        where = (*where, col(ChecklistItem.subject_type) != SubjectType.UNIT)
     items = session.execute(
-        select(
-            ChecklistItem.id,
-            ChecklistItem.obligation_key,
-            ChecklistItem.subject_type,
-            ChecklistItem.subject_id,
-            ChecklistItem.unit_id,
-            ChecklistItem.due,
-        ).where(ChecklistItem.campaign_id == campaign, ChecklistItem.status.in_(OPEN_ITEM), *where)
+        select(*_TO_REMIND).where(
+            col(ChecklistItem.campaign_id) == campaign,
+            col(ChecklistItem.status).in_(OPEN_ITEM),
+            *where,
+        )
     ).all()
 
     def rows() -> Iterator[tuple[object, ...]]:
@@ -141,19 +158,11 @@ def mark_overdue(
     escalations. Returns them, for the overdue events."""
     obligations = {ob.key: ob for _, ob in spec.obligations()}
     items = session.execute(
-        select(
-            ChecklistItem.id,
-            ChecklistItem.phase_key,
-            ChecklistItem.obligation_key,
-            ChecklistItem.subject_type,
-            ChecklistItem.subject_id,
-            ChecklistItem.unit_id,
-            ChecklistItem.due,
-        ).where(
-            ChecklistItem.campaign_id == campaign,
-            ChecklistItem.status.in_(OPEN_ITEM),
-            ChecklistItem.due < today,
-            ChecklistItem.overdue_on.is_(None),
+        select(*_TO_REMIND).where(
+            col(ChecklistItem.campaign_id) == campaign,
+            col(ChecklistItem.status).in_(OPEN_ITEM),
+            col(ChecklistItem.due) < today,
+            col(ChecklistItem.overdue_on).is_(None),
         )
     ).all()
     if not items:
@@ -185,7 +194,7 @@ def mark_overdue(
     for start in range(0, len(ids), 1000):
         session.execute(
             update(ChecklistItem)
-            .where(ChecklistItem.id.in_(ids[start : start + 1000]))
+            .where(col(ChecklistItem.id).in_(ids[start : start + 1000]))
             .values(overdue_on=today)
         )
     audit.append(
@@ -200,7 +209,7 @@ def mark_overdue(
     return [OverdueItem(i.id, i.phase_key, i.obligation_key, i.unit_id, i.due) for i in items]
 
 
-_REMINDERS = Reminder.__table__  # type: ignore[attr-defined]
+_REMINDERS = core(Reminder)
 
 
 def cancel_pending(session: Session, item_ids: Sequence[int]) -> int:
@@ -215,7 +224,7 @@ def cancel_pending(session: Session, item_ids: Sequence[int]) -> int:
             )
             .values(status=ReminderStatus.CANCELLED)
         )
-        cancelled += result.rowcount or 0
+        cancelled += rows_changed(result)
     return cancelled
 
 
@@ -256,26 +265,26 @@ def _chunks(values: Sequence[int], size: int = 5000) -> Iterator[Sequence[int]]:
         yield values[start : start + size]
 
 
-def _due_by(session: Session, statuses: list[str], now: dt.datetime, today: dt.date) -> Any:
+def _due_by(session: Session, statuses: Sequence[str], now: dt.datetime, today: dt.date) -> Any:
     """Reminders due at `now`. One planned for an earlier day that no sweep sent (an outage,
     a holiday, a late deployment) waits for today's hour of its own: `at` 09:00 means 09:00
     of the first working day it can go, not whenever a sweep happens to run. (Its send_at
     shifted by whole days: exact in a zone without summer time, as China's.) A retry keeps
     its own time: it is due once its back-off has passed."""
-    waiting = and_(Reminder.status.in_(statuses), Reminder.send_at <= now)
+    waiting = and_(col(Reminder.status).in_(statuses), col(Reminder.send_at) <= now)
     late_days = (
         session.execute(
-            select(Reminder.send_on)
-            .where(waiting, Reminder.send_on < today, Reminder.attempts == 0)
+            select(col(Reminder.send_on))
+            .where(waiting, col(Reminder.send_on) < today, col(Reminder.attempts) == 0)
             .distinct()
         )
         .scalars()
         .all()
     )
-    terms = [Reminder.send_on >= today, Reminder.attempts > 0]
+    terms = [col(Reminder.send_on) >= today, col(Reminder.attempts) > 0]
     for day in late_days:
         shift = dt.timedelta(days=(today - day).days)
-        terms.append(and_(Reminder.send_on == day, Reminder.send_at <= now - shift))
+        terms.append(and_(col(Reminder.send_on) == day, col(Reminder.send_at) <= now - shift))
     return and_(waiting, or_(*terms))
 
 
@@ -283,7 +292,7 @@ def _supersede(session: Session, taken: list[T], *, claimed: bool) -> list[T]:
     """One reminder per item and person in a claim; the others marked superseded, as never
     tried (`claimed`: they were counted as an attempt by the claim, which is undone)."""
     kept, superseded = one_per_item(taken)
-    table = Reminder.__table__
+    table = core(Reminder)
     values: dict[str, object] = {"status": ReminderStatus.SUPERSEDED.value}
     if claimed:
         values.update(attempts=table.c.attempts - 1, claimed_at=None, claimed_by=None)
@@ -308,7 +317,9 @@ def claim(
         [ReminderStatus.PENDING, ReminderStatus.DEAD] if retry_dead else [ReminderStatus.PENDING]
     )
     due_now = _due_by(session, statuses, now, today)
-    stale = and_(Reminder.status == ReminderStatus.SENDING, Reminder.claimed_at < now - LEASE)
+    stale = and_(
+        col(Reminder.status) == ReminderStatus.SENDING, col(Reminder.claimed_at) < now - LEASE
+    )
     if session.get_bind().dialect.name == "postgresql":
         return _supersede(
             session,
@@ -319,17 +330,10 @@ def claim(
         )
     stmt = (
         select(
-            Reminder.id,
-            Reminder.item_id,
-            Reminder.rule,
-            Reminder.recipient_id,
-            Reminder.send_on,
-            Reminder.attempts,
-            Reminder.uncertain,
-            Reminder.status,
+            *columns(Reminder, "id item_id rule recipient_id send_on attempts uncertain status"),
         )
         .where(or_(due_now, stale))
-        .order_by(Reminder.send_at, Reminder.id)
+        .order_by(col(Reminder.send_at), col(Reminder.id))
         .limit(limit)
     )
     rows = session.execute(stmt).all()
@@ -340,12 +344,12 @@ def claim(
     for part in _chunks(item_ids):
         done.update(
             session.execute(
-                select(ChecklistItem.id).where(
-                    ChecklistItem.id.in_(part), ChecklistItem.status.not_in(OPEN_ITEM)
+                select(col(ChecklistItem.id)).where(
+                    col(ChecklistItem.id).in_(part), col(ChecklistItem.status).not_in(OPEN_ITEM)
                 )
             ).scalars()
         )
-    table = Reminder.__table__
+    table = core(Reminder)
     skip = [r.id for r in rows if r.item_id in done]
     for part in _chunks(skip):
         session.execute(
@@ -388,8 +392,8 @@ def _claim_postgres(
     """One UPDATE … RETURNING over rows locked with SKIP LOCKED: each row is written once
     (a SELECT FOR UPDATE then an UPDATE would write every claimed row twice), and a reminder
     whose item is already done is cancelled in the same pass instead of claimed."""
-    table = Reminder.__table__
-    items = ChecklistItem.__table__
+    table = core(Reminder)
+    items = core(ChecklistItem)
     picked = (
         select(table.c.id)
         .where(wanted)
@@ -439,8 +443,8 @@ def _claim_postgres(
 def next_retry_at(session: Session) -> dt.datetime | None:
     """When the earliest failed delivery waiting for its retry is due, if any is."""
     return session.execute(
-        select(func.min(Reminder.send_at)).where(
-            Reminder.status == ReminderStatus.PENDING, Reminder.attempts > 0
+        select(func.min(col(Reminder.send_at))).where(
+            col(Reminder.status) == ReminderStatus.PENDING, col(Reminder.attempts) > 0
         )
     ).scalar_one_or_none()
 
@@ -452,7 +456,7 @@ def record_sent(session: Session, sent: Sequence[tuple[int, str]], *, now: dt.da
         return
     postgres = session.get_bind().dialect.name == "postgresql"
     at = raw_instant(session, now)
-    cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor = raw_connection(session.connection()).cursor()
     try:
         if postgres:
             # one statement over two arrays: a hundred thousand single-row UPDATEs cost
@@ -490,13 +494,13 @@ def record_failed(
     if dead:
         session.execute(
             update(Reminder)
-            .where(Reminder.id.in_(dead))
+            .where(col(Reminder.id).in_(dead))
             .values(status=ReminderStatus.DEAD, last_error=error[:1000])
         )
     for c in retry:
         session.execute(
             update(Reminder)
-            .where(Reminder.id == c.id)
+            .where(col(Reminder.id) == c.id)
             .values(
                 status=ReminderStatus.PENDING,
                 last_error=error[:1000],
@@ -516,8 +520,8 @@ def channels_taken(session: Session, reminder_ids: Sequence[int]) -> dict[int, s
     taken: dict[int, set[str]] = {}
     for start in range(0, len(reminder_ids), 5000):
         for reminder_id, channel in session.execute(
-            select(ReminderChannel.reminder_id, ReminderChannel.channel).where(
-                ReminderChannel.reminder_id.in_(reminder_ids[start : start + 5000])
+            select(col(ReminderChannel.reminder_id), col(ReminderChannel.channel)).where(
+                col(ReminderChannel.reminder_id).in_(reminder_ids[start : start + 5000])
             )
         ).all():
             taken.setdefault(reminder_id, set()).add(channel)
@@ -530,7 +534,7 @@ def record_channels(
     """(reminder id, channel key) pairs delivered: a later retry skips those channels."""
     insert_ignore(
         session,
-        ReminderChannel.__table__,  # type: ignore[arg-type]  # SQLModel's table is untyped
+        core(ReminderChannel),
         [{"reminder_id": r, "channel": c, "delivered_at": now} for r, c in taken],
         key=["reminder_id", "channel"],
     )

@@ -14,13 +14,13 @@ from typing import NamedTuple
 
 import pendulum
 from sqlalchemy import and_, bindparam, func, insert, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.domain.campaign import RECTIFY_PREFIX, LoadedCampaign
 from models.domain.planning import PlannedItem
 from models.domain.vocabulary import DONE_ITEM, ItemStatus, PhaseStatus
 from models.errors import CampaignError, NotFound
-from models.store.db import bulk_insert_ignore, insert_ignore
+from models.store.db import bulk_insert_ignore, insert_ignore, rows_changed
 from models.store.orgs import org_id_of
 from models.store.reminders import cancel_pending
 from models.store.tables import (
@@ -31,6 +31,8 @@ from models.store.tables import (
     Obligation,
     Phase,
     PhaseState,
+    columns,
+    core,
 )
 
 
@@ -83,11 +85,11 @@ def store_version(session: Session, loaded: LoadedCampaign, now: dt.datetime) ->
     org_id = org_id_of(session, spec.organization)
     insert_ignore(
         session,
-        Campaign.__table__,
+        core(Campaign),
         [{"key": spec.key, "name": spec.name, "org_id": org_id}],
         key=["key"],
     )
-    campaign = session.execute(select(Campaign).where(Campaign.key == spec.key)).scalar_one()
+    campaign = session.execute(select(Campaign).where(col(Campaign.key) == spec.key)).scalar_one()
     if campaign.org_id != org_id:
         if campaign.org_id is not None:
             raise CampaignError(
@@ -96,27 +98,27 @@ def store_version(session: Session, loaded: LoadedCampaign, now: dt.datetime) ->
             )
         campaign.org_id = org_id
     existing = session.execute(
-        select(CampaignVersion.version).where(
-            CampaignVersion.campaign_id == campaign.id,
-            CampaignVersion.content_hash == loaded.content_hash,
+        select(col(CampaignVersion.version)).where(
+            col(CampaignVersion.campaign_id) == campaign.id,
+            col(CampaignVersion.content_hash) == loaded.content_hash,
         )
     ).scalar_one_or_none()
     previous = campaign.current_version
     if existing is not None:
         if campaign.current_version != existing:
             campaign.current_version = existing
-        return StoredVersion(campaign.id, existing, False, previous)  # type: ignore[arg-type]
+        return StoredVersion(campaign.id, existing, False, previous)
     number = (
         session.execute(
-            select(func.max(CampaignVersion.version)).where(
-                CampaignVersion.campaign_id == campaign.id
+            select(func.max(col(CampaignVersion.version))).where(
+                col(CampaignVersion.campaign_id) == campaign.id
             )
         ).scalar_one()
         or 0
     ) + 1
     created = insert_ignore(
         session,
-        CampaignVersion.__table__,
+        core(CampaignVersion),
         [
             {
                 "campaign_id": campaign.id,
@@ -131,12 +133,12 @@ def store_version(session: Session, loaded: LoadedCampaign, now: dt.datetime) ->
     )
     version = session.execute(
         select(CampaignVersion).where(
-            CampaignVersion.campaign_id == campaign.id,
-            CampaignVersion.content_hash == loaded.content_hash,
+            col(CampaignVersion.campaign_id) == campaign.id,
+            col(CampaignVersion.content_hash) == loaded.content_hash,
         )
     ).scalar_one()
     if not created:  # a rollout running at the same time stored it first
-        return StoredVersion(campaign.id, version.version, False, previous)  # type: ignore[arg-type]
+        return StoredVersion(campaign.id, version.version, False, previous)
     session.execute(
         insert(Phase),
         [
@@ -166,20 +168,22 @@ def store_version(session: Session, loaded: LoadedCampaign, now: dt.datetime) ->
         session.execute(insert(Obligation), rows)
     campaign.current_version = version.version
     session.add(campaign)
-    return StoredVersion(campaign.id, version.version, True, previous)  # type: ignore[arg-type]
+    return StoredVersion(campaign.id, version.version, True, previous)
 
 
 def stored_version(session: Session, key: str, version: int) -> CampaignVersion | None:
     """Version `version` of campaign `key`, as its rollout stored it."""
     return session.execute(
         select(CampaignVersion)
-        .join(Campaign, Campaign.id == CampaignVersion.campaign_id)
-        .where(Campaign.key == key, CampaignVersion.version == version)
+        .join(Campaign, col(Campaign.id) == col(CampaignVersion.campaign_id))
+        .where(col(Campaign.key) == key, col(CampaignVersion.version) == version)
     ).scalar_one_or_none()
 
 
 def campaign_id(session: Session, key: str) -> int:
-    found = session.execute(select(Campaign.id).where(Campaign.key == key)).scalar_one_or_none()
+    found = session.execute(
+        select(col(Campaign.id)).where(col(Campaign.key) == key)
+    ).scalar_one_or_none()
     if found is None:
         raise NotFound(f"campaign {key!r} has not been rolled out (run: campaign rollout {key})")
     return found
@@ -191,7 +195,7 @@ def sync_phase_states(
     """Create the phase rows; a phase whose start has come is open. Returns key -> status."""
     insert_ignore(
         session,
-        PhaseState.__table__,
+        core(PhaseState),
         [
             {"campaign_id": campaign, "phase_key": p.key, "status": PhaseStatus.PENDING}
             for p in loaded.spec.phases
@@ -207,8 +211,8 @@ def sync_phase_states(
 def phase_statuses(session: Session, campaign: int) -> dict[str, str]:
     return dict(
         session.execute(
-            select(PhaseState.phase_key, PhaseState.status).where(
-                PhaseState.campaign_id == campaign
+            select(col(PhaseState.phase_key), col(PhaseState.status)).where(
+                col(PhaseState.campaign_id) == campaign
             )
         ).all()
     )
@@ -219,22 +223,22 @@ def open_phase(session: Session, campaign: int, phase_key: str, on: dt.date) -> 
     session.execute(
         update(PhaseState)
         .where(
-            PhaseState.campaign_id == campaign,
-            PhaseState.phase_key == phase_key,
-            PhaseState.status == PhaseStatus.PENDING,
+            col(PhaseState.campaign_id) == campaign,
+            col(PhaseState.phase_key) == phase_key,
+            col(PhaseState.status) == PhaseStatus.PENDING,
         )
         .values(status=PhaseStatus.OPEN, opened_on=on)
     )
     result = session.execute(
         update(ChecklistItem)
         .where(
-            ChecklistItem.campaign_id == campaign,
-            ChecklistItem.phase_key == phase_key,
-            ChecklistItem.status == ItemStatus.PENDING,
+            col(ChecklistItem.campaign_id) == campaign,
+            col(ChecklistItem.phase_key) == phase_key,
+            col(ChecklistItem.status) == ItemStatus.PENDING,
         )
         .values(status=ItemStatus.OPEN)
     )
-    return result.rowcount or 0
+    return rows_changed(result)
 
 
 def close_phase(session: Session, campaign: int, phase_key: str, on: dt.date) -> bool:
@@ -242,13 +246,13 @@ def close_phase(session: Session, campaign: int, phase_key: str, on: dt.date) ->
     result = session.execute(
         update(PhaseState)
         .where(
-            PhaseState.campaign_id == campaign,
-            PhaseState.phase_key == phase_key,
-            PhaseState.status == PhaseStatus.OPEN,
+            col(PhaseState.campaign_id) == campaign,
+            col(PhaseState.phase_key) == phase_key,
+            col(PhaseState.status) == PhaseStatus.OPEN,
         )
         .values(status=PhaseStatus.CLOSED, closed_on=on)
     )
-    return bool(result.rowcount)
+    return bool(rows_changed(result))
 
 
 def item_rows(
@@ -271,8 +275,8 @@ def item_rows(
             version,
             s.unit_id,
             s.town_id,
-            item.opens and item.opens.isoformat(),
-            item.closes and item.closes.isoformat(),
+            item.opens.isoformat() if item.opens else None,
+            item.closes.isoformat() if item.closes else None,
         )
 
 
@@ -292,27 +296,24 @@ def replan_items(
     plan no longer has. Returns (moved, cancelled). Done items are never rewritten."""
     key_of = {row.key: row for row in planned}
     town_filter = (
-        ChecklistItem.town_id.is_(None) if town_id is None else ChecklistItem.town_id == town_id
+        col(ChecklistItem.town_id).is_(None)
+        if town_id is None
+        else col(ChecklistItem.town_id) == town_id
     )
     existing = session.execute(
         select(
-            ChecklistItem.id,
-            ChecklistItem.phase_key,
-            ChecklistItem.obligation_key,
-            ChecklistItem.subject_type,
-            ChecklistItem.subject_id,
-            ChecklistItem.occurrence,
-            ChecklistItem.due,
-            ChecklistItem.opens_on,
-            ChecklistItem.closes_on,
-            ChecklistItem.status,
+            *columns(
+                ChecklistItem,
+                "id phase_key obligation_key subject_type subject_id occurrence due opens_on"
+                " closes_on status",
+            ),
         ).where(
             and_(
-                ChecklistItem.campaign_id == campaign,
+                col(ChecklistItem.campaign_id) == campaign,
                 town_filter,
-                ChecklistItem.status.not_in(DONE),
+                col(ChecklistItem.status).not_in(DONE),
                 # a failed check's rectification is no part of the plan: never cancel it
-                ChecklistItem.obligation_key.not_like(f"{RECTIFY_PREFIX}%"),
+                col(ChecklistItem.obligation_key).not_like(f"{RECTIFY_PREFIX}%"),
             )
         )
     ).all()
@@ -338,8 +339,8 @@ def replan_items(
             )
     if moves:
         session.execute(
-            update(ChecklistItem.__table__)
-            .where(ChecklistItem.__table__.c.id == bindparam("b_id"))
+            update(core(ChecklistItem))
+            .where(core(ChecklistItem).c.id == bindparam("b_id"))
             .values(
                 due=bindparam("b_due"),
                 opens_on=bindparam("b_opens"),
@@ -351,7 +352,7 @@ def replan_items(
     for i in range(0, len(cancels), 1000):
         session.execute(
             update(ChecklistItem)
-            .where(ChecklistItem.id.in_(cancels[i : i + 1000]))
+            .where(col(ChecklistItem.id).in_(cancels[i : i + 1000]))
             .values(status=ItemStatus.CANCELLED, version=version)
         )
     cancel_pending(session, [m["b_id"] for m in moves] + cancels)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.store.instant import UtcDateTime
@@ -218,11 +218,25 @@ class ChecklistItem(SQLModel, table=True):
     )
 
 
+def core(model: type[SQLModel]) -> Table:
+    """A table model's Core table, for writes that need no ORM objects."""
+    # SQLModel sets __table__ on every table=True class but its types do not declare it.
+    return model.__table__  # type: ignore[attr-defined]
+
+
+def columns(model: type[SQLModel], names: str) -> list[Column[Any]]:
+    """A table's columns by name ("id due status"), for selects that read no whole row."""
+    table = core(model)
+    return [table.c[name] for name in names.split()]
+
+
 # The item's natural key, read off its unique constraint so that the stores' column lists
 # cannot drift from it.
 ITEM_NATURAL_KEY: tuple[str, ...] = tuple(
     next(
-        c for c in ChecklistItem.__table__.constraints if c.name == "uq_checklist_item_natural"
+        c
+        for c in core(ChecklistItem).constraints
+        if isinstance(c, UniqueConstraint) and c.name == "uq_checklist_item_natural"
     ).columns.keys()
 )
 

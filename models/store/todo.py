@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.domain.reminder_rules import is_escalation
 from models.domain.vocabulary import OPEN_ITEM
@@ -37,10 +37,10 @@ class TodoItem:
 
 def find_person(session: Session, code: str, org: str | None) -> Person:
     """The person of that code (in `org`, when two organizations both have one)."""
-    stmt = select(Person).where(Person.code == code)
+    stmt = select(Person).where(col(Person.code) == code)
     if org:
-        stmt = stmt.join(Organization, Organization.id == Person.org_id).where(
-            Organization.key == org
+        stmt = stmt.join(Organization, col(Organization.id) == col(Person.org_id)).where(
+            col(Organization.key) == org
         )
     found = session.execute(stmt).scalars().all()
     if not found:
@@ -56,16 +56,16 @@ def todo_items(session: Session, person: Person) -> list[TodoItem]:
     """The person's open items, by due date."""
     rows = session.execute(
         select(
-            Campaign.key,
+            col(Campaign.key),
             # the item's natural key after its campaign (tables.ITEM_NATURAL_KEY)
             *(getattr(ChecklistItem, name) for name in ITEM_NATURAL_KEY[1:]),
-            ChecklistItem.due,
-            ChecklistItem.status,
-            Reminder.rule,
+            col(ChecklistItem.due),
+            col(ChecklistItem.status),
+            col(Reminder.rule),
         )
-        .join(Reminder, Reminder.item_id == ChecklistItem.id)
-        .join(Campaign, Campaign.id == ChecklistItem.campaign_id)
-        .where(Reminder.recipient_id == person.id, ChecklistItem.status.in_(OPEN_ITEM))
+        .join(Reminder, col(Reminder.item_id) == col(ChecklistItem.id))
+        .join(Campaign, col(Campaign.id) == col(ChecklistItem.campaign_id))
+        .where(col(Reminder.recipient_id) == person.id, col(ChecklistItem.status).in_(OPEN_ITEM))
     ).all()
     out: dict[tuple[object, ...], TodoItem] = {}
     for r in rows:

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.domain.campaign import LoadedCampaign
 from models.domain.org_snapshot import OrgSnapshot
@@ -16,7 +16,7 @@ from models.domain.vocabulary import ItemStatus
 from models.domain.wording import occurrence_zh
 from models.errors import NotFound
 from models.store.rollout import campaign_id
-from models.store.tables import ChecklistItem
+from models.store.tables import ChecklistItem, columns
 
 
 @dataclass(frozen=True)
@@ -64,16 +64,11 @@ def unit_progress(
     titles = {ob.key: ob.title for _, ob in loaded.spec.obligations()}
     items = session.execute(
         select(
-            ChecklistItem.unit_id,
-            ChecklistItem.obligation_key,
-            ChecklistItem.occurrence,
-            ChecklistItem.due,
-            ChecklistItem.status,
-            ChecklistItem.completed_on,
+            *columns(ChecklistItem, "unit_id obligation_key occurrence due status completed_on"),
         ).where(
-            ChecklistItem.campaign_id == campaign_id(session, loaded.spec.key),
-            ChecklistItem.status != ItemStatus.CANCELLED,
-            ChecklistItem.unit_id.in_(list(rows)),
+            col(ChecklistItem.campaign_id) == campaign_id(session, loaded.spec.key),
+            col(ChecklistItem.status) != ItemStatus.CANCELLED,
+            col(ChecklistItem.unit_id).in_(list(rows)),
         )
     ).all()
     for item in sorted(items, key=lambda i: (i.due, i.obligation_key)):

@@ -56,6 +56,23 @@ def import_shipped_org(folder: Path) -> subprocess.CompletedProcess[str]:
                operators_csv(folder))  # fmt: skip
 
 
+def pilot_evidence(
+    verb: str, *args: str | Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`campaign evidence VERB` on qiaotou-v01's pilot rectification."""
+    return run(
+        "evidence",
+        verb,
+        "village-rectification-2013",
+        "--subject",
+        "qiaotou-v01",
+        "--obligation",
+        "pilot-rectification",
+        *args,
+        env=env,
+    )
+
+
 def assert_no_traceback(result: subprocess.CompletedProcess[str]) -> None:
     assert "Traceback" not in result.stdout + result.stderr
 
@@ -237,14 +254,8 @@ def test_rollout_evidence_status_and_ledger_from_the_terminal(
     assert "waiting at gate pilot-review" in rolled.stdout
     minutes = tmp_path / "会议记录.txt"
     minutes.write_text("十二月民主评议会议记录", encoding="utf-8")
-    added = run(
-        "evidence",
+    added = pilot_evidence(
         "add",
-        "village-rectification-2013",
-        "--subject",
-        "qiaotou-v01",
-        "--obligation",
-        "pilot-rectification",
         "--by",
         "p-qiaotou-v01-sec",
         "--note",
@@ -263,14 +274,8 @@ def test_rollout_evidence_status_and_ledger_from_the_terminal(
         p.is_file() and p.read_text(encoding="utf-8") == "十二月民主评议会议记录" for p in stored
     )
     assert not any(p.name == "会议记录.txt" for p in stored)
-    bad = run(
-        "evidence",
+    bad = pilot_evidence(
         "add",
-        "village-rectification-2013",
-        "--subject",
-        "qiaotou-v01",
-        "--obligation",
-        "pilot-rectification",
         "--by",
         "p-qiaotou-v01-sec",
         "--count",
@@ -278,14 +283,8 @@ def test_rollout_evidence_status_and_ledger_from_the_terminal(
     )
     assert bad.returncode == 2
     assert bad.stderr.strip() == "error: --count 'lectures=three': 'three' is not a whole number"
-    signed = run(
-        "evidence",
+    signed = pilot_evidence(
         "sign",
-        "village-rectification-2013",
-        "--subject",
-        "qiaotou-v01",
-        "--obligation",
-        "pilot-rectification",
         "--by",
         "p-qiaotou-oc",
         "--date",
@@ -392,35 +391,29 @@ def test_a_refused_submission_stores_no_file_and_writes_no_row(
 ) -> None:
     assert import_shipped_org(tmp_path).returncode == 0
     assert run("rollout", "village-rectification-2013", "--as-of", "2012-12-03").returncode == 0
-    args = [
-        "evidence",
-        "add",
-        "village-rectification-2013",
-        "--subject",
-        "qiaotou-v01",
-        "--obligation",
-        "pilot-rectification",
-        "--note",
-        "民主评议完成",
-        "--date",
-        "2012-12-20",
-    ]
+    args = ["--note", "民主评议完成", "--date", "2012-12-20"]
     program = tmp_path / "会议记录.pdf"
     program.write_bytes(b"MZ\x90\x00" + b"\x00" * 64)
-    wrong_type = run(*args, "--by", "p-qiaotou-v01-sec", "--file", program)
+    wrong_type = pilot_evidence("add", *args, "--by", "p-qiaotou-v01-sec", "--file", program)
     assert wrong_type.returncode == 2
     assert "按内容看不是可接受的文件" in wrong_type.stderr
     big = tmp_path / "照片.jpg"
     big.write_bytes(b"\xff\xd8\xff" + b"\x00" * 3000)
-    oversize = run(
-        *args, "--by", "p-qiaotou-v01-sec", "--file", big, env={"CAMPAIGN_MAX_FILE_MB": "0.002"}
+    oversize = pilot_evidence(
+        "add",
+        *args,
+        "--by",
+        "p-qiaotou-v01-sec",
+        "--file",
+        big,
+        env={"CAMPAIGN_MAX_FILE_MB": "0.002"},
     )
     assert oversize.returncode == 2
     assert "超过0.002 MB的大小限制（CAMPAIGN_MAX_FILE_MB）" in oversize.stderr
     minutes = tmp_path / "记录.txt"
     minutes.write_text("会议记录", encoding="utf-8")
     # a secretary of another village may not record for this one
-    refused = run(*args, "--by", "p-qiaotou-v02-sec", "--file", minutes)
+    refused = pilot_evidence("add", *args, "--by", "p-qiaotou-v02-sec", "--file", minutes)
     assert refused.returncode == 3, refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
     assert not (campaign_home / "files").exists() or not any(
@@ -428,7 +421,7 @@ def test_a_refused_submission_stores_no_file_and_writes_no_row(
     )
     with sqlite3.connect(campaign_home / "campaign.db") as conn:
         assert conn.execute("SELECT count(*) FROM evidence").fetchone() == (0,)
-    accepted = run(*args, "--by", "p-qiaotou-v01-sec", "--file", minutes)
+    accepted = pilot_evidence("add", *args, "--by", "p-qiaotou-v01-sec", "--file", minutes)
     assert accepted.returncode == 0, accepted.stderr
     assert len([p for p in (campaign_home / "files").rglob("*") if p.is_file()]) == 1
 
