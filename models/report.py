@@ -16,7 +16,7 @@ from sqlmodel import Session, col
 
 from models.domain.campaign import LoadedCampaign
 from models.domain.org_snapshot import OrgSnapshot
-from models.domain.vocabulary import ItemStatus
+from models.domain.vocabulary import EvidenceKind, ItemStatus
 from models.domain.wording import PHASE_STATUS_ZH, STATUS_ZH, counts_zh, occurrence_zh
 from models.inert_cells import cells, inert
 from models.progress_text import RAG_ZH, yearbook_sentence
@@ -102,7 +102,10 @@ def write_ledger(
     for item_id, counts in session.execute(
         select(col(Evidence.item_id), col(Evidence.counts))
         .join(ChecklistItem, col(ChecklistItem.id) == col(Evidence.item_id))
-        .where(col(ChecklistItem.campaign_id) == campaign, col(Evidence.kind) == "submission")
+        .where(
+            col(ChecklistItem.campaign_id) == campaign,
+            col(Evidence.kind) == EvidenceKind.SUBMISSION,
+        )
         .order_by(col(Evidence.id))
     ).all():
         reported[item_id] = counts or {}

@@ -21,6 +21,7 @@ from models.domain.inspections import RECHECK
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
 from models.domain.permissions import may_sign, may_submit
 from models.domain.planning import RolloutPlanner
+from models.domain.reminder_planning import doer
 from models.domain.simulation import (
     PlannedSubmission,
     plan_submission,
@@ -28,12 +29,17 @@ from models.domain.simulation import (
     sign_day,
     target_shares,
 )
-from models.domain.vocabulary import OPEN_ITEM, ItemStatus
+from models.domain.vocabulary import OPEN_ITEM, EvidenceKind, ItemStatus, SubjectType
 from models.domain.working_days import local_instant, to_date
 from models.errors import CampaignError
 from models.store import db
 from models.store.evidence import Submission, sign, store_bytes, submit
-from models.store.inspections import record_result, run_inspections
+from models.store.inspections import (
+    InspectedCampaign,
+    SampleRef,
+    record_result,
+    run_inspections,
+)
 from models.store.orgs import load_snapshot
 from models.store.rollout import campaign_id
 from models.store.tables import ChecklistItem, Evidence, InspectionSample
@@ -63,10 +69,8 @@ def simulated_now(day: dt.date, timezone: str, hour: int = 10) -> dt.datetime:
 def _doer(org: OrgSnapshot, item: ChecklistItem) -> PersonInfo | None:
     """Who records the evidence: the person, the pairing's cadre, or someone of the unit
     (else of a unit above it)."""
-    if item.subject_type == "person":
-        return org.persons[item.subject_id]
-    if item.subject_type == "pairing":
-        return org.persons[org.pairings[item.subject_id].cadre_id]
+    if item.subject_type != SubjectType.UNIT:
+        return doer(org, item.subject_type, item.subject_id, item.unit_id, None)
     unit_id: int | None = item.unit_id
     while unit_id is not None:
         here = sorted(
@@ -118,7 +122,7 @@ def plan_behaviour(campaign: str, start: dt.date, end: dt.date, seed: int) -> Da
                 .where(
                     col(ChecklistItem.campaign_id) == cid,
                     col(ChecklistItem.status) == ItemStatus.SUBMITTED,
-                    col(Evidence.kind) == "submission",
+                    col(Evidence.kind) == EvidenceKind.SUBMISSION,
                 )
                 .order_by(col(Evidence.id))
             ).all()
@@ -349,14 +353,8 @@ def simulate_inspections(
         passed = rng.random() < (RECHECK_PASS if label.endswith(RECHECK) else CHECK_PASS)
         record_result(
             session,
-            loaded=loaded,
-            campaign=cid,
-            org=org,
-            calendar=calendar,
-            inspection_key=key,
-            label=label,
-            subject_type=sample.subject_type,
-            subject_id=sample.subject_id,
+            scope=InspectedCampaign(loaded, cid, org, calendar),
+            ref=SampleRef(key, label, sample.subject_type, sample.subject_id),
             passed=passed,
             findings=None if passed else "（模拟）未按要求落实，责令限期整改。",
             inspector=inspector,

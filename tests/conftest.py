@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,18 @@ def campaign_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     get_settings.cache_clear()
     yield home
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def campaigns_elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A campaign folder outside the repository, holding a copy of mass-line-2013.yaml for
+    the test to edit, and the settings pointed at it."""
+    folder = tmp_path / "campaigns"
+    folder.mkdir()
+    shutil.copy(REPO / "config" / "campaigns" / "mass-line-2013.yaml", folder)
+    monkeypatch.setenv("CAMPAIGN_CAMPAIGNS_DIR", str(folder))
+    get_settings.cache_clear()
+    return folder
 
 
 # The SQLite-and-PostgreSQL fixtures serve the db and flows tiers alike.

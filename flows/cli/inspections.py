@@ -18,7 +18,7 @@ from models.domain.wording import RESULT_ZH, check_outcome_zh, occurrence_zh
 from models.errors import EvidenceError, NotFound
 from models.store import audit, db
 from models.store.evidence import read_evidence_file, store_bytes, subject_id
-from models.store.inspections import record_result
+from models.store.inspections import InspectedCampaign, SampleRef, record_result
 from models.store.instant import utc_now
 from models.store.orgs import load_snapshot
 from models.store.rollout import campaign_id
@@ -79,16 +79,11 @@ def record(
         if person is None:
             raise NotFound(f"no person with code {person_code!r}")
         kind = _subject_kind(loaded, spec_inspection)
+        scope = InspectedCampaign(loaded, campaign_id(session, loaded.spec.key), org, calendar)
         outcome = record_result(
             session,
-            loaded=loaded,
-            campaign=campaign_id(session, loaded.spec.key),
-            org=org,
-            calendar=calendar,
-            inspection_key=inspection,
-            label=check,
-            subject_type=kind,
-            subject_id=subject_id(org, kind, subject),
+            scope=scope,
+            ref=SampleRef(inspection, check, kind, subject_id(org, kind, subject)),
             passed=result == CheckResult.PASS,
             findings=findings,
             inspector=person,

@@ -22,7 +22,7 @@ from models.errors import EvidenceError, NotFound
 from models.store.evidence import (
     store_bytes,
 )
-from models.store.inspections import record_result, samples_of
+from models.store.inspections import InspectedCampaign, SampleRef, record_result, samples_of
 from models.store.rollout import campaign_id
 
 router = APIRouter()
@@ -101,16 +101,13 @@ def _record_check(
                 raise NotFound("没有这个抽查对象，或它不归您检查")
             sample = found[0]
             loaded = mine[sample.campaign_key]
+            cid = campaign_id(v.session, sample.campaign_key)
             record_result(
                 v.session,
-                loaded=loaded,
-                campaign=campaign_id(v.session, sample.campaign_key),
-                org=v.org,
-                calendar=v.calendar,
-                inspection_key=sample.inspection_key,
-                label=sample.label,
-                subject_type=sample.subject_type,
-                subject_id=sample.subject_id,
+                scope=InspectedCampaign(loaded, cid, v.org, v.calendar),
+                ref=SampleRef(
+                    sample.inspection_key, sample.label, sample.subject_type, sample.subject_id
+                ),
                 passed=form.get("result") == CheckResult.PASS,
                 findings=str(form.get("findings") or "").strip() or None,
                 inspector=v.person,

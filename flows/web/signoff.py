@@ -18,6 +18,7 @@ from flows.web.views import (
 from flows.web.visit import COOKIE, Visit, visit
 from models.domain.campaign import Obligation
 from models.domain.permissions import may_sign
+from models.domain.vocabulary import EvidenceKind
 from models.domain.wording import STATUS_ZH
 from models.errors import EvidenceError, NotFound
 from models.store import door as store
@@ -65,7 +66,7 @@ def _sign_response(
     rows = []
     for item, rule in to_sign(v)[:LIST_LIMIT]:
         latest = store.item_evidence(v.session, item_id=item.id)
-        sub = next((e for e in reversed(latest) if e.kind == "submission"), None)
+        sub = next((e for e in reversed(latest) if e.kind == EvidenceKind.SUBMISSION), None)
         names = {c.key: c.name for c in rule.evidence.counts}
         rows.append(
             {

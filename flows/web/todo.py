@@ -33,7 +33,7 @@ from models.domain.campaign import Obligation
 from models.domain.door import new_token
 from models.domain.permissions import may_submit
 from models.domain.vocabulary import ItemStatus
-from models.domain.wording import STATUS_ZH
+from models.domain.wording import EVIDENCE_KIND_ZH, STATUS_ZH
 from models.errors import EvidenceError, NotFound, PermissionRefused
 from models.store import door as store
 from models.store.evidence import (
@@ -105,9 +105,7 @@ def _item_response(
         also=[item_view(v, o, r) for o, r in same_asks(v, item, obligation)] if can_submit else [],
         history=[
             {
-                "kind": {"submission": "报送", "sign-off": "签字通过", "rejection": "退回"}.get(
-                    e.kind, e.kind
-                ),
+                "kind": EVIDENCE_KIND_ZH.get(e.kind, e.kind),
                 "who": e.person_name,
                 "dated": md(e.dated),
                 "note": e.note,

@@ -7,6 +7,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from models.domain.vocabulary import SubjectType
+
 TOWN_KINDS = frozenset({"town", "street"})
 
 
@@ -110,14 +112,23 @@ class OrgSnapshot:
 
     def subject_label(self, kind: str, subject_id: int) -> tuple[str, str]:
         """A subject's code and name as people read them: a pairing is cadre—contact."""
-        if kind == "unit":
+        if kind == SubjectType.UNIT:
             unit = self.units[subject_id]
             return unit.code, unit.name
-        if kind == "person":
+        if kind == SubjectType.PERSON:
             person = self.persons[subject_id]
             return person.code, person.name
         pair = self.pairings[subject_id]
         return pair.code, f"{self.persons[pair.cadre_id].name}—{self.persons[pair.contact_id].name}"
+
+    def unit_of(self, kind: str, subject_id: int) -> int:
+        """The unit a subject belongs to: a unit itself, a person's unit, a pairing's
+        cadre's unit."""
+        if kind == SubjectType.UNIT:
+            return subject_id
+        if kind == SubjectType.PERSON:
+            return self.persons[subject_id].unit_id
+        return self.persons[self.pairings[subject_id].cadre_id].unit_id
 
     def town_name(self, town_id: int | None) -> str:
         return "区直" if town_id is None else self.units[town_id].name

@@ -17,6 +17,7 @@ import pendulum
 from models.domain.campaign import CampaignSpec, Obligation, PhaseDates, Recurrence
 from models.domain.date_rules import HOLIDAYS, BeforeHoliday, DateRule, resolve
 from models.domain.org_snapshot import OrgSnapshot, UnitInfo
+from models.domain.vocabulary import SubjectType
 from models.domain.working_days import RollPolicy, WorkCalendar, to_date
 
 ONCE = "once"
@@ -137,9 +138,7 @@ def subjects(obligation: Obligation, org: OrgSnapshot) -> list[Subject]:
             for u in org.units.values()
             if u.kind in kinds and tags <= u.tags and (not codes or u.code in codes)
         ]
-        return [
-            Subject("unit", u.id, u.id, u.town_id) for u in sorted(chosen, key=lambda u: u.code)
-        ]
+        return [subject(org, SubjectType.UNIT, u.id) for u in sorted(chosen, key=lambda u: u.code)]
     if s.persons is not None:
         roles, unit_kinds = set(s.persons.roles), set(s.persons.unit_kinds)
         people = sorted(
@@ -150,17 +149,19 @@ def subjects(obligation: Obligation, org: OrgSnapshot) -> list[Subject]:
             ),
             key=lambda p: p.code,
         )
-        return [Subject("person", p.id, p.unit_id, org.units[p.unit_id].town_id) for p in people]
+        return [subject(org, SubjectType.PERSON, p.id) for p in people]
     assert s.pairings is not None
     pairing_kinds = set(s.pairings.kinds)
     pairs = sorted(
         (p for p in org.pairings.values() if p.kind in pairing_kinds), key=lambda p: p.code
     )
-    out = []
-    for pair in pairs:
-        cadre = org.persons[pair.cadre_id]
-        out.append(Subject("pairing", pair.id, cadre.unit_id, org.units[cadre.unit_id].town_id))
-    return out
+    return [subject(org, SubjectType.PAIRING, pair.id) for pair in pairs]
+
+
+def subject(org: OrgSnapshot, kind: str, subject_id: int) -> Subject:
+    """A subject with the unit and town it belongs to."""
+    unit_id = org.unit_of(kind, subject_id)
+    return Subject(kind, subject_id, unit_id, org.units[unit_id].town_id)
 
 
 def select_wave_units(spec: CampaignSpec, org: OrgSnapshot) -> dict[str, set[int]]:
@@ -247,7 +248,7 @@ class RolloutPlanner:
                 for subject in subjects(obligation, org):
                     in_wave = (
                         wave is not None
-                        and subject.type == "unit"
+                        and subject.type == SubjectType.UNIT
                         and org.units[subject.id].kind in waved_kinds
                     )
                     if wave is not None and in_wave and subject.id not in self.wave_units[wave.key]:

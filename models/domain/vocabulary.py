@@ -20,6 +20,14 @@ OPEN_ITEM = (ItemStatus.OPEN, ItemStatus.SUBMITTED, ItemStatus.REJECTED)  # stil
 DONE_ITEM = (ItemStatus.ACCEPTED, ItemStatus.CANCELLED)  # nothing more to do
 
 
+class EvidenceKind(StrEnum):
+    """What an evidence row records."""
+
+    SUBMISSION = "submission"
+    SIGN_OFF = "sign-off"
+    REJECTION = "rejection"
+
+
 class PhaseStatus(StrEnum):
     PENDING = "pending"
     OPEN = "open"

@@ -7,7 +7,13 @@ import re
 from collections.abc import Mapping
 
 from models.domain.inspections import CheckOutcome
-from models.domain.vocabulary import CheckResult, ItemStatus, PhaseStatus
+from models.domain.vocabulary import (
+    CheckResult,
+    EvidenceKind,
+    ItemStatus,
+    PhaseStatus,
+    SubjectType,
+)
 
 HOLIDAY_ZH = {
     "spring-festival": "春节前",
@@ -71,7 +77,11 @@ CADENCE_ZH = {
 }
 
 
-SUBJECT_ZH = {"unit": "单位", "person": "人员", "pairing": "结对"}
+SUBJECT_ZH: dict[str, str] = {
+    SubjectType.UNIT: "单位",
+    SubjectType.PERSON: "人员",
+    SubjectType.PAIRING: "结对",
+}
 SIGN_OFF_BY_ZH = {"supervisor": "上级单位", "same-unit": "本单位", "district": "区级"}
 
 
@@ -87,6 +97,11 @@ PHASE_STATUS_ZH: dict[str, str] = {
     PhaseStatus.PENDING: "未开始",
     PhaseStatus.OPEN: "进行中",
     PhaseStatus.CLOSED: "已结束",
+}
+EVIDENCE_KIND_ZH: dict[str, str] = {
+    EvidenceKind.SUBMISSION: "报送",
+    EvidenceKind.SIGN_OFF: "签字通过",
+    EvidenceKind.REJECTION: "退回",
 }
 STATUS_ZH: dict[str, str] = {
     ItemStatus.PENDING: "未开始",

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlmodel import Session, col
 
-from models.domain.vocabulary import ItemStatus
+from models.domain.vocabulary import EvidenceKind, ItemStatus
 from models.store.tables import AuditEvent, AuditHead, columns, core
 
 GENESIS = "0" * 64
@@ -249,7 +249,7 @@ _STATUS_OF_ACTION = {
     "evidence.rejected": ItemStatus.REJECTED,
     "evidence.counted": ItemStatus.OPEN,
 }
-_KIND_OF_ACTION = {"evidence.rejected": "rejection"}
+_KIND_OF_ACTION = {"evidence.rejected": EvidenceKind.REJECTION}
 
 
 def verify_data(session: Session) -> tuple[int, str | None]:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from sqlalchemy import Engine, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -336,21 +336,25 @@ def bulk_insert_ignore(
     inserted = 0
     iterator = iter(rows)
     postgres = session.get_bind().dialect.name == "postgresql"
+    into = _Into(table, columns, key)
     while chunk := list(islice(iterator, BULK_CHUNK)):
         if postgres:
-            inserted += _copy_insert(session, table, columns, key, chunk)
+            inserted += _copy_insert(session, into, chunk)
         else:
-            inserted += _executemany_insert(session, table, columns, key, chunk)
+            inserted += _executemany_insert(session, into, chunk)
     return inserted
 
 
-def _executemany_insert(
-    session: Session,
-    table: str,
-    columns: Sequence[str],
-    key: Sequence[str],
-    chunk: list[Sequence[object]],
-) -> int:
+class _Into(NamedTuple):
+    """Where a bulk insert goes: the table, its columns in the rows' order, the natural key."""
+
+    table: str
+    columns: Sequence[str]
+    key: Sequence[str]
+
+
+def _executemany_insert(session: Session, into: _Into, chunk: list[Sequence[object]]) -> int:
+    table, columns, key = into
     marks = ", ".join("?" for _ in columns)
     cursor = raw_connection(session.connection()).cursor()
     try:
@@ -364,18 +368,13 @@ def _executemany_insert(
         cursor.close()
 
 
-def _copy_insert(
-    session: Session,
-    table: str,
-    columns: Sequence[str],
-    key: Sequence[str],
-    chunk: list[Sequence[object]],
-) -> int:
+def _copy_insert(session: Session, into: _Into, chunk: list[Sequence[object]]) -> int:
     """COPY straight into the table, optimistically: a first rollout has nothing to collide
     with. On a collision (a re-run, or a rollout running at the same time) the savepoint is
     rolled back and the chunk goes through a temporary table and ON CONFLICT DO NOTHING."""
     import psycopg
 
+    table, columns, key = into
     names = ", ".join(columns)
     raw = raw_connection(session.connection())
     try:

@@ -33,7 +33,7 @@ from models.domain.permissions import (
     may_sign,
     may_submit,
 )
-from models.domain.vocabulary import ItemStatus, SubjectType
+from models.domain.vocabulary import EvidenceKind, ItemStatus, SubjectType
 from models.domain.wording import STATUS_ZH, SUBJECT_ZH, sign_off_zh
 from models.errors import EvidenceError, NotFound, PermissionRefused
 from models.store import audit
@@ -250,7 +250,7 @@ def latest_submitter(session: Session, item_id: int) -> int | None:
     """Who made an item's latest submission (four eyes: they may not sign it)."""
     return session.execute(
         select(col(Evidence.person_id))
-        .where(col(Evidence.item_id) == item_id, col(Evidence.kind) == "submission")
+        .where(col(Evidence.item_id) == item_id, col(Evidence.kind) == EvidenceKind.SUBMISSION)
         .order_by(col(Evidence.id).desc())
         .limit(1)
     ).scalar_one_or_none()
@@ -259,7 +259,7 @@ def latest_submitter(session: Session, item_id: int) -> int | None:
 def _latest_submission(session: Session, item_id: int) -> int | None:
     return session.execute(
         select(col(Evidence.id))
-        .where(col(Evidence.item_id) == item_id, col(Evidence.kind) == "submission")
+        .where(col(Evidence.item_id) == item_id, col(Evidence.kind) == EvidenceKind.SUBMISSION)
         .order_by(col(Evidence.id).desc())
         .limit(1)
     ).scalar_one_or_none()
@@ -316,7 +316,7 @@ def submit(
         item=item,
         obligation=obligation,
         person=person,
-        kind="submission",
+        kind=EvidenceKind.SUBMISSION,
         status=status,
         dated=submission.dated,
         now=now,
@@ -333,7 +333,7 @@ def _submissions(session: Session, item_id: int) -> int:
     return session.execute(
         select(func.count())
         .select_from(Evidence)
-        .where(col(Evidence.item_id) == item_id, col(Evidence.kind) == "submission")
+        .where(col(Evidence.item_id) == item_id, col(Evidence.kind) == EvidenceKind.SUBMISSION)
     ).scalar_one()
 
 
@@ -376,7 +376,7 @@ def sign(
         item=item,
         obligation=obligation,
         person=signer,
-        kind="sign-off" if approve else "rejection",
+        kind=EvidenceKind.SIGN_OFF if approve else EvidenceKind.REJECTION,
         status=status,
         dated=dated,
         now=now,
@@ -402,7 +402,7 @@ def accept_after_recheck(
         item=item,
         obligation=obligation,
         person=inspector,
-        kind="sign-off",
+        kind=EvidenceKind.SIGN_OFF,
         status=ItemStatus.ACCEPTED,
         dated=dated,
         now=now,

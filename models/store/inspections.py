@@ -43,6 +43,27 @@ OPEN_RECTIFICATION = (ItemStatus.PENDING, *OPEN_ITEM)
 
 
 @dataclass(frozen=True)
+class InspectedCampaign:
+    """A rolled-out campaign as inspections read it: its file, its stored id, the
+    organization and the working-day calendar."""
+
+    loaded: LoadedCampaign
+    id: int
+    org: OrgSnapshot
+    calendar: WorkCalendar
+
+
+@dataclass(frozen=True)
+class SampleRef:
+    """One sampled subject of one check of an inspection."""
+
+    inspection_key: str
+    label: str
+    subject_type: str
+    subject_id: int
+
+
+@dataclass(frozen=True)
 class CheckMade:
     inspection: str
     label: str
@@ -207,14 +228,8 @@ def _rechecks(
 def record_result(
     session: Session,
     *,
-    loaded: LoadedCampaign,
-    campaign: int,
-    org: OrgSnapshot,
-    calendar: WorkCalendar,
-    inspection_key: str,
-    label: str,
-    subject_type: str,
-    subject_id: int,
+    scope: InspectedCampaign,
+    ref: SampleRef,
     passed: bool,
     findings: str | None,
     inspector: PersonInfo,
@@ -224,6 +239,9 @@ def record_result(
 ) -> CheckOutcome:
     """Record one sampled subject's result (with the files the inspector kept, by hash, in
     the audit trail); returns what followed."""
+    loaded, campaign, org = scope.loaded, scope.id, scope.org
+    inspection_key, label = ref.inspection_key, ref.label
+    subject_type, subject_id = ref.subject_type, ref.subject_id
     spec = loaded.spec
     inspection = _spec_inspection(loaded, inspection_key)
     if not may_inspect(inspector, inspection.inspectors):
@@ -314,20 +332,9 @@ def record_result(
             .values(status=ItemStatus.CANCELLED)
         )
     item_id = _raise_rectification(
-        session,
-        loaded=loaded,
-        campaign=campaign,
-        org=org,
-        calendar=calendar,
-        inspection=inspection,
-        label=label,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        dated=dated,
-        now=now,
-        actor=inspector.code,
+        session, scope, inspection, ref, dated=dated, now=now, actor=inspector.code,
         findings=findings or "",
-    )
+    )  # fmt: skip
     due = session.execute(
         select(col(ChecklistItem.due)).where(col(ChecklistItem.id) == item_id)
     ).scalar_one()
@@ -336,29 +343,20 @@ def record_result(
 
 def _raise_rectification(
     session: Session,
-    *,
-    loaded: LoadedCampaign,
-    campaign: int,
-    org: OrgSnapshot,
-    calendar: WorkCalendar,
+    scope: InspectedCampaign,
     inspection: Inspection,
-    label: str,
-    subject_type: str,
-    subject_id: int,
+    ref: SampleRef,
+    *,
     dated: dt.date,
     now: dt.datetime,
     actor: str,
     findings: str,
 ) -> int:
-    spec = loaded.spec
+    spec, campaign, org, calendar = scope.loaded.spec, scope.id, scope.org, scope.calendar
+    label, subject_type, subject_id = ref.label, ref.subject_type, ref.subject_id
     phase, _ = spec.inspected(inspection)
     key = f"{RECTIFY_PREFIX}{inspection.key}"
-    if subject_type == "unit":
-        unit_id = subject_id
-    elif subject_type == "person":
-        unit_id = org.persons[subject_id].unit_id
-    else:
-        unit_id = org.persons[org.pairings[subject_id].cadre_id].unit_id
+    unit_id = org.unit_of(subject_type, subject_id)
     deadline = rectification_due(dated, inspection.rectify_within)
     version = session.execute(
         select(col(Campaign.current_version)).where(col(Campaign.id) == campaign)

@@ -11,12 +11,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlmodel import Session, col
 
 from models.domain.campaign import CampaignSpec, LoadedCampaign
 from models.domain.progress import rag
-from models.domain.vocabulary import DONE_ITEM, ItemStatus, PhaseStatus
+from models.domain.vocabulary import DONE_ITEM, EvidenceKind, ItemStatus, PhaseStatus
 from models.store.inspections import open_rectifications
 from models.store.rollout import campaign_id
 from models.store.tables import ChecklistItem, Evidence, PhaseState, Reminder, Unit
@@ -163,11 +163,7 @@ def target_actuals(
         select(col(ChecklistItem.obligation_key), col(Evidence.counts))
         .join(Evidence, col(Evidence.item_id) == col(ChecklistItem.id))
         .where(
-            col(ChecklistItem.campaign_id) == campaign,
-            col(ChecklistItem.status) == ItemStatus.ACCEPTED
-            if as_of is None
-            else accepted_by(as_of),
-            col(Evidence.kind) == "submission",
+            *_accepted_submissions(campaign, as_of),
             col(Evidence.id).not_in(superseded),
             *([] if as_of is None else [col(Evidence.dated) <= as_of]),
         )
@@ -255,6 +251,16 @@ def campaign_progress(session: Session, loaded: LoadedCampaign, as_of: dt.date) 
     return out
 
 
+def _accepted_submissions(campaign: int, as_of: dt.date | None) -> list[ColumnElement[bool]]:
+    """The submissions of the campaign's items accepted (by `as_of`, when given), on a join
+    of items and evidence."""
+    return [
+        col(ChecklistItem.campaign_id) == campaign,
+        col(ChecklistItem.status) == ItemStatus.ACCEPTED if as_of is None else accepted_by(as_of),
+        col(Evidence.kind) == EvidenceKind.SUBMISSION,
+    ]
+
+
 def backfilled_items(
     session: Session, campaign: int, timezone: str, as_of: dt.date | None = None
 ) -> int:
@@ -265,12 +271,6 @@ def backfilled_items(
     rows = session.execute(
         select(col(Evidence.item_id), col(Evidence.dated), col(Evidence.recorded_at))
         .join(ChecklistItem, col(ChecklistItem.id) == col(Evidence.item_id))
-        .where(
-            col(ChecklistItem.campaign_id) == campaign,
-            col(ChecklistItem.status) == ItemStatus.ACCEPTED
-            if as_of is None
-            else accepted_by(as_of),
-            col(Evidence.kind) == "submission",
-        )
+        .where(*_accepted_submissions(campaign, as_of))
     ).all()
     return len({r.item_id for r in rows if r.dated < r.recorded_at.astimezone(zone).date()})

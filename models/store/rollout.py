@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pendulum
 from sqlalchemy import and_, bindparam, func, insert, select, update
-from sqlmodel import Session, col
+from sqlmodel import Session, SQLModel, col
 
 from models.domain.campaign import RECTIFY_PREFIX, LoadedCampaign
 from models.domain.planning import PlannedItem
@@ -218,41 +218,36 @@ def phase_statuses(session: Session, campaign: int) -> dict[str, str]:
     )
 
 
+def _move(
+    session: Session, model: type[SQLModel], campaign: int, phase_key: str, was: str, **values: Any
+) -> int:
+    """Move the rows of one phase of a campaign (its state, or its items) that are in status
+    `was`; how many moved."""
+    table = core(model)  # its columns; the update stays the ORM's, which syncs the session
+    stmt = (
+        update(model)
+        .where(
+            table.c.campaign_id == campaign,
+            table.c.phase_key == phase_key,
+            table.c.status == was,
+        )
+        .values(**values)
+    )
+    return rows_changed(session.execute(stmt))
+
+
 def open_phase(session: Session, campaign: int, phase_key: str, on: dt.date) -> int:
     """Open a phase: its pending items become open (due). Returns how many items opened."""
-    session.execute(
-        update(PhaseState)
-        .where(
-            col(PhaseState.campaign_id) == campaign,
-            col(PhaseState.phase_key) == phase_key,
-            col(PhaseState.status) == PhaseStatus.PENDING,
-        )
-        .values(status=PhaseStatus.OPEN, opened_on=on)
-    )
-    result = session.execute(
-        update(ChecklistItem)
-        .where(
-            col(ChecklistItem.campaign_id) == campaign,
-            col(ChecklistItem.phase_key) == phase_key,
-            col(ChecklistItem.status) == ItemStatus.PENDING,
-        )
-        .values(status=ItemStatus.OPEN)
-    )
-    return rows_changed(result)
+    _move(session, PhaseState, campaign, phase_key, PhaseStatus.PENDING,
+          status=PhaseStatus.OPEN, opened_on=on)  # fmt: skip
+    return _move(session, ChecklistItem, campaign, phase_key, ItemStatus.PENDING,
+                 status=ItemStatus.OPEN)  # fmt: skip
 
 
 def close_phase(session: Session, campaign: int, phase_key: str, on: dt.date) -> bool:
     """Close an open phase; False when it was not open (already closed, or never opened)."""
-    result = session.execute(
-        update(PhaseState)
-        .where(
-            col(PhaseState.campaign_id) == campaign,
-            col(PhaseState.phase_key) == phase_key,
-            col(PhaseState.status) == PhaseStatus.OPEN,
-        )
-        .values(status=PhaseStatus.CLOSED, closed_on=on)
-    )
-    return bool(rows_changed(result))
+    return bool(_move(session, PhaseState, campaign, phase_key, PhaseStatus.OPEN,
+                      status=PhaseStatus.CLOSED, closed_on=on))  # fmt: skip
 
 
 def item_rows(

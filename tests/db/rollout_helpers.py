@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlmodel import Session
 
 from config.campaign_files import shipped_org_files
 from config.org_file import read_org_file, read_org_files
 from config.settings import get_settings
+from models.domain.campaign import Obligation
+from models.domain.org_snapshot import OrgSnapshot
 from models.domain.planning import released_waves
 from models.store import db
-from models.store.orgs import import_org
+from models.store.evidence import find_item, obligation_rule, subject_id
+from models.store.orgs import import_org, load_snapshot
+from models.store.rollout import campaign_id
 from models.store.tables import ChecklistItem
 from tasks.rollout_tasks import (
     load_campaign_version,
@@ -31,6 +37,48 @@ def import_full_org(url: str) -> None:
     """The shipped organization with its synthetic people and pairings (the CSVs)."""
     with db.session_for(url) as session:
         import_org(session, read_org_files(shipped_org_files(get_settings(), "weihai-etdz")))
+
+
+def rolled_out(url: str, campaign: str, as_of: dt.date, *, people: bool = False) -> str:
+    """The shipped district imported (`people`: with its people and pairings) and the
+    campaign rolled out as of a day; returns the database URL."""
+    (import_full_org if people else import_shipped_org)(url)
+    rollout(url, campaign, as_of)
+    return url
+
+
+@dataclass(frozen=True)
+class Located:
+    """An item found as the command line finds it, with what acting on it needs."""
+
+    org: OrgSnapshot
+    rule: Obligation
+    item: ChecklistItem
+
+
+def locate(
+    session: Session,
+    campaign: str,
+    obligation: str,
+    subject: tuple[str, str],
+    *,
+    dated: dt.date,
+    occurrence: str | None = None,
+) -> Located:
+    """(kind, code) `subject`'s item of an obligation of the campaign's first version."""
+    cid = campaign_id(session, campaign)
+    rule = obligation_rule(session, cid, 1, obligation)
+    org = load_snapshot(session, "weihai-etdz")
+    kind, code = subject
+    item = find_item(
+        session,
+        campaign=cid,
+        obligation=rule,
+        subject=subject_id(org, kind, code),
+        occurrence=occurrence,
+        dated=dated,
+    )
+    return Located(org, rule, item)
 
 
 def rollout(url: str, campaign: str, as_of: dt.date) -> int:

@@ -59,14 +59,29 @@ def test_an_edited_event_is_named(db_url: str, event: int, field: str) -> None:
     assert check(db_url) == (event - 1, f"event {event}: its content was edited")
 
 
-def test_a_deleted_event_is_found_at_the_next_one(db_url: str) -> None:
+@pytest.mark.parametrize(
+    ("deleted", "intact", "message"),
+    [
+        # one in the middle: found at the next one
+        (
+            "id = 3",
+            2,
+            "event 4: does not follow event 2 (an event between them was deleted, or this one "
+            "inserted)",
+        ),
+        # the last ones: found by the head
+        (
+            "id >= 4",
+            3,
+            "event 5: missing; the chain ends at event 3 after 3 events, its head says 5 (the "
+            "last were deleted)",
+        ),
+    ],
+)
+def test_deleted_events_are_found(db_url: str, deleted: str, intact: int, message: str) -> None:
     chain(db_url)
-    sql(db_url, "DELETE FROM audit_event WHERE id = 3")
-    count, broken = check(db_url)
-    assert count == 2
-    assert broken == (
-        "event 4: does not follow event 2 (an event between them was deleted, or this one inserted)"
-    )
+    sql(db_url, f"DELETE FROM audit_event WHERE {deleted}")
+    assert check(db_url) == (intact, message)
 
 
 def test_an_event_inserted_in_the_middle_is_named(db_url: str) -> None:
@@ -91,17 +106,6 @@ def test_an_event_inserted_in_the_middle_is_named(db_url: str) -> None:
         3,
         "event 4: does not follow event 3 (an event between them was "
         "deleted, or this one inserted)",
-    )
-
-
-def test_deleting_the_last_events_is_found_by_the_head(db_url: str) -> None:
-    chain(db_url)
-    sql(db_url, "DELETE FROM audit_event WHERE id >= 4")
-    count, broken = check(db_url)
-    assert count == 3
-    assert broken == (
-        "event 5: missing; the chain ends at event 3 after 3 events, its head says 5 (the "
-        "last were deleted)"
     )
 
 

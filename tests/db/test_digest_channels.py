@@ -12,7 +12,7 @@ from config.settings import get_settings
 from models.store import db
 from models.store.tables import ChecklistItem, Person, Reminder
 from tasks.channels import DINGTALK_BODY_MAX_BYTES, WECOM_MARKDOWN_MAX_BYTES, robot_body
-from tests.db.test_reminders import D, at, ml, sweep  # noqa: F401 (ml: a fixture)
+from tests.db.test_reminders import D, at, ml, pending, sweep  # noqa: F401 (ml: a fixture)
 from tests.receivers import http_receiver, smtp_receiver
 
 
@@ -37,19 +37,7 @@ def plant(url: str, n: int, channels: list[str]) -> None:
         session.execute(update(Reminder).values(status="cancelled"))  # only these go out
         session.execute(
             insert(Reminder),
-            [
-                {
-                    "item_id": i,
-                    "rule": "due",
-                    "recipient_id": person.id,
-                    "send_on": D(2013, 9, 3),
-                    "send_at": at(D(2013, 9, 3)),
-                    "status": "pending",
-                    "attempts": 0,
-                    "uncertain": False,
-                }
-                for i in ids
-            ],
+            [pending(i, person.id, "due", D(2013, 9, 3)) for i in ids],
         )
 
 

@@ -13,13 +13,12 @@ from config.campaign_files import read_campaign
 from config.settings import get_settings
 from models.errors import EvidenceError, PermissionRefused
 from models.store import db
-from models.store.evidence import Submission, find_item, obligation_rule, sign, subject_id, submit
+from models.store.evidence import Submission, sign, submit
 from models.store.instant import utc_now
 from models.store.orgs import load_snapshot
 from models.store.progress import campaign_progress
-from models.store.rollout import campaign_id
 from models.store.tables import ChecklistItem, Evidence
-from tests.db.rollout_helpers import import_shipped_org, rollout
+from tests.db.rollout_helpers import locate, rolled_out
 
 D = dt.date
 KEY = "village-rectification-2013"
@@ -27,24 +26,15 @@ KEY = "village-rectification-2013"
 
 @pytest.fixture
 def rolled(db_url: str) -> str:
-    import_shipped_org(db_url)
-    rollout(db_url, KEY, D(2012, 12, 3))
-    return db_url
+    return rolled_out(db_url, KEY, D(2012, 12, 3))
 
 
 def act(url: str, what: str, subject: str, obligation: str, person: str, **kw: Any) -> str:
     with db.session_for(url) as session:
-        cid = campaign_id(session, KEY)
-        rule = obligation_rule(session, cid, 1, obligation)
-        org = load_snapshot(session, "weihai-etdz")
-        item = find_item(
-            session,
-            campaign=cid,
-            obligation=rule,
-            subject=subject_id(org, "unit", subject),
-            occurrence=None,
-            dated=kw.get("dated", D(2012, 12, 20)),
+        found = locate(
+            session, KEY, obligation, ("unit", subject), dated=kw.get("dated", D(2012, 12, 20))
         )
+        org, rule, item = found.org, found.rule, found.item
         who = org.person_by_code[person]
         if what == "submit":
             return submit(
@@ -176,28 +166,21 @@ def test_counts_below_the_minimum_and_unknown_counts_are_refused(rolled: str) ->
             dated=D(2012, 11, 20),
         )
     assert "没有计数项'colour'" in str(caught.value)
+
+    def members_sent(n: int) -> str:
+        return act(
+            rolled,
+            "submit",
+            "org-dept",
+            "send-members",
+            "p-org-01",
+            counts={"members": n},
+            dated=D(2012, 11, 10),
+        )
+
     with pytest.raises(EvidenceError, match=r"计数members（选派组员人数）至少为3，填的是2"):
-        act(
-            rolled,
-            "submit",
-            "org-dept",
-            "send-members",
-            "p-org-01",
-            counts={"members": 2},
-            dated=D(2012, 11, 10),
-        )
-    assert (
-        act(
-            rolled,
-            "submit",
-            "org-dept",
-            "send-members",
-            "p-org-01",
-            counts={"members": 3},
-            dated=D(2012, 11, 10),
-        )
-        == "accepted"
-    )
+        members_sent(2)
+    assert members_sent(3) == "accepted"
     assert item_state(rolled, "org-dept", "send-members") == ("accepted", D(2012, 11, 10), 1)
 
 
@@ -254,20 +237,16 @@ def test_two_submissions_at_once_count_each_other(db_url: str, tmp_path: Path) -
 
     path = tmp_path / "twice-a-month.yaml"
     path.write_text(TWICE, encoding="utf-8")
-    import_shipped_org(db_url)
-    rollout(db_url, str(path), D(2013, 9, 2))
+    rolled_out(db_url, str(path), D(2013, 9, 2))
     start = threading.Barrier(2)
     outcomes: list[str] = []
 
     def record(who: str) -> None:
         start.wait()
         with db.session_for(db_url) as session:
-            cid = campaign_id(session, "twice-a-month")
-            rule = obligation_rule(session, cid, 1, "meeting")
-            org = load_snapshot(session, "weihai-etdz")
-            item = find_item(session, campaign=cid, obligation=rule,
-                             subject=subject_id(org, "unit", "qiaotou-v01"),
-                             occurrence="2013-09", dated=D(2013, 9, 10))  # fmt: skip
+            found = locate(session, "twice-a-month", "meeting", ("unit", "qiaotou-v01"),
+                           occurrence="2013-09", dated=D(2013, 9, 10))  # fmt: skip
+            org, rule, item = found.org, found.rule, found.item
             outcomes.append(
                 submit(
                     session,

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
-from config.settings import get_settings
 from models.store import db
 from models.store.tables import ChecklistItem, Reminder
-from tests.db.rollout_helpers import import_shipped_org, rollout
+from tests.db.rollout_helpers import rolled_out, rollout
 
 D = dt.date
 
@@ -28,15 +25,10 @@ def reminders_of(url: str, obligation: str) -> list[tuple[str, dt.date, str]]:
 
 
 def test_a_moved_deadline_moves_its_pending_reminders(
-    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db_url: str, campaigns_elsewhere: Path
 ) -> None:
-    import_shipped_org(db_url)
-    folder = tmp_path / "campaigns"
-    folder.mkdir()
-    shutil.copy(get_settings().campaigns_dir / "mass-line-2013.yaml", folder)
-    monkeypatch.setenv("CAMPAIGN_CAMPAIGNS_DIR", str(folder))
-    get_settings.cache_clear()
-    rollout(db_url, "mass-line-2013", D(2013, 9, 3))
+    folder = campaigns_elsewhere
+    rolled_out(db_url, "mass-line-2013", D(2013, 9, 3))
     assert reminders_of(db_url, "study-materials") == [
         ("before", D(2013, 9, 5), "pending"),
         ("due", D(2013, 9, 10), "pending"),

@@ -13,7 +13,7 @@ from config.campaign_files import calendar_for, read_campaign
 from config.settings import get_settings
 from models.store import db
 from models.store.orgs import load_snapshot
-from models.store.reminders import MAX_ATTEMPTS, mark_overdue
+from models.store.reminders import MAX_ATTEMPTS, OverdueItem, mark_overdue
 from models.store.rollout import campaign_id
 from models.store.tables import ChecklistItem, Person, Reminder
 from tasks import channels
@@ -30,6 +30,20 @@ def at(day: dt.date, hour: int = 9, minute: int = 0) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=SHANGHAI)
 
 
+def pending(item_id: int, recipient_id: int, rule: str, day: dt.date) -> dict[str, object]:
+    """A reminder row due at 09:00 on `day`, as the planners write them."""
+    return {
+        "item_id": item_id,
+        "rule": rule,
+        "recipient_id": recipient_id,
+        "send_on": day,
+        "send_at": at(day),
+        "status": "pending",
+        "attempts": 0,
+        "uncertain": False,
+    }
+
+
 def sweep(when: dt.datetime, **kw: object) -> dict[str, int]:
     return sweep_reminders.fn(when.astimezone(dt.UTC), **kw)
 
@@ -44,6 +58,15 @@ def ml(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 def set_default(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
     monkeypatch.setenv("CAMPAIGN_NOTIFY_DEFAULT", url)
     get_settings.cache_clear()
+
+
+def sweep_to(
+    monkeypatch: pytest.MonkeyPatch, mode: str, when: dt.datetime, **kw: object
+) -> dict[str, int]:
+    """A sweep at `when` with everyone's digests going to a receiver answering as `mode`."""
+    with http_receiver(mode) as hook:
+        set_default(monkeypatch, hook.url())
+        return sweep(when, **kw)
 
 
 def statuses(url: str) -> dict[str, int]:
@@ -113,14 +136,18 @@ def test_overdue_items_are_escalated_to_the_supervising_unit(
     calendar = calendar_for(settings)
     loaded = read_campaign(settings, ML, calendar)
     with db.session_for(ml) as session:
-        found = mark_overdue(
-            session,
-            spec=loaded.spec,
-            campaign=campaign_id(session, ML),
-            org=load_snapshot(session, "weihai-etdz"),
-            calendar=calendar,
-            today=D(2013, 9, 11),
-        )
+
+        def overdue_on(day: dt.date) -> list[OverdueItem]:
+            return mark_overdue(
+                session,
+                spec=loaded.spec,
+                campaign=campaign_id(session, ML),
+                org=load_snapshot(session, "weihai-etdz"),
+                calendar=calendar,
+                today=day,
+            )
+
+        found = overdue_on(D(2013, 9, 11))
         rules = dict(
             session.execute(
                 select(Reminder.rule, Reminder.send_on)
@@ -128,14 +155,7 @@ def test_overdue_items_are_escalated_to_the_supervising_unit(
                 .where(ChecklistItem.obligation_key == "study-materials")
             ).all()
         )
-        again = mark_overdue(
-            session,
-            spec=loaded.spec,
-            campaign=campaign_id(session, ML),
-            org=load_snapshot(session, "weihai-etdz"),
-            calendar=calendar,
-            today=D(2013, 9, 12),
-        )
+        again = overdue_on(D(2013, 9, 12))
     assert {f.obligation_key for f in found} >= {"study-materials", "implementation-plan"}
     assert again == []  # found overdue once
     # due Sept 10: repeats every 2 working days, escalation after 5, the district after 10
@@ -159,9 +179,7 @@ def test_failures_retry_then_dead_letter_then_retry_dead(
         for hour in range(10, 10 + MAX_ATTEMPTS):
             sweep(at(D(2013, 9, 5), hour))
     assert statuses(ml).get("dead", 0) >= 1
-    with http_receiver() as hook:
-        set_default(monkeypatch, hook.url())
-        result = sweep(at(D(2013, 9, 5), 18), retry_dead=True)
+    result = sweep_to(monkeypatch, "ok", at(D(2013, 9, 5), 18), retry_dead=True)
     assert result["sent"] >= 1 and statuses(ml).get("dead", 0) == 0
 
 
@@ -200,20 +218,7 @@ def test_two_sweeps_at_once_deliver_each_reminder_once(
         recipient = session.execute(select(Person.id).order_by(Person.id)).scalars().all()
     # every open item to every person: one reminder per item and person (a second of the
     # same pair would be superseded, not sent), some 3,500, in batches of 200
-    rows = [
-        {
-            "item_id": item,
-            "rule": "load",
-            "recipient_id": person,
-            "send_on": D(2013, 9, 3),
-            "send_at": at(D(2013, 9, 3)),
-            "status": "pending",
-            "attempts": 0,
-            "uncertain": False,
-        }
-        for person in recipient
-        for item in items
-    ]
+    rows = [pending(item, person, "load", D(2013, 9, 3)) for person in recipient for item in items]
     assert len(rows) > 3000
     with http_receiver() as hook:
         set_default(monkeypatch, hook.url())
@@ -273,14 +278,10 @@ def test_a_receiver_that_trickles_its_answer_is_a_failure_within_the_deadline(
 def test_a_failed_delivery_is_retried_by_the_next_days_sweep_at_its_hour(
     ml: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with http_receiver("error500") as hook:
-        set_default(monkeypatch, hook.url())
-        failed = sweep(at(D(2013, 9, 5)))
+    failed = sweep_to(monkeypatch, "error500", at(D(2013, 9, 5)))
     assert failed["failed"] >= 1
-    with http_receiver() as hook:
-        set_default(monkeypatch, hook.url())
-        # 09:00 the next working day: the retry (due 09:02 yesterday) goes with the day's own
-        retried = sweep(at(D(2013, 9, 6)))
+    # 09:00 the next working day: the retry (due 09:02 yesterday) goes with the day's own
+    retried = sweep_to(monkeypatch, "ok", at(D(2013, 9, 6)))
     assert retried["sent"] >= failed["failed"]
     with db.session_for(ml) as session:
         left = session.execute(

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import threading
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
-from config.settings import get_settings
 from models.store import db
 from models.store.tables import Campaign, CampaignVersion, ChecklistItem, PhaseState
-from tests.db.rollout_helpers import import_shipped_org, item_count, rollout
+from tests.db.rollout_helpers import import_shipped_org, item_count, rolled_out, rollout
 
 D = dt.date
 
@@ -79,16 +76,10 @@ def test_items_land_on_the_yearbook_dates(db_url: str) -> None:
 
 
 def test_a_changed_file_moves_pending_deadlines_and_keeps_done_items(
-    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db_url: str, campaigns_elsewhere: Path
 ) -> None:
-    import_shipped_org(db_url)
-    campaigns = tmp_path / "campaigns"
-    campaigns.mkdir()
-    source = get_settings().campaigns_dir / "mass-line-2013.yaml"
-    shutil.copy(source, campaigns / "mass-line-2013.yaml")
-    monkeypatch.setenv("CAMPAIGN_CAMPAIGNS_DIR", str(campaigns))
-    get_settings.cache_clear()
-    rollout(db_url, "mass-line-2013", D(2013, 9, 3))
+    campaigns = campaigns_elsewhere
+    rolled_out(db_url, "mass-line-2013", D(2013, 9, 3))
     with db.session_for(db_url) as session:
         session.execute(
             ChecklistItem.__table__.update()

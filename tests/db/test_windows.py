@@ -9,12 +9,11 @@ from sqlalchemy import func, select
 
 from models.errors import EvidenceError
 from models.store import db
-from models.store.evidence import Submission, find_item, obligation_rule, subject_id, submit
+from models.store.evidence import Submission, submit
 from models.store.instant import utc_now
 from models.store.orgs import load_snapshot
-from models.store.rollout import campaign_id
 from models.store.tables import ChecklistItem, Evidence
-from tests.db.rollout_helpers import import_full_org, rollout
+from tests.db.rollout_helpers import locate, rolled_out
 
 D = dt.date
 KEY = "cadre-pairing-2013"
@@ -23,26 +22,17 @@ PAIR = "cn-0001"
 
 @pytest.fixture
 def rolled(db_url: str) -> str:
-    import_full_org(db_url)
-    rollout(db_url, KEY, D(2013, 11, 4))
-    return db_url
+    return rolled_out(db_url, KEY, D(2013, 11, 4), people=True)
 
 
 def record(url: str, obligation: str, dated: dt.date, occurrence: str | None = None) -> str:
     """The pairing's cadre records one contact dated `dated`; returns the item's status."""
     with db.session_for(url) as session:
-        cid = campaign_id(session, KEY)
-        rule = obligation_rule(session, cid, 1, obligation)
-        org = load_snapshot(session, "weihai-etdz")
-        pair = org.pairing_by_code[PAIR]
-        item = find_item(
-            session,
-            campaign=cid,
-            obligation=rule,
-            subject=subject_id(org, "pairing", PAIR),
-            occurrence=occurrence,
-            dated=dated,
+        found = locate(
+            session, KEY, obligation, ("pairing", PAIR), occurrence=occurrence, dated=dated
         )
+        org, rule, item = found.org, found.rule, found.item
+        pair = org.pairing_by_code[PAIR]
         return submit(
             session,
             org=org,

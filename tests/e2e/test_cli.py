@@ -73,6 +73,30 @@ def pilot_evidence(
     )
 
 
+def campaign_2027(folder: Path, *, start: str, end: str) -> Path:
+    """A one-phase campaign of the shipped district in 2027, kept outside the repository."""
+    path = folder / "c2027.yaml"
+    path.write_text(
+        "key: c2027\nname: 二〇二七年活动\norganization: weihai-etdz\nphases:\n"
+        f"  - key: a\n    name: 甲\n    start: {start}\n    end: {end}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def rolled_out(folder: Path, key: str, as_of: str) -> str:
+    """The shipped district imported and `key` rolled out as of a day; returns the key."""
+    assert import_shipped_org(folder).returncode == 0
+    rolled = run("rollout", key, "--as-of", as_of)
+    assert rolled.returncode == 0, rolled.stderr
+    return key
+
+
+def stored_files(campaign_home: Path) -> list[Path]:
+    """The evidence files kept under CAMPAIGN_HOME."""
+    return [p for p in (campaign_home / "files").rglob("*") if p.is_file()]
+
+
 def assert_no_traceback(result: subprocess.CompletedProcess[str]) -> None:
     assert "Traceback" not in result.stdout + result.stderr
 
@@ -104,12 +128,7 @@ def test_validate_reports_each_problem_as_file_line_field(tmp_path: Path) -> Non
 
 
 def test_a_2027_campaign_needs_its_holiday_table(tmp_path: Path) -> None:
-    campaign = tmp_path / "c2027.yaml"
-    campaign.write_text(
-        "key: c2027\nname: 二〇二七年活动\norganization: weihai-etdz\nphases:\n"
-        "  - key: a\n    name: 甲\n    start: 2027-01-01\n    end: mid 2027-01\n",
-        encoding="utf-8",
-    )
+    campaign = campaign_2027(tmp_path, start="2027-01-01", end="mid 2027-01")
     result = run("validate", campaign)
     assert result.returncode == 2
     assert f"{campaign}:7: phases[0].start: no holiday table for 2027" in result.stdout
@@ -389,8 +408,7 @@ def test_two_rollouts_at_once_on_a_new_home_converge(campaign_home: Path) -> Non
 def test_a_refused_submission_stores_no_file_and_writes_no_row(
     campaign_home: Path, tmp_path: Path
 ) -> None:
-    assert import_shipped_org(tmp_path).returncode == 0
-    assert run("rollout", "village-rectification-2013", "--as-of", "2012-12-03").returncode == 0
+    rolled_out(tmp_path, "village-rectification-2013", "2012-12-03")
     args = ["--note", "民主评议完成", "--date", "2012-12-20"]
     program = tmp_path / "会议记录.pdf"
     program.write_bytes(b"MZ\x90\x00" + b"\x00" * 64)
@@ -416,22 +434,18 @@ def test_a_refused_submission_stores_no_file_and_writes_no_row(
     refused = pilot_evidence("add", *args, "--by", "p-qiaotou-v02-sec", "--file", minutes)
     assert refused.returncode == 3, refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
-    assert not (campaign_home / "files").exists() or not any(
-        p.is_file() for p in (campaign_home / "files").rglob("*")
-    )
+    assert stored_files(campaign_home) == []
     with sqlite3.connect(campaign_home / "campaign.db") as conn:
         assert conn.execute("SELECT count(*) FROM evidence").fetchone() == (0,)
     accepted = pilot_evidence("add", *args, "--by", "p-qiaotou-v01-sec", "--file", minutes)
     assert accepted.returncode == 0, accepted.stderr
-    assert len([p for p in (campaign_home / "files").rglob("*") if p.is_file()]) == 1
+    assert len(stored_files(campaign_home)) == 1
 
 
 def test_evidence_from_a_filled_in_template_all_or_nothing(
     campaign_home: Path, tmp_path: Path
 ) -> None:
-    assert import_shipped_org(tmp_path).returncode == 0
-    key = "community-and-two-new-2013"
-    assert run("rollout", key, "--as-of", "2013-07-01").returncode == 0
+    key = rolled_out(tmp_path, "community-and-two-new-2013", "2013-07-01")
     sheet = tmp_path / "崮山镇" / "证据.xlsx"
     made = run("evidence", "template", key, "--xlsx", sheet, "--unit", "gushan")
     assert made.returncode == 0, made.stderr
@@ -469,15 +483,13 @@ def test_evidence_from_a_filled_in_template_all_or_nothing(
     assert imported.stdout.strip() == f"imported {sheet}: 2 rows (已完成2项)"
     status = json.loads(run("status", key, "--as-of", "2013-07-20", "--json").stdout)
     assert status["backfilled"] == 2  # dated 2013, entered today
-    assert len([p for p in (campaign_home / "files").rglob("*") if p.is_file()]) == 1
+    assert len(stored_files(campaign_home)) == 1
 
 
 def test_inspection_fail_rectify_recheck_from_the_terminal(
     campaign_home: Path, tmp_path: Path
 ) -> None:
-    assert import_shipped_org(tmp_path).returncode == 0
-    key = "community-and-two-new-2013"
-    assert run("rollout", key, "--as-of", "2013-07-01").returncode == 0
+    key = rolled_out(tmp_path, "community-and-two-new-2013", "2013-07-01")
     made = run("inspect", key, "--as-of", "2013-07-01")
     assert made.stdout.strip() == "funds-site-check 2013-Q2: 8 sampled (due 2013-06-28)"
     assert run("inspect", key, "--as-of", "2013-07-01").stdout.strip().startswith("no check due")
@@ -533,5 +545,5 @@ def test_inspection_fail_rectify_recheck_from_the_terminal(
     for word in ("抽查未通过", "下达限期整改", "抽查通过", "rectification-funds-site-check"):
         assert word in history.stdout
     assert run("audit", "verify").returncode == 0
-    stored = [p for p in (campaign_home / "files").rglob("*") if p.is_file()]
+    stored = stored_files(campaign_home)
     assert [p.read_bytes() for p in stored] == [b"\xff\xd8\xff\xe0 site"]

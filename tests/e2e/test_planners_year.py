@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.e2e.test_cli import assert_no_traceback, run
+from tests.e2e.test_cli import assert_no_traceback, campaign_2027, run
 
 NOTICE_2027 = """国务院办公厅关于2027年部分节假日安排的通知
 各省、自治区、直辖市人民政府，国务院各部委、各直属机构：
@@ -16,20 +16,10 @@ NOTICE_2027 = """国务院办公厅关于2027年部分节假日安排的通知
 """
 
 
-def _campaign_2027(folder: Path) -> Path:
-    path = folder / "c2027.yaml"
-    path.write_text(
-        "key: c2027\nname: 二〇二七年活动\norganization: weihai-etdz\nphases:\n"
-        "  - key: a\n    name: 甲\n    start: 2027-02-05\n    end: 2027-02-20\n",
-        encoding="utf-8",
-    )
-    return path
-
-
 def test_next_years_holidays_come_from_the_notice(tmp_path: Path) -> None:
     tables = tmp_path / "holidays"
     env = {"CAMPAIGN_HOLIDAYS_DIR": str(tables)}
-    campaign = _campaign_2027(tmp_path)
+    campaign = campaign_2027(tmp_path, start="2027-02-05", end="2027-02-20")
     assert run("validate", campaign, env=env).returncode == 2  # no 2027 yet
 
     notice = tmp_path / "通知.txt"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,14 +18,8 @@ def schedules_of(name: str) -> dict[str, str]:
         return {s.slug: s.schedule.rrule for s in deployment.schedules}  # type: ignore[union-attr]
 
 
-def test_deploy_and_redeploy_after_the_file_changed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    folder = tmp_path / "campaigns"
-    folder.mkdir()
-    shutil.copy(get_settings().campaigns_dir / "mass-line-2013.yaml", folder)
-    monkeypatch.setenv("CAMPAIGN_CAMPAIGNS_DIR", str(folder))
-    get_settings.cache_clear()
+def test_deploy_and_redeploy_after_the_file_changed(campaigns_elsewhere: Path) -> None:
+    folder = campaigns_elsewhere
     names = deploy_campaign(read_campaign(get_settings(), "mass-line-2013"))
     assert sorted(names) == [
         "close-phase/mass-line-2013",

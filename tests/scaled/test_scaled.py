@@ -43,16 +43,20 @@ NATURAL_KEY = """
 pytestmark = pytest.mark.xdist_group("scaled")
 
 
-def rows(url: str, sql: str, key: str) -> Counter[tuple[Any, ...]]:
+def query(url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    """The rows of one query on the campaign database, on a connection of its own."""
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            return Counter(
-                tuple(str(v) if v is not None else None for v in row)
-                for row in conn.execute(text(sql), {"key": key})
-            )
+            return [tuple(row) for row in conn.execute(text(sql), params)]
     finally:
         engine.dispose()
+
+
+def rows(url: str, sql: str, key: str) -> Counter[tuple[Any, ...]]:
+    return Counter(
+        tuple(str(v) if v is not None else None for v in row) for row in query(url, sql, key=key)
+    )
 
 
 def runs_named(c: Cluster, prefix: str) -> list[dict[str, Any]]:
@@ -103,19 +107,14 @@ def test_the_sweep_through_a_worker_delivers_each_reminder_once(
     c, hook = scaled.cluster, scaled.hook
     run = c.wait_run(c.run_deployment("remind-due/daily", {"as_of": str(scaled.today)}))
     assert run["state_type"] == "COMPLETED", c.diagnose()
-    engine = create_engine(c.campaign_db)
-    with engine.connect() as conn:
-        sent = conn.execute(
-            text("SELECT digest, count(*) FROM reminder WHERE status = 'sent' GROUP BY digest")
-        ).all()
-        pending_due = conn.execute(
-            text(
-                "SELECT count(*) FROM reminder WHERE status NOT IN ('sent', 'superseded') "
-                "AND send_at <= "
-                "(SELECT max(sent_at) FROM reminder)"
-            )
-        ).scalar_one()
-    engine.dispose()
+    sent = query(
+        c.campaign_db, "SELECT digest, count(*) FROM reminder WHERE status = 'sent' GROUP BY digest"
+    )
+    [(pending_due,)] = query(
+        c.campaign_db,
+        "SELECT count(*) FROM reminder WHERE status NOT IN ('sent', 'superseded') "
+        "AND send_at <= (SELECT max(sent_at) FROM reminder)",
+    )
     keys = Counter(re.search(r"提醒编号：(\w+)", m["message"])[1] for m in hook.received)
     assert sent and pending_due == 0
     assert max(keys.values()) == 1  # no digest arrived twice
@@ -245,17 +244,11 @@ def test_a_server_restart_loses_nothing_and_catch_up_runs_what_was_due_once(
     # kickoff ended yesterday: closed now, by the catch-up or by the day's sweep before it
     # (any command brings the phases to its day)
     assert re.search(r"phases closed: (kickoff|无);", first), first
-    engine = create_engine(c.campaign_db)
-    with engine.connect() as conn:
-        kickoff = conn.execute(
-            # pairing-now's: pairing-now-b, deployed beside it, has a kickoff too
-            text(
-                "SELECT s.status FROM phase_state s JOIN campaign c ON c.id = s.campaign_id "
-                "WHERE c.key = 'pairing-now' AND s.phase_key = 'kickoff'"
-            )
-        ).scalar_one()
-    engine.dispose()
-    assert kickoff == "closed"
+    phases = (
+        "SELECT s.status FROM phase_state s JOIN campaign c ON c.id = s.campaign_id "
+        "WHERE c.key = 'pairing-now'"  # pairing-now-b, deployed beside it, has a kickoff too
+    )
+    assert query(c.campaign_db, f"{phases} AND s.phase_key = 'kickoff'") == [("closed",)]
     second = ok(c.campaign("catch-up", "pairing-now"))
     assert "late runs taken over 0; items written 0; phases closed: 无;" in second, second
     assert "reminders sent 0" in second, second
@@ -269,23 +262,14 @@ def test_a_server_restart_loses_nothing_and_catch_up_runs_what_was_due_once(
     assert len(hook.received) == received + _sent_by(first)
     keys = Counter(re.search(r"提醒编号：(\w+)", m["message"])[1] for m in hook.received)
     assert max(keys.values()) == 1  # across every sweep and catch-up: nothing twice
-    engine = create_engine(c.campaign_db)
-    with engine.connect() as conn:
-        closings = conn.execute(
-            text(
-                "SELECT count(*) FROM audit_event WHERE action = 'phase.closed' "
-                "AND entity_key = 'pairing-now:kickoff'"
-            )
-        ).scalar_one()
-        status = conn.execute(
-            text(
-                "SELECT s.status FROM phase_state s JOIN campaign c ON c.id = s.campaign_id "
-                "WHERE c.key = 'pairing-now' ORDER BY s.phase_key"
-            )
-        ).scalars()
-        assert list(status) == ["open", "closed"]  # contact, kickoff
-    engine.dispose()
-    assert closings == 1
+    closings = query(
+        c.campaign_db,
+        "SELECT count(*) FROM audit_event WHERE action = 'phase.closed' "
+        "AND entity_key = 'pairing-now:kickoff'",
+    )
+    status = query(c.campaign_db, f"{phases} ORDER BY s.phase_key")
+    assert [s for (s,) in status] == ["open", "closed"]  # contact, kickoff
+    assert closings == [(1,)]
 
 
 def _sent_by(output: str) -> int:

@@ -44,20 +44,16 @@ def test_a_control_character_in_a_campaign_name_is_refused_at_its_line(
     assert "control character" in text and "c.yaml:13: phases[0].obligations[0].title" in text
 
 
-def test_a_control_character_in_an_organization_name_is_refused() -> None:
+def problems_of_unit_named(name: str) -> list[str]:
+    """What an organization import says of one unit with this name (org.csv row 2)."""
     data = OrgData(source=Path("org.csv"))
-    data.units.append(
-        UnitRow(
-            code="v1",
-            name="何家泊村\n[即将到期] 伪造",
-            kind="district",
-            parent=None,
-            tags=[],
-            origin="import",
-            where="org.csv:2",
-        )
-    )
-    problems = check_org(data, ExistingOrg())
+    unit = UnitRow("v1", name, "district", None, (), "import", "org.csv:2")
+    data.units.append(unit)
+    return check_org(data, ExistingOrg())
+
+
+def test_a_control_character_in_an_organization_name_is_refused() -> None:
+    problems = problems_of_unit_named("何家泊村\n[即将到期] 伪造")
     assert any("org.csv:2" in p and "U+000A" in p for p in problems), problems
 
 
@@ -83,19 +79,7 @@ def test_a_bidirectional_override_is_refused_and_never_printed() -> None:
     from flows.cli.console import unit_table
     from models.store.unit_progress import UnitRow as ProgressRow
 
-    data = OrgData(source=Path("org.csv"))
-    data.units.append(
-        UnitRow(
-            code="v1",
-            name="村委会\u202eexe.txt",
-            kind="district",
-            parent=None,
-            tags=(),
-            origin="import",
-            where="org.csv:2",
-        )
-    )
-    assert any("U+202E" in p for p in check_org(data, ExistingOrg()))
+    assert any("U+202E" in p for p in problems_of_unit_named("村委会\u202eexe.txt"))
     # a name already in the database (from before this check) prints without its tricks
     row = ProgressRow("v1", "村\x1b[2J\u202e委会", "village", 0)
     console = Console(record=True, width=200)
