@@ -19,36 +19,38 @@ from config.yaml_lines import LoadedYaml, YamlLoadError, load_yaml_text, read_te
 from models.errors import ImportRejected
 
 
+@dataclass(frozen=True, kw_only=True)
+class _FromFile:
+    """Where a row was read (FILE:ROW, for messages) and how it came to be (import, filled)."""
+
+    origin: str
+    where: str
+
+
 @dataclass(frozen=True)
-class UnitRow:
+class UnitRow(_FromFile):
     code: str
     name: str
     kind: str
     parent: str | None
     tags: tuple[str, ...]
-    origin: str
-    where: str
 
 
 @dataclass(frozen=True)
-class PersonRow:
+class PersonRow(_FromFile):
     code: str
     name: str
     unit: str
     roles: tuple[str, ...]
     channels: tuple[str, ...]
-    origin: str
-    where: str
 
 
 @dataclass(frozen=True)
-class PairingRow:
+class PairingRow(_FromFile):
     code: str
     kind: str
     cadre: str
     contact: str
-    origin: str
-    where: str
 
 
 @dataclass(frozen=True)
@@ -169,8 +171,8 @@ def _row(table: str, values: dict[str, Any], where: str, default_origin: str) ->
             get("kind"),
             get("parent") or None,
             _items(values.get("tags"), _LIST_SPLIT),
-            origin,
-            where,
+            origin=origin,
+            where=where,
         )
     if table == "people":
         return PersonRow(
@@ -179,11 +181,13 @@ def _row(table: str, values: dict[str, Any], where: str, default_origin: str) ->
             get("unit"),
             _items(values.get("roles"), _LIST_SPLIT),
             _items(values.get("channels"), _CHANNEL_SPLIT),
-            origin,
-            where,
+            origin=origin,
+            where=where,
         )
     if table == "pairings":
-        return PairingRow(get("code"), get("kind"), get("cadre"), get("contact"), origin, where)
+        return PairingRow(
+            get("code"), get("kind"), get("cadre"), get("contact"), origin=origin, where=where
+        )
     if table == "operators":
         proxy = get("proxy").lower() in ("是", "true", "yes", "1", "y", "可以")
         return OperatorRow(get("login"), get("person"), proxy, where)

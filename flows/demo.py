@@ -30,6 +30,7 @@ from models.domain.burden import town_loads, week_of, weigh
 from models.report import report_text, write_ledger
 from models.store import db
 from models.store.gates import latest_decisions, reviewer_name
+from models.store.ledger import ledger_of
 from models.store.orgs import import_org, load_snapshot, org_counts, org_id_of
 from models.store.progress import campaign_progress
 from models.store.rollout import campaign_id
@@ -146,7 +147,8 @@ def run_demo(settings: Settings, out: Console, every_campaign: bool = False) -> 
             for table in view.progress_tables(progress):
                 out.print(table)
             out.print(report_text(campaign, progress), markup=False)
-            rows = write_ledger(reports / f"{key}.xlsx", session, campaign, org, progress)
+            ledger = ledger_of(session, campaign_id(session, key))
+            rows = write_ledger(reports / f"{key}.xlsx", ledger, campaign, org, progress)
             out.print(f"台账：{reports / f'{key}.xlsx'}（{rows}行）", markup=False)
             out.print()
     out.rule("完成")

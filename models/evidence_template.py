@@ -3,38 +3,31 @@ each, and a sheet saying what each obligation asks for."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from sqlalchemy import select
-from sqlmodel import Session, col
 
 from config.evidence_sheet import SHEET, TEMPLATE_HEADERS
 from models.domain.campaign import LoadedCampaign
 from models.domain.org_snapshot import OrgSnapshot
-from models.domain.vocabulary import ItemStatus
 from models.domain.wording import sign_off_zh
 from models.inert_cells import cells, inert
-from models.store.rollout import campaign_id
 from models.store.tables import ChecklistItem
 
 
 def write_template(
-    path: Path, session: Session, loaded: LoadedCampaign, org: OrgSnapshot, unit: str | None
+    path: Path,
+    items: Sequence[ChecklistItem],
+    loaded: LoadedCampaign,
+    org: OrgSnapshot,
+    unit: str | None,
 ) -> int:
-    """Write the template; returns how many open items it lists."""
+    """Write the template of these items (those of `unit` and below, when given); returns
+    how many it lists."""
     spec = loaded.spec
     titles = {o.key: o for _, o in spec.obligations()}
-    query = select(ChecklistItem).where(
-        col(ChecklistItem.campaign_id) == campaign_id(session, spec.key),
-        col(ChecklistItem.status).in_((ItemStatus.OPEN, ItemStatus.REJECTED)),
-    )
-    items = (
-        session.execute(query.order_by(col(ChecklistItem.due), col(ChecklistItem.id)))
-        .scalars()
-        .all()
-    )
     if unit is not None:
         root = org.unit_by_code[unit].id
         items = [i for i in items if org.is_within(i.unit_id, root)]

@@ -4,25 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import defaultdict
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
-from sqlalchemy import func, select
-from sqlmodel import Session, col
 
 from models.domain.campaign import LoadedCampaign
 from models.domain.org_snapshot import OrgSnapshot
-from models.domain.vocabulary import EvidenceKind, ItemStatus
+from models.domain.vocabulary import ItemStatus
 from models.domain.wording import PHASE_STATUS_ZH, STATUS_ZH, counts_zh, occurrence_zh
 from models.inert_cells import cells, inert
 from models.progress_text import RAG_ZH, yearbook_sentence
+from models.store.ledger import Ledger
 from models.store.progress import CampaignProgress
-from models.store.rollout import campaign_id
-from models.store.tables import ChecklistItem, Evidence, columns
 
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
@@ -80,7 +76,7 @@ def _ymd(iso: str) -> str:
 
 def write_ledger(
     path: Path,
-    session: Session,
+    ledger: Ledger,
     loaded: LoadedCampaign,
     org: OrgSnapshot,
     progress: CampaignProgress,
@@ -88,27 +84,8 @@ def write_ledger(
     """A sheet per phase (a row per subject, obligation and occurrence) and a summary by
     town; returns the number of item rows written."""
     spec = loaded.spec
-    campaign = campaign_id(session, spec.key)
     titles = {ob.key: ob.title for _, ob in spec.obligations()}
-    evidence = dict(
-        session.execute(
-            select(col(Evidence.item_id), func.count())
-            .join(ChecklistItem, col(ChecklistItem.id) == col(Evidence.item_id))
-            .where(col(ChecklistItem.campaign_id) == campaign)
-            .group_by(col(Evidence.item_id))
-        ).all()
-    )
-    reported: dict[int, dict[str, int]] = defaultdict(dict)
-    for item_id, counts in session.execute(
-        select(col(Evidence.item_id), col(Evidence.counts))
-        .join(ChecklistItem, col(ChecklistItem.id) == col(Evidence.item_id))
-        .where(
-            col(ChecklistItem.campaign_id) == campaign,
-            col(Evidence.kind) == EvidenceKind.SUBMISSION,
-        )
-        .order_by(col(Evidence.id))
-    ).all():
-        reported[item_id] = counts or {}
+    evidence, reported = ledger.evidence, ledger.reported
     book = Workbook()
     summary = book.active
     summary.title = "汇总"
@@ -161,16 +138,7 @@ def write_ledger(
             ],
             header_font,
         )
-        items = session.execute(
-            select(ChecklistItem)
-            .where(
-                col(ChecklistItem.campaign_id) == campaign,
-                col(ChecklistItem.phase_key) == phase.key,
-            )
-            .order_by(
-                *columns(ChecklistItem, "town_id subject_type subject_id obligation_key due"),
-            )
-        ).scalars()
+        items = ledger.by_phase.get(phase.key, [])
         as_of = dt.date.fromisoformat(progress.as_of)
         for item in items:
             code, name = org.subject_label(item.subject_type, item.subject_id)

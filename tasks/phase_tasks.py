@@ -7,7 +7,6 @@ import datetime as dt
 from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
-from sqlmodel import col
 
 from config.campaign_files import calendar_for, read_campaign
 from config.settings import get_settings
@@ -15,8 +14,7 @@ from models.store import audit, db
 from models.store.instant import utc_now
 from models.store.orgs import load_snapshot
 from models.store.reminders import plan_initial_reminders
-from models.store.rollout import campaign_id, close_phase, open_phase
-from models.store.tables import ChecklistItem
+from models.store.rollout import campaign_id, close_phase, in_phase, open_phase
 from tasks.progress_tasks import compute_progress
 
 
@@ -36,7 +34,7 @@ def open_phase_items(campaign: str, phase: str, on: dt.date) -> int:
                 campaign=cid,
                 org=load_snapshot(session, spec.organization),
                 calendar=calendar,
-                where=[col(ChecklistItem.phase_key) == phase],
+                where=[in_phase(phase)],
             )
             audit.append(
                 session,

@@ -22,7 +22,7 @@ from config.settings import get_settings
 from models.domain.digest import Digest, build_digest
 from models.domain.door import is_group_channel, sign_in_url
 from models.domain.org_snapshot import OrgSnapshot
-from models.domain.reminder_rules import is_escalation
+from models.domain.reminder_planning import is_escalation
 from models.domain.working_days import local_instant
 from models.store import audit, db
 from models.store import reminder_lines as reminder_lines_store

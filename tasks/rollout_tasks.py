@@ -10,8 +10,6 @@ from typing import Any
 import pendulum
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from sqlalchemy import func, or_, select
-from sqlmodel import col
 
 from config.campaign_files import calendar_for, read_campaign, read_stored_version
 from config.settings import get_settings
@@ -27,7 +25,9 @@ from models.store.orgs import load_snapshot
 from models.store.reminders import plan_initial_reminders
 from models.store.rollout import (
     ItemRow,
+    in_towns,
     item_rows,
+    items_of,
     phase_statuses,
     replan_items,
     store_version,
@@ -35,7 +35,6 @@ from models.store.rollout import (
     sync_phase_states,
     write_items,
 )
-from models.store.tables import ChecklistItem
 from tasks.gate_tasks import answer_gate
 from tasks.logs import task_logger
 from tasks.retry import retry_unless_user_error
@@ -176,7 +175,7 @@ def write_checklist_items(
             campaign=ctx.campaign_id,
             org=planner.org,
             calendar=planner.calendar,
-            where=[town_condition(towns)],
+            where=[in_towns(towns)],
         )
         if inserted or moved or cancelled:
             audit.append(
@@ -204,21 +203,14 @@ def write_checklist_items(
 def done_items(ctx: RolloutContext) -> int:
     """Items already done (accepted): a changed file leaves them as they are."""
     with db.session_for(get_settings().resolved_database_url) as session:
-        return session.execute(
-            select(func.count()).where(
-                col(ChecklistItem.campaign_id) == ctx.campaign_id,
-                col(ChecklistItem.status) == ItemStatus.ACCEPTED,
-            )
-        ).scalar_one()
+        return items_of(session, ctx.campaign_id, ItemStatus.ACCEPTED)
 
 
 @task(name="count-items", cache_policy=NO_CACHE)
 def count_items(ctx: RolloutContext) -> int:
     """The campaign's items (every version): what batch runs elsewhere added is the change."""
     with db.session_for(get_settings().resolved_database_url) as session:
-        return session.execute(
-            select(func.count()).where(col(ChecklistItem.campaign_id) == ctx.campaign_id)
-        ).scalar_one()
+        return items_of(session, ctx.campaign_id)
 
 
 # After a load this large PostgreSQL's statistics still describe the small table, and the
@@ -234,15 +226,6 @@ def refresh_statistics(inserted: int) -> bool:
         return False
     db.analyze(get_settings().resolved_database_url, ("checklist_item", "reminder"))
     return True
-
-
-def town_condition(towns: list[int | None]) -> Any:
-    """Items of these towns (None: the district-level ones)."""
-    ids = [t for t in towns if t is not None]
-    parts = [col(ChecklistItem.town_id).in_(ids)] if ids else []
-    if None in towns:
-        parts.append(col(ChecklistItem.town_id).is_(None))
-    return or_(*parts)
 
 
 @task(name="read-gate-decisions", cache_policy=NO_CACHE)

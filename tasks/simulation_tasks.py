@@ -11,12 +11,10 @@ from typing import Any
 import pendulum
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from sqlalchemy import select
-from sqlmodel import col
 
 from config.campaign_files import calendar_for, read_campaign
 from config.settings import get_settings
-from models.domain.campaign import RECTIFY_PREFIX, Obligation
+from models.domain.campaign import Obligation
 from models.domain.inspections import RECHECK
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
 from models.domain.permissions import may_sign, may_submit
@@ -29,10 +27,10 @@ from models.domain.simulation import (
     sign_day,
     target_shares,
 )
-from models.domain.vocabulary import OPEN_ITEM, EvidenceKind, ItemStatus, SubjectType
+from models.domain.vocabulary import ItemStatus, SubjectType
 from models.domain.working_days import local_instant, to_date
 from models.errors import CampaignError
-from models.store import db
+from models.store import db, rehearsal
 from models.store.evidence import Submission, sign, store_bytes, submit
 from models.store.inspections import (
     InspectedCampaign,
@@ -42,8 +40,7 @@ from models.store.inspections import (
 )
 from models.store.orgs import load_snapshot
 from models.store.rollout import campaign_id
-from models.store.tables import ChecklistItem, Evidence, InspectionSample
-from models.store.tables import Inspection as InspectionRow
+from models.store.tables import ChecklistItem
 from tasks.reminder_tasks import mark_overdue_items, sweep_instant, sweep_needed, sweep_reminders
 
 
@@ -104,29 +101,9 @@ def plan_behaviour(campaign: str, start: dt.date, end: dt.date, seed: int) -> Da
     plan = DayPlan()
     with db.session_for(settings.resolved_database_url) as session:
         cid = campaign_id(session, spec.key)
-        items = (
-            session.execute(
-                select(ChecklistItem).where(
-                    col(ChecklistItem.campaign_id) == cid,
-                    col(ChecklistItem.status).in_((ItemStatus.PENDING, *OPEN_ITEM)),
-                )
-            )
-            .scalars()
-            .all()
-        )
+        items = rehearsal.owed_items(session, cid)
         org = load_snapshot(session, spec.organization)
-        submitted_on = dict(
-            session.execute(
-                select(col(Evidence.item_id), col(Evidence.dated))
-                .join(ChecklistItem, col(ChecklistItem.id) == col(Evidence.item_id))
-                .where(
-                    col(ChecklistItem.campaign_id) == cid,
-                    col(ChecklistItem.status) == ItemStatus.SUBMITTED,
-                    col(Evidence.kind) == EvidenceKind.SUBMISSION,
-                )
-                .order_by(col(Evidence.id))
-            ).all()
-        )
+        submitted_on = rehearsal.awaiting_signature_dated(session, cid)
     # Shares come from the whole plan, every wave included, so that the pilot villages are
     # not handed the whole target before the rest are rolled out.
     planner = RolloutPlanner(spec, loaded.phase_dates, org, calendar)
@@ -142,6 +119,7 @@ def plan_behaviour(campaign: str, start: dt.date, end: dt.date, seed: int) -> Da
         to_date(end),
     )
     for item in items:
+        assert item.id is not None  # a stored item
         obligation = obligations[item.obligation_key]
         key = (
             item.phase_key,
@@ -154,7 +132,7 @@ def plan_behaviour(campaign: str, start: dt.date, end: dt.date, seed: int) -> Da
             day = sign_day(
                 seed=seed,
                 item_key=key,
-                submitted=pendulum.Date(*submitted_on[item.id].timetuple()[:3]),
+                submitted=to_date(submitted_on[item.id]),
                 calendar=calendar,
             )
             if lo <= day <= hi:
@@ -330,13 +308,7 @@ def simulate_inspections(
     now = simulated_now(day, spec.timezone, hour=15)
     done: Counter[str] = Counter()
     run_inspections(session, loaded=loaded, campaign=cid, calendar=calendar, as_of=day, now=now)
-    pending = session.execute(
-        select(col(InspectionRow.key), col(InspectionRow.occurrence), InspectionSample)
-        .join(InspectionSample, col(InspectionSample.inspection_id) == col(InspectionRow.id))
-        .where(col(InspectionRow.campaign_id) == cid, col(InspectionSample.result).is_(None))
-        .order_by(col(InspectionSample.id))
-    ).all()
-    for key, label, sample in pending:
+    for key, label, sample in rehearsal.unchecked_samples(session, cid):
         inspection = next(i for i in spec.inspections if i.key == key)
         inspector = next(
             (
@@ -363,17 +335,11 @@ def simulate_inspections(
         )
         done["checked"] += 1
         done["check-failed"] += not passed
-    for item in session.execute(
-        select(ChecklistItem).where(
-            col(ChecklistItem.campaign_id) == cid,
-            col(ChecklistItem.obligation_key).like(f"{RECTIFY_PREFIX}%"),
-            col(ChecklistItem.status) == ItemStatus.OPEN,
-        )
-    ).scalars():
+    for item in rehearsal.open_rectification_items(session, cid):
         rng = rng_for(seed, "rectify", item.obligation_key, item.subject_id, item.occurrence)
         if rng.random() >= RECTIFY_DONE:
             continue
-        on = calendar.add_working_days(pendulum.Date(*item.due.timetuple()[:3]), -rng.randint(1, 8))
+        on = calendar.add_working_days(to_date(item.due), -rng.randint(1, 8))
         doer = _doer(org, item)
         if on != day or doer is None:
             continue

@@ -40,6 +40,12 @@ out = view.make_console()
 err = view.make_console(stderr=True)
 
 
+def say(text: str) -> None:
+    """A line for the user, printed as it is: codes and names come from people's files and
+    may hold [brackets], which Rich would otherwise read as markup."""
+    out.print(text, markup=False)
+
+
 def settings() -> Settings:
     return get_settings()
 

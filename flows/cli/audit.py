@@ -9,40 +9,27 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
-from sqlmodel import col
 
 from config.campaign_files import read_campaign
-from flows.cli.app import app, out, settings
+from flows.cli.app import app, out, say, settings
 from flows.cli.console import escape
 from models.domain.org_snapshot import OrgSnapshot
+from models.domain.wording import ACTIONS_ZH
 from models.errors import CampaignError, NotFound
 from models.store import audit, db
 from models.store.audit_anchor import read_anchor_file, write_anchor
 from models.store.orgs import load_snapshot, organizations
-from models.store.tables import Campaign, ChecklistItem
 
 audit_app = typer.Typer(help="The audit trail: verify it, read a subject's history.")
 app.add_typer(audit_app, name="audit", no_args_is_help=True)
 
-ACTIONS_ZH = {
-    "evidence.accepted": "通过",
-    "evidence.submitted": "提交待签",
-    "evidence.counted": "提交（累计中）",
-    "evidence.rejected": "退回",
-    "inspection.pass": "抽查通过",
-    "inspection.fail": "抽查未通过",
-    "rectification.raised": "下达限期整改",
-}
+AnchorFile = Annotated[
+    Path | None, typer.Option(help="also check the chain still reaches every anchor in this file")
+]
 
 
 @audit_app.command("verify")
-def verify(
-    anchor: Annotated[
-        Path | None,
-        typer.Option(help="also check the chain still reaches every anchor in this file"),
-    ] = None,
-) -> None:
+def verify(anchor: AnchorFile = None) -> None:
     """Walk the hash chain: exit 0 with the count checked, or 1 naming the first broken event."""
     config = settings()
     items, differs = 0, None
@@ -54,14 +41,14 @@ def verify(
         if not broken:
             items, differs = audit.verify_data(session)
     if broken:
-        out.print(f"audit chain broken after {count} good events: {broken}", markup=False)
+        say(f"audit chain broken after {count} good events: {broken}")
         raise typer.Exit(1)
     reached = f"; it reaches all {len(anchors)} anchors of {anchor}" if anchors else ""
-    out.print(f"audit chain holds: {count} events checked{reached}", markup=False)
+    say(f"audit chain holds: {count} events checked{reached}")
     if differs:
-        out.print(f"data differ from the audit trail: {differs}", markup=False)
+        say(f"data differ from the audit trail: {differs}")
         raise typer.Exit(1)
-    out.print(f"data agree with the audit trail: {items} items checked", markup=False)
+    say(f"data agree with the audit trail: {items} items checked")
 
 
 @audit_app.command("anchor")
@@ -75,7 +62,7 @@ def anchor_command(
     re-chained after an edit."""
     config = settings()
     line = write_anchor(config, to or config.audit_anchor)
-    out.print(f"anchored: {line}", markup=False)
+    say(f"anchored: {line}")
 
 
 def _tables(org: OrgSnapshot) -> list[tuple[str, dict[str, Any]]]:
@@ -113,19 +100,7 @@ def show(
                 "name the campaign with --campaign"
             )
         kind, sid, _ = found[0]
-        query = (
-            select(
-                col(ChecklistItem.id),
-                col(ChecklistItem.obligation_key),
-                col(ChecklistItem.occurrence),
-                col(Campaign.key),
-            )
-            .join(Campaign, col(Campaign.id) == col(ChecklistItem.campaign_id))
-            .where(col(ChecklistItem.subject_type) == kind, col(ChecklistItem.subject_id) == sid)
-        )
-        if campaign:
-            query = query.where(col(Campaign.key) == campaign)
-        items = {row.id: row for row in session.execute(query)}
+        items = audit.subject_items(session, kind, sid, campaign)
         events = audit.subject_history(session, list(items), (kind, sid))
     table = Table(title=escape(f"{subject} 的记录（{len(events)}条）"), title_justify="left")
     for column in ("时间", "操作人", "操作", "活动", "事项", "周期", "说明"):

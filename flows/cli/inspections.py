@@ -7,22 +7,19 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
-from sqlmodel import col
 
 from config.campaign_files import calendar_for, read_campaign
-from flows.cli.app import acting, app, out, parse_day, settings
+from flows.cli.app import acting, app, out, parse_day, say, settings
 from flows.cli.console import escape
 from models.domain.vocabulary import CheckResult
 from models.domain.wording import RESULT_ZH, check_outcome_zh, occurrence_zh
 from models.errors import EvidenceError, NotFound
 from models.store import audit, db
 from models.store.evidence import read_evidence_file, store_bytes, subject_id
-from models.store.inspections import InspectedCampaign, SampleRef, record_result
+from models.store.inspections import InspectedCampaign, SampleRef, record_result, samples_of
 from models.store.instant import utc_now
 from models.store.orgs import load_snapshot
 from models.store.rollout import campaign_id
-from models.store.tables import Inspection, InspectionSample, Person
 from tasks.inspection_tasks import make_checks
 
 inspection_app = typer.Typer(help="Record and read inspection results.", no_args_is_help=True)
@@ -39,12 +36,11 @@ def inspect(
     day = parse_day(as_of)
     made = make_checks.fn(campaign, day)  # the flow's task, run here without a server
     if not made:
-        out.print(f"no check due by {day} that is not made yet", markup=False)
+        say(f"no check due by {day} that is not made yet")
     for check in made:
-        out.print(
+        say(
             f"{check['inspection']} {check['label']}: {check['sampled']} sampled "
-            f"(due {check['on']})",
-            markup=False,
+            f"(due {check['on']})"
         )
 
 
@@ -93,7 +89,7 @@ def record(
         )
         for data, meta in documents:  # stored once the result is recorded, before the commit
             store_bytes(config.home.resolve(), data, meta["name"])
-    out.print(f"{subject} · {inspection} {check}: {check_outcome_zh(outcome)}", markup=False)
+    say(f"{subject} · {inspection} {check}: {check_outcome_zh(outcome)}")
 
 
 def _subject_kind(loaded, inspection) -> str:
@@ -113,32 +109,22 @@ def show(
     loaded = read_campaign(config, campaign)
     with db.session_for(config.resolved_database_url) as session:
         org = load_snapshot(session, loaded.spec.organization)
-        query = (
-            select(
-                col(Inspection.key), col(Inspection.occurrence), InspectionSample, col(Person.name)
-            )
-            .join(InspectionSample, col(InspectionSample.inspection_id) == col(Inspection.id))
-            .outerjoin(Person, col(Person.id) == col(InspectionSample.inspector_id))
-            .where(col(Inspection.campaign_id) == campaign_id(session, loaded.spec.key))
-            .order_by(col(Inspection.id), col(InspectionSample.subject_id))
-        )
-        if check:
-            query = query.where(col(Inspection.occurrence) == check)
-        rows = session.execute(query).all()
+        campaign_id(session, loaded.spec.key)  # rolled out, or say so
+        rows = samples_of(session, campaign_keys=[loaded.spec.key], label=check)
     table = Table(
         title=escape(f"{loaded.spec.name} · 抽查（{len(rows)}个对象）"), title_justify="left"
     )
     for column in ("抽查", "批次", "对象", "结果", "检查人", "发现的问题"):
         table.add_column(column)
     inspection_names = {i.key: i.name for i in loaded.spec.inspections}
-    for key, label, sample, inspector in rows:
+    for sample in rows:
         code, name = org.subject_label(sample.subject_type, sample.subject_id)
         table.add_row(
-            escape(inspection_names.get(key, key)),
-            escape(occurrence_zh(label) or label),
+            escape(inspection_names.get(sample.inspection_key, sample.inspection_key)),
+            escape(occurrence_zh(sample.label) or sample.label),
             escape(f"{name}（{code}）"),
             RESULT_ZH[sample.result],
-            escape(inspector or ""),
+            escape(sample.inspector or ""),
             escape(sample.findings or ""),
         )
     out.print(table)

@@ -23,7 +23,7 @@ from config.campaign_workbook import (
 )
 from config.workbooks import save_in_place
 from flows.cli import console as view
-from flows.cli.app import app, out, parse_day, settings
+from flows.cli.app import app, out, parse_day, say, settings
 from models.domain.campaign import OrgVocabulary
 from models.errors import CampaignError, ImportRejected, SpecError
 
@@ -48,10 +48,9 @@ def plan_export(
     )
     write_campaign_workbook(loaded.spec, xlsx, roles)
     obligations = sum(len(p.obligations) for p in loaded.spec.phases)
-    out.print(
+    say(
         f"{xlsx}: {loaded.spec.key}（{loaded.spec.name}）：环节{len(loaded.spec.phases)}个，"
-        f"事项{obligations}项",
-        markup=False,
+        f"事项{obligations}项"
     )
 
 
@@ -72,8 +71,8 @@ def plan_import(
         loaded, text = campaign_from_workbook(config, xlsx)
     except (ImportRejected, SpecError) as exc:
         for line in exc.problems:
-            out.print(line, markup=False)
-        out.print(f"{xlsx}: 未导入，什么也没有写", markup=False)
+            say(line)
+        say(f"{xlsx}: 未导入，什么也没有写")
         raise typer.Exit(2) from None
     if target.exists() and not replace:
         raise CampaignError(f"{target} 已存在；确认要替换时加 --replace")
@@ -85,10 +84,9 @@ def plan_import(
     spec = loaded.spec
     first = min(d.starts for d in loaded.phase_dates.values())
     last = max(d.ends for d in loaded.phase_dates.values())
-    out.print(
+    say(
         f"{target}: ok: {spec.key}（{spec.name}），环节{len(spec.phases)}个，"
-        f"事项{sum(len(p.obligations) for p in spec.phases)}项，{first} 至 {last}",
-        markup=False,
+        f"事项{sum(len(p.obligations) for p in spec.phases)}项，{first} 至 {last}"
     )
 
 
@@ -150,4 +148,4 @@ def burden(
         out.print(view.burden_repeats(weighed))
         if xlsx is not None:
             write_burden_workbook(weighed, snapshot, xlsx)
-            out.print(f"{xlsx}: 逐单位逐月负担已写出", markup=False)
+            say(f"{xlsx}: 逐单位逐月负担已写出")

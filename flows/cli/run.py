@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from config.campaign_files import calendar_for, read_campaign
 from config.settings import Settings
@@ -28,6 +27,7 @@ from flows.cli.app import (
     parse_day,
     parse_instant,
     phase_app,
+    say,
     settings,
 )
 from models.domain.campaign import LoadedCampaign, Obligation
@@ -47,12 +47,13 @@ from models.store.evidence import (
 )
 from models.store.gates import gate_of
 from models.store.instant import utc_now
+from models.store.ledger import ledger_of
 from models.store.orgs import find_org, load_snapshot
 from models.store.phase_clock import bring_to_day
 from models.store.progress import CampaignProgress, campaign_progress
 from models.store.reminders import policy_of
 from models.store.rollout import campaign_id
-from models.store.tables import Campaign, ChecklistItem, Organization
+from models.store.tables import Campaign, ChecklistItem
 from models.store.unit_progress import unit_progress, unit_rows_json
 
 AsOf = Annotated[str | None, typer.Option("--as-of", help="the day, YYYY-MM-DD (default today)")]
@@ -75,22 +76,18 @@ def rollout(
         find_org(session, loaded.spec.organization)
     ensure_prefect()
     result = rollout_campaign(campaign, parse_day(as_of), wait_at_gates=wait_at_gates)
-    out.print(
+    say(
         f"{result['campaign']} version {result['version']}: {result['inserted']} new "
-        f"items, {result['items']} in all",
-        markup=False,
+        f"items, {result['items']} in all"
     )
     if result["moved"] or result["cancelled"] or result["done_kept"]:
-        out.print(
+        say(
             f"文件有改动：{result['moved']}项截止日期调整，{result['cancelled']}项不再需要（已取消），"
-            f"提醒重新安排{result['reminders']}条，已完成的{result['done_kept']}项保持不变",
-            markup=False,
+            f"提醒重新安排{result['reminders']}条，已完成的{result['done_kept']}项保持不变"
         )
     for gate in result["waiting_at"]:
-        out.print(
-            f"waiting at gate {gate}: campaign gate approve {result['campaign']} {gate} "
-            "--by PERSON",
-            markup=False,
+        say(
+            f"waiting at gate {gate}: campaign gate approve {result['campaign']} {gate} --by PERSON"
         )
 
 
@@ -113,10 +110,9 @@ def simulate(
     result = simulate_campaign(campaign, first, last, seed=seed, evidence=evidence)
     out.print(view.town_load_table(result["town_load"]))
     for phase in result["closed"]:
-        out.print(
+        say(
             f"{phase['on']} 环节 {phase['key']} 结束：完成 {phase['accepted']}/"
-            f"{phase['items']}（{phase['percent']}%），逾期 {phase['overdue']}",
-            markup=False,
+            f"{phase['items']}（{phase['percent']}%），逾期 {phase['overdue']}"
         )
     _print_status(campaign, last)
 
@@ -196,8 +192,8 @@ def todo(
 ) -> None:
     """A person's open items, overdue first: all that their reminders are about, including
     what a digest had no room to list."""
-    from models.domain.digest import days_word, state_of
-    from models.store.todo import find_person, todo_items
+    from models.domain.digest import STATE_ORDER, days_word, state_of
+    from models.store.todo import find_person, org_key_of, todo_items
 
     config = settings()
     calendar = calendar_for(config)
@@ -205,12 +201,7 @@ def todo(
     with db.session_for(config.resolved_database_url) as session:
         found = find_person(session, person, org)
         items = todo_items(session, found)
-        snapshot = load_snapshot(
-            session,
-            session.execute(
-                select(col(Organization.key)).where(col(Organization.id) == found.org_id)
-            ).scalar_one(),
-        )
+        snapshot = load_snapshot(session, org_key_of(session, found))
         name = found.name
     campaigns = {key: read_campaign(config, key) for key in {i.campaign for i in items}}
     rows: list[dict[str, Any]] = []
@@ -235,13 +226,13 @@ def todo(
                 "escalated": item.escalated,
             }
         )
-    rows.sort(key=lambda r: ({"overdue": 0, "today": 1, "upcoming": 2}[r["state"]], r["due"]))
+    rows.sort(key=lambda r: (STATE_ORDER[r["state"]], r["due"]))
     if as_json:
         data = {"person": person, "as_of": day.isoformat(), "items": rows}
         typer.echo(json.dumps(data, ensure_ascii=False))
         return
     if not rows:
-        out.print(f"{name}：没有待办事项", markup=False)
+        say(f"{name}：没有待办事项")
         return
     out.print(view.todo_table(name, rows, day.isoformat()))
 
@@ -261,21 +252,24 @@ def _gate(decision: bool, campaign: str, gate: str, by: str | None, notes: str) 
         raise NotFound(f"no person with code {reviewer!r}")
     check_approver(spec_gate, person)
     if resume_waiting_run(loaded.spec.key, gate, decision, reviewer, notes):
-        out.print(f"answered the waiting run at gate {gate}", markup=False)
+        say(f"answered the waiting run at gate {gate}")
         return
     with audit.entered_by(who.entered_by):
         answer_gate(loaded.spec.key, gate, reviewer, decision, notes)
     word = "approved" if decision else "rejected"
-    out.print(f"gate {gate} {word} by {person.code} ({person.name})", markup=False)
+    say(f"gate {gate} {word} by {person.code} ({person.name})")
     if decision:
         rollout(loaded.spec.key, as_of=None, wait_at_gates=False)
+
+
+Reviewer = Annotated[str | None, typer.Option("--by", help="the reviewer's person code")]
 
 
 @gate_app.command("approve")
 def gate_approve(
     campaign: str,
     gate: str,
-    by: Annotated[str | None, typer.Option(help="the reviewer's person code")] = None,
+    by: Reviewer = None,
     notes: Annotated[str, typer.Option(help="the review's notes")] = "",
 ) -> None:
     """Approve a gate: the waves after it are rolled out."""
@@ -286,7 +280,7 @@ def gate_approve(
 def gate_reject(
     campaign: str,
     gate: str,
-    by: Annotated[str | None, typer.Option(help="the reviewer's person code")] = None,
+    by: Reviewer = None,
     notes: Annotated[str, typer.Option(help="why")] = "",
 ) -> None:
     """Reject a gate: the waves after it keep waiting; who and why is recorded."""
@@ -407,7 +401,7 @@ def evidence_add(
         # without its file; a file sent again is the same content and stored once.
         for data, meta in documents:
             store_bytes(config.home.resolve(), data, meta["name"])
-    out.print(f"{subject} · {_item_words(rule, item)}：{STATUS_ZH[new]}", markup=False)
+    say(f"{subject} · {_item_words(rule, item)}：{STATUS_ZH[new]}")
 
 
 @evidence_app.command("sign")
@@ -436,7 +430,7 @@ def evidence_sign(
             dated=dated,
             now=utc_now(),
         )
-    out.print(f"{subject} · {_item_words(rule, item)}：{STATUS_ZH[new]}", markup=False)
+    say(f"{subject} · {_item_words(rule, item)}：{STATUS_ZH[new]}")
 
 
 @app.command()
@@ -447,11 +441,12 @@ def report(
 ) -> None:
     """The closing summary in the yearbook's style, and optionally the Excel ledger."""
     with _progress_as_of(campaign, parse_day(as_of)) as now:
-        out.print(report_text(now.loaded, now.progress), markup=False)
+        say(report_text(now.loaded, now.progress))
         if xlsx is not None:
             org = load_snapshot(now.session, now.loaded.spec.organization)
-            rows = write_ledger(xlsx, now.session, now.loaded, org, now.progress)
-            out.print(f"ledger: {xlsx} ({rows} rows)", markup=False)
+            ledger = ledger_of(now.session, campaign_id(now.session, now.loaded.spec.key))
+            rows = write_ledger(xlsx, ledger, now.loaded, org, now.progress)
+            say(f"ledger: {xlsx} ({rows} rows)")
 
 
 def _campaign_key_with_phase(campaign: str, phase: str) -> str:
@@ -469,7 +464,7 @@ def phase_open(campaign: str, phase: str, on: AsOf = None) -> None:
 
     ensure_prefect()
     opened = open_campaign_phase(_campaign_key_with_phase(campaign, phase), phase, parse_day(on))
-    out.print(f"phase {phase} open: {opened} items became due", markup=False)
+    say(f"phase {phase} open: {opened} items became due")
 
 
 @phase_app.command("close")
@@ -479,9 +474,7 @@ def phase_close(campaign: str, phase: str, on: AsOf = None) -> None:
 
     ensure_prefect()
     summary = close_campaign_phase(_campaign_key_with_phase(campaign, phase), phase, parse_day(on))
-    out.print(
-        f"phase {phase} closed: {summary['accepted']}/{summary['items']} accepted", markup=False
-    )
+    say(f"phase {phase} closed: {summary['accepted']}/{summary['items']} accepted")
 
 
 @app.command()
@@ -520,7 +513,7 @@ def deploy(
     loaded = read_campaign(settings(), campaign)
     ensure_prefect()
     for name in deploy_campaign(loaded, pool, fan_out):
-        out.print(f"deployed {name}", markup=False)
+        say(f"deployed {name}")
 
 
 @app.command("catch-up")
@@ -540,16 +533,15 @@ def catch_up(
     ensure_prefect()
     result = catch_up_campaign(campaign, instant)
     closed = "、".join(result["phases_closed"]) or "无"
-    out.print(
+    say(
         f"{result['campaign']}: late runs taken over {len(result['late_runs_taken_over'])}; "
         f"items written {result['items_written']}; phases closed: {closed}; "
         f"checks {result['checks']}; reminders sent {result['reminders_sent']} in "
         f"{result['digests']} digests, failed {result['reminders_failed']} "
-        f"(newly overdue {result['newly_overdue']})",
-        markup=False,
+        f"(newly overdue {result['newly_overdue']})"
     )
     if result["waiting_at"]:
-        out.print(f"waiting at gates: {', '.join(result['waiting_at'])}", markup=False)
+        say(f"waiting at gates: {', '.join(result['waiting_at'])}")
 
 
 @app.command()
@@ -577,13 +569,12 @@ def remind(
     result = remind_due(parse_day(as_of) if as_of else None, retry_dead=retry_dead)
     totals = result["totals"]
     if result.get("day_off"):
-        out.print("休息日不发送提醒：到期的提醒在下一个工作日的提醒时间发出", markup=False)
-    out.print(
+        say("休息日不发送提醒：到期的提醒在下一个工作日的提醒时间发出")
+    say(
         f"newly overdue {result['overdue']}; sent {result.get('sent', 0)} in "
         f"{result.get('digests', 0)} digests (escalations {result.get('escalated', 0)}); "
         f"failed {result.get('failed', 0)}; dead letters {totals.get('dead', 0)}; "
-        f"pending {totals.get('pending', 0)}; superseded {totals.get('superseded', 0)}",
-        markup=False,
+        f"pending {totals.get('pending', 0)}; superseded {totals.get('superseded', 0)}"
     )
     if result.get("problems"):
         for problem in result["problems"]:

@@ -15,7 +15,7 @@ from config.holiday_tables import write_holiday_table
 from config.org_file import read_org_files
 from config.yaml_lines import YamlLoadError, format_loc, load_yaml_text, read_text_file
 from flows.cli import console as view
-from flows.cli.app import app, db_app, operator, orgs_app, out, settings
+from flows.cli.app import app, db_app, operator, orgs_app, out, say, settings
 from models.domain.burden import restraint_warnings
 from models.domain.holiday_notice import NoticeError, parse_notice
 from models.errors import CampaignError, DateRuleError, NotFound, SpecError
@@ -33,7 +33,7 @@ def validate(
         calendar = calendar_for(config)
     except SpecError as exc:
         for line in exc.problems:
-            out.print(line, markup=False)
+            say(line)
         raise typer.Exit(2) from None
     bad = 0
     for path in files:
@@ -42,24 +42,21 @@ def validate(
         except SpecError as exc:
             bad += 1
             for line in exc.problems:
-                out.print(line, markup=False)
+                say(line)
             continue
         spec = loaded.spec
         first = min(d.starts for d in loaded.phase_dates.values())
         last = max(d.ends for d in loaded.phase_dates.values())
         obligations = sum(len(p.obligations) for p in spec.phases)
-        out.print(
+        say(
             f"{path}: ok: {spec.key}, {len(spec.phases)} phases, {obligations} obligations, "
-            f"{first} to {last}",
-            markup=False,
+            f"{first} to {last}"
         )
         warnings = restraint_warnings(spec)
         if warnings:
             lines = load_yaml_text(loaded.text, path)
             for loc, message in warnings:
-                out.print(
-                    f"{path}:{lines.line_of(loc)}: {format_loc(loc)}: 提醒：{message}", markup=False
-                )
+                say(f"{path}:{lines.line_of(loc)}: {format_loc(loc)}: 提醒：{message}")
     if bad:
         raise typer.Exit(2)
 
@@ -86,14 +83,13 @@ def orgs_import(
         counts = org_counts(session, org_id_of(session, result.org))
     named = str(files[0]) if len(files) == 1 else f"{len(files)} files"
     if not result.changed:
-        out.print(f"{result.org}: {named} 与库中一致，没有变化", markup=False)
+        say(f"{result.org}: {named} 与库中一致，没有变化")
     else:
-        out.print(
+        say(
             f"{result.org}: imported {named}: units {result.units_new} new, "
             f"{result.units_updated} updated; people {result.people_new} new, "
             f"{result.people_updated} updated; pairings {result.pairings_new} new, "
-            f"{result.pairings_updated} updated",
-            markup=False,
+            f"{result.pairings_updated} updated"
         )
     out.print(view.org_counts_line(counts, result.org))
 
@@ -139,7 +135,7 @@ def db_upgrade() -> None:
     """Apply the database migrations (they also run on first use)."""
     config = settings()
     revision = db.upgrade(db.get_engine(config.resolved_database_url))
-    out.print(f"database at revision {revision}", markup=False)
+    say(f"database at revision {revision}")
 
 
 class _MonthByDefault(TyperGroup):
@@ -210,26 +206,25 @@ def calendar_import_notice(
         notice = parse_notice(text, year)
     except NoticeError as exc:
         for line in exc.problems:
-            out.print(f"{file}:{line}", markup=False)
-        out.print(f"{file}: 未导入，什么也没有写", markup=False)
+            say(f"{file}:{line}")
+        say(f"{file}: 未导入，什么也没有写")
         raise typer.Exit(2) from None
     table = write_holiday_table(config.holidays_dir, notice, str(file), replace)
     off, on = len(table.holidays), len(table.workdays)
-    out.print(
+    say(
         f"{config.holidays_dir / f'{notice.year}.yaml'}: {notice.year}年放假{off}天"
-        f"（{len(notice.holidays)}个假期），调休上班{on}天",
-        markup=False,
+        f"（{len(notice.holidays)}个假期），调休上班{on}天"
     )
     for h in notice.holidays:
-        out.print(f"  {h.name}：{h.first} 至 {h.last}", markup=False)
+        say(f"  {h.name}：{h.first} 至 {h.last}")
     for name, day in notice.workdays:
-        out.print(f"  {name}调休上班：{day}", markup=False)
+        say(f"  {name}调休上班：{day}")
     if notice.elsewhere():
         days = "、".join(str(d) for d in notice.elsewhere())
-        out.print(f"  不在{notice.year}年、未写入本表：{days}（属于那一年的表）", markup=False)
+        say(f"  不在{notice.year}年、未写入本表：{days}（属于那一年的表）")
     calendar = calendar_for(config)
     working = sum(1 for m in range(1, 13) for d in calendar.month(notice.year, m) if d.working)
-    out.print(f"{notice.year}年共{working}个工作日", markup=False)
+    say(f"{notice.year}年共{working}个工作日")
 
 
 @app.command("list")
@@ -244,7 +239,7 @@ def list_campaigns() -> None:
             loaded = read_campaign(config, str(path), calendar)
         except SpecError as exc:
             bad += 1
-            out.print(f"{path}: not valid ({exc.problems[0]})", markup=False)
+            say(f"{path}: not valid ({exc.problems[0]})")
             continue
         org = loaded.spec.organization
         if org not in names:

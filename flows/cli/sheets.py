@@ -9,7 +9,7 @@ import typer
 
 from config.campaign_files import read_campaign
 from config.evidence_sheet import read_evidence_sheet
-from flows.cli.app import acting, evidence_app, out, settings
+from flows.cli.app import acting, evidence_app, say, settings
 from models.domain.wording import STATUS_ZH
 from models.errors import CampaignError, NotFound
 from models.evidence_template import write_template
@@ -17,6 +17,7 @@ from models.store import audit, db
 from models.store.evidence_import import import_rows
 from models.store.instant import utc_now
 from models.store.orgs import load_snapshot
+from models.store.rollout import campaign_id, to_answer
 
 
 @evidence_app.command("template")
@@ -34,8 +35,9 @@ def template(
         org = load_snapshot(session, loaded.spec.organization)
         if unit is not None and unit not in org.unit_by_code:
             raise NotFound(f"no unit with code {unit!r}")
-        rows = write_template(xlsx, session, loaded, org, unit)
-    out.print(f"wrote {xlsx}: {rows} open items", markup=False)
+        items = to_answer(session, campaign_id(session, loaded.spec.key))
+        rows = write_template(xlsx, items, loaded, org, unit)
+    say(f"wrote {xlsx}: {rows} open items")
 
 
 @evidence_app.command("import")
@@ -73,7 +75,7 @@ def import_sheet(
             now=utc_now(),
         )
     summary = "，".join(f"{STATUS_ZH.get(k, k)}{v}项" for k, v in sorted(done.items()))
-    out.print(f"imported {file}: {sum(done.values())} rows ({summary})", markup=False)
+    say(f"imported {file}: {sum(done.values())} rows ({summary})")
 
 
 def _template_campaign(file: Path) -> str:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from flows.cli.app import app, out, settings
+from flows.cli.app import app, say, settings
 from models.domain.digest import invitation
 from models.domain.door import is_group_channel, sign_in_url
 from models.domain.operators import may_invite, may_print_sign_ins, operators_of
@@ -40,7 +40,7 @@ def web(
     import uvicorn
 
     db.ensure_schema(db.get_engine(settings().resolved_database_url))  # once, not per worker
-    out.print(f"web door on http://{host}:{port} (people open {settings().door_url})", markup=False)
+    say(f"web door on http://{host}:{port} (people open {settings().door_url})")
     uvicorn.run(
         "flows.web.server:create_app",
         factory=True,
@@ -139,13 +139,12 @@ def invite(
                 raise CampaignError(f"{someone.code}：邀请未能送达（{errors}），没有发出链接")
             _operator_event(session, "web.invited", someone.code, {"channels": len(own)})
             sent += 1
-    out.print(f"已发送邀请 {sent} 人", markup=False)
+    say(f"已发送邀请 {sent} 人")
     if skipped:
-        out.print(
+        say(
             f"{len(skipped)} 人没有本人的渠道（只有群机器人或没有），未发送："
             f"{'、'.join(skipped[:20])}{' 等' if len(skipped) > 20 else ''}；"
-            "可由代录操作员用 campaign web link 打印链接后当面交给本人",
-            markup=False,
+            "可由代录操作员用 campaign web link 打印链接后当面交给本人"
         )
 
 
@@ -167,13 +166,12 @@ def sessions(
                 raise NotFound(f"组织 {key} 中没有人员 {revoke}")
             ended = store.revoke_sessions(session, person_ids=[person_id], now=now)
             _operator_event(session, "web.sessions-revoked", revoke, {"sessions": ended})
-            out.print(f"{revoke}：已结束 {ended} 个登录", markup=False)
+            say(f"{revoke}：已结束 {ended} 个登录")
             return
         live = store.live_sessions(session, org_key=key, now=now)
     for row in live:
-        out.print(
+        say(
             f"{row.person_code} {row.person_name} 登录于 {row.created_at:%Y-%m-%d %H:%M} UTC，"
-            f"到期 {row.expires_at:%Y-%m-%d %H:%M} UTC",
-            markup=False,
+            f"到期 {row.expires_at:%Y-%m-%d %H:%M} UTC"
         )
-    out.print(f"共 {len(live)} 个有效登录", markup=False)
+    say(f"共 {len(live)} 个有效登录")

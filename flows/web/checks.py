@@ -5,13 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData
 
 from flows.web.views import (
     LIST_LIMIT,
-    checked,
+    Posted,
     form_with_files,
     page,
+    writing_with_files,
 )
 from flows.web.visit import COOKIE, Visit, visit
 from models.domain.campaign import LoadedCampaign
@@ -84,17 +84,14 @@ def _checks_response(
 
 @router.post("/checks/{sample_id}")
 async def record_check(request: Request, sample_id: int) -> Response:
-    form, uploads = await form_with_files(request, max_fields=20)
-    return await run_in_threadpool(_record_check, request, sample_id, form, uploads)
+    posted = await form_with_files(request, max_fields=20)
+    return await run_in_threadpool(_record_check, request, sample_id, posted)
 
 
-def _record_check(
-    request: Request, sample_id: int, form: FormData, uploads: list[tuple[bytes, str]]
-) -> Response:
-    cookie = request.cookies.get(COOKIE)
+def _record_check(request: Request, sample_id: int, posted: Posted) -> Response:
+    form = posted.form
     try:
-        documents = checked(uploads)
-        with visit(cookie, write=True, form=form) as v:
+        with writing_with_files(request, posted) as (v, documents):
             mine = _inspector_campaigns(v)
             found = samples_of(v.session, campaign_keys=sorted(mine), sample_id=sample_id)
             if not found:
@@ -118,6 +115,6 @@ def _record_check(
             for data, meta in documents:
                 store_bytes(v.settings.home.resolve(), data, meta["name"])
     except EvidenceError as exc:
-        with visit(cookie) as v:
+        with visit(request.cookies.get(COOKIE)) as v:
             return _checks_response(request, v, 400, error=str(exc))
     return RedirectResponse(f"/checks?recorded={sample_id}", status_code=303)

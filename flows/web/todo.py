@@ -16,7 +16,7 @@ from flows.web.signoff import to_sign
 from flows.web.views import (
     LIST_LIMIT,
     SUBMITTABLE,
-    checked,
+    Posted,
     form_with_files,
     item_of,
     item_view,
@@ -27,6 +27,7 @@ from flows.web.views import (
     rejection,
     same_asks,
     supervising,
+    writing_with_files,
 )
 from flows.web.visit import COOKIE, Visit, revisit, visit
 from models.domain.campaign import Obligation
@@ -124,8 +125,8 @@ def _item_response(
 
 @router.post("/items/{item_id}", response_class=HTMLResponse)
 async def item_submit(request: Request, item_id: int) -> HTMLResponse:
-    form, uploads = await form_with_files(request, max_fields=200)
-    return await run_in_threadpool(_submit, request, item_id, form, uploads)
+    posted = await form_with_files(request, max_fields=200)
+    return await run_in_threadpool(_submit, request, item_id, posted)
 
 
 def _counts(form: FormData, obligation: Obligation) -> dict[str, int]:
@@ -140,13 +141,10 @@ def _counts(form: FormData, obligation: Obligation) -> dict[str, int]:
     return counts
 
 
-def _submit(
-    request: Request, item_id: int, form: FormData, uploads: list[tuple[bytes, str]]
-) -> HTMLResponse:
-    cookie = request.cookies.get(COOKIE)
+def _submit(request: Request, item_id: int, posted: Posted) -> HTMLResponse:
+    form = posted.form
     try:
-        documents = checked(uploads)
-        with visit(cookie, write=True, form=form) as v:
+        with writing_with_files(request, posted) as (v, documents):
             nonce = str(form.get("nonce") or "")
             again = store.claim_form(v.session, nonce=nonce, person_id=v.person.id, now=v.now)
             if again is not None:
@@ -155,7 +153,7 @@ def _submit(
                 outcome = _record_submission(v, item_id, form, documents)
                 store.set_form_outcome(v.session, nonce=nonce, outcome=outcome)
     except EvidenceError as exc:
-        with visit(cookie) as v:
+        with visit(request.cookies.get(COOKIE)) as v:
             return _item_response(request, v, item_id, 400, errors=str(exc).split("；"))
     with revisit(v) as fresh:
         return _item_response(request, fresh, item_id, done=outcome)

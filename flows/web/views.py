@@ -4,6 +4,8 @@ person answers for, forms with files. Every judgement is the domain's permission
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData, UploadFile
 
 from config.settings import get_settings
-from flows.web.visit import Visit
+from flows.web.visit import COOKIE, Visit, visit
 from models.domain.campaign import LoadedCampaign, Obligation
 from models.domain.digest import STATE_ORDER, STATE_WORDS, days_word, state_of
 from models.domain.door import Scope, asks_the_same, scope_of
@@ -213,9 +215,15 @@ def max_bytes() -> int:
     return int(get_settings().max_file_mb * 1_000_000)
 
 
-async def form_with_files(
-    request: Request, max_fields: int
-) -> tuple[FormData, list[tuple[bytes, str]]]:
+@dataclass(frozen=True)
+class Posted:
+    """A form posted with files: its fields, and each file's bytes and name as sent."""
+
+    form: FormData
+    uploads: list[tuple[bytes, str]]
+
+
+async def form_with_files(request: Request, max_fields: int) -> Posted:
     """The form, and each file's bytes read to one past the limit (the check refuses it)."""
     form = await request.form(max_files=10, max_fields=max_fields)
     uploads = [
@@ -223,12 +231,23 @@ async def form_with_files(
         for u in form.getlist("files")
         if isinstance(u, UploadFile) and u.filename
     ]
-    return form, uploads
+    return Posted(form, uploads)
 
 
 def checked(uploads: list[tuple[bytes, str]]) -> list[tuple[bytes, dict[str, Any]]]:
     """Every file checked as the command line checks it, before anything is written."""
     return [check_document(data, name, max_bytes()) for data, name in uploads]
+
+
+@contextmanager
+def writing_with_files(
+    request: Request, posted: Posted
+) -> Iterator[tuple[Visit, list[tuple[bytes, dict[str, Any]]]]]:
+    """A POST that carries files: each checked first (a refused file writes nothing), then
+    the signed-in person's write visit, with the checked files and their metadata."""
+    documents = checked(posted.uploads)
+    with visit(request.cookies.get(COOKIE), write=True, form=posted.form) as v:
+        yield v, documents
 
 
 def event(v: Visit, action: str, entity: str, key: str, payload: dict[str, Any]) -> None:

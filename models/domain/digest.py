@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from models.domain.reminder_rules import DISTRICT, is_escalation
+from models.domain.reminder_planning import DISTRICT, is_escalation
 from models.domain.wording import occurrence_zh
 from models.domain.working_days import WorkCalendar
 

@@ -55,29 +55,35 @@ def acting_for(login: str, operators: Mapping[str, Operator], org: str, by: str 
     return Acting(by, entered_by=login)
 
 
+def _proxy_only(login: str, operators: Mapping[str, Operator], refusal: str) -> None:
+    """Only an operator allowed to enter records for others (proxy) may go on."""
+    operator = operators.get(login)
+    if operator is None or not operator.proxy:
+        raise PermissionRefused(refusal)
+
+
 def may_change_organization(login: str, operators: Mapping[str, Operator], org: str) -> None:
     """Units, people, roles and operators are changed by the department's staff: an
     operator allowed to enter for others. An organization with no operators yet is changed
     by whoever imports it (the import that names its first operators)."""
-    if not operators:
-        return
-    operator = operators.get(login)
-    if operator is None or not operator.proxy:
-        raise PermissionRefused(
+    if operators:
+        _proxy_only(
+            login,
+            operators,
             f"操作员 {login} 不能修改组织 {org} 的单位、人员、角色和操作员：只有标为代录"
-            "（proxy: true）的操作员可以"
+            "（proxy: true）的操作员可以",
         )
 
 
 def may_print_sign_ins(login: str, operators: Mapping[str, Operator], org: str) -> None:
     """A printed sign-in link lets whoever holds it act as that person, like `--by`: only
     an operator allowed to enter for others may print one, or end people's sessions."""
-    operator = operators.get(login)
-    if operator is None or not operator.proxy:
-        raise PermissionRefused(
-            f"操作员 {login} 不能打印登录链接或结束他人的登录：只有组织 {org} 中标为代录"
-            "（proxy: true）的操作员可以；邀请（campaign web invite）只发到本人的渠道"
-        )
+    _proxy_only(
+        login,
+        operators,
+        f"操作员 {login} 不能打印登录链接或结束他人的登录：只有组织 {org} 中标为代录"
+        "（proxy: true）的操作员可以；邀请（campaign web invite）只发到本人的渠道",
+    )
 
 
 def may_invite(login: str, operators: Mapping[str, Operator], org: str) -> None:

@@ -125,3 +125,15 @@ def check_outcome_zh(outcome: CheckOutcome) -> str:
     if outcome.result == CheckResult.PASS:
         return "复查通过，整改完成" if outcome.rectified else "通过"
     return f"未通过，限期整改至{outcome.rectify_by}"
+
+
+# The audit trail's actions in the words a subject's history prints.
+ACTIONS_ZH = {
+    "evidence.accepted": "通过",
+    "evidence.submitted": "提交待签",
+    "evidence.counted": "提交（累计中）",
+    "evidence.rejected": "退回",
+    "inspection.pass": "抽查通过",
+    "inspection.fail": "抽查未通过",
+    "rectification.raised": "下达限期整改",
+}

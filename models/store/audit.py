@@ -12,13 +12,13 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlmodel import Session, col
 
 from models.domain.vocabulary import EvidenceKind, ItemStatus
-from models.store.tables import AuditEvent, AuditHead, columns, core
+from models.store.tables import AuditEvent, AuditHead, Campaign, ChecklistItem, columns, core
 
 GENESIS = "0" * 64
 _PG_AUDIT_LOCK = 7_202_614
@@ -216,6 +216,27 @@ def check_anchors(session: Session, anchors: list[Any]) -> str | None:
                 "up to it was rewritten: an event at or before it was edited, added or removed)"
             )
     return None
+
+
+class SubjectItem(NamedTuple):
+    id: int
+    obligation_key: str
+    occurrence: str
+    key: str  # the campaign's
+
+
+def subject_items(
+    session: Session, kind: str, subject_id: int, campaign: str | None = None
+) -> dict[int, SubjectItem]:
+    """A subject's checklist items (of one campaign, when given), by id."""
+    query = (
+        select(*columns(ChecklistItem, "id obligation_key occurrence"), col(Campaign.key))
+        .join(Campaign, col(Campaign.id) == col(ChecklistItem.campaign_id))
+        .where(col(ChecklistItem.subject_type) == kind, col(ChecklistItem.subject_id) == subject_id)
+    )
+    if campaign:
+        query = query.where(col(Campaign.key) == campaign)
+    return {row.id: SubjectItem._make(row) for row in session.execute(query)}
 
 
 def subject_history(

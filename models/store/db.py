@@ -15,10 +15,12 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
-from sqlalchemy import Engine, Table, create_engine, event, text
+from sqlalchemy import Engine, Executable, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, CursorResult, Result
 from sqlmodel import Session
+
+from models.errors import NotFound
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -264,6 +266,14 @@ def upsert(
         index_elements=list(key), set_={c: stmt.excluded[c] for c in update}
     )
     session.execute(stmt, list(rows))
+
+
+def one_or_not_found(session: Session, stmt: Executable, missing: str) -> Any:
+    """The one value `stmt` selects, or NotFound saying `missing`."""
+    found = session.execute(stmt).scalar_one_or_none()
+    if found is None:
+        raise NotFound(missing)
+    return found
 
 
 def rows_changed(result: Result[Any]) -> int:

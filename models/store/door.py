@@ -175,23 +175,24 @@ def open_session(session: Session, *, person_id: int, now: dt.datetime) -> str:
 
 # The statements every signed-in request runs, built once (building one costs more than
 # running it on SQLite); their values are bound per call.
-_SIGNED_IN = (
-    select(
-        col(WebSession.id),
-        col(WebSession.person_id),
-        col(WebSession.csrf),
-        col(Person.code),
-        col(Organization.key),
-        col(Organization.revision),
+def _live(*read: Any, now: Any) -> Select[Any]:
+    """Live web sessions (not revoked, not expired at `now`) with their person and
+    organization."""
+    return (
+        select(*read)
+        .join(Person, col(Person.id) == col(WebSession.person_id))
+        .join(Organization, col(Organization.id) == col(Person.org_id))
+        .where(col(WebSession.revoked_at).is_(None), col(WebSession.expires_at) > now)
     )
-    .join(Person, col(Person.id) == col(WebSession.person_id))
-    .join(Organization, col(Organization.id) == col(Person.org_id))
-    .where(
-        col(WebSession.token_hash) == bindparam("token"),
-        col(WebSession.revoked_at).is_(None),
-        col(WebSession.expires_at) > bindparam("now"),
-    )
-)
+
+
+_SIGNED_IN = _live(
+    *columns(WebSession, "id person_id csrf"),
+    col(Person.code),
+    col(Organization.key),
+    col(Organization.revision),
+    now=bindparam("now"),
+).where(col(WebSession.token_hash) == bindparam("token"))
 
 
 def signed_in(session: Session, *, token: str, now: dt.datetime) -> SignedIn | None:
@@ -237,20 +238,10 @@ class LiveSession:
 
 
 def live_sessions(session: Session, *, org_key: str, now: dt.datetime) -> list[LiveSession]:
+    read = (col(Person.code), col(Person.name), *columns(WebSession, "created_at expires_at"))
     rows = session.execute(
-        select(
-            col(Person.code),
-            col(Person.name),
-            col(WebSession.created_at),
-            col(WebSession.expires_at),
-        )
-        .join(Person, col(Person.id) == col(WebSession.person_id))
-        .join(Organization, col(Organization.id) == col(Person.org_id))
-        .where(
-            col(Organization.key) == org_key,
-            col(WebSession.revoked_at).is_(None),
-            col(WebSession.expires_at) > now,
-        )
+        _live(*read, now=now)
+        .where(col(Organization.key) == org_key)
         .order_by(col(Person.code), col(WebSession.created_at))
     ).all()
     return [LiveSession(r.code, r.name, r.created_at, r.expires_at) for r in rows]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Row, func, insert, select, update
 from sqlmodel import Session, col
 
 from models.domain.campaign import EvidenceRule, Obligation
@@ -37,6 +37,7 @@ from models.domain.vocabulary import EvidenceKind, ItemStatus, SubjectType
 from models.domain.wording import STATUS_ZH, SUBJECT_ZH, sign_off_zh
 from models.errors import EvidenceError, NotFound, PermissionRefused
 from models.store import audit
+from models.store.db import one_or_not_found
 from models.store.reminders import cancel_pending
 from models.store.tables import CampaignVersion, ChecklistItem, Evidence, core
 from models.store.tables import Obligation as ObligationRow
@@ -133,7 +134,7 @@ def check_document(
 
 
 def obligation_rule(session: Session, campaign: int, version: int, key: str) -> Obligation:
-    row = session.execute(
+    stmt = (
         select(col(ObligationRow.rule))
         .join(CampaignVersion, col(CampaignVersion.id) == col(ObligationRow.version_id))
         .where(
@@ -141,10 +142,8 @@ def obligation_rule(session: Session, campaign: int, version: int, key: str) -> 
             col(CampaignVersion.version) == version,
             col(ObligationRow.key) == key,
         )
-    ).scalar_one_or_none()
-    if row is None:
-        raise NotFound(f"本活动没有事项{key!r}")
-    return Obligation.model_validate(row)
+    )
+    return Obligation.model_validate(one_or_not_found(session, stmt, f"本活动没有事项{key!r}"))
 
 
 def subject_id(org: OrgSnapshot, subject_type: str, code: str) -> int:
@@ -246,23 +245,25 @@ def locate_item(
     return rule, item
 
 
-def latest_submitter(session: Session, item_id: int) -> int | None:
-    """Who made an item's latest submission (four eyes: they may not sign it)."""
+def _latest(session: Session, item_id: int) -> Row[Any] | None:
+    """An item's latest submission: its id and who made it."""
     return session.execute(
-        select(col(Evidence.person_id))
+        select(col(Evidence.id), col(Evidence.person_id))
         .where(col(Evidence.item_id) == item_id, col(Evidence.kind) == EvidenceKind.SUBMISSION)
         .order_by(col(Evidence.id).desc())
         .limit(1)
-    ).scalar_one_or_none()
+    ).first()
+
+
+def latest_submitter(session: Session, item_id: int) -> int | None:
+    """Who made an item's latest submission (four eyes: they may not sign it)."""
+    latest = _latest(session, item_id)
+    return latest.person_id if latest else None
 
 
 def _latest_submission(session: Session, item_id: int) -> int | None:
-    return session.execute(
-        select(col(Evidence.id))
-        .where(col(Evidence.item_id) == item_id, col(Evidence.kind) == EvidenceKind.SUBMISSION)
-        .order_by(col(Evidence.id).desc())
-        .limit(1)
-    ).scalar_one_or_none()
+    latest = _latest(session, item_id)
+    return latest.id if latest else None
 
 
 def submit(

@@ -33,10 +33,17 @@ from models.domain.wording import RESULT_ZH, role_zh
 from models.domain.working_days import WorkCalendar
 from models.errors import EvidenceError, NotFound, PermissionRefused
 from models.store import audit
-from models.store.db import insert_ignore
+from models.store.db import insert_ignore, one_or_not_found
 from models.store.evidence import accept_after_recheck
 from models.store.reminders import plan_initial_reminders
-from models.store.tables import Campaign, ChecklistItem, InspectionSample, columns, core
+from models.store.tables import (
+    Campaign,
+    ChecklistItem,
+    InspectionSample,
+    Person,
+    columns,
+    core,
+)
 from models.store.tables import Inspection as InspectionRow
 
 OPEN_RECTIFICATION = (ItemStatus.PENDING, *OPEN_ITEM)
@@ -261,15 +268,15 @@ def record_result(
         raise NotFound(
             f"{inspection_key!r}没有{label!r}这次抽查（已有：{', '.join(made) or '无'}）"
         )
-    sample = session.execute(
+    sample: InspectionSample = one_or_not_found(
+        session,
         select(InspectionSample).where(
             col(InspectionSample.inspection_id) == check,
             col(InspectionSample.subject_type) == subject_type,
             col(InspectionSample.subject_id) == subject_id,
-        )
-    ).scalar_one_or_none()
-    if sample is None:
-        raise NotFound(f"这个对象不在{inspection_key!r} {label!r}的抽查样本中")
+        ),
+        f"这个对象不在{inspection_key!r} {label!r}的抽查样本中",
+    )
     if sample.result is not None:
         raise EvidenceError(f"已记录过：{sample.checked_on} {RESULT_ZH[sample.result]}")
     result = CheckResult.PASS if passed else CheckResult.FAIL
@@ -430,12 +437,18 @@ class SampleRow:
     result: str | None
     findings: str | None
     checked_on: dt.date | None
+    inspector: str | None  # the name of who recorded the result
 
 
 def samples_of(
-    session: Session, *, campaign_keys: list[str], sample_id: int | None = None
+    session: Session,
+    *,
+    campaign_keys: list[str],
+    sample_id: int | None = None,
+    label: str | None = None,
 ) -> list[SampleRow]:
-    """The sampled subjects of these campaigns' checks (or the one sample), by check."""
+    """The sampled subjects of these campaigns' checks (or the one sample, or those of one
+    check), by check."""
     query = (
         select(
             col(InspectionSample.id),
@@ -443,12 +456,16 @@ def samples_of(
             col(InspectionRow.key),
             col(InspectionRow.occurrence),
             *columns(InspectionSample, "subject_type subject_id result findings checked_on"),
+            col(Person.name),
         )
         .join(InspectionRow, col(InspectionRow.id) == col(InspectionSample.inspection_id))
         .join(Campaign, col(Campaign.id) == col(InspectionRow.campaign_id))
+        .outerjoin(Person, col(Person.id) == col(InspectionSample.inspector_id))
         .where(col(Campaign.key).in_(campaign_keys))
         .order_by(col(InspectionRow.id), col(InspectionSample.subject_id))
     )
     if sample_id is not None:
         query = query.where(col(InspectionSample.id) == sample_id)
+    if label is not None:
+        query = query.where(col(InspectionRow.occurrence) == label)
     return [SampleRow(*r) for r in session.execute(query).all()]

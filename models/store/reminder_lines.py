@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from models.domain.digest import ReminderLine
-from models.domain.reminder_rules import ESCALATIONS, is_escalation
+from models.domain.reminder_planning import ESCALATIONS, is_escalation
 from models.domain.vocabulary import OPEN_ITEM, ReminderStatus, SubjectType
 from models.store import db
 from models.store.reminders import Claimed, ItemRef, OverdueItem

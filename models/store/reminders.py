@@ -16,14 +16,15 @@ from sqlmodel import Session, col
 from models.domain.campaign import CampaignSpec, Obligation, ReminderPolicy
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.reminder_planning import (
+    DueReminder,
     PlannedReminder,
     before_and_on_due,
     boss_of,
     district,
     doer,
     once_overdue,
+    one_per_item,
 )
-from models.domain.reminder_rules import DueReminder, one_per_item
 from models.domain.vocabulary import OPEN_ITEM, ReminderStatus, SubjectType
 from models.domain.working_days import WorkCalendar, to_date
 from models.store import audit

@@ -8,19 +8,19 @@ temporary table; SQLite through the driver's executemany.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import pendulum
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, insert, or_, select, update
 from sqlmodel import Session, SQLModel, col
 
 from models.domain.campaign import RECTIFY_PREFIX, LoadedCampaign
 from models.domain.planning import PlannedItem
 from models.domain.vocabulary import DONE_ITEM, ItemStatus, PhaseStatus
-from models.errors import CampaignError, NotFound
-from models.store.db import bulk_insert_ignore, insert_ignore, rows_changed
+from models.errors import CampaignError
+from models.store.db import bulk_insert_ignore, insert_ignore, one_or_not_found, rows_changed
 from models.store.orgs import org_id_of
 from models.store.reminders import cancel_pending
 from models.store.tables import (
@@ -180,12 +180,49 @@ def stored_version(session: Session, key: str, version: int) -> CampaignVersion 
     ).scalar_one_or_none()
 
 
+def in_towns(towns: list[int | None]) -> ColumnElement[bool]:
+    """Items of these towns (None: the district-level ones)."""
+    ids = [t for t in towns if t is not None]
+    parts = [col(ChecklistItem.town_id).in_(ids)] if ids else []
+    if None in towns:
+        parts.append(col(ChecklistItem.town_id).is_(None))
+    return or_(*parts)
+
+
+def to_answer(session: Session, campaign: int) -> Sequence[ChecklistItem]:
+    """The campaign's items waiting for their evidence (open, or sent back), by due date."""
+    return (
+        session.execute(
+            select(ChecklistItem)
+            .where(
+                col(ChecklistItem.campaign_id) == campaign,
+                col(ChecklistItem.status).in_((ItemStatus.OPEN, ItemStatus.REJECTED)),
+            )
+            .order_by(col(ChecklistItem.due), col(ChecklistItem.id))
+        )
+        .scalars()
+        .all()
+    )
+
+
+def in_phase(phase_key: str) -> ColumnElement[bool]:
+    """Items of this phase."""
+    return col(ChecklistItem.phase_key) == phase_key
+
+
+def items_of(session: Session, campaign: int, status: ItemStatus | None = None) -> int:
+    """How many items the campaign has (every version), or how many in one status."""
+    stmt = select(func.count()).where(col(ChecklistItem.campaign_id) == campaign)
+    if status is not None:
+        stmt = stmt.where(col(ChecklistItem.status) == status)
+    count: int = session.execute(stmt).scalar_one()
+    return count
+
+
 def campaign_id(session: Session, key: str) -> int:
-    found = session.execute(
-        select(col(Campaign.id)).where(col(Campaign.key) == key)
-    ).scalar_one_or_none()
-    if found is None:
-        raise NotFound(f"campaign {key!r} has not been rolled out (run: campaign rollout {key})")
+    stmt = select(col(Campaign.id)).where(col(Campaign.key) == key)
+    missing = f"campaign {key!r} has not been rolled out (run: campaign rollout {key})"
+    found: int = one_or_not_found(session, stmt, missing)
     return found
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from models.domain.reminder_rules import is_escalation
+from models.domain.reminder_planning import is_escalation
 from models.domain.vocabulary import OPEN_ITEM
 from models.errors import NotFound
 from models.store.tables import (
@@ -19,6 +19,7 @@ from models.store.tables import (
     Organization,
     Person,
     Reminder,
+    columns,
 )
 
 
@@ -52,15 +53,21 @@ def find_person(session: Session, code: str, org: str | None) -> Person:
     return found[0]
 
 
+def org_key_of(session: Session, person: Person) -> str:
+    """The key of the organization a person belongs to."""
+    key: str = session.execute(
+        select(col(Organization.key)).where(col(Organization.id) == person.org_id)
+    ).scalar_one()
+    return key
+
+
 def todo_items(session: Session, person: Person) -> list[TodoItem]:
     """The person's open items, by due date."""
     rows = session.execute(
         select(
             col(Campaign.key),
-            # the item's natural key after its campaign (tables.ITEM_NATURAL_KEY)
-            *(getattr(ChecklistItem, name) for name in ITEM_NATURAL_KEY[1:]),
-            col(ChecklistItem.due),
-            col(ChecklistItem.status),
+            # the item's natural key after its campaign, then what the list shows
+            *columns(ChecklistItem, " ".join((*ITEM_NATURAL_KEY[1:], "due", "status"))),
             col(Reminder.rule),
         )
         .join(Reminder, col(Reminder.item_id) == col(ChecklistItem.id))

@@ -191,6 +191,8 @@ def test_a_name_that_looks_like_a_formula_stays_text_in_the_ledger(
     from sqlalchemy import update
 
     from models.report import write_ledger
+    from models.store.ledger import ledger_of
+    from models.store.rollout import campaign_id
     from models.store.tables import Unit
 
     # a village's name as a sheet sent in by someone could carry it, and another's an ESC
@@ -203,7 +205,8 @@ def test_a_name_that_looks_like_a_formula_stays_text_in_the_ledger(
     path = tmp_path / "台账.xlsx"
     with db.session_for(rolled) as session:
         progress = campaign_progress(session, loaded, D(2012, 12, 21))
-        write_ledger(path, session, loaded, load_snapshot(session, "weihai-etdz"), progress)
+        ledger = ledger_of(session, campaign_id(session, KEY))
+        write_ledger(path, ledger, loaded, load_snapshot(session, "weihai-etdz"), progress)
     cells = [c for sheet in load_workbook(path).worksheets for row in sheet.iter_rows()
              for c in row]  # fmt: skip
     assert any(c.value == trap for c in cells), "the name is in the ledger, as written"

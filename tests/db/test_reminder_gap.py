@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from models.domain.reminder_rules import add_up
+from models.domain.reminder_planning import add_up
 from models.domain.vocabulary import ReminderStatus
 from models.store import db
 from models.store.tables import Reminder

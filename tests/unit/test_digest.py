@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 
 from models.domain.digest import ReminderLine, build_digest
-from models.domain.reminder_rules import one_per_item
+from models.domain.reminder_planning import one_per_item
 from models.domain.working_days import WorkCalendar
 from tasks.channels import (
     DINGTALK_BODY_MAX_BYTES,

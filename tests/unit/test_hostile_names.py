@@ -47,7 +47,7 @@ def test_a_control_character_in_a_campaign_name_is_refused_at_its_line(
 def problems_of_unit_named(name: str) -> list[str]:
     """What an organization import says of one unit with this name (org.csv row 2)."""
     data = OrgData(source=Path("org.csv"))
-    unit = UnitRow("v1", name, "district", None, (), "import", "org.csv:2")
+    unit = UnitRow("v1", name, "district", None, (), origin="import", where="org.csv:2")
     data.units.append(unit)
     return check_org(data, ExistingOrg())
 
