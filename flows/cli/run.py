@@ -263,26 +263,17 @@ def _gate(decision: bool, campaign: str, gate: str, by: str | None, notes: str) 
 
 
 Reviewer = Annotated[str | None, typer.Option("--by", help="the reviewer's person code")]
+Notes = Annotated[str, typer.Option(help="the review's notes (a rejection must say why)")]
 
 
 @gate_app.command("approve")
-def gate_approve(
-    campaign: str,
-    gate: str,
-    by: Reviewer = None,
-    notes: Annotated[str, typer.Option(help="the review's notes")] = "",
-) -> None:
+def gate_approve(campaign: str, gate: str, by: Reviewer = None, notes: Notes = "") -> None:
     """Approve a gate: the waves after it are rolled out."""
     _gate(True, campaign, gate, by, notes)
 
 
 @gate_app.command("reject")
-def gate_reject(
-    campaign: str,
-    gate: str,
-    by: Reviewer = None,
-    notes: Annotated[str, typer.Option(help="why")] = "",
-) -> None:
+def gate_reject(campaign: str, gate: str, by: Reviewer = None, notes: Notes = "") -> None:
     """Reject a gate: the waves after it keep waiting; who and why is recorded."""
     if not notes.strip():
         raise CampaignError("a rejection needs --notes saying why")

@@ -52,14 +52,14 @@ def _login(request: Request, token: str) -> Response:
     with db.session_for(url) as session:
         if too_many_attempts(store.recent_failures(session, client=client, now=now)):
             return page(request, "login.html", 429, token="", error="尝试次数过多，请15分钟后再试")
-        person_id = store.redeem_link(session, token=token, now=now) if token else None
-        store.record_attempt(session, client=client, ok=person_id is not None, now=now)
-        if person_id is None:
+        redeemed = store.redeem_link(session, token=token, now=now) if token else None
+        if redeemed is None:
             failed = True
+            store.record_failure(session, client=client, now=now)
         else:
             failed = False
-            cookie = store.open_session(session, person_id=person_id, now=now)
-            code = store.person_code(session, person_id=person_id)
+            cookie = store.open_session(session, person_id=redeemed.person_id, now=now)
+            code = redeemed.code
             with audit.through("web"):
                 audit.append(
                     session,

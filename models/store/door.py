@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Row, Select, bindparam, func, insert, or_, select, update
 from sqlmodel import Session, col
@@ -79,10 +79,6 @@ def person_by_code(session: Session, *, org_key: str, code: str) -> int | None:
     ).scalar_one_or_none()
 
 
-def person_code(session: Session, *, person_id: int) -> str:
-    return session.execute(select(col(Person.code)).where(col(Person.id) == person_id)).scalar_one()
-
-
 def persons_of_unit(session: Session, *, org_key: str, unit_code: str) -> list[int]:
     """The people of a unit and of every unit below it (by the unit's materialized path)."""
     org_id = select(col(Organization.id)).where(col(Organization.key) == org_key).scalar_subquery()
@@ -145,14 +141,27 @@ _REDEEM = (
         col(WebLink.expires_at) > bindparam("now"),
     )
     .values(used_at=bindparam("now"))
-    .returning(col(WebLink.person_id))
+    # the code by a subquery: SQLite's RETURNING may not name a joined table
+    .returning(
+        col(WebLink.person_id),
+        select(col(Person.code))
+        .where(col(Person.id) == col(WebLink.person_id))
+        .scalar_subquery()
+        .label("code"),
+    )
 )
 
 
-def redeem_link(session: Session, *, token: str, now: dt.datetime) -> int | None:
+class Redeemed(NamedTuple):
+    person_id: int
+    code: str
+
+
+def redeem_link(session: Session, *, token: str, now: dt.datetime) -> Redeemed | None:
     """The person the link signs in, marking it used; None when it is unknown, used or
     expired. One UPDATE decides, so two taps at once sign in once."""
-    return session.execute(_REDEEM, {"token": token_hash(token), "now": now}).scalar_one_or_none()
+    row = session.execute(_REDEEM, {"token": token_hash(token), "now": now}).first()
+    return Redeemed._make(row) if row else None
 
 
 def open_session(session: Session, *, person_id: int, now: dt.datetime) -> str:
@@ -247,10 +256,12 @@ def live_sessions(session: Session, *, org_key: str, now: dt.datetime) -> list[L
     return [LiveSession(r.code, r.name, r.created_at, r.expires_at) for r in rows]
 
 
-def record_attempt(session: Session, *, client: str, ok: bool, now: dt.datetime) -> None:
+def record_failure(session: Session, *, client: str, now: dt.datetime) -> None:
+    """A sign-in that failed, for the rate limit (a sign-in that succeeds is in the audit
+    trail)."""
     session.execute(
         insert(core(WebAttempt)),
-        [{"client": client[:64], "at": now, "ok": ok}],
+        [{"client": client[:64], "at": now, "ok": False}],
     )
 
 
