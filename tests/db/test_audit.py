@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,40 @@ def check(url: str) -> tuple[int, str | None]:
 def sql(url: str, statement: str, **params: object) -> None:
     with db.get_engine(url).begin() as conn:
         conn.execute(text(statement), params)
+
+
+def test_writers_appending_at_once_make_one_unbroken_chain(db_url: str) -> None:
+    """Eight threads, each appending ten events in transactions of their own, all started
+    together: the lock keeps the chain whole (what a morning of sign-ins and reports does
+    across the web door's workers)."""
+    chain(db_url, 1)  # the head exists: the path every later event takes
+    start = threading.Barrier(8)
+    failures: list[BaseException] = []
+
+    def writer(w: int) -> None:
+        start.wait()
+        try:
+            for k in range(10):
+                with db.session_for(db_url) as session:
+                    audit.append(
+                        session,
+                        actor=f"w{w}",
+                        action="web.signed-in",
+                        entity="person",
+                        entity_key=f"w{w}-{k}",
+                        payload={"client": "127.0.0.1"},
+                        now=T0 + dt.timedelta(minutes=w * 10 + k),
+                    )
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert check(db_url) == (81, None)
 
 
 def test_an_untouched_chain_verifies(db_url: str) -> None:
