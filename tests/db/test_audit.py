@@ -14,18 +14,18 @@ from models.store import audit, db
 T0 = dt.datetime(2013, 10, 8, 1, 0, tzinfo=dt.UTC)
 
 
+def event(url: str, actor: str, action: str, key: str, payload: dict, now: dt.datetime) -> None:
+    """One event appended in a transaction of its own."""
+    entity = "person" if action.startswith("web.") else "item"
+    with db.session_for(url) as session:
+        audit.append(session, actor=actor, action=action, entity=entity, entity_key=key,
+                     payload=payload, now=now)  # fmt: skip
+
+
 def chain(url: str, n: int = 5) -> None:
     for k in range(n):
-        with db.session_for(url) as session:
-            audit.append(
-                session,
-                actor=f"p{k}",
-                action="evidence.accepted",
-                entity="item",
-                entity_key=str(100 + k),
-                payload={"note": f"第{k + 1}次", "counts": {"talks": k}},
-                now=T0 + dt.timedelta(hours=k),
-            )
+        payload = {"note": f"第{k + 1}次", "counts": {"talks": k}}
+        event(url, f"p{k}", "evidence.accepted", str(100 + k), payload, T0 + dt.timedelta(hours=k))
 
 
 def check(url: str) -> tuple[int, str | None]:
@@ -50,16 +50,8 @@ def test_writers_appending_at_once_make_one_unbroken_chain(db_url: str) -> None:
         start.wait()
         try:
             for k in range(10):
-                with db.session_for(db_url) as session:
-                    audit.append(
-                        session,
-                        actor=f"w{w}",
-                        action="web.signed-in",
-                        entity="person",
-                        entity_key=f"w{w}-{k}",
-                        payload={"client": "127.0.0.1"},
-                        now=T0 + dt.timedelta(minutes=w * 10 + k),
-                    )
+                when = T0 + dt.timedelta(minutes=w * 10 + k)
+                event(db_url, f"w{w}", "web.signed-in", f"w{w}-{k}", {"client": "127.0.0.1"}, when)
         except BaseException as exc:
             failures.append(exc)
 
