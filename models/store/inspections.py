@@ -338,13 +338,10 @@ def record_result(
             .where(col(ChecklistItem.id) == earlier.id)
             .values(status=ItemStatus.CANCELLED)
         )
-    item_id = _raise_rectification(
+    due = _raise_rectification(
         session, scope, inspection, ref, dated=dated, now=now, actor=inspector.code,
         findings=findings or "",
     )  # fmt: skip
-    due = session.execute(
-        select(col(ChecklistItem.due)).where(col(ChecklistItem.id) == item_id)
-    ).scalar_one()
     return CheckOutcome(result, rectify_by=due)
 
 
@@ -358,7 +355,8 @@ def _raise_rectification(
     now: dt.datetime,
     actor: str,
     findings: str,
-) -> int:
+) -> dt.date:
+    """The rectification item of a failed check, with its reminders; returns its deadline."""
     spec, campaign, org, calendar = scope.loaded.spec, scope.id, scope.org, scope.calendar
     label, subject_type, subject_id = ref.label, ref.subject_type, ref.subject_id
     phase, _ = spec.inspected(inspection)
@@ -376,20 +374,18 @@ def _raise_rectification(
         "subject_id": subject_id,
         "occurrence": label,
     }
-    session.execute(
-        insert(ChecklistItem).values(
+    due = calendar.roll(deadline, spec.deadline_roll)
+    item_id = session.execute(
+        insert(ChecklistItem)
+        .values(
             **natural,
-            due=calendar.roll(deadline, spec.deadline_roll),
+            due=due,
             status=ItemStatus.OPEN,
             version=version,
             unit_id=unit_id,
             town_id=org.units[unit_id].town_id,
         )
-    )
-    item_id = session.execute(
-        select(col(ChecklistItem.id)).where(
-            *(getattr(ChecklistItem, k) == v for k, v in natural.items())
-        )
+        .returning(col(ChecklistItem.id))
     ).scalar_one()
     plan_initial_reminders(
         session,
@@ -408,7 +404,7 @@ def _raise_rectification(
         payload={"inspection": inspection.key, "check": label, "findings": findings},
         now=now,
     )
-    return item_id
+    return due
 
 
 def open_rectifications(session: Session, campaign: int) -> tuple[int, int]:

@@ -208,9 +208,10 @@ def import_org(
     parents = dict(existing.unit_parents) | {u.code: u.parent for u in data.units}
     unit_ids = _ids(session, Unit, org_id)
     paths = unit_paths(parents)
+    unit_table = core(Unit)
     session.execute(
-        update(core(Unit))
-        .where(core(Unit).c.code == bindparam("b_code"), core(Unit).c.org_id == org_id)
+        update(unit_table)
+        .where(unit_table.c.code == bindparam("b_code"), unit_table.c.org_id == org_id)
         .values(parent_id=bindparam("b_parent"), path=bindparam("b_path")),
         [
             {"b_code": code, "b_parent": unit_ids[p] if p else None, "b_path": paths[code]}
