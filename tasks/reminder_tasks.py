@@ -25,22 +25,24 @@ from models.domain.org_snapshot import OrgSnapshot
 from models.domain.reminder_planning import is_escalation
 from models.domain.working_days import local_instant
 from models.store import audit, db
-from models.store import reminder_lines as reminder_lines_store
+from models.store import reminders as reminder_store
 from models.store.door import create_links
 from models.store.instant import utc_now
 from models.store.orgs import load_snapshot
 from models.store.phase_clock import bring_to_day
-from models.store.reminder_lines import escalated_items, recipients, reminder_lines
 from models.store.reminders import (
     Claimed,
     channel_key,
     channels_taken,
     claim,
+    escalated_items,
     mark_overdue,
     next_retry_at,
+    recipients,
     record_channels,
     record_failed,
     record_sent,
+    reminder_lines,
 )
 from models.store.rollout import campaign_id
 from tasks.channels import Delivery, deliver
@@ -401,10 +403,10 @@ def sweep_instant(as_of: dt.date | None, timezone: str, at: str = "09:00") -> dt
 def sweep_needed(url: str, now: dt.datetime, today: dt.date) -> bool:
     """Whether a sweep at `now` has anything to do: a reminder due, or an item newly overdue."""
     with db.session_for(url) as session:
-        return reminder_lines_store.sweep_needed(session, now=now, today=today)
+        return reminder_store.sweep_needed(session, now=now, today=today)
 
 
 def reminder_totals(url: str) -> dict[str, int]:
     """Reminders by status, and how many escalations went out."""
     with db.session_for(url) as session:
-        return reminder_lines_store.reminder_totals(session)
+        return reminder_store.reminder_totals(session)
