@@ -9,27 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, text, update
-from sqlalchemy.event import listen
-from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlmodel import Session, col
 
 from models.domain.vocabulary import EvidenceKind, ItemStatus
-from models.store.tables import (
-    AuditEvent,
-    AuditHead,
-    AuditPending,
-    Campaign,
-    ChecklistItem,
-    columns,
-    core,
-)
+from models.store.tables import AuditEvent, AuditHead, Campaign, ChecklistItem, columns, core
 
 GENESIS = "0" * 64
 _PG_AUDIT_LOCK = 7_202_614
@@ -90,26 +79,20 @@ def event_hash(
 
 
 # Built once: an event is appended on every web sign-in and report, and building a statement
-# costs more than running it. On the tables, not the mapped classes: the ORM's bulk paths
-# cost more than the writes.
-_EVENTS, _HEADS, _PENDING = core(AuditEvent), core(AuditHead), core(AuditPending)
+# costs more than running it.
+_PG_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+# On the tables, not the mapped classes: the ORM's bulk paths cost more than the writes.
+_EVENTS, _HEADS = core(AuditEvent), core(AuditHead)
 _HEAD = select(_HEADS.c.last_id, _HEADS.c.last_hash, _HEADS.c.events).where(_HEADS.c.id == 1)
-_WAITING = select(_PENDING).order_by(_PENDING.c.id)
-_ANY_WAITING = select(_PENDING.c.id).limit(1)
+_INSERT = insert(_EVENTS).returning(_EVENTS.c.id)
+_SET_HASH = (
+    update(_EVENTS).where(_EVENTS.c.id == bindparam("event")).values(hash=bindparam("digest"))
+)
 _MOVE_HEAD = (
     update(_HEADS)
     .where(_HEADS.c.id == 1)
-    .values(
-        last_id=bindparam("last"),
-        last_hash=bindparam("digest"),
-        events=_HEADS.c.events + bindparam("added"),
-    )
+    .values(last_id=bindparam("last"), last_hash=bindparam("digest"), events=_HEADS.c.events + 1)
 )
-_PG_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
-_PG_TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(:k)")
-CHAIN_BATCH = 1000  # events chained in one transaction
-CHAIN_FOR_OTHERS = 2.0  # seconds a committer goes on chaining what others wrote meanwhile
-_WAITS = "audit_waits"  # session.info: this transaction wrote events not yet chained
 
 
 def append(
@@ -121,118 +104,45 @@ def append(
     entity_key: str,
     payload: dict[str, Any],
     now: dt.datetime,
-) -> None:
-    """Append one event, in the caller's transaction.
-
-    SQLite has one writer, and the caller holds it: the event is chained at once. On
-    PostgreSQL the event is written as waiting, and chained after the commit (below): the
-    chain's lock is then held for a batch of events by one short transaction, instead of by
-    every request until its own commit, which queued all writers of all workers behind it."""
+) -> str:
+    """Append one event after the last; concurrent writers queue on a lock."""
     if (typist := _ENTERED_BY.get()) is not None:
         payload = {**payload, "entered_by": typist}
     if (via := _VIA.get()) is not None:
         payload = {**payload, "via": via}
-    event = {
-        "at": now,
-        "actor": actor,
-        "action": action,
-        "entity": entity,
-        "entity_key": entity_key,
-        "payload": payload,
-    }
-    if session.get_bind().dialect.name == "sqlite":
-        _chain(session.connection(), [event])
-        return
-    session.execute(insert(_PENDING), [event])
-    session.info[_WAITS] = True
-
-
-def _chain(connection: Connection, events: list[dict[str, Any]]) -> None:
-    """Put `events` at the end of the chain, in order; the caller holds the chain's lock.
-    Ids are the chain's positions (its last id + 1, ...), so id order is chain order."""
-    head = connection.execute(_HEAD).one_or_none()
-    last_id, prev = (head.last_id, head.last_hash) if head else (0, GENESIS)
-    rows = []
-    for event in events:
-        last_id += 1
-        digest = event_hash(
-            prev, event["at"], event["actor"], event["action"], event["entity"],
-            event["entity_key"], event["payload"], last_id,
-        )  # fmt: skip
-        rows.append({**event, "id": last_id, "prev_hash": prev, "hash": digest, "scheme": SCHEME})
-        prev = digest
-    connection.execute(insert(_EVENTS), rows)
-    if head is None:
-        connection.execute(
-            insert(_HEADS).values(id=1, last_id=last_id, last_hash=prev, events=len(rows))
-        )
-    else:
-        connection.execute(_MOVE_HEAD, {"last": last_id, "digest": prev, "added": len(rows)})
-
-
-def _chain_waiting(connection: Connection) -> int:
-    """Chain the oldest waiting events (a batch); the caller holds the chain's lock."""
-    waiting = connection.execute(_WAITING.limit(CHAIN_BATCH)).mappings().all()
-    if not waiting:
-        return 0
-    _chain(connection, [{k: v for k, v in row.items() if k != "id"} for row in waiting])
-    # exactly those read: a lower id may commit after this read (ids are taken at insert)
-    connection.execute(delete(_PENDING).where(_PENDING.c.id.in_([row["id"] for row in waiting])))
-    return len(waiting)
-
-
-def chain_waiting(session: Session) -> int:
-    """Chain every waiting event, waiting for the chain's lock: before the chain is read
-    whole (verify, anchor, a subject's history). How many were chained."""
-    if session.get_bind().dialect.name == "postgresql":  # SQLite's writer holds it already
+    if session.get_bind().dialect.name == "postgresql":
         session.execute(_PG_LOCK, {"k": _PG_AUDIT_LOCK})
-    connection = session.connection()
-    chained = 0
-    while found := _chain_waiting(connection):
-        chained += found
-    return chained
-
-
-def _after_commit(session: OrmSession) -> None:
-    if session.info.pop(_WAITS, False):
-        chain_committed(session.get_bind())
-
-
-def _after_rollback(session: OrmSession) -> None:
-    session.info.pop(_WAITS, None)
-
-
-# every session of the process: whichever commits events chains them
-listen(OrmSession, "after_commit", _after_commit)
-listen(OrmSession, "after_rollback", _after_rollback)
-
-
-def chain_committed(engine: Engine | Connection) -> None:
-    """After a commit that wrote waiting events: chain them, and what others wrote, unless
-    another committer holds the lock. Nothing is left behind: a committer that finds the
-    lock taken has committed before the holder lets go, and the holder looks again after
-    letting go. A holder chains for others at most CHAIN_FOR_OTHERS seconds; what is left
-    then goes with the next commit, or with `campaign audit verify`."""
-    until = time.monotonic() + CHAIN_FOR_OTHERS
-    with engine.engine.connect() as connection:  # one checkout for the whole of it
-        while True:
-            with connection.begin():
-                if not connection.execute(_PG_TRY_LOCK, {"k": _PG_AUDIT_LOCK}).scalar_one():
-                    return
-                _chain_waiting(connection)
-            if time.monotonic() > until:
-                return
-            with connection.begin():  # after letting go: what came meanwhile
-                if connection.execute(_ANY_WAITING).first() is None:
-                    return
+    head = session.execute(_HEAD).one_or_none()
+    prev = head.last_hash if head else GENESIS
+    # the id is the database's (a sequence may skip): the row first, then its hash
+    event_id = session.execute(
+        _INSERT,
+        {
+            "at": now,
+            "actor": actor,
+            "action": action,
+            "entity": entity,
+            "entity_key": entity_key,
+            "payload": payload,
+            "prev_hash": prev,
+            "hash": "",
+            "scheme": SCHEME,
+        },
+    ).scalar_one()
+    digest = event_hash(prev, now, actor, action, entity, entity_key, payload, event_id)
+    session.execute(_SET_HASH, {"event": event_id, "digest": digest})
+    if head is None:
+        session.execute(insert(_HEADS).values(id=1, last_id=event_id, last_hash=digest, events=1))
+    else:
+        session.execute(_MOVE_HEAD, {"last": event_id, "digest": digest})
+    return digest
 
 
 def verify(session: Session) -> tuple[int, str | None]:
     """(events checked, None) when the chain holds, else the first broken event described:
     edited (its hash does not match its content), inserted or deleted (it does not follow
     the event before it), or the chain's end removed or extended (it disagrees with the
-    head written with every event). Events still waiting are chained first."""
-    chain_waiting(session)
+    head written with every event)."""
     prev = GENESIS
     count = 0
     last_id: int | None = None
@@ -277,7 +187,6 @@ def verify(session: Session) -> tuple[int, str | None]:
 
 def chain_position(session: Session) -> tuple[int, int | None, str]:
     """(events, last id, last hash) of the chain as it is, walked: what an anchor records."""
-    chain_waiting(session)
     count, last_id, last_hash = 0, None, GENESIS
     for event_id, digest in session.execute(
         select(col(AuditEvent.id), col(AuditEvent.hash)).order_by(col(AuditEvent.id))
@@ -335,7 +244,6 @@ def subject_history(
 ) -> list[AuditEvent]:
     """The events of the given checklist items, and the check results of the subject,
     oldest first."""
-    chain_waiting(session)
     keys = [str(i) for i in item_ids]
     events: list[AuditEvent] = []
     if subject is not None:

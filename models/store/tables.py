@@ -359,22 +359,6 @@ class AuditEvent(SQLModel, table=True):
     scheme: int | None = Field(default=None, description="how its hash is made (audit.SCHEME)")
 
 
-class AuditPending(SQLModel, table=True):
-    """An event written with its change, not yet in the chain (PostgreSQL): the chain is
-    extended after the commit, in batches, so that concurrent requests do not queue on its
-    lock for their whole transaction (models/store/audit.py)."""
-
-    __tablename__ = "audit_pending"
-
-    id: int | None = Field(default=None, primary_key=True)
-    at: dt.datetime = _instant(nullable=False)
-    actor: str = Field(max_length=64)
-    action: str = Field(max_length=64)
-    entity: str = Field(max_length=32)
-    entity_key: str = Field(max_length=200)
-    payload: dict[str, Any] = _json(dict)
-
-
 class AuditHead(SQLModel, table=True):
     """Where the chain ends, written with every event: without it, deleting the last events
     would leave a chain that still verifies."""

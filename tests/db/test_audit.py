@@ -61,30 +61,7 @@ def test_writers_appending_at_once_make_one_unbroken_chain(db_url: str) -> None:
     for t in threads:
         t.join()
     assert failures == []
-    # every committer chained its events, or left them to the one holding the lock, who
-    # looked again after letting go: none is still waiting once all have returned
-    with db.get_engine(db_url).connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM audit_pending")).scalar_one() == 0
     assert check(db_url) == (81, None)
-
-
-def test_events_left_waiting_by_a_process_that_died_are_chained_before_verifying(
-    db_url: str,
-) -> None:
-    """A process killed between its commit and the chaining leaves its events waiting:
-    they are not lost, verify chains them first, after the chain's last event."""
-    chain(db_url, 2)
-    sql(
-        db_url,
-        "INSERT INTO audit_pending (at, actor, action, entity, entity_key, payload) "
-        "VALUES (:at, 'p9', 'evidence.submitted', 'item', '109', '{}')",
-        at=T0 + dt.timedelta(days=1),
-    )
-    assert check(db_url) == (3, None)
-    with db.get_engine(db_url).connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM audit_pending")).scalar_one() == 0
-        last = conn.execute(text("SELECT id, actor FROM audit_event ORDER BY id DESC")).first()
-    assert tuple(last) == (3, "p9")
 
 
 def test_an_untouched_chain_verifies(db_url: str) -> None:
