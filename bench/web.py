@@ -203,7 +203,7 @@ def main() -> None:
     from sqlalchemy import distinct, func, select
 
     from config.settings import get_settings
-    from models.store import db
+    from models.store import audit, db
     from models.store.door import create_links
     from models.store.instant import utc_now
     from models.store.tables import ChecklistItem, Evidence, Pairing
@@ -260,6 +260,7 @@ def main() -> None:
             select(func.count()).select_from(Evidence).where(col(Evidence.kind) == "submission")
         ).scalar_one()
         items = session.execute(select(func.count(distinct(col(Evidence.item_id))))).scalar_one()
+        chained, broken = audit.verify(session)  # every sign-in and report, one chain
     every = [t for kind in times.values() for t in kind]
     print(f"{'requests':<10} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8}")
     rows: list[tuple[str, list[float], float | None]] = [
@@ -272,6 +273,7 @@ def main() -> None:
         rate = f"{len(values) / span:8.0f}" if span else f"{'':>8}"
         print(f"{name:<10} {len(values):>6} {p50:8.1f} {p95:8.1f} {p99:8.1f} {rate}")
     print(f"submissions {submissions} for {items} items; failed flows {failures}")
+    print(f"audit chain of {chained} events " + (f"broken: {broken}" if broken else "holds"))
     door_requests = sum(len(v) for v in times.values())
     print(
         f"CPU over the morning ({wall:.0f} s): server {server_cpu:.0f} s "
