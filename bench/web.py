@@ -8,7 +8,10 @@ campaign dated around today that asks each pair for a visit, one sign-in link pe
 and `campaign web` on 127.0.0.1. Each cadre is a client of its own; `--concurrency` of them
 at once. The same server's /health, at the same concurrency, is the baseline. It prints
 p50/p95/p99 latency and requests per second of each, then the submissions in the database
-(exactly one per cadre: none lost, none twice). The last line is
+(exactly one per cadre: none lost, none twice) and the audit chain walked after the
+morning; then the CPU the server, the load generator and (on PostgreSQL) the database spent,
+and the server's CPU for a door request in /health requests of the same run, a figure
+steadier than latency on a shared machine. The last line is
 `p95_ms=N health_p95_ms=N ratio=R submissions=N` (R: health p95 / door p95).
 """
 
@@ -70,6 +73,21 @@ def cli(*args: str | Path) -> None:
 
 
 TLS = ssl.create_default_context()
+
+
+def postgres_cpu() -> float:
+    """CPU time of this machine's PostgreSQL processes (its backends included)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, rest = stat.read_text().split(" (", 1)[1].rsplit(")", 1)
+        except (OSError, ValueError):
+            continue
+        if name.startswith("postgres"):
+            fields = rest.split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def cpu_seconds(pid: int) -> float:
@@ -241,12 +259,16 @@ def main() -> None:
                 time.sleep(0.2)
         print(f"{len(tokens)} cadres, {args.concurrency} at once, {workers} worker(s)", flush=True)
         asyncio.run(health(base, 200, args.concurrency))  # warm-up
+        health_before = cpu_seconds(server.pid)
         base_times, base_wall = asyncio.run(health(base, 4 * len(tokens), args.concurrency))
         server_before, client_before = cpu_seconds(server.pid), time.process_time()
+        health_cpu = server_before - health_before
+        database_before = postgres_cpu()
         times, wall, failures = asyncio.run(
             morning(base, tokens, args.concurrency, today.isoformat())
         )
         server_cpu = cpu_seconds(server.pid) - server_before
+        database_cpu = postgres_cpu() - database_before
         client_cpu = time.process_time() - client_before
     finally:
         server.send_signal(signal.SIGINT) if args.profile else server.terminate()
@@ -279,6 +301,15 @@ def main() -> None:
         f"CPU over the morning ({wall:.0f} s): server {server_cpu:.0f} s "
         f"({1000 * server_cpu / door_requests:.1f} ms a request), load generator "
         f"{client_cpu:.0f} s ({1000 * client_cpu / door_requests:.1f} ms a request)"
+        + (f", PostgreSQL {database_cpu:.0f} s" if args.db == "postgresql" else "")
+    )
+    # CPU is steadier than latency on a shared machine: the server's CPU for a door request
+    # in /health requests of the same server, the same run
+    health_ms = 1000 * health_cpu / len(base_times)
+    door_ms = 1000 * server_cpu / door_requests
+    print(
+        f"server CPU a request: door {door_ms:.2f} ms, /health {health_ms:.2f} ms "
+        f"(a door request costs {door_ms / health_ms:.1f} /health requests)"
     )
     door_p95, health_p95 = percentiles(every)[1], percentiles(base_times)[1]
     print(
