@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.header import decode_header, make_header
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -109,13 +110,7 @@ def smtp_receiver() -> Iterator[SmtpReceiver]:
     class Handler:
         async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
             message = message_from_bytes(envelope.content)
-            parts = {
-                p.get_content_type(): p.get_payload(decode=True).decode(
-                    p.get_content_charset() or "utf-8"
-                )
-                for p in message.walk()
-                if not p.is_multipart()
-            }
+            parts = {p.get_content_type(): _text(p) for p in message.walk() if not p.is_multipart()}
             receiver.messages.append(
                 {
                     "subject": str(make_header(decode_header(message["Subject"]))),
@@ -136,3 +131,10 @@ def smtp_receiver() -> Iterator[SmtpReceiver]:
         yield receiver
     finally:
         controller.stop()
+
+
+def _text(part: Message) -> str:
+    """A leaf part's text, its transfer encoding undone."""
+    payload = part.get_payload(decode=True)
+    assert isinstance(payload, bytes), part.get_content_type()
+    return payload.decode(part.get_content_charset() or "utf-8")

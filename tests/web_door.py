@@ -155,7 +155,7 @@ class Door:
     env: dict[str, str]
     today: dt.date
 
-    def campaign(self, *args: str | Path, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    def campaign(self, *args: str | Path, env: dict[str, str] | None = None):
         return run(*args, env={**self.env, **(env or {})})
 
     def link(self, person: str, env: dict[str, str] | None = None) -> str:

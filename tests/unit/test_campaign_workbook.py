@@ -26,7 +26,7 @@ from models.errors import ImportRejected, SpecError
 SHIPPED = [p.stem for p in shipped_campaigns(get_settings())]
 
 
-def _import(path: Path):  # type: ignore[no-untyped-def]
+def _import(path: Path):
     return campaign_from_workbook(get_settings(), path)
 
 

@@ -31,7 +31,7 @@ from tests.unit.test_permissions import ORG, PAIRS, PEOPLE, UNITS
 RESPONSIBLE = sorted(SUPERVISING_ROLES)
 
 
-def in_scope(scope, kind: str, subject_id: int, unit_id: int) -> bool:  # type: ignore[no-untyped-def]
+def in_scope(scope, kind: str, subject_id: int, unit_id: int) -> bool:
     """The store's filter (models/store/door.py items_in_scope), written out."""
     return (
         (kind == "person" and subject_id == scope.person_id)

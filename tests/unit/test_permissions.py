@@ -83,7 +83,7 @@ items = st.builds(item_for, st.sampled_from(["unit", "person", "pairing"]), st.i
 
 @settings(max_examples=600, deadline=None)
 @given(person=people, item=items)
-def test_submission(person, item) -> None:  # type: ignore[no-untyped-def]
+def test_submission(person, item) -> None:
     own = (item.subject_type == "person" and item.subject_id == person.id) or (
         item.subject_type == "pairing" and ORG.pairings[item.subject_id].cadre_id == person.id
     )
@@ -91,7 +91,7 @@ def test_submission(person, item) -> None:  # type: ignore[no-untyped-def]
     supervises = bool(person.roles & SUPERVISING_ROLES) and person.unit_id in ancestors(
         item.unit_id
     )
-    assert may_submit(ORG, person, item) == (own or same_unit or supervises)  # type: ignore[arg-type]
+    assert may_submit(ORG, person, item) == (own or same_unit or supervises)
 
 
 @settings(max_examples=600, deadline=None)
@@ -101,7 +101,7 @@ def test_submission(person, item) -> None:  # type: ignore[no-untyped-def]
     role=st.sampled_from(ROLES),
     by=st.sampled_from(["supervisor", "same-unit", "district"]),
 )
-def test_sign_off(person, item, role: str, by: str) -> None:  # type: ignore[no-untyped-def]
+def test_sign_off(person, item, role: str, by: str) -> None:
     holds = role in person.roles
     if by == "same-unit":
         where = person.unit_id == item.unit_id
@@ -109,17 +109,17 @@ def test_sign_off(person, item, role: str, by: str) -> None:  # type: ignore[no-
         where = ORG.units[person.unit_id].town_id is None
     else:
         where = person.unit_id in ancestors(item.unit_id)
-    rule = SignOff(role=role, by=by)  # type: ignore[arg-type]
-    assert may_sign(ORG, person, item, rule) == (holds and where)  # type: ignore[arg-type]
+    rule = SignOff(role=role, by=by)
+    assert may_sign(ORG, person, item, rule) == (holds and where)
     # four eyes: whoever submitted may never sign it, whatever their roles and unit
-    assert not may_sign(ORG, person, item, rule, submitter_id=person.id)  # type: ignore[arg-type]
+    assert not may_sign(ORG, person, item, rule, submitter_id=person.id)
     other = next(p for p in ORG.persons if p != person.id)
-    assert may_sign(ORG, person, item, rule, submitter_id=other) == (holds and where)  # type: ignore[arg-type]
+    assert may_sign(ORG, person, item, rule, submitter_id=other) == (holds and where)
 
 
 @settings(max_examples=300, deadline=None)
 @given(person=people, roles=st.lists(st.sampled_from(ROLES), min_size=1, max_size=3))
-def test_inspection_results_and_gates(person, roles: list[str]) -> None:  # type: ignore[no-untyped-def]
+def test_inspection_results_and_gates(person, roles: list[str]) -> None:
     allowed = bool(set(roles) & person.roles)
     inspection = Inspection(
         key="i", name="抽查", obligation="o", cadence="once", sample={"count": 1}, inspectors=roles

@@ -104,14 +104,14 @@ WAVES = {
 }
 
 
-def all_items(planner: RolloutPlanner, waves: set[str | None] | None = None) -> list:  # type: ignore[type-arg]
+def all_items(planner: RolloutPlanner, waves: set[str | None] | None = None) -> list:
     return [i for t in planner.towns() for i in planner.items(t, waves)]
 
 
 def test_subjects_occurrences_and_towns_without_waves() -> None:
     planner = RolloutPlanner(spec(), DATES, small_org(), cal)
     items = all_items(planner)
-    by_ob: dict[str, list] = {}  # type: ignore[type-arg]
+    by_ob: dict[str, list] = {}
     for item in items:
         by_ob.setdefault(item.obligation_key, []).append(item)
     assert len(by_ob["fix"]) == len(by_ob["fix2"]) == 4

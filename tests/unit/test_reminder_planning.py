@@ -10,7 +10,7 @@ ROLES = ["secretary", "org-committee"]
 
 
 def org() -> OrgSnapshot:
-    units = [
+    units: list[tuple[int, str, str, str, list[str], int | None]] = [
         (1, "d", "区", "district", [], None),
         (2, "t", "一镇", "town", [], 1),
         (4, "v", "甲村", "village", [], 2),
