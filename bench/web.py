@@ -10,8 +10,8 @@ at once. The same server's /health, at the same concurrency, is the baseline. It
 p50/p95/p99 latency and requests per second of each, then the submissions in the database
 (exactly one per cadre: none lost, none twice) and the audit chain walked after the
 morning; then the CPU the server, the load generator and (on PostgreSQL) the database spent,
-and the server's CPU for a door request in /health requests of the same run, a figure
-steadier than latency on a shared machine. The last line is
+and the server's CPU for a door request in /health requests of the same run (meant as a
+figure steadier than latency on a shared machine; on 2026-12-04 it was not). The last line is
 `p95_ms=N health_p95_ms=N ratio=R submissions=N` (R: health p95 / door p95).
 """
 
@@ -31,8 +31,9 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlmodel import col
 
@@ -75,33 +76,35 @@ def cli(*args: str | Path) -> None:
 TLS = ssl.create_default_context()
 
 
-def postgres_cpu() -> float:
-    """CPU time of this machine's PostgreSQL processes (its backends included)."""
+class ProcessCpu(NamedTuple):
+    pid: int
+    parent: int
+    name: str
+    seconds: float  # user + system
+
+
+def processes() -> Iterator[ProcessCpu]:
+    """Every process of the machine with its CPU time so far, from /proc."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             name, rest = stat.read_text().split(" (", 1)[1].rsplit(")", 1)
         except (OSError, ValueError):
-            continue
-        if name.startswith("postgres"):
-            fields = rest.split()
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+            continue  # gone meanwhile
+        fields = rest.split()
+        seconds = (int(fields[11]) + int(fields[12])) / tick
+        yield ProcessCpu(int(stat.parent.name), int(fields[1]), name, seconds)
 
 
 def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) of a process and its children, from /proc."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(stat.parent.name) == pid or int(fields[1]) == pid:  # itself or a child
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+    """CPU time of a process and its children."""
+    return sum(p.seconds for p in processes() if pid in (p.pid, p.parent))
+
+
+def postgres_cpu() -> float:
+    """CPU time of this machine's PostgreSQL processes, its backends included (one that
+    exits between two readings takes its time with it: the pool keeps them open here)."""
+    return sum(p.seconds for p in processes() if p.name.startswith("postgres"))
 
 
 def percentiles(values: list[float]) -> tuple[float, float, float]:
@@ -303,8 +306,8 @@ def main() -> None:
         f"{client_cpu:.0f} s ({1000 * client_cpu / door_requests:.1f} ms a request)"
         + (f", PostgreSQL {database_cpu:.0f} s" if args.db == "postgresql" else "")
     )
-    # CPU is steadier than latency on a shared machine: the server's CPU for a door request
-    # in /health requests of the same server, the same run
+    # the server's CPU for a door request in /health requests of the same server, the same
+    # run: a cost that should not move with the machine's load (it did, by a third, here)
     health_ms = 1000 * health_cpu / len(base_times)
     door_ms = 1000 * server_cpu / door_requests
     print(
