@@ -34,9 +34,10 @@ from models.domain.reminder_planning import (
 )
 from models.domain.vocabulary import OPEN_ITEM, ReminderStatus, SubjectType
 from models.domain.working_days import WorkCalendar, to_date
-from models.store import audit, db
+from models.store import audit
 from models.store.db import (
     bulk_insert_ignore,
+    id_batches,
     insert_ignore,
     raw_connection,
     raw_instant,
@@ -589,7 +590,7 @@ def reminder_lines(
     items: dict[int, ItemRef] = {c.item_id: c.item for c in claimed if c.item}
     wanted = sorted({c.item_id for c in claimed if c.item_id not in items})
     read = columns(ChecklistItem, " ".join(ItemRef._fields))
-    for where in db.id_batches(session, col(ChecklistItem.id), wanted):
+    for where in id_batches(session, col(ChecklistItem.id), wanted):
         # plain rows, not ORM objects: 100,000 of them
         for row in session.execute(select(*read).where(where)):
             items[row.id] = ItemRef._make(row)
@@ -655,7 +656,7 @@ def escalated_items(session: Session, item_ids: list[int]) -> list[EscalatedItem
 def _town_names(session: Session, town_ids: set[int | None]) -> dict[int | None, str]:
     wanted = sorted(t for t in town_ids if t is not None)
     out: dict[int | None, str] = {None: DISTRICT_LEVEL}
-    for where in db.id_batches(session, col(Unit.id), wanted):
+    for where in id_batches(session, col(Unit.id), wanted):
         out.update(
             (r.id, r.name)
             for r in session.execute(select(col(Unit.id), col(Unit.name)).where(where))
@@ -681,7 +682,7 @@ def _escalated_to(
         return {}
     wanted = sorted({item for item, _ in today_doers})
     to: dict[int, set[int]] = defaultdict(set)
-    for where in db.id_batches(session, col(Reminder.item_id), wanted):
+    for where in id_batches(session, col(Reminder.item_id), wanted):
         for row in session.execute(
             select(col(Reminder.item_id), col(Reminder.recipient_id)).where(
                 where,
@@ -704,7 +705,7 @@ def _subject_names(
     """(name, code, kind) of the claimed items' subjects."""
     out: dict[tuple[str, int], tuple[str, str, str]] = {}
     units = sorted({i.subject_id for i in items if i.subject_type == SubjectType.UNIT})
-    for where in db.id_batches(session, col(Unit.id), units):
+    for where in id_batches(session, col(Unit.id), units):
         for u in session.execute(
             select(col(Unit.id), col(Unit.name), col(Unit.code), col(Unit.kind)).where(where)
         ):
@@ -714,7 +715,7 @@ def _subject_names(
             person = people[item.subject_id]
             out[(SubjectType.PERSON, item.subject_id)] = (person.name, person.code, "person")
     pairs = sorted({i.subject_id for i in items if i.subject_type == SubjectType.PAIRING})
-    for where in db.id_batches(session, col(Pairing.id), pairs):
+    for where in id_batches(session, col(Pairing.id), pairs):
         for p in session.execute(
             select(
                 col(Pairing.id), col(Pairing.code), col(Pairing.cadre_id), col(Pairing.contact_id)
