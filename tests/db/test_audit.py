@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlmodel import col
 
 from models.store import audit, db
 
@@ -193,13 +194,14 @@ def rechain(url: str) -> None:
 
     with db.session_for(url) as session:
         prev = audit.GENESIS
-        events = session.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars().all()
+        events = session.execute(select(AuditEvent).order_by(col(AuditEvent.id))).scalars().all()
         for e in events:
             e.prev_hash = prev
             e.hash = prev = audit.event_hash(
                 prev, e.at, e.actor, e.action, e.entity, e.entity_key, e.payload, e.id
             )
         head = session.get(AuditHead, 1)
+        assert head is not None
         head.last_hash, head.last_id, head.events = prev, events[-1].id, len(events)
 
 

@@ -7,6 +7,7 @@ import re
 
 import pytest
 from sqlalchemy import insert, select, update
+from sqlmodel import col
 
 from config.settings import get_settings
 from models.store import db
@@ -20,7 +21,7 @@ def plant(url: str, n: int, channels: list[str]) -> None:
     """n open items due 2013-09-03 for one person, each with a reminder due that morning."""
     with db.session_for(url) as session:
         item = session.execute(
-            select(ChecklistItem).where(ChecklistItem.status == "open").limit(1)
+            select(ChecklistItem).where(col(ChecklistItem.status) == "open").limit(1)
         ).scalar_one()
         row = item.model_dump(exclude={"id"})
         session.execute(
@@ -28,12 +29,14 @@ def plant(url: str, n: int, channels: list[str]) -> None:
             [{**row, "occurrence": f"load-{k}", "due": D(2013, 9, 3)} for k in range(n)],
         )
         ids = (
-            session.execute(select(ChecklistItem.id).where(ChecklistItem.occurrence.like("load-%")))
+            session.execute(
+                select(col(ChecklistItem.id)).where(col(ChecklistItem.occurrence).like("load-%"))
+            )
             .scalars()
             .all()
         )
-        person = session.execute(select(Person).order_by(Person.id).limit(1)).scalar_one()
-        session.execute(update(Person).where(Person.id == person.id).values(channels=channels))
+        person = session.execute(select(Person).order_by(col(Person.id)).limit(1)).scalar_one()
+        session.execute(update(Person).where(col(Person.id) == person.id).values(channels=channels))
         session.execute(update(Reminder).values(status="cancelled"))  # only these go out
         session.execute(
             insert(Reminder),

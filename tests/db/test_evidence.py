@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from config.campaign_files import read_campaign
 from config.settings import get_settings
@@ -66,11 +67,13 @@ def item_state(url: str, subject: str, obligation: str) -> tuple[str, Any, int]:
         org = load_snapshot(session, "weihai-etdz")
         item = session.execute(
             select(ChecklistItem).where(
-                ChecklistItem.obligation_key == obligation,
-                ChecklistItem.subject_id == org.unit_by_code[subject].id,
+                col(ChecklistItem.obligation_key) == obligation,
+                col(ChecklistItem.subject_id) == org.unit_by_code[subject].id,
             )
         ).scalar_one()
-        n = session.execute(select(func.count()).where(Evidence.item_id == item.id)).scalar_one()
+        n = session.execute(
+            select(func.count()).where(col(Evidence.item_id) == item.id)
+        ).scalar_one()
         return item.status, item.completed_on, n
 
 
@@ -123,7 +126,9 @@ def test_a_rejection_needs_a_reason_and_a_new_submission_supersedes(rolled: str)
     )
     with db.session_for(rolled) as session:
         rows = session.execute(
-            select(Evidence.kind, Evidence.supersedes_id, Evidence.note).order_by(Evidence.id)
+            select(col(Evidence.kind), col(Evidence.supersedes_id), col(Evidence.note)).order_by(
+                col(Evidence.id)
+            )
         ).all()
     assert [r.kind for r in rows] == ["submission", "rejection", "submission"]
     assert rows[2].supersedes_id is not None and rows[1].note == "缺少会议记录"
@@ -199,8 +204,10 @@ def test_a_name_that_looks_like_a_formula_stays_text_in_the_ledger(
     # that slipped in before names were checked (openpyxl refuses those outright)
     trap = '=HYPERLINK("http://127.0.0.1/x","点击查看")'
     with db.session_for(rolled) as session:
-        session.execute(update(Unit).where(Unit.code == PILOT).values(name=trap))
-        session.execute(update(Unit).where(Unit.code == "qiaotou").values(name="桥头镇\x1b[31m"))
+        session.execute(update(Unit).where(col(Unit.code) == PILOT).values(name=trap))
+        session.execute(
+            update(Unit).where(col(Unit.code) == "qiaotou").values(name="桥头镇\x1b[31m")
+        )
     loaded = read_campaign(get_settings(), KEY)
     path = tmp_path / "台账.xlsx"
     with db.session_for(rolled) as session:
@@ -271,7 +278,7 @@ def test_two_submissions_at_once_count_each_other(db_url: str, tmp_path: Path) -
     assert sorted(outcomes) == ["accepted", "open"]
     with db.session_for(db_url) as session:
         status = session.execute(
-            select(ChecklistItem.status).where(ChecklistItem.occurrence == "2013-09")
+            select(col(ChecklistItem.status)).where(col(ChecklistItem.occurrence) == "2013-09")
         ).scalar_one()
     assert status == "accepted"
 
@@ -303,15 +310,15 @@ def test_data_changed_outside_the_engine_are_found_against_the_audit_trail(rolle
     assert verify() == (2, None)
     with db.session_for(rolled) as session:
         counted = session.execute(
-            select(Evidence.id, Evidence.item_id).where(Evidence.note == "选派")
+            select(col(Evidence.id), col(Evidence.item_id)).where(col(Evidence.note) == "选派")
         ).one()
         signed_item = session.execute(
-            select(Evidence.item_id).where(Evidence.note == "完成")
+            select(col(Evidence.item_id)).where(col(Evidence.note) == "完成")
         ).scalar_one()
         other = (
             session.execute(
-                select(ChecklistItem.id).where(
-                    ChecklistItem.status == "open", ChecklistItem.id != signed_item
+                select(col(ChecklistItem.id)).where(
+                    col(ChecklistItem.status) == "open", col(ChecklistItem.id) != signed_item
                 )
             )
             .scalars()

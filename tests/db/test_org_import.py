@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from config.org_file import read_org_file
 from config.settings import get_settings
@@ -28,12 +29,12 @@ EXPECTED_UNITS = {
 }
 
 
-def import_file(url: str, path: Path, org: str | None = None):  # type: ignore[no-untyped-def]
+def import_file(url: str, path: Path, org: str | None = None):
     with db.session_for(url) as session:
         return import_org(session, read_org_file(path), org)
 
 
-def counts(url: str, org: str = "weihai-etdz"):  # type: ignore[no-untyped-def]
+def counts(url: str, org: str = "weihai-etdz"):
     with db.session_for(url) as session:
         return org_counts(session, org_id_of(session, org))
 
@@ -47,9 +48,11 @@ def test_shipped_org_imports_with_the_seed_figures(db_url: str) -> None:
     with db.session_for(db_url) as session:
         [root] = org_tree(session, org_id_of(session, "weihai-etdz"))
         qiaotou = next(n for n in root.children if n.code == "qiaotou")
-        path = session.execute(select(Unit.path).where(Unit.code == "qiaotou-mengjiazhuang"))
+        path = session.execute(
+            select(col(Unit.path)).where(col(Unit.code) == "qiaotou-mengjiazhuang")
+        )
         assert path.scalar_one() == "/etdz/qiaotou/qiaotou-mengjiazhuang/"
-        seed = session.execute(select(func.count()).where(Unit.origin == "seed")).scalar_one()
+        seed = session.execute(select(func.count()).where(col(Unit.origin) == "seed")).scalar_one()
     assert root.below["village"] == 100 and qiaotou.below["village"] == 34
     # 3 towns, 凤林, the 13 named villages and community, 17 departments, 4 enterprises
     assert seed == 1 + 4 + 13 + 17 + 4
@@ -111,9 +114,11 @@ def test_csv_with_chinese_headers_updates_existing_units(db_url: str, tmp_path: 
     assert (result.units_new, result.units_updated) == (1, 1)
     with db.session_for(db_url) as session:
         tags = session.execute(
-            select(Unit.tags).where(Unit.code == "qiaotou-mengjiazhuang")
+            select(col(Unit.tags)).where(col(Unit.code) == "qiaotou-mengjiazhuang")
         ).scalar_one()
-        origin = session.execute(select(Unit.origin).where(Unit.code == "qiaotou-new")).scalar_one()
+        origin = session.execute(
+            select(col(Unit.origin)).where(col(Unit.code) == "qiaotou-new")
+        ).scalar_one()
     assert tags == ["weak", "pilot"] and origin == "import"
     assert counts(db_url).units["village"] == 101
 
@@ -137,13 +142,13 @@ def test_xlsx_with_people_and_pairings(db_url: str, tmp_path: Path) -> None:
     assert (result.people_new, result.pairings_new) == (3, 2)
     assert counts(db_url).pairings == 2
     with db.session_for(db_url) as session:
-        person = session.execute(select(Person).where(Person.code == "c-001")).scalar_one()
+        person = session.execute(select(Person).where(col(Person.code) == "c-001")).scalar_one()
         roles = (
             session.execute(
-                select(Role.code)
-                .join(PersonRole, PersonRole.role_id == Role.id)
-                .where(PersonRole.person_id == person.id)
-                .order_by(Role.code)
+                select(col(Role.code))
+                .join(PersonRole, col(PersonRole.role_id) == col(Role.id))
+                .where(col(PersonRole.person_id) == person.id)
+                .order_by(col(Role.code))
             )
             .scalars()
             .all()
@@ -210,7 +215,7 @@ def test_an_import_that_changes_something_is_an_audit_event_naming_who(db_url: s
     import_file(db_url, SHIPPED)  # the same again: nothing changed, nothing recorded
     with db.session_for(db_url) as session:
         events = (
-            session.execute(select(AuditEvent).where(AuditEvent.action == "org.imported"))
+            session.execute(select(AuditEvent).where(col(AuditEvent.action) == "org.imported"))
             .scalars()
             .all()
         )

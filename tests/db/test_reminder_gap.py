@@ -9,6 +9,7 @@ from collections import Counter
 
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from models.domain.reminder_planning import add_up
 from models.domain.vocabulary import ReminderStatus
@@ -20,6 +21,13 @@ from tests.db.test_reminders import ML, SHANGHAI, set_default
 from tests.receivers import http_receiver
 
 D = dt.date
+
+
+def _addressee(title: str) -> str:
+    """The person a digest's title names: 【工作提醒】NAME：..."""
+    found = re.match(r"【工作提醒】(.+?)：", title)
+    assert found, f"a digest title without a name: {title!r}"
+    return found[1]
 
 
 def sweep_on(day: dt.date, hour: int = 9) -> dict[str, int]:
@@ -43,7 +51,7 @@ def test_after_national_day_each_person_gets_one_digest_with_each_item_once(
         first = sweep_on(D(2013, 10, 8))
         digests = list(hook.received)
         assert first["digests"] == len(digests) > 5
-        names = Counter(re.match(r"【工作提醒】(.+?)：", d["title"])[1] for d in digests)
+        names = Counter(_addressee(d["title"]) for d in digests)
         assert max(names.values()) == 1  # one digest per person
         for digest in digests:
             items = [
@@ -72,7 +80,8 @@ def test_after_national_day_each_person_gets_one_digest_with_each_item_once(
         planned = session.execute(select(func.count()).select_from(Reminder)).scalar_one()
         unsent_superseded = session.execute(
             select(func.count()).where(
-                Reminder.status == ReminderStatus.SUPERSEDED, Reminder.sent_at.is_not(None)
+                col(Reminder.status) == ReminderStatus.SUPERSEDED,
+                col(Reminder.sent_at).is_not(None),
             )
         ).scalar_one()
     assert add_up(totals) == planned  # sent + superseded + cancelled + pending + dead
@@ -93,11 +102,11 @@ def test_one_unreadable_campaign_does_not_stop_the_others_reminders(
     rollout(db_url, "village-meetings-2013", D(2013, 9, 3))
     with db.session_for(db_url) as session:
         broken = session.execute(
-            select(Campaign.id).where(Campaign.key == "village-meetings-2013")
+            select(col(Campaign.id)).where(col(Campaign.key) == "village-meetings-2013")
         ).scalar_one()
         session.execute(
             update(CampaignVersion)
-            .where(CampaignVersion.campaign_id == broken)
+            .where(col(CampaignVersion.campaign_id) == broken)
             .values(text="key: village-meetings-2013\nphasez: []\n")
         )
     (problem,) = campaign_problems()

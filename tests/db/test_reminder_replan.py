@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from models.store import db
 from models.store.tables import ChecklistItem, Reminder
@@ -17,9 +18,9 @@ D = dt.date
 def reminders_of(url: str, obligation: str) -> list[tuple[str, dt.date, str]]:
     with db.session_for(url) as session:
         rows = session.execute(
-            select(Reminder.rule, Reminder.send_on, Reminder.status)
-            .join(ChecklistItem, ChecklistItem.id == Reminder.item_id)
-            .where(ChecklistItem.obligation_key == obligation)
+            select(col(Reminder.rule), col(Reminder.send_on), col(Reminder.status))
+            .join(ChecklistItem, col(ChecklistItem.id) == col(Reminder.item_id))
+            .where(col(ChecklistItem.obligation_key) == obligation)
         ).all()
     return sorted(tuple(r) for r in rows)
 

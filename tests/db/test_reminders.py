@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlmodel import col
 
 from config.campaign_files import calendar_for, read_campaign
 from config.settings import get_settings
@@ -15,7 +16,7 @@ from models.store import db
 from models.store.orgs import load_snapshot
 from models.store.reminders import MAX_ATTEMPTS, OverdueItem, mark_overdue
 from models.store.rollout import campaign_id
-from models.store.tables import ChecklistItem, Person, Reminder
+from models.store.tables import ChecklistItem, Person, Reminder, core
 from tasks import channels
 from tasks.reminder_tasks import sweep_reminders
 from tests.db.rollout_helpers import import_shipped_org, rollout
@@ -44,8 +45,8 @@ def pending(item_id: int, recipient_id: int, rule: str, day: dt.date) -> dict[st
     }
 
 
-def sweep(when: dt.datetime, **kw: object) -> dict[str, int]:
-    return sweep_reminders.fn(when.astimezone(dt.UTC), **kw)
+def sweep(when: dt.datetime, *, retry_dead: bool = False, batch: int = 100_000) -> dict[str, int]:
+    return sweep_reminders.fn(when.astimezone(dt.UTC), retry_dead=retry_dead, batch=batch)
 
 
 @pytest.fixture
@@ -61,7 +62,7 @@ def set_default(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
 
 
 def sweep_to(
-    monkeypatch: pytest.MonkeyPatch, mode: str, when: dt.datetime, **kw: object
+    monkeypatch: pytest.MonkeyPatch, mode: str, when: dt.datetime, **kw: bool
 ) -> dict[str, int]:
     """A sweep at `when` with everyone's digests going to a receiver answering as `mode`."""
     with http_receiver(mode) as hook:
@@ -72,7 +73,9 @@ def sweep_to(
 def statuses(url: str) -> dict[str, int]:
     with db.session_for(url) as session:
         return dict(
-            session.execute(select(Reminder.status, func.count()).group_by(Reminder.status)).all()
+            session.execute(
+                select(col(Reminder.status), func.count()).group_by(col(Reminder.status))
+            ).all()
         )
 
 
@@ -81,11 +84,11 @@ def test_planned_on_working_days_and_never_sent_early(
 ) -> None:
     calendar = calendar_for(get_settings())
     with db.session_for(ml) as session:
-        days = session.execute(select(Reminder.send_on).distinct()).scalars().all()
+        days = session.execute(select(col(Reminder.send_on)).distinct()).scalars().all()
         for_plan = session.execute(
-            select(Reminder.send_on, Reminder.rule)
-            .join(ChecklistItem, ChecklistItem.id == Reminder.item_id)
-            .where(ChecklistItem.obligation_key == "study-materials")
+            select(col(Reminder.send_on), col(Reminder.rule))
+            .join(ChecklistItem, col(ChecklistItem.id) == col(Reminder.item_id))
+            .where(col(ChecklistItem.obligation_key) == "study-materials")
         ).all()
     assert days and all(calendar.is_working_day(d) for d in days)
     # study-materials is due Sept 10: three working days before is Thursday Sept 5
@@ -109,7 +112,7 @@ def test_a_completed_item_gets_no_more(ml: str, monkeypatch: pytest.MonkeyPatch)
     with db.session_for(ml) as session:
         session.execute(
             update(ChecklistItem)
-            .where(ChecklistItem.obligation_key == "study-materials")
+            .where(col(ChecklistItem.obligation_key) == "study-materials")
             .values(status="accepted")
         )
     with http_receiver() as hook:
@@ -119,9 +122,9 @@ def test_a_completed_item_gets_no_more(ml: str, monkeypatch: pytest.MonkeyPatch)
     with db.session_for(ml) as session:
         left = (
             session.execute(
-                select(Reminder.status)
-                .join(ChecklistItem, ChecklistItem.id == Reminder.item_id)
-                .where(ChecklistItem.obligation_key == "study-materials")
+                select(col(Reminder.status))
+                .join(ChecklistItem, col(ChecklistItem.id) == col(Reminder.item_id))
+                .where(col(ChecklistItem.obligation_key) == "study-materials")
             )
             .scalars()
             .all()
@@ -150,9 +153,9 @@ def test_overdue_items_are_escalated_to_the_supervising_unit(
         found = overdue_on(D(2013, 9, 11))
         rules = dict(
             session.execute(
-                select(Reminder.rule, Reminder.send_on)
-                .join(ChecklistItem, ChecklistItem.id == Reminder.item_id)
-                .where(ChecklistItem.obligation_key == "study-materials")
+                select(col(Reminder.rule), col(Reminder.send_on))
+                .join(ChecklistItem, col(ChecklistItem.id) == col(Reminder.item_id))
+                .where(col(ChecklistItem.obligation_key) == "study-materials")
             ).all()
         )
         again = overdue_on(D(2013, 9, 12))
@@ -173,7 +176,12 @@ def test_failures_retry_then_dead_letter_then_retry_dead(
         first = sweep(at(D(2013, 9, 5)))
         assert first["failed"] >= 1 and "sent" not in first
         with db.session_for(ml) as session:
-            row = session.execute(select(Reminder).where(Reminder.attempts == 1)).scalars().first()
+            row = (
+                session.execute(select(Reminder).where(col(Reminder.attempts) == 1))
+                .scalars()
+                .first()
+            )
+        assert row is not None
         assert row.status == "pending" and "json" in row.last_error
         assert row.send_at > at(D(2013, 9, 5)).astimezone(dt.UTC)  # backed off
         for hour in range(10, 10 + MAX_ATTEMPTS):
@@ -211,11 +219,13 @@ def test_two_sweeps_at_once_deliver_each_reminder_once(
 ) -> None:
     with db.session_for(ml) as session:
         items = (
-            session.execute(select(ChecklistItem.id).where(ChecklistItem.status == "open"))
+            session.execute(
+                select(col(ChecklistItem.id)).where(col(ChecklistItem.status) == "open")
+            )
             .scalars()
             .all()
         )
-        recipient = session.execute(select(Person.id).order_by(Person.id)).scalars().all()
+        recipient = session.execute(select(col(Person.id)).order_by(col(Person.id))).scalars().all()
     # every open item to every person: one reminder per item and person (a second of the
     # same pair would be superseded, not sent), some 3,500, in batches of 200
     rows = [pending(item, person, "load", D(2013, 9, 3)) for person in recipient for item in items]
@@ -225,7 +235,7 @@ def test_two_sweeps_at_once_deliver_each_reminder_once(
         sweep(at(D(2013, 9, 3), 9, 59))  # the campaign's own reminders first
         hook.received.clear()
         with db.session_for(ml) as session:
-            session.execute(Reminder.__table__.insert(), rows)
+            session.execute(core(Reminder).insert(), rows)
         results: list[dict[str, int]] = []
         barrier = threading.Barrier(2)
 
@@ -248,7 +258,7 @@ def test_two_sweeps_at_once_deliver_each_reminder_once(
     with db.session_for(ml) as session:
         assert (
             session.execute(
-                select(func.max(Reminder.attempts)).where(Reminder.rule == "load")
+                select(func.max(col(Reminder.attempts))).where(col(Reminder.rule) == "load")
             ).scalar_one()
             == 1
         )
@@ -270,7 +280,7 @@ def test_a_receiver_that_trickles_its_answer_is_a_failure_within_the_deadline(
     assert done[0]["failed"] >= 1 and "sent" not in done[0]
     with db.session_for(ml) as session:
         error = session.execute(
-            select(Reminder.last_error).where(Reminder.last_error.is_not(None)).limit(1)
+            select(col(Reminder.last_error)).where(col(Reminder.last_error).is_not(None)).limit(1)
         ).scalar_one()
     assert "no complete answer within 2 s" in error
 
@@ -285,7 +295,9 @@ def test_a_failed_delivery_is_retried_by_the_next_days_sweep_at_its_hour(
     assert retried["sent"] >= failed["failed"]
     with db.session_for(ml) as session:
         left = session.execute(
-            select(func.count()).where(Reminder.attempts >= 1, Reminder.status == "pending")
+            select(func.count()).where(
+                col(Reminder.attempts) >= 1, col(Reminder.status) == "pending"
+            )
         ).scalar_one()
     assert left == 0
 
@@ -311,6 +323,6 @@ def test_a_person_with_two_channels_one_failing_gets_one_copy_on_each(ml: str) -
         left = session.execute(
             select(func.count())
             .select_from(Reminder)
-            .where(Reminder.attempts > 0, Reminder.status != "sent")
+            .where(col(Reminder.attempts) > 0, col(Reminder.status) != "sent")
         ).scalar_one()
     assert left == 0

@@ -7,9 +7,10 @@ import threading
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from models.store import db
-from models.store.tables import Campaign, CampaignVersion, ChecklistItem, PhaseState
+from models.store.tables import Campaign, CampaignVersion, ChecklistItem, PhaseState, core
 from tests.db.rollout_helpers import import_shipped_org, item_count, rolled_out, rollout
 
 D = dt.date
@@ -23,7 +24,9 @@ def test_twice_in_a_row_writes_once(db_url: str) -> None:
     assert item_count(db_url) == 60
     with db.session_for(db_url) as session:
         assert session.execute(select(func.count()).select_from(CampaignVersion)).scalar_one() == 1
-        statuses = dict(session.execute(select(PhaseState.phase_key, PhaseState.status)).all())
+        statuses = dict(
+            session.execute(select(col(PhaseState.phase_key), col(PhaseState.status))).all()
+        )
     assert statuses == {
         "preparation": "open",
         "study": "open",
@@ -63,9 +66,9 @@ def test_items_land_on_the_yearbook_dates(db_url: str) -> None:
     with db.session_for(db_url) as session:
         due = dict(
             session.execute(
-                select(ChecklistItem.obligation_key, func.min(ChecklistItem.due)).group_by(
-                    ChecklistItem.obligation_key
-                )
+                select(
+                    col(ChecklistItem.obligation_key), func.min(col(ChecklistItem.due))
+                ).group_by(col(ChecklistItem.obligation_key))
             ).all()
         )
     assert due["implementation-plan"] == D(2013, 9, 3)
@@ -82,8 +85,9 @@ def test_a_changed_file_moves_pending_deadlines_and_keeps_done_items(
     rolled_out(db_url, "mass-line-2013", D(2013, 9, 3))
     with db.session_for(db_url) as session:
         session.execute(
-            ChecklistItem.__table__.update()
-            .where(ChecklistItem.obligation_key == "implementation-plan")
+            core(ChecklistItem)
+            .update()
+            .where(col(ChecklistItem.obligation_key) == "implementation-plan")
             .values(status="accepted", completed_on=D(2013, 9, 3))
         )
     text = (campaigns / "mass-line-2013.yaml").read_text(encoding="utf-8")
@@ -101,8 +105,8 @@ def test_a_changed_file_moves_pending_deadlines_and_keeps_done_items(
     with db.session_for(db_url) as session:
         rows = dict(
             session.execute(
-                select(ChecklistItem.obligation_key, ChecklistItem.due).where(
-                    ChecklistItem.subject_type == "unit"
+                select(col(ChecklistItem.obligation_key), col(ChecklistItem.due)).where(
+                    col(ChecklistItem.subject_type) == "unit"
                 )
             ).all()
         )

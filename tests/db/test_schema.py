@@ -12,7 +12,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, insert, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
 from models.store import db
 from models.store.instant import NaiveDatetimeError
@@ -76,7 +76,7 @@ def test_instants_come_back_in_utc(db_url: str) -> None:
     with db.session_for(db_url) as session:
         session.execute(insert(AuditEvent), [audit_row(shanghai)])
     with db.session_for(db_url) as session:
-        at = session.execute(select(AuditEvent.at)).scalar_one()
+        at = session.execute(select(col(AuditEvent.at))).scalar_one()
     assert at == shanghai
     assert at.utcoffset() == dt.timedelta(0) and at.hour == 1
 
@@ -86,7 +86,7 @@ def test_naive_instants_are_refused(db_url: str) -> None:
         session.execute(insert(AuditEvent), [audit_row(dt.datetime(2013, 10, 8, 9, 0))])
     assert isinstance(caught.value.orig, NaiveDatetimeError)
     with db.session_for(db_url) as session:
-        assert session.execute(select(AuditEvent.id)).all() == []
+        assert session.execute(select(col(AuditEvent.id))).all() == []
 
 
 def test_unit_codes_are_unique(db_url: str) -> None:
@@ -115,14 +115,14 @@ def test_a_database_from_before_organizations_keeps_its_tree(db_url: str) -> Non
         import_org(session, read_org_file(get_settings().orgs_dir / "weihai-etdz.yaml"))
     with engine.connect() as conn:
         if conn.dialect.name == "sqlite":  # as db.upgrade does: batch mode copies tables
-            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+            db.raw_connection(conn).execute("PRAGMA foreign_keys=OFF")
         with conn.begin():
             _downgrade_with_a_campaign(conn)
     assert db.upgrade(engine) == "0006"
     with db.session_for(db_url) as session:
         counts = org_counts(session, org_id_of(session, "weihai-etdz"))
         orphans = session.execute(
-            select(Unit.code).where(Unit.org_id.is_(None))
+            select(col(Unit.code)).where(col(Unit.org_id).is_(None))
         ).all()  # fmt: skip
     assert counts.units["village"] == 100 and counts.people == 185 and not orphans
 

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from models.errors import EvidenceError
 from models.store import db
@@ -49,14 +50,18 @@ def statuses(url: str, obligation: str) -> dict[str, tuple[str, int]]:
     with db.session_for(url) as session:
         pid = load_snapshot(session, "weihai-etdz").pairing_by_code[PAIR].id
         rows = session.execute(
-            select(ChecklistItem.occurrence, ChecklistItem.status, func.count(Evidence.id))
-            .outerjoin(Evidence, Evidence.item_id == ChecklistItem.id)
-            .where(
-                ChecklistItem.obligation_key == obligation,
-                ChecklistItem.subject_type == "pairing",
-                ChecklistItem.subject_id == pid,
+            select(
+                col(ChecklistItem.occurrence),
+                col(ChecklistItem.status),
+                func.count(col(Evidence.id)),
             )
-            .group_by(ChecklistItem.occurrence, ChecklistItem.status)
+            .outerjoin(Evidence, col(Evidence.item_id) == col(ChecklistItem.id))
+            .where(
+                col(ChecklistItem.obligation_key) == obligation,
+                col(ChecklistItem.subject_type) == "pairing",
+                col(ChecklistItem.subject_id) == pid,
+            )
+            .group_by(col(ChecklistItem.occurrence), col(ChecklistItem.status))
         ).all()
     return {r[0]: (r[1], r[2]) for r in rows}
 
@@ -66,8 +71,10 @@ def test_each_two_month_window_has_its_item_with_its_bounds(rolled: str) -> None
         pid = load_snapshot(session, "weihai-etdz").pairing_by_code[PAIR].id
         items = session.execute(
             select(ChecklistItem)
-            .where(ChecklistItem.obligation_key == "contact", ChecklistItem.subject_id == pid)
-            .order_by(ChecklistItem.due)
+            .where(
+                col(ChecklistItem.obligation_key) == "contact", col(ChecklistItem.subject_id) == pid
+            )
+            .order_by(col(ChecklistItem.due))
         ).scalars()
         got = [(i.occurrence, i.opens_on, i.closes_on, i.due) for i in items]
     assert got[0] == ("2013-B6", D(2013, 11, 1), D(2013, 12, 31), D(2013, 12, 31))

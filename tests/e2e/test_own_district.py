@@ -11,6 +11,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from config.settings import get_settings
 from models.store import db
@@ -99,7 +100,7 @@ def lingang_workbook(path: Path) -> Path:
     return path
 
 
-def json_status(day: str) -> dict:  # type: ignore[type-arg]
+def json_status(day: str) -> dict:
     result = run("status", "eight-rules-study-2025", "--as-of", day, "--json")
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
@@ -139,7 +140,9 @@ def test_an_organization_of_ones_own_from_a_workbook_and_a_campaign_file_from_an
     assert "13 new items, 13 in all" in rolled.stdout  # 11 villages and communities, 2 towns
     url = get_settings().resolved_database_url
     with db.session_for(url) as session:
-        lingang = set(session.execute(select(Person.id).where(Person.code.like("lg-%"))).scalars())
+        lingang = set(
+            session.execute(select(col(Person.id)).where(col(Person.code).like("lg-%"))).scalars()
+        )
         assert session.execute(select(func.count()).select_from(ChecklistItem)).scalar_one() == 13
 
     # the file is not needed again: the stored version is read by key
@@ -167,7 +170,7 @@ def test_an_organization_of_ones_own_from_a_workbook_and_a_campaign_file_from_an
     assert sign.returncode == 0, sign.stderr
     with db.session_for(url) as session:
         signed = session.execute(
-            select(AuditEvent).where(AuditEvent.action == "evidence.accepted")
+            select(AuditEvent).where(col(AuditEvent.action) == "evidence.accepted")
         ).scalar_one()
     # whose sign-off it is, and who typed it in
     assert (signed.actor, signed.payload["entered_by"]) == ("lg-t1-oc2", getpass.getuser())
@@ -204,7 +207,7 @@ def test_an_organization_of_ones_own_from_a_workbook_and_a_campaign_file_from_an
     with db.session_for(url) as session:
         recipients = set(
             session.execute(
-                select(Reminder.recipient_id).where(Reminder.status == "sent")
+                select(col(Reminder.recipient_id)).where(col(Reminder.status) == "sent")
             ).scalars()
         )
     assert recipients and recipients <= lingang  # nobody of weihai-etdz

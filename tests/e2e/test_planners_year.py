@@ -4,6 +4,7 @@ notice, a campaign as a workbook and back, and the burden the campaigns put on e
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from tests.e2e.test_cli import assert_no_traceback, campaign_2027, run
 
@@ -129,7 +130,7 @@ targets:
 """
 
 
-def _sheet(path: Path, name: str) -> list[tuple[object, ...]]:
+def _sheet(path: Path, name: str) -> list[tuple[Any, ...]]:
     from openpyxl import load_workbook
 
     return list(load_workbook(path, read_only=True)[name].iter_rows(values_only=True))

@@ -11,10 +11,11 @@ import time
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from config.settings import get_settings
 from models.store import db
-from models.store.tables import Person, Reminder
+from models.store.tables import Person, Reminder, core
 from tests.e2e.test_cli import CAMPAIGN, REPO, cli_env, run
 from tests.receivers import http_receiver
 
@@ -25,7 +26,7 @@ def test_a_killed_sweep_loses_nothing(campaign_home: Path) -> None:
     url = get_settings().resolved_database_url
     with db.session_for(url) as session:
         # everyone on the default channel: one slow delivery per person
-        session.execute(Person.__table__.update().values(channels=[]))
+        session.execute(core(Person).update().values(channels=[]))
     with http_receiver("slow") as hook:
         env = cli_env({"CAMPAIGN_NOTIFY_DEFAULT": hook.url()})
         sweep = subprocess.Popen(
@@ -44,7 +45,7 @@ def test_a_killed_sweep_loses_nothing(campaign_home: Path) -> None:
         sweep.wait(30)
         with db.session_for(url) as session:
             in_flight = session.execute(
-                select(func.count()).where(Reminder.status == "sending")
+                select(func.count()).where(col(Reminder.status) == "sending")
             ).scalar_one()
         assert in_flight >= 1
         # status tells the claims in flight apart from those waiting to be sent
@@ -58,13 +59,15 @@ def test_a_killed_sweep_loses_nothing(campaign_home: Path) -> None:
     with db.session_for(url) as session:
         by_status = dict(
             session.execute(
-                select(Reminder.status, func.count())
-                .where(Reminder.send_on <= "2012-11-27")
-                .group_by(Reminder.status)
+                select(col(Reminder.status), func.count())
+                .where(col(Reminder.send_on) <= "2012-11-27")
+                .group_by(col(Reminder.status))
             ).all()
         )
         uncertain = session.execute(
-            select(func.count()).where(Reminder.uncertain.is_(True), Reminder.status == "sent")
+            select(func.count()).where(
+                col(Reminder.uncertain).is_(True), col(Reminder.status) == "sent"
+            )
         ).scalar_one()
     assert by_status.get("sending", 0) == 0 and by_status.get("pending", 0) == 0
     assert uncertain == in_flight

@@ -13,6 +13,7 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -23,8 +24,10 @@ from tests.web_door import SECRETARY, TOWN_COMMITTEE, Door, door_server, png_byt
 
 pytestmark = pytest.mark.xdist_group("web-browser")
 expect.set_options(timeout=30_000)  # a loaded 2-core machine renders slowly
-PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True,
-         "device_scale_factor": 2, "locale": "zh-CN"}  # fmt: skip
+PHONE: dict[str, Any] = {
+    "viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True,
+    "device_scale_factor": 2, "locale": "zh-CN",
+}  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -50,7 +50,7 @@ def door(
         yield stack.enter_context(door_server(folder, receiver.url(), database_url=url))
 
 
-def _json(value: object) -> dict:  # type: ignore[type-arg]
+def _json(value: object) -> dict:
     """A JSON column as read back: PostgreSQL's driver decodes it, SQLite gives text."""
     return value if isinstance(value, dict | list) else json.loads(str(value))  # type: ignore[return-value]
 

@@ -15,7 +15,7 @@ from flows.deployments import deploy_campaign
 def schedules_of(name: str) -> dict[str, str]:
     with get_client(sync_client=True) as client:
         deployment = client.read_deployment_by_name(name)
-        return {s.slug: s.schedule.rrule for s in deployment.schedules}  # type: ignore[union-attr]
+        return {str(s.slug): s.schedule.rrule for s in deployment.schedules}  # type: ignore[union-attr]
 
 
 def test_deploy_and_redeploy_after_the_file_changed(campaigns_elsewhere: Path) -> None:

@@ -52,6 +52,7 @@ def test_import_flow_writes_rows_and_publishes_its_summary() -> None:
         runs = client.read_flow_runs()
     summary = next(a for a in artifacts if a.key == "org-summary")
     assert any(r.name == f"orgs · import · {path}" for r in runs)
+    assert isinstance(summary.data, str)
     assert "| 村 | 100 |" in summary.data and "人员 185 人" in summary.data
 
 

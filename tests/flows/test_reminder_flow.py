@@ -8,6 +8,7 @@ import pytest
 from prefect.events.clients import AssertingEventsClient
 from prefect.events.worker import EventsWorker
 from prefect.testing.fixtures import asserting_events_worker  # noqa: F401 - a fixture
+from sqlmodel import col
 
 from config.settings import get_settings
 from flows.remind import remind_due
@@ -74,10 +75,12 @@ def test_a_failed_delivery_is_tried_again_on_its_schedule_in_the_same_run(
     assert result["failed"] >= 1 and result["sent"] >= result["failed"]
     with db.session_for(db_url) as session:
         waiting = session.execute(
-            select(func.count()).where(Reminder.status == "pending", Reminder.attempts > 0)
+            select(func.count()).where(
+                col(Reminder.status) == "pending", col(Reminder.attempts) > 0
+            )
         ).scalar_one()
         retried = session.execute(
-            select(func.count()).where(Reminder.status == "sent", Reminder.attempts == 2)
+            select(func.count()).where(col(Reminder.status) == "sent", col(Reminder.attempts) == 2)
         ).scalar_one()
     assert waiting == 0 and retried >= 1
     assert hook.received[0]["key"] in {m["key"] for m in hook.received[1:]}  # sent again

@@ -77,7 +77,8 @@ def test_gate_answered_through_the_api(db_url: str) -> None:
     with get_client(sync_client=True) as client:
         bad = client.resume_flow_run(run.id, run_input={"approved": "perhaps"})
         assert bad.status.value == "REJECT"  # the typed form refuses it; the run stays paused
-        assert client.read_flow_run(run.id).state.type == StateType.PAUSED
+        state = client.read_flow_run(run.id).state
+        assert state is not None and state.type == StateType.PAUSED
         # A person whose role may not answer: refused by the flow, which asks again.
         client.resume_flow_run(run.id, run_input={"approved": True, "reviewer": "p-org-01"})
     run = _paused_run(time.monotonic())

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from config.campaign_files import read_campaign, shipped_campaigns
 from config.settings import get_settings
@@ -123,8 +124,12 @@ def dues(url: str, key: str) -> dict[tuple[str, str], set[dt.date]]:
     with db.session_for(url) as session:
         cid = campaign_id(session, key)
         rows = session.execute(
-            select(ChecklistItem.obligation_key, ChecklistItem.occurrence, ChecklistItem.due)
-            .where(ChecklistItem.campaign_id == cid)
+            select(
+                col(ChecklistItem.obligation_key),
+                col(ChecklistItem.occurrence),
+                col(ChecklistItem.due),
+            )
+            .where(col(ChecklistItem.campaign_id) == cid)
             .distinct()
         ).all()
     out: dict[tuple[str, str], set[dt.date]] = {}
@@ -140,9 +145,11 @@ def item_total(url: str, key: str) -> int:
             select(func.count())
             .select_from(ChecklistItem)
             .where(
-                ChecklistItem.campaign_id == cid,
-                ChecklistItem.status != "cancelled",
-                ChecklistItem.obligation_key.not_like("rectification-%"),  # raised by failed checks
+                col(ChecklistItem.campaign_id) == cid,
+                col(ChecklistItem.status) != "cancelled",
+                col(ChecklistItem.obligation_key).not_like(
+                    "rectification-%"
+                ),  # raised by failed checks
             )
         ).scalar_one()
 
@@ -177,19 +184,23 @@ def test_cadre_pairing_year_for_1184_cadres_and_1066_people(
         cid = campaign_id(session, key)
         per_obligation = dict(
             session.execute(
-                select(ChecklistItem.obligation_key, func.count())
-                .where(ChecklistItem.campaign_id == cid, ChecklistItem.subject_type == "pairing")
-                .group_by(ChecklistItem.obligation_key)
+                select(col(ChecklistItem.obligation_key), func.count())
+                .where(
+                    col(ChecklistItem.campaign_id) == cid,
+                    col(ChecklistItem.subject_type) == "pairing",
+                )
+                .group_by(col(ChecklistItem.obligation_key))
             ).all()
         )
         cadres, people = session.execute(
             select(
-                func.count(func.distinct(Pairing.cadre_id)),
-                func.count(func.distinct(Pairing.contact_id)),
+                func.count(func.distinct(col(Pairing.cadre_id))),
+                func.count(func.distinct(col(Pairing.contact_id))),
             ).where(
-                Pairing.id.in_(
-                    select(ChecklistItem.subject_id).where(
-                        ChecklistItem.campaign_id == cid, ChecklistItem.obligation_key == "contact"
+                col(Pairing.id).in_(
+                    select(col(ChecklistItem.subject_id)).where(
+                        col(ChecklistItem.campaign_id) == cid,
+                        col(ChecklistItem.obligation_key) == "contact",
                     )
                 )
             )
@@ -216,24 +227,24 @@ def assert_rectification_loop(url: str, key: str, inspection: str) -> None:
         rectifications = (
             session.execute(
                 select(ChecklistItem).where(
-                    ChecklistItem.campaign_id == cid,
-                    ChecklistItem.obligation_key == f"rectification-{inspection}",
+                    col(ChecklistItem.campaign_id) == cid,
+                    col(ChecklistItem.obligation_key) == f"rectification-{inspection}",
                 )
             )
             .scalars()
             .all()
         )
         reminded = session.execute(
-            select(func.count(func.distinct(Reminder.item_id))).where(
-                Reminder.item_id.in_([r.id for r in rectifications])
+            select(func.count(func.distinct(col(Reminder.item_id)))).where(
+                col(Reminder.item_id).in_([r.id for r in rectifications])
             )
         ).scalar_one()
         closers = session.execute(
             select(func.count())
             .select_from(Evidence)
             .where(
-                Evidence.item_id.in_([r.id for r in rectifications]),
-                Evidence.kind == "sign-off",
+                col(Evidence.item_id).in_([r.id for r in rectifications]),
+                col(Evidence.kind) == "sign-off",
             )
         ).scalar_one()
     quarters = ["2013-Q4", "2014-Q1", "2014-Q2", "2014-Q3", "2014-Q4"]
@@ -249,11 +260,11 @@ def assert_rectification_loop(url: str, key: str, inspection: str) -> None:
     assert closed and closers == len(closed)
 
 
-def _samples(session, cid: int):  # type: ignore[no-untyped-def]
+def _samples(session, cid: int):
     rows = session.execute(
-        select(Inspection.occurrence, InspectionSample)
-        .join(InspectionSample, InspectionSample.inspection_id == Inspection.id)
-        .where(Inspection.campaign_id == cid)
+        select(col(Inspection.occurrence), InspectionSample)
+        .join(InspectionSample, col(InspectionSample.inspection_id) == col(Inspection.id))
+        .where(col(Inspection.campaign_id) == cid)
     ).all()
     out: dict[str, list] = {}
     for label, sample in rows:

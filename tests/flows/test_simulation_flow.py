@@ -11,6 +11,7 @@ from pathlib import Path
 
 from prefect.client.orchestration import get_client
 from sqlalchemy import select
+from sqlmodel import col
 
 from flows.simulate import simulate_campaign
 from models.store import db
@@ -22,7 +23,7 @@ D = dt.date
 ML = "mass-line-2013"
 
 
-def latest_artifact(client, key: str):  # type: ignore[no-untyped-def]
+def latest_artifact(client, key: str):
     return next(a for a in client.read_latest_artifacts() if a.key == key)
 
 
@@ -30,8 +31,12 @@ def test_mass_line_rehearsal_opens_phase_two_after_national_day(db_url: str) -> 
     import_shipped_org(db_url)
     result = simulate_campaign(ML, D(2013, 8, 25), D(2013, 10, 31), seed=7)
     with db.session_for(db_url) as session:
-        opened = dict(session.execute(select(PhaseState.phase_key, PhaseState.opened_on)).all())
-        closed = dict(session.execute(select(PhaseState.phase_key, PhaseState.closed_on)).all())
+        opened = dict(
+            session.execute(select(col(PhaseState.phase_key), col(PhaseState.opened_on))).all()
+        )
+        closed = dict(
+            session.execute(select(col(PhaseState.phase_key), col(PhaseState.closed_on))).all()
+        )
     assert opened["preparation"] == D(2013, 8, 26)
     assert opened["study"] == D(2013, 9, 3)
     assert opened["criticism"] == D(2013, 10, 8)
