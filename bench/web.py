@@ -11,7 +11,10 @@ p50/p95/p99 latency and requests per second of each, then the submissions in the
 (exactly one per cadre: none lost, none twice) and the audit chain walked after the
 morning; then the CPU the server, the load generator and (on PostgreSQL) the database spent,
 and the server's CPU for a door request in /health requests of the same run (meant as a
-figure steadier than latency on a shared machine; on 2026-12-04 it was not). The last line is
+figure steadier than latency on a shared machine; on 2026-12-04 it was not). Last, what one
+cadre's morning costs the database, counted rather than timed (the same on any machine): the
+statements each step runs and the pooled connections it takes (each pinged on PostgreSQL),
+for one more cadre in this process, after a first one has warmed the caches. The last line is
 `p95_ms=N health_p95_ms=N ratio=R submissions=N` (R: health p95 / door p95).
 """
 
@@ -181,6 +184,84 @@ async def morning(
     return times, time.perf_counter() - began, failures
 
 
+STEPS = ("sign in", "list", "item", "submit")
+
+
+def statements_of_a_morning(
+    url: str, cadres: list[tuple[int, int]], today: str
+) -> dict[str, tuple[int, int]]:
+    """(statements, pooled connections taken) of each step of a cadre's morning, in this
+    process, for the last of `cadres` (person, item); those before it warm the caches (the
+    organization's snapshot, the parsed campaign). Their items are opened again first: this
+    runs after the morning's figures were taken, on cadres who have reported."""
+    from collections import Counter
+
+    from sqlalchemy import event, update
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.pool import Pool
+
+    from flows.web.server import create_app
+    from models.store import db
+    from models.store.door import create_links
+    from models.store.instant import utc_now
+    from models.store.tables import ChecklistItem
+
+    with db.session_for(url) as session:
+        session.execute(
+            update(ChecklistItem)
+            .where(col(ChecklistItem.id).in_([item for _, item in cadres]))
+            .values(status="open", completed_on=None)
+        )
+        links = create_links(
+            session, person_ids=[p for p, _ in cadres], purpose="printed", now=utc_now(),
+            lifetime=dt.timedelta(days=1),
+        )  # fmt: skip
+    step = ["warm-up"]
+    statements: Counter[str] = Counter()
+    checkouts: Counter[str] = Counter()
+
+    def statement(*_: object) -> None:
+        statements[step[0]] += 1
+
+    def checkout(*_: object) -> None:
+        checkouts[step[0]] += 1
+
+    async def mornings() -> None:
+        app = httpx.ASGITransport(app=create_app())
+        for n, (person, item) in enumerate(cadres):
+            counted = n == len(cadres) - 1
+
+            def at(kind: str, counted: bool = counted) -> None:
+                step[0] = kind if counted else "warm-up"
+
+            async with httpx.AsyncClient(transport=app, base_url="http://127.0.0.1") as client:
+                at("sign in")
+                signed = await client.post("/login", data={"t": links[person]})
+                at("list")
+                listing = await client.get("/")
+                at("item")
+                page = await client.get(f"/items/{item}")
+                fields = dict(re.findall(r'name="(csrf|nonce)" value="([^"]*)"', page.text))
+                at("submit")
+                sent = await client.post(
+                    f"/items/{item}",
+                    data={**fields, "note": "入户走访，了解生活困难并登记", "dated": today},
+                )
+            if signed.status_code != 303 or listing.status_code != 200 or "已报送" not in sent.text:
+                raise SystemExit(
+                    f"the counted morning failed: {sent.status_code} {sent.text[-300:]}"
+                )
+
+    event.listen(Engine, "before_cursor_execute", statement)
+    event.listen(Pool, "checkout", checkout)
+    try:
+        asyncio.run(mornings())
+    finally:
+        event.remove(Engine, "before_cursor_execute", statement)
+        event.remove(Pool, "checkout", checkout)
+    return {kind: (statements[kind], checkouts[kind]) for kind in STEPS}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
@@ -245,6 +326,7 @@ def main() -> None:
             lifetime=dt.timedelta(days=1),
         )  # fmt: skip
         tokens = [(links[cadre], own[cadre]) for cadre in sorted(own)]
+        counted = [(cadre, own[cadre]) for cadre in sorted(own)[:2]]
     profiled = [sys.executable, "-m", "cProfile", "-o", str(args.profile)] if args.profile else []
     server = subprocess.Popen(
         [*profiled, str(CAMPAIGN_BIN), "web", "--port", str(port), "--workers", str(workers)],
@@ -313,6 +395,14 @@ def main() -> None:
     print(
         f"server CPU a request: door {door_ms:.2f} ms, /health {health_ms:.2f} ms "
         f"(a door request costs {door_ms / health_ms:.1f} /health requests)"
+    )
+    get_settings.cache_clear()
+    cost = statements_of_a_morning(url, counted, today.isoformat())
+    print(
+        "one cadre's morning, counted: "
+        + "; ".join(f"{kind} {n} statements, {c} connections" for kind, (n, c) in cost.items())
+        + f"; in all {sum(n for n, _ in cost.values())} statements, "
+        f"{sum(c for _, c in cost.values())} connections"
     )
     door_p95, health_p95 = percentiles(every)[1], percentiles(base_times)[1]
     print(

@@ -5,6 +5,7 @@ memory that another worker would need: every worker reads the same rows."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -30,6 +31,10 @@ from models.store.orgs import current_snapshot, held_snapshot
 COOKIE = "campaign_door"
 # A stored version never changes: each worker parses one once (a new version is a new key).
 _versions: dict[tuple[str, str, int, WorkCalendar], LoadedCampaign] = {}
+# What a worker holds is read once, by one request thread: the others that missed it at the
+# same moment (the first fifty requests after a start or an import) wait for that one rather
+# than each reading the whole organization or parsing the campaign again.
+_loading = threading.Lock()
 
 
 class SignInNeeded(CampaignError):
@@ -59,20 +64,22 @@ class Visit:
         """The organization's rolled-out campaigns, as their current stored versions say."""
         if not self._campaigns:
             url = self.settings.resolved_database_url
-            for key, version in store.org_campaigns(self.session, org_key=self.me.org_key):
+            for key, version in self.me.campaigns:
                 # the calendar too: a new holiday table (a new calendar) moves dates
                 found = (url, key, version, self.calendar)
                 held = _versions.get(found)
                 if held is None:
-                    stored = stored_campaign(self.session, key, version)
-                    if stored is None:
-                        raise NotFound("没有这个活动")
-                    held = parse_text(
-                        self.settings, stored.text, Path(stored.source_path), self.calendar
-                    )
-                    _versions[found] = held
+                    with _loading:
+                        held = _versions.get(found) or self._parse(key, version)
+                        _versions[found] = held
                 self._campaigns[key] = held
         return self._campaigns
+
+    def _parse(self, key: str, version: int) -> LoadedCampaign:
+        stored = stored_campaign(self.session, key, version)
+        if stored is None:
+            raise NotFound("没有这个活动")
+        return parse_text(self.settings, stored.text, Path(stored.source_path), self.calendar)
 
     def campaign(self, key: str) -> LoadedCampaign:
         found = self.campaigns().get(key)
@@ -129,8 +136,11 @@ def visit(
             raise FormRefused("表单已失效，请返回后重新提交")
         org = held_snapshot(url, me.org_key, me.org_revision)
         if org is None:  # read whole, in one transaction, once per import
-            with db.read_session_for(url) as whole:
-                org = current_snapshot(whole, me.org_key, me.org_revision)
+            with _loading:
+                org = held_snapshot(url, me.org_key, me.org_revision)
+                if org is None:
+                    with db.read_session_for(url) as whole:
+                        org = current_snapshot(whole, me.org_key, me.org_revision)
         person = org.persons[me.person_id]
         calendar = _calendar(settings)
         if not write:

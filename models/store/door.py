@@ -9,7 +9,19 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Row, Select, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    String,
+    bindparam,
+    cast,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlmodel import Session, col
 
 from models.domain.door import SESSION_LIFETIME, SIGN_IN_WINDOW, Scope, new_token, token_hash
@@ -39,6 +51,8 @@ class SignedIn:
     org_key: str
     csrf: str
     org_revision: int  # whether a snapshot held of the organization is still current
+    # (key, current version) of each campaign of the organization that was rolled out
+    campaigns: tuple[tuple[str, int], ...]
 
 
 @dataclass(frozen=True)
@@ -195,21 +209,42 @@ def _live(*read: Any, now: Any) -> Select[Any]:
     )
 
 
+# The organization's rolled-out campaigns come with the session, "key:version,..." (keys
+# are slugs): every page needs them, and one statement is cheaper than two.
+_CAMPAIGNS = (
+    select(
+        func.aggregate_strings(
+            col(Campaign.key) + ":" + cast(col(Campaign.current_version), String), ","
+        )
+    )
+    .where(col(Campaign.org_id) == col(Organization.id), col(Campaign.current_version).is_not(None))
+    .scalar_subquery()
+    .label("campaigns")
+)
 _SIGNED_IN = _live(
     *columns(WebSession, "id person_id csrf"),
     col(Person.code),
     col(Organization.key),
     col(Organization.revision),
+    _CAMPAIGNS,
     now=bindparam("now"),
 ).where(col(WebSession.token_hash) == bindparam("token"))
 
 
+def _versions(listed: str | None) -> tuple[tuple[str, int], ...]:
+    pairs = (entry.rpartition(":") for entry in (listed or "").split(",") if entry)
+    return tuple(sorted((key, int(version)) for key, _, version in pairs))
+
+
 def signed_in(session: Session, *, token: str, now: dt.datetime) -> SignedIn | None:
-    """The session a cookie's token names, if it is neither expired nor revoked."""
+    """The session a cookie's token names, if it is neither expired nor revoked, with the
+    organization's rolled-out campaigns."""
     row = session.execute(_SIGNED_IN, {"token": token_hash(token), "now": now}).one_or_none()
     if row is None:
         return None
-    return SignedIn(row.id, row.person_id, row.code, row.key, row.csrf, row.revision)
+    return SignedIn(
+        row.id, row.person_id, row.code, row.key, row.csrf, row.revision, _versions(row.campaigns)
+    )
 
 
 def end_session(session: Session, *, session_id: int, now: dt.datetime) -> None:
@@ -315,20 +350,6 @@ _SET_OUTCOME = (
 
 def set_form_outcome(session: Session, *, nonce: str, outcome: str) -> None:
     session.execute(_SET_OUTCOME, {"nonce": token_hash(nonce), "said": outcome[:2000]})
-
-
-_ORG_CAMPAIGNS = (
-    select(col(Campaign.key), col(Campaign.current_version))
-    .join(Organization, col(Organization.id) == col(Campaign.org_id))
-    .where(col(Organization.key) == bindparam("org"), col(Campaign.current_version).is_not(None))
-    .order_by(col(Campaign.key))
-)
-
-
-def org_campaigns(session: Session, *, org_key: str) -> list[tuple[str, int]]:
-    """(key, current version) of each campaign of an organization that was rolled out."""
-    rows = session.execute(_ORG_CAMPAIGNS, {"org": org_key}).all()
-    return [(r.key, r.current_version) for r in rows]
 
 
 _ITEM_COLUMNS: tuple[Any, ...] = (
