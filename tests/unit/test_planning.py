@@ -167,12 +167,12 @@ days = st.dates(min_value=pendulum.Date(2012, 1, 1), max_value=pendulum.Date(201
     every=st.sampled_from(["week", "month", "two-months", "quarter", "half-year", "year"]),
 )
 def test_windows_tile_the_span_and_are_due_on_working_days_inside_or_after_them(
-    a: object, b: object, probe: object, every: str
+    a: dt.date, b: dt.date, probe: dt.date, every: str
 ) -> None:
-    start, end = sorted([D(a.year, a.month, a.day), D(b.year, b.month, b.day)])  # type: ignore[attr-defined]
+    start, end = sorted([D(a.year, a.month, a.day), D(b.year, b.month, b.day)])
     got = windows(Recurrence(every=every), start, end, cal, RollPolicy.PREVIOUS)
     # evidence dated on any day counts for exactly one window inside the span, none outside
-    day = D(probe.year, probe.month, probe.day)  # type: ignore[attr-defined]
+    day = D(probe.year, probe.month, probe.day)
     holding = [w for w in got if w.starts <= day <= w.ends]
     assert len(holding) == (1 if start <= day <= end else 0)
     assert got[0].starts == start and got[-1].ends == end
