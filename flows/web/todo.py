@@ -24,7 +24,6 @@ from flows.web.views import (
     md,
     my_items,
     page,
-    rejection,
     same_asks,
     supervising,
     writing_with_files,
@@ -50,11 +49,15 @@ router = APIRouter()
 def todo(request: Request) -> HTMLResponse:
     with visit(request.cookies.get(COOKIE)) as v:
         items = my_items(v)
+        shown = items[:LIST_LIMIT]
+        # why each sent-back item was sent back, read for the whole list at once
+        reasons = store.rejection_notes(
+            v.session, item_ids=[i.id for i, _ in shown if i.status == ItemStatus.REJECTED]
+        )
         views = []
-        for item, obligation in items[:LIST_LIMIT]:
+        for item, obligation in shown:
             view = item_view(v, item, obligation)
-            if item.status == ItemStatus.REJECTED:
-                view.reason = rejection(v, item.id)
+            view.reason = reasons.get(item.id)
             views.append(view)
         signs = len(to_sign(v))
         return page(

@@ -21,7 +21,7 @@ from models.domain.campaign import LoadedCampaign, Obligation
 from models.domain.digest import STATE_ORDER, STATE_WORDS, days_word, state_of
 from models.domain.door import Scope, asks_the_same, scope_of
 from models.domain.permissions import may_sign, may_submit
-from models.domain.vocabulary import EvidenceKind, ItemStatus, SubjectType
+from models.domain.vocabulary import ItemStatus, SubjectType
 from models.domain.wording import STATUS_ZH, occurrence_zh, sign_off_zh
 from models.errors import NotFound
 from models.store import audit
@@ -126,12 +126,6 @@ def asks(v: Visit, obligation: Obligation) -> list[str]:
     if obligation.recurrence and obligation.recurrence.at_least > 1:
         asks.append(f"每个周期至少{obligation.recurrence.at_least}次")
     return asks
-
-
-def rejection(v: Visit, item_id: int) -> str | None:
-    rows = store.item_evidence(v.session, item_id=item_id)
-    last = rows[-1] if rows else None
-    return last.note if last is not None and last.kind == EvidenceKind.REJECTION else None
 
 
 def scope(v: Visit, loaded: LoadedCampaign) -> Scope:

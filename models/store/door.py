@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlmodel import Session, col
 
 from models.domain.door import SESSION_LIFETIME, SIGN_IN_WINDOW, Scope, new_token, token_hash
-from models.domain.vocabulary import OPEN_ITEM, ItemStatus, SubjectType
+from models.domain.vocabulary import OPEN_ITEM, EvidenceKind, ItemStatus, SubjectType
 from models.store import db
 from models.store.tables import (
     Campaign,
@@ -497,6 +497,24 @@ _ITEM_EVIDENCE = (
     .where(col(Evidence.item_id) == bindparam("item"))
     .order_by(col(Evidence.id))
 )
+
+
+_LAST_EVIDENCE = (
+    select(col(Evidence.item_id), col(Evidence.kind), col(Evidence.note))
+    .where(col(Evidence.item_id).in_(bindparam("items", expanding=True)))
+    .order_by(col(Evidence.item_id), col(Evidence.id))
+)
+
+
+def rejection_notes(session: Session, *, item_ids: Collection[int]) -> dict[int, str | None]:
+    """Why each of these items was sent back: the note of its last evidence, where that is a
+    rejection. One query for a whole list, not one an item."""
+    if not item_ids:
+        return {}
+    last: dict[int, tuple[str, str | None]] = {}
+    for row in session.execute(_LAST_EVIDENCE, {"items": sorted(item_ids)}):
+        last[row.item_id] = (row.kind, row.note)
+    return {item: note for item, (kind, note) in last.items() if kind == EvidenceKind.REJECTION}
 
 
 def item_evidence(session: Session, *, item_id: int) -> list[EvidenceRow]:
