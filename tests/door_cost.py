@@ -1,0 +1,86 @@
+"""What one cadre's morning at the web door costs the database, counted rather than timed:
+the statements each step sends and the pooled connections it takes. The same on any
+machine, so the bench prints it beside its timings and a test holds it."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+from collections import Counter
+
+import httpx
+from sqlalchemy import event, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import Pool
+from sqlmodel import col
+
+from flows.web.server import create_app
+from models.store import db
+from models.store.door import create_links
+from models.store.instant import utc_now
+from models.store.tables import ChecklistItem
+
+STEPS = ("sign in", "list", "item", "submit")
+
+
+def statements_of_a_morning(
+    url: str, cadres: list[tuple[int, int]], dated: str
+) -> dict[str, tuple[int, int]]:
+    """(statements, pooled connections taken) of each step of a cadre's morning (sign in,
+    list, item, a report dated `dated`), in this process, for the last of `cadres` (person,
+    item); those before it warm the caches (the organization's snapshot, the parsed
+    campaign). Their items are opened first (the bench runs this on cadres who have
+    reported)."""
+    with db.session_for(url) as session:
+        session.execute(
+            update(ChecklistItem)
+            .where(col(ChecklistItem.id).in_([item for _, item in cadres]))
+            .values(status="open", completed_on=None)
+        )
+        links = create_links(
+            session, person_ids=[p for p, _ in cadres], purpose="printed", now=utc_now(),
+            lifetime=dt.timedelta(days=1),
+        )  # fmt: skip
+    step = ["warm-up"]
+    statements: Counter[str] = Counter()
+    checkouts: Counter[str] = Counter()
+
+    def statement(*_: object) -> None:
+        statements[step[0]] += 1
+
+    def checkout(*_: object) -> None:
+        checkouts[step[0]] += 1
+
+    async def mornings() -> None:
+        app = httpx.ASGITransport(app=create_app())
+        for n, (person, item) in enumerate(cadres):
+            counted = n == len(cadres) - 1
+
+            def at(kind: str, counted: bool = counted) -> None:
+                step[0] = kind if counted else "warm-up"
+
+            async with httpx.AsyncClient(transport=app, base_url="http://127.0.0.1") as client:
+                at("sign in")
+                signed = await client.post("/login", data={"t": links[person]})
+                at("list")
+                listing = await client.get("/")
+                at("item")
+                page = await client.get(f"/items/{item}")
+                fields = dict(re.findall(r'name="(csrf|nonce)" value="([^"]*)"', page.text))
+                at("submit")
+                sent = await client.post(
+                    f"/items/{item}",
+                    data={**fields, "note": "入户走访，了解生活困难并登记", "dated": dated},
+                )
+            if signed.status_code != 303 or listing.status_code != 200 or "已报送" not in sent.text:
+                raise RuntimeError(f"a cadre's morning failed: {sent.status_code} {sent.text}")
+
+    event.listen(Engine, "before_cursor_execute", statement)
+    event.listen(Pool, "checkout", checkout)
+    try:
+        asyncio.run(mornings())
+    finally:
+        event.remove(Engine, "before_cursor_execute", statement)
+        event.remove(Pool, "checkout", checkout)
+    return {kind: (statements[kind], checkouts[kind]) for kind in STEPS}
