@@ -25,7 +25,6 @@ import asyncio
 import datetime as dt
 import getpass
 import os
-import re
 import signal
 import ssl
 import statistics
@@ -116,6 +115,7 @@ def percentiles(values: list[float]) -> tuple[float, float, float]:
 
 
 async def health(url: str, requests: int, concurrency: int) -> tuple[list[float], float]:
+
     gate = asyncio.Semaphore(concurrency)
     times: list[float] = []
     async with httpx.AsyncClient(base_url=url, timeout=60) as client:
@@ -134,6 +134,8 @@ async def health(url: str, requests: int, concurrency: int) -> tuple[list[float]
 async def morning(
     url: str, tokens: list[tuple[str, int]], concurrency: int, today: str
 ) -> tuple[dict[str, list[float]], float, int]:
+    from tests.door_cost import MorningFailed, a_morning
+
     gate = asyncio.Semaphore(concurrency)
     times: dict[str, list[float]] = defaultdict(list)
     failures = 0
@@ -151,31 +153,13 @@ async def morning(
         # costly to build) shared, so the load generator spends less of the shared cores
         async with gate, httpx.AsyncClient(base_url=url, timeout=120, verify=TLS) as client:
             try:
-                await steps(client, token, item)
+                await a_morning(client, token, item, today, timed)
+            except MorningFailed as exc:
+                failures += 1
+                errors.append(str(exc))
             except httpx.HTTPError as exc:
                 failures += 1
                 errors.append(f"{type(exc).__name__}: {exc}")
-
-    async def steps(client: httpx.AsyncClient, token: str, item: int) -> None:
-        nonlocal failures
-        signed = await timed("sign in", client.post("/login", data={"t": token}))
-        listing = await timed("list", client.get("/"))
-        if signed.status_code != 303 or f'href="/items/{item}"' not in listing.text:
-            failures += 1
-            errors.append(f"sign-in answered {signed.status_code}; list {listing.status_code}")
-            return
-        page = await timed("item", client.get(f"/items/{item}"))
-        fields = dict(re.findall(r'name="(csrf|nonce)" value="([^"]*)"', page.text))
-        sent = await timed(
-            "submit",
-            client.post(
-                f"/items/{item}",
-                data={**fields, "note": "入户走访，了解生活困难并登记", "dated": today},
-            ),
-        )
-        if sent.status_code != 200 or "已报送" not in sent.text:
-            failures += 1
-            errors.append(f"submit answered {sent.status_code}: {sent.text[-300:]}")
 
     began = time.perf_counter()
     await asyncio.gather(*(cadre(t, i) for t, i in tokens))
@@ -319,7 +303,6 @@ def main() -> None:
         f"server CPU a request: door {door_ms:.2f} ms, /health {health_ms:.2f} ms "
         f"(a door request costs {door_ms / health_ms:.1f} /health requests)"
     )
-    get_settings.cache_clear()
     cost = statements_of_a_morning(url, counted, today.isoformat())
     print(
         "one cadre's morning, counted: "

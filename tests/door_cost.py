@@ -8,6 +8,7 @@ import asyncio
 import datetime as dt
 import re
 from collections import Counter
+from collections.abc import Awaitable, Callable
 
 import httpx
 from sqlalchemy import event, update
@@ -16,12 +17,41 @@ from sqlalchemy.pool import Pool
 from sqlmodel import col
 
 from flows.web.server import create_app
+from models.domain.vocabulary import ItemStatus
 from models.store import db
 from models.store.door import create_links
 from models.store.instant import utc_now
 from models.store.tables import ChecklistItem
 
 STEPS = ("sign in", "list", "item", "submit")
+# How a morning's caller sends each step: named, so that it can time it or count it.
+Step = Callable[[str, Awaitable[httpx.Response]], Awaitable[httpx.Response]]
+
+
+class MorningFailed(Exception):
+    """A step of a cadre's morning was not answered as a cadre would be."""
+
+
+async def a_morning(
+    client: httpx.AsyncClient, token: str, item: int, dated: str, step: Step
+) -> None:
+    """One cadre signs in with the link's token, opens their list and the item, and reports
+    it dated `dated`; each request goes through `step`."""
+    signed = await step("sign in", client.post("/login", data={"t": token}))
+    listing = await step("list", client.get("/"))
+    if signed.status_code != 303 or f'href="/items/{item}"' not in listing.text:
+        raise MorningFailed(f"sign-in answered {signed.status_code}; list {listing.status_code}")
+    page = await step("item", client.get(f"/items/{item}"))
+    fields = dict(re.findall(r'name="(csrf|nonce)" value="([^"]*)"', page.text))
+    sent = await step(
+        "submit",
+        client.post(
+            f"/items/{item}",
+            data={**fields, "note": "入户走访，了解生活困难并登记", "dated": dated},
+        ),
+    )
+    if sent.status_code != 200 or "已报送" not in sent.text:
+        raise MorningFailed(f"submit answered {sent.status_code}: {sent.text[-300:]}")
 
 
 def statements_of_a_morning(
@@ -36,7 +66,7 @@ def statements_of_a_morning(
         session.execute(
             update(ChecklistItem)
             .where(col(ChecklistItem.id).in_([item for _, item in cadres]))
-            .values(status="open", completed_on=None)
+            .values(status=ItemStatus.OPEN, completed_on=None)
         )
         links = create_links(
             session, person_ids=[p for p, _ in cadres], purpose="printed", now=utc_now(),
@@ -57,24 +87,14 @@ def statements_of_a_morning(
         for n, (person, item) in enumerate(cadres):
             counted = n == len(cadres) - 1
 
-            def at(kind: str, counted: bool = counted) -> None:
+            async def at(
+                kind: str, call: Awaitable[httpx.Response], counted: bool = counted
+            ) -> httpx.Response:
                 step[0] = kind if counted else "warm-up"
+                return await call
 
             async with httpx.AsyncClient(transport=app, base_url="http://127.0.0.1") as client:
-                at("sign in")
-                signed = await client.post("/login", data={"t": links[person]})
-                at("list")
-                listing = await client.get("/")
-                at("item")
-                page = await client.get(f"/items/{item}")
-                fields = dict(re.findall(r'name="(csrf|nonce)" value="([^"]*)"', page.text))
-                at("submit")
-                sent = await client.post(
-                    f"/items/{item}",
-                    data={**fields, "note": "入户走访，了解生活困难并登记", "dated": dated},
-                )
-            if signed.status_code != 303 or listing.status_code != 200 or "已报送" not in sent.text:
-                raise RuntimeError(f"a cadre's morning failed: {sent.status_code} {sent.text}")
+                await a_morning(client, links[person], item, dated, at)
 
     event.listen(Engine, "before_cursor_execute", statement)
     event.listen(Pool, "checkout", checkout)
