@@ -231,7 +231,7 @@ _SIGNED_IN = _live(
 ).where(col(WebSession.token_hash) == bindparam("token"))
 
 
-def _versions(listed: str | None) -> tuple[tuple[str, int], ...]:
+def _rolled_out(listed: str | None) -> tuple[tuple[str, int], ...]:
     pairs = (entry.rpartition(":") for entry in (listed or "").split(",") if entry)
     return tuple(sorted((key, int(version)) for key, _, version in pairs))
 
@@ -243,7 +243,7 @@ def signed_in(session: Session, *, token: str, now: dt.datetime) -> SignedIn | N
     if row is None:
         return None
     return SignedIn(
-        row.id, row.person_id, row.code, row.key, row.csrf, row.revision, _versions(row.campaigns)
+        row.id, row.person_id, row.code, row.key, row.csrf, row.revision, _rolled_out(row.campaigns)
     )
 
 
