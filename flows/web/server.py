@@ -3,6 +3,7 @@ several workers (`create_app` is the factory each worker calls)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,9 +14,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from config.settings import get_settings
 from flows.web import checks, gates, progress, signin, signoff, todo, views
-from flows.web.visit import SignInNeeded
+from flows.web.visit import SignInNeeded, read_ahead
 from models.errors import CampaignError, NotFound, PermissionRefused
 
+log = logging.getLogger(__name__)
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
@@ -105,18 +107,26 @@ async def _too_large(send: Send) -> None:
 
 
 @asynccontextmanager
-async def _threads(app: FastAPI) -> AsyncIterator[None]:
+async def _start(app: FastAPI) -> AsyncIterator[None]:
     """Request handlers run in worker threads; a few are enough on CPython (one runs at a
     time) and keep SQLite's single writer from waiting on the interpreter while it holds
-    the lock, and the database pools (models/store/db.py POOL) from running dry."""
+    the lock, and the database pools (models/store/db.py POOL) from running dry. Before the
+    worker takes a request it reads ahead what every first request would wait for; if the
+    database cannot be read now, it serves anyway and the first requests read it."""
     limiter = anyio.to_thread.current_default_thread_limiter()
     limiter.total_tokens = get_settings().web_threads
+    views.compile_templates()
+    try:
+        held = await anyio.to_thread.run_sync(read_ahead)
+        log.info("web worker read ahead %d organization(s)", held)
+    except Exception as exc:  # whatever it is, the first request meets it again and shows it
+        log.warning("web worker could not read ahead (%s); first requests will", exc)
     yield
 
 
 def create_app() -> FastAPI:
     settings = get_settings()
-    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=_threads)
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=_start)
     for pages in (signin, todo, signoff, checks, gates, progress):
         app.include_router(pages.router)
 

@@ -46,6 +46,13 @@ ACTIVE = {
 }
 
 
+def compile_templates() -> None:
+    """Compile every page's template now (a worker's start) rather than at its first use:
+    Jinja holds the compiled ones."""
+    for name in templates.env.list_templates():
+        templates.env.get_template(name)
+
+
 def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     context.setdefault("v", None)
     context["active"] = ACTIVE.get(name)

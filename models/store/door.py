@@ -236,6 +236,23 @@ def _rolled_out(listed: str | None) -> tuple[tuple[str, int], ...]:
     return tuple(sorted((key, int(version)) for key, _, version in pairs))
 
 
+class ServedOrg(NamedTuple):
+    key: str
+    revision: int
+    campaigns: tuple[tuple[str, int], ...]  # (key, current version), as SignedIn's
+
+
+def served_orgs(session: Session) -> list[ServedOrg]:
+    """The organizations with a campaign rolled out (those whose people the door serves),
+    each with its revision and campaigns, in the shape a signed-in request reads them."""
+    rows = session.execute(
+        select(col(Organization.key), col(Organization.revision), _CAMPAIGNS).order_by(
+            col(Organization.key)
+        )
+    ).all()
+    return [ServedOrg(r.key, r.revision, _rolled_out(r.campaigns)) for r in rows if r.campaigns]
+
+
 def signed_in(session: Session, *, token: str, now: dt.datetime) -> SignedIn | None:
     """The session a cookie's token names, if it is neither expired nor revoked, with the
     organization's rolled-out campaigns."""

@@ -3,14 +3,20 @@ once, however many requests missed it at the same moment."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 import threading
 
+import httpx
 import pytest
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from flows.web.visit import visit
+from config.settings import get_settings
+from flows.web import visit as visit_module
+from flows.web.server import create_app
+from flows.web.visit import read_ahead, visit
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.vocabulary import ItemStatus, SubjectType
 from models.store import db, orgs
@@ -57,10 +63,8 @@ def test_eight_first_requests_at_once_read_the_organization_once(
     assert reads == [ORG]
 
 
-def test_a_cadres_morning_costs_the_statements_counted(db_url: str) -> None:
-    """What a cadre's sign-in, list, item page and report send to the database, counted:
-    a change that adds a query to every page shows here, whatever the machine's speed."""
-    rolled_out(db_url, "cadre-pairing-2013", AS_OF, people=True)
+def _first_items(db_url: str) -> list[tuple[int, int, str]]:
+    """(cadre, their first open pairing item, a date inside its window) of each cadre."""
     with db.session_for(db_url) as session:
         open_items = session.execute(
             select(col(Pairing.cadre_id), col(ChecklistItem.id), col(ChecklistItem.opens_on))
@@ -73,10 +77,12 @@ def test_a_cadres_morning_costs_the_statements_counted(db_url: str) -> None:
         ).all()
     first: dict[int, tuple[int, dt.date]] = {}
     for cadre, item, opens_on in open_items:
-        first.setdefault(cadre, (item, opens_on))
-    cadres = sorted(first)[:2]  # the first warms the worker's caches, the second is counted
-    dated = first[cadres[-1]][1] or AS_OF  # inside the item's window, where it has one
-    cost = statements_of_a_morning(db_url, [(c, first[c][0]) for c in cadres], dated.isoformat())
+        first.setdefault(cadre, (item, opens_on or AS_OF))
+    return [(c, first[c][0], first[c][1].isoformat()) for c in sorted(first)]
+
+
+def _warm_cost(db_url: str) -> dict[str, tuple[int, int]]:
+    """(statements, pooled connections) of each step of a morning on a warm worker."""
     # sign in: the rate limit, the link, the session, the audit event (5); list: the
     # session, the items; item: the session, the item, the items one report could also
     # serve, what was recorded; report: as README's door section lists. Each step one pooled
@@ -87,4 +93,65 @@ def test_a_cadres_morning_costs_the_statements_counted(db_url: str) -> None:
         # and the audit chain takes no lock statement there (SQLite has one writer)
         expected |= {"sign in": (8 + 1 - 1, 1), "list": (3, 1), "item": (5, 1)}
         expected["submit"] = (16 + 3 - 1, 3)
-    assert cost == expected
+    return expected
+
+
+def test_a_cadres_morning_costs_the_statements_counted(db_url: str) -> None:
+    """What a cadre's sign-in, list, item page and report send to the database, counted:
+    a change that adds a query to every page shows here, whatever the machine's speed."""
+    rolled_out(db_url, "cadre-pairing-2013", AS_OF, people=True)
+    # the first warms the worker's caches, the second is counted
+    (first, item_1, _), (second, item_2, dated) = _first_items(db_url)[:2]
+    cost = statements_of_a_morning(db_url, [(first, item_1), (second, item_2)], dated)
+    assert cost == _warm_cost(db_url)
+
+
+def test_a_worker_that_read_ahead_serves_its_first_morning_warm(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker reads ahead at its start (the organization, the campaigns): its very first
+    cadre's morning then costs no more than a warm one, where it would otherwise read the
+    whole organization and the campaign in the middle of that cadre's sign-in."""
+    rolled_out(db_url, "cadre-pairing-2013", AS_OF, people=True)
+    cadre, item, dated = _first_items(db_url)[0]
+    monkeypatch.setattr(orgs, "_held", {})  # the worker has just started: it holds nothing
+    monkeypatch.setattr(visit_module, "_versions", {})
+    cold = statements_of_a_morning(db_url, [(cadre, item)], dated)
+    assert cold != _warm_cost(db_url)  # what reading ahead spares the first cadre
+
+    monkeypatch.setattr(orgs, "_held", {})
+    monkeypatch.setattr(visit_module, "_versions", {})
+    assert read_ahead() == 1  # the one organization with a campaign rolled out
+    # the same cadre and item again (reopened), in a worker just started that read ahead
+    assert statements_of_a_morning(db_url, [(cadre, item)], dated) == _warm_cost(db_url)
+
+
+def _health_after_start() -> int:
+    """Start the application as a uvicorn worker does (its lifespan), then ask /health."""
+    app = create_app()
+
+    async def started() -> int:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://door") as client:
+                return (await client.get("/health")).status_code
+
+    return asyncio.run(started())
+
+
+def test_a_worker_reads_ahead_at_its_start_and_serves_when_it_cannot(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The application's start (as each uvicorn worker runs it) reads the organization
+    ahead; a database it cannot reach then does not keep the worker from serving: it says
+    why, and its first requests meet the error themselves."""
+    rolled_out(sqlite_url, "cadre-pairing-2013", AS_OF, people=True)
+    monkeypatch.setattr(orgs, "_held", {})
+    assert _health_after_start() == 200
+    assert [org for _, org in orgs._held] == [ORG]
+
+    monkeypatch.setenv("CAMPAIGN_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:9/gone")
+    get_settings.cache_clear()
+    with caplog.at_level(logging.WARNING):
+        assert _health_after_start() == 200
+    assert "could not read ahead" in caplog.text
