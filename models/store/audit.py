@@ -83,7 +83,32 @@ def event_hash(
 _PG_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 # On the tables, not the mapped classes: the ORM's bulk paths cost more than the writes.
 _EVENTS, _HEADS = core(AuditEvent), core(AuditHead)
-_HEAD = select(_HEADS.c.last_id, _HEADS.c.last_hash, _HEADS.c.events).where(_HEADS.c.id == 1)
+# FOR UPDATE: a writer that found no head to lock may meet one committed meanwhile
+# (rendered on PostgreSQL only; SQLite has one writer)
+_HEAD = (
+    select(_HEADS.c.last_id, _HEADS.c.last_hash, _HEADS.c.events)
+    .where(_HEADS.c.id == 1)
+    .with_for_update()
+)
+_APPENDED = ("at", "actor", "action", "entity", "entity_key", "payload", "hash", "scheme")
+_PG_INSERT_AFTER_HEAD = (
+    insert(_EVENTS)
+    .from_select(
+        [*_APPENDED, "prev_hash"],
+        select(
+            *(bindparam(name, type_=_EVENTS.c[name].type) for name in _APPENDED),
+            _HEADS.c.last_hash,
+        )
+        .where(_HEADS.c.id == 1)
+        .with_for_update(),
+    )
+    .returning(_EVENTS.c.id, _EVENTS.c.prev_hash)
+)
+_PG_HASH_AND_MOVE_HEAD = text(
+    "WITH hashed AS (UPDATE audit_event SET hash = :digest WHERE id = :event) "
+    "UPDATE audit_head SET last_id = :event, last_hash = :digest, events = events + 1 "
+    "WHERE id = 1"
+)
 _INSERT = insert(_EVENTS).returning(_EVENTS.c.id)
 _SET_HASH = (
     update(_EVENTS).where(_EVENTS.c.id == bindparam("event")).values(hash=bindparam("digest"))
@@ -110,25 +135,35 @@ def append(
         payload = {**payload, "entered_by": typist}
     if (via := _VIA.get()) is not None:
         payload = {**payload, "via": via}
-    if session.get_bind().dialect.name == "postgresql":
+    values = {
+        "at": now,
+        "actor": actor,
+        "action": action,
+        "entity": entity,
+        "entity_key": entity_key,
+        "payload": payload,
+        "hash": "",
+        "scheme": SCHEME,
+    }
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if postgresql:
+        # Writers queue on the head's row lock, held until their commit: two statements
+        # under it, not five. The insert reads the head and locks it (after waiting, it
+        # reads the head the writer before it left), and its id is drawn under the lock,
+        # so ids follow the chain.
+        appended = session.execute(_PG_INSERT_AFTER_HEAD, values).one_or_none()
+        if appended is not None:
+            digest = event_hash(
+                appended.prev_hash, now, actor, action, entity, entity_key, payload, appended.id
+            )
+            session.execute(_PG_HASH_AND_MOVE_HEAD, {"event": appended.id, "digest": digest})
+            return digest
+        # the chain's first event: no head yet to lock; first appenders queue here
         session.execute(_PG_LOCK, {"k": _PG_AUDIT_LOCK})
     head = session.execute(_HEAD).one_or_none()
     prev = head.last_hash if head else GENESIS
     # the id is the database's (a sequence may skip): the row first, then its hash
-    event_id = session.execute(
-        _INSERT,
-        {
-            "at": now,
-            "actor": actor,
-            "action": action,
-            "entity": entity,
-            "entity_key": entity_key,
-            "payload": payload,
-            "prev_hash": prev,
-            "hash": "",
-            "scheme": SCHEME,
-        },
-    ).scalar_one()
+    event_id = session.execute(_INSERT, {**values, "prev_hash": prev}).scalar_one()
     digest = event_hash(prev, now, actor, action, entity, entity_key, payload, event_id)
     session.execute(_SET_HASH, {"event": event_id, "digest": digest})
     if head is None:

@@ -39,11 +39,14 @@ def sql(url: str, statement: str, **params: object) -> None:
         conn.execute(text(statement), params)
 
 
-def test_writers_appending_at_once_make_one_unbroken_chain(db_url: str) -> None:
+@pytest.mark.parametrize("before", [1, 0], ids=["after-a-first-event", "from-no-head"])
+def test_writers_appending_at_once_make_one_unbroken_chain(db_url: str, before: int) -> None:
     """Eight threads, each appending ten events in transactions of their own, all started
     together: the lock keeps the chain whole (what a morning of sign-ins and reports does
-    across the web door's workers)."""
-    chain(db_url, 1)  # the head exists: the path every later event takes
+    across the web door's workers). After a first event, every writer queues on the head's
+    row; from an empty chain, the first ones find no head to lock and queue apart, and must
+    not fork the chain with those that find the head one of them wrote."""
+    chain(db_url, before)
     start = threading.Barrier(8)
     failures: list[BaseException] = []
 
@@ -62,7 +65,7 @@ def test_writers_appending_at_once_make_one_unbroken_chain(db_url: str) -> None:
     for t in threads:
         t.join()
     assert failures == []
-    assert check(db_url) == (81, None)
+    assert check(db_url) == (80 + before, None)
 
 
 def test_an_untouched_chain_verifies(db_url: str) -> None:
