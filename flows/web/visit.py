@@ -32,8 +32,9 @@ COOKIE = "campaign_door"
 # A stored version never changes: each worker parses one once (a new version is a new key).
 _versions: dict[tuple[str, str, int, WorkCalendar], LoadedCampaign] = {}
 # What a worker holds is read once, by one request thread: the others that missed it at the
-# same moment (the first fifty requests after a start or an import) wait for that one rather
-# than each reading the whole organization or parsing the campaign again.
+# same moment (the requests in flight after an import, or after a start whose read-ahead
+# failed) wait for that one rather than each reading the whole organization or parsing the
+# campaign again.
 _loading = threading.Lock()
 
 
