@@ -1,5 +1,6 @@
-"""A web worker's first requests after it starts: what it holds of the organization is read
-once, however many requests missed it at the same moment."""
+"""A web worker's first requests: it reads the organization and the campaigns ahead at its
+start; what it holds is read once, however many requests missed it at the same moment; and a
+cadre's morning costs the statements counted."""
 
 from __future__ import annotations
 
