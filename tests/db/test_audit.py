@@ -7,10 +7,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlmodel import col
 
 from models.store import audit, db
+from models.store.tables import AuditEvent
 
 T0 = dt.datetime(2013, 10, 8, 1, 0, tzinfo=dt.UTC)
 
@@ -71,6 +72,32 @@ def test_writers_appending_at_once_make_one_unbroken_chain(db_url: str, before: 
 def test_an_untouched_chain_verifies(db_url: str) -> None:
     chain(db_url)
     assert check(db_url) == (5, None)
+
+
+def test_an_event_hashes_the_same_after_its_round_trip_through_the_database(
+    db_url: str,
+) -> None:
+    """What the verifier reads back (text that JSON escapes, characters beyond ASCII, nested
+    keys out of order, numbers, an instant with microseconds) hashes as it did when it was
+    appended."""
+    chain(db_url, 1)
+    payload = {
+        "note": '走访"王某"家\n反映：路灯\\水管\t已修',
+        "z": {"b": [1, 2.5, None, True], "a": "😀"},
+    }
+    when = T0 + dt.timedelta(microseconds=123_456)
+    with db.session_for(db_url) as session:
+        digest = audit.append(session, actor="村书记", action="evidence.submitted",
+                              entity="item", entity_key="7", payload=payload, now=when)  # fmt: skip
+    with db.session_for(db_url) as session:
+        stored = session.execute(
+            select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(1)
+        ).scalar_one()
+        expected = audit.event_hash(
+            stored.prev_hash, when, "村书记", "evidence.submitted", "item", "7", payload, stored.id
+        )
+    assert stored.hash == digest == expected
+    assert check(db_url) == (2, None)
 
 
 EDITS = {
