@@ -117,7 +117,6 @@ def percentiles(values: list[float]) -> tuple[float, float, float]:
 
 
 async def health(url: str, requests: int, concurrency: int) -> tuple[list[float], float]:
-
     gate = asyncio.Semaphore(concurrency)
     times: list[float] = []
     async with httpx.AsyncClient(base_url=url, timeout=60) as client:
