@@ -39,7 +39,8 @@ def web(
         return
     import uvicorn
 
-    db.ensure_schema(db.get_engine(settings().resolved_database_url))  # once, not per worker
+    # migrated here, before the workers start; each worker then only checks the revision
+    db.ensure_schema(db.get_engine(settings().resolved_database_url))
     say(f"web door on http://{host}:{port} (people open {settings().door_url})")
     uvicorn.run(
         "flows.web.server:create_app",
