@@ -13,6 +13,7 @@ from rich.table import Table
 from config.campaign_files import read_campaign
 from flows.cli.app import app, out, say, settings
 from flows.cli.console import escape
+from flows.cli.params import SubjectOption
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.wording import ACTIONS_ZH
 from models.errors import CampaignError, NotFound
@@ -75,7 +76,7 @@ def _tables(org: OrgSnapshot) -> list[tuple[str, dict[str, Any]]]:
 
 @audit_app.command("show")
 def show(
-    subject: Annotated[str, typer.Option("--subject", help="unit, person or pairing code")],
+    subject: SubjectOption,
     campaign: Annotated[str | None, typer.Option(help="only this campaign's items")] = None,
 ) -> None:
     """A subject's history: every change of its items, oldest first."""

@@ -11,6 +11,7 @@ from rich.table import Table
 from config.campaign_files import calendar_for, read_campaign
 from flows.cli.app import acting, app, out, parse_day, say, settings
 from flows.cli.console import escape
+from flows.cli.params import CampaignArg, SubjectOption
 from models.domain.vocabulary import CheckResult
 from models.domain.wording import RESULT_ZH, check_outcome_zh, occurrence_zh
 from models.errors import EvidenceError, NotFound
@@ -28,7 +29,7 @@ app.add_typer(inspection_app, name="inspection")
 
 @app.command()
 def inspect(
-    campaign: Annotated[str, typer.Argument(help="campaign key or file")],
+    campaign: CampaignArg,
     as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default: today)")] = None,
 ) -> None:
     """Make the checks due by the day (and the re-inspections of rectifications past their
@@ -46,10 +47,10 @@ def inspect(
 
 @inspection_app.command("record")
 def record(
-    campaign: Annotated[str, typer.Argument(help="campaign key or file")],
+    campaign: CampaignArg,
     inspection: Annotated[str, typer.Option(help="the inspection's key")],
     check: Annotated[str, typer.Option(help="the check, e.g. 2014-Q1 or 2014-Q1-recheck")],
-    subject: Annotated[str, typer.Option(help="unit, person or pairing code")],
+    subject: SubjectOption,
     result: Annotated[str, typer.Option(help="pass or fail")],
     findings: Annotated[str | None, typer.Option(help="what was found (required on fail)")] = None,
     by: Annotated[str | None, typer.Option(help="the inspector (person code)")] = None,
@@ -101,7 +102,7 @@ def _subject_kind(loaded, inspection) -> str:
 
 @inspection_app.command("show")
 def show(
-    campaign: Annotated[str, typer.Argument(help="campaign key or file")],
+    campaign: CampaignArg,
     check: Annotated[str | None, typer.Option(help="only this check, e.g. 2014-Q1")] = None,
 ) -> None:
     """The checks made and each sampled subject's result."""

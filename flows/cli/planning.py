@@ -24,6 +24,7 @@ from config.campaign_workbook import (
 from config.workbooks import save_in_place
 from flows.cli import console as view
 from flows.cli.app import app, out, parse_day, say, settings
+from flows.cli.params import CampaignArg
 from models.domain.campaign import OrgVocabulary
 from models.errors import CampaignError, ImportRejected, SpecError
 
@@ -33,7 +34,7 @@ app.add_typer(plan_app, name="plan")
 
 @plan_app.command("export")
 def plan_export(
-    campaign: Annotated[str, typer.Argument(help="campaign key or file")],
+    campaign: CampaignArg,
     xlsx: Annotated[Path, typer.Option("--xlsx", help="the workbook to write")],
 ) -> None:
     """Write a campaign as a workbook with Chinese headers and drop-down lists."""

@@ -30,6 +30,15 @@ from flows.cli.app import (
     say,
     settings,
 )
+from flows.cli.params import (
+    AsOf,
+    CampaignArg,
+    JsonFlag,
+    ObligationOption,
+    OrgOption,
+    PersonArg,
+    SubjectOption,
+)
 from models.domain.campaign import LoadedCampaign, Obligation
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
 from models.domain.permissions import check_approver
@@ -56,12 +65,10 @@ from models.store.rollout import campaign_id
 from models.store.tables import Campaign, ChecklistItem
 from models.store.unit_progress import unit_progress, unit_rows_json
 
-AsOf = Annotated[str | None, typer.Option("--as-of", help="the day, YYYY-MM-DD (default today)")]
-
 
 @app.command()
 def rollout(
-    campaign: Annotated[str, typer.Argument(help="campaign key or file")],
+    campaign: CampaignArg,
     as_of: AsOf = None,
     wait_at_gates: Annotated[bool, typer.Option(help="wait at an unanswered gate")] = False,
 ) -> None:
@@ -93,7 +100,7 @@ def rollout(
 
 @app.command()
 def simulate(
-    campaign: Annotated[str, typer.Argument(help="campaign key or file")],
+    campaign: CampaignArg,
     start: Annotated[str, typer.Option("--from", help="first day, YYYY-MM-DD")],
     end: Annotated[str, typer.Option("--to", help="last day, YYYY-MM-DD")],
     seed: Annotated[int, typer.Option(help="seed of the behaviour model")] = 2013,
@@ -151,9 +158,9 @@ def _print_status(campaign: str, as_of: dt.date) -> None:
 
 @app.command()
 def status(
-    campaign: Annotated[str, typer.Argument(help="campaign key or file")],
+    campaign: CampaignArg,
     as_of: AsOf = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    as_json: JsonFlag = False,
     unit: Annotated[
         str | None,
         typer.Option(help="this unit and those below it, each with its overdue items"),
@@ -185,10 +192,10 @@ def status(
 
 @app.command()
 def todo(
-    person: Annotated[str, typer.Argument(help="the person's code")],
-    org: Annotated[str | None, typer.Option(help="their organization, if codes repeat")] = None,
+    person: PersonArg,
+    org: OrgOption = None,
     as_of: AsOf = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """A person's open items, overdue first: all that their reminders are about, including
     what a digest had no room to list."""
@@ -267,13 +274,13 @@ Notes = Annotated[str, typer.Option(help="the review's notes (a rejection must s
 
 
 @gate_app.command("approve")
-def gate_approve(campaign: str, gate: str, by: Reviewer = None, notes: Notes = "") -> None:
+def gate_approve(campaign: CampaignArg, gate: str, by: Reviewer = None, notes: Notes = "") -> None:
     """Approve a gate: the waves after it are rolled out."""
     _gate(True, campaign, gate, by, notes)
 
 
 @gate_app.command("reject")
-def gate_reject(campaign: str, gate: str, by: Reviewer = None, notes: Notes = "") -> None:
+def gate_reject(campaign: CampaignArg, gate: str, by: Reviewer = None, notes: Notes = "") -> None:
     """Reject a gate: the waves after it keep waiting; who and why is recorded."""
     if not notes.strip():
         raise CampaignError("a rejection needs --notes saying why")
@@ -358,9 +365,9 @@ def _acting_on_item(
 
 @evidence_app.command("add")
 def evidence_add(
-    campaign: str,
-    subject: Annotated[str, typer.Option(help="unit, person or pairing code")],
-    obligation: Annotated[str, typer.Option(help="the obligation's key")],
+    campaign: CampaignArg,
+    subject: SubjectOption,
+    obligation: ObligationOption,
     occurrence: Annotated[
         str | None, typer.Option(help="e.g. 2013-W37 (default: the next one due)")
     ] = None,
@@ -397,9 +404,9 @@ def evidence_add(
 
 @evidence_app.command("sign")
 def evidence_sign(
-    campaign: str,
-    subject: Annotated[str, typer.Option(help="unit, person or pairing code")],
-    obligation: Annotated[str, typer.Option(help="the obligation's key")],
+    campaign: CampaignArg,
+    subject: SubjectOption,
+    obligation: ObligationOption,
     occurrence: Annotated[str | None, typer.Option(help="e.g. 2013-W37")] = None,
     by: Annotated[str | None, typer.Option(help="who signs (person code)")] = None,
     reject: Annotated[str | None, typer.Option(help="reject, with this reason")] = None,
@@ -426,7 +433,7 @@ def evidence_sign(
 
 @app.command()
 def report(
-    campaign: Annotated[str, typer.Argument(help="campaign key or file")],
+    campaign: CampaignArg,
     as_of: AsOf = None,
     xlsx: Annotated[Path | None, typer.Option(help="write the ledger (台账) here")] = None,
 ) -> None:
@@ -449,7 +456,7 @@ def _campaign_key_with_phase(campaign: str, phase: str) -> str:
 
 
 @phase_app.command("open")
-def phase_open(campaign: str, phase: str, on: AsOf = None) -> None:
+def phase_open(campaign: CampaignArg, phase: str, on: AsOf = None) -> None:
     """Open a phase now (normally its scheduled run does)."""
     from flows.phase import open_campaign_phase
 
@@ -459,7 +466,7 @@ def phase_open(campaign: str, phase: str, on: AsOf = None) -> None:
 
 
 @phase_app.command("close")
-def phase_close(campaign: str, phase: str, on: AsOf = None) -> None:
+def phase_close(campaign: CampaignArg, phase: str, on: AsOf = None) -> None:
     """Close a phase and publish its summary."""
     from flows.phase import close_campaign_phase
 
@@ -486,7 +493,7 @@ def demo(
 
 @app.command()
 def deploy(
-    campaign: Annotated[str, typer.Argument(help="campaign key or file")],
+    campaign: CampaignArg,
     pool: Annotated[
         str | None,
         typer.Option(help="a process work pool whose workers run them (default: campaign serve)"),
@@ -509,7 +516,7 @@ def deploy(
 
 @app.command("catch-up")
 def catch_up(
-    campaign: Annotated[str, typer.Argument(help="campaign key or file")],
+    campaign: CampaignArg,
     now: Annotated[
         str | None,
         typer.Option(help="the instant to catch up to, ISO 8601 with offset (default: now)"),

@@ -16,6 +16,7 @@ from config.org_file import read_org_files
 from config.yaml_lines import YamlLoadError, format_loc, load_yaml_text, read_text_file
 from flows.cli import console as view
 from flows.cli.app import app, db_app, operator, orgs_app, out, say, settings
+from flows.cli.params import CampaignArg
 from models.domain.burden import restraint_warnings
 from models.domain.holiday_notice import NoticeError, parse_notice
 from models.errors import CampaignError, DateRuleError, NotFound, SpecError
@@ -251,7 +252,7 @@ def list_campaigns() -> None:
 
 @app.command()
 def phases(
-    campaign: Annotated[str, typer.Argument(help="campaign key or file")],
+    campaign: CampaignArg,
     items: Annotated[
         bool, typer.Option("--items", help="also every deadline, per obligation and window")
     ] = False,

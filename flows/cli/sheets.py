@@ -10,6 +10,7 @@ import typer
 from config.campaign_files import read_campaign
 from config.evidence_sheet import read_evidence_sheet
 from flows.cli.app import acting, evidence_app, say, settings
+from flows.cli.params import CampaignArg
 from models.domain.wording import STATUS_ZH
 from models.errors import CampaignError, NotFound
 from models.evidence_template import write_template
@@ -22,7 +23,7 @@ from models.store.rollout import campaign_id, to_answer
 
 @evidence_app.command("template")
 def template(
-    campaign: Annotated[str, typer.Argument(help="campaign key or file")],
+    campaign: CampaignArg,
     xlsx: Annotated[Path, typer.Option(help="where to write the workbook")],
     unit: Annotated[
         str | None, typer.Option(help="only the open items of this unit and those below it")

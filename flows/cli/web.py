@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from flows.cli.app import app, say, settings
+from flows.cli.params import OrgOption, PersonArg
 from models.domain.digest import invitation
 from models.domain.door import is_group_channel, sign_in_url
 from models.domain.operators import may_invite, may_print_sign_ins, operators_of
@@ -23,8 +24,6 @@ web_app = typer.Typer(
     "link, invite and sessions hand out and end sign-ins.",
 )
 app.add_typer(web_app, name="web")
-
-OrgOption = Annotated[str | None, typer.Option(help="the organization (default: the only one)")]
 
 
 @web_app.callback(invoke_without_command=True)
@@ -83,9 +82,7 @@ def _operator_event(session, action: str, person: str, payload: dict) -> None:
 
 
 @web_app.command("link")
-def link(
-    person: Annotated[str, typer.Argument(help="the person's code")], org: OrgOption = None
-) -> None:
+def link(person: PersonArg, org: OrgOption = None) -> None:
     """Print a one-time sign-in link for a person (an operator allowed to enter for
     others only: whoever holds the link acts as that person)."""
     with db.session_for(settings().resolved_database_url) as session:
