@@ -60,7 +60,6 @@ from models.store.ledger import ledger_of
 from models.store.orgs import find_org, load_snapshot
 from models.store.phase_clock import bring_to_day
 from models.store.progress import CampaignProgress, campaign_progress
-from models.store.reminders import policy_of
 from models.store.rollout import campaign_id
 from models.store.tables import Campaign, ChecklistItem
 from models.store.unit_progress import unit_progress, unit_rows_json
@@ -393,7 +392,7 @@ def evidence_add(
             person=at.person,
             submission=Submission(counts, note, [meta for _, meta in documents], dated),
             now=utc_now(),
-            supervising=frozenset(policy_of(loaded.spec, rule).responsible_roles or ()),
+            supervising=loaded.spec.supervising(rule),
         )
         # Before the commit: a crash from here leaves a stored file and no row, never a row
         # without its file; a file sent again is the same content and stored once.

@@ -7,7 +7,6 @@ from fastapi.responses import HTMLResponse
 
 from flows.web.views import (
     page,
-    responsible,
 )
 from flows.web.visit import COOKIE, SignInNeeded, visit
 from models.domain.progress import rag
@@ -25,7 +24,7 @@ def progress(request: Request) -> HTMLResponse:
         unit = v.org.units[v.person.unit_id]
         tables = []
         for loaded in v.campaigns().values():
-            if not v.person.roles & responsible(loaded):
+            if not v.person.roles & loaded.spec.responsible_roles():
                 continue
             rows = unit_progress(v.session, loaded, v.org, unit.code, v.today)
             tables.append(

@@ -17,7 +17,7 @@ from flows.web.views import (
 )
 from flows.web.visit import COOKIE, Visit, visit
 from models.domain.campaign import Obligation
-from models.domain.permissions import may_sign
+from models.domain.permissions import holds_sign_off_role, may_sign
 from models.domain.vocabulary import EvidenceKind
 from models.domain.wording import STATUS_ZH
 from models.errors import EvidenceError, NotFound
@@ -36,7 +36,7 @@ def to_sign(v: Visit) -> list[tuple[store.DoorItem, Obligation]]:
         rules = {
             o.key: o
             for _, o in loaded.spec.obligations()
-            if o.evidence.sign_off and o.evidence.sign_off.role in v.person.roles
+            if holds_sign_off_role(v.person, o.evidence.sign_off)
         }
         for item in store.awaiting_sign_off(v.session, campaign_key=key, obligation_keys=rules):
             rule = rules[item.obligation_key]

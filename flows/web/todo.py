@@ -25,7 +25,6 @@ from flows.web.views import (
     my_items,
     page,
     same_asks,
-    supervising,
     writing_with_files,
 )
 from flows.web.visit import COOKIE, Visit, revisit, visit
@@ -93,7 +92,7 @@ def _item_response(
         raise NotFound("没有这个事项，或它不归您办理")
     loaded = v.campaign(item.campaign_key)
     can_submit = item.status in SUBMITTABLE and may_submit(
-        v.org, v.person, item, supervising(loaded, obligation)
+        v.org, v.person, item, loaded.spec.supervising(obligation)
     )
     history = store.item_evidence(v.session, item_id=item.id)
     names = {c.key: c.name for c in obligation.evidence.counts}
@@ -183,7 +182,7 @@ def _record_submission(
     results = []
     for target, rule in targets:
         loaded = v.campaign(target.campaign_key)
-        if not may_submit(v.org, v.person, target, supervising(loaded, rule)):
+        if not may_submit(v.org, v.person, target, loaded.spec.supervising(rule)):
             raise NotFound("没有这个事项，或它不归您办理")
         status = submit(
             v.session,
@@ -193,7 +192,7 @@ def _record_submission(
             person=v.person,
             submission=Submission(_counts(form, rule), note, [m for _, m in documents], dated),
             now=v.now,
-            supervising=supervising(loaded, rule),
+            supervising=loaded.spec.supervising(rule),
         )
         results.append(f"{rule.title}：{STATUS_ZH[status]}")
     for data, meta in documents:

@@ -29,7 +29,6 @@ from models.store import door as store
 from models.store.evidence import (
     check_document,
 )
-from models.store.reminders import policy_of
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 LIST_LIMIT = 100  # rows a list shows; the rest are counted (a district head answers for all)
@@ -82,17 +81,6 @@ class ItemView:
     asks: list[str] = field(default_factory=list)
 
 
-def responsible(loaded: LoadedCampaign) -> set[str]:
-    roles = set(loaded.spec.reminders.responsible_roles or ())
-    for _, obligation in loaded.spec.obligations():
-        roles |= set(policy_of(loaded.spec, obligation).responsible_roles or ())
-    return roles
-
-
-def supervising(loaded: LoadedCampaign, obligation: Obligation) -> frozenset[str]:
-    return frozenset(policy_of(loaded.spec, obligation).responsible_roles or ())
-
-
 def item_view(v: Visit, item: store.DoorItem, obligation: Obligation) -> ItemView:
     loaded = v.campaign(item.campaign_key)
     phase = next((p.name for p in loaded.spec.phases if p.key == item.phase_key), "")
@@ -136,7 +124,7 @@ def asks(v: Visit, obligation: Obligation) -> list[str]:
 
 
 def scope(v: Visit, loaded: LoadedCampaign) -> Scope:
-    return scope_of(v.org, v.person, responsible(loaded))
+    return scope_of(v.org, v.person, loaded.spec.responsible_roles())
 
 
 def my_items(v: Visit) -> list[tuple[store.DoorItem, Obligation]]:
@@ -176,7 +164,7 @@ def item_of(v: Visit, item_id: int) -> tuple[store.DoorItem, Obligation]:
 
 def may_see(v: Visit, item: store.DoorItem, obligation: Obligation) -> bool:
     loaded = v.campaign(item.campaign_key)
-    if may_submit(v.org, v.person, item, supervising(loaded, obligation)):
+    if may_submit(v.org, v.person, item, loaded.spec.supervising(obligation)):
         return True
     rule = obligation.evidence.sign_off
     return rule is not None and may_sign(v.org, v.person, item, rule)
@@ -206,7 +194,7 @@ def same_asks(
         rule = v.obligation(other.campaign_key, other.obligation_key)
         loaded = v.campaign(other.campaign_key)
         if asks_the_same(rule.evidence, obligation.evidence) and may_submit(
-            v.org, v.person, other, supervising(loaded, rule)
+            v.org, v.person, other, loaded.spec.supervising(rule)
         ):
             out.append((other, rule))
     return out

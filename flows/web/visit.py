@@ -18,7 +18,7 @@ from sqlmodel import Session
 from config.campaign_files import calendar_for, parse_text
 from config.settings import Settings, get_settings
 from models.domain.campaign import RECTIFY_PREFIX, LoadedCampaign, Obligation
-from models.domain.door import same_token
+from models.domain.door import DoorPages, pages_for, same_token
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
 from models.domain.working_days import WorkCalendar
 from models.errors import CampaignError, NotFound, PermissionRefused
@@ -69,6 +69,10 @@ class Visit:
                     self.session, self.settings, self.calendar, key, version
                 )
         return self._campaigns
+
+    def pages(self) -> DoorPages:
+        """The pages beyond 我的待办 this person's roles are offered, as tabs."""
+        return pages_for(self.person, (loaded.spec for loaded in self.campaigns().values()))
 
     def campaign(self, key: str) -> LoadedCampaign:
         found = self.campaigns().get(key)

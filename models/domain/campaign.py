@@ -286,6 +286,22 @@ class CampaignSpec(Strict):
             if inspected is not None:
                 yield inspected, self.rectification(inspection)
 
+    def policy_of(self, obligation: Obligation) -> ReminderPolicy:
+        """The reminder policy an obligation follows: its own, else the campaign's."""
+        return obligation.reminders or self.reminders
+
+    def supervising(self, obligation: Obligation) -> frozenset[str]:
+        """The roles that answer for an obligation's items: their holders are reminded of
+        them, may submit for the units below, see them on their list and in 进度."""
+        return frozenset(self.policy_of(obligation).responsible_roles or ())
+
+    def responsible_roles(self) -> frozenset[str]:
+        """Every role that answers for some item of the campaign."""
+        roles = set(self.reminders.responsible_roles or ())
+        for _, obligation in self.obligations():
+            roles |= self.supervising(obligation)
+        return frozenset(roles)
+
     def inspected(self, inspection: Inspection) -> tuple[Phase, Obligation]:
         """The phase and obligation an inspection checks (the file is validated: it exists)."""
         return next(

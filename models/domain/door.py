@@ -11,8 +11,9 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from models.domain.campaign import EvidenceRule
+from models.domain.campaign import CampaignSpec, EvidenceRule
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
+from models.domain.permissions import holds_sign_off_role, may_approve, may_inspect
 
 # A token of 32 random bytes (256 bits): a sign-in link, a session cookie, a form's nonce.
 TOKEN_BYTES = 32
@@ -65,6 +66,32 @@ def scope_of(org: OrgSnapshot, person: PersonInfo, responsible: Iterable[str]) -
     if person.roles & set(responsible):
         units = frozenset(u for u in org.units if org.is_within(u, person.unit_id))
     return Scope(person.id, pairings, units)
+
+
+@dataclass(frozen=True)
+class DoorPages:
+    """Which of the door's pages beyond 我的待办 a person is offered: those their roles can
+    ever have something on. A village secretary's phone shows no 抽查 or 闸门 tab that
+    would only ever be empty."""
+
+    sign: bool  # 待我签字: a role some obligation's sign-off names
+    checks: bool  # 抽查: an inspector role of some inspection
+    gates: bool  # 闸门: an approver role of some gate
+    progress: bool  # 进度: a role that answers for units
+
+
+def pages_for(person: PersonInfo, specs: Iterable[CampaignSpec]) -> DoorPages:
+    """The pages offered to `person` in the campaigns `specs`, by the same rules each page
+    lists its rows by (the rows themselves still depend on units and on what is waiting)."""
+    sign = checks = gates = progress = False
+    for spec in specs:
+        sign = sign or any(
+            holds_sign_off_role(person, o.evidence.sign_off) for _, o in spec.obligations()
+        )
+        checks = checks or any(may_inspect(person, i.inspectors) for i in spec.inspections)
+        gates = gates or any(may_approve(person, g) for g in spec.gates)
+        progress = progress or bool(person.roles & spec.responsible_roles())
+    return DoorPages(sign=sign, checks=checks, gates=gates, progress=progress)
 
 
 def asks_the_same(a: EvidenceRule, b: EvidenceRule) -> bool:

@@ -62,6 +62,12 @@ def may_submit(
     return bool(person.roles & supervising) and org.is_within(item.unit_id, person.unit_id)
 
 
+def holds_sign_off_role(person: PersonInfo, rule: SignOffRule | None) -> bool:
+    """Whether the person holds the role a sign-off names: what can ever reach their 待我签字
+    (`may_sign` then asks the unit, and that it is not their own submission)."""
+    return rule is not None and rule.role in person.roles
+
+
 def may_sign(
     org: OrgSnapshot,
     signer: PersonInfo,
@@ -71,7 +77,7 @@ def may_sign(
 ) -> bool:
     """Whether the signer holds the sign-off's role in the unit it names. Four eyes: never
     the person who submitted what is signed."""
-    if rule.role not in signer.roles or signer.id == submitter_id:
+    if not holds_sign_off_role(signer, rule) or signer.id == submitter_id:
         return False
     subject_unit = org.units[item.unit_id]
     signer_unit = org.units[signer.unit_id]

@@ -27,7 +27,6 @@ from models.store.evidence import (
     store_bytes,
     submit,
 )
-from models.store.reminders import policy_of
 from models.store.rollout import campaign_id
 from models.store.tables import Campaign
 
@@ -124,7 +123,7 @@ def import_rows(
                     parse_counts(row.counts), row.note, [m for _, m in files], dated
                 ),
                 now=now,
-                supervising=frozenset(policy_of(spec, rule).responsible_roles or ()),
+                supervising=spec.supervising(rule),
             )
             session.expire_all()  # the next row reads what this one wrote
             documents += files

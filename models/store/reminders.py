@@ -17,7 +17,7 @@ from typing import Any, NamedTuple, TypeVar
 from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlmodel import Session, col
 
-from models.domain.campaign import CampaignSpec, Obligation, ReminderPolicy
+from models.domain.campaign import CampaignSpec
 from models.domain.digest import ReminderLine
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.reminder_planning import (
@@ -77,10 +77,6 @@ LEASE = dt.timedelta(minutes=10)  # a claim older than this belongs to a sweep t
 T = TypeVar("T", bound=DueReminder)
 
 
-def policy_of(spec: CampaignSpec, obligation: Obligation) -> ReminderPolicy:
-    return obligation.reminders or spec.reminders
-
-
 _date = to_date
 
 
@@ -119,7 +115,7 @@ def plan_initial_reminders(
 ) -> int:
     """Before-and-on-due reminders for the campaign's open items (matching `where`)."""
     obligations = {ob.key: ob for _, ob in spec.obligations()}
-    roles = {r for ob in obligations.values() for r in policy_of(spec, ob).responsible_roles or ()}
+    roles = spec.responsible_roles()
     if not any(roles & p.roles for people in org.persons_by_unit.values() for p in people):
         # No unit has anyone to remind: only person and pairing subjects can get reminders,
         # and reading every unit item of a large rollout to plan nothing is not worth it.
@@ -134,7 +130,7 @@ def plan_initial_reminders(
 
     def rows() -> Iterator[tuple[object, ...]]:
         for item in items:
-            policy = policy_of(spec, obligations[item.obligation_key])
+            policy = spec.policy_of(obligations[item.obligation_key])
             person = doer(
                 org, item.subject_type, item.subject_id, item.unit_id, policy.responsible_roles
             )
@@ -186,7 +182,7 @@ def mark_overdue(
         return []
     rows: list[tuple[object, ...]] = []
     for item in items:
-        policy = policy_of(spec, obligations[item.obligation_key])
+        policy = spec.policy_of(obligations[item.obligation_key])
         rows += _rows(
             session,
             item.id,

@@ -93,6 +93,10 @@ def test_a_village_reports_from_its_reminder_and_the_town_signs(
     sign_in(page, link)
     expect(page.get_by_text("召开党员大会", exact=True)).to_be_visible()
     expect(page.get_by_text("报送党员名册", exact=True)).to_be_visible()
+    # only the tabs his roles can use: his village's 进度, no 待我签字, 抽查 or 闸门
+    expect(page.get_by_role("link", name="进度", exact=True)).to_be_visible()
+    for absent in ("待我签字", "抽查", "闸门"):
+        expect(page.get_by_role("link", name=absent, exact=True)).to_have_count(0)
     fits_the_screen(page)
     page.screenshot(path=str(folder / "web-todo.png"), full_page=True)
 

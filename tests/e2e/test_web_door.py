@@ -281,7 +281,11 @@ def test_a_gate_or_a_check_of_someone_elses_is_refused(door: Door) -> None:
     assert made.returncode == 0, made.stderr
     sample = door.count("SELECT min(id) FROM inspection_sample")
     secretary = door.sign_in(SECRETARY)
-    csrf = form_value(secretary.get("/").text, "csrf")
+    home = secretary.get("/").text
+    # the pages of roles the secretary does not hold are not even offered
+    assert 'href="/gates"' not in home and 'href="/checks"' not in home, home
+    assert 'href="/progress"' in home  # a secretary answers for the village
+    csrf = form_value(home, "csrf")
     gate = secretary.post(
         "/gates/pilot/pilot-review", data={"csrf": csrf, "decision": "approve", "notes": "x"}
     )
@@ -294,7 +298,9 @@ def test_a_gate_or_a_check_of_someone_elses_is_refused(door: Door) -> None:
     assert door.count("SELECT count(*) FROM inspection_sample WHERE result IS NOT NULL") == 0
     # an inspector may not answer the gate either, nor an approver record a check
     inspector = door.sign_in("p-info-1")
-    icsrf = form_value(inspector.get("/").text, "csrf")
+    home = inspector.get("/").text
+    assert 'href="/checks"' in home and 'href="/gates"' not in home, home
+    icsrf = form_value(home, "csrf")
     assert (
         inspector.post(
             "/gates/pilot/pilot-review", data={"csrf": icsrf, "decision": "approve"}

@@ -10,13 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.domain.campaign import EvidenceRule
+from models.domain.campaign import CampaignSpec, EvidenceRule
 from models.domain.digest import invitation
 from models.domain.door import (
+    DoorPages,
     asks_the_same,
     is_group_channel,
     link_usable,
     new_token,
+    pages_for,
     same_token,
     scope_of,
     sign_in_url,
@@ -125,3 +127,65 @@ def test_only_a_proxy_operator_prints_links_any_operator_invites() -> None:
         may_print_sign_ins("zhaoyu", ops, "weihai-etdz")
     with pytest.raises(PermissionRefused, match="未在组织 weihai-etdz 中登记"):
         may_invite("nobody", ops, "weihai-etdz")
+
+
+def _spec(**extra: object) -> CampaignSpec:
+    return CampaignSpec.model_validate(
+        {
+            "key": "tabs",
+            "name": "规范化建设",
+            "organization": "weihai-etdz",
+            "reminders": {"responsible_roles": ["secretary"]},
+            "phases": [
+                {
+                    "key": "build",
+                    "name": "规范建设",
+                    "start": "2026-12-01",
+                    "end": "2026-12-31",
+                    "obligations": [
+                        {
+                            "key": "meeting",
+                            "title": "召开党员大会",
+                            "subject": {"units": {"kinds": ["village"]}},
+                            "evidence": {"note": True, "sign_off": {"role": "org-committee"}},
+                        }
+                    ],
+                }
+            ],
+            **extra,
+        }
+    )
+
+
+def test_a_person_is_offered_only_the_pages_their_roles_can_use() -> None:
+    plain = _spec()
+    checked = _spec(
+        inspections=[
+            {
+                "key": "spot",
+                "name": "抽查",
+                "obligation": "meeting",
+                "cadence": "once",
+                "sample": {"count": 2},
+                "inspectors": ["inspector"],
+            }
+        ],
+        gates=[{"key": "pilot-done", "name": "试点验收", "approvers": ["leading-group"]}],
+    )
+    secretary = ORG.person_by_code["p-qiaotou-v01-sec"]
+    assert pages_for(secretary, [plain, checked]) == DoorPages(
+        sign=False, checks=False, gates=False, progress=True
+    )
+    committee = ORG.person_by_code["p-qiaotou-oc"]  # signs the villages' meetings
+    assert pages_for(committee, [plain]) == DoorPages(
+        sign=True, checks=False, gates=False, progress=False
+    )
+    # an inspection's rectification is signed off by its inspector role
+    inspector = next(p for p in ORG.persons.values() if "inspector" in p.roles)
+    assert pages_for(inspector, [plain]).checks is False
+    assert pages_for(inspector, [checked]) == DoorPages(
+        sign=True, checks=True, gates=False, progress=False
+    )
+    approver = next(p for p in ORG.persons.values() if "leading-group" in p.roles)
+    assert pages_for(approver, [plain, checked]).gates is True
+    assert pages_for(approver, []) == DoorPages(False, False, False, False)
