@@ -98,6 +98,12 @@ class Settings(BaseSettings):
         return frozenset(hosts - {""})
 
     @property
+    def max_file_bytes(self) -> int:
+        """The largest evidence file accepted, in bytes (decimal megabytes, as people say
+        them: 20 MB is 20,000,000 bytes)."""
+        return int(self.max_file_mb * 1_000_000)
+
+    @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home.resolve() / 'campaign.db'}"
 

@@ -63,7 +63,7 @@ def record(
     if result not in tuple(CheckResult):
         raise EvidenceError(f"--result must be pass or fail, got {result!r}")
     config = settings()
-    documents = [read_evidence_file(p, int(config.max_file_mb * 1_000_000)) for p in file or []]
+    documents = [read_evidence_file(p, config.max_file_bytes) for p in file or []]
     dated = parse_day(date, "--date")
     calendar = calendar_for(config)
     loaded = read_campaign(config, campaign, calendar)

@@ -381,7 +381,7 @@ def evidence_add(
     counts = _parse_counts(count or [])
     config = settings()
     # every file checked before anything is written; stored only once the item accepts them
-    documents = [read_evidence_file(p, int(config.max_file_mb * 1_000_000)) for p in file or []]
+    documents = [read_evidence_file(p, config.max_file_bytes) for p in file or []]
     with _acting_on_item(config, campaign, by, obligation, subject, occurrence, dated) as at:
         session, loaded, org, rule, item = at.session, at.loaded, at.org, at.rule, at.item
         new = submit(

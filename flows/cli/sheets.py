@@ -72,7 +72,7 @@ def import_sheet(
             default_by=default,
             sheet_dir=file.parent,
             home=config.home.resolve(),
-            max_bytes=int(config.max_file_mb * 1_000_000),
+            max_bytes=config.max_file_bytes,
             now=utc_now(),
         )
     summary = "，".join(f"{STATUS_ZH.get(k, k)}{v}项" for k, v in sorted(done.items()))

@@ -142,7 +142,7 @@ def create_app() -> FastAPI:
         return views.page(request, "error.html", status, message=str(exc))
 
     # ten files at the size limit and the form around them
-    app.add_middleware(BodyLimit, limit=int(settings.max_file_mb * 1_000_000) * 10 + 1_000_000)
+    app.add_middleware(BodyLimit, limit=settings.max_file_bytes * 10 + 1_000_000)
     app.add_middleware(SecurityHeaders)
     return app
 

@@ -200,10 +200,6 @@ def same_asks(
     return out
 
 
-def max_bytes() -> int:
-    return int(get_settings().max_file_mb * 1_000_000)
-
-
 @dataclass(frozen=True)
 class Posted:
     """A form posted with files: its fields, and each file's bytes and name as sent."""
@@ -216,7 +212,7 @@ async def form_with_files(request: Request, max_fields: int) -> Posted:
     """The form, and each file's bytes read to one past the limit (the check refuses it)."""
     form = await request.form(max_files=10, max_fields=max_fields)
     uploads = [
-        (await u.read(max_bytes() + 1), u.filename)
+        (await u.read(get_settings().max_file_bytes + 1), u.filename)
         for u in form.getlist("files")
         if isinstance(u, UploadFile) and u.filename
     ]
@@ -225,7 +221,7 @@ async def form_with_files(request: Request, max_fields: int) -> Posted:
 
 def checked(uploads: list[tuple[bytes, str]]) -> list[tuple[bytes, dict[str, Any]]]:
     """Every file checked as the command line checks it, before anything is written."""
-    return [check_document(data, name, max_bytes()) for data, name in uploads]
+    return [check_document(data, name, get_settings().max_file_bytes) for data, name in uploads]
 
 
 @contextmanager
