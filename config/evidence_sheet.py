@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from config.workbooks import check_columns, read_sheets
+from config.workbooks import cell_text, check_columns, read_sheets
 from config.yaml_lines import YamlLoadError, read_text_file
 from models.errors import ImportRejected
 
@@ -62,22 +62,12 @@ class EvidenceRow:
     files: tuple[str, ...]
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if hasattr(value, "isoformat") and not isinstance(value, str):
-        return value.isoformat()[:10]  # a date cell
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 def _rows(header: list[Any], body: list[tuple[int, list[Any]]], source: str) -> list[EvidenceRow]:
-    names = [HEADERS.get(_cell(h), _cell(h).lower()) for h in header]
+    names = [HEADERS.get(cell_text(h), cell_text(h).lower()) for h in header]
     check_columns(names, set(REQUIRED), set(COLUMNS) | {"对象名称", "事项名称", "截止日期"}, source)
     out = []
     for number, cells in body:
-        values = {n: _cell(c) for n, c in zip(names, cells, strict=False) if n}
+        values = {n: cell_text(c) for n, c in zip(names, cells, strict=False) if n}
         if not any(values.get(c) for c in ("date", "note", "files")):
             continue  # an empty row, or a template row nobody filled in
         out.append(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from config.workbooks import check_columns, read_sheets
+from config.workbooks import cell_text, check_columns, read_sheets
 from config.yaml_lines import LoadedYaml, YamlLoadError, load_yaml_text, read_text_file
 from models.errors import ImportRejected
 
@@ -147,22 +147,14 @@ _LIST_SPLIT = re.compile(r"[;；,，\s]+")
 _CHANNEL_SPLIT = re.compile(r"[\s;；]+")
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # spreadsheets turn code 101 into 101.0
-    return str(value).strip()
-
-
 def _items(value: Any, pattern: re.Pattern[str]) -> tuple[str, ...]:
     if isinstance(value, list | tuple):
-        return tuple(_cell(v) for v in value if _cell(v))
-    return tuple(p for p in pattern.split(_cell(value)) if p)
+        return tuple(cell_text(v) for v in value if cell_text(v))
+    return tuple(p for p in pattern.split(cell_text(value)) if p)
 
 
 def _row(table: str, values: dict[str, Any], where: str, default_origin: str) -> Any:
-    get = lambda name: _cell(values.get(name))  # noqa: E731
+    get = lambda name: cell_text(values.get(name))  # noqa: E731
     origin = get("origin") or default_origin
     if table == "units":
         return UnitRow(
@@ -219,7 +211,7 @@ def _table_for_header(header: list[str], source: str) -> str:
 def _normalize_header(raw: list[Any]) -> list[str]:
     out = []
     for cell in raw:
-        name = _cell(cell)
+        name = cell_text(cell)
         out.append(HEADER_ALIASES.get(name, name.lower()))
     return out
 
@@ -238,9 +230,9 @@ def _tabular(
     required, optional = TABLE_COLUMNS[table]
     check_columns(header, set(required), required | optional, source, label)
     for number, cells in rows:
-        if all(_cell(c) == "" for c in cells):
+        if all(cell_text(c) == "" for c in cells):
             continue
-        if len(cells) > len(header) and any(_cell(c) for c in cells[len(header) :]):
+        if len(cells) > len(header) and any(cell_text(c) for c in cells[len(header) :]):
             raise ImportRejected(
                 [f"{source}:{number}: {label}more cells than the header has columns"]
             )
@@ -261,7 +253,7 @@ def read_csv(path: Path) -> OrgData:
     if not lines:
         raise ImportRejected([f"{path}:1: empty file, expected a header row"])
     data = OrgData(source=path)
-    if {_cell(c) for c in lines[0][1]} in ORG_HEADERS:
+    if {cell_text(c) for c in lines[0][1]} in ORG_HEADERS:
         _properties(data, lines[1:], str(path), "")
     else:
         _tabular(data, None, lines[0][1], lines[1:], str(path))
@@ -272,7 +264,7 @@ def _properties(data: OrgData, rows: list[tuple[int, list[Any]]], source: str, l
     """The organization's own properties: key, name, the default roles reminded."""
     problems = []
     for number, cells in rows:
-        name, value = (_cell(c) for c in [*list(cells), None, None][:2])
+        name, value = (cell_text(c) for c in [*list(cells), None, None][:2])
         if not name or {name, value} <= {"项目", "值", "property", "value"}:
             continue
         field_name = ORG_PROPERTIES.get(name, ORG_PROPERTIES.get(name.lower()))
@@ -353,8 +345,8 @@ def read_yaml(path: Path) -> OrgData:
     ]
     data = OrgData(
         source=path,
-        key=_cell(loaded.data.get("key")) or None,
-        name=_cell(loaded.data.get("name")) or None,
+        key=cell_text(loaded.data.get("key")) or None,
+        name=cell_text(loaded.data.get("name")) or None,
     )
     for name in ("responsible_roles", "district_roles"):
         if loaded.data.get(name) is not None:
@@ -369,7 +361,9 @@ def read_yaml(path: Path) -> OrgData:
         for code, name in value.items():
             data_list = getattr(data, table)
             data_list.append(
-                NamedRow(_cell(code), _cell(name), f"{path}:{loaded.line_of((table, code))}")
+                NamedRow(
+                    cell_text(code), cell_text(name), f"{path}:{loaded.line_of((table, code))}"
+                )
             )
     if "operators" in loaded.data:
         data.operators = []

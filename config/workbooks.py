@@ -20,6 +20,19 @@ def _refused(path: Path, exc: Exception) -> ImportRejected:
     )
 
 
+def cell_text(value: Any) -> str:
+    """A cell as the text a person typed: blank for an empty cell, a date cell as
+    YYYY-MM-DD, a whole number without the .0 spreadsheets give it (code 101 read back as
+    101.0), surrounding spaces dropped."""
+    if value is None:
+        return ""
+    if hasattr(value, "isoformat") and not isinstance(value, str):
+        return str(value.isoformat())[:10]
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
 def read_sheets(path: Path) -> list[tuple[str, list[tuple[Any, ...]]]]:
     """(title, rows) of every sheet, values only."""
     from openpyxl import load_workbook
