@@ -91,11 +91,7 @@ def run_demo(settings: Settings, out: Console, every_campaign: bool = False) -> 
             names_ending = "、".join(p.name for p in ending)
             bar.update(task, description=f"{campaign.spec.name} · {names_ending}")
             start = previous_end.get(key)
-            first = (
-                min(d.starts for d in campaign.phase_dates.values())
-                if start is None
-                else start + dt.timedelta(days=1)
-            )
+            first = campaign.first_day if start is None else start + dt.timedelta(days=1)
             simulate_campaign(key, first, end, seed=2013)
             previous_end[key] = end
             with db.session_for(settings.resolved_database_url) as session:
@@ -142,7 +138,7 @@ def run_demo(settings: Settings, out: Console, every_campaign: bool = False) -> 
     with db.session_for(settings.resolved_database_url) as session:
         org = load_snapshot(session, ORG)
         for key, campaign in loaded.items():
-            end = max(d.ends for d in campaign.phase_dates.values())
+            end = campaign.last_day
             progress = campaign_progress(session, campaign, end)
             for table in view.progress_tables(progress):
                 out.print(table)

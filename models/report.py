@@ -36,8 +36,8 @@ def span_text(first: dt.date, last: dt.date) -> str:
 def report_text(loaded: LoadedCampaign, progress: CampaignProgress) -> str:
     """Paragraphs in the yearbook's manner, from the recorded numbers."""
     spec = loaded.spec
-    first = min(d.starts for d in loaded.phase_dates.values())
-    last = max(d.ends for d in loaded.phase_dates.values())
+    first = loaded.first_day
+    last = loaded.last_day
     lines = [f"【{spec.name}】"]
     phases = "；".join(
         f"{p.name}环节（{_md(p.starts)}—{_md(p.ends)}）完成{p.accepted}项/{p.items}项"

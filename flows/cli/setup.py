@@ -46,8 +46,8 @@ def validate(
                 say(line)
             continue
         spec = loaded.spec
-        first = min(d.starts for d in loaded.phase_dates.values())
-        last = max(d.ends for d in loaded.phase_dates.values())
+        first = loaded.first_day
+        last = loaded.last_day
         obligations = sum(len(p.obligations) for p in spec.phases)
         say(
             f"{path}: ok: {spec.key}, {len(spec.phases)} phases, {obligations} obligations, "

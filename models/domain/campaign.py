@@ -395,3 +395,13 @@ class LoadedCampaign:
     content_hash: str
     text: str
     phase_dates: dict[str, PhaseDates]
+
+    @property
+    def first_day(self) -> pendulum.Date:
+        """The day the campaign's first phase opens."""
+        return min(d.starts for d in self.phase_dates.values())
+
+    @property
+    def last_day(self) -> pendulum.Date:
+        """The day its last phase closes."""
+        return max(d.ends for d in self.phase_dates.values())

@@ -96,6 +96,7 @@ def test_village_rectification_spans_november_2012_to_may_2013() -> None:
     assert dates["village-by-village"].starts == D(2013, 1, 4)  # Jan 1-3 were holidays
     assert dates["village-by-village"].ends == D(2013, 5, 31)
     assert {t.key: t.value for t in loaded.spec.targets}["households"] == 31270
+    assert (loaded.first_day, loaded.last_day) == (D(2012, 11, 1), D(2013, 5, 31))
 
 
 def swap(old: str, new: str) -> str:
