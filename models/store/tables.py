@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from models.domain.vocabulary import ItemStatus, PhaseStatus, ReminderStatus
 from models.store.instant import UtcDateTime
 
 
@@ -200,7 +201,7 @@ class ChecklistItem(SQLModel, table=True):
     occurrence: str = Field(max_length=32)
     due: dt.date
     status: str = Field(
-        default="pending",
+        default=ItemStatus.PENDING.value,
         max_length=16,
         description="pending (phase not open) | open | submitted | accepted | rejected | cancelled",
     )
@@ -250,7 +251,7 @@ class PhaseState(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: int = Field(foreign_key="campaign.id")
     phase_key: str = Field(max_length=64)
-    status: str = Field(default="pending", max_length=16)
+    status: str = Field(default=PhaseStatus.PENDING.value, max_length=16)
     opened_on: dt.date | None = None
     closed_on: dt.date | None = None
 
@@ -306,7 +307,7 @@ class Reminder(SQLModel, table=True):
     recipient_id: int
     send_on: dt.date
     send_at: dt.datetime = _instant(nullable=False)
-    status: str = Field(default="pending", max_length=16)
+    status: str = Field(default=ReminderStatus.PENDING.value, max_length=16)
     attempts: int = 0
     last_error: str | None = None
     claimed_at: dt.datetime | None = _instant()
