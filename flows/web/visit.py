@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from config.campaign_files import calendar_for, parse_text
 from config.settings import Settings, get_settings
-from models.domain.campaign import RECTIFY_PREFIX, LoadedCampaign, Obligation
+from models.domain.campaign import LoadedCampaign, Obligation
 from models.domain.door import DoorPages, pages_for, same_token
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
 from models.domain.working_days import WorkCalendar
@@ -81,14 +81,11 @@ class Visit:
         return found
 
     def obligation(self, campaign: str, key: str) -> Obligation:
-        """An obligation of the campaign, or the rectification a failed check raised."""
-        spec = self.campaign(campaign).spec
-        for _, obligation in spec.obligations():
+        """An obligation of the campaign, or the rectification a failed check raised (the
+        spec's obligations include those)."""
+        for _, obligation in self.campaign(campaign).spec.obligations():
             if obligation.key == key:
                 return obligation
-        for inspection in spec.inspections:
-            if key == f"{RECTIFY_PREFIX}{inspection.key}":
-                return spec.rectification(inspection)
         raise NotFound("没有这个事项")
 
 

@@ -152,6 +152,10 @@ def test_an_inspectors_fail_reaches_the_village_and_an_approval_rolls_on(
     village = phone(browser)
     sign_in(village, door.link(SECRETARY))
     expect(village.get_by_text("限期整改：摸底情况抽查")).to_be_visible()
+    # its page says what the rectification asks, and takes the report
+    village.get_by_text("限期整改：摸底情况抽查").click()
+    expect(village.locator("main")).to_contain_text("需要：填写说明")
+    expect(village.get_by_role("button", name="报送")).to_be_visible()
     due = door.today + dt.timedelta(days=10)
     rows = door.rows(
         "SELECT due FROM checklist_item WHERE obligation_key = 'rectification-survey-check'"
