@@ -296,11 +296,10 @@ class CampaignSpec(Strict):
         return frozenset(self.policy_of(obligation).responsible_roles or ())
 
     def responsible_roles(self) -> frozenset[str]:
-        """Every role that answers for some item of the campaign."""
-        roles = set(self.reminders.responsible_roles or ())
-        for _, obligation in self.obligations():
-            roles |= self.supervising(obligation)
-        return frozenset(roles)
+        """Every role that answers for some item of the campaign: the union of its
+        obligations' (the campaign's own roles count only through the obligations that
+        take its policy, as `may_submit` counts them)."""
+        return frozenset(r for _, ob in self.obligations() for r in self.supervising(ob))
 
     def inspected(self, inspection: Inspection) -> tuple[Phase, Obligation]:
         """The phase and obligation an inspection checks (the file is validated: it exists)."""

@@ -189,3 +189,14 @@ def test_a_person_is_offered_only_the_pages_their_roles_can_use() -> None:
     approver = next(p for p in ORG.persons.values() if "leading-group" in p.roles)
     assert pages_for(approver, [plain, checked]).gates is True
     assert pages_for(approver, []) == DoorPages(False, False, False, False)
+
+
+def test_the_roles_answering_for_a_campaign_are_its_obligations() -> None:
+    """The campaign's own roles count only through the obligations that take its policy:
+    one whose every obligation names its own answers to those alone, as may_submit says."""
+    assert _spec().responsible_roles() == {"secretary"}
+    data = _spec().model_dump(by_alias=True, exclude_none=True)
+    data["phases"][0]["obligations"][0]["reminders"] = {"responsible_roles": ["org-committee"]}
+    own = CampaignSpec.model_validate(data)
+    assert own.supervising(own.phases[0].obligations[0]) == {"org-committee"}
+    assert own.responsible_roles() == {"org-committee"}
