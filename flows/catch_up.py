@@ -15,8 +15,6 @@ from zoneinfo import ZoneInfo
 
 from prefect import flow
 
-from config.campaign_files import calendar_for, read_campaign
-from config.settings import get_settings
 from flows.deployments import CLOSE_AT, REMIND_AT
 from flows.inspection import inspect_campaign
 from flows.phase import close_campaign_phase
@@ -27,13 +25,13 @@ from flows.run_tags import tag_current_run
 from models.domain.catch_up import last_sweep_day, phases_to_close
 from models.store.instant import utc_now
 from tasks.catch_up_tasks import read_phase_states, take_over_late_runs
+from tasks.context import task_context
 
 
 @flow(name="catch-up-campaign", flow_run_name="{campaign} · 补做")
 def catch_up_campaign(campaign: str, now: dt.datetime | None = None) -> dict[str, Any]:
     """`now` (default: the clock) is the instant caught up to."""
-    settings = get_settings()
-    loaded = read_campaign(settings, campaign, calendar_for(settings))
+    loaded = task_context().campaign(campaign)
     key = loaded.spec.key
     tag_current_run([f"campaign:{key}", "catch-up"])
     instant = (now or utc_now()).astimezone(dt.UTC)

@@ -17,9 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from config.campaign_files import (
-    calendar_for,
     org_names,
-    read_campaign,
     shipped_campaigns,
     shipped_org_files,
 )
@@ -28,12 +26,12 @@ from config.settings import Settings, get_settings
 from flows.cli import console as view
 from models.domain.burden import town_loads, week_of, weigh
 from models.report import report_text, write_ledger
-from models.store import db
 from models.store.gates import latest_decisions, reviewer_name
 from models.store.ledger import ledger_of
 from models.store.orgs import import_org, load_snapshot, org_counts, org_id_of
 from models.store.progress import campaign_progress
 from models.store.rollout import campaign_id
+from tasks.context import TaskContext
 
 CAMPAIGNS = ("village-rectification-2013", "mass-line-2013")
 ORG = "weihai-etdz"  # the shipped district the demo rehearses
@@ -50,13 +48,14 @@ def run_demo(settings: Settings, out: Console, every_campaign: bool = False) -> 
     from tasks.reminder_tasks import reminder_totals
 
     started = time.monotonic()
-    calendar = calendar_for(settings)
+    run = TaskContext(settings)
+    calendar = run.calendar
     out.rule("1. 导入组织机构")
-    with db.session_for(settings.resolved_database_url) as session:
+    with run.session() as session:
         import_org(session, read_org_files(shipped_org_files(settings, ORG)))
         out.print(view.org_counts_line(org_counts(session, org_id_of(session, ORG)), ORG))
     keys = [p.stem for p in shipped_campaigns(settings)] if every_campaign else CAMPAIGNS
-    loaded = {key: read_campaign(settings, key, calendar) for key in keys}
+    loaded = {key: run.campaign(key) for key in keys}
     out.rule("2. 活动方案（已校验）")
     names = org_names(settings, ORG)
     for campaign in loaded.values():
@@ -68,7 +67,7 @@ def run_demo(settings: Settings, out: Console, every_campaign: bool = False) -> 
         for key, campaign in loaded.items()
         for end in sorted({d.ends for d in campaign.phase_dates.values()})
     ]
-    with db.read_session_for(settings.resolved_database_url) as session:
+    with run.read_session() as session:
         snapshot = load_snapshot(session, ORG)
     weekly = weigh(
         [(c.spec, c.phase_dates) for c in loaded.values()], snapshot, calendar, period=week_of
@@ -94,7 +93,7 @@ def run_demo(settings: Settings, out: Console, every_campaign: bool = False) -> 
             first = campaign.first_day if start is None else start + dt.timedelta(days=1)
             simulate_campaign(key, first, end, seed=2013)
             previous_end[key] = end
-            with db.session_for(settings.resolved_database_url) as session:
+            with run.session() as session:
                 progress = campaign_progress(session, campaign, end)
             for phase in ending:
                 p = next(x for x in progress.phases if x.key == phase.key)
@@ -108,7 +107,7 @@ def run_demo(settings: Settings, out: Console, every_campaign: bool = False) -> 
             bar.advance(task)
 
     out.rule("4. 闸门")
-    with db.session_for(settings.resolved_database_url) as session:
+    with run.session() as session:
         for key, campaign in loaded.items():
             for gate_key, decision in latest_decisions(session, campaign_id(session, key)).items():
                 gate = next(g for g in campaign.spec.gates if g.key == gate_key)
@@ -135,7 +134,7 @@ def run_demo(settings: Settings, out: Console, every_campaign: bool = False) -> 
 
     out.rule("6. 总结报告")
     reports = settings.home.resolve() / "reports"
-    with db.session_for(settings.resolved_database_url) as session:
+    with run.session() as session:
         org = load_snapshot(session, ORG)
         for key, campaign in loaded.items():
             end = campaign.last_day

@@ -14,13 +14,12 @@ from typing import Any
 import pendulum
 from prefect import flow, get_run_logger
 
-from config.campaign_files import calendar_for, read_campaign
-from config.settings import get_settings
 from flows.phase import close_campaign_phase, open_campaign_phase
 from flows.rollout import rollout_campaign
 from flows.run_tags import tag_current_run
 from models.domain.working_days import to_date
 from tasks.burden_tasks import publish_town_load
+from tasks.context import task_context
 from tasks.gate_tasks import answer_gate_task, first_approver, gate_answers
 from tasks.progress_tasks import publish_progress
 from tasks.simulation_tasks import plan_behaviour, simulate_days
@@ -41,9 +40,7 @@ def simulate_campaign(
     """Run the campaign from `start` to `end` (inclusive); returns each closed phase's
     numbers and the progress at the end."""
     logger = get_run_logger()
-    settings = get_settings()
-    calendar = calendar_for(settings)
-    loaded = read_campaign(settings, campaign, calendar)
+    loaded = task_context().campaign(campaign)
     spec = loaded.spec
     tag_current_run([f"campaign:{spec.key}", "simulation"])
     rollout_campaign(spec.key, as_of=start)

@@ -10,7 +10,6 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from models.domain.burden import town_loads, week_of, weigh
-from models.store import db
 from models.store.orgs import load_snapshot
 from tasks.context import task_context
 
@@ -20,7 +19,7 @@ def publish_town_load(campaign: str, start: dt.date, end: dt.date) -> list[dict[
     """Each town's weekly load over [start, end]: one row per town and week."""
     ctx = task_context()
     loaded = ctx.campaign(campaign)
-    with db.read_session_for(ctx.url) as session:
+    with ctx.read_session() as session:
         org = load_snapshot(session, loaded.spec.organization)
     burden = weigh(
         [(loaded.spec, loaded.phase_dates)],

@@ -21,15 +21,14 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import State, StateType
 from prefect.states import Cancelled
 
-from config.settings import get_settings
-from models.store import db
 from models.store.rollout import campaign_id, phase_statuses
+from tasks.context import task_context
 from tasks.logs import task_logger
 
 
 @task(name="read-phase-states", cache_policy=NO_CACHE)
 def read_phase_states(campaign: str) -> dict[str, str]:
-    with db.session_for(get_settings().resolved_database_url) as session:
+    with task_context().session() as session:
         return phase_statuses(session, campaign_id(session, campaign))
 
 

@@ -1,11 +1,13 @@
-"""What every task sets up the same way: the settings, the working-day calendar, a session
-on the configured database, the campaigns read through their stored versions."""
+"""What every task and command sets up the same way: the settings, the working-day
+calendar, a session on the configured database, the campaigns read through their stored
+versions. `task_context()` is the one place that set-up is written."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlmodel import Session
 
@@ -32,17 +34,27 @@ class StoredCampaigns:
 @dataclass(frozen=True)
 class TaskContext:
     settings: Settings
-    calendar: WorkCalendar
+
+    @cached_property
+    def calendar(self) -> WorkCalendar:
+        """Read on first use: a step that needs no calendar does not read the holiday tables."""
+        return calendar_for(self.settings)
 
     @property
     def url(self) -> str:
         return self.settings.resolved_database_url
 
     def session(self) -> AbstractContextManager[Session]:
+        """A session that commits at the end (rolls back on an error)."""
         return db.session_for(self.url)
 
-    def campaign(self, key: str) -> LoadedCampaign:
-        return read_campaign(self.settings, key, self.calendar)
+    def read_session(self, *, snapshot: bool = True) -> AbstractContextManager[Session]:
+        """A session for reading only (see `db.read_session_for`)."""
+        return db.read_session_for(self.url, snapshot=snapshot)
+
+    def campaign(self, key: str, *, prefer_file: bool = False) -> LoadedCampaign:
+        """A campaign by key or file (see `read_campaign`), on this context's calendar."""
+        return read_campaign(self.settings, key, self.calendar, prefer_file=prefer_file)
 
     def stored_campaigns(self) -> StoredCampaigns:
         """One campaign that cannot be read must not stop the others: it is set aside with
@@ -59,5 +71,4 @@ class TaskContext:
 
 
 def task_context() -> TaskContext:
-    settings = get_settings()
-    return TaskContext(settings, calendar_for(settings))
+    return TaskContext(get_settings())

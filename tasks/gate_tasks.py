@@ -7,16 +7,14 @@ import os
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from config.campaign_files import read_campaign
-from config.settings import get_settings
 from models.domain.campaign import CampaignSpec
 from models.domain.permissions import approvers_of
 from models.errors import NotFound
-from models.store import db
 from models.store.gates import gate_of, latest_decisions, record_decision
 from models.store.instant import utc_now
 from models.store.orgs import load_snapshot
 from models.store.rollout import campaign_id
+from tasks.context import task_context
 
 
 def answer_gate(
@@ -28,10 +26,10 @@ def answer_gate(
     flow_run_id: str | None = None,
 ) -> None:
     """Record a reviewer's answer; PermissionRefused when their role may not answer."""
-    settings = get_settings()
-    loaded = read_campaign(settings, campaign)
+    ctx = task_context()
+    loaded = ctx.campaign(campaign)
     gate = gate_of(loaded.spec, gate_key)
-    with db.session_for(settings.resolved_database_url) as session:
+    with ctx.session() as session:
         org = load_snapshot(session, loaded.spec.organization)
         person = org.person_by_code.get(reviewer)
         if person is None:
@@ -57,8 +55,7 @@ def answer_gate_task(
 
 @task(name="read-gate-answers", cache_policy=NO_CACHE)
 def gate_answers(campaign: str) -> dict[str, bool]:
-    settings = get_settings()
-    with db.session_for(settings.resolved_database_url) as session:
+    with task_context().session() as session:
         return {
             k: d.approved
             for k, d in latest_decisions(session, campaign_id(session, campaign)).items()
@@ -68,7 +65,7 @@ def gate_answers(campaign: str) -> dict[str, bool]:
 def first_approver(spec: CampaignSpec, gate_key: str) -> str:
     """The code of the first person (by code) who may answer the gate: the rehearsal's."""
     gate = gate_of(spec, gate_key)
-    with db.session_for(get_settings().resolved_database_url) as session:
+    with task_context().session() as session:
         org = load_snapshot(session, spec.organization)
     holders = approvers_of(org, gate)
     if not holders:

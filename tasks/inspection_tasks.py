@@ -9,13 +9,11 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from config.campaign_files import calendar_for, read_campaign
-from config.settings import get_settings
-from models.store import db
 from models.store.inspections import run_inspections
 from models.store.instant import utc_now
 from models.store.phase_clock import bring_to_day
 from models.store.rollout import campaign_id
+from tasks.context import task_context
 from tasks.logs import task_logger
 
 
@@ -25,16 +23,15 @@ def make_checks(
 ) -> list[dict[str, Any]]:
     """The checks due by `as_of` and the re-inspections of rectifications past their
     deadline, each with its sample; nothing twice."""
-    settings = get_settings()
-    calendar = calendar_for(settings)
-    loaded = read_campaign(settings, campaign, calendar)
-    with db.session_for(settings.resolved_database_url) as session:
-        bring_to_day(session, loaded, calendar, as_of, now=now or utc_now())
+    ctx = task_context()
+    loaded = ctx.campaign(campaign)
+    with ctx.session() as session:
+        bring_to_day(session, loaded, ctx.calendar, as_of, now=now or utc_now())
         made = run_inspections(
             session,
             loaded=loaded,
             campaign=campaign_id(session, loaded.spec.key),
-            calendar=calendar,
+            calendar=ctx.calendar,
             as_of=as_of,
             now=now or utc_now(),
         )

@@ -8,32 +8,30 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from config.campaign_files import calendar_for, read_campaign
-from config.settings import get_settings
-from models.store import audit, db
+from models.store import audit
 from models.store.instant import utc_now
 from models.store.orgs import load_snapshot
 from models.store.reminders import plan_initial_reminders
 from models.store.rollout import campaign_id, close_phase, in_phase, open_phase
+from tasks.context import task_context
 from tasks.progress_tasks import compute_progress
 
 
 @task(name="open-phase-items", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
 def open_phase_items(campaign: str, phase: str, on: dt.date) -> int:
     """Pending items of the phase become open (due); running it twice opens nothing more."""
-    with db.session_for(get_settings().resolved_database_url) as session:
+    ctx = task_context()
+    with ctx.session() as session:
         cid = campaign_id(session, campaign)
         opened = open_phase(session, cid, phase, on)
         if opened:
-            settings = get_settings()
-            calendar = calendar_for(settings)
-            spec = read_campaign(settings, campaign, calendar).spec
+            spec = ctx.campaign(campaign).spec
             plan_initial_reminders(
                 session,
                 spec=spec,
                 campaign=cid,
                 org=load_snapshot(session, spec.organization),
-                calendar=calendar,
+                calendar=ctx.calendar,
                 where=[in_phase(phase)],
             )
             audit.append(
@@ -50,7 +48,7 @@ def open_phase_items(campaign: str, phase: str, on: dt.date) -> int:
 
 @task(name="close-phase", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
 def close_phase_task(campaign: str, phase: str, on: dt.date) -> bool:
-    with db.session_for(get_settings().resolved_database_url) as session:
+    with task_context().session() as session:
         closed = close_phase(session, campaign_id(session, campaign), phase, on)
         if closed:
             audit.append(

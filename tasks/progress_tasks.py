@@ -13,17 +13,15 @@ from prefect.artifacts import (
 )
 from prefect.cache_policies import NO_CACHE
 
-from config.campaign_files import calendar_for, read_campaign
-from config.settings import get_settings
 from models.progress_text import summary_markdown, town_rows
-from models.store import db
 from models.store.progress import CampaignProgress, campaign_progress
+from tasks.context import task_context
 
 
 def compute_progress(campaign: str, as_of: dt.date) -> CampaignProgress:
-    settings = get_settings()
-    loaded = read_campaign(settings, campaign, calendar_for(settings))
-    with db.session_for(settings.resolved_database_url) as session:
+    ctx = task_context()
+    loaded = ctx.campaign(campaign)
+    with ctx.session() as session:
         return campaign_progress(session, loaded, as_of)
 
 

@@ -17,8 +17,6 @@ import pendulum
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from config.campaign_files import calendar_for
-from config.settings import get_settings
 from models.domain.digest import Digest, build_digest
 from models.domain.door import is_group_channel, sign_in_url
 from models.domain.org_snapshot import OrgSnapshot
@@ -252,12 +250,11 @@ def sweep_reminders(
 ) -> dict[str, int]:
     """Claim, deliver one digest per person, record, until nothing is due at `now`.
     `org`: a snapshot the caller already holds (for the escalation events)."""
-    settings = get_settings()
-    calendar = calendar_for(settings)
-    url = settings.resolved_database_url
+    run = task_context()
+    settings, calendar, url = run.settings, run.calendar, run.url
     worker = f"{socket.gethostname()}:{os.getpid()}"
     counts: Counter[str] = Counter()
-    with db.session_for(url) as session:
+    with run.session() as session:
         people = recipients(session)
     today = pendulum.instance(now).in_tz(settings.timezone).date()
     if not calendar.is_working_day(today):
@@ -269,7 +266,7 @@ def sweep_reminders(
     escalated: list[int] = []
     with ThreadPoolExecutor(DELIVERY_THREADS) as pool:
         while True:
-            with db.session_for(url) as session:
+            with run.session() as session:
                 claimed = claim(
                     session,
                     now=now,
@@ -281,7 +278,7 @@ def sweep_reminders(
             retry_dead = False  # the dead are taken once, in the first batch
             if not claimed:
                 break
-            with db.session_for(url) as session:
+            with run.session() as session:
                 lines = reminder_lines(session, claimed, people, today)
             by_recipient: dict[int, list[Claimed]] = defaultdict(list)
             for c in claimed:
@@ -319,7 +316,7 @@ def sweep_reminders(
                 following = next(chunks, None)
                 if following is not None:
                     in_flight.append((following, [pool.submit(_deliver, d) for d in following]))
-                with db.session_for(url) as session:
+                with run.session() as session:
                     sent: list[tuple[int, str]] = []
                     failed: list[int] = []
                     for out, outcome in zip(chunk, outcomes, strict=True):

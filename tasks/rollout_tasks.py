@@ -11,8 +11,7 @@ import pendulum
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from config.campaign_files import calendar_for, read_campaign, read_stored_version
-from config.settings import get_settings
+from config.campaign_files import read_stored_version
 from models.domain.campaign import LoadedCampaign
 from models.domain.planning import RolloutPlanner
 from models.domain.vocabulary import ItemStatus
@@ -35,6 +34,7 @@ from models.store.rollout import (
     sync_phase_states,
     write_items,
 )
+from tasks.context import task_context
 from tasks.gate_tasks import answer_gate
 from tasks.logs import task_logger
 from tasks.retry import retry_unless_user_error
@@ -67,16 +67,16 @@ LOADING: dict[str, Any] = {
 @task(name="load-campaign-version", **LOADING)
 def load_campaign_version(campaign: str, as_of: dt.date) -> RolloutContext:
     """Read the file, store it as a version (a changed file is a new one), open due phases."""
-    settings = get_settings()
-    loaded = read_campaign(settings, campaign, calendar_for(settings), prefer_file=True)
+    run = task_context()
+    loaded = run.campaign(campaign, prefer_file=True)
     today = to_date(as_of)
-    with db.session_for(settings.resolved_database_url) as session:
+    with run.session() as session:
         stored = store_version(session, loaded, utc_now())
         statuses = sync_phase_states(session, stored.campaign_id, loaded, today)
         if stored.created:
             audit.append(
                 session,
-                actor=settings.user or "system",
+                actor=run.settings.user or "system",
                 action="campaign.loaded",
                 entity="campaign",
                 entity_key=loaded.spec.key,
@@ -97,12 +97,12 @@ def load_campaign_version(campaign: str, as_of: dt.date) -> RolloutContext:
 def load_batch_context(campaign: str, version: int, as_of: dt.date, replan: bool) -> RolloutContext:
     """The context a batch run on a worker needs: the version its rollout stored, read from
     the database (whatever campaign file the worker's machine has, if any)."""
-    settings = get_settings()
+    run = task_context()
     key = campaign if not campaign.endswith((".yaml", ".yml")) else None
     if key is None:  # a rollout given a path: the file's key names the stored version
-        key = read_campaign(settings, campaign, calendar_for(settings)).spec.key
-    loaded = read_stored_version(settings, key, version)
-    with db.session_for(settings.resolved_database_url) as session:
+        key = run.campaign(campaign).spec.key
+    loaded = read_stored_version(run.settings, key, version)
+    with run.session() as session:
         stored = stored_version(session, loaded.spec.key, version)
         if stored is None:
             raise CampaignError(f"campaign {key!r} has no version {version}")
@@ -113,10 +113,10 @@ def load_batch_context(campaign: str, version: int, as_of: dt.date, replan: bool
 
 @task(name="plan-rollout", cache_policy=NO_CACHE)
 def plan_rollout(ctx: RolloutContext) -> RolloutPlanner:
-    settings = get_settings()
-    with db.session_for(settings.resolved_database_url) as session:
+    run = task_context()
+    with run.session() as session:
         org = load_snapshot(session, ctx.loaded.spec.organization)
-    return RolloutPlanner(ctx.loaded.spec, ctx.loaded.phase_dates, org, calendar_for(settings))
+    return RolloutPlanner(ctx.loaded.spec, ctx.loaded.phase_dates, org, run.calendar)
 
 
 def town_batches(
@@ -158,7 +158,7 @@ def write_checklist_items(
     many not yet done got a new deadline or were cancelled (a changed file), and the
     reminders planned."""
     inserted = moved = cancelled = 0
-    with db.session_for(get_settings().resolved_database_url) as session:
+    with task_context().session() as session:
         for town in towns:
             # streamed into the insert; a replan reads them twice, so holds one town's
             rows: Iterable[ItemRow] = item_rows(
@@ -202,14 +202,14 @@ def write_checklist_items(
 @task(name="count-done-items", cache_policy=NO_CACHE)
 def done_items(ctx: RolloutContext) -> int:
     """Items already done (accepted): a changed file leaves them as they are."""
-    with db.session_for(get_settings().resolved_database_url) as session:
+    with task_context().session() as session:
         return items_of(session, ctx.campaign_id, ItemStatus.ACCEPTED)
 
 
 @task(name="count-items", cache_policy=NO_CACHE)
 def count_items(ctx: RolloutContext) -> int:
     """The campaign's items (every version): what batch runs elsewhere added is the change."""
-    with db.session_for(get_settings().resolved_database_url) as session:
+    with task_context().session() as session:
         return items_of(session, ctx.campaign_id)
 
 
@@ -224,14 +224,14 @@ def refresh_statistics(inserted: int) -> bool:
     """ANALYZE the item and reminder tables after a large load (PostgreSQL only)."""
     if inserted < ANALYZE_AFTER:
         return False
-    db.analyze(get_settings().resolved_database_url, ("checklist_item", "reminder"))
+    db.analyze(task_context().url, ("checklist_item", "reminder"))
     return True
 
 
 @task(name="read-gate-decisions", cache_policy=NO_CACHE)
 def read_gate_decisions(ctx: RolloutContext) -> tuple[set[str], dict[str, bool]]:
     """(approved gates, latest answer per gate)."""
-    with db.session_for(get_settings().resolved_database_url) as session:
+    with task_context().session() as session:
         latest = latest_decisions(session, ctx.campaign_id)
         return approved_gates(session, ctx.campaign_id), {k: d.approved for k, d in latest.items()}
 

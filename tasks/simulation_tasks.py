@@ -12,8 +12,6 @@ import pendulum
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from config.campaign_files import calendar_for, read_campaign
-from config.settings import get_settings
 from models.domain.campaign import Obligation
 from models.domain.inspections import RECHECK
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
@@ -30,7 +28,7 @@ from models.domain.simulation import (
 from models.domain.vocabulary import ItemStatus, SubjectType
 from models.domain.working_days import local_instant, to_date
 from models.errors import CampaignError
-from models.store import db, rehearsal
+from models.store import rehearsal
 from models.store.evidence import Submission, sign, store_bytes, submit
 from models.store.inspections import (
     InspectedCampaign,
@@ -41,6 +39,7 @@ from models.store.inspections import (
 from models.store.orgs import load_snapshot
 from models.store.rollout import campaign_id
 from models.store.tables import ChecklistItem
+from tasks.context import task_context
 from tasks.reminder_tasks import mark_overdue_items, sweep_instant, sweep_needed, sweep_reminders
 
 
@@ -93,13 +92,13 @@ def _signer(org: OrgSnapshot, item: ChecklistItem, obligation: Obligation) -> Pe
 @task(name="plan-simulated-behaviour", cache_policy=NO_CACHE)
 def plan_behaviour(campaign: str, start: dt.date, end: dt.date, seed: int) -> DayPlan:
     """Every submission and sign-off that falls in [start, end], from the seeded model."""
-    settings = get_settings()
-    calendar = calendar_for(settings)
-    loaded = read_campaign(settings, campaign, calendar)
+    run = task_context()
+    calendar = run.calendar
+    loaded = run.campaign(campaign)
     spec = loaded.spec
     obligations = {ob.key: ob for _, ob in spec.obligations()}
     plan = DayPlan()
-    with db.session_for(settings.resolved_database_url) as session:
+    with run.session() as session:
         cid = campaign_id(session, spec.key)
         items = rehearsal.owed_items(session, cid)
         org = load_snapshot(session, spec.organization)
@@ -172,13 +171,13 @@ def simulate_day(
 ) -> dict[str, int]:
     """Record the day's simulated submissions, then its sign-offs, in one transaction.
     `org`: a snapshot the caller already holds."""
-    settings = get_settings()
-    loaded = read_campaign(settings, campaign)
+    run = task_context()
+    loaded = run.campaign(campaign)
     obligations = {ob.key: ob for _, ob in loaded.spec.obligations()}
     now = simulated_now(day, loaded.spec.timezone)
     done: Counter[str] = Counter()
-    files_dir = settings.home.resolve()
-    with db.session_for(settings.resolved_database_url) as session:
+    files_dir = run.settings.home.resolve()
+    with run.session() as session:
         org = org or load_snapshot(session, loaded.spec.organization)
         for item_id, planned in submissions:
             item = session.get(ChecklistItem, item_id)
@@ -260,12 +259,12 @@ def simulate_days(
 
     One task run for the span rather than several per day: Prefect's per-run overhead,
     not the work, was most of a year's rehearsal."""
-    settings = get_settings()
-    calendar = calendar_for(settings)
-    spec = read_campaign(settings, campaign, calendar).spec
-    url = settings.resolved_database_url
+    run = task_context()
+    calendar = run.calendar
+    spec = run.campaign(campaign).spec
+    url = run.url
     totals: Counter[str] = Counter()
-    with db.session_for(url) as session:
+    with run.session() as session:
         org = load_snapshot(
             session, spec.organization
         )  # the organization does not change during a rehearsal
@@ -283,7 +282,7 @@ def simulate_days(
                 )
             )
         if plan is not None and spec.inspections and calendar.is_working_day(day):
-            with db.session_for(url) as session:
+            with run.session() as session:
                 totals.update(simulate_inspections(session, campaign, org, day, seed))
         day = day.add(days=1)
     return dict(totals)
@@ -300,9 +299,9 @@ def simulate_inspections(
     """A working day of inspections: the checks due are made, inspectors record every result
     the same day (seeded pass or fail), and subjects record their rectifications on a seeded
     day before the deadline; re-inspections follow the deadlines."""
-    settings = get_settings()
-    calendar = calendar_for(settings)
-    loaded = read_campaign(settings, campaign, calendar)
+    run = task_context()
+    calendar = run.calendar
+    loaded = run.campaign(campaign)
     spec = loaded.spec
     cid = campaign_id(session, spec.key)
     now = simulated_now(day, spec.timezone, hour=15)

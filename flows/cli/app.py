@@ -15,6 +15,7 @@ from flows.cli import console as view
 from models.domain.operators import Acting, acting_for, operators_of
 from models.errors import DateRuleError
 from models.store.instant import today_in
+from tasks.context import TaskContext, task_context
 
 app = typer.Typer(
     name="campaign",
@@ -48,6 +49,11 @@ def say(text: str) -> None:
 
 def settings() -> Settings:
     return get_settings()
+
+
+def context() -> TaskContext:
+    """The settings, the calendar, a session and the campaigns, set up as every task does."""
+    return task_context()
 
 
 def parse_day(value: str | None, what: str = "--as-of") -> dt.date:

@@ -10,14 +10,13 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from config.campaign_files import read_campaign
-from flows.cli.app import app, out, say, settings
+from flows.cli.app import app, context, out, say, settings
 from flows.cli.console import escape
 from flows.cli.params import SubjectOption
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.wording import ACTIONS_ZH
 from models.errors import CampaignError, NotFound
-from models.store import audit, db
+from models.store import audit
 from models.store.audit_anchor import read_anchor_file, write_anchor
 from models.store.orgs import load_snapshot, organizations
 
@@ -32,11 +31,11 @@ AnchorFile = Annotated[
 @audit_app.command("verify")
 def verify(anchor: AnchorFile = None) -> None:
     """Walk the hash chain: exit 0 with the count checked, or 1 naming the first broken event."""
-    config = settings()
+    run = context()
     items, differs = 0, None
-    with db.session_for(config.resolved_database_url) as session:
+    with run.session() as session:
         count, broken = audit.verify(session)
-        anchors = read_anchor_file(anchor, config) if anchor and not broken else []
+        anchors = read_anchor_file(anchor, run.settings) if anchor and not broken else []
         if anchors:
             broken = audit.check_anchors(session, anchors)
         if not broken:
@@ -80,11 +79,11 @@ def show(
     campaign: Annotated[str | None, typer.Option(help="only this campaign's items")] = None,
 ) -> None:
     """A subject's history: every change of its items, oldest first."""
-    config = settings()
-    zone = ZoneInfo(config.timezone)
-    with db.session_for(config.resolved_database_url) as session:
+    run = context()
+    zone = ZoneInfo(run.settings.timezone)
+    with run.session() as session:
         if campaign:
-            orgs = [read_campaign(config, campaign).spec.organization]
+            orgs = [run.campaign(campaign).spec.organization]
         else:
             orgs = [o.key for o in organizations(session)]
         found = [

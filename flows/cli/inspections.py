@@ -8,14 +8,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from config.campaign_files import calendar_for, read_campaign
-from flows.cli.app import acting, app, out, parse_day, say, settings
+from flows.cli.app import acting, app, context, out, parse_day, say
 from flows.cli.console import escape
 from flows.cli.params import CampaignArg, SubjectOption
 from models.domain.vocabulary import CheckResult
 from models.domain.wording import RESULT_ZH, check_outcome_zh, occurrence_zh
 from models.errors import EvidenceError, NotFound
-from models.store import audit, db
+from models.store import audit
 from models.store.evidence import read_evidence_file, store_bytes, subject_id
 from models.store.inspections import InspectedCampaign, SampleRef, record_result, samples_of
 from models.store.instant import utc_now
@@ -62,21 +61,20 @@ def record(
     """Record one sampled subject's result; a fail raises a rectification with a deadline."""
     if result not in tuple(CheckResult):
         raise EvidenceError(f"--result must be pass or fail, got {result!r}")
-    config = settings()
-    documents = [read_evidence_file(p, config.max_file_bytes) for p in file or []]
+    run = context()
+    documents = [read_evidence_file(p, run.settings.max_file_bytes) for p in file or []]
     dated = parse_day(date, "--date")
-    calendar = calendar_for(config)
-    loaded = read_campaign(config, campaign, calendar)
+    loaded = run.campaign(campaign)
     who = acting(by, loaded.spec.organization)
     person_code = who.person
     spec_inspection = next((i for i in loaded.spec.inspections if i.key == inspection), None)
-    with db.session_for(config.resolved_database_url) as session, audit.entered_by(who.entered_by):
+    with run.session() as session, audit.entered_by(who.entered_by):
         org = load_snapshot(session, loaded.spec.organization)
         person = org.person_by_code.get(person_code)
         if person is None:
             raise NotFound(f"no person with code {person_code!r}")
         kind = _subject_kind(loaded, spec_inspection)
-        scope = InspectedCampaign(loaded, campaign_id(session, loaded.spec.key), org, calendar)
+        scope = InspectedCampaign(loaded, campaign_id(session, loaded.spec.key), org, run.calendar)
         outcome = record_result(
             session,
             scope=scope,
@@ -89,7 +87,7 @@ def record(
             files=[meta for _, meta in documents],
         )
         for data, meta in documents:  # stored once the result is recorded, before the commit
-            store_bytes(config.home.resolve(), data, meta["name"])
+            store_bytes(run.settings.home.resolve(), data, meta["name"])
     say(f"{subject} · {inspection} {check}: {check_outcome_zh(outcome)}")
 
 
@@ -106,9 +104,9 @@ def show(
     check: Annotated[str | None, typer.Option(help="only this check, e.g. 2014-Q1")] = None,
 ) -> None:
     """The checks made and each sampled subject's result."""
-    config = settings()
-    loaded = read_campaign(config, campaign)
-    with db.session_for(config.resolved_database_url) as session:
+    run = context()
+    loaded = run.campaign(campaign)
+    with run.session() as session:
         org = load_snapshot(session, loaded.spec.organization)
         campaign_id(session, loaded.spec.key)  # rolled out, or say so
         rows = samples_of(session, campaign_keys=[loaded.spec.key], label=check)

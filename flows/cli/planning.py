@@ -10,11 +10,9 @@ import typer
 
 from config.burden_workbook import write_burden_workbook
 from config.campaign_files import (
-    calendar_for,
     org_names,
     org_vocabulary,
     parse_text,
-    read_campaign,
     shipped_campaigns,
 )
 from config.campaign_workbook import (
@@ -23,7 +21,7 @@ from config.campaign_workbook import (
 )
 from config.workbooks import save_in_place
 from flows.cli import console as view
-from flows.cli.app import app, out, parse_day, say, settings
+from flows.cli.app import app, context, out, parse_day, say
 from flows.cli.params import CampaignArg
 from models.domain.campaign import OrgVocabulary
 from models.errors import CampaignError, ImportRejected, SpecError
@@ -38,10 +36,10 @@ def plan_export(
     xlsx: Annotated[Path, typer.Option("--xlsx", help="the workbook to write")],
 ) -> None:
     """Write a campaign as a workbook with Chinese headers and drop-down lists."""
-    config = settings()
-    loaded = read_campaign(config, campaign, calendar_for(config))
-    vocabulary = org_vocabulary(config, loaded.spec.organization)
-    names = org_names(config, loaded.spec.organization)
+    run = context()
+    loaded = run.campaign(campaign)
+    vocabulary = org_vocabulary(run.settings, loaded.spec.organization)
+    names = org_names(run.settings, loaded.spec.organization)
     roles = (
         {r: names.get(r, "") for r in vocabulary.roles}
         if isinstance(vocabulary, OrgVocabulary)
@@ -66,10 +64,10 @@ def plan_import(
 ) -> None:
     """Read a workbook back into a campaign file and validate it; every problem is
     FILE:SHEET!CELL: 说明, and nothing is written unless the whole campaign is valid."""
-    config = settings()
+    run = context()
     target = out_file or xlsx.with_suffix(".yaml")
     try:
-        loaded, text = campaign_from_workbook(config, xlsx)
+        loaded, text = campaign_from_workbook(run.settings, xlsx)
     except (ImportRejected, SpecError) as exc:
         for line in exc.problems:
             say(line)
@@ -78,7 +76,7 @@ def plan_import(
     if target.exists() and not replace:
         raise CampaignError(f"{target} 已存在；确认要替换时加 --replace")
     # the text as it will be read from the file, checked before anything is written
-    again = parse_text(config, text, target.resolve(), calendar_for(config))
+    again = parse_text(run.settings, text, target.resolve(), run.calendar)
     if again.spec != loaded.spec:
         raise CampaignError(f"{target}: 写出的文件与工作簿不一致（请报告此问题）")
     save_in_place(target, lambda scratch: Path(scratch).write_text(text, encoding="utf-8"))
@@ -110,16 +108,15 @@ def burden(
     sign-offs, meetings), the heaviest units and months, and where two campaigns ask one
     unit for the same record in one window (one submission would answer both)."""
     from models.domain.burden import weigh
-    from models.store import db
     from models.store.orgs import load_snapshot, organizations
 
-    config = settings()
-    calendar = calendar_for(config)
-    names = campaigns or [str(p) for p in shipped_campaigns(config)]
-    loaded = [read_campaign(config, name, calendar) for name in names]
+    run = context()
+    calendar = run.calendar
+    names = campaigns or [str(p) for p in shipped_campaigns(run.settings)]
+    loaded = [run.campaign(name) for name in names]
     first = parse_day(since, "--from") if since else None
     last = parse_day(until, "--to") if until else None
-    with db.read_session_for(config.resolved_database_url) as session:
+    with run.read_session() as session:
         known = {o.key for o in organizations(session)}
         orgs = sorted({c.spec.organization for c in loaded})
         missing = [o for o in orgs if o not in known]

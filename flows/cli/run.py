@@ -14,12 +14,11 @@ from typing import Annotated, Any
 import typer
 from sqlmodel import Session
 
-from config.campaign_files import calendar_for, read_campaign
-from config.settings import Settings
 from flows.cli import console as view
 from flows.cli.app import (
     acting,
     app,
+    context,
     ensure_prefect,
     evidence_app,
     gate_app,
@@ -45,7 +44,7 @@ from models.domain.permissions import check_approver
 from models.domain.wording import STATUS_ZH, occurrence_zh
 from models.errors import CampaignError, EvidenceError, NotFound
 from models.report import report_text, write_ledger
-from models.store import audit, db
+from models.store import audit
 from models.store.evidence import (
     Submission,
     locate_item,
@@ -63,6 +62,7 @@ from models.store.progress import CampaignProgress, campaign_progress
 from models.store.rollout import campaign_id
 from models.store.tables import Campaign, ChecklistItem
 from models.store.unit_progress import unit_progress, unit_rows_json
+from tasks.context import TaskContext
 
 
 @app.command()
@@ -76,9 +76,9 @@ def rollout(
 
     # every check before Prefect starts and before anything is written: a bad file, an
     # organization not imported
-    config = settings()
-    loaded = read_campaign(config, campaign, prefer_file=True)
-    with db.session_for(config.resolved_database_url) as session:
+    run = context()
+    loaded = run.campaign(campaign, prefer_file=True)
+    with run.session() as session:
         find_org(session, loaded.spec.organization)
     ensure_prefect()
     result = rollout_campaign(campaign, parse_day(as_of), wait_at_gates=wait_at_gates)
@@ -111,7 +111,7 @@ def simulate(
     first, last = parse_day(start, "--from"), parse_day(end, "--to")
     if last < first:
         raise CampaignError(f"--to {last} is before --from {first}")
-    read_campaign(settings(), campaign)
+    context().campaign(campaign)
     ensure_prefect()
     result = simulate_campaign(campaign, first, last, seed=seed, evidence=evidence)
     out.print(view.town_load_table(result["town_load"]))
@@ -125,9 +125,9 @@ def simulate(
 
 def brought_to_day(session, loaded: LoadedCampaign, day) -> None:
     """The campaign's phases opened and closed as `day` calls for, before acting as of it."""
-    config = settings()
+    run = context()
     bring_to_day(
-        session, loaded, calendar_for(config), day, now=utc_now(), actor=config.user or "system"
+        session, loaded, run.calendar, day, now=utc_now(), actor=run.settings.user or "system"
     )
 
 
@@ -141,9 +141,9 @@ class _AsOf:
 @contextmanager
 def _progress_as_of(campaign: str, day: dt.date) -> Iterator[_AsOf]:
     """The campaign brought to `day` (its phases opened and closed) and its progress then."""
-    config = settings()
-    loaded = read_campaign(config, campaign, calendar_for(config))
-    with db.session_for(config.resolved_database_url) as session:
+    run = context()
+    loaded = run.campaign(campaign)
+    with run.session() as session:
         brought_to_day(session, loaded, day)
         yield _AsOf(session, loaded, campaign_progress(session, loaded, day))
 
@@ -201,15 +201,14 @@ def todo(
     from models.domain.digest import STATE_ORDER, days_word, state_of
     from models.store.todo import find_person, org_key_of, todo_items
 
-    config = settings()
-    calendar = calendar_for(config)
+    run = context()
     day = parse_day(as_of)
-    with db.session_for(config.resolved_database_url) as session:
+    with run.session() as session:
         found = find_person(session, person, org)
         items = todo_items(session, found)
         snapshot = load_snapshot(session, org_key_of(session, found))
         name = found.name
-    campaigns = {key: read_campaign(config, key) for key in {i.campaign for i in items}}
+    campaigns = {key: run.campaign(key) for key in {i.campaign for i in items}}
     rows: list[dict[str, Any]] = []
     for item in items:
         loaded = campaigns[item.campaign]
@@ -227,7 +226,7 @@ def todo(
                 "subject": snapshot.subject_label(item.subject_type, item.subject_id)[1],
                 "due": item.due.isoformat(),
                 "state": state_of(item.due, day),
-                "days": days_word(item.due, day, calendar),
+                "days": days_word(item.due, day, run.calendar),
                 "status": item.status,
                 "escalated": item.escalated,
             }
@@ -246,12 +245,12 @@ def todo(
 def _gate(decision: bool, campaign: str, gate: str, by: str | None, notes: str) -> None:
     from tasks.gate_tasks import answer_gate, resume_waiting_run
 
-    config = settings()
-    loaded = read_campaign(config, campaign)
+    run = context()
+    loaded = run.campaign(campaign)
     spec_gate = gate_of(loaded.spec, gate)
     who = acting(by, loaded.spec.organization)
     reviewer = who.person
-    with db.session_for(config.resolved_database_url) as session:
+    with run.session() as session:
         person = load_snapshot(session, loaded.spec.organization).person_by_code.get(reviewer)
         campaign_id(session, loaded.spec.key)
     if person is None:
@@ -342,7 +341,7 @@ class _OnItem:
 
 @contextmanager
 def _acting_on_item(
-    config: Settings,
+    run: TaskContext,
     campaign: str,
     by: str | None,
     obligation: str,
@@ -351,9 +350,9 @@ def _acting_on_item(
     dated: dt.date,
 ) -> Iterator[_OnItem]:
     """The item a command acts on, in one transaction, with the acting person's audit."""
-    loaded = read_campaign(config, campaign)
+    loaded = run.campaign(campaign)
     who = acting(by, loaded.spec.organization)
-    with db.session_for(config.resolved_database_url) as session, audit.entered_by(who.entered_by):
+    with run.session() as session, audit.entered_by(who.entered_by):
         brought_to_day(session, loaded, dated)
         org, rule, item = _locate(session, loaded, obligation, subject, occurrence, dated)
         person = org.person_by_code.get(who.person)
@@ -379,10 +378,10 @@ def evidence_add(
     """Record evidence for a checklist item; it is accepted, or awaits a sign-off."""
     dated = parse_day(date, "--date")
     counts = _parse_counts(count or [])
-    config = settings()
+    run = context()
     # every file checked before anything is written; stored only once the item accepts them
-    documents = [read_evidence_file(p, config.max_file_bytes) for p in file or []]
-    with _acting_on_item(config, campaign, by, obligation, subject, occurrence, dated) as at:
+    documents = [read_evidence_file(p, run.settings.max_file_bytes) for p in file or []]
+    with _acting_on_item(run, campaign, by, obligation, subject, occurrence, dated) as at:
         session, loaded, org, rule, item = at.session, at.loaded, at.org, at.rule, at.item
         new = submit(
             session,
@@ -397,7 +396,7 @@ def evidence_add(
         # Before the commit: a crash from here leaves a stored file and no row, never a row
         # without its file; a file sent again is the same content and stored once.
         for data, meta in documents:
-            store_bytes(config.home.resolve(), data, meta["name"])
+            store_bytes(run.settings.home.resolve(), data, meta["name"])
     say(f"{subject} · {_item_words(rule, item)}：{STATUS_ZH[new]}")
 
 
@@ -413,8 +412,7 @@ def evidence_sign(
 ) -> None:
     """Sign off a submitted item (it is accepted), or reject it with a reason."""
     dated = parse_day(date, "--date")
-    config = settings()
-    with _acting_on_item(config, campaign, by, obligation, subject, occurrence, dated) as at:
+    with _acting_on_item(context(), campaign, by, obligation, subject, occurrence, dated) as at:
         rule, item = at.rule, at.item
         new = sign(
             at.session,
@@ -448,7 +446,7 @@ def report(
 
 def _campaign_key_with_phase(campaign: str, phase: str) -> str:
     """The campaign's key, once the phase is known to be one of its phases."""
-    loaded = read_campaign(settings(), campaign)
+    loaded = context().campaign(campaign)
     if phase not in loaded.phase_dates:
         raise NotFound(f"no phase {phase!r} (phases: {', '.join(loaded.phase_dates)})")
     return loaded.spec.key
@@ -507,7 +505,7 @@ def deploy(
 
     if fan_out and pool is None:  # before a temporary server is started for nothing
         raise CampaignError("--fan-out needs --pool: batches run on a work pool's workers")
-    loaded = read_campaign(settings(), campaign)
+    loaded = context().campaign(campaign)
     ensure_prefect()
     for name in deploy_campaign(loaded, pool, fan_out):
         say(f"deployed {name}")
@@ -525,7 +523,7 @@ def catch_up(
     (late scheduled runs are cancelled, saying so, and their work done here)."""
     from flows.catch_up import catch_up_campaign
 
-    read_campaign(settings(), campaign)
+    context().campaign(campaign)
     instant = parse_instant(now) if now else None
     ensure_prefect()
     result = catch_up_campaign(campaign, instant)
@@ -550,7 +548,7 @@ def serve(
 
     from flows.deployments import campaign_deployments
 
-    deployments = [d for c in campaigns for d in campaign_deployments(read_campaign(settings(), c))]
+    deployments = [d for c in campaigns for d in campaign_deployments(context().campaign(c))]
     prefect_serve(*deployments)
 
 

@@ -15,7 +15,7 @@ from config.holiday_tables import write_holiday_table
 from config.org_file import read_org_files
 from config.yaml_lines import YamlLoadError, format_loc, load_yaml_text, read_text_file
 from flows.cli import console as view
-from flows.cli.app import app, db_app, operator, orgs_app, out, say, settings
+from flows.cli.app import app, context, db_app, operator, orgs_app, out, say, settings
 from flows.cli.params import CampaignArg
 from models.domain.burden import restraint_warnings
 from models.domain.holiday_notice import NoticeError, parse_notice
@@ -29,9 +29,9 @@ def validate(
     files: Annotated[list[Path], typer.Argument(help="campaign files (YAML)", show_default=False)],
 ) -> None:
     """Check campaign files; print FILE:LINE: field: message for each problem, exit 2 if any."""
-    config = settings()
+    run = context()
     try:
-        calendar = calendar_for(config)
+        calendar = run.calendar
     except SpecError as exc:
         for line in exc.problems:
             say(line)
@@ -39,7 +39,7 @@ def validate(
     bad = 0
     for path in files:
         try:
-            loaded = read_campaign(config, str(path), calendar)
+            loaded = read_campaign(run.settings, str(path), calendar)
         except SpecError as exc:
             bad += 1
             for line in exc.problems:
@@ -77,9 +77,8 @@ def orgs_import(
     ] = None,
 ) -> None:
     """Import units, people and pairings; all or nothing, and re-importing updates."""
-    config = settings()
     data = read_org_files(files)
-    with db.session_for(config.resolved_database_url) as session:
+    with context().session() as session:
         result = import_org(session, data, org, actor=operator(), operator=getpass.getuser())
         counts = org_counts(session, org_id_of(session, result.org))
     named = str(files[0]) if len(files) == 1 else f"{len(files)} files"
@@ -106,8 +105,7 @@ def orgs_show(
     ] = None,
 ) -> None:
     """Print the organization tree with the counts below each unit."""
-    config = settings()
-    with db.session_for(config.resolved_database_url) as session:
+    with context().session() as session:
         keys = [org] if org else [o.key for o in organizations(session)]
         if not keys:
             if code is not None:
@@ -231,20 +229,19 @@ def calendar_import_notice(
 @app.command("list")
 def list_campaigns() -> None:
     """Every shipped campaign: its phases, their dates, whom they fall on and how often."""
-    config = settings()
-    calendar = calendar_for(config)
+    run = context()
     names: dict[str, dict[str, str]] = {}
     bad = 0
-    for path in shipped_campaigns(config):
+    for path in shipped_campaigns(run.settings):
         try:
-            loaded = read_campaign(config, str(path), calendar)
+            loaded = run.campaign(str(path))
         except SpecError as exc:
             bad += 1
             say(f"{path}: not valid ({exc.problems[0]})")
             continue
         org = loaded.spec.organization
         if org not in names:
-            names[org] = org_names(config, org)
+            names[org] = org_names(run.settings, org)
         out.print(view.phase_table(loaded, names[org]))
     if bad:
         raise typer.Exit(2)
@@ -259,9 +256,8 @@ def phases(
 ) -> None:
     """Print a campaign's phases with their resolved dates (and, with --items, every
     deadline it will set, before anything is rolled out)."""
-    config = settings()
-    calendar = calendar_for(config)
-    loaded = read_campaign(config, campaign, calendar)
+    run = context()
+    loaded = run.campaign(campaign)
     out.print(view.phase_table(loaded))
     if items:
-        out.print(view.deadline_table(loaded, calendar))
+        out.print(view.deadline_table(loaded, run.calendar))

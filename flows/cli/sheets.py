@@ -7,14 +7,13 @@ from typing import Annotated
 
 import typer
 
-from config.campaign_files import read_campaign
 from config.evidence_sheet import read_evidence_sheet
-from flows.cli.app import acting, evidence_app, say, settings
+from flows.cli.app import acting, context, evidence_app, say
 from flows.cli.params import CampaignArg
 from models.domain.wording import STATUS_ZH
 from models.errors import CampaignError, NotFound
 from models.evidence_template import write_template
-from models.store import audit, db
+from models.store import audit
 from models.store.evidence_import import import_rows
 from models.store.instant import utc_now
 from models.store.orgs import load_snapshot
@@ -30,9 +29,9 @@ def template(
     ] = None,
 ) -> None:
     """A workbook to fill in offline: one row per open item, and what each item asks for."""
-    config = settings()
-    loaded = read_campaign(config, campaign)
-    with db.session_for(config.resolved_database_url) as session:
+    run = context()
+    loaded = run.campaign(campaign)
+    with run.session() as session:
         org = load_snapshot(session, loaded.spec.organization)
         if unit is not None and unit not in org.unit_by_code:
             raise NotFound(f"no unit with code {unit!r}")
@@ -51,9 +50,9 @@ def import_sheet(
 ) -> None:
     """Record every row, all or nothing: a bad row is FILE:ROW: message, and nothing is
     written; files named in a row are read from the sheet's folder."""
-    config = settings()
+    run = context()
     key = campaign or _template_campaign(file)
-    loaded = read_campaign(config, key)
+    loaded = run.campaign(key)
     rows = read_evidence_sheet(file)
     org_key = loaded.spec.organization
     default = acting(by, org_key).person
@@ -61,7 +60,7 @@ def import_sheet(
     # allowed to enter for others, and then the audit says who typed them in
     typists = {acting(r.by or default, org_key).entered_by for r in rows} - {None}
     with (
-        db.session_for(config.resolved_database_url) as session,
+        run.session() as session,
         audit.entered_by(next(iter(typists), None)),
     ):
         done = import_rows(
@@ -71,8 +70,8 @@ def import_sheet(
             rows=rows,
             default_by=default,
             sheet_dir=file.parent,
-            home=config.home.resolve(),
-            max_bytes=config.max_file_bytes,
+            home=run.settings.home.resolve(),
+            max_bytes=run.settings.max_file_bytes,
             now=utc_now(),
         )
     summary = "，".join(f"{STATUS_ZH.get(k, k)}{v}项" for k, v in sorted(done.items()))

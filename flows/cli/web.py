@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from flows.cli.app import app, say, settings
+from flows.cli.app import app, context, say, settings
 from flows.cli.params import OrgOption, PersonArg
 from models.domain.digest import invitation
 from models.domain.door import is_group_channel, sign_in_url
@@ -85,7 +85,7 @@ def _operator_event(session, action: str, person: str, payload: dict) -> None:
 def link(person: PersonArg, org: OrgOption = None) -> None:
     """Print a one-time sign-in link for a person (an operator allowed to enter for
     others only: whoever holds the link acts as that person)."""
-    with db.session_for(settings().resolved_database_url) as session:
+    with context().session() as session:
         key, operators = _org_and_operators(session, org)
         may_print_sign_ins(getpass.getuser(), operators, key)
         person_id = store.person_by_code(session, org_key=key, code=person)
@@ -108,9 +108,9 @@ def invite(
 
     if (person is None) == (unit is None):
         raise CampaignError("give a PERSON or --unit CODE")
-    config = settings()
+    run = context()
     sent, skipped = 0, []
-    with db.session_for(config.resolved_database_url) as session:
+    with run.session() as session:
         key, operators = _org_and_operators(session, org)
         may_invite(getpass.getuser(), operators, key)
         snapshot = load_snapshot(session, key)
@@ -122,7 +122,7 @@ def invite(
             if unit not in snapshot.unit_by_code:
                 raise NotFound(f"组织 {key} 中没有单位 {unit}")
             ids = store.persons_of_unit(session, org_key=key, unit_code=unit or "")
-        today = today_in(config.timezone)
+        today = today_in(run.settings.timezone)
         for person_id in ids:
             someone = snapshot.persons[person_id]
             own = [c for c in someone.channels if not is_group_channel(c)]
@@ -130,7 +130,7 @@ def invite(
                 skipped.append(someone.code)
                 continue
             url = _link(session, person_id, "invite")
-            message = invitation(someone.name, today, url, config.web_link_days)
+            message = invitation(someone.name, today, url, run.settings.web_link_days)
             delivered = [deliver(channel, message) for channel in own]
             if not any(d.ok for d in delivered):
                 errors = "; ".join(d.error or "" for d in delivered)
@@ -155,7 +155,7 @@ def sessions(
 ) -> None:
     """List the signed-in sessions, or end a person's."""
     now = utc_now()
-    with db.session_for(settings().resolved_database_url) as session:
+    with context().session() as session:
         key, operators = _org_and_operators(session, org)
         if revoke is not None:
             may_print_sign_ins(getpass.getuser(), operators, key)
