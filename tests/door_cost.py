@@ -9,6 +9,7 @@ import datetime as dt
 import re
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from typing import NamedTuple, Protocol
 
 import httpx
 from sqlalchemy import event, update
@@ -24,34 +25,61 @@ from models.store.instant import utc_now
 from models.store.tables import ChecklistItem
 
 STEPS = ("sign in", "list", "item", "submit")
+
+
+class Answer(NamedTuple):
+    status: int
+    text: str
+
+
+class Browser(Protocol):
+    """What a cadre's morning needs of an HTTP client with a cookie jar of its own, which
+    follows no redirect: the counted morning's is httpx on the application, the bench's a
+    lighter client on the loopback."""
+
+    async def get(self, path: str) -> Answer: ...
+    async def post(self, path: str, data: dict[str, str]) -> Answer: ...
+
+
+class HttpxBrowser:
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def get(self, path: str) -> Answer:
+        response = await self.client.get(path)
+        return Answer(response.status_code, response.text)
+
+    async def post(self, path: str, data: dict[str, str]) -> Answer:
+        response = await self.client.post(path, data=data)
+        return Answer(response.status_code, response.text)
+
+
 # How a morning's caller sends each step: named, so that it can time it or count it.
-Step = Callable[[str, Awaitable[httpx.Response]], Awaitable[httpx.Response]]
+Step = Callable[[str, Awaitable[Answer]], Awaitable[Answer]]
 
 
 class MorningFailed(Exception):
     """A step of a cadre's morning was not answered as a cadre would be."""
 
 
-async def a_morning(
-    client: httpx.AsyncClient, token: str, item: int, dated: str, step: Step
-) -> None:
+async def a_morning(browser: Browser, token: str, item: int, dated: str, step: Step) -> None:
     """One cadre signs in with the link's token, opens their list and the item, and reports
     it dated `dated`; each request goes through `step`."""
-    signed = await step("sign in", client.post("/login", data={"t": token}))
-    listing = await step("list", client.get("/"))
-    if signed.status_code != 303 or f'href="/items/{item}"' not in listing.text:
-        raise MorningFailed(f"sign-in answered {signed.status_code}; list {listing.status_code}")
-    page = await step("item", client.get(f"/items/{item}"))
+    signed = await step("sign in", browser.post("/login", {"t": token}))
+    listing = await step("list", browser.get("/"))
+    if signed.status != 303 or f'href="/items/{item}"' not in listing.text:
+        raise MorningFailed(f"sign-in answered {signed.status}; list {listing.status}")
+    page = await step("item", browser.get(f"/items/{item}"))
     fields = dict(re.findall(r'name="(csrf|nonce)" value="([^"]*)"', page.text))
     sent = await step(
         "submit",
-        client.post(
+        browser.post(
             f"/items/{item}",
-            data={**fields, "note": "入户走访，了解生活困难并登记", "dated": dated},
+            {**fields, "note": "入户走访，了解生活困难并登记", "dated": dated},
         ),
     )
-    if sent.status_code != 200 or "已报送" not in sent.text:
-        raise MorningFailed(f"submit answered {sent.status_code}: {sent.text[-300:]}")
+    if sent.status != 200 or "已报送" not in sent.text:
+        raise MorningFailed(f"submit answered {sent.status}: {sent.text[-300:]}")
 
 
 def statements_of_a_morning(
@@ -87,14 +115,12 @@ def statements_of_a_morning(
         for n, (person, item) in enumerate(cadres):
             counted = n == len(cadres) - 1
 
-            async def at(
-                kind: str, call: Awaitable[httpx.Response], counted: bool = counted
-            ) -> httpx.Response:
+            async def at(kind: str, call: Awaitable[Answer], counted: bool = counted) -> Answer:
                 step[0] = kind if counted else "warm-up"
                 return await call
 
             async with httpx.AsyncClient(transport=app, base_url="http://127.0.0.1") as client:
-                await a_morning(client, links[person], item, dated, at)
+                await a_morning(HttpxBrowser(client), links[person], item, dated, at)
 
     event.listen(Engine, "before_cursor_execute", statement)
     event.listen(Pool, "checkout", checkout)
