@@ -16,6 +16,7 @@ from config.settings import get_settings
 from flows.web import checks, gates, progress, signin, signoff, todo, views
 from flows.web.visit import SignInNeeded, read_ahead
 from models.errors import CampaignError, NotFound, PermissionRefused
+from models.store import db
 
 log = logging.getLogger(__name__)
 Scope = MutableMapping[str, Any]
@@ -115,6 +116,7 @@ async def _start(app: FastAPI) -> AsyncIterator[None]:
     database cannot be read now, it serves anyway and the first requests read it."""
     limiter = anyio.to_thread.current_default_thread_limiter()
     limiter.total_tokens = get_settings().web_threads
+    db.queue_writers_across_processes(get_settings().resolved_database_url)
     views.compile_templates()
     try:
         held = await anyio.to_thread.run_sync(read_ahead)

@@ -211,19 +211,66 @@ def read_session_for(url: str, *, snapshot: bool = True) -> Iterator[Session]:
             session.rollback()
 
 
-# SQLite has one writer. Threads of one process that wait for it in SQLite's busy handler
-# sleep in growing steps (up to 100 ms) and wake late, so under load a write waited far
-# longer than the writes before it took. They queue here instead and are woken at once;
-# other processes still wait in the busy handler. Re-entrant: a thread's nested write
-# session proceeds as it did before.
-_sqlite_writers: dict[str, threading.RLock] = {}
+class _SqliteWriters:
+    """SQLite has one writer. Threads of one process that wait for it in SQLite's busy
+    handler sleep in growing steps (up to 100 ms) and wake late, so under load a write
+    waited far longer than the writes before it took. They queue here instead and are woken
+    at once. Processes that share the queue (`queue_writers_across_processes`: the web
+    door's workers) also queue on a lock file beside the database, which the kernel hands
+    on at once; the others still wait in the busy handler. Re-entrant: a thread's nested
+    write session proceeds as it did before (the file is locked by the outermost only)."""
+
+    def __init__(self, database: str) -> None:
+        self.threads = threading.RLock()
+        self.lock_file = f"{database}.writers.lock"
+        self.shared = False
+        self._depth = 0
+        self._handle: Any = None
+        self._locked = False  # the file, by the outermost holder (`shared` may change between)
+
+    def __enter__(self) -> None:
+        self.threads.acquire()
+        if self.shared and self._depth == 0:
+            try:
+                if self._handle is None:
+                    self._handle = open(self.lock_file, "a")  # kept open for the process
+                fcntl.flock(self._handle, fcntl.LOCK_EX)
+            except BaseException:
+                self.threads.release()
+                raise
+            self._locked = True
+        self._depth += 1
+
+    def __exit__(self, *_: object) -> None:
+        self._depth -= 1
+        if self._locked and self._depth == 0:
+            self._locked = False
+            fcntl.flock(self._handle, fcntl.LOCK_UN)
+        self.threads.release()
+
+
+_sqlite_writers: dict[str, _SqliteWriters] = {}
+
+
+def _writers_of(url: str) -> _SqliteWriters:
+    with _lock:
+        writers = _sqlite_writers.get(url)
+        if writers is None:
+            writers = _sqlite_writers[url] = _SqliteWriters(url.removeprefix("sqlite:///"))
+        return writers
+
+
+def queue_writers_across_processes(url: str) -> None:
+    """This process's SQLite writers queue with those of every other process that calls
+    this too (the web door's workers), on a lock file, not in SQLite's busy handler."""
+    if url.startswith("sqlite:///"):
+        _writers_of(url).shared = True
 
 
 def _writer_lock(url: str) -> contextlib.AbstractContextManager[Any]:
     if not url.startswith("sqlite:///"):
         return contextlib.nullcontext()
-    with _lock:
-        return _sqlite_writers.setdefault(url, threading.RLock())
+    return _writers_of(url)
 
 
 @contextmanager
