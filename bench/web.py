@@ -17,8 +17,8 @@ latency within a day; it moves between days with the machine) and in /health req
 the same run. Last, what one cadre's morning costs the database, counted rather than
 timed (the same on any machine): the statements each step runs and the pooled connections
 it takes (each pinged on PostgreSQL), for one more cadre in this process, after a first
-one has warmed the caches. The last line is `p95_ms=N health_p95_ms=N ratio=R submissions=N` (R: health p95 / door
-p95).
+one has warmed the caches. The last line is `p95_ms=N health_p95_ms=N ratio=R
+submissions=N` (R: health p95 / door p95).
 """
 
 from __future__ import annotations
