@@ -82,10 +82,10 @@ def cli(*args: str | Path) -> None:
 
 class AiohttpBrowser:
     """A cadre's client: aiohttp, which spends a third of the CPU httpx did on the cores the
-    server shares with it (measured 2026-12-05: 0.6 to 0.7 against 1.9 to 2.0 ms a door
-    request; /health at 2,400 requests a second against 370 to 460, so the baseline is the
-    server's, not the client's). Its cookie jar takes the loopback's cookies (by default it
-    refuses an IP address's)."""
+    server shares with it (measured 2026-12-05: 0.6 to 0.8 against 1.8 to 2.0 ms a door
+    request; /health at 1,900 to 3,300 requests a second against 370 to 500, so the
+    baseline is the server's, not the client's). Its cookie jar takes the loopback's cookies
+    (by default it refuses an IP address's)."""
 
     def __init__(self, base: str) -> None:
         self.base = base

@@ -548,7 +548,8 @@ def serve(
 
     from flows.deployments import campaign_deployments
 
-    deployments = [d for c in campaigns for d in campaign_deployments(context().campaign(c))]
+    run = context()
+    deployments = [d for c in campaigns for d in campaign_deployments(run.campaign(c))]
     prefect_serve(*deployments)
 
 

@@ -114,9 +114,10 @@ async def _start(app: FastAPI) -> AsyncIterator[None]:
     the lock, and the database pools (models/store/db.py POOL) from running dry. Before the
     worker takes a request it reads ahead what every first request would wait for; if the
     database cannot be read now, it serves anyway and the first requests read it."""
+    settings = get_settings()
     limiter = anyio.to_thread.current_default_thread_limiter()
-    limiter.total_tokens = get_settings().web_threads
-    db.queue_writers_across_processes(get_settings().resolved_database_url)
+    limiter.total_tokens = settings.web_threads
+    db.queue_writers_across_processes(settings.resolved_database_url)
     views.compile_templates()
     try:
         held = await anyio.to_thread.run_sync(read_ahead)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import fcntl
 import multiprocessing
 import time
+from multiprocessing.synchronize import Event
 from pathlib import Path
 
 from sqlalchemy import text
@@ -45,14 +46,14 @@ def test_a_web_workers_write_session_holds_the_shared_lock_until_the_outermost_e
         assert not _held(lock_file)
 
 
-def _hold_for(url: str, seconds: float, entered: object, released: object) -> None:
+def _hold_for(url: str, seconds: float, entered: Event, released: Event) -> None:
     db.queue_writers_across_processes(url)
     with db.session_for(url) as session:
         session.execute(text("CREATE TABLE IF NOT EXISTS mark (at REAL)"))
-        entered.set()  # type: ignore[attr-defined]  # a multiprocessing Event
+        entered.set()
         time.sleep(seconds)
         session.execute(text("INSERT INTO mark VALUES (:at)"), {"at": time.time()})
-    released.set()  # type: ignore[attr-defined]
+    released.set()
 
 
 def test_another_workers_write_waits_for_the_first_and_sees_what_it_wrote(
