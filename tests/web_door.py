@@ -158,15 +158,16 @@ class Door:
     def campaign(self, *args: str | Path, env: dict[str, str] | None = None):
         return run(*args, env={**self.env, **(env or {})})
 
-    def link(self, person: str, env: dict[str, str] | None = None) -> str:
-        result = self.campaign("web", "link", person, env=env)
+    def link(self, person: str, env: dict[str, str] | None = None, org: str | None = None) -> str:
+        result = self.campaign("web", "link", person, *(("--org", org) if org else ()), env=env)
         assert result.returncode == 0, result.stderr
         return result.stdout.strip()
 
-    def sign_in(self, person: str) -> httpx.Client:
-        """A browser of `person`, signed in through a printed link."""
+    def sign_in(self, person: str, org: str | None = None) -> httpx.Client:
+        """A browser of `person` (of `org`, when two organizations have that code), signed
+        in through a printed link."""
         client = httpx.Client(base_url=self.url, follow_redirects=False, timeout=30)
-        token = self.link(person).split("t=", 1)[1]
+        token = self.link(person, org=org).split("t=", 1)[1]
         landing = client.get("/login", params={"t": token})
         assert landing.status_code == 200 and "登录" in landing.text
         signed = client.post("/login", data={"t": token})

@@ -167,6 +167,9 @@ def status(
 ) -> None:
     """Progress by phase and town, and targets against actuals."""
     day = parse_day(as_of)
+    if not (as_json or unit):
+        _print_status(campaign, day)
+        return
     with _progress_as_of(campaign, day) as now:
         progress, session, loaded = now.progress, now.session, now.loaded
         units = (
@@ -176,17 +179,13 @@ def status(
             if unit
             else None
         )
-    if as_json:
-        data = progress.as_json()
-        if units is not None:
-            data["units"] = unit_rows_json(units)
-        typer.echo(json.dumps(data, ensure_ascii=False))
-        return
-    if units is not None:
+    if not as_json and units is not None:
         out.print(view.unit_table(units, progress.as_of))
         return
-    for table in view.progress_tables(progress):
-        out.print(table)
+    data = progress.as_json()
+    if units is not None:
+        data["units"] = unit_rows_json(units)
+    typer.echo(json.dumps(data, ensure_ascii=False))
 
 
 @app.command()

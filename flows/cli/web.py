@@ -17,7 +17,7 @@ from models.errors import CampaignError, NotFound
 from models.store import audit, db
 from models.store import door as store
 from models.store.instant import today_in, utc_now
-from models.store.orgs import load_snapshot, the_org
+from models.store.orgs import load_snapshot, orgs_with_code, the_org
 
 web_app = typer.Typer(
     help="The web door for the people the campaigns fall on: `campaign web` serves it; "
@@ -52,7 +52,18 @@ def web(
     )
 
 
-def _org_and_operators(session, org: str | None):
+def _org_and_operators(
+    session, org: str | None, *, person: str | None = None, unit: str | None = None
+):
+    """The organization named by --org; without it, the one organization that has a person
+    (or unit) of that code, else the only one imported. A code two organizations share
+    needs --org."""
+    if org is None and (person or unit):
+        holding = orgs_with_code(session, person=person, unit=unit)
+        if len(holding) > 1:
+            what = f"人员 {person}" if person else f"单位 {unit}"
+            raise NotFound(f"{what} 在多个组织中（{'、'.join(holding)}），请用 --org 指明")
+        org = holding[0] if holding else None
     found = the_org(session, org)
     return found.key, operators_of(found.operators or [])
 
@@ -69,14 +80,16 @@ def _link(session, person_id: int, purpose: str) -> str:
     return sign_in_url(config.door_url, token)
 
 
-def _operator_event(session, action: str, person: str, payload: dict) -> None:
+def _operator_event(session, action: str, person: str, payload: dict, org: str) -> None:
+    """An operator's act on a person, who is named by code and organization (codes may
+    repeat between organizations)."""
     audit.append(
         session,
         actor=f"os:{getpass.getuser()}",
         action=action,
         entity="person",
         entity_key=person,
-        payload=payload,
+        payload={**payload, "org": org},
         now=utc_now(),
     )
 
@@ -86,13 +99,13 @@ def link(person: PersonArg, org: OrgOption = None) -> None:
     """Print a one-time sign-in link for a person (an operator allowed to enter for
     others only: whoever holds the link acts as that person)."""
     with context().session() as session:
-        key, operators = _org_and_operators(session, org)
+        key, operators = _org_and_operators(session, org, person=person)
         may_print_sign_ins(getpass.getuser(), operators, key)
         person_id = store.person_by_code(session, org_key=key, code=person)
         if person_id is None:
             raise NotFound(f"组织 {key} 中没有人员 {person}")
         url = _link(session, person_id, "printed")
-        _operator_event(session, "web.link-printed", person, {"org": key})
+        _operator_event(session, "web.link-printed", person, {}, key)
     typer.echo(url)
 
 
@@ -111,7 +124,7 @@ def invite(
     run = context()
     sent, skipped = 0, []
     with run.session() as session:
-        key, operators = _org_and_operators(session, org)
+        key, operators = _org_and_operators(session, org, person=person, unit=unit)
         may_invite(getpass.getuser(), operators, key)
         snapshot = load_snapshot(session, key)
         if person is not None:
@@ -135,7 +148,7 @@ def invite(
             if not any(d.ok for d in delivered):
                 errors = "; ".join(d.error or "" for d in delivered)
                 raise CampaignError(f"{someone.code}：邀请未能送达（{errors}），没有发出链接")
-            _operator_event(session, "web.invited", someone.code, {"channels": len(own)})
+            _operator_event(session, "web.invited", someone.code, {"channels": len(own)}, key)
             sent += 1
     say(f"已发送邀请 {sent} 人")
     if skipped:
@@ -156,14 +169,14 @@ def sessions(
     """List the signed-in sessions, or end a person's."""
     now = utc_now()
     with context().session() as session:
-        key, operators = _org_and_operators(session, org)
+        key, operators = _org_and_operators(session, org, person=revoke)
         if revoke is not None:
             may_print_sign_ins(getpass.getuser(), operators, key)
             person_id = store.person_by_code(session, org_key=key, code=revoke)
             if person_id is None:
                 raise NotFound(f"组织 {key} 中没有人员 {revoke}")
             ended = store.revoke_sessions(session, person_ids=[person_id], now=now)
-            _operator_event(session, "web.sessions-revoked", revoke, {"sessions": ended})
+            _operator_event(session, "web.sessions-revoked", revoke, {"sessions": ended}, key)
             say(f"{revoke}：已结束 {ended} 个登录")
             return
         live = store.live_sessions(session, org_key=key, now=now)

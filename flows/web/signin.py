@@ -67,7 +67,7 @@ def _login(request: Request, token: str) -> Response:
                     action="web.signed-in",
                     entity="person",
                     entity_key=code,
-                    payload={"client": client},
+                    payload={"client": client, "org": redeemed.org},
                     now=now,
                 )
     if failed:
@@ -102,4 +102,4 @@ async def logout(request: Request) -> Response:
 def _logout(cookie: str | None, form: FormData) -> None:
     with visit(cookie, write=True, form=form) as v:
         store.end_session(v.session, session_id=v.me.session_id, now=v.now)
-        event(v, "web.signed-out", "person", v.person.code, {})
+        event(v, "web.signed-out", "person", v.person.code, {"org": v.me.org_key})

@@ -155,13 +155,25 @@ _REDEEM = (
         col(WebLink.expires_at) > bindparam("now"),
     )
     .values(used_at=bindparam("now"))
-    # the code by a subquery: SQLite's RETURNING may not name a joined table
+    # the code and organization by subqueries of one table each: SQLite's RETURNING may not
+    # name a joined table, and names its columns unqualified. Codes may repeat between
+    # organizations: a code alone does not say who.
     .returning(
         col(WebLink.person_id),
         select(col(Person.code))
         .where(col(Person.id) == col(WebLink.person_id))
         .scalar_subquery()
         .label("code"),
+        select(col(Organization.key))
+        .where(
+            col(Organization.id)
+            == select(col(Person.org_id))
+            .where(col(Person.id) == col(WebLink.person_id))
+            .correlate(WebLink)
+            .scalar_subquery()
+        )
+        .scalar_subquery()
+        .label("org"),
     )
 )
 
@@ -169,6 +181,7 @@ _REDEEM = (
 class Redeemed(NamedTuple):
     person_id: int
     code: str
+    org: str
 
 
 def redeem_link(session: Session, *, token: str, now: dt.datetime) -> Redeemed | None:

@@ -76,6 +76,22 @@ def the_org(session: Session, key: str | None) -> Organization:
     raise NotFound(f"which organization? give --org KEY (imported: {names})")
 
 
+def orgs_with_code(
+    session: Session, *, person: str | None = None, unit: str | None = None
+) -> list[str]:
+    """The keys of the organizations that have a person (or else a unit) of that code:
+    codes may repeat between organizations."""
+    model: type[Person] | type[Unit] = Person if person is not None else Unit
+    return list(
+        session.execute(
+            select(col(Organization.key))
+            .join(model, col(model.org_id) == col(Organization.id))
+            .where(col(model.code) == (person if person is not None else unit))
+            .order_by(col(Organization.key))
+        ).scalars()
+    )
+
+
 def org_id_of(session: Session, key: str) -> int:
     found = find_org(session, key).id
     assert found is not None  # a stored row

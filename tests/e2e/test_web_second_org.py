@@ -1,0 +1,145 @@
+"""A second district on the same door: imported from its own workbook while the door runs,
+with a campaign file of its own and a person code the shipped district also uses. Each
+district's people see, report, sign and follow only their own; a shared code needs --org
+and the audit trail says whose it is."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from tests.e2e.test_cli import operators_csv
+from tests.e2e.test_own_district import lingang_workbook
+from tests.receivers import http_receiver
+from tests.web_door import SECRETARY, TOWN_COMMITTEE, Door, door_server, form_value
+
+SHARED = SECRETARY  # 胡伟 of 何家泊村 in weihai-etdz; 林书记 of 东滩2村 in lingang
+
+
+def lingang_files(folder: Path, today: dt.date) -> tuple[Path, Path]:
+    """Their organization (a secretary whose code the shipped district also uses) and a
+    campaign dated around today, kept outside the repository."""
+    folder.mkdir(parents=True, exist_ok=True)
+    workbook = lingang_workbook(folder / "临港区组织机构.xlsx")
+    book = load_workbook(workbook)
+    book["人员"].append([SHARED, "林书记", "lg-t1-v2", "secretary"])
+    book.save(workbook)
+    campaign = folder / "lingang-study.yaml"
+    campaign.write_text(
+        f"""key: lingang-study
+name: 临港区专题学习（演练）
+organization: lingang
+phases:
+  - key: study
+    name: 学习研讨
+    start: {today - dt.timedelta(days=7)}
+    end: {today + dt.timedelta(days=30)}
+    obligations:
+      - key: study-session
+        title: 召开专题学习研讨会
+        subject: {{units: {{kinds: [village, community]}}}}
+        due: {today + dt.timedelta(days=7)}
+        evidence:
+          note: true
+          counts: [{{key: participants, name: 参加人数, min: 1}}]
+          sign_off: {{role: org-committee, by: supervisor}}
+""",
+        encoding="utf-8",
+    )
+    return workbook, campaign
+
+
+def lingang_item(door: Door, unit: str) -> int:
+    return door.item_id("lingang-study", "study-session", unit)
+
+
+def test_a_second_district_on_the_door_sees_and_signs_only_its_own(tmp_path: Path) -> None:
+    with http_receiver() as receiver, door_server(tmp_path / "door", receiver.url()) as door:
+        workbook, campaign = lingang_files(tmp_path / "their-files", door.today)
+        # imported and rolled out while the door serves the shipped district
+        for step in (
+            ("orgs", "import", workbook),
+            ("orgs", "import", operators_csv(tmp_path / "staff", "lg-head"), "--org", "lingang"),
+            ("rollout", campaign),
+        ):
+            result = door.campaign(*step)
+            assert result.returncode == 0, result.stdout + result.stderr
+
+        # a code both districts use needs --org; a code of one district does not
+        shared = door.campaign("web", "link", SHARED)
+        assert shared.returncode != 0
+        assert f"人员 {SHARED} 在多个组织中（lingang、weihai-etdz），请用 --org 指明" in (
+            shared.stderr
+        )
+        assert door.link("lg-t1-v1-sec").startswith(f"{door.url}/login?t=")
+
+        theirs = door.sign_in(SHARED, org="lingang")
+        ours = door.sign_in(SHARED, org="weihai-etdz")
+        their_list, our_list = theirs.get("/").text, ours.get("/").text
+        assert "召开专题学习研讨会" in their_list and "林书记" in their_list
+        assert "召开党员大会" not in their_list and "报送党员名册" not in their_list
+        assert "召开党员大会" in our_list and "召开专题学习研讨会" not in our_list
+
+        # the shipped district's item, guessed in the address by the other district's person
+        weihai_item = door.item_id("village-build", "roster", "qiaotou-v01")
+        mine = lingang_item(door, "lg-t1-v2")
+        page = theirs.get(f"/items/{mine}").text
+        csrf, nonce = form_value(page, "csrf"), form_value(page, "nonce")
+        before = door.count("SELECT count(*) FROM evidence")
+        assert theirs.get(f"/items/{weihai_item}").status_code == 404
+        guessed = theirs.post(
+            f"/items/{weihai_item}", data={"csrf": csrf, "nonce": nonce, "note": "冒名"}
+        )
+        assert guessed.status_code == 404
+        assert door.count("SELECT count(*) FROM evidence") == before
+        assert door.status("village-build", "roster", "qiaotou-v01") == "open"
+
+        sent = theirs.post(
+            f"/items/{mine}",
+            data={"csrf": csrf, "nonce": nonce, "count-participants": "12",
+                  "note": "学习研讨会，12人参加", "dated": door.today.isoformat()},
+        )  # fmt: skip
+        assert sent.status_code == 200 and "已报送。召开专题学习研讨会：待签字" in sent.text
+
+        # the shipped district's town official neither sees it nor may sign it
+        official = door.sign_in(TOWN_COMMITTEE)
+        listing = official.get("/sign").text
+        assert "林书记" not in listing
+        refused = official.post(
+            f"/sign/{mine}", data={"csrf": form_value(listing, "csrf"), "decision": "accept"}
+        )
+        assert refused.status_code in (403, 404)
+        assert door.status("lingang-study", "study-session", "lg-t1-v2") == "submitted"
+
+        # their own town's organization committee member signs it
+        their_official = door.sign_in("lg-t1-oc")
+        to_sign = their_official.get("/sign").text
+        assert "林书记 报送：参加人数12" in to_sign and "胡伟" not in to_sign
+        signed = their_official.post(
+            f"/sign/{mine}", data={"csrf": form_value(to_sign, "csrf"), "decision": "accept"}
+        )
+        assert signed.status_code == 303
+        assert door.status("lingang-study", "study-session", "lg-t1-v2") == "accepted"
+
+        # 进度: their town and its villages, nothing of the shipped district
+        progress = their_official.get("/progress").text
+        assert "东滩镇" in progress and "东滩2村" in progress
+        assert "桥头镇" not in progress and "何家泊村" not in progress
+        status = json.loads(door.campaign("status", "lingang-study", "--json").stdout)
+        assert status["phases"][0]["accepted"] == 1
+        assert {t["code"] for t in status["towns"]} == {"lg-t1", "lg-t2"}
+
+        # the audit trail: each sign-in of the shared code says whose person it was
+        signed_in = [
+            json.loads(p) if isinstance(p, str) else p
+            for (p,) in door.rows(
+                "SELECT payload FROM audit_event WHERE action = 'web.signed-in' "
+                "AND actor = :code ORDER BY id",
+                code=SHARED,
+            )
+        ]
+        assert [p["org"] for p in signed_in] == ["lingang", "weihai-etdz"]
+        assert "audit chain holds" in door.campaign("audit", "verify").stdout
