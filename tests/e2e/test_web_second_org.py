@@ -142,4 +142,15 @@ def test_a_second_district_on_the_door_sees_and_signs_only_its_own(tmp_path: Pat
             )
         ]
         assert [p["org"] for p in signed_in] == ["lingang", "weihai-etdz"]
+
+        # an invitation by unit code finds the district too (theirs have no channel of their own)
+        invited = door.campaign("web", "invite", "--unit", "lg-t1-v1")
+        assert invited.returncode == 0, invited.stderr
+        assert "已发送邀请 0 人" in invited.stdout and "lg-t1-v1-sec" in invited.stdout
+        # ending the sessions of one district's person leaves the other's of the same code
+        assert door.campaign("web", "sessions", "--revoke", SHARED).returncode != 0
+        ended = door.campaign("web", "sessions", "--revoke", SHARED, "--org", "lingang")
+        assert ended.returncode == 0 and f"{SHARED}：已结束 1 个登录" in ended.stdout
+        assert theirs.get("/").status_code == 303
+        assert ours.get("/").status_code == 200
         assert "audit chain holds" in door.campaign("audit", "verify").stdout
