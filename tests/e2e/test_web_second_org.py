@@ -12,7 +12,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from tests.e2e.test_cli import operators_csv
-from tests.e2e.test_own_district import lingang_workbook
+from tests.e2e.test_own_district import CAMPAIGN, lingang_workbook
 from tests.receivers import http_receiver
 from tests.web_door import SECRETARY, TOWN_COMMITTEE, Door, door_server, form_value
 
@@ -27,33 +27,19 @@ def lingang_files(folder: Path, today: dt.date) -> tuple[Path, Path]:
     book = load_workbook(workbook)
     book["人员"].append([SHARED, "林书记", "lg-t1-v2", "secretary"])
     book.save(workbook)
-    campaign = folder / "lingang-study.yaml"
-    campaign.write_text(
-        f"""key: lingang-study
-name: 临港区专题学习（演练）
-organization: lingang
-phases:
-  - key: study
-    name: 学习研讨
-    start: {today - dt.timedelta(days=7)}
-    end: {today + dt.timedelta(days=30)}
-    obligations:
-      - key: study-session
-        title: 召开专题学习研讨会
-        subject: {{units: {{kinds: [village, community]}}}}
-        due: {today + dt.timedelta(days=7)}
-        evidence:
-          note: true
-          counts: [{{key: participants, name: 参加人数, min: 1}}]
-          sign_off: {{role: org-committee, by: supervisor}}
-""",
-        encoding="utf-8",
-    )
+    # their campaign file of the command-line test, moved to run around today
+    days = {"2025-04-01": -7, "2025-04-30": 7, "2025-05-30": 30, "2025-06-03": 31,
+            "2025-07-31": 60}  # fmt: skip
+    text = CAMPAIGN
+    for day, offset in days.items():
+        text = text.replace(day, (today + dt.timedelta(days=offset)).isoformat())
+    campaign = folder / "eight-rules-study.yaml"
+    campaign.write_text(text, encoding="utf-8")
     return workbook, campaign
 
 
 def lingang_item(door: Door, unit: str) -> int:
-    return door.item_id("lingang-study", "study-session", unit)
+    return door.item_id("eight-rules-study-2025", "study-session", unit)
 
 
 def test_a_second_district_on_the_door_sees_and_signs_only_its_own(tmp_path: Path) -> None:
@@ -112,7 +98,7 @@ def test_a_second_district_on_the_door_sees_and_signs_only_its_own(tmp_path: Pat
             f"/sign/{mine}", data={"csrf": form_value(listing, "csrf"), "decision": "accept"}
         )
         assert refused.status_code in (403, 404)
-        assert door.status("lingang-study", "study-session", "lg-t1-v2") == "submitted"
+        assert door.status("eight-rules-study-2025", "study-session", "lg-t1-v2") == "submitted"
 
         # their own town's organization committee member signs it
         their_official = door.sign_in("lg-t1-oc")
@@ -122,13 +108,13 @@ def test_a_second_district_on_the_door_sees_and_signs_only_its_own(tmp_path: Pat
             f"/sign/{mine}", data={"csrf": form_value(to_sign, "csrf"), "decision": "accept"}
         )
         assert signed.status_code == 303
-        assert door.status("lingang-study", "study-session", "lg-t1-v2") == "accepted"
+        assert door.status("eight-rules-study-2025", "study-session", "lg-t1-v2") == "accepted"
 
         # 进度: their town and its villages, nothing of the shipped district
         progress = their_official.get("/progress").text
         assert "东滩镇" in progress and "东滩2村" in progress
         assert "桥头镇" not in progress and "何家泊村" not in progress
-        status = json.loads(door.campaign("status", "lingang-study", "--json").stdout)
+        status = json.loads(door.campaign("status", "eight-rules-study-2025", "--json").stdout)
         assert status["phases"][0]["accepted"] == 1
         assert {t["code"] for t in status["towns"]} == {"lg-t1", "lg-t2"}
 
