@@ -72,7 +72,9 @@ def the_org(session: Session, key: str | None) -> Organization:
     known = organizations(session)
     if len(known) == 1:
         return known[0]
-    names = ", ".join(o.key for o in known) or "none yet"
+    if not known:  # --org would not help
+        raise NotFound("no organization imported yet: run campaign orgs import FILE...")
+    names = ", ".join(o.key for o in known)
     raise NotFound(f"which organization? give --org KEY (imported: {names})")
 
 

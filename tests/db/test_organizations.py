@@ -16,7 +16,15 @@ from config.settings import get_settings
 from models.domain.permissions import may_submit
 from models.errors import ImportRejected, NotFound, SpecError
 from models.store import db
-from models.store.orgs import import_org, load_snapshot, org_counts, org_id_of, organizations
+from models.store.orgs import (
+    import_org,
+    load_snapshot,
+    org_counts,
+    org_id_of,
+    organizations,
+    orgs_with_code,
+    the_org,
+)
 from models.store.tables import ChecklistItem, Organization, Person, Reminder, Unit
 from tests.db.rollout_helpers import import_shipped_org, rollout
 
@@ -88,6 +96,19 @@ def test_imports_stay_apart_though_codes_collide(db_url: str, two_orgs: Path) ->
             select(Organization).where(col(Organization.key) == "second")
         ).scalar_one()
         assert (org.responsible_roles, org.district_roles) == (["secretary"], ["org-dept-head"])
+        # which organization a code names, for the commands that take a person or a unit
+        assert orgs_with_code(session, unit="qiaotou") == ["second", "weihai-etdz"]
+        assert orgs_with_code(session, person="s-v1-sec") == ["second"]
+        assert orgs_with_code(session, person="p-qiaotou-v01-sec") == ["weihai-etdz"]
+        assert orgs_with_code(session, person="nobody") == []
+        with pytest.raises(NotFound, match=r"give --org KEY \(imported: second, weihai-etdz\)"):
+            the_org(session, None)
+
+
+def test_no_organization_yet_says_to_import_one(db_url: str) -> None:
+    with db.session_for(db_url) as session, pytest.raises(NotFound) as refused:
+        the_org(session, None)
+    assert str(refused.value) == "no organization imported yet: run campaign orgs import FILE..."
 
 
 def test_a_rollout_and_its_reminders_stay_in_their_organization(
