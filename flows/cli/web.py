@@ -7,8 +7,9 @@ import getpass
 from typing import Annotated
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from flows.cli.app import app, context, say, settings
+from flows.cli.app import app, context, err, say, settings
 from flows.cli.params import OrgOption, PersonArg
 from models.domain.digest import invitation
 from models.domain.door import is_group_channel, sign_in_url
@@ -68,7 +69,8 @@ def _org_and_operators(
     return found.key, operators_of(found.operators or [])
 
 
-def _link(session, person_id: int, purpose: str) -> str:
+def _link(session, person_id: int, purpose: str) -> tuple[str, str]:
+    """A new one-time link: (its token, the sign-in address that carries it)."""
     config = settings()
     token = store.create_link(
         session,
@@ -77,7 +79,7 @@ def _link(session, person_id: int, purpose: str) -> str:
         now=utc_now(),
         lifetime=dt.timedelta(days=config.web_link_days),
     )
-    return sign_in_url(config.door_url, token)
+    return token, sign_in_url(config.door_url, token)
 
 
 def _operator_event(session, action: str, person: str, payload: dict, org: str) -> None:
@@ -104,7 +106,7 @@ def link(person: PersonArg, org: OrgOption = None) -> None:
         person_id = store.person_by_code(session, org_key=key, code=person)
         if person_id is None:
             raise NotFound(f"组织 {key} 中没有人员 {person}")
-        url = _link(session, person_id, "printed")
+        _, url = _link(session, person_id, "printed")
         _operator_event(session, "web.link-printed", person, {}, key)
     typer.echo(url)
 
@@ -116,14 +118,15 @@ def invite(
     org: OrgOption = None,
 ) -> None:
     """Send each person a one-time sign-in link to their own channel (never to a group
-    robot, which the whole group reads)."""
+    robot, which the whole group reads). Each invitation stands alone: its link is written
+    before the message leaves and voided if no channel takes it, and no transaction is
+    held open while a message travels (the door's sign-ins would wait on it)."""
     from tasks.channels import deliver
 
     if (person is None) == (unit is None):
         raise CampaignError("give a PERSON or --unit CODE")
     run = context()
-    sent, skipped = 0, []
-    with run.session() as session:
+    with run.read_session() as session:
         key, operators = _org_and_operators(session, org, person=person, unit=unit)
         may_invite(getpass.getuser(), operators, key)
         snapshot = load_snapshot(session, key)
@@ -135,28 +138,44 @@ def invite(
             if unit not in snapshot.unit_by_code:
                 raise NotFound(f"组织 {key} 中没有单位 {unit}")
             ids = store.persons_of_unit(session, org_key=key, unit_code=unit or "")
-        today = today_in(run.settings.timezone)
-        for person_id in ids:
-            someone = snapshot.persons[person_id]
-            own = [c for c in someone.channels if not is_group_channel(c)]
-            if not own:
-                skipped.append(someone.code)
-                continue
-            url = _link(session, person_id, "invite")
+    today = today_in(run.settings.timezone)
+    invitees = [
+        (someone, [c for c in someone.channels if not is_group_channel(c)])
+        for someone in (snapshot.persons[i] for i in ids)
+    ]
+    skipped = [someone.code for someone, own in invitees if not own]
+    sent, failed = 0, []
+    with Progress(
+        TextColumn("邀请"), BarColumn(), MofNCompleteColumn(), console=err, transient=True
+    ) as bar:
+        for someone, own in bar.track([i for i in invitees if i[1]]):
+            with run.session() as session:
+                token, url = _link(session, someone.id, "invite")
             message = invitation(someone.name, today, url, run.settings.web_link_days)
             delivered = [deliver(channel, message) for channel in own]
-            if not any(d.ok for d in delivered):
-                errors = "; ".join(d.error or "" for d in delivered)
-                raise CampaignError(f"{someone.code}：邀请未能送达（{errors}），没有发出链接")
-            _operator_event(session, "web.invited", someone.code, {"channels": len(own)}, key)
-            sent += 1
+            with run.session() as session:
+                if any(d.ok for d in delivered):
+                    event = {"channels": sum(d.ok for d in delivered)}
+                    _operator_event(session, "web.invited", someone.code, event, key)
+                    sent += 1
+                else:
+                    store.void_link(session, token=token, now=utc_now())
+                    errors = "; ".join(d.error or "" for d in delivered)
+                    failed.append(f"{someone.code}（{errors}）")
     say(f"已发送邀请 {sent} 人")
     if skipped:
         say(
             f"{len(skipped)} 人没有本人的渠道（只有群机器人或没有），未发送："
-            f"{'、'.join(skipped[:20])}{' 等' if len(skipped) > 20 else ''}；"
+            f"{_first(skipped, '、')}；"
             "可由代录操作员用 campaign web link 打印链接后当面交给本人"
         )
+    if failed:
+        say(f"{len(failed)} 人的邀请未能送达，其链接已作废：{_first(failed, '；')}")
+        raise typer.Exit(1)
+
+
+def _first(names: list[str], between: str, shown: int = 20) -> str:
+    return between.join(names[:shown]) + (" 等" if len(names) > shown else "")
 
 
 @web_app.command("sessions")

@@ -191,6 +191,15 @@ def redeem_link(session: Session, *, token: str, now: dt.datetime) -> Redeemed |
     return Redeemed._make(row) if row else None
 
 
+def void_link(session: Session, *, token: str, now: dt.datetime) -> None:
+    """A link that must never sign in (its invitation was not delivered)."""
+    session.execute(
+        update(WebLink)
+        .where(col(WebLink.token_hash) == token_hash(token), col(WebLink.used_at).is_(None))
+        .values(used_at=now)
+    )
+
+
 def open_session(session: Session, *, person_id: int, now: dt.datetime) -> str:
     """A new signed-in session; returns the cookie's token (only its hash is kept)."""
     token = new_token()

@@ -9,6 +9,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import httpx
 from openpyxl import load_workbook
 
 from tests.e2e.test_cli import operators_csv
@@ -17,15 +18,23 @@ from tests.receivers import http_receiver
 from tests.web_door import SECRETARY, TOWN_COMMITTEE, Door, door_server, form_value
 
 SHARED = SECRETARY  # 胡伟 of 何家泊村 in weihai-etdz; 林书记 of 东滩2村 in lingang
+UNREACHABLE = "json://127.0.0.1:9/hook"  # nothing listens on the discard port
 
 
-def lingang_files(folder: Path, today: dt.date) -> tuple[Path, Path]:
-    """Their organization (a secretary whose code the shipped district also uses) and a
+def lingang_files(folder: Path, today: dt.date, channel: str) -> tuple[Path, Path]:
+    """Their organization (a secretary whose code the shipped district also uses; 东滩1村's
+    secretary reached at `channel`, its deputy at a channel that takes nothing) and a
     campaign dated around today, kept outside the repository."""
     folder.mkdir(parents=True, exist_ok=True)
     workbook = lingang_workbook(folder / "临港区组织机构.xlsx")
     book = load_workbook(workbook)
-    book["人员"].append([SHARED, "林书记", "lg-t1-v2", "secretary"])
+    people = book["人员"]
+    people.cell(row=1, column=5, value="通知渠道")
+    for row in people.iter_rows(min_row=2):
+        if row[0].value == "lg-t1-v1-sec":
+            people.cell(row=row[0].row, column=5, value=channel)
+    people.append([SHARED, "林书记", "lg-t1-v2", "secretary"])
+    people.append(["lg-t1-v1-dep", "东滩1村副书记", "lg-t1-v1", "secretary", UNREACHABLE])
     book.save(workbook)
     # their campaign file of the command-line test, moved to run around today
     days = {"2025-04-01": -7, "2025-04-30": 7, "2025-05-30": 30, "2025-06-03": 31,
@@ -44,7 +53,9 @@ def lingang_item(door: Door, unit: str) -> int:
 
 def test_a_second_district_on_the_door_sees_and_signs_only_its_own(tmp_path: Path) -> None:
     with http_receiver() as receiver, door_server(tmp_path / "door", receiver.url()) as door:
-        workbook, campaign = lingang_files(tmp_path / "their-files", door.today)
+        workbook, campaign = lingang_files(
+            tmp_path / "their-files", door.today, receiver.url(path="/lingang")
+        )
         # imported and rolled out while the door serves the shipped district
         for step in (
             ("orgs", "import", workbook),
@@ -129,10 +140,19 @@ def test_a_second_district_on_the_door_sees_and_signs_only_its_own(tmp_path: Pat
         ]
         assert [p["org"] for p in signed_in] == ["lingang", "weihai-etdz"]
 
-        # an invitation by unit code finds the district too (theirs have no channel of their own)
+        # an invitation by unit code finds the district too; each invitation stands alone:
+        # the one delivered signs in, the one no channel took is voided and said
         invited = door.campaign("web", "invite", "--unit", "lg-t1-v1")
-        assert invited.returncode == 0, invited.stderr
-        assert "已发送邀请 0 人" in invited.stdout and "lg-t1-v1-sec" in invited.stdout
+        assert invited.returncode == 1, invited.stdout + invited.stderr
+        assert "已发送邀请 1 人" in invited.stdout
+        assert "1 人的邀请未能送达，其链接已作废：lg-t1-v1-dep（" in invited.stdout
+        token = receiver.received[-1]["door"].split("t=", 1)[1]
+        assert httpx.post(f"{door.url}/login", data={"t": token}).status_code == 303
+        unsent = door.rows(
+            "SELECT l.used_at FROM web_link l JOIN person p ON p.id = l.person_id "
+            "WHERE p.code = 'lg-t1-v1-dep'"
+        )
+        assert len(unsent) == 1 and unsent[0][0] is not None
         # ending the sessions of one district's person leaves the other's of the same code
         assert door.campaign("web", "sessions", "--revoke", SHARED).returncode != 0
         ended = door.campaign("web", "sessions", "--revoke", SHARED, "--org", "lingang")
