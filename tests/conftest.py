@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
+# Before any test module imports Prefect (collecting the db tier imports the tasks): a test
+# that runs a task outside the flow tier's harness starts a temporary server, stopped at the
+# worker's exit, and at Prefect's default INFO that stop is logged to a stream pytest has
+# closed by then ("--- Logging error ---" after the summary).
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
 import shutil
 from collections.abc import Iterator
 from pathlib import Path

@@ -8,10 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
+# (Prefect's logging levels: tests/conftest.py, before any tier imports Prefect.)
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="prefect-home-"))
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
-os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 from prefect.testing.utilities import prefect_test_harness
 
