@@ -31,9 +31,7 @@ def answer_gate(
     gate = gate_of(loaded.spec, gate_key)
     with ctx.session() as session:
         org = load_snapshot(session, loaded.spec.organization)
-        person = org.person_by_code.get(reviewer)
-        if person is None:
-            raise NotFound(f"no person with code {reviewer!r}")
+        person = org.person_coded(reviewer)
         record_decision(
             session,
             campaign=campaign_id(session, loaded.spec.key),

@@ -70,9 +70,7 @@ def record(
     spec_inspection = next((i for i in loaded.spec.inspections if i.key == inspection), None)
     with run.session() as session, audit.entered_by(who.entered_by):
         org = load_snapshot(session, loaded.spec.organization)
-        person = org.person_by_code.get(person_code)
-        if person is None:
-            raise NotFound(f"no person with code {person_code!r}")
+        person = org.person_coded(person_code)
         kind = _subject_kind(loaded, spec_inspection)
         scope = InspectedCampaign(loaded, campaign_id(session, loaded.spec.key), org, run.calendar)
         outcome = record_result(

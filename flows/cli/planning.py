@@ -129,10 +129,7 @@ def burden(
         mine = [c for c in loaded if c.spec.organization == org]
         under = None
         if unit is not None:
-            found = snapshot.unit_by_code.get(unit)
-            if found is None:
-                raise CampaignError(f"{org} 中没有编码为 {unit} 的单位")
-            under = found.id
+            under = snapshot.unit_coded(unit).id
         weighed = weigh(
             [(c.spec, c.phase_dates) for c in mine],
             snapshot,

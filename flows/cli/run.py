@@ -198,7 +198,8 @@ def todo(
     """A person's open items, overdue first: all that their reminders are about, including
     what a digest had no room to list."""
     from models.domain.digest import STATE_ORDER, days_word, state_of
-    from models.store.todo import find_person, org_key_of, todo_items
+    from models.store.orgs import find_person
+    from models.store.todo import org_key_of, todo_items
 
     run = context()
     day = parse_day(as_of)
@@ -250,10 +251,8 @@ def _gate(decision: bool, campaign: str, gate: str, by: str | None, notes: str) 
     who = acting(by, loaded.spec.organization)
     reviewer = who.person
     with run.session() as session:
-        person = load_snapshot(session, loaded.spec.organization).person_by_code.get(reviewer)
+        person = load_snapshot(session, loaded.spec.organization).person_coded(reviewer)
         campaign_id(session, loaded.spec.key)
-    if person is None:
-        raise NotFound(f"no person with code {reviewer!r}")
     check_approver(spec_gate, person)
     if resume_waiting_run(loaded.spec.key, gate, decision, reviewer, notes):
         say(f"answered the waiting run at gate {gate}")
@@ -354,9 +353,7 @@ def _acting_on_item(
     with run.session() as session, audit.entered_by(who.entered_by):
         brought_to_day(session, loaded, dated)
         org, rule, item = _locate(session, loaded, obligation, subject, occurrence, dated)
-        person = org.person_by_code.get(who.person)
-        if person is None:
-            raise NotFound(f"no person with code {who.person!r}")
+        person = org.person_coded(who.person)
         yield _OnItem(session, loaded, org, rule, item, person)
 
 

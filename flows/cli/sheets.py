@@ -11,7 +11,7 @@ from config.evidence_sheet import read_evidence_sheet
 from flows.cli.app import acting, context, evidence_app, say
 from flows.cli.params import CampaignArg
 from models.domain.wording import STATUS_ZH
-from models.errors import CampaignError, NotFound
+from models.errors import CampaignError
 from models.evidence_template import write_template
 from models.store import audit
 from models.store.evidence_import import import_rows
@@ -33,8 +33,8 @@ def template(
     loaded = run.campaign(campaign)
     with run.session() as session:
         org = load_snapshot(session, loaded.spec.organization)
-        if unit is not None and unit not in org.unit_by_code:
-            raise NotFound(f"no unit with code {unit!r}")
+        if unit is not None:
+            org.unit_coded(unit)  # NotFound before a workbook is written
         items = to_answer(session, campaign_id(session, loaded.spec.key))
         rows = write_template(xlsx, items, loaded, org, unit)
     say(f"wrote {xlsx}: {rows} open items")

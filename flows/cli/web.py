@@ -14,11 +14,11 @@ from flows.cli.params import OrgOption, PersonArg
 from models.domain.digest import invitation
 from models.domain.door import is_group_channel, sign_in_url
 from models.domain.operators import may_invite, may_print_sign_ins, operators_of
-from models.errors import CampaignError, NotFound
+from models.errors import CampaignError
 from models.store import audit, db
 from models.store import door as store
 from models.store.instant import today_in, utc_now
-from models.store.orgs import load_snapshot, orgs_with_code, the_org
+from models.store.orgs import load_snapshot, org_for, person_in
 
 web_app = typer.Typer(
     help="The web door for the people the campaigns fall on: `campaign web` serves it; "
@@ -56,16 +56,8 @@ def web(
 def _org_and_operators(
     session, org: str | None, *, person: str | None = None, unit: str | None = None
 ):
-    """The organization named by --org; without it, the one organization that has a person
-    (or unit) of that code, else the only one imported. A code two organizations share
-    needs --org."""
-    if org is None and (person or unit):
-        holding = orgs_with_code(session, person=person, unit=unit)
-        if len(holding) > 1:
-            what = f"人员 {person}" if person else f"单位 {unit}"
-            raise NotFound(f"{what} 在多个组织中（{'、'.join(holding)}），请用 --org 指明")
-        org = holding[0] if holding else None
-    found = the_org(session, org)
+    """The organization (`org_for`) and who may enter for others in it."""
+    found = org_for(session, org, person=person, unit=unit)
     return found.key, operators_of(found.operators or [])
 
 
@@ -103,9 +95,8 @@ def link(person: PersonArg, org: OrgOption = None) -> None:
     with context().session() as session:
         key, operators = _org_and_operators(session, org, person=person)
         may_print_sign_ins(getpass.getuser(), operators, key)
-        person_id = store.person_by_code(session, org_key=key, code=person)
-        if person_id is None:
-            raise NotFound(f"组织 {key} 中没有人员 {person}")
+        person_id = person_in(session, org_key=key, code=person).id
+        assert person_id is not None  # a stored row
         _, url = _link(session, person_id, "printed")
         _operator_event(session, "web.link-printed", person, {}, key)
     typer.echo(url)
@@ -131,12 +122,9 @@ def invite(
         may_invite(getpass.getuser(), operators, key)
         snapshot = load_snapshot(session, key)
         if person is not None:
-            ids = [p.id for p in [snapshot.person_by_code.get(person)] if p is not None]
-            if not ids:
-                raise NotFound(f"组织 {key} 中没有人员 {person}")
+            ids = [snapshot.person_coded(person).id]
         else:
-            if unit not in snapshot.unit_by_code:
-                raise NotFound(f"组织 {key} 中没有单位 {unit}")
+            snapshot.unit_coded(unit or "")  # NotFound when the organization has none
             ids = store.persons_of_unit(session, org_key=key, unit_code=unit or "")
     today = today_in(run.settings.timezone)
     invitees = [
@@ -191,9 +179,8 @@ def sessions(
         key, operators = _org_and_operators(session, org, person=revoke)
         if revoke is not None:
             may_print_sign_ins(getpass.getuser(), operators, key)
-            person_id = store.person_by_code(session, org_key=key, code=revoke)
-            if person_id is None:
-                raise NotFound(f"组织 {key} 中没有人员 {revoke}")
+            person_id = person_in(session, org_key=key, code=revoke).id
+            assert person_id is not None  # a stored row
             ended = store.revoke_sessions(session, person_ids=[person_id], now=now)
             _operator_event(session, "web.sessions-revoked", revoke, {"sessions": ended}, key)
             say(f"{revoke}：已结束 {ended} 个登录")

@@ -8,8 +8,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from models.domain.vocabulary import SubjectType
+from models.errors import NotFound
 
 TOWN_KINDS = frozenset({"town", "street"})
+
+
+def no_person(org_key: str, code: str) -> NotFound:
+    """A code looked up in one organization (codes repeat between organizations)."""
+    return NotFound(f"组织 {org_key} 中没有人员 {code}")
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,21 @@ class OrgSnapshot:
             persons={p[0]: PersonInfo(*p) for p in persons},
             pairings={p[0]: PairingInfo(*p) for p in pairings},
         )
+
+    def person_coded(self, code: str) -> PersonInfo:
+        """The person of that code; NotFound, naming this organization, when there is none
+        (codes repeat between organizations)."""
+        found = self.person_by_code.get(code)
+        if found is None:
+            raise no_person(self.key, code)
+        return found
+
+    def unit_coded(self, code: str) -> UnitInfo:
+        """The unit of that code; NotFound, naming this organization, when there is none."""
+        found = self.unit_by_code.get(code)
+        if found is None:
+            raise NotFound(f"组织 {self.key} 中没有单位 {code}")
+        return found
 
     def is_within(self, unit_id: int, ancestor_id: int) -> bool:
         """Whether the unit is the ancestor or lies below it."""

@@ -85,14 +85,6 @@ class EvidenceRow:
     files: list[dict[str, object]]
 
 
-def person_by_code(session: Session, *, org_key: str, code: str) -> int | None:
-    return session.execute(
-        select(col(Person.id))
-        .join(Organization, col(Organization.id) == col(Person.org_id))
-        .where(col(Organization.key) == org_key, col(Person.code) == code)
-    ).scalar_one_or_none()
-
-
 def persons_of_unit(session: Session, *, org_key: str, unit_code: str) -> list[int]:
     """The people of a unit and of every unit below it (by the unit's materialized path)."""
     org_id = select(col(Organization.id)).where(col(Organization.key) == org_key).scalar_subquery()

@@ -19,7 +19,7 @@ from sqlmodel import Session, col
 from config.evidence_sheet import EvidenceRow
 from models.domain.campaign import LoadedCampaign
 from models.domain.org_snapshot import OrgSnapshot
-from models.errors import CampaignError, EvidenceError, ImportRejected, NotFound
+from models.errors import CampaignError, EvidenceError, ImportRejected
 from models.store.evidence import (
     Submission,
     locate_item,
@@ -99,9 +99,7 @@ def import_rows(
             who = row.by or default_by
             if not who:
                 raise EvidenceError("no 录入人 (by) in the row and no --by")
-            person = org.person_by_code.get(who)
-            if person is None:
-                raise NotFound(f"no person with code {who!r}")
+            person = org.person_coded(who)
             rule, item = locate_item(
                 session,
                 campaign=cid,

@@ -14,7 +14,7 @@ from sqlmodel import Session, SQLModel, col
 
 from config.org_file import OrgData
 from models.domain.operators import may_change_organization, operators_of
-from models.domain.org_snapshot import OrgSnapshot
+from models.domain.org_snapshot import OrgSnapshot, no_person
 from models.errors import ImportRejected, NotFound
 from models.org_rules import UNIT_KINDS, ExistingOrg, check_org, unit_paths
 from models.store import audit
@@ -57,10 +57,10 @@ def find_org(session: Session, key: str) -> Organization:
         select(Organization).where(col(Organization.key) == key)
     ).scalar_one_or_none()
     if found is None:
-        known = ", ".join(o.key for o in organizations(session)) or "none yet"
+        known = "、".join(o.key for o in organizations(session)) or "还没有"
         raise NotFound(
-            f"organization {key!r} has not been imported (imported: {known}; "
-            f"run: campaign orgs import FILE... --org {key})"
+            f"组织 {key} 尚未导入（已导入：{known}）；"
+            f"导入它：campaign orgs import 组织文件 --org {key}"
         )
     return found
 
@@ -73,9 +73,46 @@ def the_org(session: Session, key: str | None) -> Organization:
     if len(known) == 1:
         return known[0]
     if not known:  # --org would not help
-        raise NotFound("no organization imported yet: run campaign orgs import FILE...")
-    names = ", ".join(o.key for o in known)
-    raise NotFound(f"which organization? give --org KEY (imported: {names})")
+        raise NotFound("还没有导入组织：先运行 campaign orgs import 组织文件")
+    names = "、".join(o.key for o in known)
+    raise NotFound(f"已导入多个组织（{names}），请用 --org 指明哪一个")
+
+
+def org_for(
+    session: Session, key: str | None, *, person: str | None = None, unit: str | None = None
+) -> Organization:
+    """The organization named by --org; without it, the one organization that has a person
+    (or unit) of that code, else the only one imported. A code two organizations share
+    needs --org."""
+    code = person if person is not None else unit
+    if key is None and code:
+        what = f"人员 {person}" if person is not None else f"单位 {unit}"
+        holding = orgs_with_code(session, person=person, unit=unit)
+        if len(holding) > 1:
+            raise NotFound(f"{what} 在多个组织中（{'、'.join(holding)}），请用 --org 指明")
+        if holding:
+            key = holding[0]
+        elif known := organizations(session):
+            names = "、".join(o.key for o in known)
+            raise NotFound(f"没有{what}（已导入的组织：{names}）")
+    return the_org(session, key)
+
+
+def person_in(session: Session, *, org_key: str, code: str) -> Person:
+    """The person of that code in that organization."""
+    found = session.execute(
+        select(Person)
+        .join(Organization, col(Organization.id) == col(Person.org_id))
+        .where(col(Organization.key) == org_key, col(Person.code) == code)
+    ).scalar_one_or_none()
+    if found is None:
+        raise no_person(org_key, code)
+    return found
+
+
+def find_person(session: Session, code: str, org: str | None) -> Person:
+    """The person of that code, in `org` or else in the one organization that has it."""
+    return person_in(session, org_key=org_for(session, org, person=code).key, code=code)
 
 
 def orgs_with_code(

@@ -11,7 +11,6 @@ from sqlmodel import Session, col
 
 from models.domain.reminder_planning import is_escalation
 from models.domain.vocabulary import OPEN_ITEM
-from models.errors import NotFound
 from models.store.tables import (
     ITEM_NATURAL_KEY,
     Campaign,
@@ -34,23 +33,6 @@ class TodoItem:
     due: dt.date
     status: str
     escalated: bool  # reminded as the supervisor of someone else's item
-
-
-def find_person(session: Session, code: str, org: str | None) -> Person:
-    """The person of that code (in `org`, when two organizations both have one)."""
-    stmt = select(Person).where(col(Person.code) == code)
-    if org:
-        stmt = stmt.join(Organization, col(Organization.id) == col(Person.org_id)).where(
-            col(Organization.key) == org
-        )
-    found = session.execute(stmt).scalars().all()
-    if not found:
-        raise NotFound(
-            f"no person with code {code!r}" + (f" in organization {org!r}" if org else "")
-        )
-    if len(found) > 1:
-        raise NotFound(f"person code {code!r} is in several organizations: give --org")
-    return found[0]
 
 
 def org_key_of(session: Session, person: Person) -> str:

@@ -14,7 +14,6 @@ from models.domain.campaign import LoadedCampaign
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.vocabulary import ItemStatus
 from models.domain.wording import occurrence_zh
-from models.errors import NotFound
 from models.store.rollout import campaign_id
 from models.store.tables import ChecklistItem, columns
 
@@ -43,9 +42,7 @@ def unit_progress(
 ) -> list[UnitRow]:
     """The unit and the units below it, tree order; counts cover each one's subtree, `late`
     lists each one's own overdue items (by title and window) as of the day."""
-    root = org.unit_by_code.get(code)
-    if root is None:
-        raise NotFound(f"no unit with code {code!r} in organization {org.key!r}")
+    root = org.unit_coded(code)
     children: dict[int | None, list[int]] = {}
     for unit in org.units.values():
         children.setdefault(unit.parent_id, []).append(unit.id)

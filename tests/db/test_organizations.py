@@ -17,9 +17,11 @@ from models.domain.permissions import may_submit
 from models.errors import ImportRejected, NotFound, SpecError
 from models.store import db
 from models.store.orgs import (
+    find_person,
     import_org,
     load_snapshot,
     org_counts,
+    org_for,
     org_id_of,
     organizations,
     orgs_with_code,
@@ -101,14 +103,34 @@ def test_imports_stay_apart_though_codes_collide(db_url: str, two_orgs: Path) ->
         assert orgs_with_code(session, person="s-v1-sec") == ["second"]
         assert orgs_with_code(session, person="p-qiaotou-v01-sec") == ["weihai-etdz"]
         assert orgs_with_code(session, person="nobody") == []
-        with pytest.raises(NotFound, match=r"give --org KEY \(imported: second, weihai-etdz\)"):
+        with pytest.raises(NotFound, match=r"^已导入多个组织（second、weihai-etdz），请用 --org"):
             the_org(session, None)
+        # a command given a code finds the organization from it; a shared code needs --org
+        assert org_for(session, None, person="s-v1-sec").key == "second"
+        assert find_person(session, "p-qiaotou-v01-sec", None).org_id == org_id_of(
+            session, "weihai-etdz"
+        )
+        with pytest.raises(NotFound, match=r"^单位 qiaotou 在多个组织中（second、weihai-etdz）"):
+            org_for(session, None, unit="qiaotou")
+        assert org_for(session, "second", unit="qiaotou").key == "second"
+        with pytest.raises(
+            NotFound, match=r"^没有人员 nobody（已导入的组织：second、weihai-etdz）$"
+        ):
+            find_person(session, "nobody", None)
+        with pytest.raises(NotFound, match=r"^组织 second 中没有人员 p-qiaotou-v01-sec$"):
+            find_person(session, "p-qiaotou-v01-sec", "second")
+        with pytest.raises(NotFound, match=r"^组织 third 尚未导入（已导入：second、weihai-etdz）"):
+            find_person(session, "s-v1-sec", "third")
+        second = load_snapshot(session, "second")
+        assert second.person_coded("s-v1-sec").name and second.unit_coded("qiaotou").kind == "town"
+        with pytest.raises(NotFound, match=r"^组织 second 中没有单位 etdz-v1$"):
+            second.unit_coded("etdz-v1")
 
 
 def test_no_organization_yet_says_to_import_one(db_url: str) -> None:
     with db.session_for(db_url) as session, pytest.raises(NotFound) as refused:
         the_org(session, None)
-    assert str(refused.value) == "no organization imported yet: run campaign orgs import FILE..."
+    assert str(refused.value) == "还没有导入组织：先运行 campaign orgs import 组织文件"
 
 
 def test_a_rollout_and_its_reminders_stay_in_their_organization(
