@@ -121,10 +121,12 @@ def test_imports_stay_apart_though_codes_collide(db_url: str, two_orgs: Path) ->
             find_person(session, "p-qiaotou-v01-sec", "second")
         with pytest.raises(NotFound, match=r"^组织 third 尚未导入（已导入：second、weihai-etdz）"):
             find_person(session, "s-v1-sec", "third")
-        second = load_snapshot(session, "second")
-        assert second.person_coded("s-v1-sec").name and second.unit_coded("qiaotou").kind == "town"
+        snapshot = load_snapshot(session, "second")
+        assert (
+            snapshot.person_coded("s-v1-sec").name and snapshot.unit_coded("qiaotou").kind == "town"
+        )
         with pytest.raises(NotFound, match=r"^组织 second 中没有单位 etdz-v1$"):
-            second.unit_coded("etdz-v1")
+            snapshot.unit_coded("etdz-v1")
 
 
 def test_no_organization_yet_says_to_import_one(db_url: str) -> None:
