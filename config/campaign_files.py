@@ -29,7 +29,7 @@ def _vocabulary(path: Path, mtime: float) -> OrgVocabulary | str:
     try:
         data = read_yaml(path)
     except CampaignError as exc:
-        return f"organization file {path} is not valid: {str(exc).splitlines()[0]}"
+        return f"组织文件 {path} 未通过检查：{str(exc).splitlines()[0]}"
     return OrgVocabulary(
         key=data.key or path.stem,
         roles=frozenset(r.code for r in data.roles),
@@ -64,10 +64,10 @@ def org_vocabulary(settings: Settings, key: str) -> OrgVocabulary | str:
 def _vocabulary_in(orgs_dir: Path, key: str) -> OrgVocabulary | str:
     path = orgs_dir / f"{key}.yaml"
     if not path.exists():
-        known = ", ".join(sorted(p.stem for p in orgs_dir.glob("*.yaml"))) or "none"
+        known = "、".join(sorted(p.stem for p in orgs_dir.glob("*.yaml"))) or "无"
         return (
-            f"unknown organization {key!r}: not imported into the database and no {path} "
-            f"(files there: {known}; import it with: campaign orgs import FILE... --org {key})"
+            f"没有组织 {key}：数据库中没有导入，也没有 {path}（那里的文件：{known}；"
+            f"导入它：campaign orgs import 组织文件 --org {key}）"
         )
     return _vocabulary(path, path.stat().st_mtime)
 
@@ -189,7 +189,7 @@ def read_campaign(
         return parse_text(settings, stored.text, Path(stored.source_path), calendar)
     if shipped.is_file():
         return read_campaign(settings, str(shipped), calendar)
-    raise NotFound(f"no campaign {file_or_key!r} ({_known_keys(settings)})")
+    raise NotFound(f"没有活动 {file_or_key}（{_known_keys(settings)}）")
 
 
 def _stored(settings: Settings, key: str) -> StoredCampaign | None:
@@ -211,7 +211,7 @@ def read_stored_version(settings: Settings, key: str, version: int) -> LoadedCam
     with db.read_session_for(settings.resolved_database_url) as session:
         stored = stored_campaign(session, key, version)
     if stored is None:
-        raise NotFound(f"campaign {key!r} has no version {version}")
+        raise NotFound(f"活动 {key} 没有第 {version} 版")
     return parse_text(settings, stored.text, Path(stored.source_path), calendar_for(settings))
 
 
@@ -225,6 +225,6 @@ def _known_keys(settings: Settings) -> str:
             rolled = stored_campaign_keys(session)
     files = [p.stem for p in shipped_campaigns(settings)]
     return (
-        f"rolled out: {', '.join(rolled) or 'none'}; files in {settings.campaigns_dir}: "
-        f"{', '.join(files) or 'none'}; or give the file's path"
+        f"已部署：{'、'.join(rolled) or '无'}；{settings.campaigns_dir} 中的文件："
+        f"{'、'.join(files) or '无'}；也可给出活动文件的路径"
     )

@@ -20,7 +20,7 @@ def read_holiday_table(path: Path) -> HolidayTable:
     try:
         loaded = load_yaml_file(path)
     except YamlLoadError as exc:
-        raise SpecError([f"{path}:{exc.line}: (document): {exc}"]) from None
+        raise SpecError([f"{path}:{exc.line}: （整个文件）: {exc}"]) from None
     data = loaded.data
     problems: list[str] = []
     if not isinstance(data, dict) or not isinstance(data.get("year"), int):

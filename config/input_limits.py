@@ -31,7 +31,7 @@ def _mb(n: int) -> str:
 
 def text_refusal(size: int) -> str | None:
     if size > MAX_TEXT_BYTES:
-        return f"file is {_mb(size)}, more than the {_mb(MAX_TEXT_BYTES)} allowed"
+        return f"文件有 {_mb(size)}，超过允许的 {_mb(MAX_TEXT_BYTES)}"
     return None
 
 
@@ -55,7 +55,7 @@ def yaml_refusal(text: str) -> tuple[int, str] | None:
             if isinstance(event, CollectionStartEvent):
                 stack.append([event.anchor, 1])
                 if len(stack) > MAX_YAML_DEPTH:
-                    return line, f"nested more than {MAX_YAML_DEPTH} levels deep"
+                    return line, f"嵌套超过 {MAX_YAML_DEPTH} 层"
                 continue
             if isinstance(event, CollectionEndEvent):
                 anchor, size = stack.pop()
@@ -75,13 +75,11 @@ def yaml_refusal(text: str) -> tuple[int, str] | None:
             else:
                 total += added
             if total + sum(s for _, s in stack) > MAX_YAML_NODES:
-                return line, (
-                    f"expands to more than {MAX_YAML_NODES:,} values (aliases of aliases?)"
-                )
+                return line, (f"展开后超过 {MAX_YAML_NODES:,} 个值（别名套别名？）")
     except YAMLError:
         return None  # the loader says what is wrong, at its line
     except RecursionError:
-        return 1, f"nested more than {MAX_YAML_DEPTH} levels deep"
+        return 1, f"嵌套超过 {MAX_YAML_DEPTH} 层"
     return None
 
 
@@ -92,23 +90,20 @@ def workbook_refusal(path: Path) -> str | None:
     except OSError:
         return None  # the reader says it is missing
     if size > MAX_WORKBOOK_UNPACKED:
-        return f"file is {_mb(size)}, more than the {_mb(MAX_WORKBOOK_UNPACKED)} allowed"
+        return f"文件有 {_mb(size)}，超过允许的 {_mb(MAX_WORKBOOK_UNPACKED)}"
     try:
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()
     except (zipfile.BadZipFile, OSError):
         return None  # not a workbook: the reader says so
     if len(entries) > MAX_WORKBOOK_ENTRIES:
-        return f"holds {len(entries):,} parts, more than the {MAX_WORKBOOK_ENTRIES:,} allowed"
+        return f"含 {len(entries):,} 个部件，超过允许的 {MAX_WORKBOOK_ENTRIES:,} 个"
     unpacked = sum(e.file_size for e in entries)
     if unpacked > MAX_WORKBOOK_UNPACKED:
-        return (
-            f"unpacks to {_mb(unpacked)}, more than the {_mb(MAX_WORKBOOK_UNPACKED)} allowed "
-            "(a zip bomb?)"
-        )
+        return f"解压后有 {_mb(unpacked)}，超过允许的 {_mb(MAX_WORKBOOK_UNPACKED)}（压缩炸弹？）"
     sheets = sum(1 for e in entries if e.filename.startswith("xl/worksheets/sheet"))
     if sheets > MAX_SHEETS:
-        return f"has {sheets} sheets, more than the {MAX_SHEETS} allowed"
+        return f"有 {sheets} 个工作表，超过允许的 {MAX_SHEETS} 个"
     return None
 
 
@@ -117,11 +112,10 @@ def bounded_rows(rows: Iterator[tuple[Any, ...]], where: str) -> Iterator[tuple[
     MAX_ROWS or a cell longer than MAX_CELL_CHARS."""
     for n, row in enumerate(rows, 1):
         if n > MAX_ROWS:
-            raise ValueError(f"{where}: more than {MAX_ROWS:,} rows")
+            raise ValueError(f"{where}：超过 {MAX_ROWS:,} 行")
         for value in row:
             if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
                 raise ValueError(
-                    f"{where}, row {n}: a cell of {len(value):,} characters, more than "
-                    f"{MAX_CELL_CHARS:,}"
+                    f"{where}，第 {n} 行：有一格 {len(value):,} 个字符，超过 {MAX_CELL_CHARS:,}"
                 )
         yield row

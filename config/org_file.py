@@ -199,11 +199,10 @@ def _table_for_header(header: list[str], source: str) -> str:
             return table  # code+name reads as roles: roles come before pairing kinds
     raise ImportRejected(
         [
-            f"{source}:1: cannot tell what this table holds from its header "
-            f"({', '.join(header)}); expected the columns of units (code, name, kind, parent, "
-            "tags, origin), people (code, name, unit, roles, channels, origin), "
-            "pairings (code, kind, cadre, contact, origin), roles (code, name) or operators "
-            "(login, person, proxy)"
+            f"{source}:1: 从表头（{'、'.join(header)}）看不出这是哪张表；应为以下之一的列："
+            "单位（编码、名称、类型、上级、标签、来源）、人员（编码、姓名、单位、角色、通知渠道、"
+            "来源）、结对（编码、结对类型、干部、联系对象、来源）、角色（编码、名称）、"
+            "操作员（账号、人员编码、代录）"
         ]
     )
 
@@ -233,9 +232,7 @@ def _tabular(
         if all(cell_text(c) == "" for c in cells):
             continue
         if len(cells) > len(header) and any(cell_text(c) for c in cells[len(header) :]):
-            raise ImportRejected(
-                [f"{source}:{number}: {label}more cells than the header has columns"]
-            )
+            raise ImportRejected([f"{source}:{number}: {label}这一行的格子比表头的列多"])
         values = dict(zip(header, cells, strict=False))
         _add(data, table, _row(table, values, f"{source}:{number}", "import"))
 
@@ -249,9 +246,9 @@ def read_csv(path: Path) -> OrgData:
     try:
         lines = [(reader.line_num, row) for row in reader]
     except csv.Error as exc:
-        raise ImportRejected([f"{path}:{reader.line_num}: bad CSV: {exc}"]) from None
+        raise ImportRejected([f"{path}:{reader.line_num}: CSV 格式不对：{exc}"]) from None
     if not lines:
-        raise ImportRejected([f"{path}:1: empty file, expected a header row"])
+        raise ImportRejected([f"{path}:1: 文件是空的，应有表头行"])
     data = OrgData(source=path)
     if {cell_text(c) for c in lines[0][1]} in ORG_HEADERS:
         _properties(data, lines[1:], str(path), "")
@@ -270,8 +267,8 @@ def _properties(data: OrgData, rows: list[tuple[int, list[Any]]], source: str, l
         field_name = ORG_PROPERTIES.get(name, ORG_PROPERTIES.get(name.lower()))
         if field_name is None:
             problems.append(
-                f"{source}:{number}: {label}unknown property {name!r} (expected one of: "
-                "编码 key, 名称 name, 责任角色 responsible_roles, 区级角色 district_roles)"
+                f"{source}:{number}: {label}不认识的项目 {name}（应为 编码 key、名称 name、"
+                "责任角色 responsible_roles、区级角色 district_roles 之一）"
             )
         elif field_name in ("key", "name"):
             setattr(data, field_name, value or None)
@@ -293,15 +290,15 @@ def read_xlsx(path: Path) -> OrgData:
         seen += 1
         if table == "organization":
             body = [(i + 1, list(r)) for i, r in enumerate(rows)]
-            _properties(data, body, f"{path}", f"sheet {title}: ")
+            _properties(data, body, f"{path}", f"工作表 {title}：")
             continue
         body = [(i + 2, list(r)) for i, r in enumerate(rows[1:])]
-        _tabular(data, table, list(rows[0]), body, str(path), f"sheet {title}: ")
+        _tabular(data, table, list(rows[0]), body, str(path), f"工作表 {title}：")
     if not seen:
         raise ImportRejected(
             [
-                f"{path}:1: no sheet named organization, units, people, pairings, roles or "
-                "pairing_kinds (组织, 单位, 人员, 结对, 角色, 结对类型)"
+                f"{path}:1: 没有名为 组织、单位、人员、结对、角色、结对类型（organization、"
+                "units、people、pairings、roles、pairing_kinds）的工作表"
             ]
         )
     return data
@@ -312,7 +309,7 @@ def _yaml_list(loaded: LoadedYaml, name: str, problems: list[str]) -> list[tuple
     if value is None:
         return []
     if not isinstance(value, list):
-        problems.append(f"{loaded.path}:{loaded.line_of((name,))}: {name}: expected a list")
+        problems.append(f"{loaded.path}:{loaded.line_of((name,))}: {name}: 应为列表")
         return []
     return [(loaded.line_of((name, i)), item) for i, item in enumerate(value)]
 
@@ -323,7 +320,7 @@ def read_yaml(path: Path) -> OrgData:
     except YamlLoadError as exc:
         raise ImportRejected([f"{path}:{exc.line}: {exc}"]) from None
     if not isinstance(loaded.data, dict):
-        raise ImportRejected([f"{path}:1: expected a mapping with units, people, pairings"])
+        raise ImportRejected([f"{path}:1: 应为含 units、people、pairings 的映射"])
     known = {
         "key",
         "name",
@@ -338,8 +335,7 @@ def read_yaml(path: Path) -> OrgData:
         "operators",
     }
     problems = [
-        f"{path}:{loaded.line_of((k,))}: unknown field {k!r} (expected one of: "
-        f"{', '.join(sorted(known))})"
+        f"{path}:{loaded.line_of((k,))}: 不认识的字段 {k}（可用的有：{'、'.join(sorted(known))}）"
         for k in loaded.data
         if k not in known
     ]
@@ -354,9 +350,7 @@ def read_yaml(path: Path) -> OrgData:
     for table in ("roles", "pairing_kinds"):
         value = loaded.data.get(table) or {}
         if not isinstance(value, dict):
-            problems.append(
-                f"{path}:{loaded.line_of((table,))}: {table}: expected code: name pairs"
-            )
+            problems.append(f"{path}:{loaded.line_of((table,))}: {table}: 应为 编码: 名称 的映射")
             continue
         for code, name in value.items():
             data_list = getattr(data, table)
@@ -372,11 +366,11 @@ def read_yaml(path: Path) -> OrgData:
         for line, item in _yaml_list(loaded, table, problems):
             where = f"{path}:{line}"
             if not isinstance(item, dict):
-                problems.append(f"{where}: {table}: expected a mapping")
+                problems.append(f"{where}: {table}: 应为映射（名称: 值）")
                 continue
             extra = sorted(set(item) - required - optional)
             if extra:
-                problems.append(f"{where}: unknown field(s) {', '.join(map(str, extra))}")
+                problems.append(f"{where}: 不认识的字段 {'、'.join(map(str, extra))}")
                 continue
             _add(data, table, _row(table, item, where, "import"))
     if problems:
@@ -394,7 +388,7 @@ def read_org_file(path: Path) -> OrgData:
     if suffix in (".xlsx", ".xlsm"):
         return read_xlsx(path)
     raise ImportRejected(
-        [f"{path}:1: unsupported file type {suffix or '(none)'}; expected .yaml, .csv or .xlsx"]
+        [f"{path}:1: 不支持的文件类型 {suffix or '（无扩展名）'}；应为 .yaml、.csv 或 .xlsx"]
     )
 
 
@@ -413,8 +407,8 @@ def read_org_files(paths: list[Path]) -> OrgData:
             continue
         if merged.key and part.key and part.key != merged.key:
             problems.append(
-                f"{path}:1: organization {part.key!r}, but {merged.source} is of "
-                f"{merged.key!r}: import one organization at a time"
+                f"{path}:1: 属于组织 {part.key}，而 {merged.source} 属于 {merged.key}："
+                "一次只能导入一个组织"
             )
         merged.key = merged.key or part.key
         merged.name = merged.name or part.name

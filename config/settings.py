@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from config.pydantic_zh import message_zh
 from models.domain.campaign import known_timezone
 from models.errors import CampaignError
 
@@ -59,16 +60,14 @@ class Settings(BaseSettings):
     @classmethod
     def _channel_url(cls, value: str | None) -> str | None:
         if value is not None and "://" not in value:
-            raise ValueError(
-                "give an Apprise URL such as json://HOST/PATH, mailtos://… or file:///PATH"
-            )
+            raise ValueError("应为 Apprise 地址，如 json://主机/路径、mailtos://… 或 file:///路径")
         return value
 
     @field_validator("database_url")
     @classmethod
     def _supported_database(cls, value: str | None) -> str | None:
         if value and not value.startswith(("sqlite", "postgresql+psycopg")):
-            raise ValueError("use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
+            raise ValueError("应为 sqlite:///路径 或 postgresql+psycopg://用户@主机/库名")
         return value
 
     @field_validator("web_url")
@@ -77,7 +76,7 @@ class Settings(BaseSettings):
         if value is None:
             return None
         if not value.startswith(("http://", "https://")) or value.endswith("://"):
-            raise ValueError("give the address people open, e.g. https://door.example.cn")
+            raise ValueError("应为大家打开的网址，如 https://door.example.cn")
         return value.rstrip("/")
 
     @property
@@ -119,8 +118,7 @@ def get_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         problems = [
-            f"CAMPAIGN_{'_'.join(map(str, e['loc'])).upper()}: "
-            f"{e['msg'].removeprefix('Value error, ')}"
+            f"CAMPAIGN_{'_'.join(map(str, e['loc'])).upper()}：{message_zh(e)}"
             for e in exc.errors(include_url=False)
         ]
         raise SettingsError("\n".join(problems)) from None
@@ -139,8 +137,8 @@ def missing_database(settings: Settings) -> str | None:
     if path.exists() or path.is_relative_to(settings.home.resolve()):
         return None
     return (
-        f"CAMPAIGN_DATABASE_URL: no database at {path} (a mistyped path?); to make a new "
-        "one there, run: campaign db upgrade"
+        f"CAMPAIGN_DATABASE_URL：{path} 处没有数据库（路径写错了？）；"
+        "要在那里新建，请运行 campaign db upgrade"
     )
 
 
@@ -158,8 +156,8 @@ def prepare_prefect_env() -> None:
     except OSError as exc:
         # said by the command as one line (flows.cli.main), not as a traceback at import
         HOME_PROBLEMS.append(
-            f"CAMPAIGN_HOME {home} (PREFECT_HOME {os.environ['PREFECT_HOME']}) cannot be "
-            f"created: {exc.strerror or exc}"
+            f"CAMPAIGN_HOME {home}（PREFECT_HOME {os.environ['PREFECT_HOME']}）无法建立："
+            f"{exc.strerror or exc}"
         )
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     # A new Prefect home is migrated while the temporary server starts: on a busy 2-core

@@ -22,6 +22,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from config.pydantic_zh import message_zh
 from config.yaml_lines import (
     LoadedYaml,
     Loc,
@@ -79,22 +80,19 @@ def _unwrap(annotation: Any) -> Any:
 
 
 def _message(error: ErrorDetails) -> str:
-    kind, loc, msg = error["type"], error["loc"], error["msg"]
+    kind, loc = error["type"], error["loc"]
     if kind == "extra_forbidden":
         parent = _model_at(loc[:-1])
         names = [f.alias or n for n, f in parent.model_fields.items()] if parent else []
         near = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6)
-        hint = f"; did you mean {near[0]!r}?" if near else ""
-        allowed = f" (expected one of: {', '.join(names)}{hint})" if names else ""
-        return f"unknown field {loc[-1]!r}{allowed}"
-    if kind == "missing":
-        return "required field is missing"
-    msg = msg.removeprefix("Value error, ")
-    if kind in ("value_error", "assertion_error"):
-        return msg
+        hint = f"；是不是 {near[0]}？" if near else ""
+        allowed = f"（可用的有：{'、'.join(names)}{hint}）" if names else ""
+        return f"不认识的字段 {loc[-1]}{allowed}"
+    if kind in ("missing", "value_error", "assertion_error"):
+        return message_zh(error)
     value = error.get("input")
-    shown = repr(value) if not isinstance(value, dict | list) else type(value).__name__
-    return f"{msg}, got {shown}"
+    shown = repr(value) if not isinstance(value, dict | list) else _kind_of(value)
+    return f"{message_zh(error)}，而不是 {shown}"
 
 
 # ---------------------------------------------------------------- checks after the schema
@@ -142,15 +140,15 @@ def check_campaign(
         seen: set[str] = set()
         for i, item in enumerate(items):
             if item.key in seen:
-                problems.append(((*loc(i), "key"), f"duplicate {what} key {item.key!r}"))
+                problems.append(((*loc(i), "key"), f"{what}的 key {item.key} 重复"))
             seen.add(item.key)
         return seen
 
-    phase_keys = unique(spec.phases, lambda i: ("phases", i), "phase")
-    target_keys = unique(spec.targets, lambda i: ("targets", i), "target")
-    gate_keys = unique(spec.gates, lambda i: ("gates", i), "gate")
-    unique(spec.waves, lambda i: ("waves", i), "wave")
-    unique(spec.inspections, lambda i: ("inspections", i), "inspection")
+    phase_keys = unique(spec.phases, lambda i: ("phases", i), "环节")
+    target_keys = unique(spec.targets, lambda i: ("targets", i), "目标")
+    gate_keys = unique(spec.gates, lambda i: ("gates", i), "闸门")
+    unique(spec.waves, lambda i: ("waves", i), "批次")
+    unique(spec.inspections, lambda i: ("inspections", i), "抽查")
     obligation_keys: set[str] = set()
     for p, phase in enumerate(spec.phases):
         for o, ob in enumerate(phase.obligations):
@@ -158,26 +156,24 @@ def check_campaign(
                 problems.append(
                     (
                         ("phases", p, "obligations", o, "key"),
-                        f"obligation keys starting {RECTIFY_PREFIX!r} are kept for the "
-                        "rectifications that inspections raise",
+                        f"以 {RECTIFY_PREFIX} 开头的任务 key 留给抽查发现问题后的整改使用",
                     )
                 )
             if ob.key in obligation_keys:
                 problems.append(
-                    (("phases", p, "obligations", o, "key"), f"duplicate obligation key {ob.key!r}")
+                    (("phases", p, "obligations", o, "key"), f"任务的 key {ob.key} 重复")
                 )
             obligation_keys.add(ob.key)
 
     if org is not None and org.key != spec.organization:
-        problems.append((("organization",), f"expected {org.key!r}"))
+        problems.append((("organization",), f"应为 {org.key}"))
 
     def role(loc: Loc, name: str) -> None:
         if org is not None and name not in org.roles:
             problems.append(
                 (
                     loc,
-                    f"unknown role {name!r} in organization {org.key!r} "
-                    f"(known: {', '.join(sorted(org.roles))})",
+                    f"组织 {org.key} 中没有角色 {name}（已有：{'、'.join(sorted(org.roles))}）",
                 )
             )
 
@@ -189,9 +185,7 @@ def check_campaign(
         if pd is None:
             continue
         if pd.ends < pd.starts:
-            problems.append(
-                (("phases", i, "end"), f"phase ends {pd.ends} before it starts {pd.starts}")
-            )
+            problems.append((("phases", i, "end"), f"环节结束于 {pd.ends}，早于开始的 {pd.starts}"))
         if phase.parallel:
             continue
         if previous is not None and pd.starts <= previous[1].ends:
@@ -199,9 +193,9 @@ def check_campaign(
             problems.append(
                 (
                     ("phases", i, "start"),
-                    f"phase starts {pd.starts}, not after phase {spec.phases[j].key!r} "
-                    f"ends {before.ends}: phases must be in order and must not overlap "
-                    "(a standing duty that runs alongside others says parallel: true)",
+                    f"环节开始于 {pd.starts}，不在环节 {spec.phases[j].key} 结束的 "
+                    f"{before.ends} 之后：环节须按先后排列、互不重叠"
+                    "（与其他环节并行的常态工作写 parallel: true）",
                 )
             )
         previous = (i, pd)
@@ -230,8 +224,8 @@ def check_campaign(
                         problems.append(
                             (
                                 (*loc, "subject", "pairings", "kinds", k),
-                                f"unknown pairing kind {kind!r} (known: "
-                                f"{', '.join(sorted(org.pairing_kinds)) or 'none'})",
+                                f"没有结对类型 {kind}（已有："
+                                f"{'、'.join(sorted(org.pairing_kinds)) or '无'}）",
                             )
                         )
             if ob.evidence.sign_off is not None:
@@ -241,8 +235,8 @@ def check_campaign(
                     problems.append(
                         (
                             (*loc, "evidence", "counts", c, "target"),
-                            f"unknown target {count.target!r} (known: "
-                            f"{', '.join(sorted(target_keys)) or 'none'})",
+                            f"没有目标 {count.target}（已有："
+                            f"{'、'.join(sorted(target_keys)) or '无'}）",
                         )
                     )
             if pd is None:
@@ -267,7 +261,7 @@ def check_campaign(
                     problems.append(
                         (
                             field_loc,
-                            f"{when} is outside phase {phase.key!r} ({pd.starts} to {pd.ends})",
+                            f"{when} 不在环节 {phase.key} 之内（{pd.starts} 至 {pd.ends}）",
                         )
                     )
 
@@ -276,15 +270,14 @@ def check_campaign(
             problems.append(
                 (
                     ("waves", w, "after_gate"),
-                    f"unknown gate {wave.after_gate!r} "
-                    f"(known: {', '.join(sorted(gate_keys)) or 'none'})",
+                    f"没有闸门 {wave.after_gate}（已有：{'、'.join(sorted(gate_keys)) or '无'}）",
                 )
             )
         for p, phase_key in enumerate(wave.phases):
             if phase_key not in phase_keys:
-                problems.append((("waves", w, "phases", p), f"unknown phase {phase_key!r}"))
+                problems.append((("waves", w, "phases", p), f"没有环节 {phase_key}"))
         if wave.select is None and w != len(spec.waves) - 1:
-            problems.append((("waves", w), "only the last wave may take the rest (no select)"))
+            problems.append((("waves", w), "只有最后一个批次可以不写 select（包揽其余）"))
     policies: list[tuple[Loc, ReminderPolicy]] = [(("reminders",), spec.reminders)]
     policies += [
         (("phases", p, "obligations", o, "reminders"), ob.reminders)
@@ -301,9 +294,7 @@ def check_campaign(
             role(("gates", g, "approvers", a), name)
     for n, inspection in enumerate(spec.inspections):
         if inspection.obligation not in obligation_keys:
-            problems.append(
-                (("inspections", n, "obligation"), f"unknown obligation {inspection.obligation!r}")
-            )
+            problems.append((("inspections", n, "obligation"), f"没有任务 {inspection.obligation}"))
         for a, name in enumerate(inspection.inspectors):
             role(("inspections", n, "inspectors", a), name)
     return dates, problems
@@ -330,11 +321,9 @@ def parse_campaign(
     """Schema and checks over parsed YAML; SpecError carries every problem found."""
     data = loaded.data
     if data is None:
-        raise SpecError([loaded.problem((), "empty file, expected a campaign mapping")])
+        raise SpecError([loaded.problem((), "文件是空的，应为一个活动的映射")])
     if not isinstance(data, dict):
-        raise SpecError(
-            [loaded.problem((), f"expected a mapping at the top level, found {_kind_of(data)}")]
-        )
+        raise SpecError([loaded.problem((), f"顶层应为映射（名称: 值），而不是{_kind_of(data)}")])
     try:
         spec = CampaignSpec.model_validate(data)
     except ValidationError as exc:
@@ -354,9 +343,8 @@ def parse_campaign(
             problems.append(
                 (
                     ("reminders",),
-                    f"organization {org.key!r} names no roles to remind for a unit: give "
-                    "reminders.responsible_roles here, or responsible_roles (责任角色) in the "
-                    "organization's file",
+                    f"组织 {org.key} 没有指定为单位接收提醒的角色：请在此写 "
+                    "reminders.responsible_roles，或在组织文件中写 responsible_roles（责任角色）",
                 )
             )
     dates, more = check_campaign(spec, calendar, org)
@@ -383,9 +371,9 @@ def load_campaign(
 
 def _kind_of(value: object) -> str:
     return {
-        list: "a list",
-        str: "a string",
-        int: "a number",
-        float: "a number",
-        bool: "a boolean",
+        list: "列表",
+        str: "文字",
+        int: "数字",
+        float: "数字",
+        bool: "true/false",
     }.get(type(value), type(value).__name__)

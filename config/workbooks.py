@@ -15,9 +15,7 @@ from models.errors import ImportRejected
 
 def _refused(path: Path, exc: Exception) -> ImportRejected:
     # defusedxml refuses entity declarations, DTDs and external references
-    return ImportRejected(
-        [f"{path}:1: refused: its XML is not a plain workbook's ({type(exc).__name__})"]
-    )
+    return ImportRejected([f"{path}:1: 不予接收：其 XML 不是普通工作簿的（{type(exc).__name__}）"])
 
 
 def cell_text(value: Any) -> str:
@@ -43,15 +41,15 @@ def read_sheets(path: Path) -> list[tuple[str, list[tuple[Any, ...]]]]:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except FileNotFoundError:
-        raise ImportRejected([f"{path}:1: no such file"]) from None
+        raise ImportRejected([f"{path}:1: 没有这个文件"]) from None
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise ImportRejected([f"{path}:1: not a readable .xlsx workbook ({exc})"]) from None
+        raise ImportRejected([f"{path}:1: 不是可读取的 .xlsx 工作簿（{exc}）"]) from None
     except Exception as exc:
         raise _refused(path, exc) from None
     try:
         sheets = []
         for sheet in book.worksheets:
-            rows = bounded_rows(sheet.iter_rows(values_only=True), f"sheet {sheet.title}")
+            rows = bounded_rows(sheet.iter_rows(values_only=True), f"工作表 {sheet.title}")
             sheets.append((sheet.title, list(rows)))
         return sheets
     except ValueError as exc:
@@ -72,10 +70,10 @@ def check_columns(
     if unknown or missing:
         parts = []
         if missing:
-            parts.append(f"missing column(s) {', '.join(missing)}")
+            parts.append(f"缺少列 {'、'.join(missing)}")
         if unknown:
-            parts.append(f"unknown column(s) {', '.join(unknown)}")
-        raise ImportRejected([f"{source}:1: {label}{'; '.join(parts)}"])
+            parts.append(f"不认识的列 {'、'.join(unknown)}")
+        raise ImportRejected([f"{source}:1: {label}{'；'.join(parts)}"])
 
 
 def save_in_place(path: Path, save: Callable[[str], object]) -> None:

@@ -84,6 +84,7 @@ def explain_yaml_error(text: str, line: int, problem: str) -> tuple[int, str]:
     plain = {
         "could not find expected ':'": "这一行缺少“字段: 值”的半角冒号，或上一行的引号没有闭合",
         "mapping values are not allowed here": "缩进不对，或值里有未加引号的“: ”",
+        "found duplicate key": "同一层有重复的字段",
         "found character '\\t' that cannot start any token": "用了制表符（Tab）：YAML 只认空格",
     }
     for known, words in plain.items():
@@ -95,11 +96,11 @@ def explain_yaml_error(text: str, line: int, problem: str) -> tuple[int, str]:
 
 
 def format_loc(loc: Sequence[str | int]) -> str:
-    """`phases[1].obligations[0].due`; the whole document is `(document)`."""
+    """`phases[1].obligations[0].due`; the whole document is `（整个文件）`."""
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(document)"
+    return out or "（整个文件）"
 
 
 def _plain(node: Any, loc: Loc, lines: dict[Loc, int]) -> Any:
@@ -144,18 +145,18 @@ def load_yaml_text(text: str, path: Path) -> LoadedYaml:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
-        problem = exc.problem or exc.context or "invalid YAML"
+        problem = exc.problem or exc.context or "YAML 格式不对"
         line, plain = explain_yaml_error(text, line, problem)
-        raise YamlLoadError(line, f"invalid YAML: {plain}") from exc
+        raise YamlLoadError(line, f"YAML 格式不对：{plain}") from exc
     except YAMLError as exc:
-        raise YamlLoadError(1, f"invalid YAML: {str(exc).splitlines()[0]}") from exc
+        raise YamlLoadError(1, f"YAML 格式不对：{str(exc).splitlines()[0]}") from exc
     except RecursionError as exc:
-        raise YamlLoadError(1, "invalid YAML: nested too deeply") from exc
+        raise YamlLoadError(1, "YAML 格式不对：嵌套太深") from exc
     lines: dict[Loc, int] = {(): 1}
     try:
         data = _plain(node, (), lines)
     except RecursionError as exc:  # deep nesting, or an alias that contains itself
-        raise YamlLoadError(1, "invalid YAML: nested too deeply or refers to itself") from exc
+        raise YamlLoadError(1, "YAML 格式不对：嵌套太深，或引用了自身") from exc
     return LoadedYaml(path=path, data=data, lines=lines)
 
 
@@ -164,20 +165,20 @@ def read_text_file(path: Path) -> str:
     try:
         raw = path.read_bytes()
     except FileNotFoundError as exc:
-        raise YamlLoadError(1, "no such file") from exc
+        raise YamlLoadError(1, "没有这个文件") from exc
     except IsADirectoryError as exc:
-        raise YamlLoadError(1, "is a directory, expected a file") from exc
+        raise YamlLoadError(1, "这是文件夹，应为文件") from exc
     except OSError as exc:
-        raise YamlLoadError(1, f"cannot read: {exc.strerror}") from exc
+        raise YamlLoadError(1, f"无法读取：{exc.strerror}") from exc
     if refusal := text_refusal(len(raw)):
         raise YamlLoadError(1, refusal)
     if b"\x00" in raw:
-        raise YamlLoadError(1, "binary file, expected UTF-8 YAML text")
+        raise YamlLoadError(1, "这是二进制文件，应为 UTF-8 编码的 YAML 文本")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise YamlLoadError(line, "not UTF-8 text (save the file as UTF-8)") from exc
+        raise YamlLoadError(line, "不是 UTF-8 编码的文本（请把文件另存为 UTF-8）") from exc
 
 
 def load_yaml_file(path: Path) -> LoadedYaml:

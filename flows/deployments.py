@@ -180,7 +180,7 @@ def deploy_campaign(
         ensure_zombie_automation()
     names = []
     if fan_out and pool is None:
-        raise CampaignError("--fan-out needs --pool: batches run on a work pool's workers")
+        raise CampaignError("--fan-out 须与 --pool 同用：分批的运行由工作池的 worker 执行")
     for deployment in campaign_deployments(loaded, pool, fan_out):
         deployment.apply()
         names.append(deployment.full_name)

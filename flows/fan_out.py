@@ -76,6 +76,6 @@ def run_batches(deployment: str, batches: list[dict[str, Any]]) -> int:
                     waiting[batch.run_id] = batch
                     continue
                 raise BatchFailed(
-                    f"batch {label}: run {run.name} ended {run.state.name}: {run.state.message}"
+                    f"批次 {label}：运行 {run.name} 以 {run.state.name} 结束：{run.state.message}"
                 )
     return sum(len(b.runs) for b in todo)

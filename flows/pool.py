@@ -25,13 +25,13 @@ def check_pool(pool: str) -> None:
             found = client.read_work_pool(pool)
         except ObjectNotFound:
             raise CampaignError(
-                f"work pool {pool!r} does not exist on {client.api_url}; create it: "
-                f"prefect work-pool create {pool} --type process"
+                f"{client.api_url} 上没有工作池 {pool}；先建立：prefect work-pool create "
+                f"{pool} --type process"
             ) from None
     if found.type != "process":
         raise CampaignError(
-            f"work pool {pool!r} is of type {found.type!r}; campaign deploys to process pools "
-            "(its workers run the installed project)"
+            f"工作池 {pool} 的类型是 {found.type}；campaign 只部署到 process 类型的工作池"
+            "（其 worker 运行已安装的本项目）"
         )
 
 

@@ -19,8 +19,9 @@ class MissingHolidayTable(CalendarError):
     def __init__(self, year: int, first: int, last: int) -> None:
         self.year = year
         super().__init__(
-            f"no holiday table for {year}: chinese-calendar covers {first}-{last}; "
-            f"add config/holidays/{year}.yaml (see config/holidays/README.md)"
+            f"没有 {year} 年的节假日安排：chinese-calendar 只有 {first}-{last} 年；"
+            f"国务院办公厅的放假通知发布后，用 campaign calendar import-notice 导入"
+            f"（或添加 config/holidays/{year}.yaml，见 config/holidays/README.md）"
         )
 
 

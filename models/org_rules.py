@@ -53,13 +53,25 @@ class _Coded(Protocol):
     where: str
 
 
+_ATTRIBUTE_ZH = {"name": "名称", "tags": "标签"}
+_SIDE_ZH = {"cadre": "干部", "contact": "联系对象"}
+
+
+def _kind_zh(kind: str) -> str:
+    return UNIT_KIND_NAMES_ZH.get(kind, kind)
+
+
+def _kinds_zh(kinds: Iterable[str]) -> str:
+    return "或".join(_kind_zh(k) for k in sorted(kinds))
+
+
 def _duplicates(rows: Iterable[_Coded], what: str) -> list[str]:
     seen: dict[str, str] = {}
     problems = []
     for row in rows:
         code, where = row.code, row.where
         if code in seen:
-            problems.append(f"{where}: duplicate {what} code {code!r} (first at {seen[code]})")
+            problems.append(f"{where}: {what}编码 {code} 重复（首次出现在 {seen[code]}）")
         else:
             seen[code] = where
     return problems
@@ -69,35 +81,32 @@ def check_org(data: OrgData, existing: ExistingOrg) -> list[str]:
     """Every problem of the import, as `FILE:ROW: message`; empty when it may be written."""
     problems: list[str] = []
     for table, what in (
-        ("roles", "role"),
-        ("pairing_kinds", "pairing kind"),
-        ("units", "unit"),
-        ("people", "person"),
-        ("pairings", "pairing"),
+        ("roles", "角色"),
+        ("pairing_kinds", "结对类型"),
+        ("units", "单位"),
+        ("people", "人员"),
+        ("pairings", "结对"),
     ):
         rows = getattr(data, table)
         problems += _duplicates(rows, what)
         for row in rows:
             if not CODE.match(row.code):
                 problems.append(
-                    f"{row.where}: {what} code {row.code!r} must be 1-64 letters, digits, . _ -"
+                    f"{row.where}: {what}编码 {row.code!r} 须为 1-64 个字母、数字或 . _ -"
                 )
             if hasattr(row, "name") and not row.name:
-                problems.append(f"{row.where}: {what} {row.code!r} has no name")
+                problems.append(f"{row.where}: {what} {row.code} 没有名称")
             for attribute in ("name", "tags"):
                 value = getattr(row, attribute, None)
                 texts = value if isinstance(value, list | tuple | frozenset) else [value or ""]
                 found = sorted({c for t in texts for c in unsafe_characters(str(t))})
                 if found:
                     problems.append(
-                        f"{row.where}: {what} {row.code!r}: {attribute} holds a control "
-                        f"character ({', '.join(found)}): it would break a digest's lines and "
-                        "the ledger's cells"
+                        f"{row.where}: {what} {row.code}：{_ATTRIBUTE_ZH[attribute]}含有控制字符"
+                        f"（{'、'.join(found)}），会打乱提醒的行和台账的单元格"
                     )
             if hasattr(row, "origin") and row.origin not in ORIGINS:
-                problems.append(
-                    f"{row.where}: origin {row.origin!r} must be one of {', '.join(ORIGINS)}"
-                )
+                problems.append(f"{row.where}: 来源 {row.origin} 应为 {'、'.join(ORIGINS)} 之一")
 
     problems += _operator_problems(data, existing)
     kinds = dict(existing.unit_kinds)
@@ -108,22 +117,21 @@ def check_org(data: OrgData, existing: ExistingOrg) -> list[str]:
     for unit in data.units:
         if unit.kind not in UNIT_KINDS:
             problems.append(
-                f"{unit.where}: unknown unit kind {unit.kind!r} (expected one of "
-                f"{', '.join(UNIT_KINDS)})"
+                f"{unit.where}: 没有单位类型 {unit.kind}（应为 {'、'.join(UNIT_KINDS)} 之一）"
             )
             continue
         allowed = PARENT_KINDS[unit.kind]
         if unit.parent is None:
             if allowed:
                 problems.append(
-                    f"{unit.where}: a {unit.kind} needs a parent ({' or '.join(sorted(allowed))})"
+                    f"{unit.where}: {_kind_zh(unit.kind)}须有上级（{_kinds_zh(allowed)}）"
                 )
         elif unit.parent not in kinds:
-            problems.append(f"{unit.where}: unknown parent unit {unit.parent!r}")
+            problems.append(f"{unit.where}: 没有上级单位 {unit.parent}")
         elif kinds[unit.parent] not in allowed:
             problems.append(
-                f"{unit.where}: a {unit.kind} cannot sit under a {kinds[unit.parent]} "
-                f"({unit.parent!r}); expected {' or '.join(sorted(allowed)) or 'no parent'}"
+                f"{unit.where}: {_kind_zh(unit.kind)}不能隶属于{_kind_zh(kinds[unit.parent])}"
+                f"（{unit.parent}）；上级应为{_kinds_zh(allowed) if allowed else '空（没有上级）'}"
             )
     problems += _cycles(data, parents)
 
@@ -132,28 +140,28 @@ def check_org(data: OrgData, existing: ExistingOrg) -> list[str]:
         for role in getattr(data, field_name) or ():
             if role not in roles:
                 problems.append(
-                    f"{data.source}:1: {field_name}: unknown role {role!r} "
-                    f"(known: {', '.join(sorted(roles))})"
+                    f"{data.source}:1: {field_name}: 没有角色 {role}"
+                    f"（已有：{'、'.join(sorted(roles))}）"
                 )
     people = set(existing.people) | {p.code for p in data.people}
     for person in data.people:
         if person.unit not in kinds:
-            problems.append(f"{person.where}: unknown unit {person.unit!r}")
+            problems.append(f"{person.where}: 没有单位 {person.unit}")
         for role in person.roles:
             if role not in roles:
                 problems.append(
-                    f"{person.where}: unknown role {role!r} (known: {', '.join(sorted(roles))})"
+                    f"{person.where}: 没有角色 {role}（已有：{'、'.join(sorted(roles))}）"
                 )
     pairing_kinds = set(existing.pairing_kinds) | {k.code for k in data.pairing_kinds}
     for pairing in data.pairings:
         if pairing.kind not in pairing_kinds:
-            problems.append(f"{pairing.where}: unknown pairing kind {pairing.kind!r}")
+            problems.append(f"{pairing.where}: 没有结对类型 {pairing.kind}")
         for side in ("cadre", "contact"):
             code = getattr(pairing, side)
             if code not in people:
-                problems.append(f"{pairing.where}: unknown {side} {code!r}")
+                problems.append(f"{pairing.where}: 没有{_SIDE_ZH[side]} {code}")
         if pairing.cadre == pairing.contact:
-            problems.append(f"{pairing.where}: a person cannot be paired with themselves")
+            problems.append(f"{pairing.where}: 一个人不能与自己结对")
     return problems
 
 
@@ -164,7 +172,7 @@ def _cycles(data: OrgData, parents: Mapping[str, str | None]) -> list[str]:
         current = parents.get(unit.code)
         while current is not None:
             if current in seen:
-                problems.append(f"{unit.where}: unit {unit.code!r} is its own ancestor")
+                problems.append(f"{unit.where}: 单位 {unit.code} 成了自己的上级（隶属关系成环）")
                 break
             seen.add(current)
             current = parents.get(current)
@@ -194,11 +202,10 @@ def _operator_problems(data: OrgData, existing: ExistingOrg) -> list[str]:
     seen: dict[str, str] = {}
     for op in data.operators or []:
         if not op.login or not CODE.match(op.login):
-            problems.append(f"{op.where}: operator login {op.login!r} must be 1-64 letters, "
-                            "digits, . _ -")  # fmt: skip
+            problems.append(f"{op.where}: 操作员账号 {op.login!r} 须为 1-64 个字母、数字或 . _ -")
         elif op.login in seen:
-            problems.append(f"{op.where}: operator {op.login!r} again (first at {seen[op.login]})")
+            problems.append(f"{op.where}: 操作员 {op.login} 重复（首次出现在 {seen[op.login]}）")
         seen.setdefault(op.login, op.where)
         if op.person not in people:
-            problems.append(f"{op.where}: operator {op.login!r}: no person {op.person!r}")
+            problems.append(f"{op.where}: 操作员 {op.login}：没有人员 {op.person}")
     return problems

@@ -67,7 +67,7 @@ def first_approver(spec: CampaignSpec, gate_key: str) -> str:
         org = load_snapshot(session, spec.organization)
     holders = approvers_of(org, gate)
     if not holders:
-        raise NotFound(f"nobody holds a role that may answer gate {gate_key}")
+        raise NotFound(f"没有人担任可审批闸门 {gate_key} 的角色")
     return holders[0].code
 
 

@@ -105,7 +105,7 @@ def load_batch_context(campaign: str, version: int, as_of: dt.date, replan: bool
     with run.session() as session:
         stored = stored_version(session, loaded.spec.key, version)
         if stored is None:
-            raise CampaignError(f"campaign {key!r} has no version {version}")
+            raise CampaignError(f"活动 {key} 没有第 {version} 版")
         statuses = phase_statuses(session, stored.campaign_id)
     today = to_date(as_of)
     return RolloutContext(loaded, stored.campaign_id, version, replan, statuses, today)

@@ -63,7 +63,7 @@ def parse_day(value: str | None, what: str = "--as-of") -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise DateRuleError(f"{what}: expected a date as YYYY-MM-DD, got {value!r}") from None
+        raise DateRuleError(f"{what}：日期应写成 YYYY-MM-DD，而不是 {value}") from None
 
 
 def parse_instant(value: str, what: str = "--now") -> dt.datetime:
@@ -72,10 +72,10 @@ def parse_instant(value: str, what: str = "--now") -> dt.datetime:
         instant = dt.datetime.fromisoformat(value)
     except ValueError:
         raise DateRuleError(
-            f"{what}: expected e.g. 2026-11-28T10:00+08:00, got {value!r}"
+            f"{what}：应写成如 2026-11-28T10:00+08:00 的时刻，而不是 {value}"
         ) from None
     if instant.tzinfo is None:
-        raise DateRuleError(f"{what}: give the offset, e.g. {value}+08:00")
+        raise DateRuleError(f"{what}：请写明时区偏移，如 {value}+08:00")
     return instant
 
 

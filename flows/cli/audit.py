@@ -41,14 +41,14 @@ def verify(anchor: AnchorFile = None) -> None:
         if not broken:
             items, differs = audit.verify_data(session)
     if broken:
-        say(f"audit chain broken after {count} good events: {broken}")
+        say(f"审计链在 {count} 条完好的记录之后断开：{broken}")
         raise typer.Exit(1)
-    reached = f"; it reaches all {len(anchors)} anchors of {anchor}" if anchors else ""
-    say(f"audit chain holds: {count} events checked{reached}")
+    reached = f"；{anchor} 的 {len(anchors)} 个锚点都在链上" if anchors else ""
+    say(f"审计链完好：核对了 {count} 条记录{reached}")
     if differs:
-        say(f"data differ from the audit trail: {differs}")
+        say(f"数据与审计记录不符：{differs}")
         raise typer.Exit(1)
-    say(f"data agree with the audit trail: {items} items checked")
+    say(f"数据与审计记录一致：核对了 {items} 个事项")
 
 
 @audit_app.command("anchor")
@@ -62,7 +62,7 @@ def anchor_command(
     re-chained after an edit."""
     config = settings()
     line = write_anchor(config, to or config.audit_anchor)
-    say(f"anchored: {line}")
+    say(f"已锚定：{line}")
 
 
 def _tables(org: OrgSnapshot) -> list[tuple[str, dict[str, Any]]]:
@@ -93,11 +93,11 @@ def show(
             if subject in table
         ]
         if not found:
-            raise NotFound(f"no unit, person or pairing with code {subject!r}")
+            raise NotFound(f"没有编码为 {subject} 的单位、人员或结对")
         if len(found) > 1:
             raise CampaignError(
-                f"{subject!r} is in several organizations ({', '.join(f[2] for f in found)}): "
-                "name the campaign with --campaign"
+                f"{subject} 在多个组织中（{'、'.join(f[2] for f in found)}），"
+                "请用 --campaign 指明活动"
             )
         kind, sid, _ = found[0]
         items = audit.subject_items(session, kind, sid, campaign)

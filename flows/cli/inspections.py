@@ -13,10 +13,16 @@ from flows.cli.console import escape
 from flows.cli.params import CampaignArg, SubjectOption
 from models.domain.vocabulary import CheckResult
 from models.domain.wording import RESULT_ZH, check_outcome_zh, occurrence_zh
-from models.errors import EvidenceError, NotFound
+from models.errors import EvidenceError
 from models.store import audit
 from models.store.evidence import read_evidence_file, store_bytes, subject_id
-from models.store.inspections import InspectedCampaign, SampleRef, record_result, samples_of
+from models.store.inspections import (
+    InspectedCampaign,
+    SampleRef,
+    record_result,
+    samples_of,
+    spec_inspection,
+)
 from models.store.instant import utc_now
 from models.store.orgs import load_snapshot
 from models.store.rollout import campaign_id
@@ -36,11 +42,11 @@ def inspect(
     day = parse_day(as_of)
     made = make_checks.fn(campaign, day)  # the flow's task, run here without a server
     if not made:
-        say(f"no check due by {day} that is not made yet")
+        say(f"截至 {day} 没有尚未生成的抽查")
     for check in made:
         say(
-            f"{check['inspection']} {check['label']}: {check['sampled']} sampled "
-            f"(due {check['on']})"
+            f"{check['inspection']} {check['label']}：抽取 {check['sampled']} 个"
+            f"（{check['on']} 检查）"
         )
 
 
@@ -60,18 +66,17 @@ def record(
 ) -> None:
     """Record one sampled subject's result; a fail raises a rectification with a deadline."""
     if result not in tuple(CheckResult):
-        raise EvidenceError(f"--result must be pass or fail, got {result!r}")
+        raise EvidenceError(f"--result 应为 pass 或 fail，而不是 {result}")
     run = context()
     documents = [read_evidence_file(p, run.settings.max_file_bytes) for p in file or []]
     dated = parse_day(date, "--date")
     loaded = run.campaign(campaign)
     who = acting(by, loaded.spec.organization)
     person_code = who.person
-    spec_inspection = next((i for i in loaded.spec.inspections if i.key == inspection), None)
+    kind = loaded.spec.inspected(spec_inspection(loaded, inspection))[1].subject.kind
     with run.session() as session, audit.entered_by(who.entered_by):
         org = load_snapshot(session, loaded.spec.organization)
         person = org.person_coded(person_code)
-        kind = _subject_kind(loaded, spec_inspection)
         scope = InspectedCampaign(loaded, campaign_id(session, loaded.spec.key), org, run.calendar)
         outcome = record_result(
             session,
@@ -87,13 +92,6 @@ def record(
         for data, meta in documents:  # stored once the result is recorded, before the commit
             store_bytes(run.settings.home.resolve(), data, meta["name"])
     say(f"{subject} · {inspection} {check}: {check_outcome_zh(outcome)}")
-
-
-def _subject_kind(loaded, inspection) -> str:
-    if inspection is None:
-        known = ", ".join(i.key for i in loaded.spec.inspections) or "none"
-        raise NotFound(f"no inspection in {loaded.spec.key} by that key (inspections: {known})")
-    return loaded.spec.inspected(inspection)[1].subject.kind
 
 
 @inspection_app.command("show")

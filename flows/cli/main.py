@@ -77,28 +77,27 @@ def main() -> None:
         code = exc.exit_code
     except CampaignError as exc:
         for line in str(exc).splitlines() or [type(exc).__name__]:
-            err.print(f"error: {line}", markup=False)
+            err.print(f"错误：{line}", markup=False)
         code = exc.exit_code
     except (KeyboardInterrupt, click.Abort):
-        err.print("interrupted")
+        err.print("已中断")
         code = 130
     except Exception as exc:  # the last line of defence: a message, not a traceback
         if os.environ.get("CAMPAIGN_DEBUG"):
             raise
         if (problem := _environment_fault(exc)) is not None:
-            err.print(f"error: {problem}", markup=False)
+            err.print(f"错误：{problem}", markup=False)
             code = 2
         elif _unauthorized(exc):
             err.print(
-                f"error: the Prefect server at {os.environ.get('PREFECT_API_URL')} refused "
-                "us (401 Unauthorized): set PREFECT_API_AUTH_STRING to its user:password",
+                f"错误：Prefect 服务器 {os.environ.get('PREFECT_API_URL')} 拒绝了访问"
+                "（401 Unauthorized）：请把 PREFECT_API_AUTH_STRING 设为其 用户:密码",
                 markup=False,
             )
             code = 77
         else:
             err.print(
-                f"error: unexpected {type(exc).__name__}: {exc} "
-                "(set CAMPAIGN_DEBUG=1 for the traceback)",
+                f"错误：意外的 {type(exc).__name__}：{exc}（设置 CAMPAIGN_DEBUG=1 可看到调用栈）",
                 markup=False,
             )
             code = 70
@@ -130,11 +129,11 @@ def _environment_fault(exc: BaseException) -> str | None:
     if isinstance(exc, OperationalError):
         reason = str(exc.orig or exc).strip().splitlines()
         url = db_url_shown()
-        return f"the database {url} cannot be used: {reason[0] if reason else exc}"
+        return f"数据库 {url} 无法使用：{reason[0] if reason else exc}"
     if isinstance(exc, RuntimeError) and str(exc).startswith("Failed to reach API"):
         return (
-            f"the Prefect server at {os.environ.get('PREFECT_API_URL')} does not answer: start "
-            "it, or unset PREFECT_API_URL to use a temporary one"
+            f"Prefect 服务器 {os.environ.get('PREFECT_API_URL')} 没有应答：请启动它，"
+            "或取消 PREFECT_API_URL 以使用临时服务器"
         )
     return None
 

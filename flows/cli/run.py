@@ -39,10 +39,11 @@ from flows.cli.params import (
     SubjectOption,
 )
 from models.domain.campaign import LoadedCampaign, Obligation
+from models.domain.counts import parse_count
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
 from models.domain.permissions import check_approver
 from models.domain.wording import STATUS_ZH, occurrence_zh
-from models.errors import CampaignError, EvidenceError, NotFound
+from models.errors import CampaignError, NotFound
 from models.report import report_text, write_ledger
 from models.store import audit
 from models.store.evidence import (
@@ -83,8 +84,8 @@ def rollout(
     ensure_prefect()
     result = rollout_campaign(campaign, parse_day(as_of), wait_at_gates=wait_at_gates)
     say(
-        f"{result['campaign']} version {result['version']}: {result['inserted']} new "
-        f"items, {result['items']} in all"
+        f"{result['campaign']} 第 {result['version']} 版：新增 {result['inserted']} 项，"
+        f"共 {result['items']} 项"
     )
     if result["moved"] or result["cancelled"] or result["done_kept"]:
         say(
@@ -93,7 +94,7 @@ def rollout(
         )
     for gate in result["waiting_at"]:
         say(
-            f"waiting at gate {gate}: campaign gate approve {result['campaign']} {gate} --by PERSON"
+            f"等待闸门 {gate} 审批：campaign gate approve {result['campaign']} {gate} --by 人员编码"
         )
 
 
@@ -110,7 +111,7 @@ def simulate(
 
     first, last = parse_day(start, "--from"), parse_day(end, "--to")
     if last < first:
-        raise CampaignError(f"--to {last} is before --from {first}")
+        raise CampaignError(f"--to {last} 早于 --from {first}")
     context().campaign(campaign)
     ensure_prefect()
     result = simulate_campaign(campaign, first, last, seed=seed, evidence=evidence)
@@ -255,12 +256,12 @@ def _gate(decision: bool, campaign: str, gate: str, by: str | None, notes: str) 
         campaign_id(session, loaded.spec.key)
     check_approver(spec_gate, person)
     if resume_waiting_run(loaded.spec.key, gate, decision, reviewer, notes):
-        say(f"answered the waiting run at gate {gate}")
+        say(f"闸门 {gate} 的审批已交给等待中的运行")
         return
     with audit.entered_by(who.entered_by):
         answer_gate(loaded.spec.key, gate, reviewer, decision, notes)
-    word = "approved" if decision else "rejected"
-    say(f"gate {gate} {word} by {person.code} ({person.name})")
+    word = "通过" if decision else "退回"
+    say(f"闸门 {gate} 已{word}（{person.code} {person.name}）")
     if decision:
         rollout(loaded.spec.key, as_of=None, wait_at_gates=False)
 
@@ -279,23 +280,12 @@ def gate_approve(campaign: CampaignArg, gate: str, by: Reviewer = None, notes: N
 def gate_reject(campaign: CampaignArg, gate: str, by: Reviewer = None, notes: Notes = "") -> None:
     """Reject a gate: the waves after it keep waiting; who and why is recorded."""
     if not notes.strip():
-        raise CampaignError("a rejection needs --notes saying why")
+        raise CampaignError("退回须用 --notes 说明理由")
     _gate(False, campaign, gate, by, notes)
 
 
 def _parse_counts(values: list[str]) -> dict[str, int]:
-    counts = {}
-    for value in values:
-        name, sep, number = value.partition("=")
-        if not sep or not name.strip():
-            raise EvidenceError(f"--count {value!r}: expected NAME=NUMBER")
-        try:
-            counts[name.strip()] = int(number)
-        except ValueError:
-            raise EvidenceError(f"--count {value!r}: {number!r} is not a whole number") from None
-        if counts[name.strip()] < 0:
-            raise EvidenceError(f"--count {value!r}: a count cannot be negative")
-    return counts
+    return dict(count for value in values if (count := parse_count(value)) is not None)
 
 
 def _locate(
@@ -437,14 +427,14 @@ def report(
             org = load_snapshot(now.session, now.loaded.spec.organization)
             ledger = ledger_of(now.session, campaign_id(now.session, now.loaded.spec.key))
             rows = write_ledger(xlsx, ledger, now.loaded, org, now.progress)
-            say(f"ledger: {xlsx} ({rows} rows)")
+            say(f"台账：{xlsx}（{rows} 行）")
 
 
 def _campaign_key_with_phase(campaign: str, phase: str) -> str:
     """The campaign's key, once the phase is known to be one of its phases."""
     loaded = context().campaign(campaign)
     if phase not in loaded.phase_dates:
-        raise NotFound(f"no phase {phase!r} (phases: {', '.join(loaded.phase_dates)})")
+        raise NotFound(f"没有环节 {phase}（环节：{'、'.join(loaded.phase_dates)}）")
     return loaded.spec.key
 
 
@@ -455,7 +445,7 @@ def phase_open(campaign: CampaignArg, phase: str, on: AsOf = None) -> None:
 
     ensure_prefect()
     opened = open_campaign_phase(_campaign_key_with_phase(campaign, phase), phase, parse_day(on))
-    say(f"phase {phase} open: {opened} items became due")
+    say(f"环节 {phase} 已开始：{opened} 项进入办理")
 
 
 @phase_app.command("close")
@@ -465,7 +455,7 @@ def phase_close(campaign: CampaignArg, phase: str, on: AsOf = None) -> None:
 
     ensure_prefect()
     summary = close_campaign_phase(_campaign_key_with_phase(campaign, phase), phase, parse_day(on))
-    say(f"phase {phase} closed: {summary['accepted']}/{summary['items']} accepted")
+    say(f"环节 {phase} 已结束：完成 {summary['accepted']}/{summary['items']}")
 
 
 @app.command()
@@ -500,11 +490,11 @@ def deploy(
     from flows.deployments import deploy_campaign
 
     if fan_out and pool is None:  # before a temporary server is started for nothing
-        raise CampaignError("--fan-out needs --pool: batches run on a work pool's workers")
+        raise CampaignError("--fan-out 须与 --pool 同用：分批的运行由工作池的 worker 执行")
     loaded = context().campaign(campaign)
     ensure_prefect()
     for name in deploy_campaign(loaded, pool, fan_out):
-        say(f"deployed {name}")
+        say(f"已部署 {name}")
 
 
 @app.command("catch-up")
@@ -525,14 +515,14 @@ def catch_up(
     result = catch_up_campaign(campaign, instant)
     closed = "、".join(result["phases_closed"]) or "无"
     say(
-        f"{result['campaign']}: late runs taken over {len(result['late_runs_taken_over'])}; "
-        f"items written {result['items_written']}; phases closed: {closed}; "
-        f"checks {result['checks']}; reminders sent {result['reminders_sent']} in "
-        f"{result['digests']} digests, failed {result['reminders_failed']} "
-        f"(newly overdue {result['newly_overdue']})"
+        f"{result['campaign']}：接手误点的运行 {len(result['late_runs_taken_over'])} 个；"
+        f"写入事项 {result['items_written']}；结束的环节：{closed}；"
+        f"抽查 {result['checks']}；发送提醒 {result['reminders_sent']} 条"
+        f"（{result['digests']} 份汇总），失败 {result['reminders_failed']}"
+        f"（新逾期 {result['newly_overdue']}）"
     )
     if result["waiting_at"]:
-        say(f"waiting at gates: {', '.join(result['waiting_at'])}")
+        say(f"等待闸门审批：{'、'.join(result['waiting_at'])}")
 
 
 @app.command()
@@ -563,12 +553,12 @@ def remind(
     if result.get("day_off"):
         say("休息日不发送提醒：到期的提醒在下一个工作日的提醒时间发出")
     say(
-        f"newly overdue {result['overdue']}; sent {result.get('sent', 0)} in "
-        f"{result.get('digests', 0)} digests (escalations {result.get('escalated', 0)}); "
-        f"failed {result.get('failed', 0)}; dead letters {totals.get('dead', 0)}; "
-        f"pending {totals.get('pending', 0)}; superseded {totals.get('superseded', 0)}"
+        f"新逾期 {result['overdue']}；发送 {result.get('sent', 0)} 条，"
+        f"{result.get('digests', 0)} 份汇总（其中上报 {result.get('escalated', 0)}）；"
+        f"失败 {result.get('failed', 0)}；停发 {totals.get('dead', 0)}；"
+        f"待发 {totals.get('pending', 0)}；已取代 {totals.get('superseded', 0)}"
     )
     if result.get("problems"):
         for problem in result["problems"]:
-            typer.echo(f"error: 活动未能读取，其逾期事项未处理（其余已发送）：{problem}", err=True)
+            typer.echo(f"错误：活动未能读取，其逾期事项未处理（其余已发送）：{problem}", err=True)
         raise typer.Exit(1)

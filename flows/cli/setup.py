@@ -50,8 +50,8 @@ def validate(
         last = loaded.last_day
         obligations = sum(len(p.obligations) for p in spec.phases)
         say(
-            f"{path}: ok: {spec.key}, {len(spec.phases)} phases, {obligations} obligations, "
-            f"{first} to {last}"
+            f"{path}：通过：{spec.key}，{len(spec.phases)} 个环节，{obligations} 项任务，"
+            f"{first} 至 {last}"
         )
         warnings = restraint_warnings(spec)
         if warnings:
@@ -81,15 +81,15 @@ def orgs_import(
     with context().session() as session:
         result = import_org(session, data, org, actor=operator(), operator=getpass.getuser())
         counts = org_counts(session, org_id_of(session, result.org))
-    named = str(files[0]) if len(files) == 1 else f"{len(files)} files"
+    named = str(files[0]) if len(files) == 1 else f"{len(files)} 个文件"
     if not result.changed:
         say(f"{result.org}: {named} 与库中一致，没有变化")
     else:
         say(
-            f"{result.org}: imported {named}: units {result.units_new} new, "
-            f"{result.units_updated} updated; people {result.people_new} new, "
-            f"{result.people_updated} updated; pairings {result.pairings_new} new, "
-            f"{result.pairings_updated} updated"
+            f"{result.org}：已导入 {named}：单位新增 {result.units_new}、"
+            f"更新 {result.units_updated}；人员新增 {result.people_new}、"
+            f"更新 {result.people_updated}；结对新增 {result.pairings_new}、"
+            f"更新 {result.pairings_updated}"
         )
     out.print(view.org_counts_line(counts, result.org))
 
@@ -109,7 +109,7 @@ def orgs_show(
         keys = [org] if org else [o.key for o in organizations(session)]
         if not keys:
             if code is not None:
-                raise NotFound(f"no unit with code {code!r}")
+                raise NotFound(f"没有单位 {code}（还没有导入组织）")
             out.print("组织机构为空：先运行 campaign orgs import FILE")
             return
         shown = []
@@ -117,13 +117,11 @@ def orgs_show(
             org_id = org_id_of(session, key)
             try:
                 nodes = org_tree(session, org_id, code)
-            except NotFound:
-                if len(keys) == 1:
-                    raise
+            except NotFound:  # not in this organization: said below if in none
                 continue
             shown.append((key, nodes, org_counts(session, org_id)))
     if not shown:
-        raise NotFound(f"no unit with code {code!r} in {', '.join(keys)}")
+        raise NotFound(f"组织 {'、'.join(keys)} 中没有单位 {code}")
     for key, nodes, counts in shown:
         out.print(view.org_tree(nodes, depth or (2 if code is None else 99)))
         out.print(view.org_counts_line(counts, key))
@@ -134,7 +132,7 @@ def db_upgrade() -> None:
     """Apply the database migrations (they also run on first use)."""
     config = settings()
     revision = db.upgrade(db.get_engine(config.resolved_database_url))
-    say(f"database at revision {revision}")
+    say(f"数据库已是版本 {revision}")
 
 
 class _MonthByDefault(TyperGroup):
@@ -164,7 +162,7 @@ def calendar_cmd(
         year, mon = (int(p) for p in month.split("-"))
         pendulum.Date(year, mon, 1)
     except ValueError:
-        raise DateRuleError(f"expected YEAR-MONTH such as 2013-10, got {month!r}") from None
+        raise DateRuleError(f"应写成 年-月，如 2013-10，而不是 {month}") from None
     calendar = calendar_for(settings())
     days = calendar.month(year, mon)
     out.print(view.month_table(year, mon, days))
@@ -178,7 +176,7 @@ def _notice_text(file: Path) -> str:
         return read_text_file(file)
     except YamlLoadError as exc:
         if "UTF-8" not in str(exc):
-            raise CampaignError(f"{file}: {exc}") from None
+            raise CampaignError(f"{file}：{exc}") from None
     try:
         return file.read_bytes().decode("gb18030")
     except UnicodeDecodeError:
@@ -237,7 +235,7 @@ def list_campaigns() -> None:
             loaded = run.campaign(str(path))
         except SpecError as exc:
             bad += 1
-            say(f"{path}: not valid ({exc.problems[0]})")
+            say(f"{path}：未通过检查（{exc.problems[0]}）")
             continue
         org = loaded.spec.organization
         if org not in names:

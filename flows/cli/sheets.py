@@ -37,7 +37,7 @@ def template(
             org.unit_coded(unit)  # NotFound before a workbook is written
         items = to_answer(session, campaign_id(session, loaded.spec.key))
         rows = write_template(xlsx, items, loaded, org, unit)
-    say(f"wrote {xlsx}: {rows} open items")
+    say(f"已写出 {xlsx}：{rows} 个待办事项")
 
 
 @evidence_app.command("import")
@@ -75,7 +75,7 @@ def import_sheet(
             now=utc_now(),
         )
     summary = "，".join(f"{STATUS_ZH.get(k, k)}{v}项" for k, v in sorted(done.items()))
-    say(f"imported {file}: {sum(done.values())} rows ({summary})")
+    say(f"已导入 {file}：{sum(done.values())} 行（{summary}）")
 
 
 def _template_campaign(file: Path) -> str:
@@ -85,4 +85,4 @@ def _template_campaign(file: Path) -> str:
         title = load_workbook(file, read_only=True).properties.title
         if title:
             return title
-    raise CampaignError(f"{file}: say which campaign with --campaign KEY")
+    raise CampaignError(f"{file}：请用 --campaign 指明活动")

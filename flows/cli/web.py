@@ -41,7 +41,7 @@ def web(
 
     # migrated here, before the workers start; each worker then only checks the revision
     db.ensure_schema(db.get_engine(settings().resolved_database_url))
-    say(f"web door on http://{host}:{port} (people open {settings().door_url})")
+    say(f"网页服务在 http://{host}:{port}（大家打开的地址：{settings().door_url}）")
     uvicorn.run(
         "flows.web.server:create_app",
         factory=True,
@@ -115,7 +115,7 @@ def invite(
     from tasks.channels import deliver
 
     if (person is None) == (unit is None):
-        raise CampaignError("give a PERSON or --unit CODE")
+        raise CampaignError("请给出一个人员编码，或 --unit 单位编码（二者取一）")
     run = context()
     with run.read_session() as session:
         key, operators = _org_and_operators(session, org, person=person, unit=unit)

@@ -53,11 +53,11 @@ def read_anchors(text: str, source: str, key: bytes | None) -> list[Anchor]:
         try:
             anchor = Anchor(**json.loads(line))
         except (ValueError, TypeError) as exc:
-            raise ValueError(f"{source}:{n}: not an anchor line ({exc})") from None
+            raise ValueError(f"{source}:{n}: 不是锚点行（{exc}）") from None
         if key is not None:
             if anchor.signature is None:
-                raise ValueError(f"{source}:{n}: the anchor is not signed")
+                raise ValueError(f"{source}:{n}: 锚点没有签名")
             if not hmac.compare_digest(anchor.signature, _sign(anchor, key)):
-                raise ValueError(f"{source}:{n}: the anchor's signature does not match")
+                raise ValueError(f"{source}:{n}: 锚点的签名不符")
         out.append(anchor)
     return out

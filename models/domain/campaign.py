@@ -35,7 +35,7 @@ def known_timezone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown timezone {value!r} (expected e.g. Asia/Shanghai)") from exc
+        raise ValueError(f"没有时区 {value}（应如 Asia/Shanghai）") from exc
     return value
 
 
@@ -73,7 +73,7 @@ def _no_control(value: str) -> str:
     would forge a line in a digest, an ESC kill a workbook (models/domain/text_safety.py)."""
     bad = unsafe_characters(value)
     if bad:
-        raise ValueError(f"holds a control character ({', '.join(bad)})")
+        raise ValueError(f"含有控制字符（{'、'.join(bad)}）")
     return value
 
 
@@ -112,7 +112,7 @@ class Subject(Strict):
     def _exactly_one(self) -> Subject:
         given = [n for n in ("units", "persons", "pairings") if getattr(self, n) is not None]
         if len(given) != 1:
-            raise ValueError(f"give exactly one of units, persons, pairings (got {len(given)})")
+            raise ValueError(f"units、persons、pairings 须且只须写一个（写了 {len(given)} 个）")
         return self
 
     @property
@@ -232,7 +232,7 @@ class Sample(Strict):
     @model_validator(mode="after")
     def _one_size(self) -> Sample:
         if (self.fraction is None) == (self.count is None):
-            raise ValueError("give exactly one of fraction, count")
+            raise ValueError("fraction、count 须且只须写一个")
         return self
 
 

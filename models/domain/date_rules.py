@@ -86,13 +86,13 @@ def parse_date(text: str) -> pendulum.Date:
     """A YYYY-MM-DD date, with a message that says what is impossible about it."""
     m = _DATE.match(text.strip())
     if not m:
-        raise DateRuleError(f"expected a date as YYYY-MM-DD, got {text!r}")
+        raise DateRuleError(f"日期应写成 YYYY-MM-DD，而不是 {text}")
     year, month, day = (int(g) for g in m.groups())
     if not 1 <= month <= 12:
-        raise DateRuleError(f"impossible date {text}: there is no month {month}")
+        raise DateRuleError(f"不存在的日期 {text}：没有 {month} 月")
     days = pendulum.Date(year, month, 1).days_in_month
     if not 1 <= day <= days:
-        raise DateRuleError(f"impossible date {text}: {year}-{month:02d} has {days} days")
+        raise DateRuleError(f"不存在的日期 {text}：{year}-{month:02d} 只有 {days} 天")
     return pendulum.Date(year, month, day)
 
 
@@ -101,7 +101,7 @@ def parse_rule(value: object) -> DateRule:
     if isinstance(value, dt.date):
         return Fixed(to_date(value))
     if not isinstance(value, str) or not value.strip():
-        raise DateRuleError(f"expected a date rule (e.g. 2013-09-03, mid 2013-12), got {value!r}")
+        raise DateRuleError(f"应为日期规则（如 2013-09-03、2013年12月中旬），而不是 {value!r}")
     text = " ".join(value.strip().lower().split())
     if m := _ZH_OFFSET.match(text):
         n, direction, rest = int(m.group(3)), m.group(2), m.group(1)
@@ -122,20 +122,20 @@ def parse_rule(value: object) -> DateRule:
     if m := _MONTH_PART.match(text):
         year, month = int(m.group(2)), int(m.group(3))
         if not 1 <= month <= 12:
-            raise DateRuleError(f"impossible month {year}-{month:02d} in {value!r}")
+            raise DateRuleError(f"{value} 中的月份 {year}-{month:02d} 不存在")
         return MonthPart(m.group(1), year, month)
     if m := _BEFORE.match(text):
         if m.group(1) not in HOLIDAYS:
             raise DateRuleError(
-                f"unknown holiday {m.group(1)!r} in {value!r}; "
-                f"expected one of {', '.join(HOLIDAYS)}"
+                f"{value} 中的节日 {m.group(1)} 不认识；可用的有：{'、'.join(HOLIDAYS)}"
             )
         return BeforeHoliday(m.group(1), int(m.group(2)))
     if m := _PHASE_REF.match(text):
         return PhaseRef(m.group(1), m.group(2))
     raise DateRuleError(
-        f"cannot read date rule {value!r}; expected YYYY-MM-DD, 'mid YYYY-MM', "
-        "'before national-day YYYY', 'N working days after RULE' or 'PHASE.start|end'"
+        f"看不懂日期规则 {value}；可写 YYYY-MM-DD、2013年12月中旬（mid 2013-12）、"
+        "2013年国庆节前（before national-day 2013）、某规则后3个工作日"
+        "（3 working days after 规则）或 环节.start|end"
     )
 
 
@@ -207,12 +207,13 @@ def resolve(
         case PhaseRef(phase, edge):
             key = phase or current_phase
             if key is None:
-                raise DateRuleError(f"'{edge}' needs an enclosing phase; write PHASE.{edge}")
+                raise DateRuleError(f"{edge} 须在某个环节之内使用；请写 环节.{edge}")
             known = (phases or {}).get(key)
             value = None if known is None else known[0 if edge == "start" else 1]
             if value is None:
                 raise DateRuleError(
-                    f"phase {key!r} has no {edge} date yet (a later phase or a cycle)"
+                    f"环节 {key} 还没有{'开始' if edge == 'start' else '结束'}日期"
+                    "（是后面的环节，或规则互相引用）"
                 )
             return value
     raise DateRuleError(f"unknown rule {rule!r}")  # pragma: no cover - exhaustive match

@@ -67,7 +67,7 @@ def is_polyglot(data: bytes, kind: str) -> bool:
 def name_problem(name: str) -> str | None:
     bad = unsafe_characters(name)
     if "\x00" in name or bad:
-        return f"its name holds control characters ({', '.join(bad) or 'U+0000'})"
+        return f"文件名含有控制字符（{'、'.join(bad) or 'U+0000'}）"
     return None
 
 

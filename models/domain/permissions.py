@@ -107,6 +107,6 @@ def approvers_of(org: OrgSnapshot, gate: ApprovalRule) -> list[PersonInfo]:
 def check_approver(gate: ApprovalRule, person: PersonInfo) -> None:
     if not may_approve(person, gate):
         raise PermissionRefused(
-            f"{person.code} ({person.name}) may not answer gate {gate.key!r}: it needs one of "
-            f"the roles {', '.join(gate.approvers)}"
+            f"{person.code}（{person.name}）不能审批闸门 {gate.key}：须担任以下角色之一："
+            f"{'、'.join(gate.approvers)}"
         )

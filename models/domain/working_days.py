@@ -197,5 +197,5 @@ def spring_festival(year: int) -> pendulum.Date:
     try:
         solar = LunarDate(year, 1, 1).to_solar_date()
     except ValueError as exc:  # lunardate covers 1900-2099
-        raise CalendarError(f"no lunar calendar for {year}: {exc}") from exc
+        raise CalendarError(f"没有 {year} 年的农历（{exc}）") from exc
     return to_date(solar)

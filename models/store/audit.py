@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, insert, select, text, update
 from sqlmodel import Session, col
 
 from models.domain.vocabulary import EvidenceKind, ItemStatus
+from models.domain.wording import STATUS_ZH
 from models.store.tables import AuditEvent, AuditHead, Campaign, ChecklistItem, columns, core
 
 GENESIS = "0" * 64
@@ -186,36 +187,35 @@ def verify(session: Session) -> tuple[int, str | None]:
     for event in rows.scalars():
         scheme = event.scheme or 1
         if scheme < newest_scheme:  # an event made to look older, to leave its id out
-            return count, f"event {event.id}: its content was edited"
+            return count, f"第 {event.id} 条记录：内容被改过"
         newest_scheme = scheme
         expected = event_hash(
             prev, event.at, event.actor, event.action, event.entity, event.entity_key,
             event.payload, event.id if scheme >= 2 else None,
         )  # fmt: skip
         if event.prev_hash != prev:
-            after = f"event {last_id}" if last_id is not None else "the start"
+            after = f"第 {last_id} 条" if last_id is not None else "链的开头"
             return (
                 count,
-                f"event {event.id}: does not follow {after} (an event between them was "
-                "deleted, or this one inserted)",
+                f"第 {event.id} 条记录：接不上{after}（其间有记录被删除，或这一条是插入的）",
             )
         if event.hash != expected:
-            return count, f"event {event.id}: its content was edited"
+            return count, f"第 {event.id} 条记录：内容被改过"
         prev, last_id = event.hash, event.id
         count += 1
     head = session.get(AuditHead, 1, populate_existing=True)
     if head is None:
         if count:
-            return count, "the chain's head is missing (deleted)"
+            return count, "链头记录不见了（被删除）"
         return 0, None
     if (head.last_id, head.last_hash, head.events) != (last_id, prev, count):
         if count < head.events:
             return count, (
-                f"event {head.last_id}: missing; the chain ends at event {last_id} "
-                f"after {count} events, its head says {head.events} (the last were deleted)"
+                f"第 {head.last_id} 条记录不见了：链在 {count} 条记录后止于第 {last_id} 条，"
+                f"链头记的是 {head.events} 条（最后的记录被删除）"
             )
         return count, (
-            f"event {last_id}: after the chain's recorded end at event {head.last_id} (inserted)"
+            f"第 {last_id} 条记录：在链头所记的末条（第 {head.last_id} 条）之后（是插入的）"
         )
     return count, None
 
@@ -244,11 +244,11 @@ def check_anchors(session: Session, anchors: list[Any]) -> str | None:
     for anchor in anchors:
         position = found.get(anchor.last_id)
         if position is None:
-            return f"event {anchor.last_id}: anchored on {anchor.at}, missing now"
+            return f"第 {anchor.last_id} 条记录：{anchor.at} 锚定过，现在不见了"
         if position != (anchor.events, anchor.last_hash):
             return (
-                f"event {anchor.last_id}: differs from its anchor of {anchor.at} (the chain "
-                "up to it was rewritten: an event at or before it was edited, added or removed)"
+                f"第 {anchor.last_id} 条记录：与 {anchor.at} 的锚点不符（到它为止的链被重写过："
+                "它或它之前的记录被修改、增加或删除）"
             )
     return None
 
@@ -334,8 +334,8 @@ def verify_data(session: Session) -> tuple[int, str | None]:
         said, held = events.get(item_id, []), rows.get(item_id, [])
         if len(said) != len(held):
             return item_id, (
-                f"item {item_id}: {len(held)} evidence rows, the audit trail records "
-                f"{len(said)} (a row was added or removed outside the engine)"
+                f"事项 {item_id}：有 {len(held)} 条办理记录，审计记录为 {len(said)} 条"
+                "（有记录在系统之外被增删）"
             )
         for n, ((action, payload), row) in enumerate(zip(said, held, strict=True), 1):
             recorded = (
@@ -347,8 +347,8 @@ def verify_data(session: Session) -> tuple[int, str | None]:
             kind_ok = _KIND_OF_ACTION.get(action, row.kind) == row.kind
             if recorded != stored or not kind_ok:
                 return item_id, (
-                    f"item {item_id}: its evidence row {n} differs from the audit trail "
-                    "(its note, counts or files were changed outside the engine)"
+                    f"事项 {item_id}：第 {n} 条办理记录与审计记录不符"
+                    "（其说明、数量或附件在系统之外被改过）"
                 )
     statuses = {
         r.id: r.status
@@ -365,8 +365,12 @@ def verify_data(session: Session) -> tuple[int, str | None]:
         expected = _STATUS_OF_ACTION.get(last[-1][0]) if last else None
         if expected != status:
             return item_id, (
-                f"item {item_id}: {status}, but the audit trail "
-                + (f"last says {expected}" if expected else "records no evidence for it")
-                + " (its status was set outside the engine)"
+                f"事项 {item_id}：状态为{STATUS_ZH.get(status, status)}，但审计记录"
+                + (
+                    f"最后记的是{STATUS_ZH.get(expected, expected)}"
+                    if expected
+                    else "中没有它的办理记录"
+                )
+                + "（状态在系统之外被改过）"
             )
     return len(set(events) | set(statuses)), None

@@ -17,7 +17,7 @@ def read_anchor_file(path: Path, config: Settings) -> list[Anchor]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise NotFound(f"{path}: cannot read the anchors ({exc.strerror})") from None
+        raise NotFound(f"{path}：无法读取锚点（{exc.strerror}）") from None
     try:
         return read_anchors(text, str(path), key)
     except ValueError as exc:
@@ -27,20 +27,19 @@ def read_anchor_file(path: Path, config: Settings) -> list[Anchor]:
 def write_anchor(config: Settings, path: Path | None) -> str:
     """Verify the chain, then append its head to `path`; the line written."""
     if path is None:
-        raise CampaignError("say where to anchor: --to FILE or CAMPAIGN_AUDIT_ANCHOR")
+        raise CampaignError("请指明锚点文件：--to 文件 或 CAMPAIGN_AUDIT_ANCHOR")
     target = path.resolve()
     if target.is_relative_to(config.home.resolve()):
         raise CampaignError(
-            f"{path}: inside CAMPAIGN_HOME, where whoever can rewrite the database can rewrite "
-            "it too: anchor somewhere else"
+            f"{path}：在 CAMPAIGN_HOME 之内，能改写数据库的人也能改写它：请锚定在别处"
         )
     with db.session_for(config.resolved_database_url) as session:
         _, broken = audit.verify(session)
         if broken:
-            raise CampaignError(f"the chain is broken, nothing anchored: {broken}")
+            raise CampaignError(f"审计链已断开，未锚定：{broken}")
         events, last_id, last_hash = audit.chain_position(session)
     if last_id is None:
-        raise CampaignError("the audit trail is empty: nothing to anchor yet")
+        raise CampaignError("审计记录为空：还没有可锚定的内容")
     key = config.audit_key.encode() if config.audit_key else None
     line = anchor_line(make_anchor(events, last_id, last_hash, utc_now(), key))
     target.parent.mkdir(parents=True, exist_ok=True)

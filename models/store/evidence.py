@@ -113,7 +113,7 @@ def check_document(
             f"{shown}：超过{max_bytes / 1_000_000:g} MB的大小限制（CAMPAIGN_MAX_FILE_MB）"
         )
     if problem := name_problem(name):
-        raise EvidenceError(f"{shown!r}: {problem}")
+        raise EvidenceError(f"{shown}：{problem}")
     kind = sniff(data)
     if kind is None:
         raise EvidenceError(f"{shown}：按内容看不是可接受的文件（{ACCEPTED_TYPES}）")

@@ -18,6 +18,7 @@ from sqlmodel import Session, col
 
 from config.evidence_sheet import EvidenceRow
 from models.domain.campaign import LoadedCampaign
+from models.domain.counts import parse_count
 from models.domain.org_snapshot import OrgSnapshot
 from models.errors import CampaignError, EvidenceError, ImportRejected
 from models.store.evidence import (
@@ -36,18 +37,8 @@ def parse_counts(text: str) -> dict[str, int]:
     for part in (p.strip() for p in text.replace("；", ";").split(";")):
         if not part:
             continue
-        name, sep, number = part.partition("=")
-        if not sep or not name.strip():
-            raise EvidenceError(f"count {part!r}: expected NAME=NUMBER")
-        if not number.strip():
-            continue  # the template's `key=` left blank: not reported
-        try:
-            value = int(number)
-        except ValueError:
-            raise EvidenceError(f"count {part!r}: {number!r} is not a whole number") from None
-        if value < 0:
-            raise EvidenceError(f"count {part!r}: a count cannot be negative")
-        counts[name.strip()] = value
+        if (count := parse_count(part, blank_allowed=True)) is not None:
+            counts[count[0]] = count[1]
     return counts
 
 
@@ -57,11 +48,11 @@ def _file_inside(folder: Path, name: str) -> Path:
     given = folder / name
     path = given.resolve()
     if not path.is_relative_to(folder.resolve()):
-        raise EvidenceError(f"file {name!r} is outside the sheet's folder")
+        raise EvidenceError(f"文件 {name} 不在表格所在的文件夹中")
     step = given
     while step != folder and step != step.parent:
         if step.is_symlink():
-            raise EvidenceError(f"file {name!r}: {step.name} is a symbolic link, refused")
+            raise EvidenceError(f"文件 {name}：{step.name} 是符号链接，不予接收")
         step = step.parent
     return path
 
@@ -89,13 +80,13 @@ def import_rows(
     documents: list[tuple[bytes, dict[str, Any]]] = []
     done: Counter[str] = Counter()
     if not rows:
-        raise ImportRejected([f"{sheet_dir}: no filled-in rows to import"])
+        raise ImportRejected([f"{sheet_dir}：没有填写的行可导入"])
     for row in rows:
         try:
             try:
                 dated = dt.date.fromisoformat(row.date)
             except ValueError:
-                raise EvidenceError(f"date: expected YYYY-MM-DD, got {row.date!r}") from None
+                raise EvidenceError(f"日期应写成 YYYY-MM-DD，而不是 {row.date}") from None
             who = row.by or default_by
             if not who:
                 raise EvidenceError("no 录入人 (by) in the row and no --by")

@@ -19,8 +19,8 @@ def gate_of(spec: CampaignSpec, key: str) -> Gate:
     for gate in spec.gates:
         if gate.key == key:
             return gate
-    known = ", ".join(g.key for g in spec.gates) or "none"
-    raise NotFound(f"campaign {spec.key!r} has no gate {key!r} (gates: {known})")
+    known = "、".join(g.key for g in spec.gates) or "无"
+    raise NotFound(f"活动 {spec.key} 没有闸门 {key}（闸门：{known}）")
 
 
 def latest_decisions(session: Session, campaign: int) -> dict[str, GateDecision]:

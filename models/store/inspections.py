@@ -78,11 +78,11 @@ class CheckMade:
     on: dt.date
 
 
-def _spec_inspection(loaded: LoadedCampaign, key: str) -> Inspection:
+def spec_inspection(loaded: LoadedCampaign, key: str) -> Inspection:
     found = next((i for i in loaded.spec.inspections if i.key == key), None)
     if found is None:
-        known = ", ".join(i.key for i in loaded.spec.inspections) or "none"
-        raise NotFound(f"no inspection {key!r} in {loaded.spec.key} (inspections: {known})")
+        known = "、".join(i.key for i in loaded.spec.inspections) or "无"
+        raise NotFound(f"活动 {loaded.spec.key} 没有抽查 {key}（抽查：{known}）")
     return found
 
 
@@ -250,7 +250,7 @@ def record_result(
     inspection_key, label = ref.inspection_key, ref.label
     subject_type, subject_id = ref.subject_type, ref.subject_id
     spec = loaded.spec
-    inspection = _spec_inspection(loaded, inspection_key)
+    inspection = spec_inspection(loaded, inspection_key)
     if not may_inspect(inspector, inspection.inspectors):
         raise PermissionRefused(
             f"{inspector.code}（{inspector.name}）不能记录{inspection_key!r}的抽查结果：须由"

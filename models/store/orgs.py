@@ -171,9 +171,7 @@ def import_key(session: Session, data: OrgData, org_key: str | None) -> str:
     """Which organization an import is of: --org, else the files' own key, else the one
     organization the database holds (a sheet of new people for it)."""
     if org_key and data.key and org_key != data.key:
-        raise ImportRejected(
-            [f"{data.source}:1: the files are of organization {data.key!r}, not {org_key!r}"]
-        )
+        raise ImportRejected([f"{data.source}:1: 文件属于组织 {data.key}，不是 {org_key}"])
     key = org_key or data.key
     if key:
         return key
@@ -182,9 +180,9 @@ def import_key(session: Session, data: OrgData, org_key: str | None) -> str:
         return known[0]
     raise ImportRejected(
         [
-            f"{data.source}:1: which organization is this? Give its key with --org KEY, a "
-            "组织 sheet (项目 编码, 值 KEY) or the YAML's key"
-            + (f" (imported: {', '.join(known)})" if known else "")
+            f"{data.source}:1: 这是哪个组织的？请用 --org 组织编码 指明，或在“组织”工作表"
+            "写上（项目 编码，值 组织编码），或在 YAML 中写 key"
+            + (f"（已导入：{'、'.join(known)}）" if known else "")
         ]
     )
 
@@ -478,7 +476,7 @@ def org_tree(session: Session, org_id: int, root: str | None = None) -> list[Uni
         return roots
     found = next((n for n in nodes.values() if n.code == root), None)
     if found is None:
-        raise NotFound(f"no unit with code {root!r}")
+        raise NotFound(f"没有单位 {root}")
     return [found]
 
 

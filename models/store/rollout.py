@@ -92,10 +92,7 @@ def store_version(session: Session, loaded: LoadedCampaign, now: dt.datetime) ->
     campaign = session.execute(select(Campaign).where(col(Campaign.key) == spec.key)).scalar_one()
     if campaign.org_id != org_id:
         if campaign.org_id is not None:
-            raise CampaignError(
-                f"campaign {spec.key!r} is already rolled out in another organization: "
-                "give this one another key"
-            )
+            raise CampaignError(f"活动 {spec.key} 已在另一个组织部署：请给这个活动另起一个 key")
         campaign.org_id = org_id
     existing = session.execute(
         select(col(CampaignVersion.version)).where(

@@ -114,7 +114,7 @@ EDITS = {
 def test_an_edited_event_is_named(db_url: str, event: int, field: str) -> None:
     chain(db_url)
     sql(db_url, EDITS[field], id=event)
-    assert check(db_url) == (event - 1, f"event {event}: its content was edited")
+    assert check(db_url) == (event - 1, f"第 {event} 条记录：内容被改过")
 
 
 @pytest.mark.parametrize(
@@ -124,15 +124,13 @@ def test_an_edited_event_is_named(db_url: str, event: int, field: str) -> None:
         (
             "id = 3",
             2,
-            "event 4: does not follow event 2 (an event between them was deleted, or this one "
-            "inserted)",
+            "第 4 条记录：接不上第 2 条（其间有记录被删除，或这一条是插入的）",
         ),
         # the last ones: found by the head
         (
             "id >= 4",
             3,
-            "event 5: missing; the chain ends at event 3 after 3 events, its head says 5 (the "
-            "last were deleted)",
+            "第 5 条记录不见了：链在 3 条记录后止于第 3 条，链头记的是 5 条（最后的记录被删除）",
         ),
     ],
 )
@@ -162,8 +160,7 @@ def test_an_event_inserted_in_the_middle_is_named(db_url: str) -> None:
     )
     assert check(db_url) == (
         3,
-        "event 4: does not follow event 3 (an event between them was "
-        "deleted, or this one inserted)",
+        "第 4 条记录：接不上第 3 条（其间有记录被删除，或这一条是插入的）",
     )
 
 
@@ -184,7 +181,7 @@ def test_an_event_appended_behind_the_heads_back_is_named(db_url: str) -> None:
     )
     assert check(db_url) == (
         6,
-        "event 6: after the chain's recorded end at event 5 (inserted)",
+        "第 6 条记录：在链头所记的末条（第 5 条）之后（是插入的）",
     )
 
 
@@ -194,7 +191,7 @@ def test_renumbered_events_are_caught_by_their_own_hash(db_url: str) -> None:
     chain(db_url)
     sql(db_url, "UPDATE audit_event SET id = 50 WHERE id = 5")
     sql(db_url, "UPDATE audit_head SET last_id = 50")
-    assert check(db_url) == (4, "event 50: its content was edited")
+    assert check(db_url) == (4, "第 50 条记录：内容被改过")
 
 
 def test_an_event_made_to_look_older_to_leave_its_id_out_is_caught(db_url: str) -> None:
@@ -212,7 +209,7 @@ def test_an_event_made_to_look_older_to_leave_its_id_out_is_caught(db_url: str) 
         payload,
     )  # fmt: skip
     sql(db_url, "UPDATE audit_event SET scheme = NULL, hash = :h WHERE id = 3", h=old_style)
-    assert check(db_url) == (2, "event 3: its content was edited")
+    assert check(db_url) == (2, "第 3 条记录：内容被改过")
 
 
 def rechain(url: str) -> None:
@@ -256,7 +253,7 @@ def test_a_rechained_table_is_caught_by_its_anchor(
     assert check(db_url) == (5, None)  # the chain alone holds again ...
     with db.session_for(db_url) as session:
         found = audit.check_anchors(session, read_anchor_file(anchors, settings))
-    assert found is not None and found.startswith("event 3: differs from its anchor of ")
+    assert found is not None and found.startswith("第 3 条记录：与 ")
 
 
 def test_a_forged_anchor_is_refused_by_its_signature(
@@ -273,8 +270,8 @@ def test_a_forged_anchor_is_refused_by_its_signature(
     write_anchor(get_settings(), anchors)
     forged = anchors.read_text(encoding="utf-8").replace('"events": 2', '"events": 3')
     anchors.write_text(forged, encoding="utf-8")
-    with pytest.raises(CampaignError, match=r"anchors\.jsonl:1: the anchor.s signature"):
+    with pytest.raises(CampaignError, match=r"anchors\.jsonl:1: 锚点的签名不符"):
         read_anchor_file(anchors, get_settings())
     inside = get_settings().home / "anchors.jsonl"
-    with pytest.raises(CampaignError, match="inside CAMPAIGN_HOME"):
+    with pytest.raises(CampaignError, match="在 CAMPAIGN_HOME 之内"):
         write_anchor(get_settings(), inside)

@@ -327,16 +327,15 @@ def test_data_changed_outside_the_engine_are_found_against_the_audit_trail(rolle
     sql(f"UPDATE evidence SET counts = '{{\"members\": 30}}' WHERE id = {counted.id}")
     assert verify() == (
         counted.item_id,
-        f"item {counted.item_id}: its evidence row 1 differs from the audit trail (its note, "
-        "counts or files were changed outside the engine)",
+        f"事项 {counted.item_id}：第 1 条办理记录与审计记录不符"
+        "（其说明、数量或附件在系统之外被改过）",
     )
     sql(f"UPDATE evidence SET counts = '{{\"members\": 3}}' WHERE id = {counted.id}")
     assert verify()[1] is None
     sql(f"UPDATE checklist_item SET status = 'accepted' WHERE id = {other}")
     assert verify() == (
         other,
-        f"item {other}: accepted, but the audit trail records no evidence for it (its status "
-        "was set outside the engine)",
+        f"事项 {other}：状态为已完成，但审计记录中没有它的办理记录（状态在系统之外被改过）",
     )
     sql(f"UPDATE checklist_item SET status = 'open' WHERE id = {other}")
     sql(
@@ -344,4 +343,4 @@ def test_data_changed_outside_the_engine_are_found_against_the_audit_trail(rolle
         f"files) SELECT item_id, kind, person_id, recorded_at, dated, note, counts, files "
         f"FROM evidence WHERE id = {counted.id}"
     )
-    assert "2 evidence rows, the audit trail records 1" in (verify()[1] or "")
+    assert "有 2 条办理记录，审计记录为 1 条" in (verify()[1] or "")

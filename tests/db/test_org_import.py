@@ -93,9 +93,9 @@ def test_a_bad_row_rejects_the_whole_file_and_writes_nothing(db_url: str, tmp_pa
     with pytest.raises(ImportRejected) as caught:
         import_file(db_url, path)
     assert caught.value.problems == [
-        f"{path}:3: unknown unit kind 'villlage' (expected one of district, town, street, "
-        "village, community, enterprise, department)",
-        f"{path}:4: unknown parent unit 'nowhere'",
+        f"{path}:3: 没有单位类型 villlage（应为 district、town、street、village、community、"
+        "enterprise、department 之一）",
+        f"{path}:4: 没有上级单位 nowhere",
     ]
     assert counts(db_url) == before
 
@@ -170,9 +170,9 @@ def test_xlsx_errors_name_the_sheet_and_row(db_url: str, tmp_path: Path) -> None
     with pytest.raises(ImportRejected) as caught:
         import_file(db_url, path)
     assert caught.value.problems == [
-        f"{path}:2: a person cannot be paired with themselves",
-        f"{path}:3: unknown pairing kind 'friendship'",
-        f"{path}:3: unknown contact 'nobody'",
+        f"{path}:2: 一个人不能与自己结对",
+        f"{path}:3: 没有结对类型 friendship",
+        f"{path}:3: 没有联系对象 nobody",
     ]
     assert counts(db_url).pairings == 0
 
@@ -180,17 +180,17 @@ def test_xlsx_errors_name_the_sheet_and_row(db_url: str, tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("empty.csv", b"", ":1: empty file, expected a header row"),
-        ("odd.csv", b"colour,size\nred,big\n", ":1: cannot tell what this table holds"),
-        ("units.csv", b"code,name,kind,parent\nx,X,district,,extra\n", ":2: more cells than"),
+        ("empty.csv", b"", ":1: 文件是空的，应有表头行"),
+        ("odd.csv", b"colour,size\nred,big\n", ":1: 从表头（colour、size）看不出这是哪张表"),
+        ("units.csv", b"code,name,kind,parent\nx,X,district,,extra\n", ":2: 这一行的格子比表头"),
         (
             "cycle.csv",
             b"code,name,kind,parent\na,A,town,b\nb,B,town,a\n",
-            ":2: a town cannot sit under a town",
+            ":2: 镇不能隶属于镇（b）；上级应为区",
         ),
-        ("bin.xlsx", b"\x00\x01 not a zip", ":1: not a readable .xlsx workbook"),
-        ("tree.txt", b"a", ":1: unsupported file type .txt"),
-        ("units.csv", b"code,name,kind\nbad code!,X,district\n", ":2: unit code 'bad code!'"),
+        ("bin.xlsx", b"\x00\x01 not a zip", ":1: 不是可读取的 .xlsx 工作簿"),
+        ("tree.txt", b"a", ":1: 不支持的文件类型 .txt；应为 .yaml、.csv 或 .xlsx"),
+        ("units.csv", b"code,name,kind\nbad code!,X,district\n", ":2: 单位编码 'bad code!' 须为"),
     ],
 )
 def test_unreadable_files_are_rejected_with_a_row(

@@ -176,7 +176,7 @@ def test_a_campaign_of_an_organization_not_imported_is_refused(db_url: str, tmp_
     path.write_text(CAMPAIGN, encoding="utf-8")
     with pytest.raises(SpecError) as caught:
         read_campaign(get_settings(), str(path))
-    assert "unknown organization 'second': not imported" in caught.value.problems[0]
+    assert "没有组织 second：数据库中没有导入" in caught.value.problems[0]
     with db.session_for(db_url) as session, pytest.raises(NotFound):
         load_snapshot(session, "second")
 
@@ -188,7 +188,7 @@ def test_sheets_without_a_key_need_one_when_several_organizations_exist(
     people.write_text("编码,姓名,单位,角色\nnew-1,新人,s-v1,secretary\n", encoding="utf-8")
     with db.session_for(db_url) as session, pytest.raises(ImportRejected) as caught:
         import_org(session, read_org_file(people))
-    assert any("which organization is this?" in p for p in caught.value.problems)
+    assert any("这是哪个组织的？请用 --org 组织编码 指明" in p for p in caught.value.problems)
     with db.session_for(db_url) as session:
         result = import_org(session, read_org_file(people), "second")
     assert (result.org, result.people_new) == ("second", 1)

@@ -104,7 +104,7 @@ def assert_no_traceback(result: subprocess.CompletedProcess[str]) -> None:
 def test_validate_accepts_every_shipped_campaign() -> None:
     result = run("validate", *CAMPAIGNS)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count(": ok: ") == len(CAMPAIGNS) >= 2
+    assert result.stdout.count("：通过：") == len(CAMPAIGNS) >= 2
     assert "mass-line-2013, 5 phases, 14 obligations, 2013-08-26 to 2013-12-31" in result.stdout
 
 
@@ -121,8 +121,8 @@ def test_validate_reports_each_problem_as_file_line_field(tmp_path: Path) -> Non
     assert result.returncode == 2
     lines = result.stdout.splitlines()
     assert f"{broken}:5: phases[0].start: impossible date 2013-02-30: 2013-02 has 28 days" in lines
-    assert f"{empty}:1: (document): empty file, expected a campaign mapping" in lines
-    assert f"{tmp_path / 'missing.yaml'}:1: (document): no such file" in lines
+    assert f"{empty}:1: （整个文件）: 文件是空的，应为一个活动的映射" in lines
+    assert f"{tmp_path / 'missing.yaml'}:1: （整个文件）: 没有这个文件" in lines
     assert f"{CAMPAIGNS[0]}: ok:" in result.stdout
     assert_no_traceback(result)
 
@@ -171,7 +171,7 @@ def test_orgs_import_of_the_tree_with_its_people_and_pairings_sheets() -> None:
         "orgs", "import", orgs / "weihai-etdz.yaml", *sorted((orgs / "weihai-etdz").glob("*.csv"))
     )
     assert result.returncode == 0, result.stderr
-    assert "imported 5 files: units 175 new" in result.stdout
+    assert "已导入 5 个文件：单位新增 175" in result.stdout
     assert result.stdout.splitlines()[-1].endswith("人员2790人，结对1244对，角色13种")
 
 
@@ -183,8 +183,8 @@ def test_orgs_import_of_several_files_names_every_bad_row(tmp_path: Path) -> Non
     shipped = REPO / "config" / "orgs" / "weihai-etdz.yaml"
     result = run("orgs", "import", shipped, people, pairs)
     assert result.returncode == 2
-    assert f"{people}:2: unknown unit 'nowhere'" in result.stderr
-    assert f"{pairs}:2: unknown contact 'ghost'" in result.stderr
+    assert f"{people}:2: 没有单位 nowhere" in result.stderr
+    assert f"{pairs}:2: 没有联系对象 ghost" in result.stderr
     assert "组织机构为空" in run("orgs", "show").stdout  # nothing of the three written
     assert_no_traceback(result)
 
@@ -207,10 +207,10 @@ def test_orgs_import_rejects_a_bad_file_whole(tmp_path: Path) -> None:
     )
     result = run("orgs", "import", bad, "--org", "somewhere")
     assert result.returncode == 2
-    assert result.stderr.strip() == f"error: {bad}:3: unknown parent unit 'nowhere'"
+    assert result.stderr.strip() == f"错误：{bad}:3: 没有上级单位 nowhere"
     # a sheet that does not say whose it is, into an empty database, must be told
     keyless = run("orgs", "import", bad)
-    assert f"{bad}:1: which organization is this? Give its key with --org KEY" in keyless.stderr
+    assert f"{bad}:1: 这是哪个组织的？请用 --org 组织编码 指明" in keyless.stderr
     shown = run("orgs", "show")
     assert "组织机构为空" in shown.stdout
     assert_no_traceback(result)
@@ -219,7 +219,7 @@ def test_orgs_import_rejects_a_bad_file_whole(tmp_path: Path) -> None:
 def test_orgs_show_of_an_unknown_unit() -> None:
     result = run("orgs", "show", "atlantis")
     assert result.returncode == 2
-    assert result.stderr.strip() == "error: no unit with code 'atlantis'"
+    assert result.stderr.strip() == "错误：组织 weihai-etdz 中没有单位 atlantis"
 
 
 def test_calendar_marks_national_day_and_the_make_up_saturday() -> None:
@@ -234,7 +234,7 @@ def test_calendar_marks_national_day_and_the_make_up_saturday() -> None:
 def test_calendar_refuses_bad_months_with_one_line(arg: str) -> None:
     result = run("calendar", arg)
     assert result.returncode == 2
-    assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("error: ")
+    assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("错误：")
 
 
 def test_phases_prints_the_resolved_dates() -> None:
@@ -269,8 +269,8 @@ def test_rollout_evidence_status_and_ledger_from_the_terminal(
     assert import_shipped_org(tmp_path).returncode == 0
     rolled = run("rollout", "village-rectification-2013", "--as-of", "2012-12-03")
     assert rolled.returncode == 0, rolled.stderr
-    assert "39 new items, 39 in all" in rolled.stdout
-    assert "waiting at gate pilot-review" in rolled.stdout
+    assert "新增 39 项，共 39 项" in rolled.stdout
+    assert "等待闸门 pilot-review 审批" in rolled.stdout
     minutes = tmp_path / "会议记录.txt"
     minutes.write_text("十二月民主评议会议记录", encoding="utf-8")
     added = pilot_evidence(
@@ -301,7 +301,7 @@ def test_rollout_evidence_status_and_ledger_from_the_terminal(
         "lectures=three",
     )
     assert bad.returncode == 2
-    assert bad.stderr.strip() == "error: --count 'lectures=three': 'three' is not a whole number"
+    assert bad.stderr.strip() == "错误：数量 lectures=three：three 不是整数"
     signed = pilot_evidence(
         "sign",
         "--by",
@@ -314,7 +314,7 @@ def test_rollout_evidence_status_and_ledger_from_the_terminal(
         "gate", "approve", "village-rectification-2013", "pilot-review", "--by", "p-qiaotou-oc"
     )
     assert refused.returncode == 3
-    assert "may not answer gate 'pilot-review'" in refused.stderr
+    assert "不能审批闸门 pilot-review" in refused.stderr
 
     status = run("status", "village-rectification-2013", "--as-of", "2012-12-21", "--json")
     data = json.loads(status.stdout)
@@ -344,8 +344,8 @@ def test_rollout_evidence_status_and_ledger_from_the_terminal(
     assert "p-qiaotou-oc" in lines[1] and "通过" in lines[1]
     verified = run("audit", "verify")
     assert verified.returncode == 0
-    assert verified.stdout.startswith("audit chain holds: ")
-    assert "data agree with the audit trail: " in verified.stdout
+    assert verified.stdout.startswith("审计链完好：")
+    assert "数据与审计记录一致：" in verified.stdout
     with sqlite3.connect(campaign_home / "campaign.db") as conn:
         conn.execute(
             "UPDATE evidence SET counts = '{\"talks\": 9}' WHERE id = "
@@ -353,32 +353,32 @@ def test_rollout_evidence_status_and_ledger_from_the_terminal(
         )
     counted = run("audit", "verify")
     assert counted.returncode == 1
-    assert "data differ from the audit trail: item " in counted.stdout
-    assert "changed outside the engine" in counted.stdout
+    assert "数据与审计记录不符：事项 " in counted.stdout
+    assert "在系统之外被改过" in counted.stdout
     with sqlite3.connect(campaign_home / "campaign.db") as conn:
         last = conn.execute("SELECT max(id) FROM audit_event WHERE entity = 'item'").fetchone()[0]
         conn.execute("UPDATE audit_event SET actor = 'p-qiaotou-v02-sec' WHERE id = ?", (last,))
     tampered = run("audit", "verify")
     assert tampered.returncode == 1
-    assert f"event {last}: its content was edited" in tampered.stdout
+    assert f"第 {last} 条记录：内容被改过" in tampered.stdout
 
 
 def test_phase_commands_name_the_phases_there_are() -> None:
     result = run("phase", "open", "mass-line-2013", "nowhere")
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        "error: no phase 'nowhere' (phases: preparation, study, criticism, rectification, summary)"
+        "错误：没有环节 nowhere（环节：preparation、study、criticism、rectification、summary）"
     )
 
 
 def test_catch_up_and_deploy_refuse_bad_options_with_one_line() -> None:
     naive = run("catch-up", "mass-line-2013", "--now", "2013-09-03T10:00")
     assert naive.returncode == 2
-    assert "--now: give the offset, e.g. 2013-09-03T10:00+08:00" in naive.stderr
+    assert "--now：请写明时区偏移，如 2013-09-03T10:00+08:00" in naive.stderr
     garbled = run("catch-up", "mass-line-2013", "--now", "tomorrow")
-    assert garbled.returncode == 2 and "expected e.g. 2026-11-28T10:00+08:00" in garbled.stderr
+    assert garbled.returncode == 2 and "应写成如 2026-11-28T10:00+08:00 的时刻" in garbled.stderr
     alone = run("deploy", "mass-line-2013", "--fan-out")
-    assert alone.returncode == 2 and "--fan-out needs --pool" in alone.stderr
+    assert alone.returncode == 2 and "--fan-out 须与 --pool 同用" in alone.stderr
     for result in (naive, garbled, alone):
         assert_no_traceback(result)
 
@@ -449,7 +449,7 @@ def test_evidence_from_a_filled_in_template_all_or_nothing(
     sheet = tmp_path / "崮山镇" / "证据.xlsx"
     made = run("evidence", "template", key, "--xlsx", sheet, "--unit", "gushan")
     assert made.returncode == 0, made.stderr
-    assert made.stdout.strip() == f"wrote {sheet}: 4 open items"
+    assert made.stdout.strip() == f"已写出 {sheet}：4 个待办事项"
     book = load_workbook(sheet)
     rows = book["证据"]
     demo = next(r for r in rows.iter_rows(min_row=2) if r[2].value == "demo-points")
@@ -465,8 +465,8 @@ def test_evidence_from_a_filled_in_template_all_or_nothing(
     refused = run("evidence", "import", sheet)
     assert refused.returncode == 2
     lines = refused.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"error: {sheet}:")
-    assert "file '../../etc/passwd' is outside the sheet's folder" in lines[0]
+    assert len(lines) == 1 and lines[0].startswith(f"错误：{sheet}:")
+    assert "文件 ../../etc/passwd 不在表格所在的文件夹中" in lines[0]
     with sqlite3.connect(campaign_home / "campaign.db") as conn:
         assert conn.execute("SELECT count(*) FROM evidence").fetchone() == (0,)
     assert not (campaign_home / "files").exists()
@@ -480,7 +480,7 @@ def test_evidence_from_a_filled_in_template_all_or_nothing(
     book.save(sheet)
     imported = run("evidence", "import", sheet)
     assert imported.returncode == 0, imported.stderr
-    assert imported.stdout.strip() == f"imported {sheet}: 2 rows (已完成2项)"
+    assert imported.stdout.strip() == f"已导入 {sheet}：2 行（已完成2项）"
     status = json.loads(run("status", key, "--as-of", "2013-07-20", "--json").stdout)
     assert status["backfilled"] == 2  # dated 2013, entered today
     assert len(stored_files(campaign_home)) == 1
@@ -491,8 +491,12 @@ def test_inspection_fail_rectify_recheck_from_the_terminal(
 ) -> None:
     key = rolled_out(tmp_path, "community-and-two-new-2013", "2013-07-01")
     made = run("inspect", key, "--as-of", "2013-07-01")
-    assert made.stdout.strip() == "funds-site-check 2013-Q2: 8 sampled (due 2013-06-28)"
-    assert run("inspect", key, "--as-of", "2013-07-01").stdout.strip().startswith("no check due")
+    assert made.stdout.strip() == "funds-site-check 2013-Q2：抽取 8 个（2013-06-28 检查）"
+    assert (
+        run("inspect", key, "--as-of", "2013-07-01")
+        .stdout.strip()
+        .startswith("截至 2013-07-01 没有")
+    )
     shown = run("inspection", "show", key)
     sampled = [c for c in ("hongyu", "melody", "disha") if f"（{c}）" in shown.stdout]
     subject = sampled[0]
@@ -524,7 +528,7 @@ def test_inspection_fail_rectify_recheck_from_the_terminal(
     status = json.loads(run("status", key, "--as-of", "2013-07-10", "--json").stdout)
     assert status["rectifications"] == {"open": 1, "closed": 0}
     recheck = run("inspect", key, "--as-of", "2013-08-01")
-    assert "funds-site-check 2013-Q2-recheck: 1 sampled" in recheck.stdout
+    assert "funds-site-check 2013-Q2-recheck：抽取 1 个" in recheck.stdout
     passed = run(
         *args,
         "--check",

@@ -15,8 +15,7 @@ from tests.e2e.test_cli import assert_no_traceback, run
     [
         (
             {"CAMPAIGN_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/x"},
-            "the database postgresql+psycopg://postgres@127.0.0.1:1/x cannot be used: "
-            "connection failed",
+            "数据库 postgresql+psycopg://postgres@127.0.0.1:1/x 无法使用：connection failed",
         ),
         (
             {"CAMPAIGN_DATABASE_URL": "postgresql+psycopg://postgres:pw@127.0.0.1:5432/no_such_db"},
@@ -24,10 +23,10 @@ from tests.e2e.test_cli import assert_no_traceback, run
         ),
         ({"CAMPAIGN_HOME": "/proc/no-such/home"}, "CAMPAIGN_HOME /proc/no-such/home"),
         ({"CAMPAIGN_MAX_FILE_MB": "inf"}, "CAMPAIGN_MAX_FILE_MB: Input should be a finite number"),
-        ({"CAMPAIGN_NOTIFY_DEFAULT": "notaurl"}, "CAMPAIGN_NOTIFY_DEFAULT: give an Apprise URL"),
+        ({"CAMPAIGN_NOTIFY_DEFAULT": "notaurl"}, "CAMPAIGN_NOTIFY_DEFAULT：应为 Apprise 地址"),
         (
             {"PREFECT_API_URL": "http://127.0.0.1:1/api"},
-            "the Prefect server at http://127.0.0.1:1/api does not answer",
+            "Prefect 服务器 http://127.0.0.1:1/api 没有应答",
         ),
     ],
 )
@@ -45,7 +44,7 @@ def test_a_mistyped_sqlite_path_outside_the_home_makes_no_database(tmp_path: Pat
     env = {"CAMPAIGN_DATABASE_URL": f"sqlite:///{typo}"}
     result = run("status", "mass-line-2013", env=env)
     assert result.returncode == 2
-    assert f"no database at {typo} (a mistyped path?)" in result.stderr
+    assert f"{typo} 处没有数据库（路径写错了？）" in result.stderr
     assert not typo.exists() and not typo.parent.exists()
     made = run("db", "upgrade", env=env)  # said on purpose, it is made
     assert made.returncode == 0, made.stderr

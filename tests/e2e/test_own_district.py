@@ -137,7 +137,7 @@ def test_an_organization_of_ones_own_from_a_workbook_and_a_campaign_file_from_an
     rolled = run("rollout", campaign, "--as-of", "2025-03-20")
     assert rolled.returncode == 0, rolled.stdout + rolled.stderr
     assert_no_traceback(rolled)
-    assert "13 new items, 13 in all" in rolled.stdout  # 11 villages and communities, 2 towns
+    assert "新增 13 项，共 13 项" in rolled.stdout  # 11 villages and communities, 2 towns
     url = get_settings().resolved_database_url
     with db.session_for(url) as session:
         lingang = set(

@@ -91,7 +91,7 @@ def test_a_campaign_goes_to_a_workbook_and_comes_back_as_a_file(tmp_path: Path) 
     wb.save(book)
     imported = run("plan", "import", book, "--out", target)
     assert imported.returncode == 0, imported.stdout + imported.stderr
-    assert f"{target}: ok: village-meetings-2014" in imported.stdout
+    assert f"{target}：通过：village-meetings-2014" in imported.stdout
     assert "2014-01-02 至 2014-12-31" in imported.stdout  # Jan 1 a holiday
     checked = run("validate", target)
     assert checked.returncode == 0, checked.stdout

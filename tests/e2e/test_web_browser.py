@@ -138,7 +138,7 @@ def test_an_inspectors_fail_reaches_the_village_and_an_approval_rolls_on(
 ) -> None:
     folder = shots(tmp_path)
     made = door.campaign("inspect", "pilot", "--as-of", door.today.isoformat())
-    assert made.returncode == 0 and "3 sampled" in made.stdout, made.stdout + made.stderr
+    assert made.returncode == 0 and "抽取 3 个" in made.stdout, made.stdout + made.stderr
     inspector = phone(browser)
     sign_in(inspector, door.link("p-info-1"))
     inspector.get_by_role("link", name="抽查", exact=True).click()

@@ -167,7 +167,7 @@ def test_a_village_reports_once_for_two_campaigns_and_the_town_signs(
     assert (TOWN_COMMITTEE, "evidence.accepted") in web
     assert any(p.get("via", "").startswith("cli:") for _, act, p in events
                if act == "web.link-printed")  # fmt: skip
-    assert "audit chain holds" in door.campaign("audit", "verify").stdout
+    assert "审计链完好" in door.campaign("audit", "verify").stdout
 
 
 def test_a_rejection_shows_its_reason_and_the_village_reports_again(door: Door) -> None:

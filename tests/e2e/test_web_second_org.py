@@ -159,4 +159,4 @@ def test_a_second_district_on_the_door_sees_and_signs_only_its_own(tmp_path: Pat
         assert ended.returncode == 0 and f"{SHARED}：已结束 1 个登录" in ended.stdout
         assert theirs.get("/").status_code == 303
         assert ours.get("/").status_code == 200
-        assert "audit chain holds" in door.campaign("audit", "verify").stdout
+        assert "审计链完好" in door.campaign("audit", "verify").stdout

@@ -60,5 +60,5 @@ def test_validate_flow_fails_on_a_broken_file(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("key: x\n", encoding="utf-8")
     assert validate_campaigns() == len(shipped_campaigns(get_settings()))
-    with pytest.raises(SpecError, match=r"broken.yaml:1: name: required field is missing"):
+    with pytest.raises(SpecError, match=r"broken.yaml:1: name: 缺少此项（必填）"):
         validate_campaigns([str(broken)])

@@ -81,7 +81,7 @@ def test_a_client_without_the_auth_string_is_refused(scaled: Scaled) -> None:
     assert "401" in listed.stdout + listed.stderr or "Unauthorized" in listed.stdout + listed.stderr
     deploy = c.campaign("deploy", "pairing-now", "--pool", POOL, auth=False)
     assert deploy.returncode == 77, deploy.stdout + deploy.stderr
-    assert "refused us (401 Unauthorized): set PREFECT_API_AUTH_STRING" in deploy.stderr
+    assert "拒绝了访问（401 Unauthorized）：请把 PREFECT_API_AUTH_STRING" in deploy.stderr
     assert "Traceback" not in deploy.stderr
     assert POOL in ok(c.prefect("work-pool", "ls"))
 
@@ -89,7 +89,7 @@ def test_a_client_without_the_auth_string_is_refused(scaled: Scaled) -> None:
 def test_deploying_to_a_missing_pool_says_how_to_create_it(scaled: Scaled) -> None:
     result = scaled.cluster.campaign("deploy", "pairing-now", "--pool", "nowhere")
     assert result.returncode == 2, result.stdout + result.stderr
-    assert "work pool 'nowhere' does not exist" in result.stderr
+    assert "上没有工作池 nowhere" in result.stderr
     assert "prefect work-pool create nowhere --type process" in result.stderr
 
 
@@ -246,19 +246,19 @@ def test_a_server_restart_loses_nothing_and_catch_up_runs_what_was_due_once(
     received = len(hook.received)
 
     first = ok(c.campaign("catch-up", "pairing-now"))
-    taken_over = re.search(r"late runs taken over (\d+);", first)
+    taken_over = re.search(r"接手误点的运行 (\d+) 个；", first)
     assert taken_over and int(taken_over[1]) >= 1, first  # ours, and any that fell due now
     assert "items written 0;" in first, first
     # kickoff ended yesterday: closed now, by the catch-up or by the day's sweep before it
     # (any command brings the phases to its day)
-    assert re.search(r"phases closed: (kickoff|无);", first), first
+    assert re.search(r"结束的环节：(kickoff|无)；", first), first
     phases = (
         "SELECT s.status FROM phase_state s JOIN campaign c ON c.id = s.campaign_id "
         "WHERE c.key = 'pairing-now'"  # pairing-now-b, deployed beside it, has a kickoff too
     )
     assert query(c.campaign_db, f"{phases} AND s.phase_key = 'kickoff'") == [("closed",)]
     second = ok(c.campaign("catch-up", "pairing-now"))
-    assert "late runs taken over 0; items written 0; phases closed: 无;" in second, second
+    assert "接手误点的运行 0 个；写入事项 0；结束的环节：无；" in second, second
     assert "reminders sent 0" in second, second
 
     taken = c.api("GET", f"/flow_runs/{late['id']}")
@@ -283,5 +283,5 @@ def test_a_server_restart_loses_nothing_and_catch_up_runs_what_was_due_once(
 def _sent_by(output: str) -> int:
     """Digests a catch-up's sweep delivered: read off its line, which counts reminders;
     with every person on one channel, a digest per person who had any."""
-    found = re.search(r"in (\d+) digests", output)
+    found = re.search(r"（(\d+) 份汇总）", output)
     return int(found[1]) if found else 0

@@ -105,66 +105,66 @@ def swap(old: str, new: str) -> str:
 
 
 BROKEN = [
-    ("empty", "", "1: (document): empty file, expected a campaign mapping"),
-    ("only-comments", "# nothing here\n", "1: (document): empty file"),
-    ("binary", b"\x89PNG\r\n\x1a\n\x00\x00", "1: (document): binary file"),
-    ("latin-1", "key: caf\xe9\n".encode("latin-1"), "1: (document): not UTF-8 text"),
+    ("empty", "", "1: （整个文件）: 文件是空的，应为一个活动的映射"),
+    ("only-comments", "# nothing here\n", "1: （整个文件）: 文件是空的"),
+    ("binary", b"\x89PNG\r\n\x1a\n\x00\x00", "1: （整个文件）: 这是二进制文件"),
+    ("latin-1", "key: caf\xe9\n".encode("latin-1"), "1: （整个文件）: 不是 UTF-8 编码的文本"),
     (
         "a-list",
         "- one\n- two\n",
-        "1: (document): expected a mapping at the top level, found a list",
+        "1: （整个文件）: 顶层应为映射（名称: 值），而不是列表",
     ),
-    ("a-string", "just words\n", "found a string"),
-    ("bad-yaml", "key: x\nphases: [\n  {key: a\n", "invalid YAML"),
-    ("deep-nesting", "a: " + "[" * 5000, "1: (document): nested more than 64 levels deep"),
-    ("number-key", GOOD + "1: 2\n", "34: 1: unknown field '1'"),
+    ("a-string", "just words\n", "而不是文字"),
+    ("bad-yaml", "key: x\nphases: [\n  {key: a\n", "YAML 格式不对"),
+    ("deep-nesting", "a: " + "[" * 5000, "1: （整个文件）: 嵌套超过 64 层"),
+    ("number-key", GOOD + "1: 2\n", "34: 1: 不认识的字段 1"),
     (
         "duplicate-key",
         swap("name: 测试活动\n", "name: 测试活动\nname: 再来\n"),
-        '3: (document): invalid YAML: found duplicate key "name"',
+        '3: （整个文件）: YAML 格式不对：同一层有重复的字段（found duplicate key "name"',
     ),
     (
         "unknown-top-field",
         swap("organization:", "colour: red\norganization:"),
-        "3: colour: unknown field 'colour' (expected one of: key, name, organization",
+        "3: colour: 不认识的字段 colour（可用的有：key、name、organization",
     ),
     (
         "unknown-nested-field",
         swap("        title: 撰写心得体会", "        title: 撰写心得体会\n        owner: x"),
-        "14: phases[0].obligations[0].owner: unknown field 'owner'",
+        "14: phases[0].obligations[0].owner: 不认识的字段 owner",
     ),
-    ("missing-name", swap("name: 测试活动\n", ""), "1: name: required field is missing"),
+    ("missing-name", swap("name: 测试活动\n", ""), "1: name: 缺少此项（必填）"),
     (
         "wrong-type",
         swap("value: 10", "value: ten"),
-        "5: targets[0].value: Input should be a valid integer",
+        "5: targets[0].value: 应为整数，而不是 'ten'",
     ),
     (
         "phases-not-a-list",
         GOOD.split("phases:")[0] + "phases: soon\n",
-        "6: phases: Input should be a valid list",
+        "6: phases: 应为列表，而不是 'soon'",
     ),
     (
         "impossible-date",
         swap("start: 2013-09-03", "start: 2013-02-30"),
-        "9: phases[0].start: impossible date 2013-02-30: 2013-02 has 28 days",
+        "9: phases[0].start: 不存在的日期 2013-02-30：2013-02 只有 28 天",
     ),
     (
         "unreadable-rule",
         swap("end: 2013-10-31", "end: some day in october"),
-        "20: phases[1].end: cannot read date rule",
+        "20: phases[1].end: 看不懂日期规则 some day in october；可写 YYYY-MM-DD",
     ),
     (
         "end-before-start",
         swap("end: 2013-09-30", "end: 2013-08-30"),
-        "10: phases[0].end: phase ends 2013-08-30 before it starts 2013-09-03",
+        "10: phases[0].end: 环节结束于 2013-08-30，早于开始的 2013-09-03",
     ),
     # Sept 19-21 were the Mid-Autumn holidays: a start on the 20th rolls to Sunday the 22nd,
     # a make-up working day.
     (
         "overlap",
         swap("start: 1 working day after one.end", "start: 2013-09-20"),
-        "19: phases[1].start: phase starts 2013-09-22, not after phase 'one' ends 2013-09-30",
+        "19: phases[1].start: 环节开始于 2013-09-22，不在环节 one 结束的 2013-09-30 之后",
     ),
     (
         "out-of-order",
@@ -172,52 +172,54 @@ BROKEN = [
             "start: 1 working day after one.end\n    end: 2013-10-31",
             "start: 2013-08-01\n    end: 2013-08-20",
         ),
-        "not after phase 'one' ends",
+        "不在环节 one 结束的 2013-09-30 之后",
     ),
     (
         "unknown-phase-in-rule",
         swap("1 working day after one.end", "1 working day after three.end"),
-        "19: phases[1].start: phase 'three' has no end date yet",
+        "19: phases[1].start: 环节 three 还没有结束日期",
     ),
     (
         "unknown-role",
         swap("roles: [org-cadre]", "roles: [astronaut]"),
-        "14: phases[0].obligations[0].subject.persons.roles[0]: unknown role 'astronaut'",
+        "14: phases[0].obligations[0].subject.persons.roles[0]: "
+        "组织 weihai-etdz 中没有角色 astronaut",
     ),
     (
         "unknown-unit-kind",
         swap("kinds: [village]", "kinds: [villages]"),
-        "24: waves[0].select.kinds[0]: Input should be 'district', 'town'",
+        "24: waves[0].select.kinds[0]: 应为 district、town、street",
     ),
     (
         "bad-timezone",
         swap("organization:", "timezone: Mars/Olympus\norganization:"),
-        "3: timezone: unknown timezone 'Mars/Olympus'",
+        "3: timezone: 没有时区 Mars/Olympus（应如 Asia/Shanghai）",
     ),
     (
         "no-holiday-table",
         swap("end: 2013-10-31", "end: 2027-01-29"),
-        "20: phases[1].end: no holiday table for 2027",
+        "20: phases[1].end: 没有 2027 年的节假日安排",
     ),
     (
         "unknown-target",
         swap("target: lectures}", "target: speeches}"),
-        "16: phases[0].obligations[0].evidence.counts[0].target: unknown target 'speeches'",
+        "16: phases[0].obligations[0].evidence.counts[0].target: "
+        "没有目标 speeches（已有：lectures）",
     ),
     (
         "unknown-gate",
         swap("after_gate: review", "after_gate: approval"),
-        "29: waves[1].after_gate: unknown gate 'approval'",
+        "29: waves[1].after_gate: 没有闸门 approval（已有：review）",
     ),
     (
         "unknown-wave-phase",
         swap("phases: [two]", "phases: [three]"),
-        "28: waves[1].phases[0]: unknown phase 'three'",
+        "28: waves[1].phases[0]: 没有环节 three",
     ),
     (
         "duplicate-phase",
         swap("  - key: two", "  - key: one"),
-        "17: phases[1].key: duplicate phase key 'one'",
+        "17: phases[1].key: 环节的 key one 重复",
     ),
     (
         "two-subjects",
@@ -226,27 +228,28 @@ BROKEN = [
             "subject: {persons: {roles: [org-cadre]}, units: {kinds: [town]}}",
         ),
         "14: phases[0].obligations[0].subject: "
-        "give exactly one of units, persons, pairings (got 2)",
+        "units、persons、pairings 须且只须写一个（写了 2 个）",
     ),
     (
         "due-outside-phase",
         swap("        title: 撰写心得体会", "        title: 撰写心得体会\n        due: 2013-10-15"),
-        "14: phases[0].obligations[0].due: 2013-10-15 is outside phase 'one'",
+        "14: phases[0].obligations[0].due: "
+        "2013-10-15 不在环节 one 之内（2013-09-03 至 2013-09-30）",
     ),
     (
         "unknown-organization",
         swap("organization: weihai-etdz", "organization: atlantis"),
-        "3: organization: unknown organization 'atlantis'",
+        "3: organization: 没有组织 atlantis：数据库中没有导入",
     ),
     (
         "unknown-approver-role",
         swap("approvers: [leading-group]", "approvers: [king]"),
-        "33: gates[0].approvers[0]: unknown role 'king'",
+        "33: gates[0].approvers[0]: 组织 weihai-etdz 中没有角色 king",
     ),
     (
         "bad-key",
         swap("key: test-campaign", "key: Test Campaign"),
-        "1: key: String should match pattern",
+        "1: key: 格式不符（应符合 ^[a-z0-9][a-z0-9-]*$）",
     ),
 ]
 

@@ -123,9 +123,10 @@ def test_the_checks_of_validate_name_the_cell(tmp_path: Path) -> None:
         _import(path)
     problems = refused.value.problems
     assert any(
-        p.startswith(f"{path}:事项!Q2: 校验未通过：unknown role 'no-such-role'") for p in problems
+        p.startswith(f"{path}:事项!Q2: 校验未通过：组织 weihai-etdz 中没有角色 no-such-role")
+        for p in problems
     ), problems
     assert any(
-        p.startswith(f"{path}:环节!D2: 校验未通过：phase ends 2011-12-31 before it starts")
+        p.startswith(f"{path}:环节!D2: 校验未通过：环节结束于 2011-12-31，早于开始的")
         for p in problems
     ), problems

@@ -70,12 +70,12 @@ def test_rules_parse_to_their_structure() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("2013-02-30", "impossible date 2013-02-30: 2013-02 has 28 days"),
-        ("2013-13-01", "there is no month 13"),
-        ("mid 2013-13", "impossible month 2013-13"),
-        ("before christmas 2013", "unknown holiday 'christmas'"),
-        ("next tuesday", "cannot read date rule 'next tuesday'"),
-        ("", "expected a date rule"),
+        ("2013-02-30", "不存在的日期 2013-02-30：2013-02 只有 28 天"),
+        ("2013-13-01", "没有 13 月"),
+        ("mid 2013-13", "中的月份 2013-13 不存在"),
+        ("before christmas 2013", "中的节日 christmas 不认识"),
+        ("next tuesday", "看不懂日期规则 next tuesday"),
+        ("", "应为日期规则"),
     ],
 )
 def test_bad_rules_say_what_is_wrong(text: str, message: str) -> None:
@@ -84,7 +84,7 @@ def test_bad_rules_say_what_is_wrong(text: str, message: str) -> None:
 
 
 def test_reference_to_a_phase_without_dates_is_an_error() -> None:
-    with pytest.raises(DateRuleError, match="phase 'later' has no end date yet"):
+    with pytest.raises(DateRuleError, match="环节 later 还没有结束日期"):
         resolve(parse_rule("later.end"), cal, phases=PHASES)
-    with pytest.raises(DateRuleError, match="needs an enclosing phase"):
+    with pytest.raises(DateRuleError, match="须在某个环节之内使用"):
         resolve(parse_rule("start"), cal)

@@ -59,7 +59,7 @@ def test_entity_expansion_in_a_workbook_is_refused(tmp_path: Path) -> None:
             if entry.filename == "xl/worksheets/sheet1.xml":
                 data = LAUGHS.encode()
             out.writestr(entry, data)
-    assert "refused" in refused(bomb)
+    assert "不予接收" in refused(bomb)
 
 
 def test_a_zip_bomb_is_refused_from_its_directory(tmp_path: Path) -> None:
@@ -73,7 +73,7 @@ def test_a_zip_bomb_is_refused_from_its_directory(tmp_path: Path) -> None:
             for _ in range(150):  # 150 MB of zeros: some 150 KB packed
                 padding.write(chunk)
     assert bomb.stat().st_size < 2_000_000
-    assert "unpacks to" in refused(bomb) and "zip bomb" in refused(bomb)
+    assert "解压后有" in refused(bomb) and "压缩炸弹" in refused(bomb)
 
 
 def test_a_cell_longer_than_excel_allows_is_refused(tmp_path: Path) -> None:
@@ -81,7 +81,7 @@ def test_a_cell_longer_than_excel_allows_is_refused(tmp_path: Path) -> None:
         tmp_path / "long.xlsx",
         [["code", "name", "kind", "parent"], ["v1", "村" * (MAX_CELL_CHARS + 1), "village", ""]],
     )
-    assert "more than 10,000" in refused(long) and "sheet units, row 2" in refused(long)
+    assert "超过 10,000" in refused(long) and "工作表 units，第 2 行" in refused(long)
 
 
 def campaign_error(path: Path) -> str:
@@ -93,13 +93,13 @@ def campaign_error(path: Path) -> str:
 def test_deep_nesting_is_refused_without_recursing(tmp_path: Path) -> None:
     deep = tmp_path / "deep.yaml"
     deep.write_text("key: x\nphases: " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
-    assert f"nested more than {MAX_YAML_DEPTH} levels deep" in campaign_error(deep)
+    assert f"嵌套超过 {MAX_YAML_DEPTH} 层" in campaign_error(deep)
 
 
 def test_a_fifty_megabyte_string_is_refused_by_size(tmp_path: Path) -> None:
     big = tmp_path / "big.yaml"
     big.write_text("key: x\nname: " + "长" * (17 * 1024 * 1024) + "\n", encoding="utf-8")
-    assert "more than the 5 MB allowed" in campaign_error(big)
+    assert "超过允许的 5 MB" in campaign_error(big)
 
 
 def test_an_alias_bomb_is_refused_before_it_expands(tmp_path: Path) -> None:
@@ -108,7 +108,7 @@ def test_an_alias_bomb_is_refused_before_it_expands(tmp_path: Path) -> None:
     bomb = tmp_path / "aliases.yaml"
     bomb.write_text("\n".join(lines) + "\nkey: x\n", encoding="utf-8")
     message = campaign_error(bomb)
-    assert "expands to more than 200,000 values" in message
+    assert "展开后超过 200,000 个值" in message
     assert "aliases.yaml:6: " in message  # a5: the first that expands past the limit
 
 
@@ -126,5 +126,5 @@ def test_any_nesting_and_aliasing_loads_or_is_refused_in_one_line(
         load_yaml_text(text, Path("fuzz.yaml"))
     except YamlLoadError as exc:
         assert "\n" not in str(exc)
-        assert "nested more than" in str(exc) or "expands to more than" in str(exc)
+        assert "嵌套超过" in str(exc) or "展开后超过" in str(exc)
         assert depth > MAX_YAML_DEPTH - 1 or (depth + 1) * fan**levels > 1000

@@ -41,7 +41,7 @@ def test_a_control_character_in_a_campaign_name_is_refused_at_its_line(
     with pytest.raises(SpecError) as refused:
         read_campaign(get_settings(), str(path))
     text = str(refused.value)
-    assert "control character" in text and "c.yaml:13: phases[0].obligations[0].title" in text
+    assert "含有控制字符" in text and "c.yaml:13: phases[0].obligations[0].title" in text
 
 
 def problems_of_unit_named(name: str) -> list[str]:
