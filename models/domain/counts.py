@@ -12,8 +12,10 @@ def parse_count(part: str, *, blank_allowed: bool = False) -> tuple[str, int] | 
     name, sep, number = part.partition("=")
     if not sep or not name.strip():
         raise EvidenceError(f"数量 {part}：应写成 名称=数字")
-    if blank_allowed and not number.strip():
-        return None
+    if not number.strip():
+        if blank_allowed:
+            return None
+        raise EvidenceError(f"数量 {part}：等号后缺少数字")
     try:
         value = int(number)
     except ValueError:

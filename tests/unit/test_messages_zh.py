@@ -1,0 +1,58 @@
+"""The words a planner reads when something is wrong: counts as reported, and pydantic's
+checks of a campaign file and of the settings, in Chinese."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel, Field, ValidationError
+
+from config.pydantic_zh import message_zh
+from models.domain.counts import parse_count
+from models.errors import EvidenceError
+
+
+def test_a_count_is_a_name_and_a_whole_number() -> None:
+    assert parse_count(" lectures = 3") == ("lectures", 3)
+    assert parse_count("讲党课=0") == ("讲党课", 0)
+    # the workbook lists every count; one left blank was not reported
+    assert parse_count("members=", blank_allowed=True) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("lectures", "数量 lectures：应写成 名称=数字"),
+        ("=3", "数量 =3：应写成 名称=数字"),
+        ("lectures=three", "数量 lectures=three：three 不是整数"),
+        ("lectures=-1", "数量 lectures=-1：不能为负数"),
+        ("members=", "数量 members=：等号后缺少数字"),  # blank is refused where it is not allowed
+    ],
+)
+def test_a_count_that_is_not_one_is_refused_saying_why(text: str, says: str) -> None:
+    with pytest.raises(EvidenceError) as refused:
+        parse_count(text)
+    assert str(refused.value) == says
+
+
+class _Sample(BaseModel):
+    size: int = Field(ge=1, le=100)
+    kind: str = Field(pattern=r"^[a-z]+$")
+    name: str
+    every: list[str] = []
+
+
+def _messages(data: dict[str, object]) -> dict[str, str]:
+    with pytest.raises(ValidationError) as caught:
+        _Sample.model_validate(data)
+    return {str(e["loc"][0]): message_zh(e) for e in caught.value.errors(include_url=False)}
+
+
+def test_pydantic_messages_read_in_chinese_with_their_limits() -> None:
+    assert _messages({"size": 0, "kind": "Ab", "every": "x"}) == {
+        "size": "应不小于 1",
+        "kind": "格式不符（应符合 ^[a-z]+$）",
+        "name": "缺少此项（必填）",
+        "every": "应为列表",
+    }
+    assert _messages({"size": 101, "kind": "a", "name": "n"}) == {"size": "应不大于 100"}
+    assert _messages({"size": "ten", "kind": "a", "name": "n"}) == {"size": "应为整数"}
