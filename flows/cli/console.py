@@ -69,6 +69,16 @@ def org_counts_line(counts: OrgCounts, org: str = "") -> str:
     )
 
 
+def valid_line(path: object, campaign: LoadedCampaign) -> str:
+    """What `validate` and `plan import` say of a campaign file that passed its checks."""
+    spec = campaign.spec
+    obligations = sum(len(p.obligations) for p in spec.phases)
+    return (
+        f"{path}：通过：{spec.key}（{spec.name}），{len(spec.phases)} 个环节，"
+        f"{obligations} 项任务，{campaign.first_day} 至 {campaign.last_day}"
+    )
+
+
 def subject_text(obligation: Obligation, names: Mapping[str, str]) -> str:
     """Whom an obligation falls on, in words: 村、社区 / 人员：党员（村、社区） / 结对：…"""
     s = obligation.subject

@@ -80,13 +80,7 @@ def plan_import(
     if again.spec != loaded.spec:
         raise CampaignError(f"{target}: 写出的文件与工作簿不一致（请报告此问题）")
     save_in_place(target, lambda scratch: Path(scratch).write_text(text, encoding="utf-8"))
-    spec = loaded.spec
-    first = loaded.first_day
-    last = loaded.last_day
-    say(
-        f"{target}: ok: {spec.key}（{spec.name}），环节{len(spec.phases)}个，"
-        f"事项{sum(len(p.obligations) for p in spec.phases)}项，{first} 至 {last}"
-    )
+    say(view.valid_line(target, loaded))
 
 
 @app.command()

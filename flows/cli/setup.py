@@ -45,15 +45,8 @@ def validate(
             for line in exc.problems:
                 say(line)
             continue
-        spec = loaded.spec
-        first = loaded.first_day
-        last = loaded.last_day
-        obligations = sum(len(p.obligations) for p in spec.phases)
-        say(
-            f"{path}：通过：{spec.key}，{len(spec.phases)} 个环节，{obligations} 项任务，"
-            f"{first} 至 {last}"
-        )
-        warnings = restraint_warnings(spec)
+        say(view.valid_line(path, loaded))
+        warnings = restraint_warnings(loaded.spec)
         if warnings:
             lines = load_yaml_text(loaded.text, path)
             for loc, message in warnings:
@@ -83,7 +76,7 @@ def orgs_import(
         counts = org_counts(session, org_id_of(session, result.org))
     named = str(files[0]) if len(files) == 1 else f"{len(files)} 个文件"
     if not result.changed:
-        say(f"{result.org}: {named} 与库中一致，没有变化")
+        say(f"{result.org}：{named} 与库中一致，没有变化")
     else:
         say(
             f"{result.org}：已导入 {named}：单位新增 {result.units_new}、"

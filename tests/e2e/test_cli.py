@@ -105,7 +105,10 @@ def test_validate_accepts_every_shipped_campaign() -> None:
     result = run("validate", *CAMPAIGNS)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("：通过：") == len(CAMPAIGNS) >= 2
-    assert "mass-line-2013, 5 phases, 14 obligations, 2013-08-26 to 2013-12-31" in result.stdout
+    assert (
+        "mass-line-2013（党的群众路线教育实践活动（工委组织部）），5 个环节，14 项任务，"
+        "2013-08-26 至 2013-12-31"
+    ) in result.stdout
 
 
 def test_validate_reports_each_problem_as_file_line_field(tmp_path: Path) -> None:
@@ -120,10 +123,10 @@ def test_validate_reports_each_problem_as_file_line_field(tmp_path: Path) -> Non
     result = run("validate", CAMPAIGNS[0], broken, empty, tmp_path / "missing.yaml")
     assert result.returncode == 2
     lines = result.stdout.splitlines()
-    assert f"{broken}:5: phases[0].start: impossible date 2013-02-30: 2013-02 has 28 days" in lines
+    assert f"{broken}:5: phases[0].start: 不存在的日期 2013-02-30：2013-02 只有 28 天" in lines
     assert f"{empty}:1: （整个文件）: 文件是空的，应为一个活动的映射" in lines
     assert f"{tmp_path / 'missing.yaml'}:1: （整个文件）: 没有这个文件" in lines
-    assert f"{CAMPAIGNS[0]}: ok:" in result.stdout
+    assert f"{CAMPAIGNS[0]}：通过：" in result.stdout
     assert_no_traceback(result)
 
 
@@ -131,7 +134,7 @@ def test_a_2027_campaign_needs_its_holiday_table(tmp_path: Path) -> None:
     campaign = campaign_2027(tmp_path, start="2027-01-01", end="mid 2027-01")
     result = run("validate", campaign)
     assert result.returncode == 2
-    assert f"{campaign}:7: phases[0].start: no holiday table for 2027" in result.stdout
+    assert f"{campaign}:7: phases[0].start: 没有 2027 年的节假日安排" in result.stdout
 
     tables = tmp_path / "holidays"
     tables.mkdir()
@@ -142,7 +145,7 @@ def test_a_2027_campaign_needs_its_holiday_table(tmp_path: Path) -> None:
     result = run("validate", campaign, env={"CAMPAIGN_HOLIDAYS_DIR": str(tables)})
     assert result.returncode == 0, result.stdout
     # Jan 1-3 off (Jan 2-3 a weekend anyway): the campaign opens Monday Jan 4; Jan 15 is a Friday.
-    assert "2027-01-04 to 2027-01-15" in result.stdout
+    assert "2027-01-04 至 2027-01-15" in result.stdout
     calendar = run("calendar", "2027-01", env={"CAMPAIGN_HOLIDAYS_DIR": str(tables)})
     assert calendar.returncode == 0 and "元旦" in calendar.stdout
 
@@ -152,7 +155,7 @@ def test_orgs_import_twice_gives_the_same_counts() -> None:
     first = run("orgs", "import", shipped)
     second = run("orgs", "import", shipped)
     assert first.returncode == second.returncode == 0, first.stderr
-    assert "weihai-etdz: imported" in first.stdout and "units 175 new, 0 updated" in first.stdout
+    assert "weihai-etdz：已导入" in first.stdout and "单位新增 175、更新 0" in first.stdout
     assert "与库中一致，没有变化" in second.stdout  # an unchanged import says so
     summary = (
         "weihai-etdz：单位175个（区1，镇3，街道3，村100，社区35，企业16，部门17），"
@@ -219,7 +222,7 @@ def test_orgs_import_rejects_a_bad_file_whole(tmp_path: Path) -> None:
 def test_orgs_show_of_an_unknown_unit() -> None:
     result = run("orgs", "show", "atlantis")
     assert result.returncode == 2
-    assert result.stderr.strip() == "错误：组织 weihai-etdz 中没有单位 atlantis"
+    assert result.stderr.strip() == "错误：没有单位 atlantis（还没有导入组织）"
 
 
 def test_calendar_marks_national_day_and_the_make_up_saturday() -> None:
@@ -399,7 +402,7 @@ def test_two_rollouts_at_once_on_a_new_home_converge(campaign_home: Path) -> Non
     ]
     outputs = [r.communicate(timeout=300) for r in runs]
     assert [r.returncode for r in runs] == [0, 0], outputs
-    news = sorted(int(out.split(": ")[1].split(" new")[0]) for out, _ in outputs)
+    news = sorted(int(out.split("新增 ")[1].split(" 项")[0]) for out, _ in outputs)
     assert news[0] + news[1] == 60  # the rows of one run, however they were shared
     status = json.loads(run("status", "mass-line-2013", "--as-of", "2013-09-03", "--json").stdout)
     assert sum(p["items"] for p in status["phases"]) == 60

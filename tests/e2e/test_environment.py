@@ -22,7 +22,7 @@ from tests.e2e.test_cli import assert_no_traceback, run
             'database "no_such_db" does not exist',
         ),
         ({"CAMPAIGN_HOME": "/proc/no-such/home"}, "CAMPAIGN_HOME /proc/no-such/home"),
-        ({"CAMPAIGN_MAX_FILE_MB": "inf"}, "CAMPAIGN_MAX_FILE_MB: Input should be a finite number"),
+        ({"CAMPAIGN_MAX_FILE_MB": "inf"}, "CAMPAIGN_MAX_FILE_MB：应为有限的数"),
         ({"CAMPAIGN_NOTIFY_DEFAULT": "notaurl"}, "CAMPAIGN_NOTIFY_DEFAULT：应为 Apprise 地址"),
         (
             {"PREFECT_API_URL": "http://127.0.0.1:1/api"},
@@ -34,7 +34,7 @@ def test_a_bad_environment_is_one_line_and_exit_2(env: dict[str, str], says: str
     result = run("remind", "--as-of", "2013-09-05", env=env)
     assert result.returncode == 2, result.stdout + result.stderr
     assert_no_traceback(result)
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("错误：")]
     assert len(errors) == 1 and says in errors[0], result.stderr
     assert ":pw@" not in result.stderr  # a password is never printed
 

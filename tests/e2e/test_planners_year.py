@@ -34,7 +34,7 @@ def test_next_years_holidays_come_from_the_notice(tmp_path: Path) -> None:
     # Feb 5 is a Friday before the break; the phase ends Feb 20, a Saturday: rolled to Feb 19
     checked = run("validate", campaign, env=env)
     assert checked.returncode == 0, checked.stdout
-    assert "2027-02-05 to 2027-02-19" in checked.stdout
+    assert "2027-02-05 至 2027-02-19" in checked.stdout
     month = run("calendar", "2027-02", env=env)
     assert month.returncode == 0 and "春节" in month.stdout
     assert "工作日16天，休息日12天" in month.stdout  # 20 weekdays, 5 off, one Sunday worked
@@ -167,7 +167,7 @@ def test_the_burden_of_the_meeting_campaign_on_the_shipped_district(tmp_path: Pa
     assert all("2013-07" <= str(r[4]) <= "2013-12" for r in rows)
 
     unknown = run("burden", "--unit", "nowhere")
-    assert unknown.returncode == 2 and "没有编码为 nowhere 的单位" in unknown.stderr
+    assert unknown.returncode == 2 and "组织 weihai-etdz 中没有单位 nowhere" in unknown.stderr
 
 
 def test_two_campaigns_asking_a_village_for_one_record_are_found(tmp_path: Path) -> None:
