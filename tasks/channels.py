@@ -154,7 +154,7 @@ def file_channel_refusal(url: str) -> str | None:
     home = _home()
     target = _path_of(parse_url(url, verify_host=False) or {}).resolve()
     if not target.is_relative_to(home):
-        return f"file channel outside CAMPAIGN_HOME ({home}): {target}"
+        return f"文件渠道不在 CAMPAIGN_HOME（{home}）之内：{target}"
     return None
 
 
@@ -166,7 +166,7 @@ def host_refusal(url: str) -> str | None:
     host = (urlsplit(url).hostname or "").lower()
     allowed = get_settings().allowed_channel_hosts
     if host not in allowed:
-        return f"channel host {host or '(none)'} is not allowed (CAMPAIGN_CHANNEL_HOSTS)"
+        return f"渠道主机 {host or '（无）'} 不在允许之列（CAMPAIGN_CHANNEL_HOSTS）"
     return None
 
 

@@ -128,7 +128,7 @@ class _Snapshots:
 DELIVERY_THREADS = 16
 RECORD_EVERY = 64
 LOOKAHEAD = 2
-NO_CHANNEL = "no channel: set the person's channels or CAMPAIGN_NOTIFY_DEFAULT"
+NO_CHANNEL = "没有渠道：请填写此人的通知渠道，或设置 CAMPAIGN_NOTIFY_DEFAULT"
 
 
 # (channel, what delivering to it gave), for each channel a digest went to

@@ -218,7 +218,7 @@ def items_of(session: Session, campaign: int, status: ItemStatus | None = None) 
 
 def campaign_id(session: Session, key: str) -> int:
     stmt = select(col(Campaign.id)).where(col(Campaign.key) == key)
-    missing = f"campaign {key!r} has not been rolled out (run: campaign rollout {key})"
+    missing = f"活动 {key} 尚未部署（先运行 campaign rollout {key}）"
     found: int = one_or_not_found(session, stmt, missing)
     return found
 

@@ -67,7 +67,7 @@ def test_a_file_channel_writes_only_inside_campaign_home(
     digest = build_digest("王明", [line], line.due, WorkCalendar(), max_lines=20, see_all="x")
     outside = tmp_path / "bashrc"
     refused = deliver(f"file://{outside}", digest)
-    assert not refused.ok and "outside CAMPAIGN_HOME" in (refused.error or "")
+    assert not refused.ok and "不在 CAMPAIGN_HOME" in (refused.error or "")
     assert not outside.exists()
     inside = campaign_home / "outbox" / "r.jsonl"
     assert deliver(f"file://{inside}", digest).ok and inside.read_text(encoding="utf-8")
@@ -96,7 +96,7 @@ def test_a_channel_reaches_only_allowed_hosts(monkeypatch: pytest.MonkeyPatch) -
     line = ReminderLine(1, "due", "活动", "环节", "事项", "村", "once", dt.date(2013, 9, 3))
     digest = build_digest("王明", [line], line.due, WorkCalendar(), max_lines=20, see_all="x")
     refused = deliver("json://collector.example.org/steal", digest)
-    assert not refused.ok and "collector.example.org is not allowed" in (refused.error or "")
+    assert not refused.ok and "collector.example.org 不在允许之列" in (refused.error or "")
     assert host_refusal("dingrobots://oapi.dingtalk.com/robot/send?access_token=t") is None
     assert host_refusal("json://127.0.0.1:8080/hook") is None
     monkeypatch.setenv("CAMPAIGN_CHANNEL_HOSTS", "collector.example.org, smtp.example.org")
