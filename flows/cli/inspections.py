@@ -16,13 +16,8 @@ from models.domain.wording import RESULT_ZH, check_outcome_zh, occurrence_zh
 from models.errors import EvidenceError
 from models.store import audit
 from models.store.evidence import read_evidence_file, store_bytes, subject_id
-from models.store.inspections import (
-    InspectedCampaign,
-    SampleRef,
-    record_result,
-    samples_of,
-    spec_inspection,
-)
+from models.store.inspections import InspectedCampaign, SampleRef, record_result, samples_of
+from models.store.inspections import spec_inspection as inspection_of
 from models.store.instant import utc_now
 from models.store.orgs import load_snapshot
 from models.store.rollout import campaign_id
@@ -73,7 +68,7 @@ def record(
     loaded = run.campaign(campaign)
     who = acting(by, loaded.spec.organization)
     person_code = who.person
-    kind = loaded.spec.inspected(spec_inspection(loaded, inspection))[1].subject.kind
+    kind = loaded.spec.inspected(inspection_of(loaded, inspection))[1].subject.kind
     with run.session() as session, audit.entered_by(who.entered_by):
         org = load_snapshot(session, loaded.spec.organization)
         person = org.person_coded(person_code)

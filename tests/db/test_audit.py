@@ -160,7 +160,8 @@ def test_an_event_inserted_in_the_middle_is_named(db_url: str) -> None:
     )
     assert check(db_url) == (
         3,
-        "第 4 条记录：接不上第 3 条（其间有记录被删除，或这一条是插入的）",
+        "第 4 条记录：接不上第 3 条"  # event 4 holds the hash of the event 3 it followed
+        "（其间有记录被删除，或这一条是插入的）",
     )
 
 
@@ -179,10 +180,8 @@ def test_an_event_appended_behind_the_heads_back_is_named(db_url: str) -> None:
         prev=prev,
         hash=digest,
     )
-    assert check(db_url) == (
-        6,
-        "第 6 条记录：在链头所记的末条（第 5 条）之后（是插入的）",
-    )
+    appended = "第 6 条记录：在链头所记的末条（第 5 条）之后（是插入的）"
+    assert check(db_url) == (6, appended)
 
 
 def test_renumbered_events_are_caught_by_their_own_hash(db_url: str) -> None:
