@@ -248,7 +248,7 @@ def test_a_server_restart_loses_nothing_and_catch_up_runs_what_was_due_once(
     first = ok(c.campaign("catch-up", "pairing-now"))
     taken_over = re.search(r"接手误点的运行 (\d+) 个；", first)
     assert taken_over and int(taken_over[1]) >= 1, first  # ours, and any that fell due now
-    assert "items written 0;" in first, first
+    assert "写入事项 0；" in first, first
     # kickoff ended yesterday: closed now, by the catch-up or by the day's sweep before it
     # (any command brings the phases to its day)
     assert re.search(r"结束的环节：(kickoff|无)；", first), first
@@ -259,7 +259,7 @@ def test_a_server_restart_loses_nothing_and_catch_up_runs_what_was_due_once(
     assert query(c.campaign_db, f"{phases} AND s.phase_key = 'kickoff'") == [("closed",)]
     second = ok(c.campaign("catch-up", "pairing-now"))
     assert "接手误点的运行 0 个；写入事项 0；结束的环节：无；" in second, second
-    assert "reminders sent 0" in second, second
+    assert "发送提醒 0 条" in second, second
 
     taken = c.api("GET", f"/flow_runs/{late['id']}")
     assert taken["state_type"] == "CANCELLED"
