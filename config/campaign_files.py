@@ -225,6 +225,6 @@ def _known_keys(settings: Settings) -> str:
             rolled = stored_campaign_keys(session)
     files = [p.stem for p in shipped_campaigns(settings)]
     return (
-        f"已部署：{'、'.join(rolled) or '无'}；{settings.campaigns_dir} 中的文件："
+        f"已下发：{'、'.join(rolled) or '无'}；{settings.campaigns_dir} 中的文件："
         f"{'、'.join(files) or '无'}；也可给出活动文件的路径"
     )

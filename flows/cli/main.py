@@ -12,8 +12,8 @@ import os
 import sys
 from pathlib import Path
 
-import click
 import httpx
+import typer
 
 from config.settings import HOME_PROBLEMS, SettingsError, get_settings, missing_database
 from flows.cli import (  # noqa: F401  (they register their commands)
@@ -72,14 +72,20 @@ def main() -> None:
         quiet_prefect(verbose)
         with audit_trail.through(f"cli:{getpass.getuser()}"):
             code = app(standalone_mode=False) or 0
-    except click.ClickException as exc:  # usage errors: click's own message, exit 2
-        exc.show()
+    except typer.TyperException as exc:
+        # usage errors (a missing option, an unknown one): the message of the click that Typer
+        # vendors (typer._click, not the click package), with the usage line; exit 2
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            err.print(f"错误：{exc.format_message()}", markup=False)
         code = exc.exit_code
     except CampaignError as exc:
         for line in str(exc).splitlines() or [type(exc).__name__]:
             err.print(f"错误：{line}", markup=False)
         code = exc.exit_code
-    except (KeyboardInterrupt, click.Abort):
+    except (KeyboardInterrupt, typer.Abort):
         err.print("已中断")
         code = 130
     except Exception as exc:  # the last line of defence: a message, not a traceback

@@ -103,7 +103,7 @@ def orgs_show(
         if not keys:
             if code is not None:
                 raise NotFound(f"没有单位 {code}（还没有导入组织）")
-            out.print("组织机构为空：先运行 campaign orgs import FILE")
+            out.print("组织机构为空：先运行 campaign orgs import 组织文件")
             return
         shown = []
         for key in keys:

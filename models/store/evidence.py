@@ -191,7 +191,7 @@ def find_item(
     )
     if not items:
         raise NotFound(
-            f"这个对象没有{obligation.key!r}的事项（不是该事项的对象，或其批次尚未部署）"
+            f"这个对象没有{obligation.key!r}的事项（不是该事项的对象，或其批次尚未下发）"
         )
     if occurrence is not None:
         for item in items:

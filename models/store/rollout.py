@@ -92,7 +92,7 @@ def store_version(session: Session, loaded: LoadedCampaign, now: dt.datetime) ->
     campaign = session.execute(select(Campaign).where(col(Campaign.key) == spec.key)).scalar_one()
     if campaign.org_id != org_id:
         if campaign.org_id is not None:
-            raise CampaignError(f"活动 {spec.key} 已在另一个组织部署：请给这个活动另起一个 key")
+            raise CampaignError(f"活动 {spec.key} 已在另一个组织下发：请给这个活动另起一个 key")
         campaign.org_id = org_id
     existing = session.execute(
         select(col(CampaignVersion.version)).where(
@@ -218,7 +218,7 @@ def items_of(session: Session, campaign: int, status: ItemStatus | None = None) 
 
 def campaign_id(session: Session, key: str) -> int:
     stmt = select(col(Campaign.id)).where(col(Campaign.key) == key)
-    missing = f"活动 {key} 尚未部署（先运行 campaign rollout {key}）"
+    missing = f"活动 {key} 尚未下发（先运行 campaign rollout {key}）"
     found: int = one_or_not_found(session, stmt, missing)
     return found
 

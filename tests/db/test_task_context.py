@@ -47,5 +47,5 @@ def test_a_broken_holiday_table_stops_only_what_needs_the_calendar(
         _ = run.calendar
     # a step with no use for working days still answers: closing a phase of a campaign that
     # was never rolled out says so, rather than the holiday table's problem
-    with pytest.raises(NotFound, match="活动 mass-line-2013 尚未部署"):
+    with pytest.raises(NotFound, match="活动 mass-line-2013 尚未下发"):
         close_phase_task.fn("mass-line-2013", "learning", dt.date(2013, 9, 1))

@@ -219,6 +219,23 @@ def test_orgs_import_rejects_a_bad_file_whole(tmp_path: Path) -> None:
     assert_no_traceback(result)
 
 
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("evidence", "add", "mass-line-2013"), "Missing option '--subject'"),
+        (("status", "mass-line-2013", "--nope"), "No such option: --nope"),
+        (("nosuch",), "No such command 'nosuch'"),
+    ],
+)
+def test_a_usage_error_is_the_usage_line_and_exit_2(args: tuple[str, ...], says: str) -> None:
+    # Typer vendors its own click: its usage errors are not the click package's
+    result = run(*args)
+    assert result.returncode == 2, result.stderr
+    assert says in result.stderr and "Usage: campaign" in result.stderr, result.stderr
+    assert "意外" not in result.stderr
+    assert_no_traceback(result)
+
+
 def test_orgs_show_of_an_unknown_unit() -> None:
     result = run("orgs", "show", "atlantis")
     assert result.returncode == 2
