@@ -156,12 +156,12 @@ def check_campaign(
                 problems.append(
                     (
                         ("phases", p, "obligations", o, "key"),
-                        f"以 {RECTIFY_PREFIX} 开头的任务 key 留给抽查发现问题后的整改使用",
+                        f"以 {RECTIFY_PREFIX} 开头的事项 key 留给抽查发现问题后的整改使用",
                     )
                 )
             if ob.key in obligation_keys:
                 problems.append(
-                    (("phases", p, "obligations", o, "key"), f"任务的 key {ob.key} 重复")
+                    (("phases", p, "obligations", o, "key"), f"事项的 key {ob.key} 重复")
                 )
             obligation_keys.add(ob.key)
 
@@ -294,7 +294,7 @@ def check_campaign(
             role(("gates", g, "approvers", a), name)
     for n, inspection in enumerate(spec.inspections):
         if inspection.obligation not in obligation_keys:
-            problems.append((("inspections", n, "obligation"), f"没有任务 {inspection.obligation}"))
+            problems.append((("inspections", n, "obligation"), f"没有事项 {inspection.obligation}"))
         for a, name in enumerate(inspection.inspectors):
             role(("inspections", n, "inspectors", a), name)
     return dates, problems

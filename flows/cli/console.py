@@ -75,7 +75,7 @@ def valid_line(path: object, campaign: LoadedCampaign) -> str:
     obligations = sum(len(p.obligations) for p in spec.phases)
     return (
         f"{path}：通过：{spec.key}（{spec.name}），{len(spec.phases)} 个环节，"
-        f"{obligations} 项任务，{campaign.first_day} 至 {campaign.last_day}"
+        f"{obligations} 个事项，{campaign.first_day} 至 {campaign.last_day}"
     )
 
 

@@ -106,7 +106,7 @@ def test_validate_accepts_every_shipped_campaign() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("：通过：") == len(CAMPAIGNS) >= 2
     assert (
-        "mass-line-2013（党的群众路线教育实践活动（工委组织部）），5 个环节，14 项任务，"
+        "mass-line-2013（党的群众路线教育实践活动（工委组织部）），5 个环节，14 个事项，"
         "2013-08-26 至 2013-12-31"
     ) in result.stdout
 

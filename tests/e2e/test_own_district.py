@@ -130,7 +130,7 @@ def test_an_organization_of_ones_own_from_a_workbook_and_a_campaign_file_from_an
     # a campaign without a reminder policy validates against the imported organization
     valid = run("validate", campaign)
     assert valid.returncode == 0, valid.stdout + valid.stderr
-    assert "，2 个环节，2 项任务，2025-04-01 至 2025-07-31" in valid.stdout
+    assert "，2 个环节，2 个事项，2025-04-01 至 2025-07-31" in valid.stdout
 
     rolled = run("rollout", campaign, "--as-of", "2025-03-20")
     assert rolled.returncode == 0, rolled.stdout + rolled.stderr
