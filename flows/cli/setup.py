@@ -83,6 +83,7 @@ def orgs_import(
             f"更新 {result.units_updated}；人员新增 {result.people_new}、"
             f"更新 {result.people_updated}；结对新增 {result.pairings_new}、"
             f"更新 {result.pairings_updated}"
+            + ("" if result.operators is None else f"；操作员名单 {result.operators} 人")
         )
     out.print(view.org_counts_line(counts, result.org))
 

@@ -45,6 +45,7 @@ class ImportResult:
     pairings_updated: int
     roles: int
     pairing_kinds: int
+    operators: int | None = None  # the operators' list, when the files gave one (it replaces)
 
 
 def organizations(session: Session) -> list[Organization]:
@@ -336,7 +337,14 @@ def import_org(
     people = split([p.code for p in data.people], existing.people)
     pairings = split([p.code for p in data.pairings], existing_pairings)
     result = ImportResult(
-        key, changed, *units, *people, *pairings, len(data.roles), len(data.pairing_kinds)
+        key,
+        changed,
+        *units,
+        *people,
+        *pairings,
+        len(data.roles),
+        len(data.pairing_kinds),
+        None if data.operators is None else len(data.operators),
     )
     if changed:
         current.revision = (current.revision or 0) + 1

@@ -221,5 +221,6 @@ def test_an_import_that_changes_something_is_an_audit_event_naming_who(db_url: s
         )
         assert [(e.actor, e.entity_key) for e in events] == [("os:planner", "weihai-etdz")]
         assert events[0].payload["units_new"] == 175
+        assert events[0].payload["operators"] is None  # the shipped file names none
         checked, broken = verify(session)
         assert checked >= 1 and broken is None

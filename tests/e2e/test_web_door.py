@@ -263,7 +263,8 @@ def test_only_a_proxy_operator_prints_links_or_ends_sessions(tmp_path: Path) -> 
     """In a data folder of its own: this machine's login as a plain operator."""
     operators = operators_csv(tmp_path, proxy=False)
     shipped = REPO / "config" / "orgs" / "weihai-etdz.yaml"
-    assert run("orgs", "import", shipped, operators).returncode == 0
+    imported = run("orgs", "import", shipped, operators)
+    assert imported.returncode == 0 and "；操作员名单 1 人" in imported.stdout, imported.stdout
     printed = run("web", "link", SECRETARY)
     assert printed.returncode == 3 and "不能打印登录链接" in printed.stderr
     assert "t=" not in printed.stdout
