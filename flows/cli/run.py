@@ -243,9 +243,12 @@ def todo(
     out.print(view.todo_table(name, rows, day.isoformat()))
 
 
-def _gate(decision: bool, campaign: str, gate: str, by: str | None, notes: str) -> None:
+def _gate(
+    decision: bool, campaign: str, gate: str, by: str | None, notes: str, as_of: str | None = None
+) -> None:
     from tasks.gate_tasks import answer_gate, resume_waiting_run
 
+    parse_day(as_of)  # a bad day is said before anything is answered
     run = context()
     loaded = run.campaign(campaign)
     spec_gate = gate_of(loaded.spec, gate)
@@ -263,7 +266,7 @@ def _gate(decision: bool, campaign: str, gate: str, by: str | None, notes: str) 
     word = "通过" if decision else "退回"
     say(f"闸门 {gate} 已{word}（{person.code} {person.name}）")
     if decision:
-        rollout(loaded.spec.key, as_of=None, wait_at_gates=False)
+        rollout(loaded.spec.key, as_of=as_of, wait_at_gates=False)
 
 
 Reviewer = Annotated[str | None, typer.Option("--by", help="the reviewer's person code")]
@@ -271,9 +274,12 @@ Notes = Annotated[str, typer.Option(help="the review's notes (a rejection must s
 
 
 @gate_app.command("approve")
-def gate_approve(campaign: CampaignArg, gate: str, by: Reviewer = None, notes: Notes = "") -> None:
-    """Approve a gate: the waves after it are rolled out."""
-    _gate(True, campaign, gate, by, notes)
+def gate_approve(
+    campaign: CampaignArg, gate: str, by: Reviewer = None, notes: Notes = "", as_of: AsOf = None
+) -> None:
+    """Approve a gate: the waves after it are rolled out, as of --as-of (a rehearsal on a
+    past day rolls them out on that day, not today)."""
+    _gate(True, campaign, gate, by, notes, as_of)
 
 
 @gate_app.command("reject")

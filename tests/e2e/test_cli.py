@@ -335,6 +335,18 @@ def test_rollout_evidence_status_and_ledger_from_the_terminal(
     )
     assert refused.returncode == 3
     assert "不能审批闸门 pilot-review" in refused.stderr
+    # approved on the rehearsal's day: the villages' wave is written, its phase (from
+    # 2013-01-04) not opened, as it would be by an approval rolling out as of today
+    approved = run(
+        "gate", "approve", "village-rectification-2013", "pilot-review",
+        "--by", "p-org-head-1", "--as-of", "2012-12-21",
+    )  # fmt: skip
+    assert approved.returncode == 0, approved.stderr
+    assert "闸门 pilot-review 已通过（p-org-head-1 黄卫东）" in approved.stdout
+    assert "新增 129 项，共 168 项" in approved.stdout
+    with sqlite3.connect(campaign_home / "campaign.db") as conn:
+        states = dict(conn.execute("SELECT phase_key, status FROM phase_state").fetchall())
+    assert states == {"mobilization": "closed", "pilot": "open", "village-by-village": "pending"}
 
     status = run("status", "village-rectification-2013", "--as-of", "2012-12-21", "--json")
     data = json.loads(status.stdout)
