@@ -302,7 +302,9 @@ def todo_table(person: str, rows: list[dict[str, Any]], as_of: str) -> Table:
     """A person's open items, overdue first: what a digest's 查看全部 points to."""
     table = Table(title=f"{escape(person)}的待办 · 截至 {as_of}", title_justify="left")
     for name in ("状态", "截止", "活动", "环节", "事项", "对象"):
-        table.add_column(name)
+        # Chinese has no spaces to wrap at: a narrow terminal folds the words, never cuts
+        # them; a date stays whole
+        table.add_column(name, overflow="fold", min_width=10 if name == "截止" else None)
     for row in rows:
         state = f"[red]{row['days']}[/red]" if row["state"] == "overdue" else row["days"]
         table.add_row(

@@ -218,6 +218,12 @@ def test_an_organization_of_ones_own_from_a_workbook_and_a_campaign_file_from_an
     items = json.loads(todo.stdout)["items"]
     assert len(items) >= sum(line["items"] for line in digest["lines"])
     assert items[0]["state"] == "overdue" and items[0]["due"] == "2025-04-30"
+    # the same list on a narrow terminal: the words fold, none is cut short
+    narrow = run(*see_all.split()[1:], "--as-of", "2025-05-06", env={"COLUMNS": "60"})
+    assert narrow.returncode == 0 and "的待办 · 截至 2025-05-06" in narrow.stdout, narrow.stderr
+    assert "…" not in narrow.stdout and narrow.stdout.count("2025-04-30") == sum(
+        1 for i in items if i["due"] == "2025-04-30"
+    )
     saturday = run(
         "remind", "--as-of", "2025-05-10", env={"CAMPAIGN_NOTIFY_DEFAULT": "json://127.0.0.1:9/x"}
     )
