@@ -19,18 +19,18 @@ from tasks.context import TaskContext, task_context
 
 app = typer.Typer(
     name="campaign",
-    help="Workflow engine for campaign phases: validate, import the organization, roll out, "
-    "record evidence, watch progress. Prefect's run logs go to CAMPAIGN_HOME/logs/campaign.log "
-    "and the Prefect UI; `campaign -v COMMAND` shows them here too.",
+    help="活动分阶段推进的工作流引擎：校验活动文件、导入组织机构、下发、登记佐证、"
+    "查看进度。Prefect 的运行日志写入 CAMPAIGN_HOME/logs/campaign.log 并显示在 Prefect "
+    "界面上；`campaign -v 命令` 也在这里显示。",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-orgs_app = typer.Typer(help="The organization tree: units, people, pairings.", no_args_is_help=True)
-db_app = typer.Typer(help="The database.", no_args_is_help=True)
-gate_app = typer.Typer(help="Answer a campaign's gate.", no_args_is_help=True)
-evidence_app = typer.Typer(help="Record evidence and sign-offs.", no_args_is_help=True)
-phase_app = typer.Typer(help="Open or close a phase by hand.", no_args_is_help=True)
+orgs_app = typer.Typer(help="组织机构：单位、人员、结对。", no_args_is_help=True)
+db_app = typer.Typer(help="数据库。", no_args_is_help=True)
+gate_app = typer.Typer(help="审批活动的闸门。", no_args_is_help=True)
+evidence_app = typer.Typer(help="登记佐证与签字。", no_args_is_help=True)
+phase_app = typer.Typer(help="手动开启或结束阶段。", no_args_is_help=True)
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(db_app, name="db")
 app.add_typer(gate_app, name="gate")

@@ -20,17 +20,15 @@ from models.store import audit
 from models.store.audit_anchor import read_anchor_file, write_anchor
 from models.store.orgs import load_snapshot, organizations
 
-audit_app = typer.Typer(help="The audit trail: verify it, read a subject's history.")
+audit_app = typer.Typer(help="审计记录：核验审计链，查看对象的历史。")
 app.add_typer(audit_app, name="audit", no_args_is_help=True)
 
-AnchorFile = Annotated[
-    Path | None, typer.Option(help="also check the chain still reaches every anchor in this file")
-]
+AnchorFile = Annotated[Path | None, typer.Option(help="同时核对审计链仍经过此文件中的每个锚点")]
 
 
 @audit_app.command("verify")
 def verify(anchor: AnchorFile = None) -> None:
-    """Walk the hash chain: exit 0 with the count checked, or 1 naming the first broken event."""
+    """逐条核验审计链：完好则退出码 0 并报核对条数，断开则退出码 1 并指出第一条断开的记录。"""
     run = context()
     items, differs = 0, None
     with run.session() as session:
@@ -53,13 +51,11 @@ def verify(anchor: AnchorFile = None) -> None:
 
 @audit_app.command("anchor")
 def anchor_command(
-    to: Annotated[
-        Path | None, typer.Option(help="the anchor file (default CAMPAIGN_AUDIT_ANCHOR)")
-    ] = None,
+    to: Annotated[Path | None, typer.Option(help="锚点文件（默认 CAMPAIGN_AUDIT_ANCHOR）")] = None,
 ) -> None:
-    """Append the chain's head (events, last id, hash, time) to a file outside CAMPAIGN_HOME,
-    signed when CAMPAIGN_AUDIT_KEY is set: `audit verify --anchor FILE` then catches a table
-    re-chained after an edit."""
+    """把审计链的链头（记录数、末条编号、哈希、时间）追加到 CAMPAIGN_HOME 之外的文件，
+    设了 CAMPAIGN_AUDIT_KEY 时加签名：此后 `audit verify --anchor 文件` 能发现改动后
+    重新接链的表。"""
     config = settings()
     line = write_anchor(config, to or config.audit_anchor)
     say(f"已锚定：{line}")
@@ -76,9 +72,9 @@ def _tables(org: OrgSnapshot) -> list[tuple[str, dict[str, Any]]]:
 @audit_app.command("show")
 def show(
     subject: SubjectOption,
-    campaign: Annotated[str | None, typer.Option(help="only this campaign's items")] = None,
+    campaign: Annotated[str | None, typer.Option(help="只看此活动的事项")] = None,
 ) -> None:
-    """A subject's history: every change of its items, oldest first."""
+    """一个对象的历史：其事项的每次变化，按时间先后。"""
     run = context()
     zone = ZoneInfo(run.settings.timezone)
     with run.session() as session:

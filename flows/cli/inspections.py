@@ -10,7 +10,7 @@ from rich.table import Table
 
 from flows.cli.app import acting, app, context, out, parse_day, say
 from flows.cli.console import escape
-from flows.cli.params import CampaignArg, SubjectOption
+from flows.cli.params import AsOf, CampaignArg, SubjectOption
 from models.domain.vocabulary import CheckResult
 from models.domain.wording import RESULT_ZH, check_outcome_zh, occurrence_zh
 from models.errors import EvidenceError
@@ -23,17 +23,16 @@ from models.store.orgs import load_snapshot
 from models.store.rollout import campaign_id
 from tasks.inspection_tasks import make_checks
 
-inspection_app = typer.Typer(help="Record and read inspection results.", no_args_is_help=True)
+inspection_app = typer.Typer(help="登记和查看抽查结果。", no_args_is_help=True)
 app.add_typer(inspection_app, name="inspection")
 
 
 @app.command()
 def inspect(
     campaign: CampaignArg,
-    as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default: today)")] = None,
+    as_of: AsOf = None,
 ) -> None:
-    """Make the checks due by the day (and the re-inspections of rectifications past their
-    deadline), each with its sample; running it again makes nothing twice."""
+    """生成截至当天应做的抽查（及整改期满的复查），各自抽取样本；再运行一次不会重复生成。"""
     day = parse_day(as_of)
     made = make_checks.fn(campaign, day)  # the flow's task, run here without a server
     if not made:
@@ -48,18 +47,16 @@ def inspect(
 @inspection_app.command("record")
 def record(
     campaign: CampaignArg,
-    inspection: Annotated[str, typer.Option(help="the inspection's key")],
-    check: Annotated[str, typer.Option(help="the check, e.g. 2014-Q1 or 2014-Q1-recheck")],
+    inspection: Annotated[str, typer.Option(help="抽查编码")],
+    check: Annotated[str, typer.Option(help="批次，如 2014-Q1 或 2014-Q1-recheck")],
     subject: SubjectOption,
-    result: Annotated[str, typer.Option(help="pass or fail")],
-    findings: Annotated[str | None, typer.Option(help="what was found (required on fail)")] = None,
-    by: Annotated[str | None, typer.Option(help="the inspector (person code)")] = None,
-    date: Annotated[str | None, typer.Option(help="the day of the check (default today)")] = None,
-    file: Annotated[
-        list[Path] | None, typer.Option(help="a record of the check, repeatable")
-    ] = None,
+    result: Annotated[str, typer.Option(help="pass（通过）或 fail（不通过）")],
+    findings: Annotated[str | None, typer.Option(help="发现的问题（不通过时必填）")] = None,
+    by: Annotated[str | None, typer.Option(help="检查人（人员编码）")] = None,
+    date: Annotated[str | None, typer.Option(help="检查日期（默认今天）")] = None,
+    file: Annotated[list[Path] | None, typer.Option(help="检查记录文件，可多次给出")] = None,
 ) -> None:
-    """Record one sampled subject's result; a fail raises a rectification with a deadline."""
+    """登记一个抽中对象的结果；不通过即生成有期限的整改。"""
     if result not in tuple(CheckResult):
         raise EvidenceError(f"--result 应为 pass 或 fail，而不是 {result}")
     run = context()
@@ -92,9 +89,9 @@ def record(
 @inspection_app.command("show")
 def show(
     campaign: CampaignArg,
-    check: Annotated[str | None, typer.Option(help="only this check, e.g. 2014-Q1")] = None,
+    check: Annotated[str | None, typer.Option(help="只看此批次，如 2014-Q1")] = None,
 ) -> None:
-    """The checks made and each sampled subject's result."""
+    """已做的抽查及每个抽中对象的结果。"""
     run = context()
     loaded = run.campaign(campaign)
     with run.session() as session:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import typer
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
 from config.settings import HOME_PROBLEMS, SettingsError, get_settings, missing_database
 from flows.cli import (  # noqa: F401  (they register their commands)
@@ -26,6 +27,7 @@ from flows.cli import (  # noqa: F401  (they register their commands)
     web,
 )
 from flows.cli.app import app, err
+from flows.cli.typer_zh import command_tree, usage_lines
 from models.errors import CampaignError
 from models.store import audit as audit_trail
 from models.store import db
@@ -71,15 +73,13 @@ def main() -> None:
         check_environment()
         quiet_prefect(verbose)
         with audit_trail.through(f"cli:{getpass.getuser()}"):
-            code = app(standalone_mode=False) or 0
-    except typer.TyperException as exc:
-        # usage errors (a missing option, an unknown one): the message of the click that Typer
-        # vendors (typer._click, not the click package), with the usage line; exit 2
-        show = getattr(exc, "show", None)
-        if show is not None:
-            show()
-        else:
-            err.print(f"错误：{exc.format_message()}", markup=False)
+            code = command_tree(app).main(standalone_mode=False) or 0
+    except NoArgsIsHelpError as exc:  # a group named alone: its help
+        exc.show()
+        code = exc.exit_code
+    except UsageError as exc:  # a missing option, an unknown one: the usage line; exit 2
+        for line in usage_lines(exc):
+            err.print(line, markup=False, highlight=False)
         code = exc.exit_code
     except CampaignError as exc:
         for line in str(exc).splitlines() or [type(exc).__name__]:

@@ -7,12 +7,10 @@ from typing import Annotated
 
 import typer
 
-CampaignArg = Annotated[str, typer.Argument(help="campaign key or file")]
-PersonArg = Annotated[str, typer.Argument(help="the person's code")]
-SubjectOption = Annotated[str, typer.Option(help="unit, person or pairing code")]
-ObligationOption = Annotated[str, typer.Option(help="the obligation's key")]
-AsOf = Annotated[str | None, typer.Option("--as-of", help="the day, YYYY-MM-DD (default today)")]
-OrgOption = Annotated[
-    str | None, typer.Option(help="the organization (needed only when the database holds several)")
-]
-JsonFlag = Annotated[bool, typer.Option("--json", help="print JSON")]
+CampaignArg = Annotated[str, typer.Argument(metavar="活动", help="活动编码或活动文件")]
+PersonArg = Annotated[str, typer.Argument(metavar="人员", help="人员编码")]
+SubjectOption = Annotated[str, typer.Option(help="单位、人员或结对的编码")]
+ObligationOption = Annotated[str, typer.Option(help="事项编码")]
+AsOf = Annotated[str | None, typer.Option("--as-of", help="哪一天，YYYY-MM-DD（默认今天）")]
+OrgOption = Annotated[str | None, typer.Option(help="组织编码（数据库里有多个组织时才需要）")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="输出 JSON")]

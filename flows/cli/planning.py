@@ -26,16 +26,16 @@ from flows.cli.params import CampaignArg
 from models.domain.campaign import OrgVocabulary
 from models.errors import CampaignError, ImportRejected, SpecError
 
-plan_app = typer.Typer(help="A campaign as a workbook (Excel, WPS) and back.", no_args_is_help=True)
+plan_app = typer.Typer(help="活动与工作簿（Excel、WPS）互转。", no_args_is_help=True)
 app.add_typer(plan_app, name="plan")
 
 
 @plan_app.command("export")
 def plan_export(
     campaign: CampaignArg,
-    xlsx: Annotated[Path, typer.Option("--xlsx", help="the workbook to write")],
+    xlsx: Annotated[Path, typer.Option("--xlsx", help="要写出的工作簿")],
 ) -> None:
-    """Write a campaign as a workbook with Chinese headers and drop-down lists."""
+    """把活动写成工作簿：中文表头，带下拉选项。"""
     run = context()
     loaded = run.campaign(campaign)
     vocabulary = org_vocabulary(run.settings, loaded.spec.organization)
@@ -55,15 +55,15 @@ def plan_export(
 
 @plan_app.command("import")
 def plan_import(
-    xlsx: Annotated[Path, typer.Argument(help="the workbook (.xlsx)")],
+    xlsx: Annotated[Path, typer.Argument(metavar="工作簿", help="工作簿（.xlsx）")],
     out_file: Annotated[
         Path | None,
-        typer.Option("--out", help="the campaign file to write (default: beside the workbook)"),
+        typer.Option("--out", help="要写出的活动文件（默认与工作簿同目录）"),
     ] = None,
-    replace: Annotated[bool, typer.Option(help="replace an existing campaign file")] = False,
+    replace: Annotated[bool, typer.Option(help="替换已有的活动文件")] = False,
 ) -> None:
-    """Read a workbook back into a campaign file and validate it; every problem is
-    FILE:SHEET!CELL: 说明, and nothing is written unless the whole campaign is valid."""
+    """把工作簿读回活动文件并校验；每个问题写成 文件:工作表!单元格: 说明，
+    整个活动无误才写出文件。"""
     run = context()
     target = out_file or xlsx.with_suffix(".yaml")
     try:
@@ -87,20 +87,19 @@ def plan_import(
 def burden(
     campaigns: Annotated[
         list[str] | None,
-        typer.Argument(help="campaign keys or files (default: every campaign in the folder)"),
+        typer.Argument(metavar="活动...", help="活动编码或活动文件（默认活动目录下的全部活动）"),
     ] = None,
     since: Annotated[
-        str | None, typer.Option("--from", help="items due on or after YYYY-MM-DD")
+        str | None, typer.Option("--from", help="只算此日（YYYY-MM-DD）及以后到期的事项")
     ] = None,
     until: Annotated[
-        str | None, typer.Option("--to", help="items due on or before YYYY-MM-DD")
+        str | None, typer.Option("--to", help="只算此日（YYYY-MM-DD）及以前到期的事项")
     ] = None,
-    unit: Annotated[str | None, typer.Option(help="only this unit and the units under it")] = None,
-    xlsx: Annotated[Path | None, typer.Option(help="also write every unit's months here")] = None,
+    unit: Annotated[str | None, typer.Option(help="只看此单位及其下级单位")] = None,
+    xlsx: Annotated[Path | None, typer.Option(help="同时把每个单位的逐月负担写入此工作簿")] = None,
 ) -> None:
-    """What the campaigns ask of each unit, month by month (items, submissions, files,
-    sign-offs, meetings), the heaviest units and months, and where two campaigns ask one
-    unit for the same record in one window (one submission would answer both)."""
+    """各活动逐月要每个单位做什么（事项、报送、文件、签字、会议），负担最重的单位和月份，
+    以及两个活动在同一时段向同一单位要同一份材料之处（报一次即可两用）。"""
     from models.domain.burden import weigh
     from models.store.orgs import load_snapshot, organizations
 

@@ -70,9 +70,9 @@ from tasks.context import TaskContext
 def rollout(
     campaign: CampaignArg,
     as_of: AsOf = None,
-    wait_at_gates: Annotated[bool, typer.Option(help="wait at an unanswered gate")] = False,
+    wait_at_gates: Annotated[bool, typer.Option(help="遇到未审批的闸门时等待审批")] = False,
 ) -> None:
-    """Load (or reload) a campaign file and write its checklist items, wave by wave."""
+    """载入（或重新载入）活动文件，按批次写出清单事项。"""
     from flows.rollout import rollout_campaign
 
     # every check before Prefect starts and before anything is written: a bad file, an
@@ -101,12 +101,12 @@ def rollout(
 @app.command()
 def simulate(
     campaign: CampaignArg,
-    start: Annotated[str, typer.Option("--from", help="first day, YYYY-MM-DD")],
-    end: Annotated[str, typer.Option("--to", help="last day, YYYY-MM-DD")],
-    seed: Annotated[int, typer.Option(help="seed of the behaviour model")] = 2013,
-    evidence: Annotated[bool, typer.Option(help="submit simulated evidence")] = True,
+    start: Annotated[str, typer.Option("--from", help="第一天，YYYY-MM-DD")],
+    end: Annotated[str, typer.Option("--to", help="最后一天，YYYY-MM-DD")],
+    seed: Annotated[int, typer.Option(help="行为模型的随机种子")] = 2013,
+    evidence: Annotated[bool, typer.Option(help="提交模拟的佐证")] = True,
 ) -> None:
-    """Rehearse a campaign over a span of days on a simulated clock."""
+    """在模拟时钟上把活动的一段日子演练一遍。"""
     from flows.simulate import simulate_campaign
 
     first, last = parse_day(start, "--from"), parse_day(end, "--to")
@@ -163,10 +163,10 @@ def status(
     as_json: JsonFlag = False,
     unit: Annotated[
         str | None,
-        typer.Option(help="this unit and those below it, each with its overdue items"),
+        typer.Option(help="此单位及其下级单位，各列逾期事项"),
     ] = None,
 ) -> None:
-    """Progress by phase and town, and targets against actuals."""
+    """按阶段和镇街的进度，以及目标与实际的对照。"""
     day = parse_day(as_of)
     if not (as_json or unit):
         _print_status(campaign, day)
@@ -196,8 +196,7 @@ def todo(
     as_of: AsOf = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """A person's open items, overdue first: all that their reminders are about, including
-    what a digest had no room to list."""
+    """一个人的未办事项，逾期的在前：提醒所涉及的全部事项，包括摘要里放不下的。"""
     from models.domain.digest import STATE_ORDER, days_word, state_of
     from models.store.orgs import find_person
     from models.store.todo import org_key_of, todo_items
@@ -269,22 +268,29 @@ def _gate(
         rollout(loaded.spec.key, as_of=as_of, wait_at_gates=False)
 
 
-Reviewer = Annotated[str | None, typer.Option("--by", help="the reviewer's person code")]
-Notes = Annotated[str, typer.Option(help="the review's notes (a rejection must say why)")]
+Reviewer = Annotated[str | None, typer.Option("--by", help="审批人的人员编码")]
+Notes = Annotated[str, typer.Option(help="审批意见（退回须说明理由）")]
+GateArg = Annotated[str, typer.Argument(metavar="闸门", help="闸门编码")]
+PhaseArg = Annotated[str, typer.Argument(metavar="阶段", help="阶段编码")]
 
 
 @gate_app.command("approve")
 def gate_approve(
-    campaign: CampaignArg, gate: str, by: Reviewer = None, notes: Notes = "", as_of: AsOf = None
+    campaign: CampaignArg,
+    gate: GateArg,
+    by: Reviewer = None,
+    notes: Notes = "",
+    as_of: AsOf = None,
 ) -> None:
-    """Approve a gate: the waves after it are rolled out, as of --as-of (a rehearsal on a
-    past day rolls them out on that day, not today)."""
+    """批准闸门：其后各批次按 --as-of 那天下发（在过去某天演练时就按那天下发，不按今天）。"""
     _gate(True, campaign, gate, by, notes, as_of)
 
 
 @gate_app.command("reject")
-def gate_reject(campaign: CampaignArg, gate: str, by: Reviewer = None, notes: Notes = "") -> None:
-    """Reject a gate: the waves after it keep waiting; who and why is recorded."""
+def gate_reject(
+    campaign: CampaignArg, gate: GateArg, by: Reviewer = None, notes: Notes = ""
+) -> None:
+    """退回闸门：其后各批次继续等待；记下谁退回、为什么。"""
     if not notes.strip():
         raise CampaignError("退回须用 --notes 说明理由")
     _gate(False, campaign, gate, by, notes)
@@ -359,15 +365,15 @@ def evidence_add(
     subject: SubjectOption,
     obligation: ObligationOption,
     occurrence: Annotated[
-        str | None, typer.Option(help="e.g. 2013-W37 (default: the next one due)")
+        str | None, typer.Option(help="哪一期，如 2013-W37（默认下一期到期的）")
     ] = None,
-    by: Annotated[str | None, typer.Option(help="who records it (person code)")] = None,
-    count: Annotated[list[str] | None, typer.Option(help="NAME=NUMBER, repeatable")] = None,
-    note: Annotated[str | None, typer.Option(help="what was done")] = None,
-    file: Annotated[list[Path] | None, typer.Option(help="a document, repeatable")] = None,
-    date: Annotated[str | None, typer.Option(help="the day it was done (default today)")] = None,
+    by: Annotated[str | None, typer.Option(help="登记人（人员编码）")] = None,
+    count: Annotated[list[str] | None, typer.Option(help="数量，名称=数字，可多次给出")] = None,
+    note: Annotated[str | None, typer.Option(help="做了什么")] = None,
+    file: Annotated[list[Path] | None, typer.Option(help="佐证文件，可多次给出")] = None,
+    date: Annotated[str | None, typer.Option(help="办理日期（默认今天）")] = None,
 ) -> None:
-    """Record evidence for a checklist item; it is accepted, or awaits a sign-off."""
+    """为一个清单事项登记佐证：直接通过，或等待签字。"""
     dated = parse_day(date, "--date")
     counts = _parse_counts(count or [])
     run = context()
@@ -397,12 +403,12 @@ def evidence_sign(
     campaign: CampaignArg,
     subject: SubjectOption,
     obligation: ObligationOption,
-    occurrence: Annotated[str | None, typer.Option(help="e.g. 2013-W37")] = None,
-    by: Annotated[str | None, typer.Option(help="who signs (person code)")] = None,
-    reject: Annotated[str | None, typer.Option(help="reject, with this reason")] = None,
-    date: Annotated[str | None, typer.Option(help="the day of the sign-off")] = None,
+    occurrence: Annotated[str | None, typer.Option(help="哪一期，如 2013-W37")] = None,
+    by: Annotated[str | None, typer.Option(help="签字人（人员编码）")] = None,
+    reject: Annotated[str | None, typer.Option(help="退回，并写明此理由")] = None,
+    date: Annotated[str | None, typer.Option(help="签字日期（默认今天）")] = None,
 ) -> None:
-    """Sign off a submitted item (it is accepted), or reject it with a reason."""
+    """为已报送的事项签字（即通过），或说明理由退回。"""
     dated = parse_day(date, "--date")
     with _acting_on_item(context(), campaign, by, obligation, subject, occurrence, dated) as at:
         rule, item = at.rule, at.item
@@ -424,9 +430,9 @@ def evidence_sign(
 def report(
     campaign: CampaignArg,
     as_of: AsOf = None,
-    xlsx: Annotated[Path | None, typer.Option(help="write the ledger (台账) here")] = None,
+    xlsx: Annotated[Path | None, typer.Option(help="把台账写到此处")] = None,
 ) -> None:
-    """The closing summary in the yearbook's style, and optionally the Excel ledger."""
+    """年鉴体例的总结，可另写出 Excel 台账。"""
     with _progress_as_of(campaign, parse_day(as_of)) as now:
         say(report_text(now.loaded, now.progress))
         if xlsx is not None:
@@ -445,8 +451,8 @@ def _campaign_key_with_phase(campaign: str, phase: str) -> str:
 
 
 @phase_app.command("open")
-def phase_open(campaign: CampaignArg, phase: str, on: AsOf = None) -> None:
-    """Open a phase now (normally its scheduled run does)."""
+def phase_open(campaign: CampaignArg, phase: PhaseArg, on: AsOf = None) -> None:
+    """现在开启一个阶段（通常由其定时运行开启）。"""
     from flows.phase import open_campaign_phase
 
     ensure_prefect()
@@ -455,8 +461,8 @@ def phase_open(campaign: CampaignArg, phase: str, on: AsOf = None) -> None:
 
 
 @phase_app.command("close")
-def phase_close(campaign: CampaignArg, phase: str, on: AsOf = None) -> None:
-    """Close a phase and publish its summary."""
+def phase_close(campaign: CampaignArg, phase: PhaseArg, on: AsOf = None) -> None:
+    """结束一个阶段并发布其小结。"""
     from flows.phase import close_campaign_phase
 
     ensure_prefect()
@@ -467,10 +473,10 @@ def phase_close(campaign: CampaignArg, phase: str, on: AsOf = None) -> None:
 @app.command()
 def demo(
     every_campaign: Annotated[
-        bool, typer.Option("--all", help="rehearse every shipped campaign, not only the two main")
+        bool, typer.Option("--all", help="演练随附的全部活动，而不只是两个主要活动")
     ] = False,
 ) -> None:
-    """Run the main job on the embedded default (SQLite in CAMPAIGN_HOME)."""
+    """在内置默认环境（CAMPAIGN_HOME 里的 SQLite）上演示主流程。"""
     from flows.demo import run_demo
 
     # Prefect's own INFO lines would tear the demo's progress bar apart; the UI keeps them.
@@ -485,14 +491,14 @@ def deploy(
     campaign: CampaignArg,
     pool: Annotated[
         str | None,
-        typer.Option(help="a process work pool whose workers run them (default: campaign serve)"),
+        typer.Option(help="由此进程工作池的 worker 运行（默认由 campaign serve 运行）"),
     ] = None,
     fan_out: Annotated[
         bool,
-        typer.Option(help="with --pool: each group of towns of the rollout is a run of its own"),
+        typer.Option(help="与 --pool 同用：下发时每组镇街各成一次运行"),
     ] = False,
 ) -> None:
-    """Turn a campaign into Prefect deployments scheduled on its dates (again: replace)."""
+    """把活动按其日期部署为定时的 Prefect 部署（再运行即替换）。"""
     from flows.deployments import deploy_campaign
 
     if fan_out and pool is None:  # before a temporary server is started for nothing
@@ -508,11 +514,11 @@ def catch_up(
     campaign: CampaignArg,
     now: Annotated[
         str | None,
-        typer.Option(help="the instant to catch up to, ISO 8601 with offset (default: now)"),
+        typer.Option(help="补到哪一时刻，ISO 8601 带时区偏移（默认现在）"),
     ] = None,
 ) -> None:
-    """After an outage: run, once, what the campaign's schedules should have run by now
-    (late scheduled runs are cancelled, saying so, and their work done here)."""
+    """停机之后：把活动定时任务到此刻本该运行的补跑一次
+    （迟到的定时运行被取消并注明原因，其工作在这里完成）。"""
     from flows.catch_up import catch_up_campaign
 
     context().campaign(campaign)
@@ -533,9 +539,9 @@ def catch_up(
 
 @app.command()
 def serve(
-    campaigns: Annotated[list[str], typer.Argument(help="campaign keys or files")],
+    campaigns: Annotated[list[str], typer.Argument(metavar="活动...", help="活动编码或活动文件")],
 ) -> None:
-    """Run the campaigns' schedules in this process (the embedded default); Ctrl-C stops."""
+    """在本进程中运行各活动的定时任务（内置默认方式）；Ctrl-C 停止。"""
     from prefect import serve as prefect_serve
 
     from flows.deployments import campaign_deployments
@@ -548,9 +554,9 @@ def serve(
 @app.command()
 def remind(
     as_of: AsOf = None,
-    retry_dead: Annotated[bool, typer.Option(help="send dead-lettered reminders again")] = False,
+    retry_dead: Annotated[bool, typer.Option(help="重发投递失败（dead）的提醒")] = False,
 ) -> None:
-    """Send every reminder due by now (or by 09:00 of --as-of): one digest per person."""
+    """发送到此刻（或 --as-of 当天 09:00）应发的全部提醒：每人一条摘要。"""
     from flows.remind import remind_due
 
     ensure_prefect()

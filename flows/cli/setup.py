@@ -26,9 +26,11 @@ from models.store.orgs import import_org, org_counts, org_id_of, org_tree, organ
 
 @app.command()
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="campaign files (YAML)", show_default=False)],
+    files: Annotated[
+        list[Path], typer.Argument(metavar="文件...", help="活动文件（YAML）", show_default=False)
+    ],
 ) -> None:
-    """Check campaign files; print FILE:LINE: field: message for each problem, exit 2 if any."""
+    """校验活动文件：每个问题输出一行 文件:行: 字段: 说明，有问题则退出码为 2。"""
     run = context()
     try:
         calendar = run.calendar
@@ -60,16 +62,17 @@ def orgs_import(
     files: Annotated[
         list[Path],
         typer.Argument(
-            help="organization files (.yaml, .csv, .xlsx), imported together as one",
+            metavar="文件...",
+            help="组织机构文件（.yaml、.csv、.xlsx），合在一起作为一次导入",
             show_default=False,
         ),
     ],
     org: Annotated[
         str | None,
-        typer.Option(help="the organization's key, when the files do not give it"),
+        typer.Option(help="组织编码（文件里没有写明时）"),
     ] = None,
 ) -> None:
-    """Import units, people and pairings; all or nothing, and re-importing updates."""
+    """导入单位、人员和结对：要么全部导入，要么一条不写；再次导入即更新。"""
     data = read_org_files(files)
     with context().session() as session:
         result = import_org(session, data, org, actor=operator(), operator=getpass.getuser())
@@ -90,15 +93,13 @@ def orgs_import(
 
 @orgs_app.command("show")
 def orgs_show(
-    code: Annotated[str | None, typer.Argument(help="show the subtree of this unit")] = None,
+    code: Annotated[str | None, typer.Argument(metavar="单位", help="只显示此单位及其下级")] = None,
     depth: Annotated[
-        int | None, typer.Option(min=1, help="levels to expand (default 2, all for a unit)")
+        int | None, typer.Option(min=1, help="展开几层（默认 2 层；指定单位时全部展开）")
     ] = None,
-    org: Annotated[
-        str | None, typer.Option(help="which organization (when the database holds several)")
-    ] = None,
+    org: Annotated[str | None, typer.Option(help="组织编码（数据库里有多个组织时）")] = None,
 ) -> None:
-    """Print the organization tree with the counts below each unit."""
+    """显示组织机构树，每个单位后附其下的人数等统计。"""
     with context().session() as session:
         keys = [org] if org else [o.key for o in organizations(session)]
         if not keys:
@@ -123,7 +124,7 @@ def orgs_show(
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Apply the database migrations (they also run on first use)."""
+    """执行数据库迁移（首次使用时也会自动执行）。"""
     config = settings()
     revision = db.upgrade(db.get_engine(config.resolved_database_url))
     say(f"数据库已是版本 {revision}")
@@ -141,7 +142,7 @@ class _MonthByDefault(TyperGroup):
 
 calendar_app = typer.Typer(
     cls=_MonthByDefault,
-    help="The working-day calendar: a month's view, next year's holidays from the notice.",
+    help="工作日历：查看某月，从国务院通知读入明年的节假日。",
     no_args_is_help=True,
 )
 app.add_typer(calendar_app, name="calendar")
@@ -149,9 +150,9 @@ app.add_typer(calendar_app, name="calendar")
 
 @calendar_app.command("show")
 def calendar_cmd(
-    month: Annotated[str, typer.Argument(help="YEAR-MONTH, e.g. 2013-10", metavar="YEAR-MONTH")],
+    month: Annotated[str, typer.Argument(help="年-月，如 2013-10", metavar="年-月")],
 ) -> None:
-    """Print a month with statutory holidays (休) and make-up working days (班) marked."""
+    """显示一个月，标出法定节假日（休）和调休上班日（班）。"""
     try:
         year, mon = (int(p) for p in month.split("-"))
         pendulum.Date(year, mon, 1)
@@ -181,16 +182,15 @@ def _notice_text(file: Path) -> str:
 def calendar_import_notice(
     file: Annotated[
         Path,
-        typer.Argument(help="the notice's text (《国务院办公厅关于Y年部分节假日安排的通知》)"),
+        typer.Argument(
+            metavar="通知", help="通知的正文（《国务院办公厅关于Y年部分节假日安排的通知》）"
+        ),
     ],
-    year: Annotated[
-        int | None, typer.Option(help="the notice's year, when its title is not in the text")
-    ] = None,
-    replace: Annotated[bool, typer.Option(help="replace an existing table of that year")] = False,
+    year: Annotated[int | None, typer.Option(help="通知所属年份（正文里没有标题时）")] = None,
+    replace: Annotated[bool, typer.Option(help="替换该年已有的节假日表")] = False,
 ) -> None:
-    """Read next year's holidays from the State Council's notice into config/holidays/Y.yaml
-    (or CAMPAIGN_HOLIDAYS_DIR); every weekday and 共N天 it states is checked, nothing is
-    written when a line cannot be read."""
+    """从国务院办公厅的节假日通知读入明年的节假日，写到 config/holidays/年.yaml
+    （或 CAMPAIGN_HOLIDAYS_DIR）；通知写的星期几和“共N天”逐一核对，有一行读不懂就什么也不写。"""
     config = settings()
     text = _notice_text(file)
     try:
@@ -220,7 +220,7 @@ def calendar_import_notice(
 
 @app.command("list")
 def list_campaigns() -> None:
-    """Every shipped campaign: its phases, their dates, whom they fall on and how often."""
+    """随附的全部活动：各阶段及其日期、落到谁头上、多久一次。"""
     run = context()
     names: dict[str, dict[str, str]] = {}
     bad = 0
@@ -243,11 +243,10 @@ def list_campaigns() -> None:
 def phases(
     campaign: CampaignArg,
     items: Annotated[
-        bool, typer.Option("--items", help="also every deadline, per obligation and window")
+        bool, typer.Option("--items", help="同时列出每个事项、每个时段的截止日期")
     ] = False,
 ) -> None:
-    """Print a campaign's phases with their resolved dates (and, with --items, every
-    deadline it will set, before anything is rolled out)."""
+    """显示活动各阶段推算出的日期（加 --items 时，还在下发之前列出它将设定的每个截止日期）。"""
     run = context()
     loaded = run.campaign(campaign)
     out.print(view.phase_table(loaded))

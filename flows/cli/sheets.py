@@ -23,12 +23,10 @@ from models.store.rollout import campaign_id, to_answer
 @evidence_app.command("template")
 def template(
     campaign: CampaignArg,
-    xlsx: Annotated[Path, typer.Option(help="where to write the workbook")],
-    unit: Annotated[
-        str | None, typer.Option(help="only the open items of this unit and those below it")
-    ] = None,
+    xlsx: Annotated[Path, typer.Option(help="工作簿写到哪里")],
+    unit: Annotated[str | None, typer.Option(help="只含此单位及其下级的未办事项")] = None,
 ) -> None:
-    """A workbook to fill in offline: one row per open item, and what each item asks for."""
+    """生成离线填写的工作簿：每个未办事项一行，并写明每项要报什么。"""
     run = context()
     loaded = run.campaign(campaign)
     with run.session() as session:
@@ -42,14 +40,12 @@ def template(
 
 @evidence_app.command("import")
 def import_sheet(
-    file: Annotated[Path, typer.Argument(help="a filled-in template (.xlsx) or a .csv")],
-    campaign: Annotated[
-        str | None, typer.Option(help="campaign key (default: the one the template names)")
-    ] = None,
-    by: Annotated[str | None, typer.Option(help="who records rows without a 录入人")] = None,
+    file: Annotated[Path, typer.Argument(metavar="文件", help="填好的模板（.xlsx）或 .csv")],
+    campaign: Annotated[str | None, typer.Option(help="活动编码（默认取模板里写明的）")] = None,
+    by: Annotated[str | None, typer.Option(help="没有填“录入人”的行由谁登记（人员编码）")] = None,
 ) -> None:
-    """Record every row, all or nothing: a bad row is FILE:ROW: message, and nothing is
-    written; files named in a row are read from the sheet's folder."""
+    """逐行登记，要么全部登记，要么一条不写：有错的行报 文件:行: 说明；
+    行里写的文件从表格所在目录读取。"""
     run = context()
     key = campaign or _template_campaign(file)
     loaded = run.campaign(key)

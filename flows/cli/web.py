@@ -21,8 +21,8 @@ from models.store.instant import today_in, utc_now
 from models.store.orgs import load_snapshot, org_for, person_in
 
 web_app = typer.Typer(
-    help="The web door for the people the campaigns fall on: `campaign web` serves it; "
-    "link, invite and sessions hand out and end sign-ins.",
+    help="给活动涉及的人员使用的网页：`campaign web` 启动服务；link、invite、sessions "
+    "发放和结束登录。",
 )
 app.add_typer(web_app, name="web")
 
@@ -30,9 +30,9 @@ app.add_typer(web_app, name="web")
 @web_app.callback(invoke_without_command=True)
 def web(
     ctx: typer.Context,
-    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="worker processes")] = 1,
+    host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="工作进程数")] = 1,
 ) -> None:
     """Serve the web door (CAMPAIGN_WEB_URL is the address people open)."""
     if ctx.invoked_subcommand is not None:
@@ -90,8 +90,7 @@ def _operator_event(session, action: str, person: str, payload: dict, org: str) 
 
 @web_app.command("link")
 def link(person: PersonArg, org: OrgOption = None) -> None:
-    """Print a one-time sign-in link for a person (an operator allowed to enter for
-    others only: whoever holds the link acts as that person)."""
+    """输出某人的一次性登录链接（仅限可代录的操作员：持有链接者即以此人身份办事）。"""
     with context().session() as session:
         key, operators = _org_and_operators(session, org, person=person)
         may_print_sign_ins(getpass.getuser(), operators, key)
@@ -104,14 +103,14 @@ def link(person: PersonArg, org: OrgOption = None) -> None:
 
 @web_app.command("invite")
 def invite(
-    person: Annotated[str | None, typer.Argument(help="the person's code")] = None,
-    unit: Annotated[str | None, typer.Option(help="everyone of this unit and below it")] = None,
+    person: Annotated[str | None, typer.Argument(metavar="人员", help="人员编码")] = None,
+    unit: Annotated[str | None, typer.Option(help="此单位及其下级的所有人")] = None,
     org: OrgOption = None,
 ) -> None:
-    """Send each person a one-time sign-in link to their own channel (never to a group
-    robot, which the whole group reads). Each invitation stands alone: its link is written
-    before the message leaves and voided if no channel takes it, and no transaction is
-    held open while a message travels (the door's sign-ins would wait on it)."""
+    """把一次性登录链接发到每人自己的渠道（从不发到全群可见的群机器人）。"""
+    # Each invitation stands alone: its link is written before the message leaves and voided
+    # if no channel takes it, and no transaction is held open while a message travels (the
+    # door's sign-ins would wait on it).
     from tasks.channels import deliver
 
     if (person is None) == (unit is None):
@@ -169,11 +168,9 @@ def _first(names: list[str], between: str, shown: int = 20) -> str:
 @web_app.command("sessions")
 def sessions(
     org: OrgOption = None,
-    revoke: Annotated[
-        str | None, typer.Option(help="end every session and unused link of this person")
-    ] = None,
+    revoke: Annotated[str | None, typer.Option(help="结束此人的所有会话和未用的链接")] = None,
 ) -> None:
-    """List the signed-in sessions, or end a person's."""
+    """列出已登录的会话，或结束某人的会话。"""
     now = utc_now()
     with context().session() as session:
         key, operators = _org_and_operators(session, org, person=revoke)
