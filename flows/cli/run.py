@@ -254,9 +254,10 @@ def _gate(
     who = acting(by, loaded.spec.organization)
     reviewer = who.person
     with run.session() as session:
-        person = load_snapshot(session, loaded.spec.organization).person_coded(reviewer)
+        org = load_snapshot(session, loaded.spec.organization)
+        person = org.person_coded(reviewer)
         campaign_id(session, loaded.spec.key)
-    check_approver(spec_gate, person)
+    check_approver(spec_gate, person, org.role_names)
     if resume_waiting_run(loaded.spec.key, gate, decision, reviewer, notes):
         say(f"闸门 {gate} 的审批已交给等待中的运行")
         return

@@ -4,7 +4,7 @@ person and what they act on; it reads nothing and writes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Protocol
 
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
@@ -104,9 +104,14 @@ def approvers_of(org: OrgSnapshot, gate: ApprovalRule) -> list[PersonInfo]:
     return [found[code] for code in sorted(found)]
 
 
-def check_approver(gate: ApprovalRule, person: PersonInfo) -> None:
+def check_approver(
+    gate: ApprovalRule, person: PersonInfo, role_names: Mapping[str, str] | None = None
+) -> None:
+    """Refused unless the person may answer the gate; the roles named in Chinese where the
+    organization's table (`OrgSnapshot.role_names`) is given."""
     if not may_approve(person, gate):
+        names = role_names or {}
+        roles = "、".join(names.get(r, r) for r in gate.approvers)
         raise PermissionRefused(
-            f"{person.code}（{person.name}）不能审批闸门 {gate.key}：须担任以下角色之一："
-            f"{'、'.join(gate.approvers)}"
+            f"{person.code}（{person.name}）不能审批闸门 {gate.key}：须担任以下角色之一：{roles}"
         )

@@ -385,7 +385,7 @@ def test_rollout_evidence_status_and_ledger_from_the_terminal(
         "gate", "approve", "village-rectification-2013", "pilot-review", "--by", "p-qiaotou-oc"
     )
     assert refused.returncode == 3
-    assert "不能审批闸门 pilot-review" in refused.stderr
+    assert "不能审批闸门 pilot-review：须担任以下角色之一：活动领导小组成员" in refused.stderr
     # approved on the rehearsal's day: the villages' wave is written, its phase (from
     # 2013-01-04) not opened, as it would be by an approval rolling out as of today
     approved = run(

@@ -129,8 +129,9 @@ def test_inspection_results_and_gates(person, roles: list[str]) -> None:
     if allowed:
         check_approver(gate, person)
     else:
-        with pytest.raises(PermissionRefused):
-            check_approver(gate, person)
+        with pytest.raises(PermissionRefused) as refused:
+            check_approver(gate, person, {r: f"名称{r}" for r in roles})
+        assert str(refused.value).endswith("、".join(f"名称{r}" for r in roles))
 
 
 @settings(max_examples=100, deadline=None)
