@@ -18,7 +18,12 @@ from config.settings import Settings
 from config.workbooks import read_sheets, save_in_place
 from config.yaml_lines import LoadedYaml, Loc
 from models.domain.campaign import UNIT_KINDS, CampaignSpec, LoadedCampaign
-from models.domain.date_rules import format_rule, format_rule_zh, parse_rule
+from models.domain.date_rules import (
+    UnreadableDateRule,
+    format_rule,
+    format_rule_zh,
+    parse_rule,
+)
 from models.domain.wording import CADENCE_ZH
 from models.errors import DateRuleError, ImportRejected
 from models.org_rules import UNIT_KIND_NAMES_ZH
@@ -446,11 +451,12 @@ def _date_rule(value: Any) -> str:
         return value.strftime("%Y-%m-%d")
     try:
         return format_rule(parse_rule(str(value)))
-    except DateRuleError:
+    except UnreadableDateRule:
         raise ValueError(
             f"无法识别的日期“{value}”（可写2013年9月3日、2013年12月中旬、2013年12月底、"
             "2014年春节前、本环节开始后10个工作日、study环节结束后1个工作日）"
         ) from None
+    # a DateRuleError (a shape it knows, but no such day or month) says itself at the cell
 
 
 def _rows(reader: _Reader, sheets: dict[str, list[tuple[Any, ...]]], name: str) -> list[_Row]:

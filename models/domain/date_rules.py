@@ -96,6 +96,17 @@ def parse_date(text: str) -> pendulum.Date:
     return pendulum.Date(year, month, day)
 
 
+class UnreadableDateRule(DateRuleError):
+    """Text in none of the shapes a date rule takes (beside one in a shape, but impossible:
+    a 30 February, a 13th month), so that a reader may list the shapes it accepts."""
+
+
+def _month(value: object, year: str, month: str) -> tuple[int, int]:
+    if not 1 <= int(month) <= 12:
+        raise DateRuleError(f"{value} 中的月份 {year}-{int(month):02d} 不存在")
+    return int(year), int(month)
+
+
 def parse_rule(value: object) -> DateRule:
     """Parse a rule from a campaign file (a string, or a date the YAML parser made)."""
     if isinstance(value, dt.date):
@@ -109,7 +120,7 @@ def parse_rule(value: object) -> DateRule:
     if m := _ZH_DATE.match(text):
         return Fixed(parse_date("-".join(m.groups())))
     if m := _ZH_MONTH_PART.match(text):
-        return parse_rule(f"{_ZH_PARTS[m.group(3)]} {m.group(1)}-{m.group(2)}")
+        return MonthPart(_ZH_PARTS[m.group(3)], *_month(value, m.group(1), m.group(2)))
     if m := _ZH_BEFORE.match(text):
         return BeforeHoliday(_ZH_HOLIDAYS[m.group(2)], int(m.group(1)))
     if m := _ZH_PHASE_REF.match(text):
@@ -120,10 +131,7 @@ def parse_rule(value: object) -> DateRule:
     if _DATE.match(text):
         return Fixed(parse_date(text))
     if m := _MONTH_PART.match(text):
-        year, month = int(m.group(2)), int(m.group(3))
-        if not 1 <= month <= 12:
-            raise DateRuleError(f"{value} 中的月份 {year}-{month:02d} 不存在")
-        return MonthPart(m.group(1), year, month)
+        return MonthPart(m.group(1), *_month(value, m.group(2), m.group(3)))
     if m := _BEFORE.match(text):
         if m.group(1) not in HOLIDAYS:
             raise DateRuleError(
@@ -132,7 +140,7 @@ def parse_rule(value: object) -> DateRule:
         return BeforeHoliday(m.group(1), int(m.group(2)))
     if m := _PHASE_REF.match(text):
         return PhaseRef(m.group(1), m.group(2))
-    raise DateRuleError(
+    raise UnreadableDateRule(
         f"看不懂日期规则 {value}；可写 YYYY-MM-DD、2013年12月中旬（mid 2013-12）、"
         "2013年国庆节前（before national-day 2013）、某规则后3个工作日"
         "（3 working days after 规则）或 环节.start|end"

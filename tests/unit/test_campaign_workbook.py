@@ -99,6 +99,8 @@ def test_cells_that_cannot_be_read_are_each_named(tmp_path: Path) -> None:
         {
             ("事项", "K2"): "每天",
             ("环节", "D2"): "2013年13月底",
+            ("环节", "C2"): "2013年2月30日",
+            ("事项", "J3"): "2013年秋天",
             ("事项", "P3"): "一个",
             ("事项", "T1"): "备注",
         },
@@ -110,8 +112,11 @@ def test_cells_that_cannot_be_read_are_each_named(tmp_path: Path) -> None:
         f"{path}:事项!K2: 周期：应为每周、每月、每两个月、每季度、每半年、每年、"
         "每年春节前、每年“七一”前、每年国庆节前之一，填的是“每天”" in problems
     )
-    assert any(
-        p.startswith(f"{path}:环节!D2: 结束：无法识别的日期“2013年13月底”") for p in problems
+    assert f"{path}:环节!D2: 结束：2013年13月底 中的月份 2013-13 不存在" in problems
+    assert f"{path}:环节!C2: 开始：不存在的日期 2013-2-30：2013-02 只有 28 天" in problems
+    assert any(  # not in any shape: the shapes a planner may write
+        p.startswith(f"{path}:事项!J3: 截止：无法识别的日期“2013年秋天”（可写2013年9月3日")
+        for p in problems
     )
     assert f"{path}:事项!P3: 附件数：应为整数，填的是“一个”" in problems
     assert any(p.startswith(f"{path}:事项!T1: 不认识的列“备注”") for p in problems)
