@@ -29,6 +29,7 @@ from flows.web.views import (
 )
 from flows.web.visit import COOKIE, Visit, revisit, visit
 from models.domain.campaign import Obligation
+from models.domain.counts import whole_number
 from models.domain.door import new_token
 from models.domain.permissions import may_submit
 from models.domain.vocabulary import ItemStatus
@@ -137,9 +138,10 @@ def _counts(form: FormData, obligation: Obligation) -> dict[str, int]:
         raw = str(form.get(f"count-{count.key}") or "").strip()
         if not raw:
             continue
-        if not raw.isdigit():
-            raise EvidenceError(f"{count.name}：请填写不小于0的整数")
-        counts[count.key] = int(raw)
+        try:
+            counts[count.key] = whole_number(raw)
+        except ValueError as wrong:
+            raise EvidenceError(f"{count.name}：{wrong}") from None
     return counts
 
 

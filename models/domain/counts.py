@@ -1,9 +1,23 @@
-"""Counts as people report them, NAME=NUMBER: one rule for the command line's --count and
-the offline workbook's 数量 column."""
+"""Counts as people report them: what a number may be (the web form's count fields, the
+command line's --count, the offline workbook's 数量 column), and NAME=NUMBER."""
 
 from __future__ import annotations
 
 from models.errors import EvidenceError
+
+
+def whole_number(text: str) -> int:
+    """A reported count: a whole number not below 0, in the digits any keyboard types (a
+    Chinese input method's full-width ２ too, not a superscript ²). ValueError says what is
+    wrong, to follow the count's name."""
+    text = text.strip()
+    if not text:
+        raise ValueError("缺少数字")
+    if text.startswith("-") and text[1:].strip().isdecimal():
+        raise ValueError("不能为负数")
+    if not text.isdecimal():
+        raise ValueError(f"{text} 不是整数")
+    return int(text)
 
 
 def parse_count(part: str, *, blank_allowed: bool = False) -> tuple[str, int] | None:
@@ -17,9 +31,6 @@ def parse_count(part: str, *, blank_allowed: bool = False) -> tuple[str, int] | 
             return None
         raise EvidenceError(f"数量 {part}：等号后缺少数字")
     try:
-        value = int(number)
-    except ValueError:
-        raise EvidenceError(f"数量 {part}：{number.strip()} 不是整数") from None
-    if value < 0:
-        raise EvidenceError(f"数量 {part}：不能为负数")
-    return name.strip(), value
+        return name.strip(), whole_number(number)
+    except ValueError as wrong:
+        raise EvidenceError(f"数量 {part}：{wrong}") from None

@@ -7,7 +7,7 @@ import pytest
 from pydantic import BaseModel, Field, ValidationError
 
 from config.pydantic_zh import message_zh
-from models.domain.counts import parse_count
+from models.domain.counts import parse_count, whole_number
 from models.errors import EvidenceError
 
 
@@ -16,6 +16,21 @@ def test_a_count_is_a_name_and_a_whole_number() -> None:
     assert parse_count("讲党课=0") == ("讲党课", 0)
     # the workbook lists every count; one left blank was not reported
     assert parse_count("members=", blank_allowed=True) is None
+    # a Chinese input method in full-width mode types ３ and １２
+    assert parse_count("讲党课=１２") == ("讲党课", 12)
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [("²", "² 不是整数"), ("1.5", "1.5 不是整数"), ("-3", "不能为负数"), ("", "缺少数字")],
+)
+def test_a_number_that_is_not_a_whole_count_says_why(typed: str, says: str) -> None:
+    # the web form's count fields and --count share this rule; "²" passes str.isdigit and
+    # then fails int(), which the form once let through to a server error
+    assert whole_number(" 7 ") == 7
+    with pytest.raises(ValueError) as refused:
+        whole_number(typed)
+    assert str(refused.value) == says
 
 
 @pytest.mark.parametrize(
