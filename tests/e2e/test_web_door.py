@@ -128,9 +128,7 @@ def test_a_village_reports_once_for_two_campaigns_and_the_town_signs(
         "also": str(study),
     }
     # a superscript ² passes str.isdigit, then int() refused it: a server error, once
-    typo = browser.post(
-        f"/items/{build}", data={**form, "nonce": "typo", "count-attendees": "2³"}
-    )
+    typo = browser.post(f"/items/{build}", data={**form, "nonce": "typo", "count-attendees": "2³"})
     assert typo.status_code == 400 and "参会人数：2³ 不是整数" in typo.text, typo.text
     assert evidence_rows(door) == before
     photo = ("会议照片.png", png_bytes(b"GPS\x0036.9N 122.1E"), "image/png")
