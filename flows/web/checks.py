@@ -9,6 +9,8 @@ from starlette.concurrency import run_in_threadpool
 from flows.web.views import (
     LIST_LIMIT,
     Posted,
+    RowId,
+    RowIdQuery,
     form_with_files,
     page,
     writing_with_files,
@@ -37,7 +39,7 @@ def _inspector_campaigns(v: Visit) -> dict[str, LoadedCampaign]:
 
 
 @router.get("/checks", response_class=HTMLResponse)
-def checks(request: Request, recorded: int | None = None) -> HTMLResponse:
+def checks(request: Request, recorded: RowIdQuery = None) -> HTMLResponse:
     with visit(request.cookies.get(COOKIE)) as v:
         done = None
         if recorded is not None:
@@ -83,7 +85,7 @@ def _checks_response(
 
 
 @router.post("/checks/{sample_id}")
-async def record_check(request: Request, sample_id: int) -> Response:
+async def record_check(request: Request, sample_id: RowId) -> Response:
     posted = await form_with_files(request, max_fields=20)
     return await run_in_threadpool(_record_check, request, sample_id, posted)
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from config.settings import get_settings
@@ -132,6 +133,12 @@ def create_app() -> FastAPI:
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=_start)
     for pages in (signin, todo, signoff, checks, gates, progress):
         app.include_router(pages.router)
+
+    @app.exception_handler(RequestValidationError)
+    async def unreadable(request: Request, exc: RequestValidationError) -> Response:
+        # only an address's path and query are validated here (forms are read by the pages):
+        # an id that is no id, or out of range, names nothing
+        return views.page(request, "error.html", 404, message="没有这个页面")
 
     @app.exception_handler(CampaignError)
     async def refused(request: Request, exc: CampaignError) -> Response:

@@ -10,6 +10,8 @@ from starlette.datastructures import FormData
 
 from flows.web.views import (
     LIST_LIMIT,
+    RowId,
+    RowIdQuery,
     item_of,
     item_view,
     md,
@@ -48,7 +50,7 @@ def to_sign(v: Visit) -> list[tuple[store.DoorItem, Obligation]]:
 
 
 @router.get("/sign", response_class=HTMLResponse)
-def sign_list(request: Request, signed: int | None = None) -> HTMLResponse:
+def sign_list(request: Request, signed: RowIdQuery = None) -> HTMLResponse:
     with visit(request.cookies.get(COOKIE)) as v:
         done = None
         if signed is not None:
@@ -84,7 +86,7 @@ def _sign_response(
 
 
 @router.post("/sign/{item_id}")
-async def sign_item(request: Request, item_id: int) -> Response:
+async def sign_item(request: Request, item_id: RowId) -> Response:
     form = await request.form(max_files=0, max_fields=20)
     return await run_in_threadpool(_sign, request, item_id, form)
 

@@ -17,6 +17,7 @@ from flows.web.views import (
     LIST_LIMIT,
     SUBMITTABLE,
     Posted,
+    RowId,
     form_with_files,
     item_of,
     item_view,
@@ -75,7 +76,7 @@ def todo(request: Request) -> HTMLResponse:
 
 
 @router.get("/items/{item_id}", response_class=HTMLResponse)
-def item_page(request: Request, item_id: int) -> HTMLResponse:
+def item_page(request: Request, item_id: RowId) -> HTMLResponse:
     with visit(request.cookies.get(COOKIE)) as v:
         return _item_response(request, v, item_id)
 
@@ -127,7 +128,7 @@ def _item_response(
 
 
 @router.post("/items/{item_id}", response_class=HTMLResponse)
-async def item_submit(request: Request, item_id: int) -> HTMLResponse:
+async def item_submit(request: Request, item_id: RowId) -> HTMLResponse:
     posted = await form_with_files(request, max_fields=200)
     return await run_in_threadpool(_submit, request, item_id, posted)
 
@@ -168,12 +169,13 @@ def _record_submission(
 ) -> str:
     item, obligation = item_of(v, item_id)
     targets = [(item, obligation)]
-    wanted = {int(x) for x in form.getlist("also") if isinstance(x, str) and x.isdigit()}
+    # ids as the page wrote them; anything else (a ², 5,000 digits) matches no offered item
+    wanted = {x for x in form.getlist("also") if isinstance(x, str)}
     if wanted:
-        offered = {o.id: (o, r) for o, r in same_asks(v, item, obligation)}
+        offered = {str(o.id): (o, r) for o, r in same_asks(v, item, obligation)}
         if not wanted <= set(offered):
             raise PermissionRefused("所选事项中有不归您办理或不能合并报送的")
-        targets += [offered[i] for i in sorted(wanted)]
+        targets += [offered[i] for i in sorted(wanted, key=int)]
     try:
         dated = dt.date.fromisoformat(str(form.get("dated") or v.today.isoformat()))
     except ValueError:

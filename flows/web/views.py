@@ -8,9 +8,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Path as InPath
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData, UploadFile
@@ -29,6 +30,12 @@ from models.store import door as store
 from models.store.evidence import (
     check_document,
 )
+
+# A row's id in an address: what the id columns hold (64-bit). A guessed id beyond that names
+# nothing, refused as "not found" like any other (the database cannot even compare it).
+ROW_ID_MAX = 2**63 - 1
+RowId = Annotated[int, InPath(ge=1, le=ROW_ID_MAX)]
+RowIdQuery = Annotated[int | None, Query(ge=1, le=ROW_ID_MAX)]
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 LIST_LIMIT = 100  # rows a list shows; the rest are counted (a district head answers for all)

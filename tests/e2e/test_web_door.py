@@ -216,6 +216,19 @@ def test_what_is_not_theirs_is_refused_and_writes_nothing(door: Door) -> None:
         data={"csrf": csrf, "nonce": nonce + "x", "note": "名册", "also": str(theirs)},
     )
     assert forged.status_code == 403
+    # ids that are no row's: beyond 64 bits (the database cannot compare them), a ² that
+    # str.isdigit passes and int() refuses, 5,000 digits; once each a server error
+    huge = "9" * 20
+    for address in (f"/items/{huge}", "/items/0", "/items/²", f"/sign?signed={huge}"):
+        refused = secretary.get(address)
+        assert refused.status_code == 404 and "没有这个页面" in refused.text, address
+    assert secretary.post(f"/sign/{huge}", data={"csrf": csrf}).status_code == 404
+    assert secretary.post(f"/checks/{huge}", data={"csrf": csrf}).status_code == 404
+    for also in ("²", "9" * 5000, huge):
+        slipped = secretary.post(
+            f"/items/{mine}", data={"csrf": csrf, "nonce": nonce + also[:2], "also": also}
+        )
+        assert slipped.status_code == 403, also
     # no CSRF token, or another session's
     assert secretary.post(f"/items/{mine}", data={"nonce": "n1", "note": "x"}).status_code == 403
     other = door.sign_in(OTHER_SECRETARY)
