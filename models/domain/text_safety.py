@@ -22,6 +22,14 @@ def unsafe_characters(text: str) -> list[str]:
     return list(dict.fromkeys(f"U+{ord(c):04X}" for c in text if _unsafe(c)))
 
 
+def written(text: str | None) -> str | None:
+    """Free text as a person wrote it (a note, findings, a reason), as it is stored: without
+    those characters (a NUL, which PostgreSQL cannot store in text and a form can carry, an
+    ESC, an override), trimmed; None when nothing is left."""
+    kept = printable(text or "").strip()
+    return kept or None
+
+
 def printable(text: str) -> str:
     """`text` without them (a newline and a tab kept: a note may have lines)."""
     return "".join(c for c in text if c in "\n\t" or not _unsafe(c))

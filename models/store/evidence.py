@@ -12,7 +12,7 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from models.domain.permissions import (
     may_sign,
     may_submit,
 )
+from models.domain.text_safety import written
 from models.domain.vocabulary import EvidenceKind, ItemStatus, SubjectType
 from models.domain.wording import STATUS_ZH, SUBJECT_ZH, sign_off_zh
 from models.errors import EvidenceError, NotFound, PermissionRefused
@@ -281,6 +282,7 @@ def submit(
     """Record a submission; returns the item's new status. `supervising`: the roles that
     answer for units below their own (default: the obligation's or the default policy's)."""
     assert item.id is not None  # a stored item
+    submission = replace(submission, note=written(submission.note))
     if item.status == ItemStatus.PENDING:
         raise EvidenceError(f"环节{item.phase_key!r}尚未开始")
     if item.status == ItemStatus.ACCEPTED:
@@ -369,7 +371,8 @@ def sign(
         raise PermissionRefused(
             f"{signer.code}（{signer.name}）不能签字：须由{sign_off_zh(rule, org.role_names)}签"
         )
-    if not approve and not (reason or "").strip():
+    reason = written(reason)
+    if not approve and reason is None:
         raise EvidenceError("退回需要写明理由")
     status = ItemStatus.ACCEPTED if approve else ItemStatus.REJECTED
     _record(

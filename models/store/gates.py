@@ -10,6 +10,7 @@ from sqlmodel import Session, col
 from models.domain.campaign import CampaignSpec, Gate
 from models.domain.org_snapshot import PersonInfo
 from models.domain.permissions import check_approver
+from models.domain.text_safety import written
 from models.errors import NotFound
 from models.store import audit
 from models.store.tables import GateDecision, Person
@@ -52,6 +53,7 @@ def record_decision(
     flow_run_id: str | None = None,
 ) -> None:
     check_approver(gate, person)
+    notes = written(notes) or ""
     session.execute(
         insert(GateDecision),
         [

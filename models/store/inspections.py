@@ -28,6 +28,7 @@ from models.domain.inspections import (
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
 from models.domain.permissions import may_inspect
 from models.domain.planning import rectification_due
+from models.domain.text_safety import written
 from models.domain.vocabulary import OPEN_ITEM, CheckResult, ItemStatus
 from models.domain.wording import RESULT_ZH, role_zh
 from models.domain.working_days import WorkCalendar
@@ -256,7 +257,8 @@ def record_result(
             f"{inspector.code}（{inspector.name}）不能记录{inspection_key!r}的抽查结果：须由"
             f"{'、'.join(role_zh(r, org.role_names) for r in inspection.inspectors)}记录"
         )
-    if not passed and not (findings or "").strip():
+    findings = written(findings)
+    if not passed and findings is None:
         raise EvidenceError("未通过须写明发现的问题（--findings）")
     check = _check_id(session, campaign, inspection_key, label)
     if check is None:

@@ -13,6 +13,7 @@ from config.campaign_files import read_campaign
 from config.org_file import OrgData, UnitRow
 from config.settings import get_settings
 from flows.cli.console import deadline_table, phase_table
+from models.domain.text_safety import written
 from models.domain.working_days import WorkCalendar
 from models.errors import SpecError
 from models.org_rules import ExistingOrg, check_org
@@ -103,3 +104,18 @@ def test_a_channel_reaches_only_allowed_hosts(monkeypatch: pytest.MonkeyPatch) -
     get_settings.cache_clear()
     assert host_refusal("json://collector.example.org/steal") is None
     assert host_refusal("json://127.0.0.1:8080/hook") is not None  # the list is the list
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("开会\x00记录", "开会记录"),  # PostgreSQL cannot store a NUL in text
+        ("  第一行\n第二行\t完 ", "第一行\n第二行\t完"),  # lines and tabs are a note's own
+        ("\x1b\u202e\x00 ", None),  # nothing a person wrote is left
+        (None, None),
+    ],
+)
+def test_free_text_is_stored_without_the_characters_no_text_needs(
+    typed: str | None, stored: str | None
+) -> None:
+    assert written(typed) == stored
