@@ -42,6 +42,7 @@ from models.domain.campaign import LoadedCampaign, Obligation
 from models.domain.counts import parse_count
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
 from models.domain.permissions import check_approver
+from models.domain.text_safety import written
 from models.domain.wording import STATUS_ZH, occurrence_zh
 from models.errors import CampaignError, NotFound
 from models.report import report_text, write_ledger
@@ -292,7 +293,7 @@ def gate_reject(
     campaign: CampaignArg, gate: GateArg, by: Reviewer = None, notes: Notes = ""
 ) -> None:
     """退回闸门：其后各批次继续等待；记下谁退回、为什么。"""
-    if not notes.strip():
+    if written(notes) is None:
         raise CampaignError("退回须用 --notes 说明理由")
     _gate(False, campaign, gate, by, notes)
 

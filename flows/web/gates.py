@@ -18,6 +18,7 @@ from flows.web.views import (
 )
 from flows.web.visit import COOKIE, Visit, visit
 from models.domain.permissions import may_approve
+from models.domain.text_safety import written
 from models.errors import NotFound
 from models.store.gates import latest_decisions, record_decision, reviewer_name
 from models.store.rollout import campaign_id
@@ -74,7 +75,7 @@ async def answer_gate_page(request: Request, campaign: str, gate_key: str) -> Re
 def _answer_gate(request: Request, campaign: str, gate_key: str, form: FormData) -> Response:
     cookie = request.cookies.get(COOKIE)
     approved = form.get("decision") == "approve"
-    notes = str(form.get("notes") or "").strip()
+    notes = written(str(form.get("notes") or "")) or ""  # a NUL alone is no reason
     with visit(cookie, write=True, form=form) as v:
         loaded = v.campaign(campaign)
         gate = next((g for g in loaded.spec.gates if g.key == gate_key), None)

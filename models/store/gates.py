@@ -11,7 +11,7 @@ from models.domain.campaign import CampaignSpec, Gate
 from models.domain.org_snapshot import PersonInfo
 from models.domain.permissions import check_approver
 from models.domain.text_safety import written
-from models.errors import NotFound
+from models.errors import CampaignError, NotFound
 from models.store import audit
 from models.store.tables import GateDecision, Person
 
@@ -54,6 +54,8 @@ def record_decision(
 ) -> None:
     check_approver(gate, person)
     notes = written(notes) or ""
+    if not approved and not notes:  # the door and the command line say so first
+        raise CampaignError("退回须说明理由")
     session.execute(
         insert(GateDecision),
         [

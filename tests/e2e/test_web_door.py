@@ -190,6 +190,11 @@ def test_a_rejection_shows_its_reason_and_the_village_reports_again(door: Door) 
         f"/sign/{item}", data={"csrf": form_value(listing, "csrf"), "decision": "reject"}
     )
     assert no_reason.status_code == 400 and "退回需要写明理由" in no_reason.text
+    nul_reason = official.post(
+        f"/sign/{item}",
+        data={"csrf": form_value(listing, "csrf"), "decision": "reject", "reason": "\x00 "},
+    )
+    assert nul_reason.status_code == 400 and "退回需要写明理由" in nul_reason.text
     official.post(
         f"/sign/{item}",
         data={"csrf": form_value(listing, "csrf"), "decision": "reject", "reason": "缺少签到表"},
