@@ -90,19 +90,19 @@ def read_evidence_sheet(path: Path) -> list[EvidenceRow]:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         try:
-            text = read_text_file(path)
+            text = read_text_file(path, windows_chinese=True)
         except YamlLoadError as exc:
             raise ImportRejected([f"{path}:{exc.line}: {exc}"]) from None
         lines = list(csv.reader(io.StringIO(text)))
         if not lines:
-            raise ImportRejected([f"{path}:1: empty file, expected a header row"])
+            raise ImportRejected([f"{path}:1: 空文件：第一行应为表头"])
         return _rows(lines[0], [(i + 2, r) for i, r in enumerate(lines[1:])], str(path))
     if suffix in (".xlsx", ".xlsm"):
         sheets = dict(read_sheets(path))
         rows = sheets[SHEET] if SHEET in sheets else next(iter(sheets.values()), [])
         if not rows:
-            raise ImportRejected([f"{path}:1: empty sheet, expected a header row"])
+            raise ImportRejected([f"{path}:1: 空表：第一行应为表头"])
         return _rows(list(rows[0]), [(i + 2, list(r)) for i, r in enumerate(rows[1:])], str(path))
     raise ImportRejected(
-        [f"{path}:1: unsupported file type {suffix or '(none)'}; expected .xlsx or .csv"]
+        [f"{path}:1: 不支持的文件类型 {suffix or '（无扩展名）'}：应为 .xlsx 或 .csv"]
     )

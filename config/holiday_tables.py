@@ -24,7 +24,7 @@ def read_holiday_table(path: Path) -> HolidayTable:
     data = loaded.data
     problems: list[str] = []
     if not isinstance(data, dict) or not isinstance(data.get("year"), int):
-        raise SpecError([loaded.problem(("year",), "expected a mapping with year: YYYY")])
+        raise SpecError([loaded.problem(("year",), "应写成以 year: 年份 开头的一张表")])
     year = data["year"]
     if path.stem != str(year):
         problems.append(loaded.problem(("year",), f"file {path.name} must hold year {path.stem}"))

@@ -239,7 +239,7 @@ def _tabular(
 
 def read_csv(path: Path) -> OrgData:
     try:
-        text = read_text_file(path)
+        text = read_text_file(path, windows_chinese=True)
     except YamlLoadError as exc:
         raise ImportRejected([f"{path}:{exc.line}: {exc}"]) from None
     reader = csv.reader(io.StringIO(text))

@@ -160,8 +160,11 @@ def load_yaml_text(text: str, path: Path) -> LoadedYaml:
     return LoadedYaml(path=path, data=data, lines=lines)
 
 
-def read_text_file(path: Path) -> str:
-    """A file's text as UTF-8; YamlLoadError for a missing, binary or undecodable file."""
+def read_text_file(path: Path, *, windows_chinese: bool = False) -> str:
+    """A file's text as UTF-8; YamlLoadError for a missing, binary or undecodable file.
+    `windows_chinese`: a file that is not UTF-8 is read as GB18030, the encoding Excel's
+    "CSV (逗号分隔)" and Notepad's ANSI write on a Chinese Windows (a sheet for people to fill
+    in, a notice saved from a web page); a campaign or organization file stays UTF-8 only."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError as exc:
@@ -173,12 +176,18 @@ def read_text_file(path: Path) -> str:
     if refusal := text_refusal(len(raw)):
         raise YamlLoadError(1, refusal)
     if b"\x00" in raw:
-        raise YamlLoadError(1, "这是二进制文件，应为 UTF-8 编码的 YAML 文本")
+        raise YamlLoadError(1, "这是二进制文件，应为 UTF-8 编码的文本")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise YamlLoadError(line, "不是 UTF-8 编码的文本（请把文件另存为 UTF-8）") from exc
+        not_utf8 = exc
+    if windows_chinese:
+        try:
+            return raw.decode("gb18030")
+        except UnicodeDecodeError:
+            raise YamlLoadError(line, "既不是 UTF-8 也不是 GB18030（GBK）编码的文本") from None
+    raise YamlLoadError(line, "不是 UTF-8 编码的文本（请把文件另存为 UTF-8）") from not_utf8
 
 
 def load_yaml_file(path: Path) -> LoadedYaml:

@@ -181,19 +181,19 @@ def deliver(url: str, digest: Digest) -> Delivery:
         if scheme.removesuffix("s") in ROBOTS:
             meta = parse_url(url, verify_host=True) or {}
             if not meta.get("host"):
-                return Delivery(False, f"not a usable channel URL: {scheme}://…", permanent=True)
+                return Delivery(False, f"渠道地址不可用：{scheme}://…", permanent=True)
             meta["qsd"] = meta.get("qsd") or {}
             meta["fullpath"] = meta.get("fullpath")
             for payload in robot_payloads(scheme, digest):
                 if not _post_robot(payload, meta):
-                    return Delivery(False, f"delivery refused by {scheme}")
+                    return Delivery(False, f"{scheme} 拒绝投递")
             return Delivery(True)
         if scheme in ("json", "jsons"):
             ok = _post_json(url, digest.payload())
-            return Delivery(True) if ok else Delivery(False, f"delivery refused by {scheme}")
+            return Delivery(True) if ok else Delivery(False, f"{scheme} 拒绝投递")
         sender = apprise.Apprise()
         if not sender.add(with_timeouts(url)):
-            return Delivery(False, f"not a usable channel URL: {scheme}://…", permanent=True)
+            return Delivery(False, f"渠道地址不可用：{scheme}://…", permanent=True)
         if scheme in ("mailto", "mailtos"):
             # Apprise writes an HTML body as multipart/alternative: its plain part and ours
             ok = bool(
@@ -205,4 +205,4 @@ def deliver(url: str, digest: Digest) -> Delivery:
             ok = bool(sender.notify(title=digest.title, body=digest.text()))
     except Exception as exc:
         return Delivery(False, f"{type(exc).__name__}: {exc}")
-    return Delivery(True) if ok else Delivery(False, f"delivery refused by {scheme}")
+    return Delivery(True) if ok else Delivery(False, f"{scheme} 拒绝投递")

@@ -238,7 +238,7 @@ def _within_deadline(channel: str, digest: Digest) -> Delivery:
     if done:
         return done[0]
     scheme = channel.split("://", 1)[0]
-    return Delivery(False, f"{scheme}: no complete answer within {DELIVERY_DEADLINE:g} s")
+    return Delivery(False, f"{scheme}：{DELIVERY_DEADLINE:g} 秒内没有完整答复")
 
 
 @task(name="sweep-reminders", cache_policy=NO_CACHE, task_run_name="sweep-reminders · {now}")
@@ -333,7 +333,7 @@ def sweep_reminders(
                             counts["dead"] += record_failed(
                                 session,
                                 group,
-                                error="; ".join(f.error or "failed" for f in failures),
+                                error="; ".join(f.error or "失败" for f in failures),
                                 now=now,
                                 base_seconds=settings.retry_base_seconds,
                                 final=all(f.permanent for f in failures),

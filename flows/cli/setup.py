@@ -168,14 +168,9 @@ def calendar_cmd(
 def _notice_text(file: Path) -> str:
     """The notice as saved from the web page: UTF-8, or GB18030 as Windows Notepad saves it."""
     try:
-        return read_text_file(file)
+        return read_text_file(file, windows_chinese=True)
     except YamlLoadError as exc:
-        if "UTF-8" not in str(exc):
-            raise CampaignError(f"{file}：{exc}") from None
-    try:
-        return file.read_bytes().decode("gb18030")
-    except UnicodeDecodeError:
-        raise CampaignError(f"{file}: 既不是UTF-8也不是GB18030编码的文本") from None
+        raise CampaignError(f"{file}：{exc}") from None
 
 
 @calendar_app.command("import-notice")

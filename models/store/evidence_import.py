@@ -89,7 +89,7 @@ def import_rows(
                 raise EvidenceError(f"日期应写成 YYYY-MM-DD，而不是 {row.date}") from None
             who = row.by or default_by
             if not who:
-                raise EvidenceError("no 录入人 (by) in the row and no --by")
+                raise EvidenceError("这一行没有填录入人，命令也没有给 --by")
             person = org.person_coded(who)
             rule, item = locate_item(
                 session,

@@ -72,8 +72,8 @@ def test_importing_twice_updates_and_never_duplicates(db_url: str) -> None:
     assert roles == (4 + 4 + 3) + 12 * 3 + 15 * 3 + 2 * 3 + (6 * 4 + 12 * 3) + 135 * 3
 
 
-def write_csv(path: Path, rows: list[list[str]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
+def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> Path:
+    with path.open("w", newline="", encoding=encoding) as handle:
         csv.writer(handle).writerows(rows)
     return path
 
@@ -109,6 +109,7 @@ def test_csv_with_chinese_headers_updates_existing_units(db_url: str, tmp_path: 
             ["qiaotou-mengjiazhuang", "孟家庄村", "village", "qiaotou", "weak;pilot"],
             ["qiaotou-new", "新建村", "village", "qiaotou", ""],
         ],
+        encoding="gbk",  # as Excel's "CSV (逗号分隔)" saves it on a Chinese Windows
     )
     result = import_file(db_url, path)
     assert (result.units_new, result.units_updated) == (1, 1)

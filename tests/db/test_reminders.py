@@ -282,7 +282,7 @@ def test_a_receiver_that_trickles_its_answer_is_a_failure_within_the_deadline(
         error = session.execute(
             select(col(Reminder.last_error)).where(col(Reminder.last_error).is_not(None)).limit(1)
         ).scalar_one()
-    assert "no complete answer within 2 s" in error
+    assert "2 秒内没有完整答复" in error
 
 
 def test_a_failed_delivery_is_retried_by_the_next_days_sweep_at_its_hour(
