@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import typer
-from typer._click.exceptions import NoArgsIsHelpError, UsageError
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
 from config.settings import HOME_PROBLEMS, SettingsError, get_settings, missing_database
 from flows.cli import (  # noqa: F401  (they register their commands)
@@ -80,6 +80,9 @@ def main() -> None:
     except UsageError as exc:  # a missing option, an unknown one: the usage line; exit 2
         for line in usage_lines(exc):
             err.print(line, markup=False, highlight=False)
+        code = exc.exit_code
+    except ClickException as exc:  # any other of Typer's own (a file it could not open)
+        err.print(f"错误：{exc.format_message()}", markup=False)
         code = exc.exit_code
     except CampaignError as exc:
         for line in str(exc).splitlines() or [type(exc).__name__]:
