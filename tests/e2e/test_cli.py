@@ -6,9 +6,11 @@ import getpass
 import json
 import os
 import re
+import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -634,3 +636,42 @@ def test_inspection_fail_rectify_recheck_from_the_terminal(
     assert run("audit", "verify").returncode == 0
     stored = stored_files(campaign_home)
     assert [p.read_bytes() for p in stored] == [b"\xff\xd8\xff\xe0 site"]
+
+
+def _first_lines_of_the_door(env: dict[str, str] | None = None) -> list[str]:
+    """What `campaign web` says when it starts, on a free port; then it is stopped."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    door = subprocess.Popen(
+        [str(CAMPAIGN), "web", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=REPO,
+        env=cli_env(env),
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # serving: all it says at the start is said
+            with socket.socket() as knock:
+                if knock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.2)
+    finally:
+        door.terminate()
+        said, _ = door.communicate(timeout=30)
+    return [line.replace(str(port), "PORT") for line in said.splitlines() if line.strip()]
+
+
+def test_the_door_warns_when_its_links_lead_elsewhere() -> None:
+    # a newcomer starts it on another port: the links it hands out would lead nowhere
+    assert _first_lines_of_the_door() == [
+        "网页服务在 http://127.0.0.1:PORT（大家打开的地址：http://127.0.0.1:8000）",
+        "注意：没有设置 CAMPAIGN_WEB_URL，登录链接指向 http://127.0.0.1:8000，"
+        "而不是本服务 http://127.0.0.1:PORT；请把 CAMPAIGN_WEB_URL 设为大家实际打开的地址",
+    ]
+    public = {"CAMPAIGN_WEB_URL": "https://dangjian.example.cn"}
+    assert _first_lines_of_the_door(public) == [
+        "网页服务在 http://127.0.0.1:PORT（大家打开的地址：https://dangjian.example.cn）"
+    ]
