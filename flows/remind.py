@@ -17,6 +17,7 @@ from models.store.reminders import MAX_ATTEMPTS
 from tasks.audit_tasks import anchor_audit_chain
 from tasks.reminder_tasks import (
     campaign_problems,
+    failure_reasons,
     mark_overdue_items,
     next_retry,
     reminder_totals,
@@ -38,6 +39,7 @@ def remind_due(as_of: dt.date | None = None, retry_dead: bool = False) -> dict[s
     if as_of is None:  # live: a failed delivery is tried again on its schedule, in this run
         counts = _retries_on_schedule(settings, counts)
     totals = reminder_totals(settings.resolved_database_url)
+    reasons = failure_reasons(settings.resolved_database_url)
     anchor_audit_chain()  # once a day, with the daily sweep (when an anchor file is set)
     sent = (
         f"{today} 是休息日，不发送提醒：到期的提醒在下一个工作日发出。"
@@ -50,11 +52,18 @@ def remind_due(as_of: dt.date | None = None, retry_dead: bool = False) -> dict[s
         f"{totals.get('sent', 0)}，待发送 {totals.get('pending', 0)}，同一事项合并 "
         f"{totals.get('superseded', 0)}，已取消 {totals.get('cancelled', 0)}，"
         f"死信 {totals.get('dead', 0)}。\n"
+        + "".join(f"\n- 未送达：{error}（{n} 条）" for error, n in reasons)
         + "".join(f"\n- 未能读取，其逾期事项未处理：{p}" for p in problems),
         key="reminders",
         description="提醒发送情况",
     )
-    return {"overdue": overdue, **counts, "totals": totals, "problems": problems}
+    return {
+        "overdue": overdue,
+        **counts,
+        "totals": totals,
+        "reasons": reasons,
+        "problems": problems,
+    }
 
 
 def _retries_on_schedule(settings: Settings, counts: dict[str, int]) -> dict[str, int]:

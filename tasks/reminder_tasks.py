@@ -407,3 +407,9 @@ def reminder_totals(url: str) -> dict[str, int]:
     """Reminders by status, and how many escalations went out."""
     with db.session_for(url) as session:
         return reminder_store.reminder_totals(session)
+
+
+def failure_reasons(url: str) -> list[tuple[str, int]]:
+    """Why reminders have not gone out, the commonest first (as plain pairs: a flow's result)."""
+    with db.session_for(url) as session:
+        return [(r.error, r.reminders) for r in reminder_store.failure_reasons(session)]

@@ -572,6 +572,8 @@ def remind(
         f"失败 {result.get('failed', 0)}；停发 {totals.get('dead', 0)}；"
         f"待发 {totals.get('pending', 0)}；已取代 {totals.get('superseded', 0)}"
     )
+    for error, n in result.get("reasons", []):  # what a planner can act on
+        say(f"未送达：{error}（{n} 条）")
     if result.get("problems"):
         for problem in result["problems"]:
             typer.echo(f"错误：活动未能读取，其逾期事项未处理（其余已发送）：{problem}", err=True)

@@ -741,6 +741,29 @@ def sweep_needed(session: Session, *, now: dt.datetime, today: dt.date) -> bool:
     return due is not None or overdue is not None
 
 
+class FailureReason(NamedTuple):
+    error: str
+    reminders: int
+
+
+def failure_reasons(session: Session, *, limit: int = 3) -> list[FailureReason]:
+    """Why reminders have not gone out: the commonest last errors of those dead-lettered or
+    waiting for another try, most first (a planner acts on these: a person with no channel,
+    a robot that refuses)."""
+    n = func.count().label("n")
+    rows = session.execute(
+        select(col(Reminder.last_error), n)
+        .where(
+            col(Reminder.last_error).is_not(None),
+            col(Reminder.status).in_([ReminderStatus.DEAD, ReminderStatus.PENDING]),
+        )
+        .group_by(col(Reminder.last_error))
+        .order_by(n.desc(), col(Reminder.last_error))
+        .limit(limit)
+    )
+    return [FailureReason(r.last_error, r.n) for r in rows]
+
+
 def reminder_totals(session: Session) -> dict[str, Any]:
     """Reminders by status, and how many escalations went out."""
     by_status = {

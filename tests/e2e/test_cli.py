@@ -675,3 +675,19 @@ def test_the_door_warns_when_its_links_lead_elsewhere() -> None:
     assert _first_lines_of_the_door(public) == [
         "网页服务在 http://127.0.0.1:PORT（大家打开的地址：https://dangjian.example.cn）"
     ]
+
+
+def test_remind_says_why_reminders_did_not_go_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the shipped district's people have no channel of their own, and none is set by default
+    monkeypatch.delenv("CAMPAIGN_NOTIFY_DEFAULT", raising=False)
+    rolled_out(tmp_path, "village-rectification-2013", "2012-11-01")
+    swept = run("remind", "--as-of", "2012-11-26")
+    assert swept.returncode == 0, swept.stderr
+    summary, *why = swept.stdout.strip().splitlines()
+    dead = int(summary.split("停发 ")[1].split("；")[0])
+    assert dead > 0 and "发送 0 条" in summary, summary
+    assert why == [
+        f"未送达：没有渠道：请填写此人的通知渠道，或设置 CAMPAIGN_NOTIFY_DEFAULT（{dead} 条）"
+    ]
