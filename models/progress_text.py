@@ -16,6 +16,7 @@ def town_rows(progress: CampaignProgress) -> list[dict[str, object]]:
             "事项": t.items,
             "已完成": t.accepted,
             "逾期": t.overdue,
+            "应完成": t.owed,
             "完成率%": t.percent,
             "状态": RAG_ZH[t.rag],
         }

@@ -199,7 +199,8 @@ def progress_tables(progress: CampaignProgress) -> list[Table]:
         style="bold",
     )
     towns = Table(title="各镇街", title_justify="left")
-    for name in ("镇街", "事项", "已完成", "逾期", "完成率", "状态"):
+    # 应完成: due before the day or done by it, what the state is judged against
+    for name in ("镇街", "事项", "已完成", "应完成", "逾期", "完成率", "状态"):
         towns.add_column(name, justify="left" if name in ("镇街", "状态") else "right")
     for t in progress.towns:
         style = RAG_STYLE[t.rag]
@@ -207,6 +208,7 @@ def progress_tables(progress: CampaignProgress) -> list[Table]:
             escape(t.name),
             str(t.items),
             str(t.accepted),
+            str(t.owed),
             str(t.overdue),
             f"{t.percent}%",
             f"[{style}]●[/{style}] {RAG_TEXT[t.rag]}",

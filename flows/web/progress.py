@@ -30,7 +30,7 @@ def progress(request: Request) -> HTMLResponse:
             tables.append(
                 {
                     "campaign": loaded.spec.name,
-                    "rows": [{"row": r, "rag": rag(r.items, r.overdue)} for r in rows if r.items],
+                    "rows": [{"row": r, "rag": rag(r.owed, r.overdue)} for r in rows if r.items],
                 }
             )
         if not tables:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, case, func, select
@@ -46,9 +46,11 @@ class TownProgress:
     overdue: int
     percent: float
 
+    owed: int = 0  # due before the day, or done by it: what `rag` judges against
+
     @property
     def rag(self) -> str:
-        return rag(self.items, self.overdue)
+        return rag(self.owed, self.overdue)
 
 
 @dataclass(frozen=True)
@@ -116,32 +118,37 @@ def accepted_by(as_of: dt.date) -> Any:
     )
 
 
-def _counts(
-    session: Session, campaign: int, as_of: dt.date, group: Any
-) -> dict[Any, tuple[int, int, int]]:
+class _Counts(NamedTuple):
+    items: int
+    accepted: int
+    overdue: int
+    owed: int
+
+
+def _counts(session: Session, campaign: int, as_of: dt.date, group: Any) -> dict[Any, _Counts]:
     done = accepted_by(as_of)
-    accepted = func.sum(case((done, 1), else_=0))
     # a pending item's phase has not opened: nobody was asked for it yet, so it is not late
-    overdue = func.sum(
-        case(
-            (
-                col(ChecklistItem.status).not_in((ItemStatus.CANCELLED, ItemStatus.PENDING))
-                & ~done
-                & (col(ChecklistItem.due) < as_of),
-                1,
-            ),
-            else_=0,
-        )
+    asked_by_then = col(ChecklistItem.status).not_in((ItemStatus.CANCELLED, ItemStatus.PENDING)) & (
+        col(ChecklistItem.due) < as_of
     )
     rows = session.execute(
-        select(group, func.count(), accepted, overdue)
+        select(
+            group.label("key"),
+            func.count().label("items"),
+            func.sum(case((done, 1), else_=0)).label("accepted"),
+            func.sum(case((asked_by_then & ~done, 1), else_=0)).label("overdue"),
+            func.sum(case((asked_by_then | done, 1), else_=0)).label("owed"),
+        )
         .where(
             col(ChecklistItem.campaign_id) == campaign,
             col(ChecklistItem.status) != ItemStatus.CANCELLED,
         )
         .group_by(group)
     ).all()
-    return {r[0]: (r[1], int(r[2] or 0), int(r[3] or 0)) for r in rows}
+    return {
+        r.key: _Counts(r.items, int(r.accepted or 0), int(r.overdue or 0), int(r.owed or 0))
+        for r in rows
+    }
 
 
 def target_actuals(
@@ -190,7 +197,7 @@ def campaign_progress(session: Session, loaded: LoadedCampaign, as_of: dt.date) 
     )
     out = CampaignProgress(spec.key, spec.name, as_of.isoformat())
     for phase in spec.phases:
-        items, accepted, overdue = by_phase.get(phase.key, (0, 0, 0))
+        items, accepted, overdue, _ = by_phase.get(phase.key, _Counts(0, 0, 0, 0))
         dates = loaded.phase_dates[phase.key]
         out.phases.append(
             PhaseProgress(
@@ -215,12 +222,12 @@ def campaign_progress(session: Session, loaded: LoadedCampaign, as_of: dt.date) 
     }
     ordered = sorted(by_town, key=lambda t: (t is not None, towns[t].code if t else ""))
     for town_id in ordered:
-        items, accepted, overdue = by_town[town_id]
+        items, accepted, overdue, owed = by_town[town_id]
         code, name = (
             ("district", "区直") if town_id is None else (towns[town_id].code, towns[town_id].name)
         )
         out.towns.append(
-            TownProgress(code, name, items, accepted, overdue, percent(accepted, items))
+            TownProgress(code, name, items, accepted, overdue, percent(accepted, items), owed)
         )
     out.reminders = {
         status: n

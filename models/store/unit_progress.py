@@ -34,6 +34,7 @@ class UnitRow:
     items: int = 0
     accepted: int = 0
     overdue: int = 0
+    owed: int = 0  # due before the day, or done by it (models/domain/progress.rag)
     late: list[LateItem] = field(default_factory=list)  # its own overdue items
 
 
@@ -72,13 +73,15 @@ def unit_progress(
         done = item.status == ItemStatus.ACCEPTED and (
             item.completed_on is None or item.completed_on <= as_of
         )
-        late = not done and item.status != ItemStatus.PENDING and item.due < as_of
+        asked_by_then = item.status != ItemStatus.PENDING and item.due < as_of
+        late = not done and asked_by_then
         current: int | None = item.unit_id
         while current is not None and current in rows:
             row = rows[current]
             row.items += 1
             row.accepted += done
             row.overdue += late
+            row.owed += done or asked_by_then
             current = org.units[current].parent_id if current != root.id else None
         if late:
             rows[item.unit_id].late.append(

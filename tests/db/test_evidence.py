@@ -10,13 +10,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from config.campaign_files import read_campaign
+from config.campaign_files import calendar_for, read_campaign
 from config.settings import get_settings
 from models.errors import EvidenceError, PermissionRefused
 from models.store import db
 from models.store.evidence import Submission, sign, submit
 from models.store.instant import utc_now
 from models.store.orgs import load_snapshot
+from models.store.phase_clock import bring_to_day
 from models.store.progress import campaign_progress
 from models.store.tables import ChecklistItem, Evidence
 from tests.db.rollout_helpers import locate, rolled_out
@@ -352,3 +353,17 @@ def test_data_changed_outside_the_engine_are_found_against_the_audit_trail(rolle
         f"FROM evidence WHERE id = {counted.id}"
     )
     assert "有 2 条办理记录，审计记录为 1 条" in (verify()[1] or "")
+
+
+def test_a_town_is_judged_by_what_it_owed_by_the_day(db_url: str) -> None:
+    # a year of weekly village meetings, nothing reported by early March: every town has
+    # missed all it was asked, a small part of the year's items
+    rolled_out(db_url, "village-meetings-2013", D(2013, 1, 4))
+    day = D(2013, 3, 6)
+    loaded = read_campaign(get_settings(), "village-meetings-2013")
+    with db.session_for(db_url) as session:
+        bring_to_day(session, loaded, calendar_for(get_settings()), day, now=utc_now())
+        towns = campaign_progress(session, loaded, day).towns
+    assert towns and all(t.owed == t.overdue > 0 for t in towns)
+    assert all(t.overdue * 5 < t.items for t in towns)  # by the whole year: amber
+    assert {t.rag for t in towns} == {"red"}
