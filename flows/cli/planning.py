@@ -22,7 +22,7 @@ from config.campaign_workbook import (
 from config.workbooks import save_in_place
 from flows.cli import console as view
 from flows.cli.app import app, context, out, parse_day, say
-from flows.cli.params import CampaignArg
+from flows.cli.params import CampaignArg, UnitOption
 from models.domain.campaign import OrgVocabulary
 from models.errors import CampaignError, ImportRejected, SpecError
 
@@ -95,7 +95,7 @@ def burden(
     until: Annotated[
         str | None, typer.Option("--to", help="只算此日（YYYY-MM-DD）及以前到期的事项")
     ] = None,
-    unit: Annotated[str | None, typer.Option(help="只看此单位及其下级单位")] = None,
+    unit: UnitOption = None,
     xlsx: Annotated[Path | None, typer.Option(help="同时把每个单位的逐月负担写入此工作簿")] = None,
 ) -> None:
     """各活动逐月要每个单位做什么（事项、报送、文件、签字、会议），负担最重的单位和月份，

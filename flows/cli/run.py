@@ -37,6 +37,7 @@ from flows.cli.params import (
     OrgOption,
     PersonArg,
     SubjectOption,
+    UnitOption,
 )
 from models.domain.campaign import LoadedCampaign, Obligation
 from models.domain.counts import parse_count
@@ -162,12 +163,9 @@ def status(
     campaign: CampaignArg,
     as_of: AsOf = None,
     as_json: JsonFlag = False,
-    unit: Annotated[
-        str | None,
-        typer.Option(help="此单位及其下级单位，各列逾期事项"),
-    ] = None,
+    unit: UnitOption = None,
 ) -> None:
-    """按阶段和镇街的进度，以及目标与实际的对照。"""
+    """按阶段和镇街的进度，以及目标与实际的对照；加 --unit 时列出该单位及其下级各自的逾期事项。"""
     day = parse_day(as_of)
     if not (as_json or unit):
         _print_status(campaign, day)

@@ -9,7 +9,7 @@ import typer
 
 from config.evidence_sheet import read_evidence_sheet
 from flows.cli.app import acting, context, evidence_app, say
-from flows.cli.params import CampaignArg
+from flows.cli.params import CampaignArg, UnitOption
 from models.domain.wording import STATUS_ZH
 from models.errors import CampaignError
 from models.evidence_template import write_template
@@ -24,7 +24,7 @@ from models.store.rollout import campaign_id, to_answer
 def template(
     campaign: CampaignArg,
     xlsx: Annotated[Path, typer.Option(help="工作簿写到哪里")],
-    unit: Annotated[str | None, typer.Option(help="只含此单位及其下级的未办事项")] = None,
+    unit: UnitOption = None,
 ) -> None:
     """生成离线填写的工作簿：每个未办事项一行，并写明每项要报什么。"""
     run = context()
