@@ -17,6 +17,12 @@ from models.errors import DateRuleError
 from models.store.instant import today_in
 from tasks.context import TaskContext, task_context
 
+# The panels of `campaign --help`, in the order of a planner's year (main.py imports the
+# command modules so that they register in this order)
+PREPARE = "准备：组织、日历、活动文件"
+RUN = "下发与运行"
+RECORD = "登记与查看"
+
 app = typer.Typer(
     name="campaign",
     help="活动分阶段推进的工作流引擎：校验活动文件、导入组织机构、下发、登记佐证、"
@@ -31,11 +37,11 @@ db_app = typer.Typer(help="数据库。", no_args_is_help=True)
 gate_app = typer.Typer(help="审批活动的闸门。", no_args_is_help=True)
 evidence_app = typer.Typer(help="登记佐证与签字。", no_args_is_help=True)
 phase_app = typer.Typer(help="手动开启或结束阶段。", no_args_is_help=True)
-app.add_typer(orgs_app, name="orgs")
-app.add_typer(db_app, name="db")
-app.add_typer(gate_app, name="gate")
-app.add_typer(evidence_app, name="evidence")
-app.add_typer(phase_app, name="phase")
+app.add_typer(orgs_app, name="orgs", rich_help_panel=PREPARE)
+app.add_typer(db_app, name="db", rich_help_panel=PREPARE)
+app.add_typer(gate_app, name="gate", rich_help_panel=RUN)
+app.add_typer(evidence_app, name="evidence", rich_help_panel=RECORD)
+app.add_typer(phase_app, name="phase", rich_help_panel=RUN)
 
 out = view.make_console()
 err = view.make_console(stderr=True)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from flows.cli.app import app, context, out, say, settings
+from flows.cli.app import RECORD, app, context, out, say, settings
 from flows.cli.console import escape
 from flows.cli.params import SubjectOption
 from models.domain.org_snapshot import OrgSnapshot
@@ -21,7 +21,7 @@ from models.store.audit_anchor import read_anchor_file, write_anchor
 from models.store.orgs import load_snapshot, organizations
 
 audit_app = typer.Typer(help="审计记录：核验审计链，查看对象的历史。")
-app.add_typer(audit_app, name="audit", no_args_is_help=True)
+app.add_typer(audit_app, name="audit", no_args_is_help=True, rich_help_panel=RECORD)
 
 AnchorFile = Annotated[Path | None, typer.Option(help="同时核对审计链仍经过此文件中的每个锚点")]
 

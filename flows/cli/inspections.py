@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from flows.cli.app import acting, app, context, out, parse_day, say
+from flows.cli.app import RECORD, RUN, acting, app, context, out, parse_day, say
 from flows.cli.console import escape
 from flows.cli.params import AsOf, CampaignArg, SubjectOption
 from models.domain.vocabulary import CheckResult
@@ -24,10 +24,10 @@ from models.store.rollout import campaign_id
 from tasks.inspection_tasks import make_checks
 
 inspection_app = typer.Typer(help="登记和查看抽查结果。", no_args_is_help=True)
-app.add_typer(inspection_app, name="inspection")
+app.add_typer(inspection_app, name="inspection", rich_help_panel=RECORD)
 
 
-@app.command()
+@app.command(rich_help_panel=RUN)
 def inspect(
     campaign: CampaignArg,
     as_of: AsOf = None,

@@ -17,15 +17,13 @@ import typer
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
 from config.settings import HOME_PROBLEMS, SettingsError, get_settings, missing_database
-from flows.cli import (  # noqa: F401  (they register their commands)
-    audit,
-    inspections,
-    planning,
-    run,
-    setup,
-    sheets,
-    web,
-)
+
+# isort: off
+# They register their commands as they are imported, and `--help` lists them in that order
+# (app.py's panels: prepare, run, record), so this order is kept by hand.
+from flows.cli import setup, planning, run, inspections, sheets, audit, web  # noqa: F401
+
+# isort: on
 from flows.cli.app import app, err
 from flows.cli.typer_zh import command_tree, usage_lines
 from models.errors import CampaignError

@@ -21,13 +21,13 @@ from config.campaign_workbook import (
 )
 from config.workbooks import save_in_place
 from flows.cli import console as view
-from flows.cli.app import app, context, out, parse_day, say
+from flows.cli.app import PREPARE, app, context, out, parse_day, say
 from flows.cli.params import CampaignArg, UnitOption
 from models.domain.campaign import OrgVocabulary
 from models.errors import CampaignError, ImportRejected, SpecError
 
 plan_app = typer.Typer(help="活动与工作簿（Excel、WPS）互转。", no_args_is_help=True)
-app.add_typer(plan_app, name="plan")
+app.add_typer(plan_app, name="plan", rich_help_panel=PREPARE)
 
 
 @plan_app.command("export")
@@ -83,7 +83,7 @@ def plan_import(
     say(view.valid_line(target, loaded))
 
 
-@app.command()
+@app.command(rich_help_panel=PREPARE)
 def burden(
     campaigns: Annotated[
         list[str] | None,

@@ -16,6 +16,8 @@ from sqlmodel import Session
 
 from flows.cli import console as view
 from flows.cli.app import (
+    RECORD,
+    RUN,
     acting,
     app,
     context,
@@ -68,7 +70,7 @@ from models.store.unit_progress import unit_progress, unit_rows_json
 from tasks.context import TaskContext
 
 
-@app.command()
+@app.command(rich_help_panel=RUN)
 def rollout(
     campaign: CampaignArg,
     as_of: AsOf = None,
@@ -100,7 +102,7 @@ def rollout(
         )
 
 
-@app.command()
+@app.command(rich_help_panel=RUN)
 def simulate(
     campaign: CampaignArg,
     start: Annotated[str, typer.Option("--from", help="第一天，YYYY-MM-DD")],
@@ -158,7 +160,7 @@ def _print_status(campaign: str, as_of: dt.date) -> None:
         out.print(table)
 
 
-@app.command()
+@app.command(rich_help_panel=RECORD)
 def status(
     campaign: CampaignArg,
     as_of: AsOf = None,
@@ -188,7 +190,7 @@ def status(
     typer.echo(json.dumps(data, ensure_ascii=False))
 
 
-@app.command()
+@app.command(rich_help_panel=RECORD)
 def todo(
     person: PersonArg,
     org: OrgOption = None,
@@ -426,7 +428,7 @@ def evidence_sign(
     say(f"{subject} · {_item_words(rule, item)}：{STATUS_ZH[new]}")
 
 
-@app.command()
+@app.command(rich_help_panel=RECORD)
 def report(
     campaign: CampaignArg,
     as_of: AsOf = None,
@@ -470,7 +472,7 @@ def phase_close(campaign: CampaignArg, phase: PhaseArg, on: AsOf = None) -> None
     say(f"环节 {phase} 已结束：完成 {summary['accepted']}/{summary['items']}")
 
 
-@app.command()
+@app.command(rich_help_panel=RUN)
 def demo(
     every_campaign: Annotated[
         bool, typer.Option("--all", help="演练随附的全部活动，而不只是两个主要活动")
@@ -486,7 +488,7 @@ def demo(
     run_demo(settings(), out, every_campaign)
 
 
-@app.command()
+@app.command(rich_help_panel=RUN)
 def deploy(
     campaign: CampaignArg,
     pool: Annotated[
@@ -509,7 +511,7 @@ def deploy(
         say(f"已部署 {name}")
 
 
-@app.command("catch-up")
+@app.command("catch-up", rich_help_panel=RUN)
 def catch_up(
     campaign: CampaignArg,
     now: Annotated[
@@ -537,7 +539,7 @@ def catch_up(
         say(f"等待闸门审批：{'、'.join(result['waiting_at'])}")
 
 
-@app.command()
+@app.command(rich_help_panel=RUN)
 def serve(
     campaigns: Annotated[list[str], typer.Argument(metavar="活动...", help="活动编码或活动文件")],
 ) -> None:
@@ -551,7 +553,7 @@ def serve(
     prefect_serve(*deployments)
 
 
-@app.command()
+@app.command(rich_help_panel=RUN)
 def remind(
     as_of: AsOf = None,
     retry_dead: Annotated[bool, typer.Option(help="重发投递失败（dead）的提醒")] = False,

@@ -15,7 +15,17 @@ from config.holiday_tables import write_holiday_table
 from config.org_file import read_org_files
 from config.yaml_lines import YamlLoadError, format_loc, load_yaml_text, read_text_file
 from flows.cli import console as view
-from flows.cli.app import app, context, db_app, operator, orgs_app, out, say, settings
+from flows.cli.app import (
+    PREPARE,
+    app,
+    context,
+    db_app,
+    operator,
+    orgs_app,
+    out,
+    say,
+    settings,
+)
 from flows.cli.params import CampaignArg
 from models.domain.burden import restraint_warnings
 from models.domain.holiday_notice import NoticeError, parse_notice
@@ -24,7 +34,7 @@ from models.store import db
 from models.store.orgs import import_org, org_counts, org_id_of, org_tree, organizations
 
 
-@app.command()
+@app.command(rich_help_panel=PREPARE)
 def validate(
     files: Annotated[
         list[Path], typer.Argument(metavar="文件...", help="活动文件（YAML）", show_default=False)
@@ -145,7 +155,7 @@ calendar_app = typer.Typer(
     help="工作日历：查看某月，从国务院通知读入明年的节假日。",
     no_args_is_help=True,
 )
-app.add_typer(calendar_app, name="calendar")
+app.add_typer(calendar_app, name="calendar", rich_help_panel=PREPARE)
 
 
 @calendar_app.command("show")
@@ -213,7 +223,7 @@ def calendar_import_notice(
     say(f"{notice.year}年共{working}个工作日")
 
 
-@app.command("list")
+@app.command("list", rich_help_panel=PREPARE)
 def list_campaigns() -> None:
     """随附的全部活动：各阶段及其日期、落到谁头上、多久一次。"""
     run = context()
@@ -234,7 +244,7 @@ def list_campaigns() -> None:
         raise typer.Exit(2)
 
 
-@app.command()
+@app.command(rich_help_panel=PREPARE)
 def phases(
     campaign: CampaignArg,
     items: Annotated[

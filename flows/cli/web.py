@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from flows.cli.app import app, context, err, say, settings
+from flows.cli.app import RECORD, app, context, err, say, settings
 from flows.cli.params import OrgOption, PersonArg
 from models.domain.digest import invitation
 from models.domain.door import is_group_channel, sign_in_url
@@ -24,7 +24,7 @@ web_app = typer.Typer(
     help="给活动涉及的人员使用的网页：`campaign web` 启动服务；link、invite、sessions "
     "发放和结束登录。",
 )
-app.add_typer(web_app, name="web")
+app.add_typer(web_app, name="web", rich_help_panel=RECORD)
 
 
 @web_app.callback(invoke_without_command=True)

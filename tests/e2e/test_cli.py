@@ -263,6 +263,12 @@ def test_help_is_in_chinese() -> None:
         assert words in shown, (words, shown)
     for english in ("Usage", "Options", "Arguments", "Show this message", "required"):
         assert english not in shown, (english, shown)
+    # the commands in the order of a planner's year
+    root = run("--help").stdout
+    panels = [root.index(p) for p in ("准备：组织、日历、活动文件", "下发与运行", "登记与查看")]
+    assert panels == sorted(panels), root
+    assert root.index("validate") < panels[1] < root.index("rollout") < panels[2]
+    assert panels[2] < root.index("evidence")
     group = run("orgs")  # a group named alone shows its commands
     assert "用法：campaign orgs [选项] 命令 [参数]..." in group.stdout, group.stdout
     assert "导入单位、人员和结对" in group.stdout
