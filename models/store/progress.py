@@ -118,6 +118,14 @@ def accepted_by(as_of: dt.date) -> Any:
     )
 
 
+def asked_by(as_of: dt.date) -> Any:
+    """Due before the day, its phase open: what the day had asked for (a pending item's phase
+    has not opened, nobody was asked for it yet). Not done by then, it is overdue."""
+    return col(ChecklistItem.status).not_in((ItemStatus.CANCELLED, ItemStatus.PENDING)) & (
+        col(ChecklistItem.due) < as_of
+    )
+
+
 class _Counts(NamedTuple):
     items: int
     accepted: int
@@ -126,11 +134,7 @@ class _Counts(NamedTuple):
 
 
 def _counts(session: Session, campaign: int, as_of: dt.date, group: Any) -> dict[Any, _Counts]:
-    done = accepted_by(as_of)
-    # a pending item's phase has not opened: nobody was asked for it yet, so it is not late
-    asked_by_then = col(ChecklistItem.status).not_in((ItemStatus.CANCELLED, ItemStatus.PENDING)) & (
-        col(ChecklistItem.due) < as_of
-    )
+    done, asked_by_then = accepted_by(as_of), asked_by(as_of)
     rows = session.execute(
         select(
             group.label("key"),

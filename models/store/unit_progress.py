@@ -7,13 +7,14 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlmodel import Session, col
 
 from models.domain.campaign import LoadedCampaign
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.vocabulary import ItemStatus
 from models.domain.wording import occurrence_zh
+from models.store.progress import accepted_by, asked_by
 from models.store.rollout import campaign_id
 from models.store.tables import ChecklistItem, columns
 
@@ -62,7 +63,10 @@ def unit_progress(
     titles = {ob.key: ob.title for _, ob in loaded.spec.obligations()}
     items = session.execute(
         select(
-            *columns(ChecklistItem, "unit_id obligation_key occurrence due status completed_on"),
+            *columns(ChecklistItem, "unit_id obligation_key occurrence due"),
+            # the same rules as the campaign's and towns' counts (progress.py)
+            case((accepted_by(as_of), 1), else_=0).label("done"),
+            case((asked_by(as_of), 1), else_=0).label("asked"),
         ).where(
             col(ChecklistItem.campaign_id) == campaign_id(session, loaded.spec.key),
             col(ChecklistItem.status) != ItemStatus.CANCELLED,
@@ -70,10 +74,7 @@ def unit_progress(
         )
     ).all()
     for item in sorted(items, key=lambda i: (i.due, i.obligation_key)):
-        done = item.status == ItemStatus.ACCEPTED and (
-            item.completed_on is None or item.completed_on <= as_of
-        )
-        asked_by_then = item.status != ItemStatus.PENDING and item.due < as_of
+        done, asked_by_then = bool(item.done), bool(item.asked)
         late = not done and asked_by_then
         current: int | None = item.unit_id
         while current is not None and current in rows:
