@@ -40,14 +40,15 @@ def web(
     import uvicorn
 
     # migrated here, before the workers start; each worker then only checks the revision
-    db.ensure_schema(db.get_engine(settings().resolved_database_url))
-    say(f"网页服务在 http://{host}:{port}（大家打开的地址：{settings().door_url}）")
+    config = settings()
+    db.ensure_schema(db.get_engine(config.resolved_database_url))
     served = f"http://{host}:{port}"
-    if settings().web_url is None and settings().door_url != served:
+    say(f"网页服务在 {served}（大家打开的地址：{config.door_url}）")
+    if config.web_url is None and config.door_url != served:
         # the links `web link` and `web invite` hand out lead to door_url: say it before
         # someone opens one that leads nowhere
         say(
-            f"注意：没有设置 CAMPAIGN_WEB_URL，登录链接指向 {settings().door_url}，"
+            f"注意：没有设置 CAMPAIGN_WEB_URL，登录链接指向 {config.door_url}，"
             f"而不是本服务 {served}；请把 CAMPAIGN_WEB_URL 设为大家实际打开的地址"
         )
     uvicorn.run(
