@@ -635,33 +635,80 @@ def read_campaign_workbook(path: Path) -> tuple[dict[str, Any], dict[Loc, str]]:
     return data, reader.cells
 
 
+# A column's place in an entry: a field, or a field of a group (抽查's sample, 分批's select).
+_Path = str | tuple[str, str]
+
+
+@dataclass(frozen=True)
+class _Group:
+    anchor: str  # the header a problem with the group as a whole points at
+    always: bool  # written even when all its cells are blank, so the schema says what is missing
+
+
+_SIMPLE_SHEETS: list[tuple[str, str, list[tuple[str, _Path, Callable[[Any], Any]]]]] = [
+    (
+        "目标",
+        "targets",
+        [
+            ("编号", "key", _text),
+            ("名称", "name", _text),
+            ("单位", "unit", _text),
+            ("数值", "value", _int),
+        ],
+    ),
+    (
+        "闸门",
+        "gates",
+        [
+            ("编号", "key", _text),
+            ("名称", "name", _text),
+            ("审批角色", "approvers", _list()),
+            ("说明", "detail", _text),
+        ],
+    ),
+    (
+        "抽查",
+        "inspections",
+        [
+            ("编号", "key", _text),
+            ("名称", "name", _text),
+            ("事项", "obligation", _text),
+            ("频次", "cadence", _choice(INSPECTION_CADENCES)),
+            ("抽取比例", ("sample", "fraction"), _float),
+            ("抽取数量", ("sample", "count"), _int),
+            ("分层", ("sample", "stratify"), _choice(STRATIFY)),
+            ("随机种子", ("sample", "seed"), _int),
+            ("可连续抽中", ("sample", "repeat"), _choice(YES_NO)),
+            ("抽查角色", "inspectors", _list()),
+            ("整改天数", "rectify_within", _int),
+        ],
+    ),
+    (
+        "分批",
+        "waves",
+        [
+            ("编号", "key", _text),
+            ("名称", "name", _text),
+            ("单位类型", ("select", "kinds"), _list(_choice(UNIT_KIND_WORDS))),
+            ("每", ("select", "per"), _choice(WAVE_PER)),
+            ("数量", ("select", "count"), _int),
+            ("优先标签", ("select", "prefer_tags"), _list()),
+            ("环节", "phases", _list()),
+            ("闸门通过后", "after_gate", _text),
+        ],
+    ),
+]
+_GROUPS = {"sample": _Group("抽取比例", always=True), "select": _Group("单位类型", always=False)}
+assert all([h for h, _, _ in columns] == SHEETS[name] for name, _, columns in _SIMPLE_SHEETS), (
+    "a simple sheet is read by the headers it is written with"
+)
+
+
 def _simple_sheets(
     reader: _Reader, sheets: dict[str, list[tuple[Any, ...]]], data: dict[str, Any]
 ) -> None:
     """目标, 闸门, 抽查, 分批: one entry per row, no references between rows."""
-    simple: list[tuple[str, str, list[tuple[str, str, Any]]]] = [
-        (
-            "目标",
-            "targets",
-            [
-                ("编号", "key", _text),
-                ("名称", "name", _text),
-                ("单位", "unit", _text),
-                ("数值", "value", _int),
-            ],
-        ),
-        (
-            "闸门",
-            "gates",
-            [
-                ("编号", "key", _text),
-                ("名称", "name", _text),
-                ("审批角色", "approvers", _list()),
-                ("说明", "detail", _text),
-            ],
-        ),
-    ]
-    for name, field, columns in simple:
+    for name, field, columns in _SIMPLE_SHEETS:
         rows = _rows(reader, sheets, name)
         if rows:
             data[field] = []
@@ -669,53 +716,20 @@ def _simple_sheets(
             loc: Loc = (field, len(data[field]))
             reader.cells[loc] = row.ref("编号")
             entry: dict[str, Any] = {}
-            for header, key, convert in columns:
-                row.put(entry, key, header, (*loc, key), convert)
+            for header, path, convert in columns:
+                if isinstance(path, str):
+                    row.put(entry, path, header, (*loc, path), convert)
+                    continue
+                group, key = path
+                if group not in entry:
+                    entry[group] = {}
+                    reader.cells[(*loc, group)] = row.ref(_GROUPS[group].anchor)
+                row.put(entry[group], key, header, (*loc, group, key), convert)
+            for group, rule in _GROUPS.items():
+                if group in entry and not entry[group] and not rule.always:
+                    del entry[group]
+                    reader.cells.pop((*loc, group))
             data[field].append(entry)
-    rows = _rows(reader, sheets, "抽查")
-    if rows:
-        data["inspections"] = []
-    for row in rows:
-        loc = ("inspections", len(data["inspections"]))
-        reader.cells[loc] = row.ref("编号")
-        entry = {}
-        sample: dict[str, Any] = {}
-        row.put(entry, "key", "编号", (*loc, "key"), _text)
-        row.put(entry, "name", "名称", (*loc, "name"), _text)
-        row.put(entry, "obligation", "事项", (*loc, "obligation"), _text)
-        row.put(entry, "cadence", "频次", (*loc, "cadence"), _choice(INSPECTION_CADENCES))
-        row.put(sample, "fraction", "抽取比例", (*loc, "sample", "fraction"), _float)
-        row.put(sample, "count", "抽取数量", (*loc, "sample", "count"), _int)
-        row.put(sample, "stratify", "分层", (*loc, "sample", "stratify"), _choice(STRATIFY))
-        row.put(sample, "seed", "随机种子", (*loc, "sample", "seed"), _int)
-        row.put(sample, "repeat", "可连续抽中", (*loc, "sample", "repeat"), _choice(YES_NO))
-        entry["sample"] = sample
-        reader.cells[(*loc, "sample")] = row.ref("抽取比例")
-        row.put(entry, "inspectors", "抽查角色", (*loc, "inspectors"), _list())
-        row.put(entry, "rectify_within", "整改天数", (*loc, "rectify_within"), _int)
-        data["inspections"].append(entry)
-    rows = _rows(reader, sheets, "分批")
-    if rows:
-        data["waves"] = []
-    for row in rows:
-        loc = ("waves", len(data["waves"]))
-        reader.cells[loc] = row.ref("编号")
-        entry = {}
-        select: dict[str, Any] = {}
-        row.put(entry, "key", "编号", (*loc, "key"), _text)
-        row.put(entry, "name", "名称", (*loc, "name"), _text)
-        row.put(
-            select, "kinds", "单位类型", (*loc, "select", "kinds"), _list(_choice(UNIT_KIND_WORDS))
-        )
-        row.put(select, "per", "每", (*loc, "select", "per"), _choice(WAVE_PER))
-        row.put(select, "count", "数量", (*loc, "select", "count"), _int)
-        row.put(select, "prefer_tags", "优先标签", (*loc, "select", "prefer_tags"), _list())
-        if select:
-            entry["select"] = select
-            reader.cells[(*loc, "select")] = row.ref("单位类型")
-        row.put(entry, "phases", "环节", (*loc, "phases"), _list())
-        row.put(entry, "after_gate", "闸门通过后", (*loc, "after_gate"), _text)
-        data["waves"].append(entry)
 
 
 class CellLocatedYaml(LoadedYaml):
