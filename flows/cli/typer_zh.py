@@ -25,7 +25,7 @@ from typer._click.exceptions import (
     UsageError,
 )
 from typer._click.formatting import HelpFormatter
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from config.pydantic_zh import message_zh
 
@@ -43,6 +43,45 @@ rich_utils.DEFAULT_STRING = "[默认：{}]"
 rich_utils.ENVVAR_STRING = "[环境变量：{}]"
 rich_utils.DEPRECATED_STRING = "（已弃用）"
 rich_utils.RICH_HELP = HELP_HINT
+
+
+# What an option takes, in the help's type column: Typer would show the annotation (`<str>`,
+# `<list[Path]>`). By option where the name says more than the type, else by type.
+_VALUE_WORDS = {
+    "--as-of": "日期",
+    "--date": "日期",
+    "--from": "日期",
+    "--now": "时刻",
+    "--by": "人员",
+    "--revoke": "人员",
+    "--campaign": "活动",
+    "--check": "批次",
+    "--inspection": "抽查",
+    "--obligation": "事项",
+    "--occurrence": "期",
+    "--org": "组织",
+    "--subject": "编码",
+    "--unit": "单位",
+    "--pool": "工作池",
+    "--host": "地址",
+    "--count": "名称=数字",
+    "--xlsx": "工作簿",
+}
+_TYPE_WORDS = {"str": "文字", "int": "整数", "float": "数", "Path": "文件"}
+
+
+def value_word(option: Any) -> str:
+    """The Chinese word for what an option takes; '' for a flag, which takes nothing."""
+    if option.is_flag:
+        return ""
+    bare = option.bare_type().removeprefix("list[").removesuffix("]")
+    if option.opts[0] == "--to":  # a day for a span, a file for an anchor
+        return "日期" if bare == "str" else "文件"
+    return _VALUE_WORDS.get(option.opts[0]) or _TYPE_WORDS.get(bare, bare)
+
+
+def _no_type(ctx: Context) -> None:
+    return None
 
 
 class _Formatter(HelpFormatter):
@@ -68,9 +107,16 @@ def _localize(command: Command) -> None:
         option = original(ctx)
         if option is not None:
             option.help = HELP_OPTION
+            option.metavar = ""
         return option
 
     command.get_help_option = help_option  # type: ignore[method-assign]  # per instance
+    for param in command.params:
+        if isinstance(param, TyperOption) and param.metavar is None:
+            param.metavar = value_word(param)
+        elif isinstance(param, TyperArgument):
+            # an argument's name (活动, 人员) already says what it takes
+            param.display_type_rich = _no_type  # type: ignore[method-assign]  # per instance
     if isinstance(command, TyperGroup):
         command.subcommand_metavar = "命令 [参数]..."
         for sub in command.commands.values():

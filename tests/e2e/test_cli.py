@@ -261,7 +261,8 @@ def test_help_is_in_chinese() -> None:
         "显示本帮助并退出。",
     ):
         assert words in shown, (words, shown)
-    for english in ("Usage", "Options", "Arguments", "Show this message", "required"):
+    assert re.search(r"--date +日期 +办理日期", shown), shown
+    for english in ("Usage", "Options", "Arguments", "Show this message", "required", "<str>"):
         assert english not in shown, (english, shown)
     # the commands in the order of a planner's year
     root = run("--help").stdout
@@ -288,6 +289,9 @@ def test_every_command_and_option_is_described_in_chinese() -> None:
         for param in command.params:
             if not han.search(getattr(param, "help", None) or ""):
                 missing.append(f"{path} {param.name}")
+            shown = param.display_type_rich(ctx=None) or ""
+            if param.param_type_name == "option" and not param.is_flag and not han.search(shown):
+                missing.append(f"{path} {param.name}: {shown}")  # Typer's `<str>`
         for name, sub in getattr(command, "commands", {}).items():
             walk(sub, f"{path} {name}")
 
