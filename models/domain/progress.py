@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from models.domain.vocabulary import PhaseStatus
+
 
 def rag(owed: int, overdue: int) -> str:
     """red: over a fifth of what was owed by the day is overdue; amber: any overdue; green:
@@ -11,3 +15,16 @@ def rag(owed: int, overdue: int) -> str:
     if overdue and overdue * 5 > owed:
         return "red"
     return "amber" if overdue else "green"
+
+
+def phase_status_on(
+    status: PhaseStatus, opened_on: dt.date | None, closed_on: dt.date | None, day: dt.date
+) -> PhaseStatus:
+    """What a phase was on `day`, from when it opened and closed: progress viewed as of a past
+    day shows the phase as it stood then, not as it stands now. A phase not yet opened or
+    closed (or with no date recorded) is as it stands."""
+    if closed_on is not None and closed_on > day:
+        status = PhaseStatus.OPEN
+    if status == PhaseStatus.OPEN and opened_on is not None and opened_on > day:
+        status = PhaseStatus.PENDING
+    return status

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, case, func, select
 from sqlmodel import Session, col
 
 from models.domain.campaign import CampaignSpec, LoadedCampaign
-from models.domain.progress import rag
+from models.domain.progress import phase_status_on, rag
 from models.domain.vocabulary import DONE_ITEM, EvidenceKind, ItemStatus, PhaseStatus
 from models.store.inspections import open_rectifications
 from models.store.rollout import campaign_id
@@ -192,13 +192,19 @@ def campaign_progress(session: Session, loaded: LoadedCampaign, as_of: dt.date) 
     campaign = campaign_id(session, spec.key)
     by_phase = _counts(session, campaign, as_of, col(ChecklistItem.phase_key))
     by_town = _counts(session, campaign, as_of, col(ChecklistItem.town_id))
-    statuses = dict(
-        session.execute(
-            select(col(PhaseState.phase_key), col(PhaseState.status)).where(
-                col(PhaseState.campaign_id) == campaign
-            )
+    statuses = {
+        state.phase_key: phase_status_on(
+            PhaseStatus(state.status), state.opened_on, state.closed_on, as_of
+        )
+        for state in session.execute(
+            select(
+                col(PhaseState.phase_key),
+                col(PhaseState.status),
+                col(PhaseState.opened_on),
+                col(PhaseState.closed_on),
+            ).where(col(PhaseState.campaign_id) == campaign)
         ).all()
-    )
+    }
     out = CampaignProgress(spec.key, spec.name, as_of.isoformat())
     for phase in spec.phases:
         items, accepted, overdue, _ = by_phase.get(phase.key, _Counts(0, 0, 0, 0))

@@ -367,3 +367,26 @@ def test_a_town_is_judged_by_what_it_owed_by_the_day(db_url: str) -> None:
     assert towns and all(t.owed == t.overdue > 0 for t in towns)
     assert all(t.overdue * 5 < t.items for t in towns)  # by the whole year: amber
     assert {t.rag for t in towns} == {"red"}
+
+
+def test_progress_on_a_past_day_shows_the_phases_as_they_stood_then(db_url: str) -> None:
+    # rolled out and brought to the end of the campaign, then read as of days within it: a
+    # phase closed since must not read closed on a day it was still running, nor open before
+    # it began
+    rolled_out(db_url, "mass-line-2013", D(2013, 9, 3))
+    loaded = read_campaign(get_settings(), "mass-line-2013")
+    dates = loaded.phase_dates
+    last = max(d.ends for d in dates.values()) + dt.timedelta(days=1)
+    with db.session_for(db_url) as session:
+        bring_to_day(session, loaded, calendar_for(get_settings()), last, now=utc_now())
+
+        def statuses(day: dt.date) -> dict[str, str]:
+            return {p.key: p.status for p in campaign_progress(session, loaded, day).phases}
+
+        assert set(statuses(last).values()) == {"closed"}
+        study = dates["study"]
+        on_study = statuses(study.ends - dt.timedelta(days=1))
+        assert on_study["study"] == "open"
+        assert on_study["summary"] == "pending"
+        assert statuses(study.ends)["study"] == "closed"  # as it stood at the day's end
+        assert set(statuses(D(2013, 8, 1)).values()) == {"pending"}

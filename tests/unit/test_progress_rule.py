@@ -24,3 +24,24 @@ def test_a_town_is_red_when_over_a_fifth_of_what_it_owed_is_late(
     owed: int, overdue: int, judged: str
 ) -> None:
     assert rag(owed, overdue) == judged
+
+
+def test_a_phase_viewed_on_a_past_day_is_as_it_stood_that_day() -> None:
+    import datetime as dt
+
+    from models.domain.progress import phase_status_on
+    from models.domain.vocabulary import PhaseStatus as S
+
+    opened, closed = dt.date(2013, 9, 3), dt.date(2013, 10, 31)
+
+    def on(status: S, day: dt.date, close: dt.date | None = closed) -> S:
+        return phase_status_on(status, opened, close, day)
+
+    assert on(S.CLOSED, dt.date(2013, 11, 1)) == S.CLOSED
+    assert on(S.CLOSED, closed) == S.CLOSED  # closed at the end of its last day
+    assert on(S.CLOSED, dt.date(2013, 10, 30)) == S.OPEN
+    assert on(S.CLOSED, opened) == S.OPEN
+    assert on(S.CLOSED, dt.date(2013, 9, 2)) == S.PENDING
+    assert on(S.OPEN, dt.date(2013, 9, 2), close=None) == S.PENDING
+    assert on(S.OPEN, dt.date(2014, 1, 1), close=None) == S.OPEN  # not closed yet: as it stands
+    assert phase_status_on(S.PENDING, None, None, dt.date(2014, 1, 1)) == S.PENDING
