@@ -46,7 +46,7 @@ from models.domain.counts import parse_count
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
 from models.domain.permissions import check_approver
 from models.domain.text_safety import written
-from models.domain.wording import STATUS_ZH, occurrence_zh
+from models.domain.wording import STATUS_ZH, late_rollout_zh, occurrence_zh
 from models.errors import CampaignError, NotFound
 from models.report import report_text, write_ledger
 from models.store import audit
@@ -86,11 +86,17 @@ def rollout(
     with run.session() as session:
         find_org(session, loaded.spec.organization)
     ensure_prefect()
-    result = rollout_campaign(campaign, parse_day(as_of), wait_at_gates=wait_at_gates)
+    day = parse_day(as_of)
+    result = rollout_campaign(campaign, day, wait_at_gates=wait_at_gates)
     say(
         f"{result['campaign']} 第 {result['version']} 版：新增 {result['inserted']} 项，"
         f"共 {result['items']} 项"
     )
+    with run.session() as session:
+        overdue = campaign_progress(session, loaded, day).overdue
+    ends = max(dates.ends for dates in loaded.phase_dates.values())
+    for note in late_rollout_zh(day, ends, overdue, day_given=as_of is not None):
+        say(note)
     if result["moved"] or result["cancelled"] or result["done_kept"]:
         say(
             f"文件有改动：{result['moved']}项截止日期调整，{result['cancelled']}项不再需要（已取消），"

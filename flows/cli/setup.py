@@ -103,7 +103,10 @@ def orgs_import(
 
 @orgs_app.command("show")
 def orgs_show(
-    code: Annotated[str | None, typer.Argument(metavar="单位", help="只显示此单位及其下级")] = None,
+    code: Annotated[
+        str | None,
+        typer.Argument(metavar="单位", help="只显示此单位及其下级（写组织编码则显示该组织）"),
+    ] = None,
     depth: Annotated[
         int | None, typer.Option(min=1, help="展开几层（默认 2 层；指定单位时全部展开）")
     ] = None,
@@ -111,7 +114,8 @@ def orgs_show(
 ) -> None:
     """显示组织机构树，每个单位后附其下的人数等统计。"""
     with context().session() as session:
-        keys = [org] if org else [o.key for o in organizations(session)]
+        every = [o.key for o in organizations(session)]
+        keys = [org] if org else every
         if not keys:
             if code is not None:
                 raise NotFound(f"没有单位 {code}（还没有导入组织）")
@@ -125,6 +129,11 @@ def orgs_show(
             except NotFound:  # not in this organization: said below if in none
                 continue
             shown.append((key, nodes, org_counts(session, org_id)))
+        if not shown and org is None and code in every:
+            # `orgs show lingang`: an organization named where a unit was expected
+            org_id = org_id_of(session, code)
+            shown.append((code, org_tree(session, org_id, None), org_counts(session, org_id)))
+            code = None
     if not shown:
         raise NotFound(f"组织 {'、'.join(keys)} 中没有单位 {code}")
     for key, nodes, counts in shown:

@@ -3,6 +3,7 @@ that every Chinese output (CLI, reminders, ledgers, templates) says a thing the 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 
@@ -137,3 +138,21 @@ ACTIONS_ZH = {
     "inspection.fail": "抽查未通过",
     "rectification.raised": "下达限期整改",
 }
+
+
+def late_rollout_zh(day: dt.date, ends: dt.date, overdue: int, *, day_given: bool) -> list[str]:
+    """What a planner should know after rolling out on `day`: items already past their due
+    date go out as overdue reminders at the next sweep, and a campaign that has ended by then
+    was most likely meant to be entered for a day of its own (--as-of)."""
+    notes = []
+    if overdue:
+        notes.append(
+            f"截至 {day}，已有 {overdue} 项过了截止日期：下一次发提醒时作为逾期提醒发出"
+            "（逾期够久的按提醒规则报上级）"
+        )
+    if ends < day and not day_given:
+        notes.append(
+            f"注意：本活动已于 {ends} 结束。补录过去的活动请写明日子：rollout、remind、status 用 "
+            "--as-of，evidence 用 --date"
+        )
+    return notes

@@ -126,6 +126,9 @@ def test_an_organization_of_ones_own_from_a_workbook_and_a_campaign_file_from_an
     assert "lingang：" in again.stdout and "没有变化" in again.stdout
     shown = run("orgs", "show", "--org", "lingang")
     assert "东滩镇" in shown.stdout and "桥头镇" not in shown.stdout
+    named = run("orgs", "show", "lingang")  # the organization named where a unit goes
+    assert named.returncode == 0, named.stderr
+    assert named.stdout == shown.stdout
 
     # a campaign without a reminder policy validates against the imported organization
     valid = run("validate", campaign)

@@ -51,3 +51,17 @@ def test_a_digest_key_comes_from_what_is_reminded_not_row_ids() -> None:
     assert digest_key([line(1, a).natural]) == digest_key([line(917, a).natural])
     # ... and row 1 of two databases, two different reminders, never share one
     assert digest_key([a]) != digest_key([a.replace("v1", "v2")])
+
+
+def test_a_late_rollout_says_what_is_overdue_and_how_to_enter_a_past_campaign() -> None:
+    import datetime as dt
+
+    from models.domain.wording import late_rollout_zh
+
+    day, ends = dt.date(2026, 12, 6), dt.date(2025, 7, 31)
+    ended = late_rollout_zh(day, ends, 13, day_given=False)
+    assert ended[0].startswith("截至 2026-12-06，已有 13 项过了截止日期")
+    assert "本活动已于 2025-07-31 结束" in ended[1] and "--as-of" in ended[1]
+    # rolled out on a day of the planner's choosing: the overdue count only
+    assert late_rollout_zh(day, ends, 13, day_given=True) == ended[:1]
+    assert late_rollout_zh(dt.date(2025, 3, 20), ends, 0, day_given=False) == []
