@@ -92,6 +92,16 @@ def org_names(settings: Settings, key: str) -> dict[str, str]:
     return {r.code: r.name for r in rows}
 
 
+def org_role_names(settings: Settings, key: str) -> dict[str, str]:
+    """An organization's roles, code to Chinese name ('' where it has none); empty when the
+    organization can be read from neither the database nor its file."""
+    vocabulary = org_vocabulary(settings, key)
+    if not isinstance(vocabulary, OrgVocabulary):
+        return {}
+    names = org_names(settings, key)
+    return {role: names.get(role, "") for role in sorted(vocabulary.roles)}
+
+
 def shipped_org_files(settings: Settings, key: str) -> list[Path]:
     """An organization as shipped: config/orgs/<key>.yaml, then the .csv and .xlsx files of
     the folder beside it (people and pairings kept as spreadsheets), in name order."""

@@ -136,7 +136,54 @@ def _rule(rule: Any) -> str | None:
 # ---------------------------------------------------------------- writing
 
 
-def _policy_row(applies: str, policy: Any) -> list[Any]:
+def role_words(roles: Mapping[str, str]) -> dict[str, str]:
+    """How each role is written in a workbook, by code: its Chinese name, which a planner
+    knows and types, where the name says it alone (not blank, no other role's name or code,
+    no 、 that would split it in a list cell); its code otherwise. Either is read back."""
+    names = [n.strip() for n in roles.values()]
+    return {
+        code: name.strip()
+        if name.strip()
+        and names.count(name.strip()) == 1
+        and name.strip() not in roles
+        and LIST_SEP not in name
+        else code
+        for code, name in roles.items()
+    }
+
+
+def role_codes_of(data: dict[str, Any], roles: Mapping[str, str]) -> None:
+    """Put back the codes of roles a workbook names by their Chinese names (`role_words`),
+    in place; what is neither stays as written, for the checks to name."""
+    codes = {word: code for code, word in role_words(roles).items()}
+
+    def code(value: Any) -> Any:
+        return codes.get(value, value) if isinstance(value, str) else value
+
+    def codes_in(holder: Any, field: str) -> None:
+        if isinstance(holder, dict) and isinstance(holder.get(field), list):
+            holder[field] = [code(v) for v in holder[field]]
+
+    def policy(holder: Any) -> None:
+        if isinstance(holder, dict):
+            codes_in(holder.get("reminders"), "responsible_roles")
+            codes_in(holder.get("reminders"), "district_roles")
+
+    policy(data)
+    for phase in data.get("phases", []):
+        for ob in phase.get("obligations", []):
+            policy(ob)
+            codes_in(ob.get("subject", {}).get("persons"), "roles")
+            sign_off = ob.get("evidence", {}).get("sign_off")
+            if isinstance(sign_off, dict) and "role" in sign_off:
+                sign_off["role"] = code(sign_off["role"])
+    for gate in data.get("gates", []):
+        codes_in(gate, "approvers")
+    for check in data.get("inspections", []):
+        codes_in(check, "inspectors")
+
+
+def _policy_row(applies: str, policy: Any, roles: Mapping[str, str]) -> list[Any]:
     return [
         applies,
         policy.before,
@@ -146,20 +193,24 @@ def _policy_row(applies: str, policy: Any) -> list[Any]:
         policy.escalate_after,
         policy.district_after,
         policy.at,
-        _join(policy.responsible_roles or []),
-        _join(policy.district_roles or []),
+        _join(policy.responsible_roles or [], roles),
+        _join(policy.district_roles or [], roles),
     ]
 
 
-def sheet_rows(spec: CampaignSpec) -> dict[str, list[list[Any]]]:
-    """Every sheet's rows (headers first), in the words a planner reads."""
+def sheet_rows(
+    spec: CampaignSpec, roles: Mapping[str, str] | None = None
+) -> dict[str, list[list[Any]]]:
+    """Every sheet's rows (headers first), in the words a planner reads. `roles`: how each
+    role is written (`role_words`); codes where not given."""
+    roles = roles or {}
     about = [["项目", "内容"]]
     for label, field in ABOUT_FIELDS:
         value = getattr(spec, field)
         about.append([label, ROLLS[value] if field == "deadline_roll" else value])
     rows: dict[str, list[list[Any]]] = {ABOUT: about}
     rows.update({name: [list(headers)] for name, headers in SHEETS.items()})
-    rows["提醒"].append(_policy_row(CAMPAIGN_ROW, spec.reminders))
+    rows["提醒"].append(_policy_row(CAMPAIGN_ROW, spec.reminders, roles))
     for target in spec.targets:
         rows["目标"].append([target.key, target.name, target.unit, target.value])
     for phase in spec.phases:
@@ -186,7 +237,7 @@ def sheet_rows(spec: CampaignSpec) -> dict[str, list[list[Any]]]:
                     _join(unit_kinds, UNIT_KIND_WORDS),
                     _join(s.units.tags) if s.units else None,
                     _join(s.units.codes) if s.units else None,
-                    _join(s.persons.roles) if s.persons else None,
+                    _join(s.persons.roles, roles) if s.persons else None,
                     _join(s.pairings.kinds) if s.pairings else None,
                     _rule(ob.due),
                     CADENCES[r.every] if r else None,
@@ -195,7 +246,7 @@ def sheet_rows(spec: CampaignSpec) -> dict[str, list[list[Any]]]:
                     _rule(r.until) if r else None,
                     YES_NO[e.note],
                     e.files,
-                    e.sign_off.role if e.sign_off else None,
+                    roles.get(e.sign_off.role, e.sign_off.role) if e.sign_off else None,
                     SIGN_OFF_BY[e.sign_off.by] if e.sign_off else None,
                     ob.detail,
                 ]
@@ -203,9 +254,9 @@ def sheet_rows(spec: CampaignSpec) -> dict[str, list[list[Any]]]:
             for count in e.counts:
                 rows["计数"].append([ob.key, count.key, count.name, count.target, count.min])
             if ob.reminders is not None:
-                rows["提醒"].append(_policy_row(ob.key, ob.reminders))
+                rows["提醒"].append(_policy_row(ob.key, ob.reminders, roles))
     for gate in spec.gates:
-        rows["闸门"].append([gate.key, gate.name, _join(gate.approvers), gate.detail])
+        rows["闸门"].append([gate.key, gate.name, _join(gate.approvers, roles), gate.detail])
     for n in spec.inspections:
         rows["抽查"].append(
             [
@@ -218,7 +269,7 @@ def sheet_rows(spec: CampaignSpec) -> dict[str, list[list[Any]]]:
                 STRATIFY[n.sample.stratify],
                 n.sample.seed,
                 YES_NO[n.sample.repeat],
-                _join(n.inspectors),
+                _join(n.inspectors, roles),
                 n.rectify_within,
             ]
         )
@@ -269,7 +320,8 @@ def write_campaign_workbook(
     spec: CampaignSpec, path: Path, roles: Mapping[str, str] | None = None
 ) -> None:
     """The campaign as a workbook at `path` (written beside it, then moved in place).
-    `roles`: the organization's role codes and names, for the 角色 drop-downs."""
+    `roles`: the organization's role codes and names: roles are written by name where the
+    name says it alone (`role_words`), and offered in the 角色 drop-downs."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter, quote_sheetname
@@ -277,10 +329,12 @@ def write_campaign_workbook(
 
     book = Workbook()
     book.remove(book.active)
+    words = role_words(roles or {})
+    codes = sorted(words)
     lists = {
         "对象": list(SUBJECTS.values()),
         "周期": list(CADENCES.values()),
-        "角色": sorted(roles or {}),
+        "角色": [words[c] for c in codes],
         "签字层级": list(SIGN_OFF_BY.values()),
         "是否": list(YES_NO.values()),
         "抽查频次": list(INSPECTION_CADENCES.values()),
@@ -289,7 +343,7 @@ def write_campaign_workbook(
         "单位类型": list(UNIT_KIND_WORDS.values()),
         "截止日遇休息日": list(ROLLS.values()),
     }
-    for name, rows in sheet_rows(spec).items():
+    for name, rows in sheet_rows(spec, words).items():
         sheet = book.create_sheet(name)
         for row in rows:
             sheet.append(row)
@@ -308,10 +362,10 @@ def write_campaign_workbook(
         options.cell(1, c, name).font = Font(bold=True)
         for r, value in enumerate(values, start=2):
             options.cell(r, c, value)
-        if name == "角色":
-            options.cell(1, len(lists) + 1, "角色名称").font = Font(bold=True)
-            for r, code in enumerate(lists["角色"], start=2):
-                options.cell(r, len(lists) + 1, (roles or {}).get(code, ""))
+        if name == "角色":  # the codes beside the names: a campaign file names roles by code
+            options.cell(1, len(lists) + 1, "角色编码").font = Font(bold=True)
+            for r, code in enumerate(codes, start=2):
+                options.cell(r, len(lists) + 1, code)
         last = max(len(values), 1) + 1
         ranges[name] = f"{quote_sheetname(OPTIONS)}!${letter}$2:${letter}${last}"
     about = book[ABOUT]
@@ -767,10 +821,12 @@ def campaign_yaml(data: dict[str, Any]) -> str:
 def campaign_from_workbook(settings: Settings, path: Path) -> tuple[LoadedCampaign, str]:
     """The workbook read and checked as `campaign validate` checks a file: the campaign and
     its text as a campaign file. ImportRejected or SpecError name the cells."""
-    from config.campaign_files import calendar_for, org_vocabulary
+    from config.campaign_files import calendar_for, org_role_names, org_vocabulary
     from config.spec import parse_campaign
 
     data, cells = read_campaign_workbook(path)
+    if isinstance(data.get("organization"), str):
+        role_codes_of(data, org_role_names(settings, data["organization"]))
     text = campaign_yaml(data)
     loaded = parse_campaign(
         CellLocatedYaml(path, data, cells),

@@ -10,8 +10,7 @@ import typer
 
 from config.burden_workbook import write_burden_workbook
 from config.campaign_files import (
-    org_names,
-    org_vocabulary,
+    org_role_names,
     parse_text,
     shipped_campaigns,
 )
@@ -23,7 +22,6 @@ from config.workbooks import save_in_place
 from flows.cli import console as view
 from flows.cli.app import PREPARE, app, context, out, parse_day, say
 from flows.cli.params import CampaignArg, UnitOption
-from models.domain.campaign import OrgVocabulary
 from models.errors import CampaignError, ImportRejected, SpecError
 
 plan_app = typer.Typer(help="活动与工作簿（Excel、WPS）互转。", no_args_is_help=True)
@@ -38,14 +36,9 @@ def plan_export(
     """把活动写成工作簿：中文表头，带下拉选项。"""
     run = context()
     loaded = run.campaign(campaign)
-    vocabulary = org_vocabulary(run.settings, loaded.spec.organization)
-    names = org_names(run.settings, loaded.spec.organization)
-    roles = (
-        {r: names.get(r, "") for r in vocabulary.roles}
-        if isinstance(vocabulary, OrgVocabulary)
-        else {}
+    write_campaign_workbook(
+        loaded.spec, xlsx, org_role_names(run.settings, loaded.spec.organization)
     )
-    write_campaign_workbook(loaded.spec, xlsx, roles)
     obligations = sum(len(p.obligations) for p in loaded.spec.phases)
     say(
         f"{xlsx}: {loaded.spec.key}（{loaded.spec.name}）：环节{len(loaded.spec.phases)}个，"

@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 
 from config.campaign_files import (
     calendar_for,
+    org_role_names,
     parse_text,
     read_campaign,
     shipped_campaigns,
@@ -17,6 +18,7 @@ from config.campaign_files import (
 from config.campaign_workbook import (
     campaign_from_workbook,
     read_campaign_workbook,
+    role_words,
     write_campaign_workbook,
 )
 from config.settings import get_settings
@@ -35,7 +37,8 @@ def test_every_shipped_campaign_survives_yaml_workbook_yaml(key: str, tmp_path: 
     settings = get_settings()
     original = read_campaign(settings, key)
     book = tmp_path / f"{key}.xlsx"
-    write_campaign_workbook(original.spec, book, {"secretary": "村党组织书记"})
+    # roles written by their names, read back as codes
+    write_campaign_workbook(original.spec, book, org_role_names(settings, "weihai-etdz"))
     loaded, text = _import(book)
     assert loaded.spec == original.spec
     assert loaded.phase_dates == original.phase_dates
@@ -46,7 +49,7 @@ def test_every_shipped_campaign_survives_yaml_workbook_yaml(key: str, tmp_path: 
 def test_the_workbook_speaks_chinese_and_offers_lists(tmp_path: Path) -> None:
     original = read_campaign(get_settings(), "village-meetings-2013")
     path = tmp_path / "plan.xlsx"
-    write_campaign_workbook(original.spec, path, {"secretary": "村党组织书记"})
+    write_campaign_workbook(original.spec, path, org_role_names(get_settings(), "weihai-etdz"))
     book = load_workbook(path)
     assert book.sheetnames[:9] == [
         "活动",
@@ -63,7 +66,7 @@ def test_the_workbook_speaks_chinese_and_offers_lists(tmp_path: Path) -> None:
     assert items[0][:4] == ("环节", "编号", "标题", "对象")
     weekly = next(r for r in items if r[1] == "weekly-committee")
     assert weekly[3] == "单位" and weekly[4] == "村" and weekly[10] == "每周"
-    assert weekly[16:18] == ("town-official", "上级单位")
+    assert weekly[16:18] == ("镇（街道）机关干部", "上级单位")  # a role by its name
     phases = list(book["环节"].iter_rows(values_only=True))
     assert phases[1][2:4] == ("2013年1月1日", "2013年12月31日")
     lists = {str(dv.sqref): dv for dv in book["事项"].data_validations.dataValidation}
@@ -72,7 +75,8 @@ def test_the_workbook_speaks_chinese_and_offers_lists(tmp_path: Path) -> None:
     assert not lists["H2:H500"].showErrorMessage  # roles: several may be typed, 、-joined
     options = list(book["选项"].iter_rows(values_only=True))
     assert options[0][1] == "周期" and options[1][1] == "每周"
-    assert ("secretary", "村党组织书记") in {(r[2], r[-1]) for r in options}
+    assert ("村居党组织书记", "secretary") in {(r[2], r[-1]) for r in options}
+    assert options[0][-1] == "角色编码"
 
 
 def test_a_planners_words_are_read_beside_the_file_grammar() -> None:
@@ -135,3 +139,32 @@ def test_the_checks_of_validate_name_the_cell(tmp_path: Path) -> None:
         p.startswith(f"{path}:环节!D2: 校验未通过：环节结束于 2011-12-31，早于开始的")
         for p in problems
     ), problems
+
+
+def test_roles_are_written_by_name_and_read_by_name_or_code(tmp_path: Path) -> None:
+    # a name that says a role alone is written; a shared, blank, list-splitting or code-like
+    # name keeps the code
+    assert role_words(
+        {"a": "书记", "b": "委员", "c": "委员", "d": "", "e": "甲、乙", "f": "a", "g": " 督查 "}
+    ) == {"a": "书记", "b": "b", "c": "c", "d": "d", "e": "e", "f": "f", "g": "督查"}
+    # the planner types a name into a cell the export left blank, and a code into another
+    path = _edited(
+        tmp_path,
+        {
+            ("事项", "Q3"): "督查人员",
+            ("事项", "R3"): "区级",
+            ("事项", "Q4"): "inspector",
+            ("事项", "R4"): "区级",
+        },
+    )
+    loaded, text = _import(path)
+    signers = {
+        ob.key: ob.evidence.sign_off.role
+        for p in loaded.spec.phases
+        for ob in p.obligations
+        if ob.evidence.sign_off
+    }
+    book = load_workbook(path)
+    rows = list(book["事项"].iter_rows(values_only=True))
+    assert signers[rows[2][1]] == signers[rows[3][1]] == "inspector"
+    assert "role: inspector" in text and "督查人员" not in text
