@@ -40,13 +40,13 @@ def write_template(
     for item in items:
         code, name = org.subject_label(item.subject_type, item.subject_id)
         ob = titles[item.obligation_key]
-        counts = ";".join(f"{c.key}=" for c in ob.evidence.counts)
+        counts = ";".join(f"{c.name}=" for c in ob.evidence.counts)  # by key as well
         occurrence = "" if item.occurrence == "once" else item.occurrence
         sheet.append(
             cells([code, name, ob.key, ob.title, occurrence, item.due, None, None, None, counts])
         )
     guide = book.create_sheet("事项说明")
-    guide.append(["事项", "名称", "需要说明", "计数（key=数值，用;分隔）", "附件数", "签字"])
+    guide.append(["事项", "名称", "需要说明", "计数（名称=数值，用;分隔）", "附件数", "签字"])
     for cell in guide[1]:
         cell.font = Font(bold=True)
     for _, ob in spec.obligations():
@@ -57,7 +57,7 @@ def write_template(
                 ob.title,
                 "是" if rule.note else "",
                 "；".join(
-                    f"{c.key}={c.name}" + (f"（至少{c.min}）" if c.min is not None else "")
+                    f"{c.name}（{c.key}" + (f"，至少{c.min}）" if c.min is not None else "）")
                     for c in rule.counts
                 ),
                 rule.files or "",

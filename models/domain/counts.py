@@ -3,6 +3,9 @@ command line's --count, the offline workbook's 数量 column), and NAME=NUMBER."
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
+from models.domain.campaign import CountSpec
 from models.errors import EvidenceError
 
 
@@ -34,3 +37,12 @@ def parse_count(part: str, *, blank_allowed: bool = False) -> tuple[str, int] | 
         return name.strip(), whole_number(number)
     except ValueError as wrong:
         raise EvidenceError(f"数量 {part}：{wrong}") from None
+
+
+def by_key(counts: Mapping[str, int], asked: Iterable[CountSpec]) -> dict[str, int]:
+    """Reported counts under the keys an obligation asks them by: a count may be named by its
+    key (`participants`) or by its Chinese name (`参加人数`), as a clerk reads it off the
+    form. A name that is neither stays as given, for the check to refuse."""
+    keys = {c.key: c.key for c in asked}
+    names = {c.name.strip(): c.key for c in asked if c.name.strip() not in keys}
+    return {keys.get(n) or names.get(n.strip(), n): v for n, v in counts.items()}

@@ -20,6 +20,7 @@ from sqlalchemy import Row, func, insert, select, update
 from sqlmodel import Session, col
 
 from models.domain.campaign import EvidenceRule, Obligation
+from models.domain.counts import by_key
 from models.domain.file_checks import (
     ACCEPTED_TYPES,
     is_polyglot,
@@ -282,7 +283,11 @@ def submit(
     """Record a submission; returns the item's new status. `supervising`: the roles that
     answer for units below their own (default: the obligation's or the default policy's)."""
     assert item.id is not None  # a stored item
-    submission = replace(submission, note=written(submission.note))
+    submission = replace(
+        submission,
+        note=written(submission.note),
+        counts=by_key(submission.counts, obligation.evidence.counts),
+    )
     if item.status == ItemStatus.PENDING:
         raise EvidenceError(f"环节{item.phase_key!r}尚未开始")
     if item.status == ItemStatus.ACCEPTED:

@@ -550,7 +550,8 @@ def test_evidence_from_a_filled_in_template_all_or_nothing(
     demo = next(r for r in rows.iter_rows(min_row=2) if r[2].value == "demo-points")
     (sheet.parent / "示范点.pdf").write_bytes(b"%PDF-1.4 " + "示范点名单".encode())
     demo[6].value, demo[7].value, demo[8].value = "2013-07-15", "p-gushan-oc", "建成3个示范点"
-    demo[9].value, demo[10].value = "points=3", "示范点.pdf"
+    assert demo[9].value == "示范点个数="  # a count by the name the clerk reads (its key works too)
+    demo[9].value, demo[10].value = "示范点个数=3", "示范点.pdf"
     funds = next(r for r in rows.iter_rows(min_row=2) if r[0].value == "gushan-e1")
     # a town official of another town may not record for 崮山's enterprises, and the file
     # it names lies outside the sheet's folder
@@ -578,6 +579,9 @@ def test_evidence_from_a_filled_in_template_all_or_nothing(
     assert imported.stdout.strip() == f"已导入 {sheet}：2 行（已完成2项）"
     status = json.loads(run("status", key, "--as-of", "2013-07-20", "--json").stdout)
     assert status["backfilled"] == 2  # dated 2013, entered today
+    with sqlite3.connect(campaign_home / "campaign.db") as conn:
+        stored_counts = [json.loads(r[0]) for r in conn.execute("SELECT counts FROM evidence")]
+    assert {"points": 3} in stored_counts and {"yuan": 50000} in stored_counts  # kept by key
     assert len(stored_files(campaign_home)) == 1
 
 

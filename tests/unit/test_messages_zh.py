@@ -71,3 +71,13 @@ def test_pydantic_messages_read_in_chinese_with_their_limits() -> None:
     }
     assert _messages({"size": 101, "kind": "a", "name": "n"}) == {"size": "应不大于 100"}
     assert _messages({"size": "ten", "kind": "a", "name": "n"}) == {"size": "应为整数"}
+
+
+def test_a_count_is_named_by_its_key_or_its_chinese_name() -> None:
+    from models.domain.campaign import CountSpec
+    from models.domain.counts import by_key
+
+    asked = [CountSpec(key="participants", name="参加人数"), CountSpec(key="talks", name="谈心")]
+    assert by_key({"参加人数": 23, "talks": 4}, asked) == {"participants": 23, "talks": 4}
+    assert by_key({" 谈心 ": 2}, asked) == {"talks": 2}
+    assert by_key({"人数": 1}, asked) == {"人数": 1}  # neither: left for the check to refuse
