@@ -515,6 +515,12 @@ def deploy(
     ensure_prefect()
     for name in deploy_campaign(loaded, pool, fan_out):
         say(f"已部署 {name}")
+    ends = max(dates.ends for dates in loaded.phase_dates.values())
+    if ends < parse_day(None):
+        say(
+            f"注意：本活动已于 {ends} 结束，定时的下发、环节开始和结束不会再运行，每日提醒仍会"
+            "催办未完成的事项；演练过去的日子请用 campaign simulate"
+        )
 
 
 @app.command("catch-up", rich_help_panel=RUN)

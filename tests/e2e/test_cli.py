@@ -478,6 +478,23 @@ def test_catch_up_and_deploy_refuse_bad_options_with_one_line() -> None:
         assert_no_traceback(result)
 
 
+def test_a_late_rollout_and_deploy_say_what_the_day_means(
+    campaign_home: Path, tmp_path: Path
+) -> None:
+    # the yearbook's campaign rolled out and deployed today, years after it ended
+    key = "village-meetings-2013"
+    assert import_shipped_org(tmp_path).returncode == 0
+    rolled = run("rollout", key)
+    assert rolled.returncode == 0, rolled.stderr
+    overdue = sum(p["overdue"] for p in json.loads(run("status", key, "--json").stdout)["phases"])
+    assert overdue > 0
+    assert f"已有 {overdue} 项过了截止日期" in rolled.stdout
+    assert "本活动已于 2013-12-31 结束" in rolled.stdout
+    deployed = run("deploy", key)
+    assert deployed.returncode == 0, deployed.stderr
+    assert "注意：本活动已于 2013-12-31 结束，定时的下发" in deployed.stdout
+
+
 def test_two_rollouts_at_once_on_a_new_home_converge(campaign_home: Path) -> None:
     assert import_shipped_org(campaign_home).returncode == 0
     command = [str(CAMPAIGN), "rollout", "mass-line-2013", "--as-of", "2013-09-03"]
