@@ -97,6 +97,12 @@ class Settings(BaseSettings):
         return frozenset(hosts - {""})
 
     @property
+    def rehearsal_outbox(self) -> str:
+        """Where a rehearsal's digests go (a file channel, one JSON line a digest): never to
+        the people's own channels, who would be told of days long past."""
+        return f"file://{(self.home / 'outbox' / 'reminders.jsonl').resolve()}"
+
+    @property
     def max_file_bytes(self) -> int:
         """The largest evidence file accepted, in bytes (decimal megabytes, as people say
         them: 20 MB is 20,000,000 bytes)."""

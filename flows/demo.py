@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import time
+from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -22,14 +22,16 @@ from config.campaign_files import (
     shipped_org_files,
 )
 from config.org_file import read_org_files
-from config.settings import Settings, get_settings
+from config.settings import Settings
 from flows.cli import console as view
 from models.domain.burden import town_loads, week_of, weigh
 from models.report import report_text, write_ledger
 from models.store.gates import latest_decisions, reviewer_name
+from models.store.instant import utc_now
 from models.store.ledger import ledger_of
 from models.store.orgs import import_org, load_snapshot, org_counts, org_id_of
 from models.store.progress import campaign_progress
+from models.store.rehearsal import mark_rehearsal, refuse_real_records
 from models.store.rollout import campaign_id
 from tasks.context import TaskContext
 
@@ -38,12 +40,8 @@ ORG = "weihai-etdz"  # the shipped district the demo rehearses
 
 
 def run_demo(settings: Settings, out: Console, every_campaign: bool = False) -> None:
-    outbox = settings.home.resolve() / "outbox" / "reminders.jsonl"
-    if not settings.notify_default:
-        # The demo's reminders go to a file: one JSON line per digest.
-        os.environ["CAMPAIGN_NOTIFY_DEFAULT"] = f"file://{outbox}"
-        get_settings.cache_clear()
-        settings = get_settings()
+    # a rehearsal's digests go to a file, one JSON line each, never to people's channels
+    outbox = Path(settings.rehearsal_outbox.removeprefix("file://"))
     from flows.simulate import simulate_campaign
     from tasks.reminder_tasks import reminder_totals
 
@@ -52,10 +50,14 @@ def run_demo(settings: Settings, out: Console, every_campaign: bool = False) -> 
     calendar = run.calendar
     out.rule("1. 导入组织机构")
     with run.session() as session:
+        refuse_real_records(session)  # the demo rehearses: never on a department's records
         import_org(session, read_org_files(shipped_org_files(settings, ORG)))
         out.print(view.org_counts_line(org_counts(session, org_id_of(session, ORG)), ORG))
     keys = [p.stem for p in shipped_campaigns(settings)] if every_campaign else CAMPAIGNS
     loaded = {key: run.campaign(key) for key in keys}
+    with run.session() as session:
+        for key in keys:
+            mark_rehearsal(session, campaign=key, actor="demo", now=utc_now())
     out.rule("2. 活动方案（已校验）")
     names = org_names(settings, ORG)
     for campaign in loaded.values():
@@ -125,7 +127,7 @@ def run_demo(settings: Settings, out: Console, every_campaign: bool = False) -> 
         f"已发送提醒{totals.get('sent', 0)}条（合并为{digests}份汇总），其中督办"
         f"{totals.get('escalated', 0)}条；死信{totals.get('dead', 0)}条；"
         f"因事项完成而取消{totals.get('cancelled', 0)}条；同一事项当天已有一条而合并"
-        f"{totals.get('superseded', 0)}条。通道：{settings.notify_default}",
+        f"{totals.get('superseded', 0)}条。写入：{outbox}",
         markup=False,
     )
     if outbox.exists():

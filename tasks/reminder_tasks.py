@@ -247,9 +247,12 @@ def sweep_reminders(
     retry_dead: bool = False,
     batch: int = 100_000,
     org: OrgSnapshot | None = None,
+    only_to: str | None = None,
 ) -> dict[str, int]:
     """Claim, deliver one digest per person, record, until nothing is due at `now`.
-    `org`: a snapshot the caller already holds (for the escalation events)."""
+    `org`: a snapshot the caller already holds (for the escalation events). `only_to`: a
+    rehearsal's channel, where every digest goes instead of its person's (and no sign-in
+    link is made)."""
     run = task_context()
     settings, calendar, url = run.settings, run.calendar, run.url
     worker = f"{socket.gethostname()}:{os.getpid()}"
@@ -295,9 +298,9 @@ def sweep_reminders(
                     see_all=see_all(person.code if person else str(recipient_id)),
                 )
                 channels = list(person.channels) if person and person.channels else default
-                digests.append(Outgoing(group, channels, digest))
+                digests.append(Outgoing(group, [only_to] if only_to else channels, digest))
             digests = _with_taken(digests, url)
-            if settings.web_url:
+            if settings.web_url and not only_to:
                 digests = _with_door(
                     digests, people, url, settings.web_url, now, settings.web_link_days
                 )

@@ -274,7 +274,9 @@ def simulate_days(
             now = sweep_instant(day, spec.timezone, spec.reminders.at)
             if sweep_needed(url, now, day):
                 totals["overdue"] += mark_overdue_items.fn(day, org)
-                totals.update(sweep_reminders.fn(now, org=org))
+                totals.update(
+                    sweep_reminders.fn(now, org=org, only_to=run.settings.rehearsal_outbox)
+                )
         if plan is not None and (plan.submissions.get(day) or plan.signs.get(day)):
             totals.update(
                 simulate_day.fn(

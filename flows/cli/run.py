@@ -64,6 +64,7 @@ from models.store.ledger import ledger_of
 from models.store.orgs import find_org, load_snapshot
 from models.store.phase_clock import bring_to_day
 from models.store.progress import CampaignProgress, campaign_progress
+from models.store.rehearsal import mark_rehearsal, refuse_real_records
 from models.store.rollout import campaign_id
 from models.store.tables import Campaign, ChecklistItem
 from models.store.unit_progress import unit_progress, unit_rows_json
@@ -122,7 +123,11 @@ def simulate(
     first, last = parse_day(start, "--from"), parse_day(end, "--to")
     if last < first:
         raise CampaignError(f"--to {last} 早于 --from {first}")
-    context().campaign(campaign)
+    run = context()
+    key = run.campaign(campaign).spec.key
+    with run.session() as session:
+        refuse_real_records(session)
+        mark_rehearsal(session, campaign=key, actor="rehearsal", now=utc_now())
     ensure_prefect()
     result = simulate_campaign(campaign, first, last, seed=seed, evidence=evidence)
     out.print(view.town_load_table(result["town_load"]))

@@ -13,7 +13,9 @@ from sqlmodel import Session, col
 
 from models.domain.campaign import RECTIFY_PREFIX
 from models.domain.vocabulary import OPEN_ITEM, EvidenceKind, ItemStatus
-from models.store.tables import ChecklistItem, Evidence, InspectionSample
+from models.errors import CampaignError
+from models.store import audit
+from models.store.tables import AuditEvent, Campaign, ChecklistItem, Evidence, InspectionSample
 from models.store.tables import Inspection as InspectionRow
 
 
@@ -75,3 +77,44 @@ def open_rectification_items(session: Session, campaign: int) -> Sequence[Checkl
         .scalars()
         .all()
     )
+
+
+REHEARSAL_STARTED = "rehearsal.started"
+
+
+def campaigns_in_use(session: Session) -> list[str]:
+    """The campaigns here that no rehearsal brought: a database where a rehearsal would mix
+    its made-up evidence, gate answers and reminder sweeps (which take every campaign's due
+    reminders) into real records."""
+    rolled = set(session.execute(select(col(Campaign.key))).scalars())
+    rehearsed = set(
+        session.execute(
+            select(col(AuditEvent.entity_key)).where(col(AuditEvent.action) == REHEARSAL_STARTED)
+        ).scalars()
+    )
+    return sorted(rolled - rehearsed)
+
+
+def mark_rehearsal(session: Session, *, campaign: str, actor: str, now: dt.datetime) -> None:
+    """Record that a rehearsal brings `campaign` here (before it is rolled out)."""
+    audit.append(
+        session,
+        actor=actor,
+        action=REHEARSAL_STARTED,
+        entity="campaign",
+        entity_key=campaign,
+        payload={},
+        now=now,
+    )
+
+
+def refuse_real_records(session: Session) -> None:
+    """A rehearsal runs only where nothing real would be touched (see `campaigns_in_use`)."""
+    if in_use := campaigns_in_use(session):
+        raise CampaignError(
+            f"这里的数据库已有正式下发的活动（{'、'.join(in_use)}）：演练会写入模拟的佐证、"
+            "签字和审批，并在模拟的日子清扫所有活动的提醒，不能在这里进行。请换一个数据目录"
+            "演练：CAMPAIGN_HOME=演练目录 campaign orgs import 组织文件，再 "
+            "CAMPAIGN_HOME=演练目录 campaign simulate …（用 PostgreSQL 时另设 "
+            "CAMPAIGN_DATABASE_URL）"
+        )

@@ -722,3 +722,19 @@ def test_remind_says_why_reminders_did_not_go_out(
     assert why == [
         f"未送达：没有渠道：请填写此人的通知渠道，或设置 CAMPAIGN_NOTIFY_DEFAULT（{dead} 条）"
     ]
+
+
+def test_a_rehearsal_is_refused_where_campaigns_are_real(
+    campaign_home: Path, tmp_path: Path
+) -> None:
+    # a department's data folder with a campaign rolled out for real: a rehearsal would put
+    # made-up evidence beside the real and sweep its reminders on days long past
+    key = rolled_out(tmp_path, "village-meetings-2013", "2013-01-04")
+    refused = run("simulate", "mass-line-2013", "--from", "2013-09-02", "--to", "2013-09-10")
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert f"这里的数据库已有正式下发的活动（{key}）" in refused.stderr
+    assert "CAMPAIGN_HOME=演练目录" in refused.stderr
+    with sqlite3.connect(campaign_home / "campaign.db") as conn:
+        assert conn.execute("SELECT count(*) FROM campaign").fetchone() == (1,)
+        assert conn.execute("SELECT count(*) FROM evidence").fetchone() == (0,)
+    assert_no_traceback(refused)

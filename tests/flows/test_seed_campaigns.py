@@ -101,9 +101,12 @@ def span(key: str) -> tuple[dt.date, dt.date]:
 
 
 def rehearse(url: str, key: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
-    outbox = tmp_path / "home" / "outbox.jsonl"  # file channels write inside CAMPAIGN_HOME
-    monkeypatch.setenv("CAMPAIGN_NOTIFY_DEFAULT", f"file://{outbox}")
+    # the people's channel (a file, as file channels write inside CAMPAIGN_HOME) is never
+    # used by a rehearsal: its digests go to the rehearsal's outbox
+    theirs = tmp_path / "home" / "people.jsonl"
+    monkeypatch.setenv("CAMPAIGN_NOTIFY_DEFAULT", f"file://{theirs}")
     get_settings.cache_clear()
+    outbox = Path(get_settings().rehearsal_outbox.removeprefix("file://"))
     import_full_org(url)
     first, last = span(key)
     result = simulate_campaign(key, first, last, seed=2013)
@@ -115,7 +118,8 @@ def rehearse(url: str, key: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     items = sum(p["items"] for p in progress["phases"])
     assert 0.6 * items < accepted < items  # most done, not all: the behaviour model
     digests = outbox.read_text(encoding="utf-8").splitlines() if outbox.exists() else []
-    assert digests, "no reminder reached the file channel"
+    assert digests, "no reminder reached the rehearsal's outbox"
+    assert not theirs.exists(), "a rehearsal wrote to the people's channel"
     assert all("title" in json.loads(line) for line in digests[:5])
     return result
 
