@@ -12,6 +12,7 @@ import typer
 
 from config.settings import Settings, get_settings
 from flows.cli import console as view
+from models.domain.date_rules import not_after_today
 from models.domain.operators import Acting, acting_for, operators_of
 from models.errors import DateRuleError
 from models.store.instant import today_in
@@ -70,6 +71,11 @@ def parse_day(value: str | None, what: str = "--as-of") -> dt.date:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise DateRuleError(f"{what}：日期应写成 YYYY-MM-DD，而不是 {value}") from None
+
+
+def parse_done_day(value: str | None, what: str = "--date") -> dt.date:
+    """The day something was done, signed or checked: YYYY-MM-DD, today or before."""
+    return not_after_today(parse_day(value, what), parse_day(None), what)
 
 
 def parse_instant(value: str, what: str = "--now") -> dt.datetime:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from flows.cli.app import RECORD, RUN, acting, app, context, out, parse_day, say
+from flows.cli.app import RECORD, RUN, acting, app, context, out, parse_day, parse_done_day, say
 from flows.cli.console import escape
 from flows.cli.params import AsOf, CampaignArg, SubjectOption
 from models.domain.vocabulary import CheckResult
@@ -61,7 +61,7 @@ def record(
         raise EvidenceError(f"--result 应为 pass 或 fail，而不是 {result}")
     run = context()
     documents = [read_evidence_file(p, run.settings.max_file_bytes) for p in file or []]
-    dated = parse_day(date, "--date")
+    dated = parse_done_day(date)
     loaded = run.campaign(campaign)
     who = acting(by, loaded.spec.organization)
     person_code = who.person

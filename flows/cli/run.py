@@ -26,6 +26,7 @@ from flows.cli.app import (
     gate_app,
     out,
     parse_day,
+    parse_done_day,
     parse_instant,
     phase_app,
     say,
@@ -387,7 +388,7 @@ def evidence_add(
     date: Annotated[str | None, typer.Option(help="办理日期（默认今天）")] = None,
 ) -> None:
     """为一个清单事项登记佐证：直接通过，或等待签字。"""
-    dated = parse_day(date, "--date")
+    dated = parse_done_day(date)
     counts = _parse_counts(count or [])
     run = context()
     # every file checked before anything is written; stored only once the item accepts them
@@ -422,7 +423,7 @@ def evidence_sign(
     date: Annotated[str | None, typer.Option(help="签字日期（默认今天）")] = None,
 ) -> None:
     """为已报送的事项签字（即通过），或说明理由退回。"""
-    dated = parse_day(date, "--date")
+    dated = parse_done_day(date)
     with _acting_on_item(context(), campaign, by, obligation, subject, occurrence, dated) as at:
         rule, item = at.rule, at.item
         new = sign(

@@ -225,3 +225,11 @@ def resolve(
                 )
             return value
     raise DateRuleError(f"unknown rule {rule!r}")  # pragma: no cover - exhaustive match
+
+
+def not_after_today(day: dt.date, today: dt.date, what: str) -> dt.date:
+    """The day a thing was done, signed or checked: today or before. A later one is a slip of
+    the keyboard (2027 for 2025) that would count as done on a day still to come."""
+    if day > today:
+        raise DateRuleError(f"{what} {day} 晚于今天 {today}：只能登记已经发生的事")
+    return day

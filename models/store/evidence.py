@@ -248,9 +248,9 @@ def locate_item(
 
 
 def _latest(session: Session, item_id: int) -> Row[Any] | None:
-    """An item's latest submission: its id and who made it."""
+    """An item's latest submission: its id, who made it and the day it was dated."""
     return session.execute(
-        select(col(Evidence.id), col(Evidence.person_id))
+        select(col(Evidence.id), col(Evidence.person_id), col(Evidence.dated))
         .where(col(Evidence.item_id) == item_id, col(Evidence.kind) == EvidenceKind.SUBMISSION)
         .order_by(col(Evidence.id).desc())
         .limit(1)
@@ -367,7 +367,10 @@ def sign(
             "不在待签字状态"
         )
     assert item.id is not None  # a stored item
-    submitter = latest_submitter(session, item.id)
+    latest = _latest(session, item.id)
+    submitter = latest.person_id if latest else None
+    if latest is not None and dated < latest.dated:
+        raise EvidenceError(f"签字日期{dated}早于所签报送的日期{latest.dated}")
     if submitter == signer.id:
         raise PermissionRefused(
             f"{signer.code}（{signer.name}）不能为自己报送的事项签字，须由另一位有签字角色的人签"

@@ -12,6 +12,7 @@ import datetime as dt
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -19,6 +20,7 @@ from sqlmodel import Session, col
 from config.evidence_sheet import EvidenceRow
 from models.domain.campaign import LoadedCampaign
 from models.domain.counts import parse_count
+from models.domain.date_rules import not_after_today
 from models.domain.org_snapshot import OrgSnapshot
 from models.errors import CampaignError, EvidenceError, ImportRejected
 from models.store.evidence import (
@@ -81,12 +83,14 @@ def import_rows(
     done: Counter[str] = Counter()
     if not rows:
         raise ImportRejected([f"{sheet_dir}：没有填写的行可导入"])
+    today = now.astimezone(ZoneInfo(spec.timezone)).date()
     for row in rows:
         try:
             try:
                 dated = dt.date.fromisoformat(row.date)
             except ValueError:
                 raise EvidenceError(f"日期应写成 YYYY-MM-DD，而不是 {row.date}") from None
+            not_after_today(dated, today, "日期")
             who = row.by or default_by
             if not who:
                 raise EvidenceError("这一行没有填录入人，命令也没有给 --by")

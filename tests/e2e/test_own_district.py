@@ -5,6 +5,7 @@ reports, and that nothing of the other organization leaks in."""
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import json
 from pathlib import Path
@@ -161,9 +162,18 @@ def test_an_organization_of_ones_own_from_a_workbook_and_a_campaign_file_from_an
     staff = operators_csv(elsewhere / "staff", person="lg-head", proxy=True)
     assert run("orgs", "import", staff, "--org", "lingang").returncode == 0
 
+    # a day still to come (2027 typed for 2025) is refused: it would count as done early
+    later = (dt.date.today() + dt.timedelta(days=40)).isoformat()
+    ahead = run("evidence", "add", *item, "--by", "lg-t1-oc", *evidence[:4], "--date", later)
+    assert ahead.returncode == 2 and f"--date {later} 晚于今天" in ahead.stderr, ahead.stderr
+
     # four eyes: the town's organization committee member submits, may not sign it too
     add = run("evidence", "add", *item, "--by", "lg-t1-oc", *evidence)
     assert add.returncode == 0, add.stderr
+    early = run("evidence", "sign", *item, "--by", "lg-t1-oc2", "--date", "2025-04-09")
+    assert early.returncode == 2 and "签字日期2025-04-09早于所签报送的日期2025-04-10" in (
+        early.stderr
+    ), early.stderr
     self_sign = run("evidence", "sign", *item, "--by", "lg-t1-oc", "--date", "2025-04-11")
     assert self_sign.returncode == 3
     assert "不能为自己报送的事项签字" in self_sign.stderr

@@ -81,3 +81,18 @@ def test_a_count_is_named_by_its_key_or_its_chinese_name() -> None:
     assert by_key({"参加人数": 23, "talks": 4}, asked) == {"participants": 23, "talks": 4}
     assert by_key({" 谈心 ": 2}, asked) == {"talks": 2}
     assert by_key({"人数": 1}, asked) == {"人数": 1}  # neither: left for the check to refuse
+
+
+def test_a_day_done_may_not_lie_ahead() -> None:
+    import datetime as dt
+
+    import pytest
+
+    from models.domain.date_rules import not_after_today
+    from models.errors import DateRuleError
+
+    today = dt.date(2026, 12, 6)
+    assert not_after_today(today, today, "--date") == today
+    assert not_after_today(dt.date(2025, 4, 10), today, "--date") == dt.date(2025, 4, 10)
+    with pytest.raises(DateRuleError, match="--date 2027-12-06 晚于今天 2026-12-06"):
+        not_after_today(dt.date(2027, 12, 6), today, "--date")
