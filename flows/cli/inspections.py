@@ -11,6 +11,7 @@ from rich.table import Table
 from flows.cli.app import RECORD, RUN, acting, app, context, out, parse_day, parse_done_day, say
 from flows.cli.console import escape
 from flows.cli.params import AsOf, CampaignArg, SubjectOption
+from models.domain.inspections import next_check
 from models.domain.vocabulary import CheckResult
 from models.domain.wording import RESULT_ZH, check_outcome_zh, occurrence_zh
 from models.errors import EvidenceError
@@ -36,7 +37,14 @@ def inspect(
     day = parse_day(as_of)
     made = make_checks.fn(campaign, day)  # the flow's task, run here without a server
     if not made:
-        say(f"截至 {day} 没有尚未生成的抽查")
+        run = context()
+        coming = next_check(run.campaign(campaign), run.calendar, day)
+        said = f"截至 {day} 没有尚未生成的抽查"
+        if coming is not None:
+            inspection, window = coming
+            label = occurrence_zh(window.label)  # "" for a check made once
+            said += f"；下一次：{inspection.name}（{inspection.key}）{label}，{window.on} 生成"
+        say(said)
     for check in made:
         say(
             f"{check['inspection']} {check['label']}：抽取 {check['sampled']} 个"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pendulum
 
-from models.domain.campaign import Inspection, PhaseDates, Recurrence, Sample
+from models.domain.campaign import Inspection, LoadedCampaign, PhaseDates, Recurrence, Sample
 from models.domain.planning import windows
 from models.domain.simulation import rng_for
 from models.domain.vocabulary import CheckResult
@@ -114,3 +114,22 @@ def previous_label(windows_: Sequence[CheckWindow], label: str) -> str | None:
     labels = [w.label for w in windows_]
     i = labels.index(label)
     return labels[i - 1] if i > 0 else None
+
+
+def next_check(
+    loaded: LoadedCampaign, calendar: WorkCalendar, day: dt.date
+) -> tuple[Inspection, CheckWindow] | None:
+    """The first check of the campaign made after `day`: what a planner asking for the checks
+    too early should be told to wait for. None when every check's day has come."""
+    coming = [
+        (window.on, inspection.key, inspection, window)
+        for inspection in loaded.spec.inspections
+        for window in check_windows(
+            inspection, loaded.phase_dates[loaded.spec.inspected(inspection)[0].key], calendar
+        )
+        if window.on > day
+    ]
+    if not coming:
+        return None
+    _, _, inspection, window = min(coming, key=lambda c: (c[0], c[1]))
+    return inspection, window
