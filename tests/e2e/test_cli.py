@@ -608,9 +608,9 @@ def test_inspection_fail_rectify_recheck_from_the_terminal(
     key = rolled_out(tmp_path, "community-and-two-new-2013", "2013-07-01")
     made = run("inspect", key, "--as-of", "2013-07-01")
     assert made.stdout.strip() == "funds-site-check 2013-Q2：抽取 8 个（2013-06-28 检查）"
-    again = run("inspect", key, "--as-of", "2013-07-01").stdout.strip()
-    assert again.startswith("截至 2013-07-01 没有尚未生成的抽查；下一次：")
-    assert "（funds-site-check）2013年第3季度，2013-09-30 生成" in again, again
+    waiting = run("inspect", key, "--as-of", "2013-07-01").stdout.strip()
+    assert waiting.startswith("截至 2013-07-01 没有尚未生成的抽查；下一次：")
+    assert "（funds-site-check）2013年第3季度，2013-09-30 生成" in waiting, waiting
     shown = run("inspection", "show", key)
     sampled = [c for c in ("hongyu", "melody", "disha") if f"（{c}）" in shown.stdout]
     subject = sampled[0]
