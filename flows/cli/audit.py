@@ -3,6 +3,7 @@ history."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -14,7 +15,7 @@ from flows.cli.app import RECORD, app, context, out, say, settings
 from flows.cli.console import escape
 from flows.cli.params import SubjectOption
 from models.domain.org_snapshot import OrgSnapshot
-from models.domain.wording import ACTIONS_ZH
+from models.domain.wording import ACTIONS_ZH, occurrence_zh
 from models.errors import CampaignError, NotFound
 from models.store import audit
 from models.store.audit_anchor import read_anchor_file, write_anchor
@@ -98,31 +99,47 @@ def show(
         kind, sid, _ = found[0]
         items = audit.subject_items(session, kind, sid, campaign)
         events = audit.subject_history(session, list(items), (kind, sid))
+
+    @functools.cache
+    def count_names(key: str) -> dict[str, str]:
+        """A campaign's counts by their Chinese names, as the people reported them."""
+        spec = run.campaign(key).spec
+        return {c.key: c.name for _, o in spec.obligations() for c in o.evidence.counts}
+
     table = Table(title=escape(f"{subject} 的记录（{len(events)}条）"), title_justify="left")
-    for column in ("时间", "操作人", "操作", "活动", "事项", "周期", "说明"):
-        table.add_column(column)
+    table.add_column("时间", no_wrap=True)  # the whole day and minute, whatever is cut
+    for column in ("操作人", "操作", "活动", "事项", "周期", "说明"):
+        table.add_column(column, overflow="fold")  # codes and notes have no spaces to wrap at
     for event in events:
         payload = event.payload or {}
         if event.entity == "check":
             what = (
                 payload.get("campaign", ""),
                 f"抽查 {payload.get('inspection', '')}",
-                payload.get("check", ""),
+                occurrence_zh(payload.get("check", "")) or "一次",
             )
         else:
             item = items[int(event.entity_key)]
-            what = (item.key, item.obligation_key, item.occurrence)
+            what = (item.key, item.obligation_key, occurrence_zh(item.occurrence) or "一次")
+        at = event.at.astimezone(zone)
+        day = payload.get("dated") or payload.get("on")
         detail = "；".join(
             part
             for part in (
+                f"{day}{'检查' if event.entity == 'check' else '办理'}"
+                if day and day != at.date().isoformat()
+                else "",
                 payload.get("note") or payload.get("findings") or "",
-                "，".join(f"{k}={v}" for k, v in (payload.get("counts") or {}).items()),
+                "，".join(
+                    f"{count_names(what[0]).get(k, k)}={v}"
+                    for k, v in (payload.get("counts") or {}).items()
+                ),
                 f"附件{len(payload['files'])}个" if payload.get("files") else "",
             )
             if part
         )
         table.add_row(
-            event.at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            at.strftime("%Y-%m-%d %H:%M"),
             escape(event.actor),
             ACTIONS_ZH.get(event.action, event.action),
             *(escape(str(w)) for w in what),

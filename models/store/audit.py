@@ -326,7 +326,7 @@ def verify_data(session: Session) -> tuple[int, str | None]:
     rows: dict[int, list[Any]] = {}
     for row in session.execute(
         select(
-            *columns(Evidence, "item_id kind note counts files"),
+            *columns(Evidence, "item_id kind note counts files dated"),
         ).order_by(col(Evidence.id))
     ).yield_per(5000):
         rows.setdefault(row.item_id, []).append(row)
@@ -338,17 +338,23 @@ def verify_data(session: Session) -> tuple[int, str | None]:
                 "（有记录在系统之外被增删）"
             )
         for n, ((action, payload), row) in enumerate(zip(said, held, strict=True), 1):
+            stored = (
+                row.note,
+                row.counts or {},
+                [f.get("sha256") for f in row.files or []],
+                row.dated.isoformat(),
+            )
             recorded = (
                 payload.get("note"),
                 payload.get("counts") or {},
                 list(payload.get("files") or []),
+                payload.get("dated", stored[3]),  # events before the day was recorded
             )
-            stored = (row.note, row.counts or {}, [f.get("sha256") for f in row.files or []])
             kind_ok = _KIND_OF_ACTION.get(action, row.kind) == row.kind
             if recorded != stored or not kind_ok:
                 return item_id, (
                     f"事项 {item_id}：第 {n} 条办理记录与审计记录不符"
-                    "（其说明、数量或附件在系统之外被改过）"
+                    "（其说明、数量、附件或办理日期在系统之外被改过）"
                 )
     statuses = {
         r.id: r.status

@@ -470,6 +470,7 @@ def _record(
         payload={
             "obligation": obligation.key,
             "occurrence": item.occurrence,
+            "dated": dated.isoformat(),  # the day it was done: the claim a backdating changes
             "note": note,
             "counts": counts or {},
             "files": [f["sha256"] for f in files or []],

@@ -334,12 +334,18 @@ def test_data_changed_outside_the_engine_are_found_against_the_audit_trail(rolle
             .first()
         )
     sql(f"UPDATE evidence SET counts = '{{\"members\": 30}}' WHERE id = {counted.id}")
-    assert verify() == (
+    differs = (
         counted.item_id,
         f"事项 {counted.item_id}：第 1 条办理记录与审计记录不符"
-        "（其说明、数量或附件在系统之外被改过）",
+        "（其说明、数量、附件或办理日期在系统之外被改过）",
     )
+    assert verify() == differs
     sql(f"UPDATE evidence SET counts = '{{\"members\": 3}}' WHERE id = {counted.id}")
+    assert verify()[1] is None
+    # backdated by hand: the day it was done is the claim the events hold too
+    sql(f"UPDATE evidence SET dated = '2012-11-01' WHERE id = {counted.id}")
+    assert verify() == differs
+    sql(f"UPDATE evidence SET dated = '2012-11-10' WHERE id = {counted.id}")
     assert verify()[1] is None
     sql(f"UPDATE checklist_item SET status = 'accepted' WHERE id = {other}")
     assert verify() == (

@@ -436,6 +436,8 @@ def test_rollout_evidence_status_and_ledger_from_the_terminal(
     lines = [line for line in history.stdout.splitlines() if "pilot-rectification" in line]
     assert len(lines) == 2
     assert "p-qiaotou-v01-sec" in lines[0] and "提交待签" in lines[0] and "民主评议完成" in lines[0]
+    # the day it was done beside the day it was typed in, and a count by its name
+    assert "2012-12-20办理" in lines[0] and "集中宣讲场次=3" in lines[0], lines[0]
     assert "p-qiaotou-oc" in lines[1] and "通过" in lines[1]
     verified = run("audit", "verify")
     assert verified.returncode == 0
