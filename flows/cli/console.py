@@ -262,8 +262,10 @@ def deadline_table(campaign: LoadedCampaign, calendar: WorkCalendar) -> Table:
     from models.domain.planning import occurrences
 
     table = Table(title=escape(f"{campaign.spec.name} · 各事项截止日期"), title_justify="left")
-    for column in ("环节", "事项", "期次", "起", "止", "截止"):
+    for column in ("环节", "事项", "期次"):
         table.add_column(column, overflow="fold")
+    for column in ("起", "止", "截止"):
+        table.add_column(column, overflow="fold", min_width=10)  # a date is read whole
     for phase in campaign.spec.phases:
         for obligation in phase.obligations:
             for n, occ in enumerate(
@@ -275,7 +277,7 @@ def deadline_table(campaign: LoadedCampaign, calendar: WorkCalendar) -> Table:
                     occurrence_zh(occ.label) or "一次",
                     str(occ.starts),
                     str(occ.ends),
-                    f"{occ.due}（周{WEEKDAYS_ZH[occ.due.isoweekday() - 1]}）",
+                    f"{occ.due} 周{WEEKDAYS_ZH[occ.due.isoweekday() - 1]}",  # wraps at the space
                 )
     return table
 
