@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import select
+from sqlmodel import Session, col
 
 from config.burden_workbook import write_burden_workbook
 from config.campaign_files import (
@@ -22,7 +24,9 @@ from config.workbooks import save_in_place
 from flows.cli import console as view
 from flows.cli.app import PREPARE, app, context, out, parse_day, say
 from flows.cli.params import CampaignArg, UnitOption
+from models.domain.campaign import LoadedCampaign
 from models.errors import CampaignError, ImportRejected, SpecError
+from tasks.context import TaskContext
 
 plan_app = typer.Typer(help="活动与工作簿（Excel、WPS）互转。", no_args_is_help=True)
 app.add_typer(plan_app, name="plan", rich_help_panel=PREPARE)
@@ -80,7 +84,10 @@ def plan_import(
 def burden(
     campaigns: Annotated[
         list[str] | None,
-        typer.Argument(metavar="活动...", help="活动编码或活动文件（默认活动目录下的全部活动）"),
+        typer.Argument(
+            metavar="活动...",
+            help="活动编码或活动文件（默认：已下发的活动，及活动目录下组织已导入的活动）",
+        ),
     ] = None,
     since: Annotated[
         str | None, typer.Option("--from", help="只算此日（YYYY-MM-DD）及以后到期的事项")
@@ -98,12 +105,14 @@ def burden(
 
     run = context()
     calendar = run.calendar
-    names = campaigns or [str(p) for p in shipped_campaigns(run.settings)]
-    loaded = [run.campaign(name) for name in names]
     first = parse_day(since, "--from") if since else None
     last = parse_day(until, "--to") if until else None
     with run.read_session() as session:
         known = {o.key for o in organizations(session)}
+        if campaigns:
+            loaded = [run.campaign(name) for name in campaigns]
+        else:
+            loaded = _campaigns_here(run, session, known)
         orgs = sorted({c.spec.organization for c in loaded})
         missing = [o for o in orgs if o not in known]
         if missing:
@@ -128,5 +137,35 @@ def burden(
         out.print(view.burden_units(weighed, snapshot))
         out.print(view.burden_repeats(weighed))
         if xlsx is not None:
-            write_burden_workbook(weighed, snapshot, xlsx)
-            say(f"{xlsx}: 逐单位逐月负担已写出")
+            # one workbook an organization: a second would overwrite the first
+            book = xlsx if len(snapshots) == 1 else xlsx.with_stem(f"{xlsx.stem}-{org}")
+            write_burden_workbook(weighed, snapshot, book)
+            say(f"{book}: 逐单位逐月负担已写出")
+
+
+def _campaigns_here(run: TaskContext, session: Session, known: set[str]) -> list[LoadedCampaign]:
+    """What `burden` weighs when no campaign is named: those rolled out in this database, and
+    those of the campaigns folder whose organization is imported (a department's own folder,
+    or the shipped examples beside the shipped district)."""
+    from models.store.tables import Campaign
+
+    stored = sorted(session.execute(select(col(Campaign.key))).scalars())
+    loaded = {key: run.campaign(key) for key in stored}
+    elsewhere: set[str] = set()
+    for path in shipped_campaigns(run.settings):
+        found = run.campaign(str(path))
+        if found.spec.key in loaded:
+            continue
+        if found.spec.organization in known:
+            loaded[found.spec.key] = found
+        else:
+            elsewhere.add(found.spec.organization)
+    if elsewhere:
+        others = "、".join(sorted(elsewhere))
+        say(f"活动目录 {run.settings.campaigns_dir} 中属于未导入组织（{others}）的活动未计入")
+    if not loaded:
+        raise CampaignError(
+            "没有可计算的活动：数据库里没有已下发的活动，活动目录中也没有组织已导入的活动；"
+            "请写明活动编码或活动文件"
+        )
+    return list(loaded.values())

@@ -200,3 +200,23 @@ def test_two_campaigns_asking_a_village_for_one_record_are_found(tmp_path: Path)
         1200,
     ) in repeats
     assert len(repeats) == 1  # the weekly photo asks no note nor count: not the same record
+
+
+def test_burden_of_a_district_of_ones_own_weighs_its_own_campaigns(tmp_path: Path) -> None:
+    # only their own organization imported; their campaigns folder beside the shipped one's
+    # examples, which belong to a district they never imported
+    from tests.e2e.test_own_district import CAMPAIGN, lingang_workbook
+
+    folder = tmp_path / "活动"
+    folder.mkdir()
+    (folder / "eight-rules-study-2025.yaml").write_text(CAMPAIGN, encoding="utf-8")
+    shipped = Path(__file__).parents[2] / "config" / "campaigns" / "village-meetings-2013.yaml"
+    (folder / "village-meetings-2013.yaml").write_bytes(shipped.read_bytes())
+    env = {"CAMPAIGN_CAMPAIGNS_DIR": str(folder)}
+    assert run("orgs", "import", lingang_workbook(tmp_path / "临港区.xlsx")).returncode == 0
+    result = run("burden", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "中属于未导入组织（weihai-etdz）的活动未计入" in result.stdout
+    assert "lingang · 1项活动 · 各月基层负担" in result.stdout
+    assert "东滩1村" in result.stdout
+    assert_no_traceback(result)
