@@ -225,14 +225,19 @@ def read_stored_version(settings: Settings, key: str, version: int) -> LoadedCam
     return parse_text(settings, stored.text, Path(stored.source_path), calendar_for(settings))
 
 
-def _known_keys(settings: Settings) -> str:
-    rolled: list[str] = []
-    if _database_exists(settings):
-        from models.store import db
-        from models.store.catalog import stored_campaign_keys
+def rolled_out_keys(settings: Settings) -> list[str]:
+    """The keys of the campaigns rolled out in the database (none where there is none yet)."""
+    if not _database_exists(settings):
+        return []
+    from models.store import db
+    from models.store.catalog import stored_campaign_keys
 
-        with db.read_session_for(settings.resolved_database_url) as session:
-            rolled = stored_campaign_keys(session)
+    with db.read_session_for(settings.resolved_database_url) as session:
+        return stored_campaign_keys(session)
+
+
+def _known_keys(settings: Settings) -> str:
+    rolled = rolled_out_keys(settings)
     files = [p.stem for p in shipped_campaigns(settings)]
     return (
         f"已下发：{'、'.join(rolled) or '无'}；{settings.campaigns_dir} 中的文件："

@@ -7,13 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
-from sqlmodel import Session, col
 
 from config.burden_workbook import write_burden_workbook
 from config.campaign_files import (
     org_role_names,
     parse_text,
+    rolled_out_keys,
     shipped_campaigns,
 )
 from config.campaign_workbook import (
@@ -112,7 +111,7 @@ def burden(
         if campaigns:
             loaded = [run.campaign(name) for name in campaigns]
         else:
-            loaded = _campaigns_here(run, session, known)
+            loaded = _campaigns_here(run, known)
         orgs = sorted({c.spec.organization for c in loaded})
         missing = [o for o in orgs if o not in known]
         if missing:
@@ -143,14 +142,11 @@ def burden(
             say(f"{book}: 逐单位逐月负担已写出")
 
 
-def _campaigns_here(run: TaskContext, session: Session, known: set[str]) -> list[LoadedCampaign]:
+def _campaigns_here(run: TaskContext, known: set[str]) -> list[LoadedCampaign]:
     """What `burden` weighs when no campaign is named: those rolled out in this database, and
     those of the campaigns folder whose organization is imported (a department's own folder,
     or the shipped examples beside the shipped district)."""
-    from models.store.tables import Campaign
-
-    stored = sorted(session.execute(select(col(Campaign.key))).scalars())
-    loaded = {key: run.campaign(key) for key in stored}
+    loaded = {key: run.campaign(key) for key in rolled_out_keys(run.settings)}
     elsewhere: set[str] = set()
     for path in shipped_campaigns(run.settings):
         found = run.campaign(str(path))

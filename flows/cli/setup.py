@@ -10,7 +10,13 @@ import pendulum
 import typer
 from typer.core import TyperGroup
 
-from config.campaign_files import calendar_for, org_names, read_campaign, shipped_campaigns
+from config.campaign_files import (
+    calendar_for,
+    org_names,
+    read_campaign,
+    rolled_out_keys,
+    shipped_campaigns,
+)
 from config.holiday_tables import write_holiday_table
 from config.org_file import read_org_files
 from config.yaml_lines import YamlLoadError, format_loc, load_yaml_text, read_text_file
@@ -234,17 +240,27 @@ def calendar_import_notice(
 
 @app.command("list", rich_help_panel=PREPARE)
 def list_campaigns() -> None:
-    """随附的全部活动：各阶段及其日期、落到谁头上、多久一次。"""
+    """已下发的活动和活动目录中的活动：各阶段及其日期、落到谁头上、多久一次。"""
     run = context()
     names: dict[str, dict[str, str]] = {}
     bad = 0
-    for path in shipped_campaigns(run.settings):
+    rolled = rolled_out_keys(run.settings)
+    listed = set(rolled)
+    if rolled:
+        say(f"已下发的活动（{len(rolled)}项）：")
+    for name in [*rolled, *(str(p) for p in shipped_campaigns(run.settings))]:
         try:
-            loaded = run.campaign(str(path))
+            loaded = run.campaign(name)
         except SpecError as exc:
             bad += 1
-            say(f"{path}：未通过检查（{exc.problems[0]}）")
+            say(f"{name}：未通过检查（{exc.problems[0]}）")
             continue
+        if name not in listed:
+            if loaded.spec.key in listed:
+                continue  # rolled out: shown above, as stored
+            if rolled and len(listed) == len(rolled):
+                say(f"{run.settings.campaigns_dir} 中尚未下发的活动：")
+            listed.add(loaded.spec.key)
         org = loaded.spec.organization
         if org not in names:
             names[org] = org_names(run.settings, org)

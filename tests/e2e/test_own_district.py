@@ -149,6 +149,9 @@ def test_an_organization_of_ones_own_from_a_workbook_and_a_campaign_file_from_an
 
     # the file is not needed again: the stored version is read by key
     campaign.rename(elsewhere / "moved.yaml")
+    listed = run("list").stdout  # theirs, rolled out, first; then the folder's examples
+    assert listed.startswith("已下发的活动（1项）：\n深入贯彻中央八项规定精神学习教育"), listed
+    assert listed.index("（eight-rules-study-2025）") < listed.index("中尚未下发的活动：")
 
     # operators are named: this login is nobody in lingang yet, so it acts for nobody
     item = ("eight-rules-study-2025", "--subject", "lg-t1-v1", "--obligation", "study-session")
