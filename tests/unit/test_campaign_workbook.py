@@ -148,17 +148,11 @@ def test_roles_are_written_by_name_and_read_by_name_or_code(tmp_path: Path) -> N
         {"a": "书记", "b": "委员", "c": "委员", "d": "", "e": "甲、乙", "f": "a", "g": " 督查 "}
     ) == {"a": "书记", "b": "b", "c": "c", "d": "d", "e": "e", "f": "f", "g": "督查"}
     # the planner types a name into a cell the export left blank, and a code into another
-    path = _edited(
-        tmp_path,
-        {
-            ("事项", "Q3"): "督查人员",
-            ("事项", "R3"): "区级",
-            ("事项", "Q4"): "inspector",
-            ("事项", "R4"): "区级",
-        },
-    )
+    signers = {3: "督查人员", 4: "inspector"}  # 签字角色 by name in row 3, by code in row 4
+    edits: dict[tuple[str, str], object] = {("事项", f"Q{row}"): r for row, r in signers.items()}
+    path = _edited(tmp_path, edits | {("事项", f"R{row}"): "区级" for row in signers})
     loaded, text = _import(path)
-    signers = {
+    read = {
         ob.key: ob.evidence.sign_off.role
         for p in loaded.spec.phases
         for ob in p.obligations
@@ -166,5 +160,5 @@ def test_roles_are_written_by_name_and_read_by_name_or_code(tmp_path: Path) -> N
     }
     book = load_workbook(path)
     rows = list(book["事项"].iter_rows(values_only=True))
-    assert signers[rows[2][1]] == signers[rows[3][1]] == "inspector"
+    assert read[rows[2][1]] == read[rows[3][1]] == "inspector"
     assert "role: inspector" in text and "督查人员" not in text
