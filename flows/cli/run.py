@@ -553,8 +553,15 @@ def catch_up(
         f"（{result['digests']} 份汇总），失败 {result['reminders_failed']}"
         f"（新逾期 {result['newly_overdue']}）"
     )
+    _say_failures(result["failure_reasons"])
     if result["waiting_at"]:
         say(f"等待闸门审批：{'、'.join(result['waiting_at'])}")
+
+
+def _say_failures(reasons: list[tuple[str, int]]) -> None:
+    """Why reminders were not delivered, the commonest first: what a planner can act on."""
+    for error, n in reasons:
+        say(f"未送达：{error}（{n} 条）")
 
 
 @app.command(rich_help_panel=RUN)
@@ -590,8 +597,7 @@ def remind(
         f"失败 {result.get('failed', 0)}；停发 {totals.get('dead', 0)}；"
         f"待发 {totals.get('pending', 0)}；已取代 {totals.get('superseded', 0)}"
     )
-    for error, n in result.get("reasons", []):  # what a planner can act on
-        say(f"未送达：{error}（{n} 条）")
+    _say_failures(result.get("reasons", []))
     if result.get("problems"):
         for problem in result["problems"]:
             typer.echo(f"错误：活动未能读取，其逾期事项未处理（其余已发送）：{problem}", err=True)

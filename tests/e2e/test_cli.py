@@ -495,6 +495,12 @@ def test_a_late_rollout_and_deploy_say_what_the_day_means(
     deployed = run("deploy", key)
     assert deployed.returncode == 0, deployed.stderr
     assert "注意：本活动已于 2013-12-31 结束，定时的下发" in deployed.stdout
+    # a catch-up to a morning of that year sweeps what was due then: nobody has a channel,
+    # and it says so, as remind does
+    caught = run("catch-up", key, "--now", "2013-03-06T10:00+08:00")
+    assert caught.returncode == 0, caught.stderr
+    assert re.search(r"失败 [1-9]\d*", caught.stdout), caught.stdout
+    assert "未送达：没有渠道：请填写此人的通知渠道" in caught.stdout, caught.stdout
 
 
 def test_two_rollouts_at_once_on_a_new_home_converge(campaign_home: Path) -> None:
