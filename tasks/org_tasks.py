@@ -8,11 +8,16 @@ from pathlib import Path
 
 from prefect import task
 from prefect.artifacts import create_markdown_artifact
+from sqlmodel import Session
 
 from config.org_file import read_org_files
 from models.org_rules import UNIT_KIND_NAMES_ZH
 from models.store import db
-from models.store.orgs import OrgCounts, import_org, org_counts, org_id_of
+from models.store.catalog import campaigns_of
+from models.store.orgs import OrgCounts, import_org, load_snapshot, org_counts, org_id_of
+from models.store.reminders import Readdressed, readdress_pending
+from models.store.rollout import campaign_id
+from tasks.context import TaskContext, task_context
 from tasks.retry import retry_unless_user_error
 
 
@@ -29,7 +34,16 @@ def import_org_file(
     with db.session_for(database_url) as session:
         data = read_org_files([Path(p) for p in paths])
         result = import_org(session, data, org, actor=actor, operator=getpass.getuser())
-    return asdict(result)
+        readdressed = (
+            readdress_reminders(task_context(), session, result.org)
+            if result.changed
+            else Readdressed()
+        )
+    return {
+        **asdict(result),
+        "reminders_moved": readdressed.moved,
+        "reminders_cancelled": readdressed.cancelled,
+    }
 
 
 @task(name="count-org")
@@ -50,3 +64,21 @@ def publish_org_summary(counts: OrgCounts, source: str) -> None:
         ),
         description="组织机构汇总",
     )
+
+
+def readdress_reminders(run: TaskContext, session: Session, org_key: str) -> Readdressed:
+    """After an import changed who is who, in its transaction: the reminders not yet sent of
+    every campaign of the organization go to whom they would be planned for now (a new
+    secretary, not the one who left)."""
+    moved = cancelled = 0
+    keys = campaigns_of(session, org_key)
+    if not keys:
+        return Readdressed()
+    session.flush()
+    org = load_snapshot(session, org_key)
+    for key in keys:
+        done = readdress_pending(
+            session, spec=run.campaign(key).spec, campaign=campaign_id(session, key), org=org
+        )
+        moved, cancelled = moved + done.moved, cancelled + done.cancelled
+    return Readdressed(moved, cancelled)

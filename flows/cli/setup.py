@@ -38,6 +38,8 @@ from models.domain.holiday_notice import NoticeError, parse_notice
 from models.errors import CampaignError, DateRuleError, NotFound, SpecError
 from models.store import db
 from models.store.orgs import import_org, org_counts, org_id_of, org_tree, organizations
+from models.store.reminders import Readdressed
+from tasks.org_tasks import readdress_reminders
 
 
 @app.command(rich_help_panel=PREPARE)
@@ -90,8 +92,12 @@ def orgs_import(
 ) -> None:
     """导入单位、人员和结对：要么全部导入，要么一条不写；再次导入即更新。"""
     data = read_org_files(files)
-    with context().session() as session:
+    run = context()
+    with run.session() as session:
         result = import_org(session, data, org, actor=operator(), operator=getpass.getuser())
+        readdressed = (
+            readdress_reminders(run, session, result.org) if result.changed else Readdressed()
+        )
         counts = org_counts(session, org_id_of(session, result.org))
     named = str(files[0]) if len(files) == 1 else f"{len(files)} 个文件"
     if not result.changed:
@@ -103,6 +109,11 @@ def orgs_import(
             f"更新 {result.people_updated}；结对新增 {result.pairings_new}、"
             f"更新 {result.pairings_updated}"
             + ("" if result.operators is None else f"；操作员名单 {result.operators} 人")
+        )
+    if readdressed.moved or readdressed.cancelled:
+        say(
+            f"尚未发出的提醒：{readdressed.moved} 条改发给现在负责的人，"
+            f"{readdressed.cancelled} 条已无人负责而取消"
         )
     out.print(view.org_counts_line(counts, result.org))
 

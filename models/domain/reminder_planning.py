@@ -160,6 +160,26 @@ def district(org: OrgSnapshot, roles: Roles) -> PersonInfo | None:
     return None
 
 
+def addressee(
+    rule: str,
+    org: OrgSnapshot,
+    subject_type: str,
+    subject_id: int,
+    unit_id: int,
+    policy: ReminderPolicy,
+) -> PersonInfo | None:
+    """Whom a reminder of `rule` about an item goes to, as the organization stands: the one
+    who answers for the item; for an escalation, the supervising unit's (the district's when
+    none is above); for the district's, the district's."""
+    if rule == DISTRICT:
+        return district(org, policy.district_roles)
+    if rule == ESCALATE:
+        return boss_of(
+            org, subject_type, subject_id, unit_id, policy.responsible_roles
+        ) or district(org, policy.district_roles)
+    return doer(org, subject_type, subject_id, unit_id, policy.responsible_roles)
+
+
 def _at(day: pendulum.Date, policy: ReminderPolicy, timezone: str) -> dt.datetime:
     return local_instant(day, policy.at, timezone)
 

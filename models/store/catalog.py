@@ -52,6 +52,18 @@ def stored_campaign_keys(session: Session) -> list[str]:
     return list(session.execute(select(col(Campaign.key)).order_by(col(Campaign.key))).scalars())
 
 
+def campaigns_of(session: Session, org_key: str) -> list[str]:
+    """The keys of the campaigns rolled out for an organization."""
+    return list(
+        session.execute(
+            select(col(Campaign.key))
+            .join(Organization, col(Organization.id) == col(Campaign.org_id))
+            .where(col(Organization.key) == org_key)
+            .order_by(col(Campaign.key))
+        ).scalars()
+    )
+
+
 def stored_vocabulary(session: Session, org: str) -> OrgVocabulary | None:
     """The roles, pairing kinds and default reminded roles of an imported organization."""
     found = session.execute(

@@ -14,19 +14,21 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select, update
 from sqlmodel import Session, col
 
 from models.domain.campaign import CampaignSpec
 from models.domain.digest import ReminderLine
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.reminder_planning import (
+    DISTRICT,
+    DUE,
+    ESCALATE,
     ESCALATIONS,
     DueReminder,
     PlannedReminder,
+    addressee,
     before_and_on_due,
-    boss_of,
-    district,
     doer,
     is_escalation,
     once_overdue,
@@ -183,20 +185,16 @@ def mark_overdue(
     rows: list[tuple[object, ...]] = []
     for item in items:
         policy = spec.policy_of(obligations[item.obligation_key])
+        whom = (org, item.subject_type, item.subject_id, item.unit_id, policy)
         rows += _rows(
             session,
             item.id,
             once_overdue(
                 due=_date(item.due),
-                recipient=doer(
-                    org, item.subject_type, item.subject_id, item.unit_id, policy.responsible_roles
-                ),
+                recipient=addressee(DUE, *whom),
                 # Above a town, or a department, the supervising unit is the district itself.
-                boss=boss_of(
-                    org, item.subject_type, item.subject_id, item.unit_id, policy.responsible_roles
-                )
-                or district(org, policy.district_roles),
-                top=district(org, policy.district_roles),
+                boss=addressee(ESCALATE, *whom),
+                top=addressee(DISTRICT, *whom),
                 policy=policy,
                 calendar=calendar,
                 timezone=spec.timezone,
@@ -223,6 +221,72 @@ def mark_overdue(
 
 
 _REMINDERS = core(Reminder)
+
+
+@dataclass(frozen=True)
+class Readdressed:
+    moved: int = 0  # now go to whoever answers for the item since the change
+    cancelled: int = 0  # nobody answers for it now
+
+
+def readdress_pending(
+    session: Session, *, spec: CampaignSpec, campaign: int, org: OrgSnapshot
+) -> Readdressed:
+    """After the organization changed (a new secretary, a cadre moved, a role taken away):
+    every reminder of the campaign not yet sent goes to whom it would be planned for now.
+    A reminder whose new addressee already has one of the same rule and day is cancelled,
+    as is one that nobody answers for any more."""
+    obligations = {ob.key: ob for _, ob in spec.obligations()}
+    pending = session.execute(
+        select(
+            _REMINDERS.c.id,
+            _REMINDERS.c.item_id,
+            _REMINDERS.c.rule,
+            _REMINDERS.c.recipient_id,
+            _REMINDERS.c.send_on,
+            *columns(ChecklistItem, "subject_type subject_id unit_id obligation_key"),
+        )
+        .join(ChecklistItem, col(ChecklistItem.id) == _REMINDERS.c.item_id)
+        .where(
+            col(ChecklistItem.campaign_id) == campaign,
+            _REMINDERS.c.status == ReminderStatus.PENDING,
+        )
+    ).all()
+    taken = {
+        (r.item_id, r.rule, r.recipient_id, r.send_on)
+        for r in session.execute(
+            select(*(_REMINDERS.c[c] for c in REMINDER_KEY)).where(
+                _REMINDERS.c.item_id.in_({r.item_id for r in pending} or {-1})
+            )
+        )
+    }
+    moves: list[dict[str, int]] = []
+    gone: list[int] = []
+    for r in pending:
+        policy = spec.policy_of(obligations[r.obligation_key])
+        now_to = addressee(r.rule, org, r.subject_type, r.subject_id, r.unit_id, policy)
+        if now_to is not None and now_to.id == r.recipient_id:
+            continue
+        key = (r.item_id, r.rule, now_to.id if now_to else None, r.send_on)
+        if now_to is None or key in taken:
+            gone.append(r.id)
+            continue
+        taken.add(key)
+        moves.append({"b_id": r.id, "b_to": now_to.id})
+    if moves:
+        session.execute(
+            update(_REMINDERS)
+            .where(_REMINDERS.c.id == bindparam("b_id"))
+            .values(recipient_id=bindparam("b_to")),
+            moves,
+        )
+    for start in range(0, len(gone), 1000):
+        session.execute(
+            update(_REMINDERS)
+            .where(_REMINDERS.c.id.in_(gone[start : start + 1000]))
+            .values(status=ReminderStatus.CANCELLED)
+        )
+    return Readdressed(len(moves), len(gone))
 
 
 def cancel_pending(session: Session, item_ids: Sequence[int]) -> int:
