@@ -3,6 +3,7 @@ one transaction with upserts on codes, so re-importing updates and never duplica
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
@@ -327,15 +328,26 @@ def import_org(
         key=["org_id", "code"],
         update=["kind_id", "cadre_id", "contact_id", "origin"],
     )
-    changed = before != _snapshot_rows(session, org_id)
+    after = _snapshot_rows(session, org_id)
+    changed = before != after
 
-    def split(codes: list[str], before: set[str] | frozenset[str]) -> tuple[int, int]:
-        new = sum(1 for c in codes if c not in before)
-        return new, len(codes) - new
+    def split(codes: list[str], held: set[str] | frozenset[str], at: int) -> tuple[int, int]:
+        """(new, updated): updated counts the rows an import changed, not those it named."""
+        was = _by_code(before[at] if before else [])
+        now = _by_code(after[at])
+        if at == _PEOPLE:  # a person's roles are part of their row
+            was_roles, now_roles = (
+                _roles(before[_PERSON_ROLES] if before else []),
+                _roles(after[_PERSON_ROLES]),
+            )
+            was = {c: (row, was_roles.get(c)) for c, row in was.items()}
+            now = {c: (row, now_roles.get(c)) for c, row in now.items()}
+        new = sum(1 for c in codes if c not in held)
+        return new, sum(1 for c in codes if c in held and was.get(c) != now.get(c))
 
-    units = split([u.code for u in data.units], set(existing.unit_kinds))
-    people = split([p.code for p in data.people], existing.people)
-    pairings = split([p.code for p in data.pairings], existing_pairings)
+    units = split([u.code for u in data.units], set(existing.unit_kinds), _UNITS)
+    people = split([p.code for p in data.people], existing.people, _PEOPLE)
+    pairings = split([p.code for p in data.pairings], existing_pairings, _PAIRINGS)
     result = ImportResult(
         key,
         changed,
@@ -363,7 +375,23 @@ def import_org(
     return result
 
 
-def _snapshot_rows(session: Session, org_id: int) -> tuple[object, ...]:
+# Where each table's rows stand in `_snapshot_rows`.
+_UNITS, _PEOPLE, _PERSON_ROLES, _PAIRINGS = 3, 4, 5, 6
+
+
+def _by_code(rows: Any) -> dict[str, object]:
+    """A snapshot's rows by their code (the first column, as `repr` wrote it)."""
+    return {ast.literal_eval(r[0]): r for r in rows}
+
+
+def _roles(pairs: Any) -> dict[str, frozenset[str]]:
+    held: dict[str, set[str]] = defaultdict(set)
+    for person, role in pairs:
+        held[person].add(role)
+    return {p: frozenset(r) for p, r in held.items()}
+
+
+def _snapshot_rows(session: Session, org_id: int) -> tuple[Any, ...]:
     """Everything an import can change of an organization, to tell an unchanged import."""
 
     def rows(model: type[SQLModel], names: str) -> list[tuple[Any, ...]]:
