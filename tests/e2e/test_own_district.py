@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
+import re
 from pathlib import Path
 
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 from sqlmodel import col
 
@@ -244,6 +245,26 @@ def test_an_organization_of_ones_own_from_a_workbook_and_a_campaign_file_from_an
         "remind", "--as-of", "2025-05-10", env={"CAMPAIGN_NOTIFY_DEFAULT": "json://127.0.0.1:9/x"}
     )
     assert saturday.returncode == 0 and "休息日不发送提醒" in saturday.stdout
+
+    # 西滩1村's secretary hands over: the roster's row keeps the one who left without the
+    # role, a new row gives it to the successor; what is still to be sent goes to them
+    book = load_workbook(workbook)
+    for row in book["人员"].iter_rows(min_row=2):
+        if row[0].value == "lg-t2-v1-sec":
+            row[3].value = None
+    book["人员"].append(["lg-t2-v1-sec2", "接任书记", "lg-t2-v1", "secretary"])
+    book.save(elsewhere / "换届.xlsx")
+    handover = run("orgs", "import", elsewhere / "换届.xlsx")
+    assert handover.returncode == 0, handover.stderr
+    assert "人员新增 1、更新 1" in handover.stdout, handover.stdout
+    assert re.search(r"尚未发出的提醒：[1-9]\d* 条改发给现在负责的人", handover.stdout)
+    with db.session_for(url) as session:
+        pending = session.execute(
+            select(col(Person.code))
+            .join(Reminder, col(Reminder.recipient_id) == col(Person.id))
+            .where(col(Reminder.status) == "pending", col(Person.code).like("lg-t2-v1-%"))
+        ).scalars()
+        assert set(pending) == {"lg-t2-v1-sec2"}
 
     inspected = run("inspect", "eight-rules-study-2025", "--as-of", "2025-05-30")
     assert inspected.returncode == 0, inspected.stderr
