@@ -12,7 +12,7 @@ import typer
 
 from config.settings import Settings, get_settings
 from flows.cli import console as view
-from models.domain.date_rules import not_after_today
+from models.domain.date_rules import not_after_today, read_day
 from models.domain.operators import Acting, acting_for, operators_of
 from models.errors import DateRuleError
 from models.store.instant import today_in
@@ -67,10 +67,7 @@ def parse_day(value: str | None, what: str = "--as-of") -> dt.date:
     """A YYYY-MM-DD option, or today in the default timezone."""
     if value is None:
         return today_in(settings().timezone)
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise DateRuleError(f"{what}：日期应写成 YYYY-MM-DD，而不是 {value}") from None
+    return read_day(value, what)
 
 
 def parse_done_day(value: str | None, what: str = "--date") -> dt.date:

@@ -3,7 +3,6 @@ record for several items that ask the same; a second tap of a form records nothi
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
@@ -31,6 +30,7 @@ from flows.web.views import (
 from flows.web.visit import COOKIE, Visit, revisit, visit
 from models.domain.campaign import Obligation
 from models.domain.counts import whole_number
+from models.domain.date_rules import not_after_today, read_day
 from models.domain.door import new_token
 from models.domain.permissions import may_submit
 from models.domain.vocabulary import ItemStatus
@@ -176,12 +176,8 @@ def _record_submission(
         if not wanted <= set(offered):
             raise PermissionRefused("所选事项中有不归您办理或不能合并报送的")
         targets += [offered[i] for i in sorted(wanted, key=int)]
-    try:
-        dated = dt.date.fromisoformat(str(form.get("dated") or v.today.isoformat()))
-    except ValueError:
-        raise EvidenceError("日期格式应为 年-月-日") from None
-    if dated > v.today:
-        raise EvidenceError("日期不能晚于今天")
+    typed = str(form.get("dated") or "").strip()
+    dated = not_after_today(read_day(typed, "办理日期") if typed else v.today, v.today, "办理日期")
     note = str(form.get("note") or "").strip() or None
     results = []
     for target, rule in targets:

@@ -233,3 +233,23 @@ def not_after_today(day: dt.date, today: dt.date, what: str) -> dt.date:
     if day > today:
         raise DateRuleError(f"{what} {day} 晚于今天 {today}：只能登记已经发生的事")
     return day
+
+
+_TYPED_DAY = re.compile(
+    r"^\s*(\d{4})\s*(?:[-/.]|年)\s*(\d{1,2})\s*(?:[-/.]|月)\s*(\d{1,2})\s*日?\s*$"
+)
+
+
+def read_day(text: str, what: str) -> dt.date:
+    """A day as people type it: 2025-04-10, 2025/4/10 (as Excel shows dates), 2025.4.10 or
+    2025年4月10日. DateRuleError names `what` and says the shapes."""
+    found = _TYPED_DAY.match(text)
+    if found is None:
+        raise DateRuleError(
+            f"{what}：日期应写成 YYYY-MM-DD（或 2025年4月10日、2025/4/10），而不是 {text}"
+        )
+    year, month, day = (int(g) for g in found.groups())
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        raise DateRuleError(f"{what}：不存在的日期 {text}") from None

@@ -20,7 +20,7 @@ from sqlmodel import Session, col
 from config.evidence_sheet import EvidenceRow
 from models.domain.campaign import LoadedCampaign
 from models.domain.counts import parse_count
-from models.domain.date_rules import not_after_today
+from models.domain.date_rules import not_after_today, read_day
 from models.domain.org_snapshot import OrgSnapshot
 from models.errors import CampaignError, EvidenceError, ImportRejected
 from models.store.evidence import (
@@ -86,11 +86,7 @@ def import_rows(
     today = now.astimezone(ZoneInfo(spec.timezone)).date()
     for row in rows:
         try:
-            try:
-                dated = dt.date.fromisoformat(row.date)
-            except ValueError:
-                raise EvidenceError(f"日期应写成 YYYY-MM-DD，而不是 {row.date}") from None
-            not_after_today(dated, today, "日期")
+            dated = not_after_today(read_day(row.date, "日期"), today, "日期")
             who = row.by or default_by
             if not who:
                 raise EvidenceError("这一行没有填录入人，命令也没有给 --by")

@@ -4,6 +4,7 @@ a second tap, the sign-off, and every refusal writing nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -177,6 +178,14 @@ def test_a_village_reports_once_for_two_campaigns_and_the_town_signs(
 def test_a_rejection_shows_its_reason_and_the_village_reports_again(door: Door) -> None:
     item = door.item_id("village-build", "meeting", "qiaotou-v03")
     secretary = door.sign_in("p-qiaotou-v03-sec")
+    page = secretary.get(f"/items/{item}").text
+    tomorrow = (door.today + dt.timedelta(days=1)).isoformat()  # the form's max, got round
+    ahead = secretary.post(
+        f"/items/{item}",
+        data={"csrf": form_value(page, "csrf"), "nonce": form_value(page, "nonce"),
+              "count-attendees": "5", "note": "开会", "dated": tomorrow},
+    )  # fmt: skip
+    assert ahead.status_code == 400 and f"办理日期 {tomorrow} 晚于今天" in ahead.text
     page = secretary.get(f"/items/{item}").text
     secretary.post(
         f"/items/{item}",

@@ -96,3 +96,22 @@ def test_a_day_done_may_not_lie_ahead() -> None:
     assert not_after_today(dt.date(2025, 4, 10), today, "--date") == dt.date(2025, 4, 10)
     with pytest.raises(DateRuleError, match="--date 2027-12-06 晚于今天 2026-12-06"):
         not_after_today(dt.date(2027, 12, 6), today, "--date")
+
+
+def test_a_day_is_read_as_people_type_it() -> None:
+    import datetime as dt
+
+    import pytest
+
+    from models.domain.date_rules import read_day
+    from models.errors import DateRuleError
+
+    day = dt.date(2025, 4, 10)
+    for typed in ("2025-04-10", "2025/4/10", "2025.4.10", "2025年4月10日", " 2025 年 4 月 10 日 "):
+        assert read_day(typed, "--date") == day, typed
+    with pytest.raises(DateRuleError, match="--date：不存在的日期 2025年2月30日"):
+        read_day("2025年2月30日", "--date")
+    with pytest.raises(
+        DateRuleError, match=r"日期应写成 YYYY-MM-DD（或 2025年4月10日、2025/4/10），而不是 上周五"
+    ):
+        read_day("上周五", "日期")
