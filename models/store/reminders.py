@@ -255,9 +255,9 @@ def readdress_pending(
     taken = {
         (r.item_id, r.rule, r.recipient_id, r.send_on)
         for r in session.execute(
-            select(*(_REMINDERS.c[c] for c in REMINDER_KEY)).where(
-                _REMINDERS.c.item_id.in_({r.item_id for r in pending} or {-1})
-            )
+            select(*(_REMINDERS.c[c] for c in REMINDER_KEY))
+            .join(ChecklistItem, col(ChecklistItem.id) == _REMINDERS.c.item_id)
+            .where(col(ChecklistItem.campaign_id) == campaign)
         )
     }
     moves: list[dict[str, int]] = []
