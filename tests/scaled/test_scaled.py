@@ -269,7 +269,9 @@ def test_a_server_restart_loses_nothing_and_catch_up_runs_what_was_due_once(
     assert c.api("GET", f"/flow_runs/{late['id']}")["state_type"] == "CANCELLED"
     assert len(hook.received) == received + _sent_by(first)
     keys = Counter(digest_key(m["message"]) for m in hook.received)
-    assert max(keys.values()) == 1  # across every sweep and catch-up: nothing twice
+    # across every sweep and catch-up: nothing twice. Before 09:00 in Shanghai nothing is
+    # due yet today and the catch-up sweeps yesterday, so there may be nothing at all
+    assert max(keys.values(), default=0) <= 1
     closings = query(
         c.campaign_db,
         "SELECT count(*) FROM audit_event WHERE action = 'phase.closed' "
