@@ -17,7 +17,13 @@ from models.domain.wording import RESULT_ZH, check_outcome_zh, occurrence_zh
 from models.errors import EvidenceError
 from models.store import audit
 from models.store.evidence import read_evidence_file, store_bytes, subject_id
-from models.store.inspections import InspectedCampaign, SampleRef, record_result, samples_of
+from models.store.inspections import (
+    InspectedCampaign,
+    SampleRef,
+    made_checks,
+    record_result,
+    samples_of,
+)
 from models.store.inspections import spec_inspection as inspection_of
 from models.store.instant import utc_now
 from models.store.orgs import load_snapshot
@@ -38,7 +44,10 @@ def inspect(
     made = make_checks.fn(campaign, day)  # the flow's task, run here without a server
     if not made:
         run = context()
-        coming = next_check(run.campaign(campaign), run.calendar, day)
+        loaded = run.campaign(campaign)
+        with run.read_session() as session:
+            earlier = made_checks(session, campaign_id(session, loaded.spec.key))
+        coming = next_check(loaded, run.calendar, day, earlier)
         said = f"截至 {day} 没有尚未生成的抽查"
         if coming is not None:
             inspection, window = coming

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 import pendulum
@@ -117,17 +117,21 @@ def previous_label(windows_: Sequence[CheckWindow], label: str) -> str | None:
 
 
 def next_check(
-    loaded: LoadedCampaign, calendar: WorkCalendar, day: dt.date
+    loaded: LoadedCampaign,
+    calendar: WorkCalendar,
+    day: dt.date,
+    made: Collection[tuple[str, str]] = (),
 ) -> tuple[Inspection, CheckWindow] | None:
-    """The first check of the campaign made after `day`: what a planner asking for the checks
-    too early should be told to wait for. None when every check's day has come."""
+    """The first check of the campaign due after `day` and not made yet (`made`: inspection
+    key and check label): what a planner asking for the checks too early should be told to
+    wait for. None when there is none."""
     coming = [
         (window.on, inspection.key, inspection, window)
         for inspection in loaded.spec.inspections
         for window in check_windows(
             inspection, loaded.phase_dates[loaded.spec.inspected(inspection)[0].key], calendar
         )
-        if window.on > day
+        if window.on > day and (inspection.key, window.label) not in made
     ]
     if not coming:
         return None

@@ -87,6 +87,18 @@ def spec_inspection(loaded: LoadedCampaign, key: str) -> Inspection:
     return found
 
 
+def made_checks(session: Session, campaign: int) -> set[tuple[str, str]]:
+    """(inspection key, check label) of every check made for the campaign."""
+    return {
+        (r.key, r.occurrence)
+        for r in session.execute(
+            select(col(InspectionRow.key), col(InspectionRow.occurrence)).where(
+                col(InspectionRow.campaign_id) == campaign
+            )
+        )
+    }
+
+
 def _check_id(session: Session, campaign: int, key: str, label: str) -> int | None:
     return session.execute(
         select(col(InspectionRow.id)).where(

@@ -85,3 +85,27 @@ def test_checks_fall_on_the_last_working_day_of_their_window(cadence: str, days:
         inspection(fraction=0.1).model_copy(update={"cadence": cadence}), phase, WorkCalendar()
     )
     assert [w.on for w in got] == days
+
+
+def test_the_next_check_is_the_first_due_after_the_day_and_not_made() -> None:
+    import datetime as dt
+
+    from config.campaign_files import calendar_for, read_campaign
+    from config.settings import get_settings
+    from models.domain.inspections import next_check
+
+    settings = get_settings()
+    loaded = read_campaign(settings, "community-and-two-new-2013")
+    calendar = calendar_for(settings)
+    first = next_check(loaded, calendar, dt.date(2013, 7, 1))
+    assert first is not None
+    inspection, window = first
+    assert (inspection.key, window.label, window.on) == (
+        "funds-site-check",
+        "2013-Q3",
+        dt.date(2013, 9, 30),
+    )
+    # made already (inspect run for a later day first): the one after it comes next
+    later = next_check(loaded, calendar, dt.date(2013, 7, 1), {("funds-site-check", "2013-Q3")})
+    assert later is not None and later[1].label != "2013-Q3" and later[1].on > window.on
+    assert next_check(loaded, calendar, dt.date(2099, 1, 1)) is None
