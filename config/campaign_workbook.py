@@ -9,6 +9,7 @@ Reading back yields the campaign file's data; every cell it cannot read is one l
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,15 +141,13 @@ def role_words(roles: Mapping[str, str]) -> dict[str, str]:
     """How each role is written in a workbook, by code: its Chinese name, which a planner
     knows and types, where the name says it alone (not blank, no other role's name or code,
     no 、 that would split it in a list cell); its code otherwise. Either is read back."""
-    names = [n.strip() for n in roles.values()]
+    names = {code: name.strip() for code, name in roles.items()}
+    shared = Counter(names.values())
     return {
-        code: name.strip()
-        if name.strip()
-        and names.count(name.strip()) == 1
-        and name.strip() not in roles
-        and LIST_SEP not in name
+        code: name
+        if name and shared[name] == 1 and name not in roles and LIST_SEP not in name
         else code
-        for code, name in roles.items()
+        for code, name in names.items()
     }
 
 

@@ -97,10 +97,10 @@ class Settings(BaseSettings):
         return frozenset(hosts - {""})
 
     @property
-    def rehearsal_outbox(self) -> str:
+    def rehearsal_outbox(self) -> Path:
         """Where a rehearsal's digests go (a file channel, one JSON line a digest): never to
         the people's own channels, who would be told of days long past."""
-        return f"file://{(self.home / 'outbox' / 'reminders.jsonl').resolve()}"
+        return (self.home / "outbox" / "reminders.jsonl").resolve()
 
     @property
     def max_file_bytes(self) -> int:

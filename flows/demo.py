@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -41,7 +40,7 @@ ORG = "weihai-etdz"  # the shipped district the demo rehearses
 
 def run_demo(settings: Settings, out: Console, every_campaign: bool = False) -> None:
     # a rehearsal's digests go to a file, one JSON line each, never to people's channels
-    outbox = Path(settings.rehearsal_outbox.removeprefix("file://"))
+    outbox = settings.rehearsal_outbox
     from flows.simulate import simulate_campaign
     from tasks.reminder_tasks import reminder_totals
 

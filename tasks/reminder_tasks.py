@@ -297,8 +297,11 @@ def sweep_reminders(
                     max_lines=settings.digest_max_lines,
                     see_all=see_all(person.code if person else str(recipient_id)),
                 )
-                channels = list(person.channels) if person and person.channels else default
-                digests.append(Outgoing(group, [only_to] if only_to else channels, digest))
+                if only_to:
+                    channels = [only_to]
+                else:
+                    channels = list(person.channels) if person and person.channels else default
+                digests.append(Outgoing(group, channels, digest))
             digests = _with_taken(digests, url)
             if settings.web_url and not only_to:
                 digests = _with_door(

@@ -275,7 +275,9 @@ def simulate_days(
             if sweep_needed(url, now, day):
                 totals["overdue"] += mark_overdue_items.fn(day, org)
                 totals.update(
-                    sweep_reminders.fn(now, org=org, only_to=run.settings.rehearsal_outbox)
+                    sweep_reminders.fn(
+                        now, org=org, only_to=f"file://{run.settings.rehearsal_outbox}"
+                    )
                 )
         if plan is not None and (plan.submissions.get(day) or plan.signs.get(day)):
             totals.update(

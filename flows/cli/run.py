@@ -96,8 +96,7 @@ def rollout(
     )
     with run.session() as session:
         overdue = campaign_progress(session, loaded, day).overdue
-    ends = max(dates.ends for dates in loaded.phase_dates.values())
-    for note in late_rollout_zh(day, ends, overdue, day_given=as_of is not None):
+    for note in late_rollout_zh(day, loaded.last_day, overdue, day_given=as_of is not None):
         say(note)
     if result["moved"] or result["cancelled"] or result["done_kept"]:
         say(
@@ -521,11 +520,10 @@ def deploy(
     ensure_prefect()
     for name in deploy_campaign(loaded, pool, fan_out):
         say(f"已部署 {name}")
-    ends = max(dates.ends for dates in loaded.phase_dates.values())
-    if ends < parse_day(None):
+    if loaded.last_day < parse_day(None):
         say(
-            f"注意：本活动已于 {ends} 结束，定时的下发、环节开始和结束不会再运行，每日提醒仍会"
-            "催办未完成的事项；演练过去的日子请用 campaign simulate"
+            f"注意：本活动已于 {loaded.last_day} 结束，定时的下发、环节开始和结束不会再运行，"
+            "每日提醒仍会催办未完成的事项；演练过去的日子请用 campaign simulate"
         )
 
 

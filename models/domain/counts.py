@@ -43,6 +43,6 @@ def by_key(counts: Mapping[str, int], asked: Iterable[CountSpec]) -> dict[str, i
     """Reported counts under the keys an obligation asks them by: a count may be named by its
     key (`participants`) or by its Chinese name (`参加人数`), as a clerk reads it off the
     form. A name that is neither stays as given, for the check to refuse."""
-    keys = {c.key: c.key for c in asked}
+    keys = {c.key for c in asked}
     names = {c.name.strip(): c.key for c in asked if c.name.strip() not in keys}
-    return {keys.get(n) or names.get(n.strip(), n): v for n, v in counts.items()}
+    return {n if n in keys else names.get(n.strip(), n): v for n, v in counts.items()}

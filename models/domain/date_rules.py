@@ -242,14 +242,14 @@ _TYPED_DAY = re.compile(
 
 def read_day(text: str, what: str) -> dt.date:
     """A day as people type it: 2025-04-10, 2025/4/10 (as Excel shows dates), 2025.4.10 or
-    2025年4月10日. DateRuleError names `what` and says the shapes."""
+    2025年4月10日. DateRuleError names `what` and says the shapes, or (`parse_date`'s words)
+    what is impossible about the day."""
     found = _TYPED_DAY.match(text)
     if found is None:
         raise DateRuleError(
             f"{what}：日期应写成 YYYY-MM-DD（或 2025年4月10日、2025/4/10），而不是 {text}"
         )
-    year, month, day = (int(g) for g in found.groups())
     try:
-        return dt.date(year, month, day)
-    except ValueError:
-        raise DateRuleError(f"{what}：不存在的日期 {text}") from None
+        return parse_date("-".join(found.groups()))
+    except DateRuleError as exc:
+        raise DateRuleError(f"{what}：{exc}") from None

@@ -3,9 +3,9 @@ one transaction with upserts on codes, so re-importing updates and never duplica
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -333,17 +333,9 @@ def import_org(
 
     def split(codes: list[str], held: set[str] | frozenset[str], at: int) -> tuple[int, int]:
         """(new, updated): updated counts the rows an import changed, not those it named."""
-        was = _by_code(before[at] if before else [])
-        now = _by_code(after[at])
-        if at == _PEOPLE:  # a person's roles are part of their row
-            was_roles, now_roles = (
-                _roles(before[_PERSON_ROLES] if before else []),
-                _roles(after[_PERSON_ROLES]),
-            )
-            was = {c: (row, was_roles.get(c)) for c, row in was.items()}
-            now = {c: (row, now_roles.get(c)) for c, row in now.items()}
+        was, now = _rows_by_code(before, at), _rows_by_code(after, at)
         new = sum(1 for c in codes if c not in held)
-        return new, sum(1 for c in codes if c in held and was.get(c) != now.get(c))
+        return new, sum(1 for c in codes if c in held and was(c) != now(c))
 
     units = split([u.code for u in data.units], set(existing.unit_kinds), _UNITS)
     people = split([p.code for p in data.people], existing.people, _PEOPLE)
@@ -379,16 +371,14 @@ def import_org(
 _UNITS, _PEOPLE, _PERSON_ROLES, _PAIRINGS = 3, 4, 5, 6
 
 
-def _by_code(rows: Any) -> dict[str, object]:
-    """A snapshot's rows by their code (the first column, as `repr` wrote it)."""
-    return {ast.literal_eval(r[0]): r for r in rows}
-
-
-def _roles(pairs: Any) -> dict[str, frozenset[str]]:
-    held: dict[str, set[str]] = defaultdict(set)
-    for person, role in pairs:
-        held[person].add(role)
-    return {p: frozenset(r) for p, r in held.items()}
+def _rows_by_code(snapshot: tuple[Any, ...] | None, at: int) -> Callable[[str], object]:
+    """A code's row in one table of a snapshot (a person's with their roles: part of it)."""
+    rows = {r[0]: r for r in snapshot[at]} if snapshot else {}  # r[0]: the code, as repr wrote it
+    roles: dict[str, set[str]] = defaultdict(set)
+    if snapshot and at == _PEOPLE:
+        for person, role in snapshot[_PERSON_ROLES]:
+            roles[person].add(role)
+    return lambda code: (rows.get(repr(code)), roles.get(code))
 
 
 def _snapshot_rows(session: Session, org_id: int) -> tuple[Any, ...]:

@@ -237,29 +237,18 @@ def readdress_pending(
     A reminder whose new addressee already has one of the same rule and day is cancelled,
     as is one that nobody answers for any more."""
     obligations = {ob.key: ob for _, ob in spec.obligations()}
-    pending = session.execute(
+    rows = session.execute(  # all of them: a sent one still holds its key
         select(
             _REMINDERS.c.id,
-            _REMINDERS.c.item_id,
-            _REMINDERS.c.rule,
-            _REMINDERS.c.recipient_id,
-            _REMINDERS.c.send_on,
+            _REMINDERS.c.status,
+            *(_REMINDERS.c[c] for c in REMINDER_KEY),
             *columns(ChecklistItem, "subject_type subject_id unit_id obligation_key"),
         )
         .join(ChecklistItem, col(ChecklistItem.id) == _REMINDERS.c.item_id)
-        .where(
-            col(ChecklistItem.campaign_id) == campaign,
-            _REMINDERS.c.status == ReminderStatus.PENDING,
-        )
+        .where(col(ChecklistItem.campaign_id) == campaign)
     ).all()
-    taken = {
-        (r.item_id, r.rule, r.recipient_id, r.send_on)
-        for r in session.execute(
-            select(*(_REMINDERS.c[c] for c in REMINDER_KEY))
-            .join(ChecklistItem, col(ChecklistItem.id) == _REMINDERS.c.item_id)
-            .where(col(ChecklistItem.campaign_id) == campaign)
-        )
-    }
+    taken = {(r.item_id, r.rule, r.recipient_id, r.send_on) for r in rows}
+    pending = [r for r in rows if r.status == ReminderStatus.PENDING]
     moves: list[dict[str, int]] = []
     gone: list[int] = []
     for r in pending:

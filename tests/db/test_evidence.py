@@ -382,7 +382,7 @@ def test_progress_on_a_past_day_shows_the_phases_as_they_stood_then(db_url: str)
     rolled_out(db_url, "mass-line-2013", D(2013, 9, 3))
     loaded = read_campaign(get_settings(), "mass-line-2013")
     dates = loaded.phase_dates
-    last = max(d.ends for d in dates.values()) + dt.timedelta(days=1)
+    last = loaded.last_day + dt.timedelta(days=1)
     with db.session_for(db_url) as session:
         bring_to_day(session, loaded, calendar_for(get_settings()), last, now=utc_now())
 

@@ -106,7 +106,7 @@ def rehearse(url: str, key: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     theirs = tmp_path / "home" / "people.jsonl"
     monkeypatch.setenv("CAMPAIGN_NOTIFY_DEFAULT", f"file://{theirs}")
     get_settings.cache_clear()
-    outbox = Path(get_settings().rehearsal_outbox.removeprefix("file://"))
+    outbox = get_settings().rehearsal_outbox
     import_full_org(url)
     first, last = span(key)
     result = simulate_campaign(key, first, last, seed=2013)

@@ -109,7 +109,7 @@ def test_a_day_is_read_as_people_type_it() -> None:
     day = dt.date(2025, 4, 10)
     for typed in ("2025-04-10", "2025/4/10", "2025.4.10", "2025年4月10日", " 2025 年 4 月 10 日 "):
         assert read_day(typed, "--date") == day, typed
-    with pytest.raises(DateRuleError, match="--date：不存在的日期 2025年2月30日"):
+    with pytest.raises(DateRuleError, match="--date：不存在的日期 2025-2-30：2025-02 只有 28 天"):
         read_day("2025年2月30日", "--date")
     with pytest.raises(
         DateRuleError, match=r"日期应写成 YYYY-MM-DD（或 2025年4月10日、2025/4/10），而不是 上周五"
