@@ -127,7 +127,8 @@ def _calendar(folder: Path, stamp: tuple[tuple[str, int, int], ...]) -> WorkCale
 def calendar_for(settings: Settings) -> WorkCalendar:
     """The working-day calendar; the same object while the holiday tables are unchanged, so
     its day caches last."""
-    return _calendar(settings.holidays_dir, _stamp(settings.holidays_dir, "*.yaml"))
+    folder = settings.holiday_tables.resolve()
+    return _calendar(folder, _stamp(folder, "*.yaml"))
 
 
 _ORGANIZATION = re.compile(r"^organization:\s*['\"]?([A-Za-z0-9][A-Za-z0-9._-]*)", re.M)

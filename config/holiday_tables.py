@@ -1,4 +1,4 @@
-"""Holiday tables (config/holidays/<year>.yaml) for years chinese-calendar does not cover."""
+"""Holiday tables (CAMPAIGN_HOME/holidays/<year>.yaml) for years chinese-calendar lacks."""
 
 from __future__ import annotations
 

@@ -49,7 +49,9 @@ class Settings(BaseSettings):
     web_threads: int = Field(8, ge=1, le=32, description="request threads of a web worker")
     campaigns_dir: Path = CONFIG_DIR / "campaigns"
     orgs_dir: Path = CONFIG_DIR / "orgs"
-    holidays_dir: Path = CONFIG_DIR / "holidays"
+    # holiday tables for years chinese-calendar lacks: the department's data, so they live
+    # in CAMPAIGN_HOME unless named (a folder every worker reads, in the scaled set-up)
+    holidays_dir: Path | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -101,6 +103,12 @@ class Settings(BaseSettings):
         """Where a rehearsal's digests go (a file channel, one JSON line a digest): never to
         the people's own channels, who would be told of days long past."""
         return (self.home / "outbox" / "reminders.jsonl").resolve()
+
+    @property
+    def holiday_tables(self) -> Path:
+        """The folder of holiday tables (`<year>.yaml`) the calendar reads and
+        `calendar import-notice` writes."""
+        return self.holidays_dir or self.home / "holidays"
 
     @property
     def max_file_bytes(self) -> int:

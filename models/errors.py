@@ -14,14 +14,14 @@ class CalendarError(CampaignError):
 
 
 class MissingHolidayTable(CalendarError):
-    """A year that neither chinese-calendar nor a holiday table in config/ covers."""
+    """A year that neither chinese-calendar nor a holiday table of the data folder covers."""
 
     def __init__(self, year: int, first: int, last: int) -> None:
         self.year = year
         super().__init__(
             f"没有 {year} 年的节假日安排：chinese-calendar 只有 {first}-{last} 年；"
             f"国务院办公厅的放假通知发布后，用 campaign calendar import-notice 导入"
-            f"（或添加 config/holidays/{year}.yaml，见 config/holidays/README.md）"
+            f"（或按 docs/holiday-tables.md 写 {year}.yaml，放在 CAMPAIGN_HOME/holidays）"
         )
 
 

@@ -220,8 +220,9 @@ def calendar_import_notice(
     year: Annotated[int | None, typer.Option(help="通知所属年份（正文里没有标题时）")] = None,
     replace: Annotated[bool, typer.Option(help="替换该年已有的节假日表")] = False,
 ) -> None:
-    """从国务院办公厅的节假日通知读入明年的节假日，写到 config/holidays/年.yaml
-    （或 CAMPAIGN_HOLIDAYS_DIR）；通知写的星期几和“共N天”逐一核对，有一行读不懂就什么也不写。"""
+    """从国务院办公厅的节假日通知读入明年的节假日，写到数据文件夹的
+    holidays/年.yaml（或 CAMPAIGN_HOLIDAYS_DIR）；通知写的星期几和“共N天”逐一核对，
+    有一行读不懂就什么也不写。"""
     config = settings()
     text = _notice_text(file)
     try:
@@ -231,10 +232,10 @@ def calendar_import_notice(
             say(f"{file}:{line}")
         say(f"{file}: 未导入，什么也没有写")
         raise typer.Exit(2) from None
-    table = write_holiday_table(config.holidays_dir, notice, str(file), replace)
+    table = write_holiday_table(config.holiday_tables, notice, str(file), replace)
     off, on = len(table.holidays), len(table.workdays)
     say(
-        f"{config.holidays_dir / f'{notice.year}.yaml'}: {notice.year}年放假{off}天"
+        f"{config.holiday_tables / f'{notice.year}.yaml'}: {notice.year}年放假{off}天"
         f"（{len(notice.holidays)}个假期），调休上班{on}天"
     )
     for h in notice.holidays:

@@ -1,8 +1,8 @@
 """The working-day calendar of mainland China, pure and clock-free.
 
 Statutory holidays and make-up working days (调休) come from chinese-calendar; years it does
-not cover come from holiday tables supplied by the caller (config/holidays/). Spring Festival
-comes from the lunar calendar. Every date is a `pendulum.Date`.
+not cover come from holiday tables supplied by the caller (the data folder's holidays/).
+Spring Festival comes from the lunar calendar. Every date is a `pendulum.Date`.
 """
 
 from __future__ import annotations

@@ -3,10 +3,11 @@ notice, a campaign as a workbook and back, and the burden the campaigns put on e
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.test_cli import assert_no_traceback, campaign_2027, run
+from tests.e2e.test_cli import REPO, assert_no_traceback, campaign_2027, run
 
 NOTICE_2027 = """国务院办公厅关于2027年部分节假日安排的通知
 各省、自治区、直辖市人民政府，国务院各部委、各直属机构：
@@ -18,8 +19,9 @@ NOTICE_2027 = """国务院办公厅关于2027年部分节假日安排的通知
 
 
 def test_next_years_holidays_come_from_the_notice(tmp_path: Path) -> None:
-    tables = tmp_path / "holidays"
-    env = {"CAMPAIGN_HOLIDAYS_DIR": str(tables)}
+    # the department's data folder holds its holiday tables, not the program's config/
+    tables = Path(os.environ["CAMPAIGN_HOME"]) / "holidays"
+    env: dict[str, str] = {}
     campaign = campaign_2027(tmp_path, start="2027-02-05", end="2027-02-20")
     assert run("validate", campaign, env=env).returncode == 2  # no 2027 yet
 
@@ -42,6 +44,7 @@ def test_next_years_holidays_come_from_the_notice(tmp_path: Path) -> None:
     again = run("calendar", "import-notice", notice, env=env)
     assert again.returncode == 2 and "已存在；确认要替换时加 --replace" in again.stderr
     assert run("calendar", "import-notice", notice, "--replace", env=env).returncode == 0
+    assert not (REPO / "config" / "holidays").exists()
 
 
 def test_a_notice_with_a_wrong_weekday_or_count_writes_nothing(tmp_path: Path) -> None:
