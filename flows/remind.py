@@ -19,6 +19,7 @@ from tasks.reminder_tasks import (
     campaign_problems,
     failure_reasons,
     mark_overdue_items,
+    next_due,
     next_retry,
     reminder_totals,
     sweep_instant,
@@ -40,6 +41,7 @@ def remind_due(as_of: dt.date | None = None, retry_dead: bool = False) -> dict[s
         counts = _retries_on_schedule(settings, counts)
     totals = reminder_totals(settings.resolved_database_url)
     reasons = failure_reasons(settings.resolved_database_url)
+    coming = next_due(now, today)
     anchor_audit_chain()  # once a day, with the daily sweep (when an anchor file is set)
     sent = (
         f"{today} 是休息日，不发送提醒：到期的提醒在下一个工作日发出。"
@@ -63,6 +65,7 @@ def remind_due(as_of: dt.date | None = None, retry_dead: bool = False) -> dict[s
         "totals": totals,
         "reasons": reasons,
         "problems": problems,
+        "next_due": coming,
     }
 
 

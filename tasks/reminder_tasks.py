@@ -20,7 +20,7 @@ from prefect.cache_policies import NO_CACHE
 from models.domain.digest import Digest, build_digest
 from models.domain.door import is_group_channel, sign_in_url
 from models.domain.org_snapshot import OrgSnapshot
-from models.domain.reminder_planning import is_escalation
+from models.domain.reminder_planning import first_to_go, is_escalation
 from models.domain.working_days import local_instant
 from models.store import audit, db
 from models.store import reminders as reminder_store
@@ -413,6 +413,16 @@ def reminder_totals(url: str) -> dict[str, int]:
     """Reminders by status, and how many escalations went out."""
     with db.session_for(url) as session:
         return reminder_store.reminder_totals(session)
+
+
+def next_due(now: dt.datetime, today: dt.date) -> tuple[str, int] | None:
+    """When the next pending reminders leave after `now` and how many (an ISO instant and a
+    count: a flow's result)."""
+    run = task_context()
+    with run.session() as session:
+        groups = reminder_store.waiting(session)
+    first = first_to_go(groups, now=now, today=today, calendar=run.calendar)
+    return (first[0].isoformat(), first[1]) if first else None
 
 
 def failure_reasons(url: str) -> list[tuple[str, int]]:

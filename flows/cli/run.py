@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 from sqlmodel import Session
@@ -47,7 +48,7 @@ from models.domain.counts import parse_count
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
 from models.domain.permissions import check_approver
 from models.domain.text_safety import written
-from models.domain.wording import STATUS_ZH, late_rollout_zh, occurrence_zh
+from models.domain.wording import STATUS_ZH, late_rollout_zh, next_reminders_zh, occurrence_zh
 from models.errors import CampaignError, NotFound
 from models.report import report_text, write_ledger
 from models.store import audit
@@ -596,6 +597,10 @@ def remind(
         f"待发 {totals.get('pending', 0)}；已取代 {totals.get('superseded', 0)}"
     )
     _say_failures(result.get("reasons", []))
+    if not result.get("sent") and result.get("next_due"):
+        at, waiting = result["next_due"]
+        local = dt.datetime.fromisoformat(at).astimezone(ZoneInfo(settings().timezone))
+        say(next_reminders_zh(local, waiting))
     if result.get("problems"):
         for problem in result["problems"]:
             typer.echo(f"错误：活动未能读取，其逾期事项未处理（其余已发送）：{problem}", err=True)

@@ -231,3 +231,45 @@ def once_overdue(
             day = calendar.add_working_days(due, after)
             out.append(PlannedReminder(rule, person.id, day, _at(day, policy, timezone)))
     return out
+
+
+def goes_at(
+    send_on: dt.date,
+    send_at: dt.datetime,
+    *,
+    retried: bool,
+    now: dt.datetime,
+    today: dt.date,
+    calendar: WorkCalendar,
+) -> dt.datetime:
+    """When a pending reminder leaves, as a sweep sees it at `now` (`today`: that instant's
+    local day). A retry, or one planned for today or later, at its own instant; one planned
+    for an earlier day that no sweep sent at its own hour on the first working day from today
+    whose hour is still ahead (its send_at shifted by whole days: the store's claim applies
+    the same rule in SQL)."""
+    if retried or send_on >= today:
+        return send_at
+    day: dt.date = calendar.next_working_day(today)
+    while (at := send_at + dt.timedelta(days=day.toordinal() - send_on.toordinal())) <= now:
+        day = calendar.next_working_day(day, include_self=False)
+    return at
+
+
+def first_to_go(
+    waiting: Sequence[tuple[dt.date, dt.datetime, bool, int]],
+    *,
+    now: dt.datetime,
+    today: dt.date,
+    calendar: WorkCalendar,
+) -> tuple[dt.datetime, int] | None:
+    """Of pending reminders grouped as (send_on, send_at, retried, how many), when the first
+    leave after `now` and how many leave then (None: none waits)."""
+    times: dict[dt.datetime, int] = {}
+    for send_on, send_at, retried, n in waiting:
+        at = goes_at(send_on, send_at, retried=retried, now=now, today=today, calendar=calendar)
+        if at > now:
+            times[at] = times.get(at, 0) + n
+    if not times:
+        return None
+    first = min(times)
+    return first, times[first]

@@ -156,3 +156,12 @@ def late_rollout_zh(day: dt.date, ends: dt.date, overdue: int, *, day_given: boo
             "--as-of，evidence 用 --date"
         )
     return notes
+
+
+def next_reminders_zh(at: dt.datetime, reminders: int) -> str:
+    """What a sweep that sent nothing tells the planner (`at` in the campaigns' local time):
+    reminders wait for their policy's hour, so a run at 07:00 sends none of 09:00's."""
+    return (
+        f"下一批提醒 {reminders} 条于 {at:%Y-%m-%d %H:%M} 到期，"
+        "届时由每日定时任务或再次运行 campaign remind 发出"
+    )

@@ -515,6 +515,26 @@ def next_retry_at(session: Session) -> dt.datetime | None:
     ).scalar_one_or_none()
 
 
+class Waiting(NamedTuple):
+    """Pending reminders of one planned instant: what says when they leave."""
+
+    send_on: dt.date
+    send_at: dt.datetime
+    retried: bool
+    reminders: int
+
+
+def waiting(session: Session) -> list[Waiting]:
+    """The pending reminders grouped by planned day and instant, and whether a retry."""
+    retried = col(Reminder.attempts) > 0
+    rows = session.execute(
+        select(col(Reminder.send_on), col(Reminder.send_at), retried, func.count())
+        .where(col(Reminder.status) == ReminderStatus.PENDING)
+        .group_by(col(Reminder.send_on), col(Reminder.send_at), retried)
+    ).all()
+    return [Waiting(to_date(r[0]), r[1], bool(r[2]), r[3]) for r in rows]
+
+
 def record_sent(session: Session, sent: Sequence[tuple[int, str]], *, now: dt.datetime) -> None:
     """Mark (reminder id, digest key) pairs sent: one statement, executed by the driver for
     every pair (a sweep records a hundred thousand of them)."""

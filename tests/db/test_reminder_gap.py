@@ -15,7 +15,12 @@ from models.domain.reminder_planning import add_up
 from models.domain.vocabulary import ReminderStatus
 from models.store import db
 from models.store.tables import Reminder
-from tasks.reminder_tasks import mark_overdue_items, reminder_totals, sweep_reminders
+from tasks.reminder_tasks import (
+    mark_overdue_items,
+    next_due,
+    reminder_totals,
+    sweep_reminders,
+)
 from tests.db.rollout_helpers import import_shipped_org, rollout
 from tests.db.test_reminders import ML, SHANGHAI, set_default
 from tests.receivers import http_receiver
@@ -47,9 +52,16 @@ def test_after_national_day_each_person_gets_one_digest_with_each_item_once(
         assert holiday == {"day_off": 1} and hook.received == []
         early = sweep_on(D(2013, 10, 8), hour=7)  # before the policy's 09:00
         assert early.get("sent", 0) == 0 and hook.received == []
+        # what `campaign remind` then says: the late ones go at 09:00, and how many
+        seven = dt.datetime(2013, 10, 8, 7, tzinfo=SHANGHAI).astimezone(dt.UTC)
+        coming = next_due(seven, D(2013, 10, 8))
+        assert coming is not None
+        assert dt.datetime.fromisoformat(coming[0]) == dt.datetime(2013, 10, 8, 9, tzinfo=SHANGHAI)
+        waiting = reminder_totals(db_url)[ReminderStatus.PENDING]
 
         first = sweep_on(D(2013, 10, 8))
         digests = list(hook.received)
+        assert waiting - reminder_totals(db_url)[ReminderStatus.PENDING] == coming[1] > 5
         assert first["digests"] == len(digests) > 5
         names = Counter(_addressee(d["title"]) for d in digests)
         assert max(names.values()) == 1  # one digest per person

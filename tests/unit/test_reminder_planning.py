@@ -3,8 +3,12 @@ unit's head first."""
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from models.domain.org_snapshot import OrgSnapshot
-from models.domain.reminder_planning import boss_of, doer
+from models.domain.reminder_planning import boss_of, doer, first_to_go, goes_at
+from models.domain.working_days import WorkCalendar
 
 ROLES = ["secretary", "org-committee"]
 
@@ -52,3 +56,31 @@ def test_a_pairing_reminds_its_cadre_and_escalates_within_the_cadres_unit_or_abo
     assert code(doer(o, "pairing", 20, 8, ROLES)) == "c1"
     # nobody heads the department in this tree, nor the district: no one to escalate to
     assert boss_of(o, "pairing", 20, 8, ROLES) is None
+
+
+def test_when_waiting_reminders_leave_after_a_gap_and_before_their_hour() -> None:
+    cal = WorkCalendar()
+    bj = ZoneInfo("Asia/Shanghai")
+
+    def at(day: int, month: int, hour: int, minute: int = 0) -> dt.datetime:
+        return dt.datetime(2013, month, day, hour, minute, tzinfo=bj)
+
+    # 07:00 on 10-08, the first working day after National Day (10-01 to 10-07 off)
+    now, today = at(8, 10, 7), dt.date(2013, 10, 8)
+    late = (dt.date(2013, 9, 30), at(30, 9, 9))  # planned for 09-30 09:00, never sent
+    assert goes_at(*late, retried=False, now=now, today=today, calendar=cal) == at(8, 10, 9)
+    # a retry keeps its own instant; one planned for a later day too
+    retry = (dt.date(2013, 10, 8), at(8, 10, 7, 4))
+    assert goes_at(*retry, retried=True, now=now, today=today, calendar=cal) == at(8, 10, 7, 4)
+    later = (dt.date(2013, 10, 10), at(10, 10, 9))
+    assert goes_at(*later, retried=False, now=now, today=today, calendar=cal) == at(10, 10, 9)
+    # a sweep on a holiday (10-03) sends nothing: the late one goes on 10-08 at its hour
+    holiday = at(3, 10, 9, 30)
+    gone = goes_at(*late, retried=False, now=holiday, today=dt.date(2013, 10, 3), calendar=cal)
+    assert gone == at(8, 10, 9)
+
+    # the first to go, and how many go then (the late ones and today's, merged by instant)
+    today_9 = (dt.date(2013, 10, 8), at(8, 10, 9))
+    groups = [(*late, False, 3), (*today_9, False, 2), (*later, False, 7)]
+    assert first_to_go(groups, now=now, today=today, calendar=cal) == (at(8, 10, 9), 5)
+    assert first_to_go([], now=now, today=today, calendar=cal) is None
