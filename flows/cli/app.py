@@ -12,7 +12,7 @@ import typer
 
 from config.settings import Settings, get_settings
 from flows.cli import console as view
-from models.domain.date_rules import not_after_today, read_day
+from models.domain.date_rules import RUN_NOW, not_after_today, read_day
 from models.domain.operators import Acting, acting_for, operators_of
 from models.errors import DateRuleError
 from models.store.instant import today_in
@@ -73,6 +73,12 @@ def parse_day(value: str | None, what: str = "--as-of") -> dt.date:
 def parse_done_day(value: str | None, what: str = "--date") -> dt.date:
     """The day something was done, signed or checked: YYYY-MM-DD, today or before."""
     return not_after_today(parse_day(value, what), parse_day(None), what)
+
+
+def parse_run_day(value: str | None, what: str = "--as-of") -> dt.date:
+    """The day a run acts for (rollout, remind, inspect, a phase, a gate): today or before,
+    for what it does reaches people now."""
+    return not_after_today(parse_day(value, what), parse_day(None), what, RUN_NOW)
 
 
 def parse_instant(value: str, what: str = "--now") -> dt.datetime:

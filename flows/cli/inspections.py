@@ -8,7 +8,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from flows.cli.app import RECORD, RUN, acting, app, context, out, parse_day, parse_done_day, say
+from flows.cli.app import (
+    RECORD,
+    RUN,
+    acting,
+    app,
+    context,
+    out,
+    parse_done_day,
+    parse_run_day,
+    say,
+)
 from flows.cli.console import escape
 from flows.cli.params import AsOf, CampaignArg, SubjectOption
 from models.domain.inspections import next_check
@@ -40,7 +50,7 @@ def inspect(
     as_of: AsOf = None,
 ) -> None:
     """生成截至当天应做的抽查（及整改期满的复查），各自抽取样本；再运行一次不会重复生成。"""
-    day = parse_day(as_of)
+    day = parse_run_day(as_of)
     made = make_checks.fn(campaign, day)  # the flow's task, run here without a server
     if not made:
         run = context()

@@ -29,6 +29,7 @@ from flows.cli.app import (
     parse_day,
     parse_done_day,
     parse_instant,
+    parse_run_day,
     phase_app,
     say,
     settings,
@@ -45,11 +46,12 @@ from flows.cli.params import (
 )
 from models.domain.campaign import LoadedCampaign, Obligation
 from models.domain.counts import parse_count
+from models.domain.date_rules import RUN_NOW
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
 from models.domain.permissions import check_approver
 from models.domain.text_safety import written
 from models.domain.wording import STATUS_ZH, late_rollout_zh, next_reminders_zh, occurrence_zh
-from models.errors import CampaignError, NotFound
+from models.errors import CampaignError, DateRuleError, NotFound
 from models.report import report_text, write_ledger
 from models.store import audit
 from models.store.evidence import (
@@ -82,14 +84,14 @@ def rollout(
     """载入（或重新载入）活动文件，按批次写出清单事项。"""
     from flows.rollout import rollout_campaign
 
-    # every check before Prefect starts and before anything is written: a bad file, an
-    # organization not imported
+    # every check before Prefect starts and before anything is written: a day ahead, a bad
+    # file, an organization not imported
+    day = parse_run_day(as_of)
     run = context()
     loaded = run.campaign(campaign, prefer_file=True)
     with run.session() as session:
         find_org(session, loaded.spec.organization)
     ensure_prefect()
-    day = parse_day(as_of)
     result = rollout_campaign(campaign, day, wait_at_gates=wait_at_gates)
     say(
         f"{result['campaign']} 第 {result['version']} 版：新增 {result['inserted']} 项，"
@@ -260,7 +262,7 @@ def _gate(
 ) -> None:
     from tasks.gate_tasks import answer_gate, resume_waiting_run
 
-    parse_day(as_of)  # a bad day is said before anything is answered
+    parse_run_day(as_of)  # a bad day is said before anything is answered
     run = context()
     loaded = run.campaign(campaign)
     spec_gate = gate_of(loaded.spec, gate)
@@ -470,7 +472,8 @@ def phase_open(campaign: CampaignArg, phase: PhaseArg, on: AsOf = None) -> None:
     from flows.phase import open_campaign_phase
 
     ensure_prefect()
-    opened = open_campaign_phase(_campaign_key_with_phase(campaign, phase), phase, parse_day(on))
+    day = parse_run_day(on)
+    opened = open_campaign_phase(_campaign_key_with_phase(campaign, phase), phase, day)
     say(f"环节 {phase} 已开始：{opened} 项进入办理")
 
 
@@ -480,7 +483,8 @@ def phase_close(campaign: CampaignArg, phase: PhaseArg, on: AsOf = None) -> None
     from flows.phase import close_campaign_phase
 
     ensure_prefect()
-    summary = close_campaign_phase(_campaign_key_with_phase(campaign, phase), phase, parse_day(on))
+    day = parse_run_day(on)
+    summary = close_campaign_phase(_campaign_key_with_phase(campaign, phase), phase, day)
     say(f"环节 {phase} 已结束：完成 {summary['accepted']}/{summary['items']}")
 
 
@@ -542,6 +546,8 @@ def catch_up(
 
     context().campaign(campaign)
     instant = parse_instant(now) if now else None
+    if instant is not None and instant > utc_now():
+        raise DateRuleError(f"--now {now} 晚于此刻：{RUN_NOW}")
     ensure_prefect()
     result = catch_up_campaign(campaign, instant)
     closed = "、".join(result["phases_closed"]) or "无"
@@ -585,8 +591,9 @@ def remind(
     """发送到此刻（或 --as-of 当天 09:00）应发的全部提醒：每人一条摘要。"""
     from flows.remind import remind_due
 
+    day = parse_run_day(as_of) if as_of else None
     ensure_prefect()
-    result = remind_due(parse_day(as_of) if as_of else None, retry_dead=retry_dead)
+    result = remind_due(day, retry_dead=retry_dead)
     totals = result["totals"]
     if result.get("day_off"):
         say("休息日不发送提醒：到期的提醒在下一个工作日的提醒时间发出")

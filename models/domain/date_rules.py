@@ -227,11 +227,17 @@ def resolve(
     raise DateRuleError(f"unknown rule {rule!r}")  # pragma: no cover - exhaustive match
 
 
-def not_after_today(day: dt.date, today: dt.date, what: str) -> dt.date:
-    """The day a thing was done, signed or checked: today or before. A later one is a slip of
-    the keyboard (2027 for 2025) that would count as done on a day still to come."""
+DONE_ALREADY = "只能登记已经发生的事"
+# what a run for a day does (send reminders, open phases, draw samples) happens now, to people
+RUN_NOW = "提醒、环节和抽查只能按已经到来的日子运行（看某天的进度用 status --as-of）"
+
+
+def not_after_today(day: dt.date, today: dt.date, what: str, why: str = DONE_ALREADY) -> dt.date:
+    """The day a thing was done, signed or checked, or a run acts for: today or before. A
+    later one is a slip of the keyboard (2027 for 2025) that would count as done on a day
+    still to come, or send people reminders dated days ahead."""
     if day > today:
-        raise DateRuleError(f"{what} {day} 晚于今天 {today}：只能登记已经发生的事")
+        raise DateRuleError(f"{what} {day} 晚于今天 {today}：{why}")
     return day
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import json
 import os
@@ -478,6 +479,29 @@ def test_catch_up_and_deploy_refuse_bad_options_with_one_line() -> None:
     assert alone.returncode == 2 and "--fan-out 须与 --pool 同用" in alone.stderr
     for result in (naive, garbled, alone):
         assert_no_traceback(result)
+
+
+def test_a_run_for_a_day_still_to_come_is_refused_before_it_reaches_anyone(
+    campaign_home: Path,
+) -> None:
+    """Reminders sent today dated two days ahead (已逾期3个工作日 on the first), phases opened
+    and samples drawn early: a run acts now, so its day may not lie ahead; reading may."""
+    ahead = (dt.date.today() + dt.timedelta(days=40)).isoformat()
+    why = "晚于"  # 今天, or 此刻 for an instant
+    for args in (
+        ("remind", "--as-of", ahead),
+        ("rollout", "mass-line-2013", "--as-of", ahead),
+        ("inspect", "mass-line-2013", "--as-of", ahead),
+        ("phase", "open", "mass-line-2013", "study", "--as-of", ahead),
+        ("gate", "approve", "village-rectification-2013", "pilot-review", "--as-of", ahead),
+        ("catch-up", "mass-line-2013", "--now", f"{ahead}T10:00+08:00"),
+    ):
+        result = run(*args)
+        assert result.returncode == 2, (args, result.stdout, result.stderr)
+        assert why in result.stderr and "提醒、环节和抽查只能按已经到来的日子运行" in result.stderr
+        assert_no_traceback(result)
+    status = run("status", "mass-line-2013", "--as-of", ahead, "--json")
+    assert "晚于今天" not in status.stderr  # looking ahead is allowed
 
 
 def test_a_late_rollout_and_deploy_say_what_the_day_means(
