@@ -184,7 +184,12 @@ class Digest:
             for state in ("overdue", "today", "upcoming")
             if self.more.get(state)
         ]
-        return f"另有{'、'.join(parts)}未列出，查看全部：{self.see_all}"
+        rest = f"另有{'、'.join(parts)}未列出"
+        # the reader is a village secretary, not the department's terminal: the door when
+        # there is one, else whom to ask (the command is for the department's staff)
+        if self.door:
+            return f"{rest}，网上办理中可查看全部"
+        return f"{rest}，可请组织部查看全部（{self.see_all}）"
 
     def text(self) -> str:
         lines = [self._greeting(), *(e.plain(n) for n, e in enumerate(self.entries, 1))]

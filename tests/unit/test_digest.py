@@ -3,6 +3,7 @@ escalations by town, and each channel's form within its limit."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -73,8 +74,13 @@ def test_overdue_first_then_today_then_upcoming_and_the_rest_summed() -> None:
     assert digest.entries[0].due == dt.date(2013, 9, 2)  # the longest overdue on top
     assert digest.more == {"overdue": 175, "today": 5, "upcoming": 100}
     text = digest.text()
-    assert "另有175项逾期、5项今天到期、100项即将到期未列出，查看全部：campaign todo p1" in text
+    summary = "另有175项逾期、5项今天到期、100项即将到期未列出"
+    assert f"{summary}，可请组织部查看全部（campaign todo p1）" in text
     assert text.count("\n") == 22  # greeting, 20 lines, summary, key
+    # with the web door, the rest is there, not at the department's terminal
+    online = dataclasses.replace(digest, door="https://door.example.cn/s/abc").text()
+    assert f"{summary}，网上办理中可查看全部\n网上办理：https://door.example.cn/s/abc" in online
+    assert "campaign todo" not in online
     few = build_digest("王明", lines[95:110], TODAY, CAL, max_lines=20, see_all="x")
     assert [e.state for e in few.entries] == ["overdue"] * 5 + ["today"] * 5 + ["upcoming"] * 5
 
