@@ -88,7 +88,10 @@ def _item_response(
     status: int = 200,
     errors: Iterable[str] = (),
     done: str | None = None,
+    typed: FormData | None = None,
 ) -> HTMLResponse:
+    """The item's page; `typed`: the refused form, shown again as it was filled in (on a
+    phone nobody should type it all twice; files must be chosen again, browsers say so)."""
     item, obligation = item_of(v, item_id)
     if not may_see(v, item, obligation):
         raise NotFound("没有这个事项，或它不归您办理")
@@ -124,6 +127,8 @@ def _item_response(
         nonce=new_token(),
         max_mb=f"{v.settings.max_file_mb:g}",
         today=v.today.isoformat(),
+        typed={k: x for k, x in (typed or {}).items() if isinstance(x, str)},
+        typed_also=set(typed.getlist("also")) if typed else set(),
     )
 
 
@@ -159,7 +164,7 @@ def _submit(request: Request, item_id: int, posted: Posted) -> HTMLResponse:
                 store.set_form_outcome(v.session, nonce=nonce, outcome=outcome)
     except EvidenceError as exc:
         with visit(request.cookies.get(COOKIE)) as v:
-            return _item_response(request, v, item_id, 400, errors=str(exc).split("；"))
+            return _item_response(request, v, item_id, 400, errors=str(exc).split("；"), typed=form)
     with revisit(v) as fresh:
         return _item_response(request, fresh, item_id, done=outcome)
 

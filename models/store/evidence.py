@@ -69,9 +69,9 @@ def missing_parts(rule: EvidenceRule, submission: Submission) -> list[str]:
         if count.min is not None:
             value = submission.counts.get(key)
             if value is None:
-                problems.append(f"需要填写计数{key}（{count.name}）")
+                problems.append(f"需要填写{count.name}（{key}）")
             elif value < count.min:
-                problems.append(f"计数{key}（{count.name}）至少为{count.min}，填的是{value}")
+                problems.append(f"{count.name}（{key}）至少为{count.min}，填的是{value}")
     if len(submission.files) < rule.files:
         problems.append(f"需要{rule.files}个附件，收到{len(submission.files)}个")
     return problems

@@ -192,7 +192,7 @@ def test_counts_below_the_minimum_and_unknown_counts_are_refused(rolled: str) ->
             dated=D(2012, 11, 10),
         )
 
-    with pytest.raises(EvidenceError, match=r"计数members（选派组员人数）至少为3，填的是2"):
+    with pytest.raises(EvidenceError, match=r"选派组员人数（members）至少为3，填的是2"):
         members_sent(2)
     assert members_sent(3) == "accepted"
     assert item_state(rolled, "org-dept", "send-members") == ("accepted", D(2012, 11, 10), 1)

@@ -132,6 +132,10 @@ def test_a_village_reports_once_for_two_campaigns_and_the_town_signs(
     typo = browser.post(f"/items/{build}", data={**form, "nonce": "typo", "count-attendees": "2³"})
     assert typo.status_code == 400 and "参会人数：2³ 不是整数" in typo.text, typo.text
     assert evidence_rows(door) == before
+    # shown again as it was filled in (the photo must be chosen again, and it says so)
+    assert ">12月3日召开党员大会，学习规范化建设要求</textarea>" in typo.text
+    assert 'value="2³"' in typo.text and f'value="{study}" checked' in typo.text
+    assert "附件须重新选择" in typo.text
     photo = ("会议照片.png", png_bytes(b"GPS\x0036.9N 122.1E"), "image/png")
     sent = browser.post(f"/items/{build}", data=form, files={"files": photo})
     assert sent.status_code == 200, sent.text
