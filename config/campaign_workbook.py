@@ -9,7 +9,6 @@ Reading back yields the campaign file's data; every cell it cannot read is one l
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ from models.domain.date_rules import (
     format_rule_zh,
     parse_rule,
 )
-from models.domain.wording import CADENCE_ZH
+from models.domain.wording import CADENCE_ZH, role_words
 from models.errors import DateRuleError, ImportRejected
 from models.org_rules import UNIT_KIND_NAMES_ZH
 
@@ -135,20 +134,6 @@ def _rule(rule: Any) -> str | None:
 
 
 # ---------------------------------------------------------------- writing
-
-
-def role_words(roles: Mapping[str, str]) -> dict[str, str]:
-    """How each role is written in a workbook, by code: its Chinese name, which a planner
-    knows and types, where the name says it alone (not blank, no other role's name or code,
-    no 、 that would split it in a list cell); its code otherwise. Either is read back."""
-    names = {code: name.strip() for code, name in roles.items()}
-    shared = Counter(names.values())
-    return {
-        code: name
-        if name and shared[name] == 1 and name not in roles and LIST_SEP not in name
-        else code
-        for code, name in names.items()
-    }
 
 
 def role_codes_of(data: dict[str, Any], roles: Mapping[str, str]) -> None:

@@ -222,7 +222,10 @@ def _tabular(
     rows: list[tuple[int, list[Any]]],
     source: str,
     label: str = "",
+    sheet: str | None = None,
 ) -> None:
+    """Rows of one table; each remembers where it was read: FILE:LINE for a CSV,
+    FILE:SHEET!第N行 for a workbook (its sheets number their rows alike)."""
     header = _normalize_header(header_raw)
     if table is None:
         table = _table_for_header(header, source)
@@ -234,7 +237,8 @@ def _tabular(
         if len(cells) > len(header) and any(cell_text(c) for c in cells[len(header) :]):
             raise ImportRejected([f"{source}:{number}: {label}这一行的格子比表头的列多"])
         values = dict(zip(header, cells, strict=False))
-        _add(data, table, _row(table, values, f"{source}:{number}", "import"))
+        where = f"{source}:{sheet}!第{number}行" if sheet else f"{source}:{number}"
+        _add(data, table, _row(table, values, where, "import"))
 
 
 def read_csv(path: Path) -> OrgData:
@@ -293,7 +297,7 @@ def read_xlsx(path: Path) -> OrgData:
             _properties(data, body, f"{path}", f"工作表 {title}：")
             continue
         body = [(i + 2, list(r)) for i, r in enumerate(rows[1:])]
-        _tabular(data, table, list(rows[0]), body, str(path), f"工作表 {title}：")
+        _tabular(data, table, list(rows[0]), body, str(path), f"工作表 {title}：", title.strip())
     if not seen:
         raise ImportRejected(
             [

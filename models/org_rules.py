@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from config.org_file import OrgData
 from models.domain.text_safety import unsafe_characters
+from models.domain.wording import role_words
 
 UNIT_KINDS = ("district", "town", "street", "village", "community", "enterprise", "department")
 UNIT_KIND_NAMES_ZH = {
@@ -46,6 +47,7 @@ class ExistingOrg:
     people: frozenset[str] = frozenset()
     roles: frozenset[str] = frozenset()
     pairing_kinds: frozenset[str] = frozenset()
+    role_names: Mapping[str, str] = field(default_factory=dict)  # code → Chinese name
 
 
 class _Coded(Protocol):
@@ -75,6 +77,30 @@ def _duplicates(rows: Iterable[_Coded], what: str) -> list[str]:
         else:
             seen[code] = where
     return problems
+
+
+ORG_FIELD_ZH = {"responsible_roles": "责任角色", "district_roles": "区级角色"}
+KIND_OF_WORD = {name: kind for kind, name in UNIT_KIND_NAMES_ZH.items()}
+
+
+def codes_for_words(data: OrgData, existing: ExistingOrg) -> OrgData:
+    """The import with unit kinds and roles as a department's sheet writes them (类型 村,
+    角色 村居书记: the names of its 角色 sheet or of roles imported before) read as their
+    codes, by the rule a campaign workbook writes them (`role_words`); what is neither stays
+    as written, for `check_org` to name."""
+    names = {**existing.role_names, **{r.code: r.name for r in data.roles}}
+    codes = {word: code for code, word in role_words(names).items()}
+
+    def roles(values: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return None if values is None else tuple(codes.get(v, v) for v in values)
+
+    return replace(
+        data,
+        responsible_roles=roles(data.responsible_roles),
+        district_roles=roles(data.district_roles),
+        units=[replace(u, kind=KIND_OF_WORD.get(u.kind, u.kind)) for u in data.units],
+        people=[replace(p, roles=roles(p.roles) or ()) for p in data.people],
+    )
 
 
 def check_org(data: OrgData, existing: ExistingOrg) -> list[str]:
@@ -117,7 +143,9 @@ def check_org(data: OrgData, existing: ExistingOrg) -> list[str]:
     for unit in data.units:
         if unit.kind not in UNIT_KINDS:
             problems.append(
-                f"{unit.where}: 没有单位类型 {unit.kind}（应为 {'、'.join(UNIT_KINDS)} 之一）"
+                f"{unit.where}: 没有单位类型 {unit.kind}（应为 "
+                f"{'、'.join(UNIT_KIND_NAMES_ZH[k] for k in UNIT_KINDS)} 之一，或其编码 "
+                f"{'、'.join(UNIT_KINDS)}）"
             )
             continue
         allowed = PARENT_KINDS[unit.kind]
@@ -136,12 +164,14 @@ def check_org(data: OrgData, existing: ExistingOrg) -> list[str]:
     problems += _cycles(data, parents)
 
     roles = set(existing.roles) | {r.code for r in data.roles}
+    names = {**existing.role_names, **{r.code: r.name for r in data.roles}}
+    # the roles there are, as a sheet may name them: 督查员（inspector）
+    known = "、".join(f"{names[r]}（{r}）" if names.get(r) else r for r in sorted(roles)) or "无"
     for field_name in ("responsible_roles", "district_roles"):
         for role in getattr(data, field_name) or ():
             if role not in roles:
                 problems.append(
-                    f"{data.source}:1: {field_name}: 没有角色 {role}"
-                    f"（已有：{'、'.join(sorted(roles))}）"
+                    f"{data.source}:1: {ORG_FIELD_ZH[field_name]}: 没有角色 {role}（已有：{known}）"
                 )
     people = set(existing.people) | {p.code for p in data.people}
     for person in data.people:
@@ -149,9 +179,7 @@ def check_org(data: OrgData, existing: ExistingOrg) -> list[str]:
             problems.append(f"{person.where}: 没有单位 {person.unit}")
         for role in person.roles:
             if role not in roles:
-                problems.append(
-                    f"{person.where}: 没有角色 {role}（已有：{'、'.join(sorted(roles))}）"
-                )
+                problems.append(f"{person.where}: 没有角色 {role}（已有：{known}）")
     pairing_kinds = set(existing.pairing_kinds) | {k.code for k in data.pairing_kinds}
     for pairing in data.pairings:
         if pairing.kind not in pairing_kinds:

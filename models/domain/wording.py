@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Mapping
 
 from models.domain.inspections import CheckOutcome
@@ -58,6 +59,27 @@ def occurrence_zh(label: str) -> str:
 def counts_zh(counts: Mapping[str, object], names: Mapping[str, str]) -> str:
     """参加人数23，天数3: each count by its name in the campaign file."""
     return "，".join(f"{names.get(k, k)}{v}" for k, v in counts.items())
+
+
+# what splits a list of roles in a cell: a workbook's 、, an organization sheet's ; and ,
+_ROLE_LIST_SEPARATORS = re.compile(r"[、;；,，\s]")
+
+
+def role_words(roles: Mapping[str, str]) -> dict[str, str]:
+    """How each role is written in a sheet, by code: its Chinese name, which a planner knows
+    and types, where the name says it alone (not blank, no other role's name or code, nothing
+    that would split it in a list cell); its code otherwise. Either is read back."""
+    names = {code: name.strip() for code, name in roles.items()}
+    shared = Counter(names.values())
+    return {
+        code: name
+        if name
+        and shared[name] == 1
+        and name not in roles
+        and not _ROLE_LIST_SEPARATORS.search(name)
+        else code
+        for code, name in names.items()
+    }
 
 
 def role_zh(code: str, names: Mapping[str, str]) -> str:

@@ -17,7 +17,7 @@ from config.org_file import OrgData
 from models.domain.operators import may_change_organization, operators_of
 from models.domain.org_snapshot import OrgSnapshot, no_person
 from models.errors import ImportRejected, NotFound
-from models.org_rules import UNIT_KINDS, ExistingOrg, check_org, unit_paths
+from models.org_rules import UNIT_KINDS, ExistingOrg, check_org, codes_for_words, unit_paths
 from models.store import audit
 from models.store.db import insert_ignore, upsert
 from models.store.instant import utc_now
@@ -160,6 +160,12 @@ def existing_org(session: Session, org_id: int | None) -> ExistingOrg:
         people=codes(Person),
         roles=codes(Role),
         pairing_kinds=codes(PairingKind),
+        role_names={
+            r.code: r.name
+            for r in session.execute(
+                select(col(Role.code), col(Role.name)).where(col(Role.org_id) == org_id)
+            )
+        },
     )
 
 
@@ -210,6 +216,7 @@ def import_org(
         select(Organization).where(col(Organization.key) == key)
     ).scalar_one_or_none()
     existing = existing_org(session, current.id if current else None)
+    data = codes_for_words(data, existing)
     problems = check_org(data, existing) + key_problems
     if problems:
         raise ImportRejected(problems)

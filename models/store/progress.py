@@ -96,7 +96,7 @@ class CampaignProgress:
         return {
             "campaign": self.campaign,
             "as_of": self.as_of,
-            "phases": [{k: v for k, v in asdict(p).items() if k != "status"} for p in self.phases],
+            "phases": [asdict(p) for p in self.phases],  # status: as the phase stood that day
             "towns": [asdict(t) for t in self.towns],
             "reminders": self.reminders,
             "rectifications": self.rectifications,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from config.org_file import read_org_file
 from config.settings import get_settings
@@ -95,8 +95,8 @@ def test_a_bad_row_rejects_the_whole_file_and_writes_nothing(db_url: str, tmp_pa
     with pytest.raises(ImportRejected) as caught:
         import_file(db_url, path)
     assert caught.value.problems == [
-        f"{path}:3: 没有单位类型 villlage（应为 district、town、street、village、community、"
-        "enterprise、department 之一）",
+        f"{path}:3: 没有单位类型 villlage（应为 区、镇、街道、村、社区、企业、部门 之一，或其编码 "
+        "district、town、street、village、community、enterprise、department）",
         f"{path}:4: 没有上级单位 nowhere",
     ]
     assert counts(db_url) == before
@@ -160,6 +160,27 @@ def test_xlsx_with_people_and_pairings(db_url: str, tmp_path: Path) -> None:
     assert roles == ["cadre", "party-member"]
 
 
+def role_name(url: str, code: str) -> str:
+    """A shipped role's Chinese name, as the department's sheets write it."""
+    with db.session_for(url) as session:
+        name: str = session.execute(
+            select(col(Role.name)).where(col(Role.code) == code)
+        ).scalar_one()
+    return name
+
+
+def roles_of(session: Session, person: str) -> list[str]:
+    return list(
+        session.execute(
+            select(col(Role.code))
+            .join(PersonRole, col(PersonRole.role_id) == col(Role.id))
+            .join(Person, col(Person.id) == col(PersonRole.person_id))
+            .where(col(Person.code) == person)
+            .order_by(col(Role.code))
+        ).scalars()
+    )
+
+
 def test_xlsx_errors_name_the_sheet_and_row(db_url: str, tmp_path: Path) -> None:
     import_file(db_url, SHIPPED)
     book = Workbook()
@@ -173,11 +194,51 @@ def test_xlsx_errors_name_the_sheet_and_row(db_url: str, tmp_path: Path) -> None
     with pytest.raises(ImportRejected) as caught:
         import_file(db_url, path)
     assert caught.value.problems == [
-        f"{path}:2: 一个人不能与自己结对",
-        f"{path}:3: 没有结对类型 friendship",
-        f"{path}:3: 没有联系对象 nobody",
+        f"{path}:pairings!第2行: 一个人不能与自己结对",
+        f"{path}:pairings!第3行: 没有结对类型 friendship",
+        f"{path}:pairings!第3行: 没有联系对象 nobody",
     ]
     assert counts(db_url).pairings == 0
+
+
+def test_a_sheet_names_kinds_and_roles_as_the_department_writes_them(
+    db_url: str, tmp_path: Path
+) -> None:
+    """类型 村 and 角色 村党组织书记 (its 角色 sheet's name, or an imported role's), not codes;
+    a word that is neither is named with the words there are."""
+    import_file(db_url, SHIPPED)
+    book = Workbook()
+    roles = book.active
+    roles.title = "角色"
+    roles.append(["编码", "名称"])
+    roles.append(["grid-head", "网格长"])
+    units = book.create_sheet("单位")
+    units.append(["编码", "名称", "类型", "上级"])
+    units.append(["qiaotou-new", "新村", "村", "qiaotou"])
+    people = book.create_sheet("人员")
+    people.append(["编码", "姓名", "单位", "角色"])
+    secretary = role_name(db_url, "secretary")
+    people.append(["new-01", "新书记", "qiaotou-new", f"{secretary}；网格长"])
+    path = tmp_path / "新村.xlsx"
+    book.save(path)
+    result = import_file(db_url, path)
+    assert (result.units_new, result.people_new) == (1, 1)
+    with db.session_for(db_url) as session:
+        unit = session.execute(select(Unit).where(col(Unit.code) == "qiaotou-new")).scalar_one()
+        held = roles_of(session, "new-01")
+    assert unit.kind == "village" and held == ["grid-head", "secretary"]
+    again = import_file(db_url, path)  # read as codes, the same file changes nothing
+    assert (again.units_updated, again.people_updated) == (0, 0)
+
+    units.append(["qiaotou-new2", "新村二", "乡", "qiaotou"])
+    people.append(["new-02", "新委员", "qiaotou-new", "委员"])
+    book.save(path)
+    with pytest.raises(ImportRejected) as caught:
+        import_file(db_url, path)
+    kinds, role = caught.value.problems
+    assert kinds.startswith(f"{path}:单位!第3行: 没有单位类型 乡（应为 区、镇、街道、村、社区")
+    assert role.startswith(f"{path}:人员!第3行: 没有角色 委员（已有：")
+    assert f"{secretary}（secretary）" in role and "网格长（grid-head）" in role
 
 
 @pytest.mark.parametrize(

@@ -197,6 +197,7 @@ def test_an_organization_of_ones_own_from_a_workbook_and_a_campaign_file_from_an
     assert after["phases"][0]["accepted"] == 1
     late = json_status("2025-05-06")  # due 04-30: ten are late; the review phase is not open
     assert [(p["accepted"], p["overdue"]) for p in late["phases"]] == [(1, 10), (0, 0)]
+    assert [p["status"] for p in late["phases"]] == ["open", "pending"]  # as they stood
     assert {t["code"] for t in late["towns"]} == {"lg-t1", "lg-t2"}
     town = run("status", "eight-rules-study-2025", "--as-of", "2025-05-06", "--unit", "lg-t1",
                "--json")  # fmt: skip
