@@ -43,6 +43,14 @@ _TYPES: dict[str, str] = {
 }
 
 
+# a pattern said in words: a planner reads "编码", not a regular expression
+_PATTERNS: dict[str, str] = {
+    r"^[a-z0-9][a-z0-9-]*$": "应为编码：小写英文字母、数字和 -，如 org-committee"
+    "（中文名称写在 name、title 里）",
+    r"^([01]\d|2[0-3]):[0-5]\d$": "应为 24 小时制的 时:分，如 09:00",
+}
+
+
 def message_zh(error: ErrorDetails) -> str:
     """The error in Chinese; our own validators' messages (value errors) as they are, and
     pydantic's English for a type this table does not know yet."""
@@ -50,6 +58,8 @@ def message_zh(error: ErrorDetails) -> str:
     if kind in ("value_error", "assertion_error"):
         return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     template = _TYPES.get(kind)
+    if kind == "string_pattern_mismatch":
+        template = _PATTERNS.get(str((error.get("ctx") or {}).get("pattern")), template)
     if template is None:
         return message
     ctx = {k: _shown(v) for k, v in (error.get("ctx") or {}).items()}

@@ -604,7 +604,7 @@ def remind(
         f"待发 {totals.get('pending', 0)}；已取代 {totals.get('superseded', 0)}"
     )
     _say_failures(result.get("reasons", []))
-    if not result.get("sent") and result.get("next_due"):
+    if not (result.get("sent") or result.get("failed")) and result.get("next_due"):
         at, waiting = result["next_due"]
         local = dt.datetime.fromisoformat(at).astimezone(ZoneInfo(settings().timezone))
         say(next_reminders_zh(local, waiting))

@@ -249,7 +249,7 @@ BROKEN = [
     (
         "bad-key",
         swap("key: test-campaign", "key: Test Campaign"),
-        "1: key: 格式不符（应符合 ^[a-z0-9][a-z0-9-]*$）",
+        "1: key: 应为编码：小写英文字母、数字和 -，如 org-committee（中文名称写在 name、title 里）",
     ),
 ]
 
