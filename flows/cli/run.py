@@ -142,9 +142,12 @@ def simulate(
     _print_status(campaign, last)
 
 
-def brought_to_day(session, loaded: LoadedCampaign, day) -> None:
-    """The campaign's phases opened and closed as `day` calls for, before acting as of it."""
+def brought_to_day(session: Session, loaded: LoadedCampaign, day: dt.date) -> None:
+    """The campaign's phases opened and closed as `day` calls for, before acting as of it;
+    never beyond today: looking ahead (`status --as-of` next month) must not open a phase
+    early, nor close one still running."""
     run = context()
+    day = min(day, parse_day(None))
     bring_to_day(
         session, loaded, run.calendar, day, now=utc_now(), actor=run.settings.user or "system"
     )
@@ -172,6 +175,8 @@ def _print_status(campaign: str, as_of: dt.date) -> None:
         progress = now.progress
     for table in view.progress_tables(progress):
         out.print(table)
+    if as_of > parse_day(None):
+        say(LOOKING_AHEAD.format(day=as_of))
 
 
 @app.command(rich_help_panel=RECORD)
@@ -440,6 +445,10 @@ def evidence_sign(
             now=utc_now(),
         )
     say(f"{subject} · {_item_words(rule, item)}：{STATUS_ZH[new]}")
+
+
+# a day ahead counts what is asked by today and not done by then
+LOOKING_AHEAD = "{day} 尚未到来：以上按今天的情况估算，今天已开始的环节中到那天仍未办结的算逾期"
 
 
 @app.command(rich_help_panel=RECORD)

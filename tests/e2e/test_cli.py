@@ -19,6 +19,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.conftest import REPO
+from tests.scaled.campaign_now import today_in_shanghai, write_holidays
 
 CAMPAIGN = Path(sys.executable).parent / "campaign"
 CAMPAIGNS = sorted((REPO / "config" / "campaigns").glob("*.yaml"))
@@ -768,3 +769,46 @@ def test_a_rehearsal_is_refused_where_campaigns_are_real(
         assert conn.execute("SELECT count(*) FROM campaign").fetchone() == (1,)
         assert conn.execute("SELECT count(*) FROM evidence").fetchone() == (0,)
     assert_no_traceback(refused)
+
+
+def test_looking_ahead_opens_and_closes_nothing(campaign_home: Path, tmp_path: Path) -> None:
+    """`status --as-of` next month shows the campaign then; it must not open next phase's
+    items early nor close the running one (as bringing the campaign to that day did)."""
+    today = today_in_shanghai()
+    env = {"CAMPAIGN_HOLIDAYS_DIR": str(write_holidays(tmp_path / "holidays", today))}
+    path = tmp_path / "ahead.yaml"
+    path.write_text(
+        f"""key: ahead
+name: 向前看
+organization: weihai-etdz
+phases:
+  - key: now
+    name: 进行中
+    start: {today - dt.timedelta(days=10)}
+    end: {today + dt.timedelta(days=12)}
+    obligations:
+      - {{key: report, title: 报送材料, subject: {{units: {{kinds: [town]}}}},
+          due: {today + dt.timedelta(days=5)}}}
+  - key: later
+    name: 以后
+    start: {today + dt.timedelta(days=20)}
+    end: {today + dt.timedelta(days=40)}
+    obligations:
+      - {{key: sum-up, title: 报送总结, subject: {{units: {{kinds: [town]}}}},
+          due: {today + dt.timedelta(days=30)}}}
+""",
+        encoding="utf-8",
+    )
+    assert import_shipped_org(tmp_path).returncode == 0
+    rolled = run("rollout", path, env=env)
+    assert rolled.returncode == 0, rolled.stderr
+    ahead = (today + dt.timedelta(days=60)).isoformat()
+    looked = run("status", "ahead", "--as-of", ahead, env=env)
+    assert looked.returncode == 0, looked.stderr
+    assert f"{ahead} 尚未到来：以上按今天的情况估算" in looked.stdout
+    data = json.loads(run("status", "ahead", "--as-of", ahead, "--json", env=env).stdout)
+    assert [p["status"] for p in data["phases"]] == ["open", "pending"]
+    assert data["phases"][0]["overdue"] == data["phases"][0]["items"] > 0  # late by then
+    today_view = json.loads(run("status", "ahead", "--json", env=env).stdout)
+    assert [p["status"] for p in today_view["phases"]] == ["open", "pending"]
+    assert today_view["phases"][0]["overdue"] == 0
