@@ -56,4 +56,5 @@ def catch_up_campaign(campaign: str, now: dt.datetime | None = None) -> dict[str
         "reminders_failed": reminders.get("failed", 0),
         "newly_overdue": reminders.get("overdue", 0),
         "failure_reasons": reminders.get("reasons", []),
+        "next_due": reminders.get("next_due"),
     }

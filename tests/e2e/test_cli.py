@@ -526,6 +526,11 @@ def test_a_late_rollout_and_deploy_say_what_the_day_means(
     assert caught.returncode == 0, caught.stderr
     assert re.search(r"失败 [1-9]\d*", caught.stdout), caught.stdout
     assert "未送达：没有渠道：请填写此人的通知渠道" in caught.stdout, caught.stdout
+    # before the next morning's 09:00 nothing is due: it says when the next ones leave
+    early = run("catch-up", key, "--now", "2013-03-07T07:00+08:00")
+    assert early.returncode == 0, early.stderr
+    assert "发送提醒 0 条" in early.stdout, early.stdout
+    assert re.search(r"下一批提醒 \d+ 条于 2013-03-07 09:00 到期", early.stdout), early.stdout
 
 
 def test_two_rollouts_at_once_on_a_new_home_converge(campaign_home: Path) -> None:
