@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import getpass
 import os
 import signal
 import statistics
@@ -230,10 +229,10 @@ def main() -> None:
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         }
     )
+    from config.settings import os_login  # after the environment above is set
+
     operators = home / "operators.csv"
-    operators.write_text(
-        f"登录名,人员编码,代录\n{getpass.getuser()},p-org-01,是\n", encoding="utf-8"
-    )
+    operators.write_text(f"登录名,人员编码,代录\n{os_login()},p-org-01,是\n", encoding="utf-8")
     plan = home / "bench-door.yaml"
     plan.write_text(campaign_text(today), encoding="utf-8")
     print(f"setting up the district and the campaign ({args.db}) ...", flush=True)

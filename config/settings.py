@@ -121,6 +121,20 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{self.home.resolve() / 'campaign.db'}"
 
 
+def os_login() -> str:
+    """The operating-system account running this process: what the operators list maps to a
+    person. From the process's user id, never from LOGNAME or USER (getpass reads those
+    first, and anyone may set them: `LOGNAME=staff campaign evidence add …` would act as the
+    department's staff)."""
+    try:
+        import pwd
+    except ImportError:  # Windows: no user ids; the login Windows gives the process
+        import getpass
+
+        return getpass.getuser()
+    return pwd.getpwuid(os.geteuid()).pw_name
+
+
 class SettingsError(CampaignError):
     """An environment variable with a value we cannot use."""
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from dataclasses import asdict
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from prefect.artifacts import create_markdown_artifact
 from sqlmodel import Session
 
 from config.org_file import read_org_files
+from config.settings import os_login
 from models.org_rules import UNIT_KIND_NAMES_ZH
 from models.store import db
 from models.store.catalog import campaigns_of
@@ -33,7 +33,7 @@ def import_org_file(
     """Check and write organization files, as one import, in a single transaction."""
     with db.session_for(database_url) as session:
         data = read_org_files([Path(p) for p in paths])
-        result = import_org(session, data, org, actor=actor, operator=getpass.getuser())
+        result = import_org(session, data, org, actor=actor, operator=os_login())
         readdressed = (
             readdress_reminders(task_context(), session, result.org)
             if result.changed

@@ -5,7 +5,6 @@ free port of 127.0.0.1, and people signing in through links the CLI hands out.""
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import re
 import socket
 import subprocess
@@ -19,6 +18,7 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine, text
 
+from config.settings import os_login
 from tests.e2e.test_cli import CAMPAIGN, REPO, cli_env, run
 from tests.scaled.campaign_now import today_in_shanghai, write_holidays
 
@@ -248,9 +248,7 @@ def door_server(
     }
     door = Door(home, env["CAMPAIGN_WEB_URL"], env, today)
     operators = folder / "operators.csv"
-    operators.write_text(
-        f"登录名,人员编码,代录\n{getpass.getuser()},{LEADER},是\n", encoding="utf-8"
-    )
+    operators.write_text(f"登录名,人员编码,代录\n{os_login()},{LEADER},是\n", encoding="utf-8")
     people = folder / "channels.csv"
     people.write_text(
         "编码,姓名,单位,角色,通知渠道\n"

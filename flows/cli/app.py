@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
-import getpass
 import os
 from pathlib import Path
 
 import typer
 
-from config.settings import Settings, get_settings
+from config.settings import Settings, get_settings, os_login
 from flows.cli import console as view
 from models.domain.date_rules import RUN_NOW, not_after_today, read_day
 from models.domain.operators import Acting, acting_for, operators_of
@@ -97,7 +96,7 @@ def parse_instant(value: str, what: str = "--now") -> dt.datetime:
 def operator() -> str:
     """Who runs this command: the operating-system user (what the audit trail records of
     changes no person is named for, such as an organization import)."""
-    return f"os:{getpass.getuser()}"
+    return f"os:{os_login()}"
 
 
 def acting(by: str | None, org: str) -> Acting:
@@ -108,7 +107,7 @@ def acting(by: str | None, org: str) -> Acting:
 
     with db.read_session_for(settings().resolved_database_url) as session:
         rows = find_org(session, org).operators or []
-    return acting_for(getpass.getuser(), operators_of(rows), org, by or settings().user)
+    return acting_for(os_login(), operators_of(rows), org, by or settings().user)
 
 
 def ensure_prefect() -> None:

@@ -6,7 +6,6 @@ command prints a traceback unless CAMPAIGN_DEBUG is set.
 
 from __future__ import annotations
 
-import getpass
 import logging
 import os
 import sys
@@ -16,7 +15,13 @@ import httpx
 import typer
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
-from config.settings import HOME_PROBLEMS, SettingsError, get_settings, missing_database
+from config.settings import (
+    HOME_PROBLEMS,
+    SettingsError,
+    get_settings,
+    missing_database,
+    os_login,
+)
 
 # isort: off
 # They register their commands as they are imported, and `--help` lists them in that order
@@ -70,7 +75,7 @@ def main() -> None:
     try:
         check_environment()
         quiet_prefect(verbose)
-        with audit_trail.through(f"cli:{getpass.getuser()}"):
+        with audit_trail.through(f"cli:{os_login()}"):
             code = command_tree(app).main(standalone_mode=False) or 0
     except NoArgsIsHelpError as exc:  # a group named alone: its help
         exc.show()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +18,7 @@ from config.campaign_files import (
 )
 from config.holiday_tables import write_holiday_table
 from config.org_file import read_org_files
+from config.settings import os_login
 from config.yaml_lines import YamlLoadError, format_loc, load_yaml_text, read_text_file
 from flows.cli import console as view
 from flows.cli.app import (
@@ -94,7 +94,7 @@ def orgs_import(
     data = read_org_files(files)
     run = context()
     with run.session() as session:
-        result = import_org(session, data, org, actor=operator(), operator=getpass.getuser())
+        result = import_org(session, data, org, actor=operator(), operator=os_login())
         readdressed = (
             readdress_reminders(run, session, result.org) if result.changed else Readdressed()
         )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from config.settings import os_login
 from flows.cli.app import RECORD, app, context, err, say, settings
 from flows.cli.params import OrgOption, PersonArg
 from models.domain.digest import invitation
@@ -88,7 +88,7 @@ def _operator_event(session, action: str, person: str, payload: dict, org: str) 
     repeat between organizations)."""
     audit.append(
         session,
-        actor=f"os:{getpass.getuser()}",
+        actor=f"os:{os_login()}",
         action=action,
         entity="person",
         entity_key=person,
@@ -102,7 +102,7 @@ def link(person: PersonArg, org: OrgOption = None) -> None:
     """输出某人的一次性登录链接（仅限可代录的操作员：持有链接者即以此人身份办事）。"""
     with context().session() as session:
         key, operators = _org_and_operators(session, org, person=person)
-        may_print_sign_ins(getpass.getuser(), operators, key)
+        may_print_sign_ins(os_login(), operators, key)
         person_id = person_in(session, org_key=key, code=person).id
         assert person_id is not None  # a stored row
         _, url = _link(session, person_id, "printed")
@@ -127,7 +127,7 @@ def invite(
     run = context()
     with run.read_session() as session:
         key, operators = _org_and_operators(session, org, person=person, unit=unit)
-        may_invite(getpass.getuser(), operators, key)
+        may_invite(os_login(), operators, key)
         snapshot = load_snapshot(session, key)
         if person is not None:
             ids = [snapshot.person_coded(person).id]
@@ -184,7 +184,7 @@ def sessions(
     with context().session() as session:
         key, operators = _org_and_operators(session, org, person=revoke)
         if revoke is not None:
-            may_print_sign_ins(getpass.getuser(), operators, key)
+            may_print_sign_ins(os_login(), operators, key)
             person_id = person_in(session, org_key=key, code=revoke).id
             assert person_id is not None  # a stored row
             ended = store.revoke_sessions(session, person_ids=[person_id], now=now)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import json
 import os
 import re
@@ -18,6 +17,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
+from config.settings import os_login
 from tests.conftest import REPO
 from tests.scaled.campaign_now import today_in_shanghai, write_holidays
 
@@ -50,7 +50,7 @@ def operators_csv(folder: Path, person: str = "p-org-01", proxy: bool = True) ->
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "operators.csv"
     path.write_text(
-        f"登录名,人员编码,代录\n{getpass.getuser()},{person},{'是' if proxy else '否'}\n",
+        f"登录名,人员编码,代录\n{os_login()},{person},{'是' if proxy else '否'}\n",
         encoding="utf-8",
     )
     return path

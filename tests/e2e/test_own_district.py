@@ -6,7 +6,6 @@ reports, and that nothing of the other organization leaks in."""
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import json
 import re
 from pathlib import Path
@@ -15,7 +14,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from config.settings import get_settings
+from config.settings import get_settings, os_login
 from models.store import db
 from models.store.tables import AuditEvent, ChecklistItem, Person, Reminder
 from tests.e2e.test_cli import REPO, assert_no_traceback, operators_csv, run
@@ -154,13 +153,16 @@ def test_an_organization_of_ones_own_from_a_workbook_and_a_campaign_file_from_an
     assert listed.startswith("已下发的活动（1项）：\n深入贯彻中央八项规定精神学习教育"), listed
     assert listed.index("（eight-rules-study-2025）") < listed.index("中尚未下发的活动：")
 
-    # operators are named: this login is nobody in lingang yet, so it acts for nobody
+    # operators are named: this login is nobody in lingang yet, so it acts for nobody; the
+    # login is the process's account, not what LOGNAME or USER say (anyone may set those)
     item = ("eight-rules-study-2025", "--subject", "lg-t1-v1", "--obligation", "study-session")
     evidence = ("--count", "participants=23", "--note", "专题学习", "--date", "2025-04-10")
-    nobody = run("evidence", "add", *item, "--by", "lg-t1-oc", *evidence)
-    assert nobody.returncode == 3 and f"操作员 {getpass.getuser()} 未在组织 lingang 中登记" in (
+    posing = {"LOGNAME": "lg-staff", "USER": "lg-staff", "USERNAME": "lg-staff"}
+    nobody = run("evidence", "add", *item, "--by", "lg-t1-oc", *evidence, env=posing)
+    assert nobody.returncode == 3 and f"操作员 {os_login()} 未在组织 lingang 中登记" in (
         nobody.stderr
     )
+    assert "lg-staff" not in nobody.stderr
     # the department's staff member, who types in the towns' paper records (the first
     # operators of an organization are named by whoever imports them)
     staff = operators_csv(elsewhere / "staff", person="lg-head", proxy=True)
@@ -188,7 +190,7 @@ def test_an_organization_of_ones_own_from_a_workbook_and_a_campaign_file_from_an
             select(AuditEvent).where(col(AuditEvent.action) == "evidence.accepted")
         ).scalar_one()
     # whose sign-off it is, and who typed it in
-    assert (signed.actor, signed.payload["entered_by"]) == ("lg-t1-oc2", getpass.getuser())
+    assert (signed.actor, signed.payload["entered_by"]) == ("lg-t1-oc2", os_login())
 
     # one meaning of a day: the sign-off of 04-14 does not count on 04-05
     before = json_status("2025-04-05")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import pwd
+
 import pytest
 
+from config.settings import os_login
 from models.domain.operators import (
     Acting,
     acting_for,
@@ -41,3 +45,12 @@ def test_only_a_proxy_changes_an_organization_once_it_has_operators() -> None:
     for login in ("zhaoyu", "nobody"):
         with pytest.raises(PermissionRefused, match="不能修改组织 weihai-etdz"):
             may_change_organization(login, OPS, "weihai-etdz")
+
+
+def test_the_login_is_the_process_account_not_what_the_environment_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = pwd.getpwuid(os.geteuid()).pw_name
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        monkeypatch.setenv(name, "department-staff")
+    assert os_login() == real != "department-staff"
