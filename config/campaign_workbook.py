@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from config.settings import Settings
 from config.workbooks import read_sheets, save_in_place
@@ -778,11 +778,15 @@ class CellLocatedYaml(LoadedYaml):
         super().__init__(path, data, {})
         self.cells = cells
 
-    def problem(self, loc: Sequence[str | int], message: str) -> str:
+    def cell_of(self, loc: Sequence[str | int]) -> str:
+        """FILE:SHEET!CELL of a field, or of the nearest field around it that has a cell."""
         here = tuple(loc)
         while here and here not in self.cells:
             here = here[:-1]
-        return f"{self.path}:{self.cells.get(here, f'{ABOUT}!A1')}: 校验未通过：{message}"
+        return f"{self.path}:{self.cells.get(here, f'{ABOUT}!A1')}"
+
+    def problem(self, loc: Sequence[str | int], message: str) -> str:
+        return f"{self.cell_of(loc)}: 校验未通过：{message}"
 
 
 def campaign_yaml(data: dict[str, Any]) -> str:
@@ -802,9 +806,16 @@ def campaign_yaml(data: dict[str, Any]) -> str:
     return buffer.getvalue()
 
 
-def campaign_from_workbook(settings: Settings, path: Path) -> tuple[LoadedCampaign, str]:
-    """The workbook read and checked as `campaign validate` checks a file: the campaign and
-    its text as a campaign file. ImportRejected or SpecError name the cells."""
+class FromWorkbook(NamedTuple):
+    loaded: LoadedCampaign
+    text: str  # as a campaign file
+    cell_of: Callable[[Sequence[str | int]], str]  # where a field is: FILE:SHEET!CELL
+
+
+def campaign_from_workbook(settings: Settings, path: Path) -> FromWorkbook:
+    """The workbook read and checked as `campaign validate` checks a file: the campaign, its
+    text as a campaign file, and where each field is. ImportRejected or SpecError name the
+    cells."""
     from config.campaign_files import calendar_for, org_role_names, org_vocabulary
     from config.spec import parse_campaign
 
@@ -812,10 +823,11 @@ def campaign_from_workbook(settings: Settings, path: Path) -> tuple[LoadedCampai
     if isinstance(data.get("organization"), str):
         role_codes_of(data, org_role_names(settings, data["organization"]))
     text = campaign_yaml(data)
+    located = CellLocatedYaml(path, data, cells)
     loaded = parse_campaign(
-        CellLocatedYaml(path, data, cells),
+        located,
         calendar=calendar_for(settings),
         org_lookup=lambda key: org_vocabulary(settings, key),
         text=text,
     )
-    return loaded, text
+    return FromWorkbook(loaded, text, located.cell_of)

@@ -5,12 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import typer
 
 from config.settings import Settings, get_settings, os_login
+from config.yaml_lines import format_loc, load_yaml_text
 from flows.cli import console as view
+from models.domain.burden import restraint_warnings
+from models.domain.campaign import LoadedCampaign
 from models.domain.date_rules import RUN_NOW, not_after_today, read_day
 from models.domain.operators import Acting, acting_for, operators_of
 from models.errors import DateRuleError
@@ -51,6 +55,20 @@ def say(text: str) -> None:
     """A line for the user, printed as it is: codes and names come from people's files and
     may hold [brackets], which Rich would otherwise read as markup."""
     out.print(text, markup=False)
+
+
+def say_restraints(loaded: LoadedCampaign, where: Callable[[Sequence[str | int]], str]) -> None:
+    """Where the campaign asks what the burden-reduction rules restrict (photos every week,
+    check-ins, rankings of persons): warnings, never failures, said wherever a campaign comes
+    in (validate, plan import, rollout). `where`: a field's place, FILE:LINE or FILE:CELL."""
+    for loc, message in restraint_warnings(loaded.spec):
+        say(f"{where(loc)}: 提醒：{message}")
+
+
+def file_lines(loaded: LoadedCampaign, path: Path) -> Callable[[Sequence[str | int]], str]:
+    """A campaign file's fields by line: FILE:LINE: field.path."""
+    lines = load_yaml_text(loaded.text, path)
+    return lambda loc: f"{path}:{lines.line_of(loc)}: {format_loc(loc)}"
 
 
 def settings() -> Settings:

@@ -21,7 +21,7 @@ from config.campaign_workbook import (
 )
 from config.workbooks import save_in_place
 from flows.cli import console as view
-from flows.cli.app import PREPARE, app, context, out, parse_day, say
+from flows.cli.app import PREPARE, app, context, out, parse_day, say, say_restraints
 from flows.cli.params import CampaignArg, UnitOption
 from models.domain.campaign import LoadedCampaign
 from models.errors import CampaignError, ImportRejected, SpecError
@@ -63,7 +63,7 @@ def plan_import(
     run = context()
     target = out_file or xlsx.with_suffix(".yaml")
     try:
-        loaded, text = campaign_from_workbook(run.settings, xlsx)
+        loaded, text, cell_of = campaign_from_workbook(run.settings, xlsx)
     except (ImportRejected, SpecError) as exc:
         for line in exc.problems:
             say(line)
@@ -77,6 +77,7 @@ def plan_import(
         raise CampaignError(f"{target}: 写出的文件与工作簿不一致（请报告此问题）")
     save_in_place(target, lambda scratch: Path(scratch).write_text(text, encoding="utf-8"))
     say(view.valid_line(target, loaded))
+    say_restraints(loaded, lambda loc: f"{cell_of(loc)}")
 
 
 @app.command(rich_help_panel=PREPARE)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import typer
 from sqlmodel import Session
 
+from config.yaml_lines import format_loc
 from flows.cli import console as view
 from flows.cli.app import (
     RECORD,
@@ -24,6 +25,7 @@ from flows.cli.app import (
     context,
     ensure_prefect,
     evidence_app,
+    file_lines,
     gate_app,
     out,
     parse_day,
@@ -32,6 +34,7 @@ from flows.cli.app import (
     parse_run_day,
     phase_app,
     say,
+    say_restraints,
     settings,
 )
 from flows.cli.params import (
@@ -101,6 +104,13 @@ def rollout(
         overdue = campaign_progress(session, loaded, day).overdue
     for note in late_rollout_zh(day, loaded.last_day, overdue, day_given=as_of is not None):
         say(note)
+    path = Path(campaign)
+    say_restraints(
+        loaded,
+        file_lines(loaded, path)
+        if path.is_file()
+        else lambda loc: f"{campaign}: {format_loc(loc)}",
+    )
     if result["moved"] or result["cancelled"] or result["done_kept"]:
         say(
             f"文件有改动：{result['moved']}项截止日期调整，{result['cancelled']}项不再需要（已取消），"

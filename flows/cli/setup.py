@@ -19,21 +19,22 @@ from config.campaign_files import (
 from config.holiday_tables import write_holiday_table
 from config.org_file import read_org_files
 from config.settings import os_login
-from config.yaml_lines import YamlLoadError, format_loc, load_yaml_text, read_text_file
+from config.yaml_lines import YamlLoadError, read_text_file
 from flows.cli import console as view
 from flows.cli.app import (
     PREPARE,
     app,
     context,
     db_app,
+    file_lines,
     operator,
     orgs_app,
     out,
     say,
+    say_restraints,
     settings,
 )
 from flows.cli.params import CampaignArg
-from models.domain.burden import restraint_warnings
 from models.domain.holiday_notice import NoticeError, parse_notice
 from models.errors import CampaignError, DateRuleError, NotFound, SpecError
 from models.store import db
@@ -66,11 +67,7 @@ def validate(
                 say(line)
             continue
         say(view.valid_line(path, loaded))
-        warnings = restraint_warnings(loaded.spec)
-        if warnings:
-            lines = load_yaml_text(loaded.text, path)
-            for loc, message in warnings:
-                say(f"{path}:{lines.line_of(loc)}: {format_loc(loc)}: 提醒：{message}")
+        say_restraints(loaded, file_lines(loaded, path))
     if bad:
         raise typer.Exit(2)
 

@@ -187,6 +187,18 @@ def test_two_campaigns_asking_a_village_for_one_record_are_found(tmp_path: Path)
     )
     assert "要求签到：规定禁止打卡、签到类要求" in checked.stdout
     assert "目标“党员积分排名前十”含排名、积分：规定禁止对人员积分排名" in checked.stdout
+    # said wherever the campaign comes in: from a planner's workbook (at its cell), and when
+    # it is rolled out
+    plan = tmp_path / "计划.xlsx"
+    assert run("plan", "export", elsewhere, "--xlsx", plan).returncode == 0
+    back = run("plan", "import", plan, "--out", tmp_path / "back.yaml")
+    assert back.returncode == 0, back.stdout + back.stderr
+    assert f"{plan}:事项!P3: 提醒：每次都要1个附件" in back.stdout, back.stdout
+    rolled = run("rollout", elsewhere, "--as-of", "2013-01-04")
+    assert rolled.returncode == 0, rolled.stdout + rolled.stderr
+    assert f"{elsewhere}:22: phases[0].obligations[1].evidence.files: 提醒：每次都要1个附件" in (
+        rolled.stdout
+    )
 
     book = tmp_path / "b.xlsx"
     result = run("burden", "village-meetings-2013", elsewhere, "--xlsx", book)

@@ -39,7 +39,7 @@ def test_every_shipped_campaign_survives_yaml_workbook_yaml(key: str, tmp_path: 
     book = tmp_path / f"{key}.xlsx"
     # roles written by their names, read back as codes
     write_campaign_workbook(original.spec, book, org_role_names(settings, "weihai-etdz"))
-    loaded, text = _import(book)
+    loaded, text, _ = _import(book)
     assert loaded.spec == original.spec
     assert loaded.phase_dates == original.phase_dates
     again = parse_text(settings, text, tmp_path / f"{key}.yaml", calendar_for(settings))
@@ -151,7 +151,7 @@ def test_roles_are_written_by_name_and_read_by_name_or_code(tmp_path: Path) -> N
     signers = {3: "督查人员", 4: "inspector"}  # 签字角色 by name in row 3, by code in row 4
     edits: dict[tuple[str, str], object] = {("事项", f"Q{row}"): r for row, r in signers.items()}
     path = _edited(tmp_path, edits | {("事项", f"R{row}"): "区级" for row in signers})
-    loaded, text = _import(path)
+    loaded, text, _ = _import(path)
     read = {
         ob.key: ob.evidence.sign_off.role
         for p in loaded.spec.phases
