@@ -241,6 +241,20 @@ def _known_keys(settings: Settings) -> str:
     rolled = rolled_out_keys(settings)
     files = [p.stem for p in shipped_campaigns(settings)]
     return (
-        f"已下发：{'、'.join(rolled) or '无'}；{settings.campaigns_dir} 中的文件："
-        f"{'、'.join(files) or '无'}；也可给出活动文件的路径"
+        f"已下发：{'、'.join(rolled) or _nothing_here(settings)}；{settings.campaigns_dir} 中的"
+        f"文件：{'、'.join(files) or '无'}；也可给出活动文件的路径"
+    )
+
+
+def _nothing_here(settings: Settings) -> str:
+    """Nothing rolled out in the database read: most often a command run from another
+    folder than the usual one (the default data folder is ./.campaign), so say which."""
+    if settings.database_url:
+        from sqlalchemy.engine import make_url
+
+        shown = make_url(settings.database_url).render_as_string(hide_password=True)
+        return f"无（查的是数据库 {shown}，见 CAMPAIGN_DATABASE_URL）"
+    return (
+        f"无（查的是数据文件夹 {settings.home.resolve()}；在别处下发过的，"
+        "请在那里运行，或把 CAMPAIGN_HOME 设为那里的数据文件夹）"
     )

@@ -817,3 +817,23 @@ phases:
     today_view = json.loads(run("status", "ahead", "--json", env=env).stdout)
     assert [p["status"] for p in today_view["phases"]] == ["open", "pending"]
     assert today_view["phases"][0]["overdue"] == 0
+
+
+def test_an_unknown_campaign_in_an_empty_data_folder_says_which_folder(tmp_path: Path) -> None:
+    """Run from another folder than the usual one, the default ./.campaign is a new, empty
+    one: the campaign rolled out elsewhere is 'not there', and it says where it looked."""
+    elsewhere = tmp_path / "另一个目录"
+    elsewhere.mkdir()
+    env = {k: v for k, v in cli_env().items() if k not in ("CAMPAIGN_HOME", "PREFECT_HOME")}
+    result = subprocess.run(
+        [str(CAMPAIGN), "status", "winter-visits-2026"],
+        capture_output=True,
+        text=True,
+        cwd=elsewhere,
+        env=env,
+        timeout=240,
+    )
+    assert result.returncode == 2
+    assert "错误：没有活动 winter-visits-2026（已下发：无（查的是数据文件夹 " in result.stderr
+    assert f"{elsewhere / '.campaign'}；在别处下发过的" in result.stderr, result.stderr
+    assert_no_traceback(result)
