@@ -48,6 +48,7 @@ class ExistingOrg:
     roles: frozenset[str] = frozenset()
     pairing_kinds: frozenset[str] = frozenset()
     role_names: Mapping[str, str] = field(default_factory=dict)  # code → Chinese name
+    unit_names: Mapping[str, str] = field(default_factory=dict)  # code → name
 
 
 class _Coded(Protocol):
@@ -94,18 +95,49 @@ def codes_for_words(data: OrgData, existing: ExistingOrg) -> OrgData:
     def roles(values: tuple[str, ...] | None) -> tuple[str, ...] | None:
         return None if values is None else tuple(codes.get(v, v) for v in values)
 
+    called = _units_called(data, existing)
+
+    def unit(value: str | None) -> str | None:
+        named = called.get(value or "", ())
+        return named[0] if len(named) == 1 else value
+
     return replace(
         data,
         responsible_roles=roles(data.responsible_roles),
         district_roles=roles(data.district_roles),
-        units=[replace(u, kind=KIND_OF_WORD.get(u.kind, u.kind)) for u in data.units],
-        people=[replace(p, roles=roles(p.roles) or ()) for p in data.people],
+        units=[
+            replace(u, kind=KIND_OF_WORD.get(u.kind, u.kind), parent=unit(u.parent))
+            for u in data.units
+        ],
+        people=[
+            replace(p, roles=roles(p.roles) or (), unit=unit(p.unit) or "") for p in data.people
+        ],
     )
+
+
+def _which(called: Mapping[str, list[str]], name: str) -> str:
+    """For a unit named where its code goes and shared by several: which they are."""
+    codes = called.get(name, [])
+    if len(codes) > 1:
+        return f"（名为{name}的单位有{len(codes)}个：{'、'.join(codes)}，请写编码）"
+    return ""
+
+
+def _units_called(data: OrgData, existing: ExistingOrg) -> dict[str, list[str]]:
+    """The codes of the units each name stands for, where the name is no unit's code: a
+    sheet's 单位 or 上级 may give 东滩1村 for lg-t1-v1 when one unit has that name."""
+    names = {**existing.unit_names, **{u.code: u.name for u in data.units}}
+    called: dict[str, list[str]] = {}
+    for code, name in sorted(names.items()):
+        if name and name not in names:
+            called.setdefault(name, []).append(code)
+    return called
 
 
 def check_org(data: OrgData, existing: ExistingOrg) -> list[str]:
     """Every problem of the import, as `FILE:ROW: message`; empty when it may be written."""
     problems: list[str] = []
+    called = _units_called(data, existing)
     for table, what in (
         ("roles", "角色"),
         ("pairing_kinds", "结对类型"),
@@ -155,7 +187,9 @@ def check_org(data: OrgData, existing: ExistingOrg) -> list[str]:
                     f"{unit.where}: {_kind_zh(unit.kind)}须有上级（{_kinds_zh(allowed)}）"
                 )
         elif unit.parent not in kinds:
-            problems.append(f"{unit.where}: 没有上级单位 {unit.parent}")
+            problems.append(
+                f"{unit.where}: 没有上级单位 {unit.parent}{_which(called, unit.parent)}"
+            )
         elif kinds[unit.parent] not in allowed:
             problems.append(
                 f"{unit.where}: {_kind_zh(unit.kind)}不能隶属于{_kind_zh(kinds[unit.parent])}"
@@ -176,7 +210,7 @@ def check_org(data: OrgData, existing: ExistingOrg) -> list[str]:
     people = set(existing.people) | {p.code for p in data.people}
     for person in data.people:
         if person.unit not in kinds:
-            problems.append(f"{person.where}: 没有单位 {person.unit}")
+            problems.append(f"{person.where}: 没有单位 {person.unit}{_which(called, person.unit)}")
         for role in person.roles:
             if role not in roles:
                 problems.append(f"{person.where}: 没有角色 {role}（已有：{known}）")

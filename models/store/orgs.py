@@ -143,9 +143,9 @@ def existing_org(session: Session, org_id: int | None) -> ExistingOrg:
     if org_id is None:
         return ExistingOrg()
     units = session.execute(
-        select(col(Unit.id), col(Unit.code), col(Unit.kind), col(Unit.parent_id)).where(
-            col(Unit.org_id) == org_id
-        )
+        select(
+            col(Unit.id), col(Unit.code), col(Unit.name), col(Unit.kind), col(Unit.parent_id)
+        ).where(col(Unit.org_id) == org_id)
     ).all()
     code_of = {u.id: u.code for u in units}
 
@@ -156,6 +156,7 @@ def existing_org(session: Session, org_id: int | None) -> ExistingOrg:
 
     return ExistingOrg(
         unit_kinds={u.code: u.kind for u in units},
+        unit_names={u.code: u.name for u in units},
         unit_parents={u.code: code_of.get(u.parent_id) for u in units},
         people=codes(Person),
         roles=codes(Role),

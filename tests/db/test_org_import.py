@@ -169,6 +169,30 @@ def role_name(url: str, code: str) -> str:
     return name
 
 
+def unit_name(url: str, code: str) -> str:
+    with db.session_for(url) as session:
+        name: str = session.execute(
+            select(col(Unit.name)).where(col(Unit.code) == code)
+        ).scalar_one()
+    return name
+
+
+def unit_id(url: str, code: str) -> int:
+    with db.session_for(url) as session:
+        found: int = session.execute(
+            select(col(Unit.id)).where(col(Unit.code) == code)
+        ).scalar_one()
+    return found
+
+
+def person_unit(url: str, code: str) -> int:
+    with db.session_for(url) as session:
+        found: int = session.execute(
+            select(col(Person.unit_id)).where(col(Person.code) == code)
+        ).scalar_one()
+    return found
+
+
 def roles_of(session: Session, person: str) -> list[str]:
     return list(
         session.execute(
@@ -204,8 +228,9 @@ def test_xlsx_errors_name_the_sheet_and_row(db_url: str, tmp_path: Path) -> None
 def test_a_sheet_names_kinds_and_roles_as_the_department_writes_them(
     db_url: str, tmp_path: Path
 ) -> None:
-    """类型 村 and 角色 村党组织书记 (its 角色 sheet's name, or an imported role's), not codes;
-    a word that is neither is named with the words there are."""
+    """类型 村, 角色 村党组织书记 (its 角色 sheet's name, or an imported role's), 上级 桥头镇 and
+    单位 新村 (a unit's name), not codes; a word that is neither is named with the words
+    there are, a name two units share with their codes."""
     import_file(db_url, SHIPPED)
     book = Workbook()
     roles = book.active
@@ -214,11 +239,12 @@ def test_a_sheet_names_kinds_and_roles_as_the_department_writes_them(
     roles.append(["grid-head", "网格长"])
     units = book.create_sheet("单位")
     units.append(["编码", "名称", "类型", "上级"])
-    units.append(["qiaotou-new", "新村", "村", "qiaotou"])
+    town = unit_name(db_url, "qiaotou")
+    units.append(["qiaotou-new", "新村", "村", town])
     people = book.create_sheet("人员")
     people.append(["编码", "姓名", "单位", "角色"])
     secretary = role_name(db_url, "secretary")
-    people.append(["new-01", "新书记", "qiaotou-new", f"{secretary}；网格长"])
+    people.append(["new-01", "新书记", "新村", f"{secretary}；网格长"])
     path = tmp_path / "新村.xlsx"
     book.save(path)
     result = import_file(db_url, path)
@@ -227,16 +253,23 @@ def test_a_sheet_names_kinds_and_roles_as_the_department_writes_them(
         unit = session.execute(select(Unit).where(col(Unit.code) == "qiaotou-new")).scalar_one()
         held = roles_of(session, "new-01")
     assert unit.kind == "village" and held == ["grid-head", "secretary"]
+    assert unit.parent_id == unit_id(db_url, "qiaotou")
+    assert person_unit(db_url, "new-01") == unit.id
     again = import_file(db_url, path)  # read as codes, the same file changes nothing
     assert (again.units_updated, again.people_updated) == (0, 0)
 
     units.append(["qiaotou-new2", "新村二", "乡", "qiaotou"])
+    units.append(["qiaotou-new3", "新村", "村", "qiaotou"])  # a second 新村
     people.append(["new-02", "新委员", "qiaotou-new", "委员"])
     book.save(path)
     with pytest.raises(ImportRejected) as caught:
         import_file(db_url, path)
-    kinds, role = caught.value.problems
+    kinds, shared, role = caught.value.problems
     assert kinds.startswith(f"{path}:单位!第3行: 没有单位类型 乡（应为 区、镇、街道、村、社区")
+    assert shared == (
+        f"{path}:人员!第2行: 没有单位 新村"
+        "（名为新村的单位有2个：qiaotou-new、qiaotou-new3，请写编码）"
+    )
     assert role.startswith(f"{path}:人员!第3行: 没有角色 委员（已有：")
     assert f"{secretary}（secretary）" in role and "网格长（grid-head）" in role
 
