@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import Workbook
@@ -160,37 +161,11 @@ def test_xlsx_with_people_and_pairings(db_url: str, tmp_path: Path) -> None:
     assert roles == ["cadre", "party-member"]
 
 
-def role_name(url: str, code: str) -> str:
-    """A shipped role's Chinese name, as the department's sheets write it."""
+def by_code(url: str, column: Any, code: str) -> Any:
+    """One column of the row with that code (a role's, a unit's, a person's)."""
+    table = column.class_
     with db.session_for(url) as session:
-        name: str = session.execute(
-            select(col(Role.name)).where(col(Role.code) == code)
-        ).scalar_one()
-    return name
-
-
-def unit_name(url: str, code: str) -> str:
-    with db.session_for(url) as session:
-        name: str = session.execute(
-            select(col(Unit.name)).where(col(Unit.code) == code)
-        ).scalar_one()
-    return name
-
-
-def unit_id(url: str, code: str) -> int:
-    with db.session_for(url) as session:
-        found: int = session.execute(
-            select(col(Unit.id)).where(col(Unit.code) == code)
-        ).scalar_one()
-    return found
-
-
-def person_unit(url: str, code: str) -> int:
-    with db.session_for(url) as session:
-        found: int = session.execute(
-            select(col(Person.unit_id)).where(col(Person.code) == code)
-        ).scalar_one()
-    return found
+        return session.execute(select(column).where(col(table.code) == code)).scalar_one()
 
 
 def roles_of(session: Session, person: str) -> list[str]:
@@ -239,11 +214,11 @@ def test_a_sheet_names_kinds_and_roles_as_the_department_writes_them(
     roles.append(["grid-head", "网格长"])
     units = book.create_sheet("单位")
     units.append(["编码", "名称", "类型", "上级"])
-    town = unit_name(db_url, "qiaotou")
+    town = by_code(db_url, Unit.name, "qiaotou")
     units.append(["qiaotou-new", "新村", "村", town])
     people = book.create_sheet("人员")
     people.append(["编码", "姓名", "单位", "角色"])
-    secretary = role_name(db_url, "secretary")
+    secretary = by_code(db_url, Role.name, "secretary")
     people.append(["new-01", "新书记", "新村", f"{secretary}；网格长"])
     path = tmp_path / "新村.xlsx"
     book.save(path)
@@ -253,8 +228,8 @@ def test_a_sheet_names_kinds_and_roles_as_the_department_writes_them(
         unit = session.execute(select(Unit).where(col(Unit.code) == "qiaotou-new")).scalar_one()
         held = roles_of(session, "new-01")
     assert unit.kind == "village" and held == ["grid-head", "secretary"]
-    assert unit.parent_id == unit_id(db_url, "qiaotou")
-    assert person_unit(db_url, "new-01") == unit.id
+    assert unit.parent_id == by_code(db_url, Unit.id, "qiaotou")
+    assert by_code(db_url, Person.unit_id, "new-01") == unit.id
     again = import_file(db_url, path)  # read as codes, the same file changes nothing
     assert (again.units_updated, again.people_updated) == (0, 0)
 
