@@ -240,8 +240,8 @@ def todo(
         name = found.name
     campaigns = {key: run.campaign(key) for key in {i.campaign for i in items}}
     rows: list[dict[str, Any]] = []
-    for item in items:
-        loaded = campaigns[item.campaign]
+    for owed in items:
+        item, loaded = owed.item, campaigns[owed.campaign]
         phase = next((p for p in loaded.spec.phases if p.key == item.phase_key), None)
         obligation = next(
             (o for p in loaded.spec.phases for o in p.obligations if o.key == item.obligation_key),
@@ -257,8 +257,8 @@ def todo(
                 "due": item.due.isoformat(),
                 "state": state_of(item.due, day),
                 "days": days_word(item.due, day, run.calendar),
-                "status": item.status,
-                "escalated": item.escalated,
+                "status": owed.status,
+                "escalated": owed.escalated,
             }
         )
     rows.sort(key=lambda r: (STATE_ORDER[r["state"]], r["due"]))

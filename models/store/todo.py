@@ -3,7 +3,6 @@ to list it or not. What `campaign todo` prints and a digest's 查看全部 point
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -11,8 +10,8 @@ from sqlmodel import Session, col
 
 from models.domain.reminder_planning import is_escalation
 from models.domain.vocabulary import OPEN_ITEM
+from models.store.reminders import ItemRef
 from models.store.tables import (
-    ITEM_NATURAL_KEY,
     Campaign,
     ChecklistItem,
     Organization,
@@ -24,13 +23,8 @@ from models.store.tables import (
 
 @dataclass(frozen=True)
 class TodoItem:
-    campaign: str
-    phase_key: str
-    obligation_key: str
-    subject_type: str
-    subject_id: int
-    occurrence: str
-    due: dt.date
+    campaign: str  # its key
+    item: ItemRef  # what a reminder line reads of it: the natural key, the due date
     status: str
     escalated: bool  # reminded as the supervisor of someone else's item
 
@@ -45,22 +39,18 @@ def org_key_of(session: Session, person: Person) -> str:
 
 def todo_items(session: Session, person: Person) -> list[TodoItem]:
     """The person's open items, by due date."""
+    read = columns(ChecklistItem, " ".join(ItemRef._fields))
     rows = session.execute(
-        select(
-            col(Campaign.key),
-            # the item's natural key after its campaign, then what the list shows
-            *columns(ChecklistItem, " ".join((*ITEM_NATURAL_KEY[1:], "due", "status"))),
-            col(Reminder.rule),
-        )
+        select(col(Campaign.key), *read, col(ChecklistItem.status), col(Reminder.rule))
         .join(Reminder, col(Reminder.item_id) == col(ChecklistItem.id))
         .join(Campaign, col(Campaign.id) == col(ChecklistItem.campaign_id))
         .where(col(Reminder.recipient_id) == person.id, col(ChecklistItem.status).in_(OPEN_ITEM))
     ).all()
-    out: dict[tuple[object, ...], TodoItem] = {}
+    out: dict[int, TodoItem] = {}  # by item: one line however many reminders name it
     for r in rows:
-        key = (r.key, r.phase_key, r.obligation_key, r.subject_type, r.subject_id, r.occurrence)
         escalated = is_escalation(r.rule)
-        held = out.get(key)
+        held = out.get(r.id)
         if held is None or (held.escalated and not escalated):
-            out[key] = TodoItem(*key, r.due, r.status, escalated)
-    return sorted(out.values(), key=lambda t: (t.due, t.campaign, t.obligation_key))
+            item = ItemRef._make(r[1 : 1 + len(read)])
+            out[r.id] = TodoItem(r.key, item, r.status, escalated)
+    return sorted(out.values(), key=lambda t: (t.item.due, t.campaign, t.item.obligation_key))
