@@ -477,12 +477,15 @@ def report(
             say(f"台账：{xlsx}（{rows} 行）")
 
 
-def _campaign_key_with_phase(campaign: str, phase: str) -> str:
-    """The campaign's key, once the phase is known to be one of its phases."""
+def _phase_run(campaign: str, phase: str, on: str | None) -> tuple[str, dt.date]:
+    """The campaign's key and the day, once the day is no later than today and the phase
+    one of the campaign's; checked before Prefect starts."""
+    day = parse_run_day(on)
     loaded = context().campaign(campaign)
     if phase not in loaded.phase_dates:
         raise NotFound(f"没有环节 {phase}（环节：{'、'.join(loaded.phase_dates)}）")
-    return loaded.spec.key
+    ensure_prefect()
+    return loaded.spec.key, day
 
 
 @phase_app.command("open")
@@ -490,9 +493,8 @@ def phase_open(campaign: CampaignArg, phase: PhaseArg, on: AsOf = None) -> None:
     """现在开启一个阶段（通常由其定时运行开启）。"""
     from flows.phase import open_campaign_phase
 
-    ensure_prefect()
-    day = parse_run_day(on)
-    opened = open_campaign_phase(_campaign_key_with_phase(campaign, phase), phase, day)
+    key, day = _phase_run(campaign, phase, on)
+    opened = open_campaign_phase(key, phase, day)
     say(f"环节 {phase} 已开始：{opened} 项进入办理")
 
 
@@ -501,9 +503,8 @@ def phase_close(campaign: CampaignArg, phase: PhaseArg, on: AsOf = None) -> None
     """结束一个阶段并发布其小结。"""
     from flows.phase import close_campaign_phase
 
-    ensure_prefect()
-    day = parse_run_day(on)
-    summary = close_campaign_phase(_campaign_key_with_phase(campaign, phase), phase, day)
+    key, day = _phase_run(campaign, phase, on)
+    summary = close_campaign_phase(key, phase, day)
     say(f"环节 {phase} 已结束：完成 {summary['accepted']}/{summary['items']}")
 
 
