@@ -61,6 +61,12 @@ class Visit:
     def today(self) -> dt.date:
         return today_in(self.settings.timezone)
 
+    @property
+    def title(self) -> str:
+        """Whose door this is: the organization's top unit (临港区), as its people call it."""
+        tops = [u.name for u in self.org.units.values() if u.parent_id is None]
+        return tops[0] if len(tops) == 1 else "组织工作"
+
     def campaigns(self) -> dict[str, LoadedCampaign]:
         """The organization's rolled-out campaigns, as their current stored versions say."""
         if not self._campaigns:

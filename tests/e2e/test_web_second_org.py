@@ -79,6 +79,9 @@ def test_a_second_district_on_the_door_sees_and_signs_only_its_own(tmp_path: Pat
         assert "召开专题学习研讨会" in their_list and "林书记" in their_list
         assert "召开党员大会" not in their_list and "报送党员名册" not in their_list
         assert "召开党员大会" in our_list and "召开专题学习研讨会" not in our_list
+        # each district's own door: its name at the top, not the other's
+        assert "<h1>临港区 · 网上办理</h1>" in their_list and "威海" not in their_list
+        assert "<h1>威海经济技术开发区 · 网上办理</h1>" in our_list
 
         # the shipped district's item, guessed in the address by the other district's person
         weihai_item = door.item_id("village-build", "roster", "qiaotou-v01")
