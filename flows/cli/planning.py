@@ -133,7 +133,8 @@ def burden(
             until=last,
             under=under,
         )
-        out.print(view.burden_months(weighed, org, [c.spec.key for c in mine]))
+        named = snapshot.top_name or org
+        out.print(view.burden_months(weighed, named, [c.spec.key for c in mine]))
         out.print(view.burden_units(weighed, snapshot))
         out.print(view.burden_repeats(weighed))
         if xlsx is not None:

@@ -64,8 +64,7 @@ class Visit:
     @property
     def title(self) -> str:
         """Whose door this is: the organization's top unit (临港区), as its people call it."""
-        tops = [u.name for u in self.org.units.values() if u.parent_id is None]
-        return tops[0] if len(tops) == 1 else "组织工作"
+        return self.org.top_name or "组织工作"
 
     def campaigns(self) -> dict[str, LoadedCampaign]:
         """The organization's rolled-out campaigns, as their current stored versions say."""

@@ -115,6 +115,13 @@ class OrgSnapshot:
             raise no_person(self.key, code)
         return found
 
+    @property
+    def top_name(self) -> str | None:
+        """The organization as its people call it: its one top unit's name (临港区); None
+        when it has several tops or none."""
+        tops = [u.name for u in self.units.values() if u.parent_id is None]
+        return tops[0] if len(tops) == 1 else None
+
     def unit_coded(self, code: str) -> UnitInfo:
         """The unit of that code; NotFound, naming this organization, when there is none."""
         found = self.unit_by_code.get(code)

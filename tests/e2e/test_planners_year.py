@@ -232,6 +232,6 @@ def test_burden_of_a_district_of_ones_own_weighs_its_own_campaigns(tmp_path: Pat
     result = run("burden", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "中属于未导入组织（weihai-etdz）的活动未计入" in result.stdout
-    assert "lingang · 1项活动 · 各月基层负担" in result.stdout
+    assert "临港区 · 1项活动 · 各月基层负担" in result.stdout
     assert "东滩1村" in result.stdout
     assert_no_traceback(result)
