@@ -112,6 +112,12 @@ class OrgSnapshot:
         (codes repeat between organizations)."""
         found = self.person_by_code.get(code)
         if found is None:
+            named = sorted(p.code for p in self.persons.values() if p.name == code)
+            if named:  # a name typed where the code goes: say whose, never guess who acts
+                raise NotFound(
+                    f"组织 {self.key} 中没有人员编码 {code}；姓名为{code}的是 "
+                    f"{'、'.join(named)}：这里请写人员编码"
+                )
             raise no_person(self.key, code)
         return found
 

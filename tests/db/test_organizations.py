@@ -127,6 +127,12 @@ def test_imports_stay_apart_though_codes_collide(db_url: str, two_orgs: Path) ->
         )
         with pytest.raises(NotFound, match=r"^组织 second 中没有单位 etdz-v1$"):
             snapshot.unit_coded("etdz-v1")
+        # a name typed where the code goes (a clerk's 录入人): whose it is, never a guess
+        name = snapshot.person_coded("s-v1-sec").name
+        with pytest.raises(
+            NotFound, match=rf"^组织 second 中没有人员编码 {name}；姓名为{name}的是 s-v1-sec"
+        ):
+            snapshot.person_coded(name)
 
 
 def test_no_organization_yet_says_to_import_one(db_url: str) -> None:
