@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -255,6 +256,11 @@ def list_campaigns() -> None:
     bad = 0
     rolled = rolled_out_keys(run.settings)
     listed = set(rolled)
+    with run.read_session() as session:
+        # once a department has imported its organization, the examples of a district it
+        # never imported are not its campaigns (before any import, they are what there is)
+        known = {o.key for o in organizations(session)}
+    others: Counter[str] = Counter()
     if rolled:
         say(f"已下发的活动（{len(rolled)}项）：")
     for name in [*rolled, *(str(p) for p in shipped_campaigns(run.settings))]:
@@ -267,6 +273,9 @@ def list_campaigns() -> None:
         if name not in listed:
             if loaded.spec.key in listed:
                 continue  # rolled out: shown above, as stored
+            if known and loaded.spec.organization not in known:
+                others[loaded.spec.organization] += 1
+                continue
             if rolled and len(listed) == len(rolled):
                 say(f"{run.settings.campaigns_dir} 中尚未下发的活动：")
             listed.add(loaded.spec.key)
@@ -274,6 +283,11 @@ def list_campaigns() -> None:
         if org not in names:
             names[org] = org_names(run.settings, org)
         out.print(view.phase_table(loaded, names[org]))
+    if others:
+        say(
+            f"{run.settings.campaigns_dir} 中另有 {others.total()} 项属于未导入组织"
+            f"（{'、'.join(sorted(others))}）的活动，未列出"
+        )
     if bad:
         raise typer.Exit(2)
 

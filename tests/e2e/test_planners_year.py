@@ -235,3 +235,9 @@ def test_burden_of_a_district_of_ones_own_weighs_its_own_campaigns(tmp_path: Pat
     assert "临港区 · 1项活动 · 各月基层负担" in result.stdout
     assert "东滩1村" in result.stdout
     assert_no_traceback(result)
+    # their list is theirs too: the examples of a district never imported are counted, not shown
+    listed = run("list", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert "（eight-rules-study-2025）" in listed.stdout
+    assert "（village-meetings-2013）" not in listed.stdout
+    assert f"{folder} 中另有 1 项属于未导入组织（weihai-etdz）的活动，未列出" in listed.stdout
