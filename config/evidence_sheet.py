@@ -62,7 +62,11 @@ class EvidenceRow:
     files: tuple[str, ...]
 
 
-def _rows(header: list[Any], body: list[tuple[int, list[Any]]], source: str) -> list[EvidenceRow]:
+def _rows(
+    header: list[Any], body: list[tuple[int, list[Any]]], source: str, sheet: str | None = None
+) -> list[EvidenceRow]:
+    """The filled-in rows; each says where it was read: FILE:LINE for a CSV, FILE:SHEET!第N行
+    for a workbook, as the organization's sheets do."""
     names = [HEADERS.get(cell_text(h), cell_text(h).lower()) for h in header]
     check_columns(names, set(REQUIRED), set(COLUMNS) | {"对象名称", "事项名称", "截止日期"}, source)
     out = []
@@ -72,7 +76,7 @@ def _rows(header: list[Any], body: list[tuple[int, list[Any]]], source: str) -> 
             continue  # an empty row, or a template row nobody filled in
         out.append(
             EvidenceRow(
-                where=f"{source}:{number}",
+                where=f"{source}:{sheet}!第{number}行" if sheet else f"{source}:{number}",
                 subject=values.get("subject", ""),
                 obligation=values.get("obligation", ""),
                 occurrence=values.get("occurrence") or None,
@@ -99,10 +103,12 @@ def read_evidence_sheet(path: Path) -> list[EvidenceRow]:
         return _rows(lines[0], [(i + 2, r) for i, r in enumerate(lines[1:])], str(path))
     if suffix in (".xlsx", ".xlsm"):
         sheets = dict(read_sheets(path))
-        rows = sheets[SHEET] if SHEET in sheets else next(iter(sheets.values()), [])
+        title = SHEET if SHEET in sheets else next(iter(sheets), SHEET)
+        rows = sheets.get(title, [])
         if not rows:
             raise ImportRejected([f"{path}:1: 空表：第一行应为表头"])
-        return _rows(list(rows[0]), [(i + 2, list(r)) for i, r in enumerate(rows[1:])], str(path))
+        body = [(i + 2, list(r)) for i, r in enumerate(rows[1:])]
+        return _rows(list(rows[0]), body, str(path), title)
     raise ImportRejected(
         [f"{path}:1: 不支持的文件类型 {suffix or '（无扩展名）'}：应为 .xlsx 或 .csv"]
     )

@@ -616,7 +616,7 @@ def test_evidence_from_a_filled_in_template_all_or_nothing(
     refused = run("evidence", "import", sheet)
     assert refused.returncode == 2
     lines = refused.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"错误：{sheet}:")
+    assert len(lines) == 1 and lines[0].startswith(f"错误：{sheet}:证据!第"), lines
     assert "文件 ../../etc/passwd 不在表格所在的文件夹中" in lines[0]
     with sqlite3.connect(campaign_home / "campaign.db") as conn:
         assert conn.execute("SELECT count(*) FROM evidence").fetchone() == (0,)
