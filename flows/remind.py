@@ -41,7 +41,9 @@ def remind_due(as_of: dt.date | None = None, retry_dead: bool = False) -> dict[s
         counts = _retries_on_schedule(settings, counts)
     totals = reminder_totals(settings.resolved_database_url)
     reasons = failure_reasons(settings.resolved_database_url)
-    coming = next_due(now, today)
+    # said only by a sweep that sent nothing (why 发送 0 条): no query on a busy morning
+    quiet = not (counts.get("sent") or counts.get("failed"))
+    coming = next_due(now, today) if quiet else None
     anchor_audit_chain()  # once a day, with the daily sweep (when an anchor file is set)
     sent = (
         f"{today} 是休息日，不发送提醒：到期的提醒在下一个工作日发出。"

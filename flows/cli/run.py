@@ -579,14 +579,14 @@ def catch_up(
         f"（新逾期 {result['newly_overdue']}）"
     )
     _say_failures(result["failure_reasons"])
-    if not (result["reminders_sent"] or result["reminders_failed"]):
-        _say_next_due(result["next_due"])
+    _say_next_due(result["next_due"])
     if result["waiting_at"]:
         say(f"等待闸门审批：{'、'.join(result['waiting_at'])}")
 
 
 def _say_next_due(next_due: tuple[str, int] | None) -> None:
-    """When a sweep that sent nothing leaves the next reminders, in the local time."""
+    """When the next reminders leave, in the local time (the sweep gives it only when it
+    sent nothing)."""
     if next_due:
         at, waiting = next_due
         local = dt.datetime.fromisoformat(at).astimezone(ZoneInfo(settings().timezone))
@@ -634,8 +634,7 @@ def remind(
         f"待发 {totals.get('pending', 0)}；已取代 {totals.get('superseded', 0)}"
     )
     _say_failures(result.get("reasons", []))
-    if not (result.get("sent") or result.get("failed")):
-        _say_next_due(result.get("next_due"))
+    _say_next_due(result.get("next_due"))
     if result.get("problems"):
         for problem in result["problems"]:
             typer.echo(f"错误：活动未能读取，其逾期事项未处理（其余已发送）：{problem}", err=True)
