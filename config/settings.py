@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from pydantic import Field, ValidationError, field_validator
@@ -116,8 +116,10 @@ class Settings(BaseSettings):
         them: 20 MB is 20,000,000 bytes)."""
         return int(self.max_file_mb * 1_000_000)
 
-    @property
+    @cached_property
     def resolved_database_url(self) -> str:
+        # cached: resolving the home folder is a system call per part of its path, and the web
+        # door asks on every request
         return self.database_url or f"sqlite:///{self.home.resolve() / 'campaign.db'}"
 
 

@@ -38,6 +38,9 @@ RowId = Annotated[int, InPath(ge=1, le=ROW_ID_MAX)]
 RowIdQuery = Annotated[int | None, Query(ge=1, le=ROW_ID_MAX)]
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+# the templates are the installed program's: a worker does not look at their files again on
+# every page (a change to them is a new release, which restarts the workers)
+templates.env.auto_reload = False
 LIST_LIMIT = 100  # rows a list shows; the rest are counted (a district head answers for all)
 SUBMITTABLE = (ItemStatus.OPEN, ItemStatus.REJECTED, ItemStatus.SUBMITTED)
 

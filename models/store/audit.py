@@ -147,30 +147,31 @@ def append(
         "scheme": SCHEME,
     }
     postgresql = session.get_bind().dialect.name == "postgresql"
+    run = session.connection().execute  # core statements: past the ORM's execution layer
     if postgresql:
         # Writers queue on the head's row lock, held until their commit: two statements
         # under it, not five. The insert reads the head and locks it (after waiting, it
         # reads the head the writer before it left), and its id is drawn under the lock,
         # so ids follow the chain.
-        appended = session.execute(_PG_INSERT_AFTER_HEAD, values).one_or_none()
+        appended = run(_PG_INSERT_AFTER_HEAD, values).one_or_none()
         if appended is not None:
             digest = event_hash(
                 appended.prev_hash, now, actor, action, entity, entity_key, payload, appended.id
             )
-            session.execute(_PG_HASH_AND_MOVE_HEAD, {"event": appended.id, "digest": digest})
+            run(_PG_HASH_AND_MOVE_HEAD, {"event": appended.id, "digest": digest})
             return digest
         # the chain's first event: no head yet to lock; first appenders queue here
-        session.execute(_PG_LOCK, {"k": _PG_AUDIT_LOCK})
-    head = session.execute(_HEAD).one_or_none()
+        run(_PG_LOCK, {"k": _PG_AUDIT_LOCK})
+    head = run(_HEAD).one_or_none()
     prev = head.last_hash if head else GENESIS
     # the id is the database's (a sequence may skip): the row first, then its hash
-    event_id = session.execute(_INSERT, {**values, "prev_hash": prev}).scalar_one()
+    event_id = run(_INSERT, {**values, "prev_hash": prev}).scalar_one()
     digest = event_hash(prev, now, actor, action, entity, entity_key, payload, event_id)
-    session.execute(_SET_HASH, {"event": event_id, "digest": digest})
+    run(_SET_HASH, {"event": event_id, "digest": digest})
     if head is None:
-        session.execute(insert(_HEADS).values(id=1, last_id=event_id, last_hash=digest, events=1))
+        run(insert(_HEADS).values(id=1, last_id=event_id, last_hash=digest, events=1))
     else:
-        session.execute(_MOVE_HEAD, {"last": event_id, "digest": digest})
+        run(_MOVE_HEAD, {"last": event_id, "digest": digest})
     return digest
 
 

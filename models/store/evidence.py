@@ -14,9 +14,10 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
 from models.domain.campaign import EvidenceRule, Obligation
@@ -247,14 +248,34 @@ def locate_item(
     return rule, item
 
 
-def _latest(session: Session, item_id: int) -> Row[Any] | None:
+_EVIDENCE = core(Evidence)
+_ITEMS = core(ChecklistItem)
+# the statements every report runs, built once, on the tables (plain rows back)
+_LATEST = (
+    select(_EVIDENCE.c.id, _EVIDENCE.c.person_id, _EVIDENCE.c.dated)
+    .where(
+        _EVIDENCE.c.item_id == bindparam("item"),
+        _EVIDENCE.c.kind == EvidenceKind.SUBMISSION,
+    )
+    .order_by(_EVIDENCE.c.id.desc())
+    .limit(1)
+)
+_MOVE_ITEM = (
+    update(_ITEMS).where(_ITEMS.c.id == bindparam("item_id")).values(status=bindparam("to"))
+)
+_ACCEPT_ITEM = _MOVE_ITEM.values(completed_on=bindparam("on"))
+
+
+class Latest(NamedTuple):
+    id: int
+    person_id: int
+    dated: dt.date
+
+
+def _latest(session: Session, item_id: int) -> Latest | None:
     """An item's latest submission: its id, who made it and the day it was dated."""
-    return session.execute(
-        select(col(Evidence.id), col(Evidence.person_id), col(Evidence.dated))
-        .where(col(Evidence.item_id) == item_id, col(Evidence.kind) == EvidenceKind.SUBMISSION)
-        .order_by(col(Evidence.id).desc())
-        .limit(1)
-    ).first()
+    row = session.connection().execute(_LATEST, {"item": item_id}).first()
+    return Latest._make(row) if row else None
 
 
 def latest_submitter(session: Session, item_id: int) -> int | None:
@@ -439,8 +460,8 @@ def _record(
 ) -> None:
     """Append the evidence row, move the item, and audit both, in the caller's transaction."""
     assert item.id is not None  # a stored item
-    session.execute(
-        insert(core(Evidence)),
+    session.connection().execute(
+        insert(_EVIDENCE),
         [
             {
                 "item_id": item.id,
@@ -455,11 +476,16 @@ def _record(
             }
         ],
     )
-    values: dict[str, Any] = {"status": status}
-    if status == ItemStatus.ACCEPTED:
-        values["completed_on"] = dated
+    accepted = status == ItemStatus.ACCEPTED
+    if accepted:
         cancel_pending(session, [item.id])  # a done item is reminded of nothing more
-    session.execute(update(ChecklistItem).where(col(ChecklistItem.id) == item.id).values(**values))
+    session.connection().execute(
+        _ACCEPT_ITEM if accepted else _MOVE_ITEM, {"item_id": item.id, "to": status, "on": dated}
+    )
+    # the caller's item as the row now is, without marking it changed (to be written again)
+    set_committed_value(item, "status", status)
+    if accepted:
+        set_committed_value(item, "completed_on", dated)
     audit.append(
         session,
         actor=person.code,

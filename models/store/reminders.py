@@ -278,17 +278,23 @@ def readdress_pending(
     return Readdressed(len(moves), len(gone))
 
 
+# built once (each report runs it), on the table: no reminder is held as an object to keep in step
+_CANCEL_PENDING = (
+    update(_REMINDERS)
+    .where(
+        _REMINDERS.c.item_id.in_(bindparam("items", expanding=True)),
+        _REMINDERS.c.status == ReminderStatus.PENDING,
+    )
+    .values(status=ReminderStatus.CANCELLED)
+)
+
+
 def cancel_pending(session: Session, item_ids: Sequence[int]) -> int:
     """An item done, or moved: its reminders not yet sent will not be."""
     cancelled = 0
     for start in range(0, len(item_ids), 1000):
-        result = session.execute(
-            update(_REMINDERS)  # the table: no reminder is held as an object to keep in step
-            .where(
-                _REMINDERS.c.item_id.in_(item_ids[start : start + 1000]),
-                _REMINDERS.c.status == ReminderStatus.PENDING,
-            )
-            .values(status=ReminderStatus.CANCELLED)
+        result = session.connection().execute(
+            _CANCEL_PENDING, {"items": list(item_ids[start : start + 1000])}
         )
         cancelled += rows_changed(result)
     return cancelled
