@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -150,36 +150,55 @@ def visit(
     cookie: str | None, *, write: bool = False, form: Mapping[str, Any] | None = None
 ) -> Iterator[Visit]:
     """The signed-in person's request, in one transaction (a write one only for a POST,
-    whose form must carry the session's CSRF token). Everything a write needs to read
-    first (the session, the organization) is read before the write transaction begins, so
-    that SQLite's one writer holds its lock only for the writing. Events appended inside
-    say they came through the web, naming the signed-in person."""
+    whose form must carry the session's CSRF token). On SQLite, everything a write needs
+    to read first (the session, the organization) is read before the write transaction
+    begins, so that its one writer holds its lock only for the writing; PostgreSQL has no
+    such lock, and reads them in the write transaction (one connection, not two). Events
+    appended inside say they came through the web, naming the signed-in person."""
     if not cookie:
         raise SignInNeeded("请先登录")
     settings = get_settings()
     url = settings.resolved_database_url
     now = utc_now()
+    posted = (form or {}) if write else None  # a write without a form has no CSRF token
+    if write and not db.one_writer(url):
+        with db.session_for(url) as session, audit.through("web"):
+            yield _visit_in(session, cookie, settings, now, posted)
+        return
     with db.read_session_for(url, snapshot=False) as reader:
-        me = store.signed_in(reader, token=cookie, now=now)
-        if me is None:
-            raise SignInNeeded("登录已过期或已退出，请用新的登录链接")
-        if write and not same_token(str((form or {}).get("csrf") or ""), me.csrf):
-            raise FormRefused("表单已失效，请返回后重新提交")
-        org = held_snapshot(url, me.org_key, me.org_revision)
-        if org is None:  # read whole, in one transaction, once per import
-            with _loading:
-                org = held_snapshot(url, me.org_key, me.org_revision)
-                if org is None:
-                    with db.read_session_for(url) as whole:
-                        org = current_snapshot(whole, me.org_key, me.org_revision)
-        person = org.persons[me.person_id]
-        calendar = _calendar(settings)
+        v = _visit_in(reader, cookie, settings, now, posted)
         if not write:
             with audit.through("web"):
-                yield Visit(reader, me, org, person, settings, calendar, now)
+                yield v
             return
     with db.session_for(url) as session, audit.through("web"):
-        yield Visit(session, me, org, person, settings, calendar, now)
+        yield replace(v, session=session)
+
+
+def _visit_in(
+    session: Session,
+    cookie: str,
+    settings: Settings,
+    now: dt.datetime,
+    form: Mapping[str, Any] | None,
+) -> Visit:
+    """Who a cookie signs in, read in `session`; with a form (a POST), its CSRF token
+    checked."""
+    url = settings.resolved_database_url
+    me = store.signed_in(session, token=cookie, now=now)
+    if me is None:
+        raise SignInNeeded("登录已过期或已退出，请用新的登录链接")
+    if form is not None and not same_token(str(form.get("csrf") or ""), me.csrf):
+        raise FormRefused("表单已失效，请返回后重新提交")
+    org = held_snapshot(url, me.org_key, me.org_revision)
+    if org is None:  # read whole, in one transaction, once per import
+        with _loading:
+            org = held_snapshot(url, me.org_key, me.org_revision)
+            if org is None:
+                with db.read_session_for(url) as whole:
+                    org = current_snapshot(whole, me.org_key, me.org_revision)
+    person = org.persons[me.person_id]
+    return Visit(session, me, org, person, settings, _calendar(settings), now)
 
 
 @contextmanager

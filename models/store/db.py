@@ -267,6 +267,12 @@ def queue_writers_across_processes(url: str) -> None:
         _writers_of(url).shared = True
 
 
+def one_writer(url: str) -> bool:
+    """Whether the database takes one writer at a time (SQLite): what a writer must read
+    first is then best read before its write transaction begins."""
+    return url.startswith("sqlite")
+
+
 def _writer_lock(url: str) -> contextlib.AbstractContextManager[Any]:
     if not url.startswith("sqlite:///"):
         return contextlib.nullcontext()
