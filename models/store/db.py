@@ -267,6 +267,16 @@ def queue_writers_across_processes(url: str) -> None:
         _writers_of(url).shared = True
 
 
+def open_connections(url: str, count: int) -> None:
+    """Open `count` pooled connections now, held together then given back to the pool: a
+    web worker's first requests would otherwise each open one (on PostgreSQL a new server
+    process each) while the morning's first requests queue behind them."""
+    engine = get_engine(url)
+    with contextlib.ExitStack() as held:
+        for _ in range(min(count, POOL["pool_size"])):
+            held.enter_context(engine.connect())
+
+
 def one_writer(url: str) -> bool:
     """Whether the database takes one writer at a time (SQLite): what a writer must read
     first is then best read before its write transaction begins."""

@@ -12,6 +12,7 @@ import threading
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlalchemy.pool import QueuePool
 from sqlmodel import Session, col
 
 from config.settings import get_settings
@@ -128,6 +129,19 @@ def test_a_worker_that_read_ahead_serves_its_first_morning_warm(
     assert read_ahead() == 1  # the one organization with a campaign rolled out
     # the same cadre and item again (reopened), in a worker just started that read ahead
     assert statements_of_a_morning(db_url, [(cadre, item)], dated) == _warm_cost(db_url)
+
+
+def test_a_worker_opens_its_connections_before_its_first_request(db_url: str) -> None:
+    """The connections a worker's request threads will take are open when it starts taking
+    requests (on PostgreSQL each is a server process to start): the morning's first fifty
+    do not each wait for one."""
+    rolled_out(db_url, "cadre-pairing-2013", AS_OF)
+    db.dispose_all()  # a worker just started: no connection open
+    pool = db.get_engine(db_url).pool
+    assert isinstance(pool, QueuePool)
+    assert pool.checkedin() == 0
+    read_ahead()
+    assert pool.checkedin() == get_settings().web_threads == 8
 
 
 def _health_after_start() -> int:
