@@ -6,9 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.reminder_planning import boss_of, doer, first_to_go, goes_at
-from models.domain.working_days import WorkCalendar
+from models.domain.working_days import PACKAGE_LAST_YEAR, HolidayTable, WorkCalendar
+from models.errors import MissingHolidayTable
 
 ROLES = ["secretary", "org-committee"]
 
@@ -84,3 +87,30 @@ def test_when_waiting_reminders_leave_after_a_gap_and_before_their_hour() -> Non
     groups = [(*late, False, 3), (*today_9, False, 2), (*later, False, 7)]
     assert first_to_go(groups, now=now, today=today, calendar=cal) == (at(8, 10, 9), 5)
     assert first_to_go([], now=now, today=today, calendar=cal) is None
+
+
+def test_at_the_years_end_the_next_batch_needs_next_years_holiday_table() -> None:
+    """A reminder left late on the last working day of the package's last year goes on the
+    first working day of the next: without that year's table the calendar cannot say which
+    (`campaign remind` then leaves its 'next batch' line out rather than fail the sweep);
+    with it, the day after New Year's holiday."""
+    bj = ZoneInfo("Asia/Shanghai")
+    last = PACKAGE_LAST_YEAR
+    new_years_eve = dt.date(last, 12, 31)
+    while not WorkCalendar().is_working_day(new_years_eve):
+        new_years_eve -= dt.timedelta(days=1)
+    after_hours = dt.datetime.combine(new_years_eve, dt.time(17), bj)
+    day_before = new_years_eve - dt.timedelta(days=1)  # planned for 09:00 then, never sent
+    late = [(day_before, dt.datetime.combine(day_before, dt.time(9), bj), False, 4)]
+    with pytest.raises(MissingHolidayTable):
+        first_to_go(late, now=after_hours, today=new_years_eve, calendar=WorkCalendar())
+    # next year's table, as `calendar import-notice` writes it: New Year's Day off
+    table = HolidayTable(last + 1, holidays={dt.date(last + 1, 1, 1): "元旦"})
+    first_day = dt.date(last + 1, 1, 2)
+    while first_day.weekday() >= 5:
+        first_day += dt.timedelta(days=1)
+    with_table = WorkCalendar([table])
+    assert first_to_go(late, now=after_hours, today=new_years_eve, calendar=with_table) == (
+        dt.datetime.combine(first_day, dt.time(9), bj),
+        4,
+    )
