@@ -532,13 +532,15 @@ class Waiting(NamedTuple):
 
 def waiting(session: Session) -> list[Waiting]:
     """The pending reminders grouped by planned day and instant, and whether a retry."""
-    retried = col(Reminder.attempts) > 0
+    retried = (col(Reminder.attempts) > 0).label("retried")
     rows = session.execute(
-        select(col(Reminder.send_on), col(Reminder.send_at), retried, func.count())
+        select(
+            col(Reminder.send_on), col(Reminder.send_at), retried, func.count().label("reminders")
+        )
         .where(col(Reminder.status) == ReminderStatus.PENDING)
         .group_by(col(Reminder.send_on), col(Reminder.send_at), retried)
     ).all()
-    return [Waiting(to_date(r[0]), r[1], bool(r[2]), r[3]) for r in rows]
+    return [Waiting(to_date(r.send_on), r.send_at, bool(r.retried), r.reminders) for r in rows]
 
 
 def record_sent(session: Session, sent: Sequence[tuple[int, str]], *, now: dt.datetime) -> None:
