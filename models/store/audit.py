@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import partial
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, insert, select, text, update
@@ -19,6 +20,7 @@ from sqlmodel import Session, col
 
 from models.domain.vocabulary import EvidenceKind, ItemStatus
 from models.domain.wording import STATUS_ZH
+from models.store.db import execute_plain
 from models.store.tables import AuditEvent, AuditHead, Campaign, ChecklistItem, columns, core
 
 GENESIS = "0" * 64
@@ -147,7 +149,7 @@ def append(
         "scheme": SCHEME,
     }
     postgresql = session.get_bind().dialect.name == "postgresql"
-    run = session.connection().execute  # core statements: past the ORM's execution layer
+    run = partial(execute_plain, session)
     if postgresql:
         # Writers queue on the head's row lock, held until their commit: two statements
         # under it, not five. The insert reads the head and locks it (after waiting, it

@@ -40,7 +40,7 @@ from models.domain.vocabulary import EvidenceKind, ItemStatus, SubjectType
 from models.domain.wording import STATUS_ZH, SUBJECT_ZH, sign_off_zh
 from models.errors import EvidenceError, NotFound, PermissionRefused
 from models.store import audit
-from models.store.db import one_or_not_found
+from models.store.db import execute_plain, one_or_not_found
 from models.store.reminders import cancel_pending
 from models.store.tables import CampaignVersion, ChecklistItem, Evidence, core
 from models.store.tables import Obligation as ObligationRow
@@ -274,7 +274,7 @@ class Latest(NamedTuple):
 
 def _latest(session: Session, item_id: int) -> Latest | None:
     """An item's latest submission: its id, who made it and the day it was dated."""
-    row = session.connection().execute(_LATEST, {"item": item_id}).first()
+    row = execute_plain(session, _LATEST, {"item": item_id}).first()
     return Latest._make(row) if row else None
 
 
@@ -460,7 +460,8 @@ def _record(
 ) -> None:
     """Append the evidence row, move the item, and audit both, in the caller's transaction."""
     assert item.id is not None  # a stored item
-    session.connection().execute(
+    execute_plain(
+        session,
         insert(_EVIDENCE),
         [
             {
@@ -479,8 +480,10 @@ def _record(
     accepted = status == ItemStatus.ACCEPTED
     if accepted:
         cancel_pending(session, [item.id])  # a done item is reminded of nothing more
-    session.connection().execute(
-        _ACCEPT_ITEM if accepted else _MOVE_ITEM, {"item_id": item.id, "to": status, "on": dated}
+    execute_plain(
+        session,
+        _ACCEPT_ITEM if accepted else _MOVE_ITEM,
+        {"item_id": item.id, "to": status, "on": dated},
     )
     # the caller's item as the row now is, without marking it changed (to be written again)
     set_committed_value(item, "status", status)

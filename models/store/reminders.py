@@ -39,6 +39,7 @@ from models.domain.working_days import WorkCalendar, to_date
 from models.store import audit
 from models.store.db import (
     bulk_insert_ignore,
+    execute_plain,
     id_batches,
     insert_ignore,
     raw_connection,
@@ -293,8 +294,8 @@ def cancel_pending(session: Session, item_ids: Sequence[int]) -> int:
     """An item done, or moved: its reminders not yet sent will not be."""
     cancelled = 0
     for start in range(0, len(item_ids), 1000):
-        result = session.connection().execute(
-            _CANCEL_PENDING, {"items": list(item_ids[start : start + 1000])}
+        result = execute_plain(
+            session, _CANCEL_PENDING, {"items": list(item_ids[start : start + 1000])}
         )
         cancelled += rows_changed(result)
     return cancelled
