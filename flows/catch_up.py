@@ -26,6 +26,7 @@ from models.domain.catch_up import last_sweep_day, phases_to_close
 from models.store.instant import utc_now
 from tasks.catch_up_tasks import read_phase_states, take_over_late_runs
 from tasks.context import task_context
+from tasks.run_day_tasks import check_run_day
 
 
 @flow(name="catch-up-campaign", flow_run_name="{campaign} · 补做")
@@ -36,6 +37,8 @@ def catch_up_campaign(campaign: str, now: dt.datetime | None = None) -> dict[str
     tag_current_run([f"campaign:{key}", "catch-up"])
     instant = (now or utc_now()).astimezone(dt.UTC)
     local = instant.astimezone(ZoneInfo(loaded.spec.timezone))
+    if now is not None:  # before late runs are taken over
+        check_run_day(local.date(), "now", key)
     taken = take_over_late_runs(key, instant)
     rollout = rollout_campaign(key, as_of=local.date())
     closing = phases_to_close(loaded.phase_dates, read_phase_states(key), local, CLOSE_AT)

@@ -26,11 +26,10 @@ from flows.cli import console as view
 from models.domain.burden import town_loads, week_of, weigh
 from models.report import report_text, write_ledger
 from models.store.gates import latest_decisions, reviewer_name
-from models.store.instant import utc_now
 from models.store.ledger import ledger_of
 from models.store.orgs import import_org, load_snapshot, org_counts, org_id_of
 from models.store.progress import campaign_progress
-from models.store.rehearsal import mark_rehearsal, refuse_real_records
+from models.store.rehearsal import refuse_real_records
 from models.store.rollout import campaign_id
 from tasks.context import TaskContext
 
@@ -54,9 +53,6 @@ def run_demo(settings: Settings, out: Console, every_campaign: bool = False) -> 
         out.print(view.org_counts_line(org_counts(session, org_id_of(session, ORG)), ORG))
     keys = [p.stem for p in shipped_campaigns(settings)] if every_campaign else CAMPAIGNS
     loaded = {key: run.campaign(key) for key in keys}
-    with run.session() as session:
-        for key in keys:
-            mark_rehearsal(session, campaign=key, actor="demo", now=utc_now())
     out.rule("2. 活动方案（已校验）")
     names = org_names(settings, ORG)
     for campaign in loaded.values():

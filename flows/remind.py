@@ -25,6 +25,7 @@ from tasks.reminder_tasks import (
     sweep_instant,
     sweep_reminders,
 )
+from tasks.run_day_tasks import check_run_day
 
 
 @flow(name="remind-due", flow_run_name="reminders · {as_of}")
@@ -32,6 +33,8 @@ def remind_due(as_of: dt.date | None = None, retry_dead: bool = False) -> dict[s
     """Mark newly overdue items (events, escalations planned), then deliver every reminder
     due by now: one digest per person and channel, each outcome recorded."""
     settings = get_settings()
+    if as_of is not None:
+        check_run_day(as_of, "as_of")
     now = sweep_instant(as_of, settings.timezone)
     today = now.astimezone(ZoneInfo(settings.timezone)).date()
     problems = campaign_problems()

@@ -29,6 +29,7 @@ from tasks.rollout_tasks import (
     town_batches,
     write_checklist_items,
 )
+from tasks.run_day_tasks import check_run_day
 
 
 class GateInput(RunInput):
@@ -57,6 +58,8 @@ def rollout_campaign(
     Everything before a gate is safe to run again: a resumed suspended run starts from the top.
     """
     logger = get_run_logger()
+    if as_of is not None:
+        check_run_day(as_of, "as_of", campaign)
     ctx = load_campaign_version(campaign, as_of or today_in(get_settings().timezone))
     spec = ctx.loaded.spec
     tag_current_run([f"campaign:{spec.key}"])

@@ -22,7 +22,7 @@ from tasks.burden_tasks import publish_town_load
 from tasks.context import task_context
 from tasks.gate_tasks import answer_gate_task, first_approver, gate_answers
 from tasks.progress_tasks import publish_progress
-from tasks.simulation_tasks import plan_behaviour, simulate_days
+from tasks.simulation_tasks import begin_rehearsal, plan_behaviour, simulate_days
 
 GATE_NOTES = "（模拟）试点经验已全面总结，同意逐村居按程序推进。"
 
@@ -43,6 +43,7 @@ def simulate_campaign(
     loaded = task_context().campaign(campaign)
     spec = loaded.spec
     tag_current_run([f"campaign:{spec.key}", "simulation"])
+    begin_rehearsal(spec.key)
     rollout_campaign(spec.key, as_of=start)
     town_load = publish_town_load(spec.key, start, end)
     plan = plan_behaviour(spec.key, start, end, seed) if evidence else None

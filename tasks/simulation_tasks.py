@@ -36,6 +36,7 @@ from models.store.inspections import (
     record_result,
     run_inspections,
 )
+from models.store.instant import utc_now
 from models.store.orgs import load_snapshot
 from models.store.rollout import campaign_id
 from models.store.tables import ChecklistItem
@@ -87,6 +88,16 @@ def _signer(org: OrgSnapshot, item: ChecklistItem, obligation: Obligation) -> Pe
         if may_sign(org, person, item, rule):
             return person
     return None
+
+
+@task(name="begin-rehearsal", cache_policy=NO_CACHE)
+def begin_rehearsal(campaign: str) -> None:
+    """Refuse a database that holds real campaigns (see `rehearsal.campaigns_in_use`), else
+    mark the campaign as a rehearsal's: started from the Prefect UI as well as the command
+    line, a rehearsal must not write its made-up records among real ones."""
+    with task_context().session() as session:
+        rehearsal.refuse_real_records(session)
+        rehearsal.mark_rehearsal(session, campaign=campaign, actor="rehearsal", now=utc_now())
 
 
 @task(name="plan-simulated-behaviour", cache_policy=NO_CACHE)

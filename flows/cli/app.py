@@ -15,7 +15,7 @@ from config.yaml_lines import format_loc, load_yaml_text
 from flows.cli import console as view
 from models.domain.burden import restraint_warnings
 from models.domain.campaign import LoadedCampaign
-from models.domain.date_rules import RUN_NOW, not_after_today, read_day
+from models.domain.date_rules import not_after_today, read_day, run_day
 from models.domain.operators import Acting, acting_for, operators_of
 from models.errors import DateRuleError
 from models.store.instant import today_in
@@ -95,7 +95,7 @@ def parse_done_day(value: str | None, what: str = "--date") -> dt.date:
 def parse_run_day(value: str | None, what: str = "--as-of") -> dt.date:
     """The day a run acts for (rollout, remind, inspect, a phase, a gate): today or before,
     for what it does reaches people now."""
-    return not_after_today(parse_day(value, what), parse_day(None), what, RUN_NOW)
+    return run_day(parse_day(value, what), parse_day(None), what)
 
 
 def parse_instant(value: str, what: str = "--now") -> dt.datetime:

@@ -71,7 +71,7 @@ from models.store.ledger import ledger_of
 from models.store.orgs import find_org, load_snapshot
 from models.store.phase_clock import bring_to_day
 from models.store.progress import CampaignProgress, campaign_progress
-from models.store.rehearsal import mark_rehearsal, refuse_real_records
+from models.store.rehearsal import refuse_real_records
 from models.store.rollout import campaign_id
 from models.store.tables import Campaign, ChecklistItem
 from models.store.unit_progress import unit_progress, unit_rows_json
@@ -137,10 +137,9 @@ def simulate(
     if last < first:
         raise CampaignError(f"--to {last} 早于 --from {first}")
     run = context()
-    key = run.campaign(campaign).spec.key
-    with run.session() as session:
+    run.campaign(campaign)  # an unknown campaign, and a database with real ones, are said
+    with run.session() as session:  # before a Prefect server starts (the flow checks again)
         refuse_real_records(session)
-        mark_rehearsal(session, campaign=key, actor="rehearsal", now=utc_now())
     ensure_prefect()
     result = simulate_campaign(campaign, first, last, seed=seed, evidence=evidence)
     out.print(view.town_load_table(result["town_load"]))

@@ -241,6 +241,13 @@ def not_after_today(day: dt.date, today: dt.date, what: str, why: str = DONE_ALR
     return day
 
 
+def run_day(day: dt.date, today: dt.date, what: str, *, rehearsal: bool = False) -> dt.date:
+    """The day a run acts for (a rollout, a phase opened or closed, checks drawn, reminders
+    swept): today or before, for what it does reaches people now. A rehearsal's campaign
+    lives on a simulated clock, where the days ahead are the point."""
+    return day if rehearsal else not_after_today(day, today, what, RUN_NOW)
+
+
 _TYPED_DAY = re.compile(
     r"^\s*(\d{4})\s*(?:[-/.]|年)\s*(\d{1,2})\s*(?:[-/.]|月)\s*(\d{1,2})\s*日?\s*$"
 )

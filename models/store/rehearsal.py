@@ -87,16 +87,29 @@ def campaigns_in_use(session: Session) -> list[str]:
     its made-up evidence, gate answers and reminder sweeps (which take every campaign's due
     reminders) into real records."""
     rolled = set(session.execute(select(col(Campaign.key))).scalars())
-    rehearsed = set(
-        session.execute(
-            select(col(AuditEvent.entity_key)).where(col(AuditEvent.action) == REHEARSAL_STARTED)
-        ).scalars()
-    )
+    rehearsed = set(session.execute(_REHEARSED).scalars())
     return sorted(rolled - rehearsed)
 
 
+# the (entity, entity_key) index finds them among the audit trail's other events
+_REHEARSED = select(col(AuditEvent.entity_key)).where(
+    col(AuditEvent.entity) == "campaign", col(AuditEvent.action) == REHEARSAL_STARTED
+)
+
+
+def is_rehearsal(session: Session, campaign: str) -> bool:
+    """Whether a rehearsal brought `campaign` here: its runs may act for days ahead."""
+    found = session.execute(
+        _REHEARSED.where(col(AuditEvent.entity_key) == campaign).limit(1)
+    ).first()
+    return found is not None
+
+
 def mark_rehearsal(session: Session, *, campaign: str, actor: str, now: dt.datetime) -> None:
-    """Record that a rehearsal brings `campaign` here (before it is rolled out)."""
+    """Record that a rehearsal brings `campaign` here (before it is rolled out); once, for
+    a rehearsal run again in parts (the demo's) marks nothing more."""
+    if is_rehearsal(session, campaign):
+        return
     audit.append(
         session,
         actor=actor,

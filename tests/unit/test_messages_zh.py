@@ -98,6 +98,21 @@ def test_a_day_done_may_not_lie_ahead() -> None:
         not_after_today(dt.date(2027, 12, 6), today, "--date")
 
 
+def test_a_run_acts_for_a_day_that_has_come_unless_rehearsed() -> None:
+    import datetime as dt
+
+    import pytest
+
+    from models.domain.date_rules import run_day
+    from models.errors import DateRuleError
+
+    today, ahead = dt.date(2026, 12, 7), dt.date(2027, 3, 1)
+    assert run_day(today, today, "on") == today
+    with pytest.raises(DateRuleError, match="on 2027-03-01 晚于今天 2026-12-07：提醒、环节和抽查"):
+        run_day(ahead, today, "on")
+    assert run_day(ahead, today, "on", rehearsal=True) == ahead
+
+
 def test_a_day_is_read_as_people_type_it() -> None:
     import datetime as dt
 
