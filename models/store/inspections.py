@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
 from models.domain.campaign import RECTIFY_PREFIX, Inspection, LoadedCampaign
@@ -37,6 +37,7 @@ from models.store import audit
 from models.store.db import insert_ignore, one_or_not_found
 from models.store.evidence import accept_after_recheck
 from models.store.reminders import plan_initial_reminders
+from models.store.rollout import ItemRow, write_item
 from models.store.tables import (
     Campaign,
     ChecklistItem,
@@ -380,27 +381,26 @@ def _raise_rectification(
     version = session.execute(
         select(col(Campaign.current_version)).where(col(Campaign.id) == campaign)
     ).scalar_one()
-    natural = {
-        "campaign_id": campaign,
-        "phase_key": phase.key,
-        "obligation_key": key,
-        "subject_type": subject_type,
-        "subject_id": subject_id,
-        "occurrence": label,
-    }
     due = calendar.roll(deadline, spec.deadline_roll)
-    item_id = session.execute(
-        insert(ChecklistItem)
-        .values(
-            **natural,
-            due=due,
+    item_id = write_item(
+        session,
+        ItemRow(
+            campaign_id=campaign,
+            phase_key=phase.key,
+            obligation_key=key,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            occurrence=label,
+            due=due.isoformat(),
             status=ItemStatus.OPEN,
+            wave=None,
             version=version,
             unit_id=unit_id,
             town_id=org.units[unit_id].town_id,
-        )
-        .returning(col(ChecklistItem.id))
-    ).scalar_one()
+            opens_on=None,
+            closes_on=None,
+        ),
+    )
     plan_initial_reminders(
         session,
         spec=spec,

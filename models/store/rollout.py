@@ -310,8 +310,20 @@ def item_rows(
 
 
 def write_items(session: Session, rows: Iterable[ItemRow]) -> int:
-    """Insert item rows whose natural key is new; returns how many were inserted."""
+    """Insert item rows whose natural key is new; returns how many were inserted. The one
+    writer of checklist items: a rollout's, and a failed check's rectification (`write_item`)."""
     return bulk_insert_ignore(session, "checklist_item", ITEM_COLUMNS, NATURAL_KEY, rows)
+
+
+def write_item(session: Session, row: ItemRow) -> int:
+    """One item, written as `write_items` writes them; its id (the one already there under
+    its natural key, if any)."""
+    write_items(session, [row])
+    return session.execute(
+        select(col(ChecklistItem.id)).where(
+            *(getattr(ChecklistItem, name) == getattr(row, name) for name in NATURAL_KEY)
+        )
+    ).scalar_one()
 
 
 def replan_items(
