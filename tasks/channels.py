@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -23,19 +22,11 @@ import requests
 from apprise.decorators import notify
 from apprise.utils.parse import parse_url
 
-from models.domain.digest import Digest
+from models.domain.digest import Delivery, Digest
 from models.domain.door import GROUP_CHANNELS
 
 TIMEOUT = (4.0, 10.0)  # connect, read: a hung channel must not hold the sweep
 _file_lock = threading.Lock()
-
-
-@dataclass(frozen=True)
-class Delivery:
-    ok: bool
-    error: str | None = None
-    # no retry can help (a channel that cannot be used, a host or file refused): dead now
-    permanent: bool = False
 
 
 def _robot_url(meta: dict[str, Any]) -> str:

@@ -7,7 +7,7 @@ import datetime as dt
 import os
 import socket
 import threading
-from collections import Counter, defaultdict, deque
+from collections import defaultdict, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from itertools import islice
@@ -17,14 +17,15 @@ import pendulum
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from models.domain.digest import Digest, build_digest
+from models.domain.digest import Delivery, Digest, build_digest
 from models.domain.door import is_group_channel, sign_in_url
 from models.domain.org_snapshot import OrgSnapshot
-from models.domain.reminder_planning import first_to_go, is_escalation
+from models.domain.reminder_planning import first_to_go
 from models.domain.working_days import local_instant
 from models.errors import CalendarError
-from models.store import audit, db
+from models.store import db
 from models.store import reminders as reminder_store
+from models.store.deliveries import Delivered, Recorded, record_deliveries
 from models.store.door import create_links
 from models.store.instant import utc_now
 from models.store.orgs import load_snapshot
@@ -38,13 +39,10 @@ from models.store.reminders import (
     mark_overdue,
     next_retry_at,
     recipients,
-    record_channels,
-    record_failed,
-    record_sent,
     reminder_lines,
 )
 from models.store.rollout import campaign_id
-from tasks.channels import Delivery, deliver
+from tasks.channels import deliver
 from tasks.context import task_context
 from tasks.logs import task_logger
 
@@ -257,7 +255,6 @@ def sweep_reminders(
     run = task_context()
     settings, calendar, url = run.settings, run.calendar, run.url
     worker = f"{socket.gethostname()}:{os.getpid()}"
-    counts: Counter[str] = Counter()
     with run.session() as session:
         people = recipients(session)
     today = pendulum.instance(now).in_tz(settings.timezone).date()
@@ -267,7 +264,7 @@ def sweep_reminders(
         task_logger().info("reminders: %s is not a working day, nothing sent", today)
         return {"day_off": 1}
     default = [settings.notify_default] if settings.notify_default else []
-    escalated: list[int] = []
+    recorded = Recorded()
     with ThreadPoolExecutor(DELIVERY_THREADS) as pool:
         while True:
             with run.session() as session:
@@ -324,53 +321,22 @@ def sweep_reminders(
                 if following is not None:
                     in_flight.append((following, [pool.submit(_deliver, d) for d in following]))
                 with run.session() as session:
-                    sent: list[tuple[int, str]] = []
-                    failed: list[int] = []
-                    for out, outcome in zip(chunk, outcomes, strict=True):
-                        group = out.group
-                        failures = [d for _, d in outcome if not d.ok]
-                        if len(out.channels) > 1:
-                            record_channels(
-                                session,
-                                [(c.id, channel_key(ch)) for ch, d in outcome if d.ok
-                                 for c in group],
-                                now=now,
-                            )  # fmt: skip
-                        if failures:
-                            counts["dead"] += record_failed(
-                                session,
-                                group,
-                                error="; ".join(f.error or "失败" for f in failures),
-                                now=now,
-                                base_seconds=settings.retry_base_seconds,
-                                final=all(f.permanent for f in failures),
-                            )
-                            counts["failed"] += len(group)
-                            failed += [c.id for c in group]
-                            continue
-                        sent += [(c.id, out.key) for c in group]
-                        escalated += [c.item_id for c in group if is_escalation(c.rule)]
-                        counts["sent"] += len(group)
-                        counts["digests"] += 1
-                        counts["escalated"] += sum(1 for c in group if is_escalation(c.rule))
-                        counts["uncertain"] += sum(1 for c in group if c.uncertain)
-                    record_sent(session, sent, now=now)
-                    # one event per recorded chunk, in the same transaction: which reminders
-                    # went out and which failed (a row per reminder would double the sweep)
-                    audit.append(
+                    record_deliveries(
                         session,
-                        actor=worker,
-                        action="reminders.recorded",
-                        entity="reminder",
-                        entity_key=f"{now.isoformat()}",
-                        payload={"sent": [i for i, _ in sent], "failed": failed},
+                        [
+                            Delivered(out.group, out.key, outcome, len(out.channels) > 1)
+                            for out, outcome in zip(chunk, outcomes, strict=True)
+                        ],
+                        into=recorded,
                         now=now,
+                        worker=worker,
+                        base_seconds=settings.retry_base_seconds,
                     )
-    if escalated:
-        _emit_escalations(url, escalated, _Snapshots(url, org))
-    if counts:
-        task_logger().info("reminders: %s", dict(counts))
-    return dict(counts)
+    if recorded.escalated:
+        _emit_escalations(url, recorded.escalated, _Snapshots(url, org))
+    if recorded.counts:
+        task_logger().info("reminders: %s", dict(recorded.counts))
+    return dict(recorded.counts)
 
 
 def _emit_escalations(url: str, item_ids: list[int], orgs: _Snapshots) -> None:

@@ -155,6 +155,16 @@ def _group_entry(
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """What delivering a digest to one channel gave."""
+
+    ok: bool
+    error: str | None = None
+    # no retry can help (a channel that cannot be used, a host or file refused): dead now
+    permanent: bool = False
+
+
+@dataclass(frozen=True)
 class Digest:
     recipient: str
     day: dt.date
