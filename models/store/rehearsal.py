@@ -80,6 +80,10 @@ def open_rectification_items(session: Session, campaign: int) -> Sequence[Checkl
 
 
 REHEARSAL_STARTED = "rehearsal.started"
+# the (entity, entity_key) index finds them among the audit trail's other events
+_REHEARSED = select(col(AuditEvent.entity_key)).where(
+    col(AuditEvent.entity) == "campaign", col(AuditEvent.action) == REHEARSAL_STARTED
+)
 
 
 def campaigns_in_use(session: Session) -> list[str]:
@@ -89,12 +93,6 @@ def campaigns_in_use(session: Session) -> list[str]:
     rolled = set(session.execute(select(col(Campaign.key))).scalars())
     rehearsed = set(session.execute(_REHEARSED).scalars())
     return sorted(rolled - rehearsed)
-
-
-# the (entity, entity_key) index finds them among the audit trail's other events
-_REHEARSED = select(col(AuditEvent.entity_key)).where(
-    col(AuditEvent.entity) == "campaign", col(AuditEvent.action) == REHEARSAL_STARTED
-)
 
 
 def is_rehearsal(session: Session, campaign: str) -> bool:
