@@ -1,6 +1,7 @@
 """The day a run acts for, checked where the run starts. The command line checks it before
 it starts a run; the Prefect UI's form takes any date, and a run for a day still to come
-would open phases, draw samples and send reminders now, as if that day had come."""
+would open phases, draw samples and send reminders now, as if that day had come, and put
+that day's progress where the UI shows today's."""
 
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ from config.settings import get_settings
 from flows.catch_up import catch_up_campaign
 from flows.inspection import inspect_campaign
 from flows.phase import close_campaign_phase, open_campaign_phase
+from flows.refresh_progress import refresh_progress
 from flows.remind import remind_due
 from flows.rollout import rollout_campaign
 from flows.simulate import simulate_campaign
@@ -53,18 +54,19 @@ def test_a_day_still_to_come_is_refused_and_nothing_is_done(db_url: str) -> None
     today = today_in(get_settings().timezone)
     ahead = today + dt.timedelta(days=30)
     at_nine = dt.datetime.combine(ahead, dt.time(9, 0), dt.UTC)
-    starts: dict[str, Callable[[], object]] = {
-        "as_of": lambda: rollout_campaign(ML, ahead),
-        "on": lambda: open_campaign_phase(ML, "criticism", ahead),
-        "on ": lambda: close_campaign_phase(ML, "study", ahead),
-        "as_of ": lambda: inspect_campaign(ML, ahead),
-        " as_of": lambda: remind_due(ahead),
-        "now": lambda: catch_up_campaign(ML, at_nine),
-    }
-    for what, start in starts.items():
+    starts: list[tuple[str, Callable[[], object]]] = [
+        ("as_of", lambda: rollout_campaign(ML, ahead)),
+        ("on", lambda: open_campaign_phase(ML, "criticism", ahead)),
+        ("on", lambda: close_campaign_phase(ML, "study", ahead)),
+        ("as_of", lambda: inspect_campaign(ML, ahead)),
+        ("as_of", lambda: remind_due(ahead)),
+        ("now", lambda: catch_up_campaign(ML, at_nine)),
+        ("as_of", lambda: refresh_progress(ML, ahead)),  # the UI's artifacts show today's
+    ]
+    for n, (what, start) in enumerate(starts):
         with pytest.raises(DateRuleError) as refused:
             start()
-        assert str(refused.value).startswith(f"{what.strip()} {ahead} 晚于今天 {today}："), what
+        assert str(refused.value).startswith(f"{what} {ahead} 晚于今天 {today}："), n
     assert _counts(db_url) == before
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(
