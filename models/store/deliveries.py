@@ -79,10 +79,11 @@ def record_deliveries(
             failed += [c.id for c in group]
             continue
         sent += [(c.id, d.key) for c in group]
-        into.escalated += [c.item_id for c in group if is_escalation(c.rule)]
+        escalations = [c.item_id for c in group if is_escalation(c.rule)]
+        into.escalated += escalations
         counts["sent"] += len(group)
         counts["digests"] += 1
-        counts["escalated"] += sum(1 for c in group if is_escalation(c.rule))
+        counts["escalated"] += len(escalations)
         counts["uncertain"] += sum(1 for c in group if c.uncertain)
     record_sent(session, sent, now=now)
     # one event per recorded chunk, in the same transaction: which reminders went out and
