@@ -7,14 +7,21 @@ URL with its scheme replaced, parsed as Apprise parses URLs) that reads the errc
 demo gets a `file://` channel that appends to a file. A digest goes to each in the form it
 carries: robots their markdown message type within their size limit, e-mail an HTML and a
 plain part, JSON webhooks every line as a field. The rest (ntfy://, ...) is Apprise's.
+
+A sweep's digests go several at once (deliveries wait on the network), each channel within a
+deadline, and are handed back for recording a chunk at a time.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import apprise
@@ -22,8 +29,9 @@ import requests
 from apprise.decorators import notify
 from apprise.utils.parse import parse_url
 
-from models.domain.digest import Delivery, Digest
+from models.domain.digest import Delivery, Digest, Outgoing
 from models.domain.door import GROUP_CHANNELS
+from models.domain.reminder_planning import DueReminder
 
 TIMEOUT = (4.0, 10.0)  # connect, read: a hung channel must not hold the sweep
 _file_lock = threading.Lock()
@@ -197,3 +205,63 @@ def deliver(url: str, digest: Digest) -> Delivery:
     except Exception as exc:
         return Delivery(False, f"{type(exc).__name__}: {exc}")
     return Delivery(True) if ok else Delivery(False, f"{scheme} 拒绝投递")
+
+
+# Deliveries wait on the network, so several go at once; outcomes are recorded every few
+# digests, so that a sweep that dies re-sends (as uncertain) only what was in flight.
+DELIVERY_THREADS = 16
+RECORD_EVERY = 64
+LOOKAHEAD = 2
+DELIVERY_DEADLINE = 60.0  # seconds for one digest on one channel, connect to last byte
+NO_CHANNEL = "没有渠道：请填写此人的通知渠道，或设置 CAMPAIGN_NOTIFY_DEFAULT"
+
+# (channel, what delivering to it gave), for each channel a digest went to
+Outcome = list[tuple[str, Delivery]]
+C = TypeVar("C", bound=DueReminder)
+
+
+def deliver_digest(outgoing: Outgoing[Any]) -> Outcome:
+    """One digest's outcome on each channel that has not taken it yet. Each channel gets
+    DELIVERY_DEADLINE seconds in all: a receiver that trickles its answer a byte at a time
+    never trips a read timeout, and must not keep the sweep from ending."""
+    if not outgoing.channels:
+        return [("", Delivery(False, NO_CHANNEL, permanent=True))]
+    return [
+        (channel, _within_deadline(channel, outgoing.digest_for(channel)))
+        for channel in outgoing.pending_channels
+    ]
+
+
+def _within_deadline(channel: str, digest: Digest) -> Delivery:
+    done: list[Delivery] = []
+    # a daemon thread: one still reading at the deadline is abandoned, and the process
+    # may still exit (a pool's threads are joined at exit)
+    worker = threading.Thread(target=lambda: done.append(deliver(channel, digest)), daemon=True)
+    worker.start()
+    worker.join(DELIVERY_DEADLINE)
+    if done:
+        return done[0]
+    scheme = channel.split("://", 1)[0]
+    return Delivery(False, f"{scheme}：{DELIVERY_DEADLINE:g} 秒内没有完整答复")
+
+
+def deliver_all(
+    outgoing: Sequence[Outgoing[C]],
+    record: Callable[[list[tuple[Outgoing[C], Outcome]]], None],
+) -> None:
+    """Deliver every digest, handing each chunk of RECORD_EVERY to `record` with its
+    outcomes, in order. The next chunks are delivered while one is recorded, but never more
+    than LOOKAHEAD ahead: those are what a killed sweep re-sends."""
+    chunks = iter([outgoing[i : i + RECORD_EVERY] for i in range(0, len(outgoing), RECORD_EVERY)])
+    with ThreadPoolExecutor(DELIVERY_THREADS) as pool:
+        in_flight: deque[tuple[Sequence[Outgoing[C]], list[Future[Outcome]]]] = deque(
+            (chunk, [pool.submit(deliver_digest, d) for d in chunk])
+            for chunk in islice(chunks, LOOKAHEAD)
+        )
+        while in_flight:
+            chunk, futures = in_flight.popleft()
+            outcomes = [f.result() for f in futures]
+            following = next(chunks, None)
+            if following is not None:
+                in_flight.append((following, [pool.submit(deliver_digest, d) for d in following]))
+            record(list(zip(chunk, outcomes, strict=True)))

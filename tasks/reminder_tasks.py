@@ -6,19 +6,21 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
-import threading
-from collections import defaultdict, deque
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from itertools import islice
 from typing import Any
 
 import pendulum
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from models.domain.digest import Delivery, Digest, build_digest
-from models.domain.door import is_group_channel, sign_in_url
+from models.domain.digest import (
+    Outgoing,
+    Recipient,
+    address_digests,
+    several_channels,
+    wanting_links,
+    with_door,
+    without_taken,
+)
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.reminder_planning import first_to_go
 from models.domain.working_days import local_instant
@@ -32,7 +34,6 @@ from models.store.orgs import load_snapshot
 from models.store.phase_clock import bring_to_day
 from models.store.reminders import (
     Claimed,
-    channel_key,
     channels_taken,
     claim,
     escalated_items,
@@ -42,8 +43,8 @@ from models.store.reminders import (
     reminder_lines,
 )
 from models.store.rollout import campaign_id
-from tasks.channels import deliver
-from tasks.context import task_context
+from tasks.channels import Outcome, deliver_all
+from tasks.context import TaskContext, task_context
 from tasks.logs import task_logger
 
 
@@ -122,122 +123,35 @@ class _Snapshots:
         return self.held[org]
 
 
-# Deliveries wait on the network, so several go at once; outcomes are recorded every few
-# digests, so that a sweep that dies re-sends (as uncertain) only what was in flight.
-DELIVERY_THREADS = 16
-RECORD_EVERY = 64
-LOOKAHEAD = 2
-NO_CHANNEL = "没有渠道：请填写此人的通知渠道，或设置 CAMPAIGN_NOTIFY_DEFAULT"
-
-
-# (channel, what delivering to it gave), for each channel a digest went to
-Outcome = list[tuple[str, Delivery]]
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    group: list[Claimed]
-    channels: list[str]
-    digest: Digest
-    # the same digest with a one-time sign-in link, for the person's own channels; a group
-    # robot's (the whole group reads it) gets `digest`, with the door's plain address
-    personal: Digest | None = None
-    # of a person's several channels, those that already took every reminder of the group
-    # (an earlier try failed on another): not sent a copy again
-    taken: frozenset[str] = frozenset()
-
-    @property
-    def pending_channels(self) -> list[str]:
-        return [c for c in self.channels if channel_key(c) not in self.taken]
-
-    @property
-    def key(self) -> str:
-        return self.digest.key
-
-    def digest_for(self, channel: str) -> Digest:
-        if self.personal is not None and not is_group_channel(channel):
-            return self.personal
-        return self.digest
+def _with_taken(outgoing: list[Outgoing[Claimed]], run: TaskContext) -> list[Outgoing[Claimed]]:
+    """For persons with several channels: which channels already took each reminder (a retry
+    after one of them failed goes only to the others)."""
+    several = several_channels(outgoing)
+    if not several:
+        return outgoing
+    with run.session() as session:
+        return without_taken(outgoing, channels_taken(session, several))
 
 
 def _with_door(
-    outgoing: list[Outgoing],
-    people: dict[int, Any],
-    database: str,
-    url: str,
+    outgoing: list[Outgoing[Claimed]],
+    people: dict[int, Recipient],
+    door: str,
+    run: TaskContext,
     now: dt.datetime,
-    days: float,
-) -> list[Outgoing]:
+) -> list[Outgoing[Claimed]]:
     """Each digest with the web door: a sign-in link for each person with a channel of
     their own (one insert for the batch), the plain address for group robots."""
-    own = {
-        o.group[0].recipient_id
-        for o in outgoing
-        if o.group[0].recipient_id in people and any(not is_group_channel(c) for c in o.channels)
-    }
-    with db.session_for(database) as session:
+    settings = run.settings
+    with run.session() as session:
         tokens = create_links(
             session,
-            person_ids=sorted(own),
+            person_ids=wanting_links(outgoing, people),
             purpose="digest",
             now=now,
-            lifetime=dt.timedelta(days=days),
+            lifetime=dt.timedelta(days=settings.web_link_days),
         )
-    return [
-        replace(
-            o,
-            digest=replace(o.digest, door=url),
-            personal=replace(o.digest, door=sign_in_url(url, token))
-            if (token := tokens.get(o.group[0].recipient_id))
-            else None,
-        )
-        for o in outgoing
-    ]
-
-
-def _deliver(outgoing: Outgoing) -> Outcome:
-    """One digest's outcome on each channel that has not taken it yet. Each channel gets
-    DELIVERY_DEADLINE seconds in all: a receiver that trickles its answer a byte at a time
-    never trips a read timeout, and must not keep the sweep from ending."""
-    if not outgoing.channels:
-        return [("", Delivery(False, NO_CHANNEL, permanent=True))]
-    return [
-        (channel, _within_deadline(channel, outgoing.digest_for(channel)))
-        for channel in outgoing.pending_channels
-    ]
-
-
-def _with_taken(outgoing: list[Outgoing], url: str) -> list[Outgoing]:
-    """For persons with several channels: which channels already took each group (a retry
-    after one of them failed goes only to the others)."""
-    several = [o for o in outgoing if len(o.channels) > 1]
-    if not several:
-        return outgoing
-    with db.session_for(url) as session:
-        taken = channels_taken(session, [c.id for o in several for c in o.group])
-    out = []
-    for o in outgoing:
-        if len(o.channels) > 1:
-            keys = [taken.get(c.id, set()) for c in o.group]
-            o = replace(o, taken=frozenset(set.intersection(*keys)) if keys else frozenset())
-        out.append(o)
-    return out
-
-
-DELIVERY_DEADLINE = 60.0  # seconds for one digest on one channel, connect to last byte
-
-
-def _within_deadline(channel: str, digest: Digest) -> Delivery:
-    done: list[Delivery] = []
-    # a daemon thread: one still reading at the deadline is abandoned, and the process
-    # may still exit (a pool's threads are joined at exit)
-    worker = threading.Thread(target=lambda: done.append(deliver(channel, digest)), daemon=True)
-    worker.start()
-    worker.join(DELIVERY_DEADLINE)
-    if done:
-        return done[0]
-    scheme = channel.split("://", 1)[0]
-    return Delivery(False, f"{scheme}：{DELIVERY_DEADLINE:g} 秒内没有完整答复")
+    return with_door(outgoing, door, tokens)
 
 
 @task(name="sweep-reminders", cache_policy=NO_CACHE, task_run_name="sweep-reminders · {now}")
@@ -265,73 +179,50 @@ def sweep_reminders(
         return {"day_off": 1}
     default = [settings.notify_default] if settings.notify_default else []
     recorded = Recorded()
-    with ThreadPoolExecutor(DELIVERY_THREADS) as pool:
-        while True:
-            with run.session() as session:
-                claimed = claim(
-                    session,
-                    now=now,
-                    today=today,
-                    worker=worker,
-                    limit=batch,
-                    retry_dead=retry_dead,
-                )
-            retry_dead = False  # the dead are taken once, in the first batch
-            if not claimed:
-                break
-            with run.session() as session:
-                lines = reminder_lines(session, claimed, people, today)
-            by_recipient: dict[int, list[Claimed]] = defaultdict(list)
-            for c in claimed:
-                by_recipient[c.recipient_id].append(c)
-            digests = []
-            for recipient_id, group in by_recipient.items():
-                person = people.get(recipient_id)
-                digest = build_digest(
-                    person.name if person else "同志",
-                    [lines[c.id] for c in group],
-                    today,
-                    calendar,
-                    max_lines=settings.digest_max_lines,
-                    see_all=see_all(person.code if person else str(recipient_id)),
-                )
-                if only_to:
-                    channels = [only_to]
-                else:
-                    channels = list(person.channels) if person and person.channels else default
-                digests.append(Outgoing(group, channels, digest))
-            digests = _with_taken(digests, url)
-            if settings.web_url and not only_to:
-                digests = _with_door(
-                    digests, people, url, settings.web_url, now, settings.web_link_days
-                )
-            chunks = iter(
-                [digests[i : i + RECORD_EVERY] for i in range(0, len(digests), RECORD_EVERY)]
+
+    def record(delivered: list[tuple[Outgoing[Claimed], Outcome]]) -> None:
+        with run.session() as session:
+            record_deliveries(
+                session,
+                [
+                    Delivered(o.group, o.key, outcome, len(o.channels) > 1)
+                    for o, outcome in delivered
+                ],
+                into=recorded,
+                now=now,
+                worker=worker,
+                base_seconds=settings.retry_base_seconds,
             )
-            # The pool delivers the next chunks while this thread records the last one, but
-            # never more than LOOKAHEAD chunks ahead: those are what a killed sweep re-sends.
-            in_flight: deque[tuple[list[Outgoing], list[Future[Outcome]]]] = deque(
-                (chunk, [pool.submit(_deliver, d) for d in chunk])
-                for chunk in islice(chunks, LOOKAHEAD)
+
+    while True:
+        with run.session() as session:
+            claimed = claim(
+                session,
+                now=now,
+                today=today,
+                worker=worker,
+                limit=batch,
+                retry_dead=retry_dead,
             )
-            while in_flight:
-                chunk, futures = in_flight.popleft()
-                outcomes = [f.result() for f in futures]
-                following = next(chunks, None)
-                if following is not None:
-                    in_flight.append((following, [pool.submit(_deliver, d) for d in following]))
-                with run.session() as session:
-                    record_deliveries(
-                        session,
-                        [
-                            Delivered(out.group, out.key, outcome, len(out.channels) > 1)
-                            for out, outcome in zip(chunk, outcomes, strict=True)
-                        ],
-                        into=recorded,
-                        now=now,
-                        worker=worker,
-                        base_seconds=settings.retry_base_seconds,
-                    )
+        retry_dead = False  # the dead are taken once, in the first batch
+        if not claimed:
+            break
+        with run.session() as session:
+            lines = reminder_lines(session, claimed, people, today)
+        outgoing = address_digests(
+            claimed,
+            lines,
+            people,
+            today,
+            calendar,
+            max_lines=settings.digest_max_lines,
+            default_channels=default,
+            only_to=only_to,
+        )
+        outgoing = _with_taken(outgoing, run)
+        if settings.web_url and not only_to:
+            outgoing = _with_door(outgoing, people, settings.web_url, run, now)
+        deliver_all(outgoing, record)
     if recorded.escalated:
         _emit_escalations(url, recorded.escalated, _Snapshots(url, org))
     if recorded.counts:
@@ -350,11 +241,6 @@ def _emit_escalations(url: str, item_ids: list[int], orgs: _Snapshots) -> None:
 def campaign_problems() -> list[str]:
     """The stored campaigns that cannot be read now, each with why (a sweep skips them)."""
     return [f"{key}: {why}" for key, why in task_context().stored_campaigns().problems.items()]
-
-
-def see_all(person_code: str) -> str:
-    """Where a person sees every item a digest had no room for."""
-    return f"campaign todo {person_code}"
 
 
 def next_retry(url: str) -> dt.datetime | None:

@@ -5,6 +5,11 @@ today, then upcoming; the rest is summed up with where to see it all. An escalat
 line per village: a supervisor reads `桥头镇：3个村5项逾期`. The same digest is then written as
 plain text (most channels), Markdown cut into parts that fit a robot's message limit (never
 mid-line), HTML for e-mail, and JSON with every line as a field for webhooks.
+
+A sweep's claimed reminders make one digest per person, addressed to that person's channels
+(the default channel for one who has none, a rehearsal's one channel for everyone), with the
+web door's sign-in link on the person's own channels and the plain address on group robots,
+and without the channels that already took it on an earlier try.
 """
 
 from __future__ import annotations
@@ -12,12 +17,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import html
-from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Generic, NamedTuple, TypeVar
 
-from models.domain.reminder_planning import DISTRICT, is_escalation
+from models.domain.door import is_group_channel, sign_in_url
+from models.domain.reminder_planning import DISTRICT, DueReminder, is_escalation
 from models.domain.wording import occurrence_zh
 from models.domain.working_days import WorkCalendar
 
@@ -354,3 +360,140 @@ def invitation(recipient: str, day: dt.date, link: str, days: float) -> Digest:
         greeting=f"{recipient}同志：请用下面的链接在手机上查看和办理您的待办事项。链接"
         f"{days:g}天内有效，只能使用一次，请勿转发。",
     )
+
+
+def see_all(person_code: str) -> str:
+    """Where the department's staff see every item a person's digest had no room for."""
+    return f"campaign todo {person_code}"
+
+
+def channel_key(url: str) -> str:
+    """What is kept of a channel: its URL's hash (a webhook's URL may hold its secret)."""
+    return hashlib.sha256(url.encode()).hexdigest()[:64]
+
+
+class Recipient(NamedTuple):
+    """A person a reminder may go to."""
+
+    id: int
+    code: str
+    name: str
+    channels: list[str] | None
+
+
+C = TypeVar("C", bound=DueReminder)
+
+
+@dataclass(frozen=True)
+class Outgoing(Generic[C]):
+    """One person's digest, addressed: the reminders it carries and the channels it goes to."""
+
+    group: list[C]
+    channels: list[str]
+    digest: Digest
+    # the same digest with a one-time sign-in link, for the person's own channels; a group
+    # robot's (the whole group reads it) gets `digest`, with the door's plain address
+    personal: Digest | None = None
+    # of a person's several channels, those that already took every reminder of the group
+    # (an earlier try failed on another): not sent a copy again
+    taken: frozenset[str] = frozenset()
+
+    @property
+    def recipient_id(self) -> int:
+        return self.group[0].recipient_id
+
+    @property
+    def pending_channels(self) -> list[str]:
+        return [c for c in self.channels if channel_key(c) not in self.taken]
+
+    @property
+    def key(self) -> str:
+        return self.digest.key
+
+    def digest_for(self, channel: str) -> Digest:
+        if self.personal is not None and not is_group_channel(channel):
+            return self.personal
+        return self.digest
+
+
+def address_digests(
+    claimed: Sequence[C],
+    lines: Mapping[int, ReminderLine],
+    people: Mapping[int, Recipient],
+    today: dt.date,
+    calendar: WorkCalendar,
+    *,
+    max_lines: int,
+    default_channels: Sequence[str],
+    only_to: str | None = None,
+) -> list[Outgoing[C]]:
+    """One digest per person of the `claimed` reminders (`lines` by reminder id), to the
+    person's channels, else `default_channels`; `only_to`: a rehearsal's one channel, where
+    every digest goes instead."""
+    by_recipient: dict[int, list[C]] = defaultdict(list)
+    for c in claimed:
+        by_recipient[c.recipient_id].append(c)
+    outgoing = []
+    for recipient_id, group in by_recipient.items():
+        person = people.get(recipient_id)
+        digest = build_digest(
+            person.name if person else "同志",
+            [lines[c.id] for c in group],
+            today,
+            calendar,
+            max_lines=max_lines,
+            see_all=see_all(person.code if person else str(recipient_id)),
+        )
+        if only_to:
+            channels = [only_to]
+        else:
+            channels = list(person.channels) if person and person.channels else []
+        outgoing.append(Outgoing(group, channels or list(default_channels), digest))
+    return outgoing
+
+
+def several_channels(outgoing: Sequence[Outgoing[C]]) -> list[int]:
+    """The reminders whose person has several channels: which of them took each is read."""
+    return [c.id for o in outgoing if len(o.channels) > 1 for c in o.group]
+
+
+def without_taken(
+    outgoing: Sequence[Outgoing[C]], taken: Mapping[int, set[str]]
+) -> list[Outgoing[C]]:
+    """A retry goes only to the channels that did not take every reminder of its digest
+    (`taken`: the channel keys that took each reminder)."""
+    out = []
+    for o in outgoing:
+        if len(o.channels) > 1:
+            keys = [taken.get(c.id, set()) for c in o.group]
+            o = replace(o, taken=frozenset(set.intersection(*keys)) if keys else frozenset())
+        out.append(o)
+    return out
+
+
+def wanting_links(outgoing: Sequence[Outgoing[C]], people: Mapping[int, Recipient]) -> list[int]:
+    """The persons a sign-in link is made for: those with a channel only they read."""
+    return sorted(
+        {
+            o.recipient_id
+            for o in outgoing
+            if o.recipient_id in people and any(not is_group_channel(c) for c in o.channels)
+        }
+    )
+
+
+def with_door(
+    outgoing: Sequence[Outgoing[C]], door: str, tokens: Mapping[int, str]
+) -> list[Outgoing[C]]:
+    """Each digest with the web door's address, and a personal copy carrying the person's
+    sign-in link (`tokens` by person id) for their own channels."""
+    return [
+        replace(
+            o,
+            digest=replace(o.digest, door=door),
+            personal=replace(o.digest, door=sign_in_url(door, token))
+            if (token := tokens.get(o.recipient_id))
+            else None,
+        )
+        for o in outgoing
+    ]

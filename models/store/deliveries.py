@@ -12,12 +12,11 @@ from typing import NamedTuple
 
 from sqlmodel import Session
 
-from models.domain.digest import Delivery
+from models.domain.digest import Delivery, channel_key
 from models.domain.reminder_planning import is_escalation
 from models.store import audit
 from models.store.reminders import (
     Claimed,
-    channel_key,
     record_channels,
     record_failed,
     record_sent,

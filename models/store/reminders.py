@@ -8,7 +8,6 @@ a sweep must not load the whole tree of a province to write a hundred thousand l
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select, 
 from sqlmodel import Session, col
 
 from models.domain.campaign import CampaignSpec
-from models.domain.digest import ReminderLine
+from models.domain.digest import Recipient, ReminderLine
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.reminder_planning import (
     DISTRICT,
@@ -605,11 +604,6 @@ def record_failed(
     return len(dead)
 
 
-def channel_key(url: str) -> str:
-    """What is kept of a channel: its URL's hash (a webhook's URL may hold its secret)."""
-    return hashlib.sha256(url.encode()).hexdigest()[:64]
-
-
 def channels_taken(session: Session, reminder_ids: Sequence[int]) -> dict[int, set[str]]:
     """For each reminder, the channels (keys) that already took it."""
     taken: dict[int, set[str]] = {}
@@ -638,13 +632,6 @@ def record_channels(
 # --- what a sweep reads for its lines ---
 
 DISTRICT_LEVEL = "区直"  # the "town" of a unit directly under the district
-
-
-class Recipient(NamedTuple):
-    id: int
-    code: str
-    name: str
-    channels: list[str] | None
 
 
 class EscalatedItem(NamedTuple):
