@@ -514,7 +514,7 @@ def demo(
     ] = False,
 ) -> None:
     """在内置默认环境（CAMPAIGN_HOME 里的 SQLite）上演示主流程。"""
-    from flows.demo import run_demo
+    from flows.cli.demo import run_demo
 
     # Prefect's own INFO lines would tear the demo's progress bar apart; the UI keeps them.
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")

@@ -19,7 +19,7 @@ import pendulum
 
 from models.domain.campaign import Inspection, LoadedCampaign, PhaseDates, Recurrence, Sample
 from models.domain.planning import windows
-from models.domain.simulation import rng_for
+from models.domain.seeded import rng_for
 from models.domain.vocabulary import CheckResult
 from models.domain.working_days import RollPolicy, WorkCalendar
 

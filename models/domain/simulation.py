@@ -6,13 +6,19 @@ natural key, so a rehearsal is the same however it is split into segments and re
 
 from __future__ import annotations
 
-import hashlib
 import random
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import pendulum
 
 from models.domain.campaign import Obligation
+from models.domain.inspections import RECHECK
+from models.domain.org_snapshot import OrgSnapshot, PersonInfo
+from models.domain.permissions import SignOffRule, Subject, may_sign, may_submit
+from models.domain.reminder_planning import doer
+from models.domain.seeded import rng_for
+from models.domain.vocabulary import SubjectType
 from models.domain.working_days import WorkCalendar
 
 
@@ -24,11 +30,6 @@ class Behaviour:
     late: float = 0.11
     max_late_working_days: int = 12
     sign_within_working_days: int = 3
-
-
-def rng_for(seed: int, *key: object) -> random.Random:
-    digest = hashlib.sha256(repr((seed, *key)).encode()).digest()
-    return random.Random(int.from_bytes(digest[:8], "big"))
 
 
 @dataclass(frozen=True)
@@ -135,3 +136,69 @@ def target_shares(
         for key, n in items_per_target.items()
         if n and key in targets
     }
+
+
+# Who plays each part: the first by code of those the permissions let act.
+
+
+def acting_doer(org: OrgSnapshot, item: Subject) -> PersonInfo | None:
+    """Who records the evidence: the person, the pairing's cadre, or someone of the unit
+    (else of a unit above it)."""
+    if item.subject_type != SubjectType.UNIT:
+        return doer(org, item.subject_type, item.subject_id, item.unit_id, None)
+    unit_id: int | None = item.unit_id
+    while unit_id is not None:
+        here = sorted(
+            (p for p in org.persons.values() if p.unit_id == unit_id), key=lambda p: p.code
+        )
+        for person in here:
+            if may_submit(org, person, item):
+                return person
+        unit_id = org.units[unit_id].parent_id
+    return None
+
+
+def acting_signer(org: OrgSnapshot, item: Subject, rule: SignOffRule | None) -> PersonInfo | None:
+    if rule is None:
+        return None
+    for person in sorted(org.role_holders.get(rule.role, []), key=lambda p: p.code):
+        if may_sign(org, person, item, rule):
+            return person
+    return None
+
+
+def acting_inspector(org: OrgSnapshot, inspectors: Collection[str]) -> PersonInfo | None:
+    """The first holder of the inspection's first inspector role that anyone holds."""
+    for role in inspectors:
+        holders = sorted(org.role_holders.get(role, []), key=lambda p: p.code)
+        if holders:
+            return holders[0]
+    return None
+
+
+CHECK_PASS = 0.85  # a first check passes this often; a re-inspection more often
+RECHECK_PASS = 0.9
+RECTIFY_DONE = 0.9  # a subject records its rectification before the deadline this often
+
+
+def check_passes(
+    seed: int, inspection: str, label: str, subject_type: str, subject_id: int
+) -> bool:
+    rng = rng_for(seed, "check", inspection, label, subject_type, subject_id)
+    return rng.random() < (RECHECK_PASS if label.endswith(RECHECK) else CHECK_PASS)
+
+
+def rectified_on(
+    seed: int,
+    obligation_key: str,
+    subject_id: int,
+    occurrence: str,
+    due: pendulum.Date,
+    calendar: WorkCalendar,
+) -> pendulum.Date | None:
+    """The day a subject records its rectification, a few working days before the deadline;
+    None: it never does."""
+    rng = rng_for(seed, "rectify", obligation_key, subject_id, occurrence)
+    if rng.random() >= RECTIFY_DONE:
+        return None
+    return calendar.add_working_days(due, -rng.randint(1, 8))

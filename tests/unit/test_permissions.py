@@ -23,6 +23,7 @@ from models.domain.permissions import (
     may_sign,
     may_submit,
 )
+from models.domain.simulation import acting_doer, acting_inspector, acting_signer
 from models.errors import PermissionRefused
 
 ROLES = ["secretary", "org-committee", "town-official", "inspector", "leading-group", "needy"]
@@ -115,6 +116,42 @@ def test_sign_off(person, item, role: str, by: str) -> None:
     assert not may_sign(ORG, person, item, rule, submitter_id=person.id)
     other = next(p for p in ORG.persons if p != person.id)
     assert may_sign(ORG, person, item, rule, submitter_id=other) == (holds and where)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    item=items,
+    role=st.sampled_from(ROLES),
+    by=st.sampled_from(["supervisor", "same-unit", "district"]),
+    inspectors=st.lists(st.sampled_from(ROLES), min_size=1, max_size=3),
+)
+def test_a_rehearsal_plays_only_parts_the_permissions_allow(
+    item, role: str, by: str, inspectors: list[str]
+) -> None:
+    # the doer: the subject itself, else someone of its unit, else of the nearest unit above
+    doer = acting_doer(ORG, item)
+    if item.subject_type == "unit":
+        able = [
+            sorted((p for p in ORG.persons.values() if p.unit_id == u), key=lambda p: p.code)
+            for u in [item.unit_id, *ancestors(item.unit_id)]
+        ]
+        able = [[p for p in here if may_submit(ORG, p, item)] for here in able]
+        first = next((here[0] for here in able if here), None)
+        assert doer == first  # None: nobody in the unit or above it (the district's root)
+    else:
+        assert doer is not None and may_submit(ORG, doer, item)
+    rule = SignOff(role=role, by=by)
+    signer = acting_signer(ORG, item, rule)
+    allowed = sorted(
+        (p for p in ORG.persons.values() if may_sign(ORG, p, item, rule)), key=lambda p: p.code
+    )
+    assert signer == (allowed[0] if allowed else None)
+    assert acting_signer(ORG, item, None) is None
+    inspector = acting_inspector(ORG, inspectors)
+    if any(ORG.role_holders.get(r) for r in inspectors):
+        assert inspector is not None and may_inspect(inspector, inspectors)
+    else:
+        assert inspector is None
 
 
 @settings(max_examples=300, deadline=None)
