@@ -42,8 +42,8 @@ def remind_due(as_of: dt.date | None = None, retry_dead: bool = False) -> dict[s
     counts = sweep_reminders(now, retry_dead=retry_dead)
     if as_of is None:  # live: a failed delivery is tried again on its schedule, in this run
         counts = _retries_on_schedule(settings, counts)
-    totals = reminder_totals(settings.resolved_database_url)
-    reasons = failure_reasons(settings.resolved_database_url)
+    totals = reminder_totals()
+    reasons = failure_reasons()
     # said only by a sweep that sent nothing (why 发送 0 条): no query on a busy morning
     quiet = not (counts.get("sent") or counts.get("failed"))
     coming = next_due(now, today) if quiet else None
@@ -81,7 +81,7 @@ def _retries_on_schedule(settings: Settings, counts: dict[str, int]) -> dict[str
     total = Counter(counts)
     if counts.get("day_off"):
         return counts  # nothing leaves today: the next working day's sweep retries
-    while (due := next_retry(settings.resolved_database_url)) is not None:
+    while (due := next_retry()) is not None:
         wait = (due - utc_now()).total_seconds()
         if wait > window:
             break  # not one of this run's: the next daily sweep takes it

@@ -25,7 +25,6 @@ from models.domain.org_snapshot import OrgSnapshot
 from models.domain.reminder_planning import first_to_go
 from models.domain.working_days import local_instant
 from models.errors import CalendarError
-from models.store import db
 from models.store import reminders as reminder_store
 from models.store.deliveries import Delivered, Recorded, record_deliveries
 from models.store.door import create_links
@@ -87,7 +86,7 @@ def mark_overdue_items(today: dt.date, org: OrgSnapshot | None = None) -> int:
         # one campaign that cannot be read must not stop the others' reminders: it is
         # reported (campaign_problems) and the sweep goes on
         task_logger().error("campaign %s skipped: %s", key, why)
-    snapshots = _Snapshots(ctx.url, org)
+    snapshots = _Snapshots(ctx, org)
     total = 0
     for loaded in campaigns:
         key = loaded.spec.key
@@ -112,13 +111,13 @@ def mark_overdue_items(today: dt.date, org: OrgSnapshot | None = None) -> int:
 class _Snapshots:
     """Each organization's snapshot, read once per task run (or the one the caller holds)."""
 
-    def __init__(self, url: str, given: OrgSnapshot | None) -> None:
-        self.url = url
+    def __init__(self, run: TaskContext, given: OrgSnapshot | None) -> None:
+        self.run = run
         self.held = {given.key: given} if given is not None else {}
 
     def of(self, org: str) -> OrgSnapshot:
         if org not in self.held:
-            with db.session_for(self.url) as session:
+            with self.run.session() as session:
                 self.held[org] = load_snapshot(session, org)
         return self.held[org]
 
@@ -167,7 +166,7 @@ def sweep_reminders(
     rehearsal's channel, where every digest goes instead of its person's (and no sign-in
     link is made)."""
     run = task_context()
-    settings, calendar, url = run.settings, run.calendar, run.url
+    settings, calendar = run.settings, run.calendar
     worker = f"{socket.gethostname()}:{os.getpid()}"
     with run.session() as session:
         people = recipients(session)
@@ -224,15 +223,15 @@ def sweep_reminders(
             outgoing = _with_door(outgoing, people, settings.web_url, run, now)
         deliver_all(outgoing, record)
     if recorded.escalated:
-        _emit_escalations(url, recorded.escalated, _Snapshots(url, org))
+        _emit_escalations(run, recorded.escalated, _Snapshots(run, org))
     if recorded.counts:
         task_logger().info("reminders: %s", dict(recorded.counts))
     return dict(recorded.counts)
 
 
-def _emit_escalations(url: str, item_ids: list[int], orgs: _Snapshots) -> None:
+def _emit_escalations(run: TaskContext, item_ids: list[int], orgs: _Snapshots) -> None:
     """`campaign.item.escalated` for each item whose escalation went out."""
-    with db.session_for(url) as session:
+    with run.session() as session:
         rows = escalated_items(session, item_ids)
     for row in rows:
         _emit("campaign.item.escalated", row.campaign, row.item, orgs.of(row.org))
@@ -243,9 +242,9 @@ def campaign_problems() -> list[str]:
     return [f"{key}: {why}" for key, why in task_context().stored_campaigns().problems.items()]
 
 
-def next_retry(url: str) -> dt.datetime | None:
+def next_retry() -> dt.datetime | None:
     """When the earliest failed delivery's retry is due (None: nothing waits for one)."""
-    with db.session_for(url) as session:
+    with task_context().session() as session:
         return next_retry_at(session)
 
 
@@ -256,15 +255,15 @@ def sweep_instant(as_of: dt.date | None, timezone: str, at: str = "09:00") -> dt
     return local_instant(as_of, at, timezone)
 
 
-def sweep_needed(url: str, now: dt.datetime, today: dt.date) -> bool:
+def sweep_needed(now: dt.datetime, today: dt.date) -> bool:
     """Whether a sweep at `now` has anything to do: a reminder due, or an item newly overdue."""
-    with db.session_for(url) as session:
+    with task_context().session() as session:
         return reminder_store.sweep_needed(session, now=now, today=today)
 
 
-def reminder_totals(url: str) -> dict[str, int]:
+def reminder_totals() -> dict[str, int]:
     """Reminders by status, and how many escalations went out."""
-    with db.session_for(url) as session:
+    with task_context().session() as session:
         return reminder_store.reminder_totals(session)
 
 
@@ -281,7 +280,7 @@ def next_due(now: dt.datetime, today: dt.date) -> tuple[str, int] | None:
     return (first[0].isoformat(), first[1]) if first else None
 
 
-def failure_reasons(url: str) -> list[tuple[str, int]]:
+def failure_reasons() -> list[tuple[str, int]]:
     """Why reminders have not gone out, the commonest first (as plain pairs: a flow's result)."""
-    with db.session_for(url) as session:
+    with task_context().session() as session:
         return [(r.error, r.reminders) for r in reminder_store.failure_reasons(session)]

@@ -179,7 +179,6 @@ def simulate_days(
     calendar = run.calendar
     loaded = run.campaign(campaign)
     spec = loaded.spec
-    url = run.url
     totals: Counter[str] = Counter()
     with run.session() as session:
         org = load_snapshot(
@@ -189,7 +188,7 @@ def simulate_days(
     while day <= last:
         if reminders and calendar.is_working_day(day):
             now = sweep_instant(day, spec.timezone, spec.reminders.at)
-            if sweep_needed(url, now, day):
+            if sweep_needed(now, day):
                 totals["overdue"] += mark_overdue_items.fn(day, org)
                 totals.update(
                     sweep_reminders.fn(

@@ -116,7 +116,7 @@ def run_demo(settings: Settings, out: Console, every_campaign: bool = False) -> 
                 )
 
     out.rule("5. 提醒")
-    totals = reminder_totals(settings.resolved_database_url)
+    totals = reminder_totals()
     digests = sum(1 for _ in outbox.open(encoding="utf-8")) if outbox.exists() else 0
     out.print(
         f"已发送提醒{totals.get('sent', 0)}条（合并为{digests}份汇总），其中督办"

@@ -57,11 +57,11 @@ def test_after_national_day_each_person_gets_one_digest_with_each_item_once(
         coming = next_due(seven, D(2013, 10, 8))
         assert coming is not None
         assert dt.datetime.fromisoformat(coming[0]) == dt.datetime(2013, 10, 8, 9, tzinfo=SHANGHAI)
-        waiting = reminder_totals(db_url)[ReminderStatus.PENDING]
+        waiting = reminder_totals()[ReminderStatus.PENDING]
 
         first = sweep_on(D(2013, 10, 8))
         digests = list(hook.received)
-        assert waiting - reminder_totals(db_url)[ReminderStatus.PENDING] == coming[1] > 5
+        assert waiting - reminder_totals()[ReminderStatus.PENDING] == coming[1] > 5
         assert first["digests"] == len(digests) > 5
         names = Counter(_addressee(d["title"]) for d in digests)
         assert max(names.values()) == 1  # one digest per person
@@ -86,7 +86,7 @@ def test_after_national_day_each_person_gets_one_digest_with_each_item_once(
         again = sweep_on(D(2013, 10, 8), hour=15)
         assert again.get("sent", 0) == 0 and hook.received == []
 
-    totals = reminder_totals(db_url)
+    totals = reminder_totals()
     assert totals[ReminderStatus.SUPERSEDED] > 0
     with db.session_for(db_url) as session:
         planned = session.execute(select(func.count()).select_from(Reminder)).scalar_one()
