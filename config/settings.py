@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     digest_max_lines: int = Field(20, ge=1, description="lines a digest lists; the rest summed")
     # a failed delivery is tried again base·2, base·4, base·8 seconds later
     retry_base_seconds: float = Field(60.0, gt=0)
+    # how long one message may take on one channel, connect to last byte: a receiver that
+    # trickles its answer never trips a read timeout, and must not hold a sweep or a command
+    delivery_seconds: float = Field(60.0, gt=0, le=600)
     # hosts a channel may reach (comma-separated); unset: the robots' own hosts, this
     # machine, and CAMPAIGN_NOTIFY_DEFAULT's host
     channel_hosts: str | None = None

@@ -212,7 +212,6 @@ def deliver(url: str, digest: Digest) -> Delivery:
 DELIVERY_THREADS = 16
 RECORD_EVERY = 64
 LOOKAHEAD = 2
-DELIVERY_DEADLINE = 60.0  # seconds for one digest on one channel, connect to last byte
 NO_CHANNEL = "没有渠道：请填写此人的通知渠道，或设置 CAMPAIGN_NOTIFY_DEFAULT"
 
 # (channel, what delivering to it gave), for each channel a digest went to
@@ -220,34 +219,36 @@ Outcome = list[tuple[str, Delivery]]
 C = TypeVar("C", bound=DueReminder)
 
 
-def deliver_digest(outgoing: Outgoing[Any]) -> Outcome:
-    """One digest's outcome on each channel that has not taken it yet. Each channel gets
-    DELIVERY_DEADLINE seconds in all: a receiver that trickles its answer a byte at a time
-    never trips a read timeout, and must not keep the sweep from ending."""
+def deliver_digest(outgoing: Outgoing[Any], deadline: float) -> Outcome:
+    """One digest's outcome on each channel that has not taken it yet, each within
+    `deadline` seconds."""
     if not outgoing.channels:
         return [("", Delivery(False, NO_CHANNEL, permanent=True))]
     return [
-        (channel, _within_deadline(channel, outgoing.digest_for(channel)))
+        (channel, deliver_in_time(channel, outgoing.digest_for(channel), deadline))
         for channel in outgoing.pending_channels
     ]
 
 
-def _within_deadline(channel: str, digest: Digest) -> Delivery:
+def deliver_in_time(channel: str, digest: Digest, deadline: float) -> Delivery:
+    """`deliver`, given up after `deadline` seconds in all (`Settings.delivery_seconds`): a
+    receiver that trickles its answer a byte at a time never trips a read timeout."""
     done: list[Delivery] = []
     # a daemon thread: one still reading at the deadline is abandoned, and the process
     # may still exit (a pool's threads are joined at exit)
     worker = threading.Thread(target=lambda: done.append(deliver(channel, digest)), daemon=True)
     worker.start()
-    worker.join(DELIVERY_DEADLINE)
+    worker.join(deadline)
     if done:
         return done[0]
     scheme = channel.split("://", 1)[0]
-    return Delivery(False, f"{scheme}：{DELIVERY_DEADLINE:g} 秒内没有完整答复")
+    return Delivery(False, f"{scheme}：{deadline:g} 秒内没有完整答复")
 
 
 def deliver_all(
     outgoing: Sequence[Outgoing[C]],
     record: Callable[[list[tuple[Outgoing[C], Outcome]]], None],
+    deadline: float,
 ) -> None:
     """Deliver every digest, handing each chunk of RECORD_EVERY to `record` with its
     outcomes, in order. The next chunks are delivered while one is recorded, but never more
@@ -255,7 +256,7 @@ def deliver_all(
     chunks = iter([outgoing[i : i + RECORD_EVERY] for i in range(0, len(outgoing), RECORD_EVERY)])
     with ThreadPoolExecutor(DELIVERY_THREADS) as pool:
         in_flight: deque[tuple[Sequence[Outgoing[C]], list[Future[Outcome]]]] = deque(
-            (chunk, [pool.submit(deliver_digest, d) for d in chunk])
+            (chunk, [pool.submit(deliver_digest, d, deadline) for d in chunk])
             for chunk in islice(chunks, LOOKAHEAD)
         )
         while in_flight:
@@ -263,5 +264,6 @@ def deliver_all(
             outcomes = [f.result() for f in futures]
             following = next(chunks, None)
             if following is not None:
-                in_flight.append((following, [pool.submit(deliver_digest, d) for d in following]))
+                futures = [pool.submit(deliver_digest, d, deadline) for d in following]
+                in_flight.append((following, futures))
             record(list(zip(chunk, outcomes, strict=True)))

@@ -221,7 +221,7 @@ def sweep_reminders(
         outgoing = _with_taken(outgoing, run)
         if settings.web_url and not only_to:
             outgoing = _with_door(outgoing, people, settings.web_url, run, now)
-        deliver_all(outgoing, record)
+        deliver_all(outgoing, record, settings.delivery_seconds)
     if recorded.escalated:
         _emit_escalations(run, recorded.escalated, _Snapshots(run, org))
     if recorded.counts:

@@ -120,7 +120,7 @@ def invite(
     # Each invitation stands alone: its link is written before the message leaves and voided
     # if no channel takes it, and no transaction is held open while a message travels (the
     # door's sign-ins would wait on it).
-    from tasks.channels import deliver
+    from tasks.channels import deliver_in_time
 
     if (person is None) == (unit is None):
         raise CampaignError("请给出一个人员编码，或 --unit 单位编码（二者取一）")
@@ -148,7 +148,8 @@ def invite(
             with run.session() as session:
                 token, url = _link(session, someone.id, "invite")
             message = invitation(someone.name, today, url, run.settings.web_link_days)
-            delivered = [deliver(channel, message) for channel in own]
+            deadline = run.settings.delivery_seconds
+            delivered = [deliver_in_time(channel, message, deadline) for channel in own]
             with run.session() as session:
                 if any(d.ok for d in delivered):
                     event = {"channels": sum(d.ok for d in delivered)}

@@ -267,7 +267,7 @@ def test_two_sweeps_at_once_deliver_each_reminder_once(
 def test_a_receiver_that_trickles_its_answer_is_a_failure_within_the_deadline(
     ml: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(channels, "DELIVERY_DEADLINE", 2.0)
+    monkeypatch.setenv("CAMPAIGN_DELIVERY_SECONDS", "2")
     with http_receiver("trickle") as hook:
         set_default(monkeypatch, hook.url())
         done: list[dict[str, int]] = []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -308,6 +309,33 @@ def test_only_a_proxy_operator_prints_links_or_ends_sessions(tmp_path: Path) -> 
     # an invitation goes only to the person's own channel: any operator may send it
     invited = run("web", "invite", SECRETARY)
     assert invited.returncode == 0 and "1 人没有本人的渠道" in invited.stdout
+
+
+def test_an_invitation_a_channel_never_finishes_taking_fails_within_the_deadline(
+    tmp_path: Path, campaign_home: Path
+) -> None:
+    """In a data folder of its own: the secretary's channel answers a byte every half second
+    for 500 s; the invitation gives up after CAMPAIGN_DELIVERY_SECONDS, as a sweep does."""
+    shipped = REPO / "config" / "orgs" / "weihai-etdz.yaml"
+    assert run("orgs", "import", shipped, operators_csv(tmp_path)).returncode == 0
+    with http_receiver("trickle") as hook:
+        people = tmp_path / "channels.csv"
+        people.write_text(
+            "编码,姓名,单位,角色,通知渠道\n"
+            f"{SECRETARY},胡伟,qiaotou-v01,secretary;village-cadre;party-member,{hook.url()}\n",
+            encoding="utf-8",
+        )
+        assert run("orgs", "import", people).returncode == 0
+        env = {"CAMPAIGN_DELIVERY_SECONDS": "2", "CAMPAIGN_WEB_URL": "http://127.0.0.1:9"}
+        invited = run("web", "invite", SECRETARY, env=env)  # run() gives up after 240 s
+        assert len(hook.received) == 1  # it reached the channel, which never finished
+    assert invited.returncode == 1
+    assert "1 人的邀请未能送达，其链接已作废" in invited.stdout
+    assert "2 秒内没有完整答复" in invited.stdout
+    with sqlite3.connect(campaign_home / "campaign.db") as db:
+        # the link the message carried can never sign in
+        assert db.execute("SELECT count(*) FROM web_link WHERE used_at IS NULL").fetchone() == (0,)
+        assert db.execute("SELECT count(*) FROM web_link").fetchone() == (1,)
 
 
 def test_a_gate_or_a_check_of_someone_elses_is_refused(door: Door) -> None:

@@ -107,5 +107,5 @@ def test_deliveries_are_handed_back_a_chunk_at_a_time_in_order(
 
 def _record(out: list[Outgoing[Due]]) -> list[list[tuple[Outgoing[Due], channels.Outcome]]]:
     recorded: list[list[tuple[Outgoing[Due], channels.Outcome]]] = []
-    deliver_all(out, recorded.append)
+    deliver_all(out, recorded.append, deadline=5.0)
     return recorded
