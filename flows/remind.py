@@ -6,12 +6,12 @@ import datetime as dt
 from collections import Counter
 from time import sleep
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
 from config.settings import Settings, get_settings
+from models.domain.working_days import local_day
 from models.store.instant import utc_now
 from models.store.reminders import MAX_ATTEMPTS
 from tasks.audit_tasks import anchor_audit_chain
@@ -36,7 +36,7 @@ def remind_due(as_of: dt.date | None = None, retry_dead: bool = False) -> dict[s
     if as_of is not None:
         check_run_day(as_of, "as_of")
     now = sweep_instant(as_of, settings.timezone)
-    today = now.astimezone(ZoneInfo(settings.timezone)).date()
+    today = local_day(now, settings.timezone)
     problems = campaign_problems()
     overdue = mark_overdue_items(today)
     counts = sweep_reminders(now, retry_dead=retry_dead)

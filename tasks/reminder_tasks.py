@@ -8,7 +8,6 @@ import os
 import socket
 from typing import Any
 
-import pendulum
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
@@ -23,7 +22,7 @@ from models.domain.digest import (
 )
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.reminder_planning import first_to_go
-from models.domain.working_days import local_instant
+from models.domain.working_days import local_day, local_instant
 from models.errors import CalendarError
 from models.store import reminders as reminder_store
 from models.store.deliveries import Delivered, Recorded, record_deliveries
@@ -170,7 +169,7 @@ def sweep_reminders(
     worker = f"{socket.gethostname()}:{os.getpid()}"
     with run.session() as session:
         people = recipients(session)
-    today = pendulum.instance(now).in_tz(settings.timezone).date()
+    today = local_day(now, settings.timezone)
     if not calendar.is_working_day(today):
         # nothing leaves on a day off, whoever runs the sweep: it waits for the next
         # working day's hour (the claim's rule for reminders of an earlier day)

@@ -74,6 +74,11 @@ def local_instant(day: dt.date, at: str, timezone: str) -> dt.datetime:
     return local.astimezone(dt.UTC)
 
 
+def local_day(instant: dt.datetime, timezone: str) -> pendulum.Date:
+    """The day an instant falls on in `timezone` (local_instant's inverse, to the day)."""
+    return to_date(instant.astimezone(ZoneInfo(timezone)))
+
+
 def to_date(value: dt.date) -> pendulum.Date:
     """A pendulum.Date from any date (a datetime keeps only its date)."""
     if isinstance(value, pendulum.Date) and not isinstance(value, dt.datetime):

@@ -12,7 +12,6 @@ import datetime as dt
 from collections import Counter
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -22,6 +21,7 @@ from models.domain.campaign import LoadedCampaign
 from models.domain.counts import parse_count
 from models.domain.date_rules import not_after_today, read_day
 from models.domain.org_snapshot import OrgSnapshot
+from models.domain.working_days import local_day
 from models.errors import CampaignError, EvidenceError, ImportRejected
 from models.store.evidence import (
     Submission,
@@ -83,7 +83,7 @@ def import_rows(
     done: Counter[str] = Counter()
     if not rows:
         raise ImportRejected([f"{sheet_dir}：没有填写的行可导入"])
-    today = now.astimezone(ZoneInfo(spec.timezone)).date()
+    today = local_day(now, spec.timezone)
     for row in rows:
         try:
             dated = not_after_today(read_day(row.date, "日期"), today, "日期")

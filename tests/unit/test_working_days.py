@@ -7,7 +7,14 @@ import datetime as dt
 import pendulum
 import pytest
 
-from models.domain.working_days import HolidayTable, RollPolicy, WorkCalendar, spring_festival
+from models.domain.working_days import (
+    HolidayTable,
+    RollPolicy,
+    WorkCalendar,
+    local_day,
+    local_instant,
+    spring_festival,
+)
 from models.errors import MissingHolidayTable
 
 D = pendulum.Date
@@ -74,3 +81,15 @@ def test_month_lists_every_day_with_its_marks() -> None:
     assert len(days) == 31
     assert sum(d.working for d in days) == 19  # Oct 8-31 weekdays (18) plus Saturday Oct 12
     assert days[11].makeup_for == "国庆节"
+
+
+def test_an_instant_falls_on_the_local_day_of_its_zone() -> None:
+    # 00:30 on 2013-10-08 in Shanghai is still 2013-10-07 in UTC, and in Urumqi's clock
+    early = local_instant(D(2013, 10, 8), "00:30", "Asia/Shanghai")
+    assert early.isoformat() == "2013-10-07T16:30:00+00:00"
+    assert local_day(early, "Asia/Shanghai") == D(2013, 10, 8)
+    assert local_day(early, "UTC") == D(2013, 10, 7)
+    assert local_day(early, "Asia/Urumqi") == D(2013, 10, 7)  # UTC+6: 22:30
+    assert local_day(local_instant(D(2013, 10, 8), "09:00", "Asia/Urumqi"), "Asia/Urumqi") == D(
+        2013, 10, 8
+    )
