@@ -11,6 +11,7 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
 from config.settings import Settings, get_settings
+from models.domain.wording import sweep_zh, undelivered_zh
 from models.domain.working_days import local_day
 from models.store.instant import utc_now
 from models.store.reminders import MAX_ATTEMPTS
@@ -48,18 +49,12 @@ def remind_due(as_of: dt.date | None = None, retry_dead: bool = False) -> dict[s
     quiet = not (counts.get("sent") or counts.get("failed"))
     coming = next_due(now, today) if quiet else None
     anchor_audit_chain()  # once a day, with the daily sweep (when an anchor file is set)
-    sent = (
-        f"{today} 是休息日，不发送提醒：到期的提醒在下一个工作日发出。"
-        if counts.get("day_off")
-        else f"本次发送 {counts.get('sent', 0)} 条（{counts.get('digests', 0)} 份汇总，"
-        f"督办 {counts.get('escalated', 0)} 条），失败 {counts.get('failed', 0)} 条。"
-    )
+    summary = sweep_zh(today, overdue=overdue, counts=counts, totals=totals)
     create_markdown_artifact(
-        f"## 提醒（{today}）\n\n新逾期事项 {overdue} 项；{sent}\n\n累计：已发送 "
-        f"{totals.get('sent', 0)}，待发送 {totals.get('pending', 0)}，同一事项合并 "
-        f"{totals.get('superseded', 0)}，已取消 {totals.get('cancelled', 0)}，"
-        f"死信 {totals.get('dead', 0)}。\n"
-        + "".join(f"\n- 未送达：{error}（{n} 条）" for error, n in reasons)
+        f"## 提醒（{today}）\n\n"
+        + "\n\n".join(summary)
+        + "\n"
+        + "".join(f"\n- {undelivered_zh(error, n)}" for error, n in reasons)
         + "".join(f"\n- 未能读取，其逾期事项未处理：{p}" for p in problems),
         key="reminders",
         description="提醒发送情况",

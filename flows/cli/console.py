@@ -12,7 +12,8 @@ from rich.tree import Tree
 
 from models.domain.campaign import LoadedCampaign, Obligation
 from models.domain.text_safety import printable
-from models.domain.wording import CADENCE_ZH, PHASE_STATUS_ZH, occurrence_zh
+from models.domain.vocabulary import ReminderStatus
+from models.domain.wording import CADENCE_ZH, PHASE_STATUS_ZH, REMINDER_STATUS_ZH, occurrence_zh
 from models.domain.working_days import DayInfo, WorkCalendar
 from models.org_rules import UNIT_KIND_NAMES_ZH
 from models.store.orgs import OrgCounts, UnitNode
@@ -229,17 +230,15 @@ def progress_tables(progress: CampaignProgress) -> list[Table]:
     if progress.reminders:
         r = progress.reminders
         reminders = Table(title="提醒", title_justify="left")
-        for name in ("已发送", "其中可能重复", "待发送", "发送中", "已合并", "已取消", "死信"):
+        rest = ("pending", "sending", "superseded", "cancelled", "dead")
+        by_status = {
+            "sent": REMINDER_STATUS_ZH[ReminderStatus.SENT],
+            "uncertain": "其中可能重复",
+            **{s: REMINDER_STATUS_ZH[ReminderStatus(s)] for s in rest},
+        }
+        for name in by_status.values():
             reminders.add_column(name, justify="right")
-        reminders.add_row(
-            str(r.get("sent", 0)),
-            str(r.get("uncertain", 0)),
-            str(r.get("pending", 0)),
-            str(r.get("sending", 0)),
-            str(r.get("superseded", 0)),
-            str(r.get("cancelled", 0)),
-            str(r.get("dead", 0)),
-        )
+        reminders.add_row(*(str(r.get(key, 0)) for key in by_status))
         tables.append(reminders)
     if progress.backfilled:
         flagged = Table(title="补录", title_justify="left")

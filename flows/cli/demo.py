@@ -120,7 +120,7 @@ def run_demo(settings: Settings, out: Console, every_campaign: bool = False) -> 
     digests = sum(1 for _ in outbox.open(encoding="utf-8")) if outbox.exists() else 0
     out.print(
         f"已发送提醒{totals.get('sent', 0)}条（合并为{digests}份汇总），其中督办"
-        f"{totals.get('escalated', 0)}条；死信{totals.get('dead', 0)}条；"
+        f"{totals.get('escalated', 0)}条；停发{totals.get('dead', 0)}条；"
         f"因事项完成而取消{totals.get('cancelled', 0)}条；同一事项当天已有一条而合并"
         f"{totals.get('superseded', 0)}条。写入：{outbox}",
         markup=False,

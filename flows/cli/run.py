@@ -53,7 +53,14 @@ from models.domain.date_rules import RUN_NOW
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
 from models.domain.permissions import check_approver
 from models.domain.text_safety import written
-from models.domain.wording import STATUS_ZH, late_rollout_zh, next_reminders_zh, occurrence_zh
+from models.domain.wording import (
+    STATUS_ZH,
+    late_rollout_zh,
+    next_reminders_zh,
+    occurrence_zh,
+    sweep_zh,
+    undelivered_zh,
+)
 from models.errors import CampaignError, DateRuleError, NotFound
 from models.report import report_text, write_ledger
 from models.store import audit
@@ -595,7 +602,7 @@ def _say_next_due(next_due: tuple[str, int] | None) -> None:
 def _say_failures(reasons: list[tuple[str, int]]) -> None:
     """Why reminders were not delivered, the commonest first: what a planner can act on."""
     for error, n in reasons:
-        say(f"未送达：{error}（{n} 条）")
+        say(undelivered_zh(error, n))
 
 
 @app.command(rich_help_panel=RUN)
@@ -623,15 +630,10 @@ def remind(
     day = parse_run_day(as_of) if as_of else None
     ensure_prefect()
     result = remind_due(day, retry_dead=retry_dead)
-    totals = result["totals"]
-    if result.get("day_off"):
-        say("休息日不发送提醒：到期的提醒在下一个工作日的提醒时间发出")
-    say(
-        f"新逾期 {result['overdue']}；发送 {result.get('sent', 0)} 条，"
-        f"{result.get('digests', 0)} 份汇总（其中上报 {result.get('escalated', 0)}）；"
-        f"失败 {result.get('failed', 0)}；停发 {totals.get('dead', 0)}；"
-        f"待发 {totals.get('pending', 0)}；已取代 {totals.get('superseded', 0)}"
-    )
+    for line in sweep_zh(
+        day or parse_day(None), overdue=result["overdue"], counts=result, totals=result["totals"]
+    ):
+        say(line)
     _say_failures(result.get("reasons", []))
     _say_next_due(result.get("next_due"))
     if result.get("problems"):

@@ -14,6 +14,7 @@ from models.domain.vocabulary import (
     EvidenceKind,
     ItemStatus,
     PhaseStatus,
+    ReminderStatus,
     SubjectType,
 )
 
@@ -187,3 +188,45 @@ def next_reminders_zh(at: dt.datetime, reminders: int) -> str:
         f"下一批提醒 {reminders} 条于 {at:%Y-%m-%d %H:%M} 到期，"
         "届时由每日定时任务或再次运行 campaign remind 发出"
     )
+
+
+# A reminder's status as a planner reads counts of them: the status table, a sweep's summary
+# in the Prefect UI and on the command line, the demo.
+REMINDER_STATUS_ZH = {
+    ReminderStatus.SENT: "已发送",
+    ReminderStatus.PENDING: "待发送",
+    ReminderStatus.SENDING: "发送中",
+    ReminderStatus.SUPERSEDED: "已合并",  # said once, by another line of the same item
+    ReminderStatus.CANCELLED: "已取消",
+    ReminderStatus.DEAD: "停发",  # the last try failed; `campaign remind --retry-dead`
+}
+
+
+def sweep_zh(
+    day: dt.date, *, overdue: int, counts: Mapping[str, int], totals: Mapping[str, int]
+) -> list[str]:
+    """What one sweep did (`counts`) and where all reminders stand (`totals`, by status):
+    the Prefect UI's `reminders` artifact and `campaign remind` say the same."""
+    lines = []
+    if counts.get("day_off"):
+        lines.append(f"{day} 是休息日，不发送提醒：到期的提醒在下一个工作日的提醒时间发出。")
+    lines.append(
+        f"新逾期事项 {overdue} 项；本次发送 {counts.get('sent', 0)} 条"
+        f"（{counts.get('digests', 0)} 份汇总，其中督办 {counts.get('escalated', 0)} 条），"
+        f"失败 {counts.get('failed', 0)} 条。"
+    )
+    shown = (
+        ReminderStatus.SENT,
+        ReminderStatus.PENDING,
+        ReminderStatus.SUPERSEDED,
+        ReminderStatus.CANCELLED,
+        ReminderStatus.DEAD,
+    )
+    standing = "，".join(f"{REMINDER_STATUS_ZH[s]} {totals.get(s, 0)}" for s in shown)
+    lines.append(f"累计：{standing}。")
+    return lines
+
+
+def undelivered_zh(error: str, reminders: int) -> str:
+    """One reason reminders did not go out, with how many: what a planner can act on."""
+    return f"未送达：{error}（{reminders} 条）"

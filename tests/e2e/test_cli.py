@@ -752,9 +752,10 @@ def test_remind_says_why_reminders_did_not_go_out(
     rolled_out(tmp_path, "village-rectification-2013", "2012-11-01")
     swept = run("remind", "--as-of", "2012-11-26")
     assert swept.returncode == 0, swept.stderr
-    summary, *why = swept.stdout.strip().splitlines()
-    dead = int(summary.split("停发 ")[1].split("；")[0])
-    assert dead > 0 and "发送 0 条" in summary, summary
+    summary, standing, *why = swept.stdout.strip().splitlines()
+    assert summary.startswith("新逾期事项 ") and "本次发送 0 条" in summary, summary
+    dead = int(standing.split("停发 ")[1].removesuffix("。"))
+    assert standing.startswith("累计：已发送 0，") and dead > 0, standing
     assert why == [
         f"未送达：没有渠道：请填写此人的通知渠道，或设置 CAMPAIGN_NOTIFY_DEFAULT（{dead} 条）"
     ]

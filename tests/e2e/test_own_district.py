@@ -247,7 +247,8 @@ def test_an_organization_of_ones_own_from_a_workbook_and_a_campaign_file_from_an
     saturday = run(
         "remind", "--as-of", "2025-05-10", env={"CAMPAIGN_NOTIFY_DEFAULT": "json://127.0.0.1:9/x"}
     )
-    assert saturday.returncode == 0 and "休息日不发送提醒" in saturday.stdout
+    assert saturday.returncode == 0
+    assert "2025-05-10 是休息日，不发送提醒" in saturday.stdout, saturday.stdout
 
     # 西滩1村's secretary hands over: the roster's row keeps the one who left without the
     # role, a new row gives it to the successor; what is still to be sent goes to them

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from prefect.client.orchestration import get_client
 from prefect.events.clients import AssertingEventsClient
 from prefect.events.worker import EventsWorker
 from prefect.testing.fixtures import asserting_events_worker  # noqa: F401 - a fixture
@@ -41,6 +42,15 @@ def test_overdue_and_escalated_items_emit_events(
     assert roles["phase"].startswith("campaign.mass-line-2013.phase.")
     assert roles["unit"].startswith("campaign.unit.")
     assert any("已逾期" in r["message"] or "督办" in r["message"] for r in hook.received)
+    # the UI's `reminders` artifact says what the later sweep did, in the command's words
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_latest_artifacts()
+    summary = next(a for a in artifacts if a.key == "reminders")
+    assert isinstance(summary.data, str)
+    assert summary.data.startswith("## 提醒（2013-09-17）\n\n新逾期事项 ")
+    assert f"本次发送 {later['sent']} 条（{later['digests']} 份汇总，其中督办 " in summary.data
+    totals = later["totals"]
+    assert f"累计：已发送 {totals['sent']}，待发送 {totals['pending']}，" in summary.data
 
 
 def test_a_failed_delivery_is_tried_again_on_its_schedule_in_the_same_run(

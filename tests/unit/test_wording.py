@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
-from models.domain.wording import counts_zh, occurrence_zh
+from models.domain.wording import counts_zh, occurrence_zh, sweep_zh
 
 
 @pytest.mark.parametrize(
@@ -65,3 +67,15 @@ def test_a_late_rollout_says_what_is_overdue_and_how_to_enter_a_past_campaign() 
     # rolled out on a day of the planner's choosing: the overdue count only
     assert late_rollout_zh(day, ends, 13, day_given=True) == ended[:1]
     assert late_rollout_zh(dt.date(2025, 3, 20), ends, 0, day_given=False) == []
+
+
+def test_a_sweep_is_summed_up_in_the_same_words_everywhere() -> None:
+    counts = {"sent": 12, "digests": 5, "escalated": 2, "failed": 1}
+    totals = {"sent": 40, "pending": 7, "superseded": 3, "cancelled": 0, "dead": 1}
+    assert sweep_zh(dt.date(2013, 9, 17), overdue=4, counts=counts, totals=totals) == [
+        "新逾期事项 4 项；本次发送 12 条（5 份汇总，其中督办 2 条），失败 1 条。",
+        "累计：已发送 40，待发送 7，已合并 3，已取消 0，停发 1。",
+    ]
+    day_off = sweep_zh(dt.date(2013, 10, 3), overdue=0, counts={"day_off": 1}, totals={})
+    assert day_off[0] == "2013-10-03 是休息日，不发送提醒：到期的提醒在下一个工作日的提醒时间发出。"
+    assert day_off[2] == "累计：已发送 0，待发送 0，已合并 0，已取消 0，停发 0。"
