@@ -182,10 +182,7 @@ def sweep_reminders(
         with run.session() as session:
             record_deliveries(
                 session,
-                [
-                    Delivered(o.group, o.key, outcome, len(o.channels) > 1)
-                    for o, outcome in delivered
-                ],
+                [Delivered(o.group, o.key, outcome, o.several) for o, outcome in delivered],
                 into=recorded,
                 now=now,
                 worker=worker,

@@ -403,6 +403,12 @@ class Outgoing(Generic[C]):
         return self.group[0].recipient_id
 
     @property
+    def several(self) -> bool:
+        """The person has several channels: which of them took each reminder is kept, so that
+        a retry goes only to those that did not."""
+        return len(self.channels) > 1
+
+    @property
     def pending_channels(self) -> list[str]:
         return [c for c in self.channels if channel_key(c) not in self.taken]
 
@@ -454,7 +460,7 @@ def address_digests(
 
 def several_channels(outgoing: Sequence[Outgoing[C]]) -> list[int]:
     """The reminders whose person has several channels: which of them took each is read."""
-    return [c.id for o in outgoing if len(o.channels) > 1 for c in o.group]
+    return [c.id for o in outgoing if o.several for c in o.group]
 
 
 def without_taken(
@@ -464,7 +470,7 @@ def without_taken(
     (`taken`: the channel keys that took each reminder)."""
     out = []
     for o in outgoing:
-        if len(o.channels) > 1:
+        if o.several:
             keys = [taken.get(c.id, set()) for c in o.group]
             o = replace(o, taken=frozenset(set.intersection(*keys)) if keys else frozenset())
         out.append(o)

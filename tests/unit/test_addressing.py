@@ -74,6 +74,8 @@ def test_one_digest_per_person_to_their_channels_else_the_default() -> None:
 def test_a_retry_goes_only_to_the_channels_that_did_not_take_every_reminder() -> None:
     out = address([Due(10, 1, 1), Due(12, 3, 1), Due(11, 2, 2)])
     assert several_channels(out) == [10, 12]  # only 王明 has two channels
+    # what the sweep records beside each outcome: keep which channels took it, or not
+    assert [o.several for o in out] == [True, False]
     taken = {10: {channel_key(MAIL), channel_key(ROBOT)}, 12: {channel_key(MAIL)}}
     retried = {o.recipient_id: o for o in without_taken(out, taken)}
     assert retried[1].pending_channels == [ROBOT]  # the mail took both; the robot not item 3
