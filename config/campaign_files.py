@@ -163,6 +163,15 @@ def parse_text(settings: Settings, text: str, path: Path, calendar: WorkCalendar
     return _parse(text, path, calendar, org_vocabulary(settings, named.group(1)))
 
 
+def parse_stored(
+    settings: Settings, stored: StoredCampaign, calendar: WorkCalendar
+) -> LoadedCampaign:
+    """A campaign version as its rollout stored it. What it says is wrong is placed in that
+    version, not in the file it came from: the file may have changed since, or be gone."""
+    where = Path(f"{stored.source_path}（已推行的第 {stored.version} 版）")
+    return parse_text(settings, stored.text, where, calendar)
+
+
 def _is_file(file_or_key: str) -> bool:
     path = Path(file_or_key)
     return path.suffix in (".yaml", ".yml") or "/" in file_or_key or path.exists()
@@ -190,14 +199,14 @@ def read_campaign(
     stored = _stored(settings, file_or_key)
     shipped = settings.campaigns_dir / f"{file_or_key}.yaml"
     if stored is not None and not prefer_file:
-        return parse_text(settings, stored.text, Path(stored.source_path), calendar)
+        return parse_stored(settings, stored, calendar)
     if prefer_file:
         source = Path(stored.source_path) if stored is not None else None
         for candidate in (shipped, source):  # the campaigns folder, then where it came from
             if candidate is not None and candidate.is_file():
                 return read_campaign(settings, str(candidate), calendar)
     if stored is not None:
-        return parse_text(settings, stored.text, Path(stored.source_path), calendar)
+        return parse_stored(settings, stored, calendar)
     if shipped.is_file():
         return read_campaign(settings, str(shipped), calendar)
     raise NotFound(f"没有活动 {file_or_key}（{_known_keys(settings)}）")
@@ -223,7 +232,7 @@ def read_stored_version(settings: Settings, key: str, version: int) -> LoadedCam
         stored = stored_campaign(session, key, version)
     if stored is None:
         raise NotFound(f"活动 {key} 没有第 {version} 版")
-    return parse_text(settings, stored.text, Path(stored.source_path), calendar_for(settings))
+    return parse_stored(settings, stored, calendar_for(settings))
 
 
 def rolled_out_keys(settings: Settings) -> list[str]:

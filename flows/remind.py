@@ -11,7 +11,7 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
 from config.settings import Settings, get_settings
-from models.domain.wording import sweep_zh, undelivered_zh
+from models.domain.wording import sweep_zh, undelivered_zh, unread_campaign_zh
 from models.domain.working_days import local_day
 from models.store.instant import utc_now
 from models.store.reminders import MAX_ATTEMPTS
@@ -55,11 +55,12 @@ def remind_due(as_of: dt.date | None = None, retry_dead: bool = False) -> dict[s
         + "\n\n".join(summary)
         + "\n"
         + "".join(f"\n- {undelivered_zh(error, n)}" for error, n in reasons)
-        + "".join(f"\n- 未能读取，其逾期事项未处理：{p}" for p in problems),
+        + "".join(f"\n- {unread_campaign_zh(p)}" for p in problems),
         key="reminders",
         description="提醒发送情况",
     )
     return {
+        "day": today,  # the day the sweep took as today: its summary is dated by it
         "overdue": overdue,
         **counts,
         "totals": totals,

@@ -60,6 +60,7 @@ from models.domain.wording import (
     occurrence_zh,
     sweep_zh,
     undelivered_zh,
+    unread_campaign_zh,
 )
 from models.errors import CampaignError, DateRuleError, NotFound
 from models.report import report_text, write_ledger
@@ -631,12 +632,12 @@ def remind(
     ensure_prefect()
     result = remind_due(day, retry_dead=retry_dead)
     for line in sweep_zh(
-        day or parse_day(None), overdue=result["overdue"], counts=result, totals=result["totals"]
+        result["day"], overdue=result["overdue"], counts=result, totals=result["totals"]
     ):
         say(line)
     _say_failures(result.get("reasons", []))
     _say_next_due(result.get("next_due"))
     if result.get("problems"):
         for problem in result["problems"]:
-            typer.echo(f"错误：活动未能读取，其逾期事项未处理（其余已发送）：{problem}", err=True)
+            typer.echo(f"错误：{unread_campaign_zh(problem)}", err=True)
         raise typer.Exit(1)

@@ -10,12 +10,11 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session
 
-from config.campaign_files import calendar_for, parse_text
+from config.campaign_files import calendar_for, parse_stored
 from config.settings import Settings, get_settings
 from models.domain.campaign import LoadedCampaign, Obligation
 from models.domain.door import DoorPages, pages_for, same_token
@@ -108,7 +107,7 @@ def _campaign(
                 stored = stored_campaign(session, key, version)
                 if stored is None:
                     raise NotFound("没有这个活动")
-                held = parse_text(settings, stored.text, Path(stored.source_path), calendar)
+                held = parse_stored(settings, stored, calendar)
                 _versions[found] = held
     return held
 

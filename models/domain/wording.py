@@ -227,6 +227,12 @@ def sweep_zh(
     return lines
 
 
+def unread_campaign_zh(problem: str) -> str:
+    """A campaign the sweep could not read: its overdue items were not marked (the other
+    campaigns' reminders went out)."""
+    return f"活动未能读取，其逾期事项未处理（其余活动照常发送）：{problem}"
+
+
 def undelivered_zh(error: str, reminders: int) -> str:
     """One reason reminders did not go out, with how many: what a planner can act on."""
     return f"未送达：{error}（{reminders} 条）"

@@ -9,6 +9,7 @@ from prefect.client.orchestration import get_client
 from prefect.events.clients import AssertingEventsClient
 from prefect.events.worker import EventsWorker
 from prefect.testing.fixtures import asserting_events_worker  # noqa: F401 - a fixture
+from sqlalchemy import select
 from sqlmodel import col
 
 from config.settings import get_settings
@@ -94,3 +95,44 @@ def test_a_failed_delivery_is_tried_again_on_its_schedule_in_the_same_run(
         ).scalar_one()
     assert waiting == 0 and retried >= 1
     assert hook.received[0]["key"] in {m["key"] for m in hook.received[1:]}  # sent again
+
+
+def test_a_campaign_that_cannot_be_read_is_named_and_the_others_are_reminded(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stored campaign that no longer reads (here: its text spoilt in the database) must not
+    stop the sweep: the others' reminders go out, and the summary names it and why."""
+    from sqlalchemy import update
+
+    from models.store import db
+    from models.store.tables import Campaign, CampaignVersion
+
+    import_shipped_org(db_url)
+    rollout(db_url, "mass-line-2013", D(2013, 9, 3))
+    rollout(db_url, "village-bulletin-2013", D(2013, 9, 3))
+    with db.session_for(db_url) as session:
+        spoilt = session.execute(
+            select(col(Campaign.id)).where(col(Campaign.key) == "village-bulletin-2013")
+        ).scalar_one()
+        session.execute(
+            update(CampaignVersion)
+            .where(col(CampaignVersion.campaign_id) == spoilt)
+            .values(text="key: village-bulletin-2013\nphases: [")
+        )
+        session.commit()
+    with http_receiver() as hook:
+        monkeypatch.setenv("CAMPAIGN_NOTIFY_DEFAULT", hook.url())
+        get_settings.cache_clear()
+        result = remind_due(D(2013, 9, 11))
+    assert result["day"] == D(2013, 9, 11)
+    # placed in the version rolled out, not in the file it came from (which reads well)
+    (problem,) = result["problems"]
+    assert problem.startswith("village-bulletin-2013: ") and "（已推行的第 1 版）:2: " in problem
+    assert result["sent"] >= 1 and hook.received  # mass-line's reminders went out
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_latest_artifacts()
+    summary = next(a for a in artifacts if a.key == "reminders")
+    assert isinstance(summary.data, str)
+    assert "- 活动未能读取，其逾期事项未处理（其余活动照常发送）：village-bulletin-2013: " in (
+        summary.data
+    )
