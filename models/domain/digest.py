@@ -136,22 +136,45 @@ def _count_word(kinds: set[str]) -> str:
     return "个对象" if "person" in kinds else "个单位"
 
 
+# how many of the late items a town's escalation line names (the rest are counted): enough
+# for a supervisor to know what to chase, short enough for a robot's line
+ESCALATION_TITLES = 2
+
+
+def late_items(lines: Sequence[ReminderLine]) -> list[tuple[str, int]]:
+    """Which items a town's escalation is about, with how many of each: the commonest first,
+    then the longest overdue. A supervisor chases an item, not a count."""
+    count = Counter(line.obligation for line in lines)
+    first: dict[str, dt.date] = {}
+    for line in lines:
+        first[line.obligation] = min(line.due, first.get(line.obligation, line.due))
+    return sorted(count.items(), key=lambda kv: (-kv[1], first[kv[0]], kv[0]))
+
+
 def _group_entry(
     rule: str, town: str, lines: list[ReminderLine], today: dt.date, calendar: WorkCalendar
 ) -> Entry:
     first = min(line.due for line in lines)
     subjects = {line.subject_code or line.subject for line in lines}
     unit_word = _count_word({line.subject_kind for line in lines})
+    late = late_items(lines)
+    if len(late) == 1:
+        what = late[0][0]
+    else:
+        what = "、".join(f"{title}{n}项" for title, n in late[:ESCALATION_TITLES])
+        if len(late) > ESCALATION_TITLES:
+            what += f"等{len(late)}个事项"
     return Entry(
         RULE_WORDS[rule],
         f"{town}：{len(subjects)}{unit_word}{len(lines)}项逾期"
-        f"（最早截止{_md(first)}，{days_word(first, today, calendar)}）",
+        f"（{what}；最早截止{_md(first)}，{days_word(first, today, calendar)}）",
         "overdue",
         first,
         len(lines),
         digest_key([line.natural or f"id:{line.reminder_id}" for line in lines])[:16],
         {
             "town": town,
+            "obligations": [{"title": title, "items": n} for title, n in late],
             "subjects": len(subjects),
             "items": len(lines),
             "due": first.isoformat(),

@@ -86,14 +86,32 @@ def test_overdue_first_then_today_then_upcoming_and_the_rest_summed() -> None:
 
 
 def test_a_supervisors_escalations_are_counted_by_town() -> None:
+    titles = ["征求意见", "学习材料", "征求意见", "学习材料", "学习材料", "查摆问题", "整改方案"]
     lines = [
-        line(n, "escalate", dt.date(2013, 8, 26 + n % 3), "桥头镇", village=n % 3) for n in range(5)
+        dataclasses.replace(
+            line(n, "escalate", dt.date(2013, 8, 26 + n % 3), "桥头镇", village=n % 3),
+            obligation=title,
+        )
+        for n, title in enumerate(titles[:5])
     ]
     lines += [line(10, "district", dt.date(2013, 9, 2), "泽库镇", village=9)]
     digest = build_digest("李强", lines, TODAY, CAL, max_lines=20, see_all="x")
     texts = [e.plain(n) for n, e in enumerate(digest.entries, 1)]
-    assert texts[0].startswith("1. [下级逾期，请督办] 桥头镇：3个村5项逾期（最早截止8月26日")
-    assert texts[1].startswith("2. [逾期未办，报区级督办] 泽库镇：1个村1项逾期")
+    # what is late, the commonest first: a supervisor chases an item, not a count
+    assert texts[0].startswith(
+        "1. [下级逾期，请督办] 桥头镇：3个村5项逾期（学习材料3项、征求意见2项；最早截止8月26日"
+    )
+    assert texts[1].startswith(
+        "2. [逾期未办，报区级督办] 泽库镇：1个村1项逾期（召开专题会议10；最早截止9月2日"
+    )
+    assert digest.entries[0].fields["obligations"] == [
+        {"title": "学习材料", "items": 3},
+        {"title": "征求意见", "items": 2},
+    ]
+    many = [dataclasses.replace(line(n, "escalate", TODAY), obligation=t)
+            for n, t in enumerate(titles)]  # fmt: skip
+    named = build_digest("李强", many, TODAY, CAL, max_lines=20, see_all="x").entries[0]
+    assert "（学习材料3项、征求意见2项等4个事项；最早截止" in named.text
     assert digest.title == "【工作提醒】李强：6项待办（逾期6项，含督办6项）"
 
 
