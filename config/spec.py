@@ -82,8 +82,7 @@ def _unwrap(annotation: Any) -> Any:
 def _message(error: ErrorDetails) -> str:
     kind, loc = error["type"], error["loc"]
     if kind == "extra_forbidden":
-        parent = _model_at(loc[:-1])
-        names = [f.alias or n for n, f in parent.model_fields.items()] if parent else []
+        names = _field_names(_model_at(loc[:-1]))
         near = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6)
         hint = f"；是不是 {near[0]}？" if near else ""
         allowed = f"（可用的有：{'、'.join(names)}{hint}）" if names else ""
@@ -92,7 +91,15 @@ def _message(error: ErrorDetails) -> str:
         return message_zh(error)
     value = error.get("input")
     shown = repr(value) if not isinstance(value, dict | list) else _kind_of(value)
+    if kind in ("model_type", "model_attributes_type") and (names := _field_names(_model_at(loc))):
+        # `sign_off: org-committee` for `sign_off: {role: …, by: …}`: say what the mapping holds
+        return f"应为映射（可用的有：{'、'.join(names)}），而不是 {shown}"
     return f"{message_zh(error)}，而不是 {shown}"
+
+
+def _field_names(model: type[BaseModel] | None) -> list[str]:
+    """The names a campaign file writes a model's fields by."""
+    return [f.alias or n for n, f in model.model_fields.items()] if model else []
 
 
 # ---------------------------------------------------------------- checks after the schema

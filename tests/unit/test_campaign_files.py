@@ -140,6 +140,12 @@ BROKEN = [
         "5: targets[0].value: 应为整数，而不是 'ten'",
     ),
     (
+        "sign-off-not-a-mapping",  # the role alone, where the file wants who signs and how
+        swap("        evidence:\n", "        evidence:\n          sign_off: org-committee\n"),
+        "16: phases[0].obligations[0].evidence.sign_off: 应为映射（可用的有：role、by），"
+        "而不是 'org-committee'",
+    ),
+    (
         "phases-not-a-list",
         GOOD.split("phases:")[0] + "phases: soon\n",
         "6: phases: 应为列表，而不是 'soon'",
