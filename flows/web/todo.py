@@ -34,7 +34,7 @@ from models.domain.date_rules import not_after_today, read_day
 from models.domain.door import new_token
 from models.domain.permissions import may_submit
 from models.domain.vocabulary import ItemStatus
-from models.domain.wording import EVIDENCE_KIND_ZH, STATUS_ZH
+from models.domain.wording import EVIDENCE_KIND_ZH, STATUS_ZH, windows_ahead_zh
 from models.errors import EvidenceError, NotFound, PermissionRefused
 from models.store import door as store
 from models.store.evidence import (
@@ -49,7 +49,8 @@ router = APIRouter()
 @router.get("/", response_class=HTMLResponse)
 def todo(request: Request) -> HTMLResponse:
     with visit(request.cookies.get(COOKIE)) as v:
-        items = my_items(v)
+        mine = my_items(v)
+        items = mine.now
         shown = items[:LIST_LIMIT]
         # why each sent-back item was sent back, read for the whole list at once
         reasons = store.rejection_notes(
@@ -68,6 +69,7 @@ def todo(request: Request) -> HTMLResponse:
             items=views,
             more=max(0, len(items) - LIST_LIMIT),
             overdue=sum(1 for i in views if i.state == "overdue"),
+            ahead=windows_ahead_zh(len(mine.ahead), min(mine.ahead)) if mine.ahead else "",
             signs=signs,
         )
 

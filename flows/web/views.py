@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from fastapi import Path as InPath
 from fastapi import Query, Request
@@ -22,6 +22,7 @@ from models.domain.campaign import LoadedCampaign, Obligation
 from models.domain.digest import STATE_ORDER, STATE_WORDS, days_word, state_of
 from models.domain.door import Scope, asks_the_same, scope_of
 from models.domain.permissions import may_sign, may_submit
+from models.domain.planning import in_window, not_open_yet
 from models.domain.vocabulary import ItemStatus, SubjectType
 from models.domain.wording import STATUS_ZH, occurrence_zh, sign_off_zh
 from models.errors import NotFound
@@ -137,18 +138,31 @@ def scope(v: Visit, loaded: LoadedCampaign) -> Scope:
     return scope_of(v.org, v.person, loaded.spec.responsible_roles())
 
 
-def my_items(v: Visit) -> list[tuple[store.DoorItem, Obligation]]:
-    """Every open item the person answers for, in every campaign, overdue first."""
+class MyItems(NamedTuple):
+    now: list[tuple[store.DoorItem, Obligation]]  # what they may act on today, overdue first
+    # the days the windows of the rest open: a weekly meeting's next 40 weeks would bury
+    # this week's under what nobody can report yet
+    ahead: list[dt.date]
+
+
+def my_items(v: Visit) -> MyItems:
+    """Every open item the person answers for, in every campaign, overdue first; a recurring
+    item whose window has not begun is only counted."""
+    today = v.today
     out = []
+    ahead = []
     for key, loaded in v.campaigns().items():
         obligations = {o.key: o for _, o in loaded.spec.obligations()}
         for item in store.items_in_scope(v.session, campaign_keys=[key], scope=scope(v, loaded)):
+            if not_open_yet(item.opens_on, today):
+                assert item.opens_on is not None
+                ahead.append(item.opens_on)
+                continue
             obligation = obligations.get(item.obligation_key) or v.obligation(
                 key, item.obligation_key
             )
             obligations[item.obligation_key] = obligation
             out.append((item, obligation))
-    today = v.today
     me = v.person
 
     def own(item: store.DoorItem) -> bool:
@@ -162,7 +176,7 @@ def my_items(v: Visit) -> list[tuple[store.DoorItem, Obligation]]:
     out.sort(
         key=lambda p: (STATE_ORDER[state_of(p[0].due, today)], not own(p[0]), p[0].due, p[0].id)
     )
-    return out
+    return MyItems(out, ahead)
 
 
 def item_of(v: Visit, item_id: int) -> tuple[store.DoorItem, Obligation]:
@@ -195,11 +209,7 @@ def same_asks(
     ):
         if other.id == item.id:
             continue
-        if (
-            other.opens_on is not None
-            and other.closes_on is not None
-            and not other.opens_on <= v.today <= other.closes_on
-        ):
+        if not in_window(v.today, other.opens_on, other.closes_on):
             continue
         rule = v.obligation(other.campaign_key, other.obligation_key)
         loaded = v.campaign(other.campaign_key)

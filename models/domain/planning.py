@@ -104,6 +104,17 @@ def windows(
     return out
 
 
+def in_window(day: dt.date, opens: dt.date | None, closes: dt.date | None) -> bool:
+    """Whether what was done on `day` counts for an item: a recurring item's only inside
+    its window, any other item's on any day."""
+    return opens is None or closes is None or opens <= day <= closes
+
+
+def not_open_yet(opens: dt.date | None, today: dt.date) -> bool:
+    """A recurring item whose window has not begun: nothing can be reported for it yet."""
+    return opens is not None and today < opens
+
+
 def occurrences(
     spec: CampaignSpec,
     obligation: Obligation,

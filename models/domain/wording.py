@@ -227,6 +227,11 @@ def sweep_zh(
     return lines
 
 
+def windows_ahead_zh(items: int, first: dt.date) -> str:
+    """The recurring items a person's list leaves out because their windows have not begun."""
+    return f"另有{items}项的周期尚未开始（最早{first.month}月{first.day}日开始），到时列出。"
+
+
 def unread_campaign_zh(problem: str) -> str:
     """A campaign the sweep could not read: its overdue items were not marked (the other
     campaigns' reminders went out)."""

@@ -35,6 +35,7 @@ from models.domain.permissions import (
     may_sign,
     may_submit,
 )
+from models.domain.planning import in_window
 from models.domain.text_safety import written
 from models.domain.vocabulary import EvidenceKind, ItemStatus, SubjectType
 from models.domain.wording import STATUS_ZH, SUBJECT_ZH, sign_off_zh
@@ -206,7 +207,7 @@ def find_item(
     if items[0].opens_on is not None:
         # a recurring obligation: the evidence belongs to the window its date falls in
         for item in items:
-            if item.opens_on <= dated <= item.closes_on:
+            if in_window(dated, item.opens_on, item.closes_on):
                 return item
         raise EvidenceError(
             f"{obligation.key!r}没有哪个周期包含{dated}：各周期从{items[0].opens_on}到"
@@ -324,11 +325,7 @@ def submit(
     problems = missing_parts(obligation.evidence, submission)
     if problems:
         raise EvidenceError("；".join(problems))
-    if (
-        item.opens_on is not None
-        and item.closes_on is not None
-        and not item.opens_on <= submission.dated <= item.closes_on
-    ):
+    if not in_window(submission.dated, item.opens_on, item.closes_on):
         raise EvidenceError(
             f"日期{submission.dated}不在{obligation.key}的周期内（{item.occurrence}："
             f"{item.opens_on}至{item.closes_on}）：只计入所在的周期"

@@ -378,3 +378,37 @@ def test_a_gate_or_a_check_of_someone_elses_is_refused(door: Door) -> None:
         == 404
     )
     assert door.count("SELECT count(*) FROM gate_decision") == 0
+
+
+def test_a_weekly_duty_lists_this_weeks_window_and_counts_the_weeks_to_come(
+    door: Door, tmp_path: Path
+) -> None:
+    """Nothing can be reported for a week that has not begun: the list shows this week's
+    meeting and says how many wait and when the first opens, rather than burying it under
+    the weeks to come (a year of weekly meetings is fifty rows)."""
+    sunday = door.today + dt.timedelta(days=6 - door.today.weekday())
+    plan = tmp_path / "weekly.yaml"
+    plan.write_text(
+        f"""key: weekly-study
+name: 每周学习（演练）
+organization: weihai-etdz
+phases:
+  - key: study
+    name: 每周学习
+    start: {door.today}
+    end: {sunday + dt.timedelta(days=21)}
+    obligations:
+      - key: weekly
+        title: 支部每周学习
+        subject: {{units: {{kinds: [village], codes: [boyu-v05]}}}}
+        recurrence: {{every: week}}
+        evidence: {{note: true}}
+""",
+        encoding="utf-8",
+    )
+    rolled = door.campaign("rollout", plan)
+    assert rolled.returncode == 0, rolled.stderr
+    todo = door.sign_in("p-boyu-v05-sec").get("/").text
+    assert todo.count("支部每周学习") == 1, todo  # this week's alone
+    monday = sunday + dt.timedelta(days=1)
+    assert f"另有3项的周期尚未开始（最早{monday.month}月{monday.day}日开始），到时列出。" in todo
