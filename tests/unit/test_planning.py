@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from models.domain.campaign import CampaignSpec, PhaseDates, Recurrence
 from models.domain.org_snapshot import OrgSnapshot
-from models.domain.planning import RolloutPlanner, windows
+from models.domain.planning import RolloutPlanner, in_window, not_open_yet, windows
 from models.domain.working_days import RollPolicy, WorkCalendar
 
 D = pendulum.Date
@@ -223,3 +223,14 @@ def test_a_rectification_is_due_its_days_after_the_failed_check_in_calendar_days
     # calendar days, not working days: 2013-10-20 is a Sunday
     assert rectification_due(dt.date(2013, 9, 20), 30) == pendulum.Date(2013, 10, 20)
     assert rectification_due(dt.datetime(2013, 12, 31, 23, 0), 1) == pendulum.Date(2014, 1, 1)
+
+
+def test_a_day_counts_for_a_recurring_item_only_inside_its_window() -> None:
+    opens, closes = dt.date(2026, 12, 7), dt.date(2026, 12, 13)
+    assert in_window(opens, opens, closes) and in_window(closes, opens, closes)
+    assert not in_window(dt.date(2026, 12, 6), opens, closes)
+    assert not in_window(dt.date(2026, 12, 14), opens, closes)
+    assert in_window(dt.date(2013, 1, 1), None, None)  # a one-off item: any day
+    # the week to come is not reportable yet; this week's is from its first day
+    assert not_open_yet(dt.date(2026, 12, 14), dt.date(2026, 12, 13))
+    assert not not_open_yet(opens, opens) and not not_open_yet(None, opens)
