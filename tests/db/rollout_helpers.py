@@ -97,3 +97,23 @@ def rollout(url: str, campaign: str, as_of: dt.date) -> int:
 def item_count(url: str) -> int:
     with db.session_for(url) as session:
         return session.execute(select(func.count()).select_from(ChecklistItem)).scalar_one()
+
+
+def spoil_stored_campaign(url: str, campaign: str, text: str) -> None:
+    """Make the stored version of a rolled-out campaign unreadable, as a newer release's
+    stricter checks or a damaged database would: a sweep must name it and go on."""
+    from sqlalchemy import update
+    from sqlmodel import col
+
+    from models.store.tables import Campaign, CampaignVersion
+
+    with db.session_for(url) as session:
+        spoilt = session.execute(
+            select(col(Campaign.id)).where(col(Campaign.key) == campaign)
+        ).scalar_one()
+        session.execute(
+            update(CampaignVersion)
+            .where(col(CampaignVersion.campaign_id) == spoilt)
+            .values(text=text)
+        )
+        session.commit()

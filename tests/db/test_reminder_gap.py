@@ -21,7 +21,7 @@ from tasks.reminder_tasks import (
     reminder_totals,
     sweep_reminders,
 )
-from tests.db.rollout_helpers import import_shipped_org, rollout
+from tests.db.rollout_helpers import import_shipped_org, rollout, spoil_stored_campaign
 from tests.db.test_reminders import ML, SHANGHAI, set_default
 from tests.receivers import http_receiver
 
@@ -104,23 +104,14 @@ def test_after_national_day_each_person_gets_one_digest_with_each_item_once(
 def test_one_unreadable_campaign_does_not_stop_the_others_reminders(
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sqlalchemy import update
-
-    from models.store.tables import Campaign, CampaignVersion
     from tasks.reminder_tasks import campaign_problems
 
     import_shipped_org(db_url)
     rollout(db_url, ML, D(2013, 9, 3))
     rollout(db_url, "village-meetings-2013", D(2013, 9, 3))
-    with db.session_for(db_url) as session:
-        broken = session.execute(
-            select(col(Campaign.id)).where(col(Campaign.key) == "village-meetings-2013")
-        ).scalar_one()
-        session.execute(
-            update(CampaignVersion)
-            .where(col(CampaignVersion.campaign_id) == broken)
-            .values(text="key: village-meetings-2013\nphasez: []\n")
-        )
+    spoil_stored_campaign(
+        db_url, "village-meetings-2013", "key: village-meetings-2013\nphasez: []\n"
+    )
     (problem,) = campaign_problems()
     assert problem.startswith("village-meetings-2013: ")
     with http_receiver() as hook:

@@ -14,7 +14,7 @@ from sqlmodel import col
 
 from config.settings import get_settings
 from flows.remind import remind_due
-from tests.db.rollout_helpers import import_shipped_org, rollout
+from tests.db.rollout_helpers import import_shipped_org, rollout, spoil_stored_campaign
 from tests.receivers import http_receiver
 
 D = dt.date
@@ -59,7 +59,7 @@ def test_a_failed_delivery_is_tried_again_on_its_schedule_in_the_same_run(
 ) -> None:
     """Live (no --as-of): the retry 2 minutes later is this run's, not the next morning's.
     The clock is the test's: sleeping moves it on."""
-    from sqlalchemy import func, select
+    from sqlalchemy import func
 
     import flows.remind
     import tasks.reminder_tasks
@@ -102,24 +102,10 @@ def test_a_campaign_that_cannot_be_read_is_named_and_the_others_are_reminded(
 ) -> None:
     """A stored campaign that no longer reads (here: its text spoilt in the database) must not
     stop the sweep: the others' reminders go out, and the summary names it and why."""
-    from sqlalchemy import update
-
-    from models.store import db
-    from models.store.tables import Campaign, CampaignVersion
-
     import_shipped_org(db_url)
     rollout(db_url, "mass-line-2013", D(2013, 9, 3))
     rollout(db_url, "village-bulletin-2013", D(2013, 9, 3))
-    with db.session_for(db_url) as session:
-        spoilt = session.execute(
-            select(col(Campaign.id)).where(col(Campaign.key) == "village-bulletin-2013")
-        ).scalar_one()
-        session.execute(
-            update(CampaignVersion)
-            .where(col(CampaignVersion.campaign_id) == spoilt)
-            .values(text="key: village-bulletin-2013\nphases: [")
-        )
-        session.commit()
+    spoil_stored_campaign(db_url, "village-bulletin-2013", "key: village-bulletin-2013\nphases: [")
     with http_receiver() as hook:
         monkeypatch.setenv("CAMPAIGN_NOTIFY_DEFAULT", hook.url())
         get_settings.cache_clear()
