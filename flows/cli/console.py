@@ -230,11 +230,17 @@ def progress_tables(progress: CampaignProgress) -> list[Table]:
     if progress.reminders:
         r = progress.reminders
         reminders = Table(title="提醒", title_justify="left")
-        rest = ("pending", "sending", "superseded", "cancelled", "dead")
-        by_status = {
-            "sent": REMINDER_STATUS_ZH[ReminderStatus.SENT],
-            "uncertain": "其中可能重复",
-            **{s: REMINDER_STATUS_ZH[ReminderStatus(s)] for s in rest},
+        rest = (
+            ReminderStatus.PENDING,
+            ReminderStatus.SENDING,
+            ReminderStatus.SUPERSEDED,
+            ReminderStatus.CANCELLED,
+            ReminderStatus.DEAD,
+        )
+        by_status: dict[str, str] = {
+            ReminderStatus.SENT: REMINDER_STATUS_ZH[ReminderStatus.SENT],
+            "uncertain": "其中可能重复",  # sent again after a sweep died holding them
+            **{s: REMINDER_STATUS_ZH[s] for s in rest},
         }
         for name in by_status.values():
             reminders.add_column(name, justify="right")
