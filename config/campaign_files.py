@@ -17,6 +17,8 @@ from models.domain.working_days import WorkCalendar
 from models.errors import CampaignError, NotFound, SpecError
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from models.store.catalog import StoredCampaign
 
 
@@ -47,15 +49,23 @@ def _database_exists(settings: Settings) -> bool:
     return True
 
 
-def org_vocabulary(settings: Settings, key: str) -> OrgVocabulary | str:
-    """The roles and pairing kinds of the organization as imported into the database, else
-    of config/orgs/<key>.yaml (CAMPAIGN_ORGS_DIR), or why there are none."""
-    if _database_exists(settings):
-        from models.store import db
-        from models.store.catalog import stored_vocabulary
+def org_vocabulary(
+    settings: Settings, key: str, session: Session | None = None
+) -> OrgVocabulary | str:
+    """The roles and pairing kinds of the organization as imported into the database (as
+    `session` sees it, when given), else of config/orgs/<key>.yaml (CAMPAIGN_ORGS_DIR), or
+    why there are none."""
+    from models.store.catalog import stored_vocabulary
 
-        with db.read_session_for(settings.resolved_database_url) as session:
-            found = stored_vocabulary(session, key)
+    if session is not None:
+        found = stored_vocabulary(session, key)
+        if found is not None:
+            return found
+    elif _database_exists(settings):
+        from models.store import db
+
+        with db.read_session_for(settings.resolved_database_url) as reading:
+            found = stored_vocabulary(reading, key)
         if found is not None:
             return found
     return _vocabulary_in(settings.orgs_dir, key)
@@ -145,9 +155,16 @@ def _parse(
     return parse_campaign(loaded, calendar=calendar, org_lookup=lambda _: vocabulary, text=text)
 
 
-def parse_text(settings: Settings, text: str, path: Path, calendar: WorkCalendar) -> LoadedCampaign:
-    """A campaign's text, validated against its organization. Parsed once while the text,
-    the calendar and the organization are unchanged: a rehearsal reads it thousands of times."""
+def parse_text(
+    settings: Settings,
+    text: str,
+    path: Path,
+    calendar: WorkCalendar,
+    session: Session | None = None,
+) -> LoadedCampaign:
+    """A campaign's text, validated against its organization (as `session` sees it, when
+    given). Parsed once while the text, the calendar and the organization are unchanged: a
+    rehearsal reads it thousands of times."""
     named = _ORGANIZATION.search(text)
     if named is None:  # no organization line the quick look can read: the loader says why
         try:
@@ -157,19 +174,36 @@ def parse_text(settings: Settings, text: str, path: Path, calendar: WorkCalendar
         return parse_campaign(
             loaded,
             calendar=calendar,
-            org_lookup=lambda key: org_vocabulary(settings, key),
+            org_lookup=lambda key: org_vocabulary(settings, key, session),
             text=text,
         )
-    return _parse(text, path, calendar, org_vocabulary(settings, named.group(1)))
+    return _parse(text, path, calendar, org_vocabulary(settings, named.group(1), session))
 
 
 def parse_stored(
-    settings: Settings, stored: StoredCampaign, calendar: WorkCalendar
+    settings: Settings,
+    stored: StoredCampaign,
+    calendar: WorkCalendar,
+    session: Session | None = None,
 ) -> LoadedCampaign:
     """A campaign version as its rollout stored it. What it says is wrong is placed in that
     version, not in the file it came from: the file may have changed since, or be gone."""
     where = Path(f"{stored.source_path}（已推行的第 {stored.version} 版）")
-    return parse_text(settings, stored.text, where, calendar)
+    return parse_text(settings, stored.text, where, calendar, session)
+
+
+def read_stored_in(
+    settings: Settings, session: Session, key: str, calendar: WorkCalendar
+) -> LoadedCampaign:
+    """The campaign the database holds, read in `session` against the organization as that
+    session sees it: an import's own transaction sees the roles it has just written, which
+    another session would see only after it commits."""
+    from models.store.catalog import stored_campaign
+
+    stored = stored_campaign(session, key)
+    if stored is None:
+        raise NotFound(f"没有活动 {key}（{_known_keys(settings)}）")
+    return parse_stored(settings, stored, calendar, session)
 
 
 def _is_file(file_or_key: str) -> bool:

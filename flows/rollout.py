@@ -19,6 +19,7 @@ from models.store.instant import today_in
 from tasks.progress_tasks import publish_progress
 from tasks.rollout_tasks import (
     BATCH_ITEMS,
+    check_reach,
     count_items,
     done_items,
     load_campaign_version,
@@ -96,6 +97,7 @@ def rollout_campaign(
         changes += _write_waves(ctx, planner, released_waves(spec, approved), written, fan_out)
 
     progress = publish_progress(spec.key, ctx.as_of)
+    unreached = check_reach(ctx)
     return {
         "campaign": spec.key,
         "version": ctx.version,
@@ -106,6 +108,7 @@ def rollout_campaign(
         "done_kept": done_items(ctx) if ctx.replan else 0,
         "items": sum(p["items"] for p in progress["phases"]),
         "waiting_at": waiting,
+        "unreached": unreached,
     }
 
 

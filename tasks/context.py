@@ -11,7 +11,7 @@ from functools import cached_property
 
 from sqlmodel import Session
 
-from config.campaign_files import calendar_for, read_campaign
+from config.campaign_files import calendar_for, read_campaign, read_stored_in
 from config.settings import Settings, get_settings
 from models.domain.campaign import LoadedCampaign
 from models.domain.working_days import WorkCalendar
@@ -55,6 +55,10 @@ class TaskContext:
     def campaign(self, key: str, *, prefer_file: bool = False) -> LoadedCampaign:
         """A campaign by key or file (see `read_campaign`), on this context's calendar."""
         return read_campaign(self.settings, key, self.calendar, prefer_file=prefer_file)
+
+    def stored_in(self, session: Session, key: str) -> LoadedCampaign:
+        """The campaign the database holds as `session` sees it (see `read_stored_in`)."""
+        return read_stored_in(self.settings, session, key, self.calendar)
 
     def stored_campaigns(self) -> StoredCampaigns:
         """One campaign that cannot be read must not stop the others: it is set aside with

@@ -37,6 +37,7 @@ from models.store.rollout import (
 from tasks.context import task_context
 from tasks.gate_tasks import answer_gate
 from tasks.logs import task_logger
+from tasks.org_tasks import unreached_notes
 from tasks.retry import retry_unless_user_error
 
 # Batches hold whole towns, up to about this many items, so a province-sized rollout is a
@@ -204,6 +205,19 @@ def done_items(ctx: RolloutContext) -> int:
     """Items already done (accepted): a changed file leaves them as they are."""
     with task_context().session() as session:
         return items_of(session, ctx.campaign_id, ItemStatus.ACCEPTED)
+
+
+@task(name="check-reach", cache_policy=NO_CACHE)
+def check_reach(ctx: RolloutContext) -> list[str]:
+    """Whether every item has someone its reminders go to: what reaches nobody, said."""
+    spec = ctx.loaded.spec
+    with task_context().session() as session:
+        notes = unreached_notes(
+            session, spec, ctx.campaign_id, load_snapshot(session, spec.organization)
+        )
+    for note in notes:  # info: the command line says them itself; the UI shows them here
+        task_logger().info("%s: %s", spec.key, note)
+    return notes
 
 
 @task(name="count-items", cache_policy=NO_CACHE)

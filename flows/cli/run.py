@@ -112,6 +112,8 @@ def rollout(
         overdue = campaign_progress(session, loaded, day).overdue
     for note in late_rollout_zh(day, loaded.last_day, overdue, day_given=as_of is not None):
         say(note)
+    for note in result["unreached"]:
+        say(note)
     path = Path(campaign)
     say_restraints(
         loaded,

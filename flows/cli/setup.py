@@ -41,7 +41,7 @@ from models.errors import CampaignError, DateRuleError, NotFound, SpecError
 from models.store import db
 from models.store.orgs import import_org, org_counts, org_id_of, org_tree, organizations
 from models.store.reminders import Readdressed
-from tasks.org_tasks import readdress_reminders
+from tasks.org_tasks import readdress_reminders, unreached_of_org
 
 
 @app.command(rich_help_panel=PREPARE)
@@ -96,6 +96,7 @@ def orgs_import(
         readdressed = (
             readdress_reminders(run, session, result.org) if result.changed else Readdressed()
         )
+        unreached = unreached_of_org(run, session, result.org) if result.changed else []
         counts = org_counts(session, org_id_of(session, result.org))
     named = str(files[0]) if len(files) == 1 else f"{len(files)} 个文件"
     if not result.changed:
@@ -113,6 +114,10 @@ def orgs_import(
             f"尚未发出的提醒：{readdressed.moved} 条改发给现在负责的人，"
             f"{readdressed.cancelled} 条已无人负责而取消"
         )
+    if readdressed.planned:
+        say(f"此前无人负责的事项：补上提醒 {readdressed.planned} 条，下一次发提醒时发出")
+    for note in unreached:
+        say(note)
     out.print(view.org_counts_line(counts, result.org))
 
 

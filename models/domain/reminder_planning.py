@@ -14,14 +14,15 @@ the sweep; the rest are superseded, never sent.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 import pendulum
 
-from models.domain.campaign import ReminderPolicy
+from models.domain.campaign import CampaignSpec, ReminderPolicy
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
+from models.domain.permissions import Subject
 from models.domain.vocabulary import ReminderStatus, SubjectType
 from models.domain.working_days import WorkCalendar, local_instant
 
@@ -221,16 +222,94 @@ def once_overdue(
         for k in range(1, policy.overdue_repeats + 1):
             day = calendar.add_working_days(due, k * policy.overdue_every)
             out.append(
-                PlannedReminder(f"overdue-{k}", recipient.id, day, _at(day, policy, timezone))
+                PlannedReminder(overdue_rule(k), recipient.id, day, _at(day, policy, timezone))
             )
     for rule, person, after in (
-        ("escalate", boss, policy.escalate_after),
-        ("district", top, policy.district_after),
+        (ESCALATE, boss, policy.escalate_after),
+        (DISTRICT, top, policy.district_after),
     ):
         if person is not None:
             day = calendar.add_working_days(due, after)
             out.append(PlannedReminder(rule, person.id, day, _at(day, policy, timezone)))
     return out
+
+
+def item_reminders(
+    org: OrgSnapshot,
+    item: Subject,
+    *,
+    due: pendulum.Date,
+    overdue: bool,
+    policy: ReminderPolicy,
+    calendar: WorkCalendar,
+    timezone: str,
+) -> list[PlannedReminder]:
+    """An item's reminders to whom they go as the organization stands: before and on its due
+    date; once a sweep has found it overdue, the repeats and the escalations."""
+    whom = (org, item.subject_type, item.subject_id, item.unit_id, policy)
+    if not overdue:
+        return before_and_on_due(
+            due=due,
+            recipient=addressee(DUE, *whom),
+            policy=policy,
+            calendar=calendar,
+            timezone=timezone,
+        )
+    return once_overdue(
+        due=due,
+        recipient=addressee(DUE, *whom),
+        # Above a town, or a department, the supervising unit is the district itself.
+        boss=addressee(ESCALATE, *whom),
+        top=addressee(DISTRICT, *whom),
+        policy=policy,
+        calendar=calendar,
+        timezone=timezone,
+    )
+
+
+class UnitItems(NamedTuple):
+    """A campaign's owed items of one unit and obligation, counted."""
+
+    unit_id: int
+    obligation_key: str
+    items: int
+
+
+@dataclass(frozen=True)
+class Unreached:
+    """Whom a campaign's reminders cannot reach as the organization stands: the units whose
+    items nobody answers for (no reminder, nobody's list), and the district's escalations
+    when nobody at the district holds a district role."""
+
+    units: tuple[int, ...] = ()
+    items: int = 0
+    roles: tuple[str, ...] = ()  # the roles looked for in those units, first preferred first
+    district_roles: tuple[str, ...] | None = None  # None: the district's reminders reach someone
+
+
+def unreached(org: OrgSnapshot, spec: CampaignSpec, owed: Iterable[UnitItems]) -> Unreached:
+    """What of the campaign reaches nobody (a person or a pairing always has its doer)."""
+    policies = {ob.key: spec.policy_of(ob) for _, ob in spec.obligations()}
+    units: dict[int, None] = {}
+    roles: dict[str, None] = {}
+    items = 0
+    for row in owed:
+        policy = policies[row.obligation_key]
+        if responsible(org, row.unit_id, policy.responsible_roles) is None:
+            units[row.unit_id] = None
+            roles.update(dict.fromkeys(policy.responsible_roles or ()))
+            items += row.items
+    district_roles: dict[str, None] | None = None
+    for policy in policies.values():
+        if district(org, policy.district_roles) is None:
+            district_roles = district_roles or {}
+            district_roles.update(dict.fromkeys(policy.district_roles or ()))
+    return Unreached(
+        tuple(units),
+        items,
+        tuple(roles),
+        None if district_roles is None else tuple(district_roles),
+    )
 
 
 def goes_at(

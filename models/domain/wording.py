@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from models.domain.inspections import CheckOutcome
+from models.domain.reminder_planning import Unreached
 from models.domain.vocabulary import (
     CheckResult,
     EvidenceKind,
@@ -179,6 +180,41 @@ def late_rollout_zh(day: dt.date, ends: dt.date, overdue: int, *, day_given: boo
             "--as-of，evidence 用 --date"
         )
     return notes
+
+
+UNREACHED_NAMED = 5  # units a line names; the rest are counted
+
+
+def unreached_zh(
+    gap: Unreached, unit_names: Sequence[str], role_names: Mapping[str, str]
+) -> list[str]:
+    """What a planner must mend in the organization when a campaign's reminders reach
+    nobody; both mends take effect at the next import (the missing reminders are planned)."""
+
+    def either(roles: Sequence[str]) -> str:
+        return "或".join(role_zh(r, role_names) for r in roles)
+
+    lines = []
+    if gap.items:
+        named = "、".join(unit_names[:UNREACHED_NAMED])
+        if len(unit_names) > UNREACHED_NAMED:
+            named += f"等{len(unit_names)}个单位"
+        lines.append(
+            f"有 {gap.items} 项无人负责：{named}没有担任{either(gap.roles)}的人，这些事项不发提醒，"
+            "也不在任何人的待办里。请给其负责人加上这个角色，或在组织的“组织”表写明负责单位的"
+            "角色（责任角色；YAML 的 responsible_roles），再导入组织：漏掉的提醒随即补上"
+        )
+    if gap.district_roles is not None:
+        lines.append(
+            "逾期报区级的提醒无人接收："
+            + (
+                f"区级单位没有担任{either(gap.district_roles)}的人"
+                if gap.district_roles
+                else "组织没有指定区级角色（“组织”表的区级角色；YAML 的 district_roles）"
+            )
+            + "；补上后再导入组织"
+        )
+    return lines
 
 
 def next_reminders_zh(at: dt.datetime, reminders: int) -> str:

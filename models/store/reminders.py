@@ -20,20 +20,16 @@ from models.domain.campaign import CampaignSpec
 from models.domain.digest import Recipient, ReminderLine
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.reminder_planning import (
-    DISTRICT,
-    DUE,
-    ESCALATE,
     ESCALATIONS,
     DueReminder,
     PlannedReminder,
+    UnitItems,
     addressee,
-    before_and_on_due,
-    doer,
     is_escalation,
-    once_overdue,
+    item_reminders,
     one_per_item,
 )
-from models.domain.vocabulary import OPEN_ITEM, ReminderStatus, SubjectType
+from models.domain.vocabulary import OPEN_ITEM, ItemStatus, ReminderStatus, SubjectType
 from models.domain.working_days import WorkCalendar, to_date
 from models.store import audit
 from models.store.db import (
@@ -132,17 +128,15 @@ def plan_initial_reminders(
 
     def rows() -> Iterator[tuple[object, ...]]:
         for item in items:
-            policy = spec.policy_of(obligations[item.obligation_key])
-            person = doer(
-                org, item.subject_type, item.subject_id, item.unit_id, policy.responsible_roles
-            )
             yield from _rows(
                 session,
                 item.id,
-                before_and_on_due(
+                item_reminders(
+                    org,
+                    item,
                     due=_date(item.due),
-                    recipient=person,
-                    policy=policy,
+                    overdue=False,
+                    policy=spec.policy_of(obligations[item.obligation_key]),
                     calendar=calendar,
                     timezone=spec.timezone,
                 ),
@@ -184,18 +178,15 @@ def mark_overdue(
         return []
     rows: list[tuple[object, ...]] = []
     for item in items:
-        policy = spec.policy_of(obligations[item.obligation_key])
-        whom = (org, item.subject_type, item.subject_id, item.unit_id, policy)
         rows += _rows(
             session,
             item.id,
-            once_overdue(
+            item_reminders(
+                org,
+                item,
                 due=_date(item.due),
-                recipient=addressee(DUE, *whom),
-                # Above a town, or a department, the supervising unit is the district itself.
-                boss=addressee(ESCALATE, *whom),
-                top=addressee(DISTRICT, *whom),
-                policy=policy,
+                overdue=True,
+                policy=spec.policy_of(obligations[item.obligation_key]),
                 calendar=calendar,
                 timezone=spec.timezone,
             ),
@@ -227,6 +218,7 @@ _REMINDERS = core(Reminder)
 class Readdressed:
     moved: int = 0  # now go to whoever answers for the item since the change
     cancelled: int = 0  # nobody answers for it now
+    planned: int = 0  # never planned, nobody having answered for the item then
 
 
 def readdress_pending(
@@ -276,6 +268,79 @@ def readdress_pending(
             .values(status=ReminderStatus.CANCELLED)
         )
     return Readdressed(len(moves), len(gone))
+
+
+def plan_missing(
+    session: Session,
+    *,
+    spec: CampaignSpec,
+    campaign: int,
+    org: OrgSnapshot,
+    calendar: WorkCalendar,
+) -> int:
+    """After the organization changed: the reminders an owed item never got because nobody
+    answered for it when they were planned (a vacant secretary's post, a role the campaign
+    looks for that nobody held), planned now to whom they go. A rule the item already has a
+    reminder of (sent, waiting, merged) is left alone; a day already past is sent by the next
+    sweep, one line an item as after any gap."""
+    obligations = {ob.key: ob for _, ob in spec.obligations()}
+    items = session.execute(
+        select(*_TO_REMIND, col(ChecklistItem.overdue_on)).where(
+            col(ChecklistItem.campaign_id) == campaign,
+            col(ChecklistItem.status).in_(OPEN_ITEM),
+        )
+    ).all()
+    had = {
+        (row.item_id, row.rule)
+        for row in session.execute(
+            select(_REMINDERS.c.item_id, _REMINDERS.c.rule)
+            .join(ChecklistItem, col(ChecklistItem.id) == _REMINDERS.c.item_id)
+            .where(
+                col(ChecklistItem.campaign_id) == campaign,
+                _REMINDERS.c.status != ReminderStatus.CANCELLED,
+            )
+        )
+    }
+    rows = [
+        row
+        for item in items
+        for row in _rows(
+            session,
+            item.id,
+            (
+                planned
+                for planned in item_reminders(
+                    org,
+                    item,
+                    due=_date(item.due),
+                    overdue=item.overdue_on is not None,
+                    policy=spec.policy_of(obligations[item.obligation_key]),
+                    calendar=calendar,
+                    timezone=spec.timezone,
+                )
+                if (item.id, planned.rule) not in had
+            ),
+        )
+    ]
+    return bulk_insert_ignore(session, "reminder", REMINDER_COLUMNS, REMINDER_KEY, rows)
+
+
+def owed_unit_items(session: Session, campaign: int) -> list[UnitItems]:
+    """The campaign's items whose subject is a unit, owed or waiting for their phase,
+    counted by unit and obligation."""
+    return [
+        UnitItems(*row)
+        for row in session.execute(
+            select(col(ChecklistItem.unit_id), col(ChecklistItem.obligation_key), func.count())
+            .where(
+                col(ChecklistItem.campaign_id) == campaign,
+                col(ChecklistItem.status).in_((ItemStatus.PENDING, *OPEN_ITEM)),
+                col(ChecklistItem.subject_type) == SubjectType.UNIT,
+            )
+            .group_by(col(ChecklistItem.unit_id), col(ChecklistItem.obligation_key))
+            .order_by(col(ChecklistItem.unit_id), col(ChecklistItem.obligation_key))
+        )
+    ]
 
 
 # built once (each report runs it), on the table: no reminder is held as an object to keep in step

@@ -11,7 +11,7 @@ from sqlmodel import col
 
 from config.org_file import read_org_file
 from models.store import db
-from models.store.tables import ChecklistItem, Reminder
+from models.store.tables import ChecklistItem, Reminder, Unit
 from tests.db.rollout_helpers import rolled_out, rollout
 
 D = dt.date
@@ -100,3 +100,78 @@ def test_a_new_secretary_gets_the_reminders_not_yet_sent(db_url: str) -> None:
         )
     assert done.moved == before[old.code] and done.cancelled == 0
     assert pending_to() == {new.code: before[old.code]}
+
+
+def test_a_post_vacant_at_rollout_gets_its_reminders_when_it_is_filled(db_url: str) -> None:
+    # 东村's secretary left before the weekly meetings were rolled out: its items had nobody
+    # to remind, and the first sweeps found two weeks overdue with only the town told. The
+    # roster that names the new secretary plans what was missed, and no rule twice.
+    from dataclasses import replace
+
+    from config.campaign_files import calendar_for, read_campaign
+    from config.settings import get_settings
+    from models.store.orgs import import_org, load_snapshot
+    from models.store.reminders import mark_overdue
+    from models.store.rollout import campaign_id
+    from models.store.tables import Person
+    from tasks.context import task_context
+    from tasks.org_tasks import readdress_reminders, unreached_of_org
+    from tests.db.rollout_helpers import import_shipped_org
+
+    key, village = "village-meetings-2013", "gushan-dongcun"
+    org = read_org_file(get_settings().orgs_dir / "weihai-etdz.yaml")
+    old = next(p for p in org.people if p.code == f"p-{village}-sec")
+    vacant = replace(org, people=[replace(old, roles=("party-member",))], units=[], pairings=[])
+    import_shipped_org(db_url)
+    with db.session_for(db_url) as session:
+        import_org(session, vacant, "weihai-etdz")
+    rollout(db_url, key, D(2013, 1, 4))
+    settings = get_settings()
+    with db.session_for(db_url) as session:
+        found = mark_overdue(
+            session,
+            spec=read_campaign(settings, key).spec,
+            campaign=campaign_id(session, key),
+            org=load_snapshot(session, "weihai-etdz"),
+            calendar=calendar_for(settings),
+            today=D(2013, 1, 21),
+        )
+        notes = unreached_of_org(task_context(), session, "weihai-etdz")
+    assert found
+    assert any(n.startswith(f"{key}：有 ") and "东村没有担任" in n for n in notes), notes
+
+    def village_reminders() -> list[tuple[str, str, str]]:
+        with db.session_for(db_url) as session:
+            rows = session.execute(
+                select(col(ChecklistItem.occurrence), col(Reminder.rule), col(Person.code))
+                .join(Reminder, col(Reminder.item_id) == col(ChecklistItem.id))
+                .join(Person, col(Person.id) == col(Reminder.recipient_id))
+                .join(Unit, col(Unit.id) == col(ChecklistItem.unit_id))
+                .where(
+                    col(Unit.code) == village,
+                    col(ChecklistItem.obligation_key) == "weekly-committee",
+                    col(ChecklistItem.occurrence).in_(("2013-W02", "2013-W05")),
+                )
+            ).all()
+        return sorted(tuple(r) for r in rows)
+
+    town = [("2013-W02", "district", "p-org-head-1"), ("2013-W02", "escalate", "p-gushan-oc")]
+    assert village_reminders() == town  # the town was told, nobody in the village
+    new = replace(old, code=f"p-{village}-sec2", name="新书记")
+    with db.session_for(db_url) as session:
+        import_org(session, replace(org, people=[new], units=[], pairings=[]), "weihai-etdz")
+        done = readdress_reminders(task_context(), session, "weihai-etdz")
+        notes = unreached_of_org(task_context(), session, "weihai-etdz")
+    sec2 = f"p-{village}-sec2"
+    assert village_reminders() == sorted(
+        [
+            *town,  # not planned again
+            ("2013-W02", "overdue-1", sec2),  # the campaign repeats once
+            ("2013-W05", "before", sec2),
+            ("2013-W05", "due", sec2),
+        ]
+    )
+    assert done.planned > 0 and done.moved == 0
+    assert not any("东村" in n for n in notes), notes
+    with db.session_for(db_url) as session:  # nothing more to plan
+        assert readdress_reminders(task_context(), session, "weihai-etdz").planned == 0

@@ -4,12 +4,26 @@ unit's head first."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+import pendulum
 import pytest
 
+from models.domain.campaign import CampaignSpec
 from models.domain.org_snapshot import OrgSnapshot
-from models.domain.reminder_planning import boss_of, doer, first_to_go, goes_at
+from models.domain.reminder_planning import (
+    PlannedReminder,
+    UnitItems,
+    Unreached,
+    boss_of,
+    doer,
+    first_to_go,
+    goes_at,
+    item_reminders,
+    unreached,
+)
 from models.domain.working_days import PACKAGE_LAST_YEAR, HolidayTable, WorkCalendar
 from models.errors import MissingHolidayTable
 
@@ -114,3 +128,85 @@ def test_at_the_years_end_the_next_batch_needs_next_years_holiday_table() -> Non
         dt.datetime.combine(first_day, dt.time(9), bj),
         4,
     )
+
+
+def _spec(district_roles: list[str]) -> CampaignSpec:
+    ob = {"subject": {"units": {"kinds": ["village", "town"]}}, "evidence": {"note": True}}
+    return CampaignSpec.model_validate(
+        {
+            "key": "grid",
+            "name": "网格化",
+            "organization": "x",
+            "reminders": {"responsible_roles": ROLES, "district_roles": district_roles},
+            "phases": [
+                {
+                    "key": "p",
+                    "name": "推开",
+                    "start": "2026-11-02",
+                    "end": "2026-12-31",
+                    "obligations": [
+                        {"key": "map", "title": "报送网格图", **ob},
+                        {"key": "talk", "title": "走访", **ob},
+                    ],
+                }
+            ],
+        }
+    )
+
+
+def test_what_reaches_nobody_is_counted_by_unit_and_the_districts_roles_named() -> None:
+    o = org()  # 甲村 has its secretary, 一镇 its committee member; the district holds nothing
+    owed = [UnitItems(4, "map", 1), UnitItems(2, "map", 1), UnitItems(8, "map", 2)]
+    owed.append(UnitItems(8, "talk", 3))
+    gap = unreached(o, _spec(["org-dept-head"]), owed)
+    # the department has nobody holding either role: its five items reach nobody
+    assert gap == Unreached(
+        units=(8,), items=5, roles=tuple(ROLES), district_roles=("org-dept-head",)
+    )
+    # the same when the organization names no district role at all
+    assert unreached(o, _spec([]), owed).district_roles == ()
+    # a district person with the role: the district's escalations reach them
+    o.persons[17] = replace(
+        o.persons[14], id=17, code="head", unit_id=1, roles=frozenset({"org-dept-head"})
+    )
+    o.persons_by_unit[1] = [o.persons[17]]
+    o.role_holders["org-dept-head"] = [o.persons[17]]
+    assert unreached(o, _spec(["org-dept-head"]), owed[:2]) == Unreached()
+
+
+def test_an_items_reminders_follow_whoever_answers_for_it_now() -> None:
+    o, cal = org(), WorkCalendar()
+    policy = _spec(["org-dept-head"]).reminders
+
+    class Item(NamedTuple):
+        subject_type: str
+        subject_id: int
+        unit_id: int
+
+    due = pendulum.Date(2026, 11, 20)  # a Friday
+
+    def planned(item: Item, *, overdue: bool) -> list[PlannedReminder]:
+        return item_reminders(
+            o,
+            item,
+            due=due,
+            overdue=overdue,
+            policy=policy,
+            calendar=cal,
+            timezone="Asia/Shanghai",
+        )
+
+    on_time = planned(Item("unit", 4, 4), overdue=False)
+    assert [(p.rule, p.recipient_id, p.send_on) for p in on_time] == [
+        ("before", 11, pendulum.Date(2026, 11, 17)),
+        ("due", 11, due),
+    ]
+    late = planned(Item("unit", 4, 4), overdue=True)
+    assert [(p.rule, p.recipient_id) for p in late] == [
+        ("overdue-1", 11),
+        ("overdue-2", 11),
+        ("overdue-3", 11),
+        ("escalate", 14),  # the town's committee member; nobody at the district
+    ]
+    # the department: nobody answers for it, nobody above it holds a role
+    assert planned(Item("unit", 8, 8), overdue=True) == []

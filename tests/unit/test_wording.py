@@ -79,3 +79,27 @@ def test_a_sweep_is_summed_up_in_the_same_words_everywhere() -> None:
     day_off = sweep_zh(dt.date(2013, 10, 3), overdue=0, counts={"day_off": 1}, totals={})
     assert day_off[0] == "2013-10-03 是休息日，不发送提醒：到期的提醒在下一个工作日的提醒时间发出。"
     assert day_off[2] == "累计：已发送 0，待发送 0，已合并 0，已取消 0，停发 0。"
+
+
+def test_what_reaches_nobody_says_where_and_what_to_mend() -> None:
+    from models.domain.reminder_planning import Unreached
+    from models.domain.wording import unreached_zh
+
+    names = {"secretary": "村居书记", "street-org": "街道组织委员", "dept-head": "部长"}
+    gap = Unreached(units=(2, 3), items=4, roles=("secretary", "street-org"), district_roles=())
+    lines = unreached_zh(gap, ["江心街道", "北塘街道"], names)
+    assert lines[0].startswith(
+        "有 4 项无人负责：江心街道、北塘街道没有担任村居书记或街道组织委员的人"
+    )
+    assert "再导入组织：漏掉的提醒随即补上" in lines[0]
+    assert lines[1].startswith("逾期报区级的提醒无人接收：组织没有指定区级角色")
+    many = unreached_zh(
+        Unreached(
+            units=tuple(range(7)), items=7, roles=("secretary",), district_roles=("dept-head",)
+        ),
+        [f"{n}村" for n in "一二三四五六七"],
+        names,
+    )
+    assert "一村、二村、三村、四村、五村等7个单位没有担任村居书记的人" in many[0]
+    assert many[1].startswith("逾期报区级的提醒无人接收：区级单位没有担任部长的人")
+    assert unreached_zh(Unreached(), [], names) == []

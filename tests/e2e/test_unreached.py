@@ -1,0 +1,108 @@
+"""An urban district brought as three CSV sheets, with no 组织 sheet naming who answers for a
+unit: its campaign's street items reach nobody, and neither does an escalation to the
+district. The rollout says so and what to mend; the roster that mends it plans the reminders
+that were missed, and the people they belong to see them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.e2e.test_cli import assert_no_traceback, run
+
+SHEETS = {
+    "角色.csv": """编码,名称
+secretary,村居书记
+street-org,街道组织委员
+dept-head,区委组织部部长
+""",
+    "单位.csv": """编码,名称,类型,上级,标签
+hx,河西区,区,,
+jx,江心街道,街道,河西区,
+bt,北塘街道,街道,河西区,
+jx-c1,江心一社区,社区,江心街道,
+bt-c1,北塘一社区,社区,北塘街道,
+""",
+    "人员.csv": """编码,姓名,单位,角色,通知渠道
+h01,周平,河西区,区委组织部部长,
+s01,王芳,江心街道,街道组织委员,
+s02,李娜,北塘街道,街道组织委员,
+c01,赵一,江心一社区,村居书记,
+c02,李四,北塘一社区,村居书记,
+""",
+}
+
+CAMPAIGN = """\
+key: grid-2025
+name: 社区网格化党建整治
+organization: hexi
+phases:
+  - key: build
+    name: 网格建设
+    start: 2025-03-03
+    end: 2025-04-30
+    obligations:
+      - key: plan
+        title: 制定整治方案
+        subject: {units: {kinds: [street]}}
+        due: 2025-03-14
+        evidence: {note: true}
+      - key: grid-map
+        title: 划分网格并报送网格图
+        subject: {units: {kinds: [community]}}
+        due: 2025-03-31
+        evidence: {note: true}
+"""
+
+MEND = """\
+key: hexi
+name: 河西区
+responsible_roles: [secretary, street-org]
+district_roles: [dept-head]
+"""
+
+
+def test_what_reaches_nobody_is_said_at_rollout_and_planned_once_the_roster_says_who(
+    tmp_path: Path,
+) -> None:
+    theirs = tmp_path / "河西区"
+    theirs.mkdir()
+    for name, text in SHEETS.items():
+        (theirs / name).write_text(text, encoding="utf-8")
+    campaign = theirs / "grid-2025.yaml"
+    campaign.write_text(CAMPAIGN, encoding="utf-8")
+    imported = run("orgs", "import", *sorted(theirs.glob("*.csv")), "--org", "hexi")
+    assert imported.returncode == 0, imported.stderr
+
+    rolled = run("rollout", campaign, "--as-of", "2025-03-03")
+    assert rolled.returncode == 0, rolled.stdout + rolled.stderr
+    assert_no_traceback(rolled)
+    lines = rolled.stdout.splitlines()
+    assert "grid-2025 第 1 版：新增 4 项，共 4 项" in lines
+    assert any(
+        line.startswith("有 2 项无人负责：江心街道、北塘街道没有担任村居书记的人") for line in lines
+    ), rolled.stdout
+    assert "逾期报区级的提醒无人接收：组织没有指定区级角色" in rolled.stdout
+    assert rolled.stdout.count("无人") == 2  # said once each: no log line repeats them
+
+    # the first sweep after the street plans fell due: the communities' secretaries are
+    # reminded, nobody of the streets' plans
+    swept = run("remind", "--as-of", "2025-03-18")
+    assert swept.returncode == 0, swept.stdout + swept.stderr
+    assert "新逾期事项 2 项" in swept.stdout
+    assert json.loads(run("todo", "s01", "--as-of", "2025-03-18", "--json").stdout)["items"] == []
+
+    # the department names who answers for a unit and for the district, and imports it
+    mend = theirs / "hexi.yaml"
+    mend.write_text(MEND, encoding="utf-8")
+    mended = run("orgs", "import", mend)
+    assert mended.returncode == 0, mended.stdout + mended.stderr
+    assert "此前无人负责的事项：补上提醒" in mended.stdout
+    assert "无人负责：" not in mended.stdout and "无人接收" not in mended.stdout
+    todo = json.loads(run("todo", "s01", "--as-of", "2025-03-18", "--json").stdout)
+    assert [(i["obligation"], i["due"], i["state"]) for i in todo["items"]] == [
+        ("制定整治方案", "2025-03-14", "overdue")
+    ]
+    # nothing more to plan: importing the same again changes nothing
+    again = run("orgs", "import", mend)
+    assert "没有变化" in again.stdout and "补上提醒" not in again.stdout
