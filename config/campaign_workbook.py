@@ -24,7 +24,15 @@ from models.domain.date_rules import (
     format_rule_zh,
     parse_rule,
 )
-from models.domain.wording import CADENCE_ZH, role_words
+from models.domain.wording import (
+    CADENCE_ZH,
+    DEADLINE_ROLL_ZH,
+    INSPECTION_CADENCE_ZH,
+    SIGN_OFF_BY_ZH,
+    STRATIFY_ZH,
+    WAVE_PER_ZH,
+    role_words,
+)
 from models.errors import DateRuleError, ImportRejected
 from models.org_rules import UNIT_KIND_NAMES_ZH
 
@@ -32,16 +40,13 @@ from models.org_rules import UNIT_KIND_NAMES_ZH
 
 CADENCES = CADENCE_ZH
 SUBJECTS = {"units": "单位", "persons": "人员", "pairings": "结对"}
-SIGN_OFF_BY = {"supervisor": "上级单位", "same-unit": "本单位", "district": "区级"}
-ROLLS = {"previous": "提前到上一个工作日", "next": "顺延到下一个工作日", "keep": "不调整"}
-INSPECTION_CADENCES = {
-    "once": "一次",
-    "monthly": "每月",
-    "quarterly": "每季度",
-    "phase-end": "环节结束时",
-}
-STRATIFY = {"town": "按镇分层", "none": "不分层"}
-WAVE_PER = {"town": "每镇", "district": "全区"}
+SIGN_OFF_BY = SIGN_OFF_BY_ZH
+ROLLS = DEADLINE_ROLL_ZH
+INSPECTION_CADENCES = INSPECTION_CADENCE_ZH
+STRATIFY = STRATIFY_ZH
+WAVE_PER = WAVE_PER_ZH
+# what workbooks exported before the words said 街道 too wrote, still read
+EARLIER_WORDS = {"按镇分层": "town", "每镇": "town"}
 YES_NO = {True: "是", False: "否"}
 UNIT_KIND_WORDS = {k: UNIT_KIND_NAMES_ZH[k] for k in UNIT_KINDS}
 CAMPAIGN_ROW = "（全活动）"  # the 提醒 sheet's row for the campaign's own policy
@@ -459,7 +464,10 @@ def _float(value: Any) -> float:
 
 
 def _choice(words: Mapping[Any, str]) -> Callable[[Any], Any]:
-    by_word = {w: code for code, w in words.items()}
+    by_word = {
+        **{w: code for w, code in EARLIER_WORDS.items() if code in words},
+        **{w: code for code, w in words.items()},
+    }
 
     def convert(value: Any) -> Any:
         if isinstance(value, bool) and value in words:

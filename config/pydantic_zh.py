@@ -3,7 +3,12 @@ setting: one table, used by the campaign file's checks and by the settings."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pydantic_core import ErrorDetails
+
+from models.domain.wording import CHOICE_ZH
+from models.org_rules import UNIT_KIND_NAMES_ZH
 
 # pydantic's error type → the message; {name} fields come from the error's ctx
 _TYPES: dict[str, str] = {
@@ -63,10 +68,22 @@ def message_zh(error: ErrorDetails) -> str:
     if template is None:
         return message
     ctx = {k: _shown(v) for k, v in (error.get("ctx") or {}).items()}
+    words = _choice_words(error)
+    if kind == "literal_error" and words:
+        # `per: street`: say what each choice means, not only its code
+        ctx["expected"] = "、".join(f"{code}（{word}）" for code, word in words.items())
     try:
         return template.format(**ctx)
     except KeyError:
         return message
+
+
+def _choice_words(error: ErrorDetails) -> Mapping[str, str] | None:
+    """The Chinese words of the choices the field at the error offers, if it is one."""
+    field = next((part for part in reversed(error["loc"]) if isinstance(part, str)), None)
+    if field in ("kinds", "unit_kinds"):
+        return UNIT_KIND_NAMES_ZH
+    return CHOICE_ZH.get(field) if field else None
 
 
 def _shown(value: object) -> str:

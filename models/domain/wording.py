@@ -108,6 +108,31 @@ SUBJECT_ZH: dict[str, str] = {
     SubjectType.PAIRING: "结对",
 }
 SIGN_OFF_BY_ZH = {"supervisor": "上级单位", "same-unit": "本单位", "district": "区级"}
+DEADLINE_ROLL_ZH = {
+    "previous": "提前到上一个工作日",
+    "next": "顺延到下一个工作日",
+    "keep": "不调整",
+}
+INSPECTION_CADENCE_ZH = {
+    "once": "一次",
+    "monthly": "每月",
+    "quarterly": "每季度",
+    "phase-end": "环节结束时",
+}
+# "town" is the level below the district: towns and streets (镇、街道) alike
+STRATIFY_ZH = {"town": "按镇或街道分层", "none": "不分层"}
+WAVE_PER_ZH = {"town": "每个镇或街道", "district": "全区"}
+
+# The words of each choice a campaign file offers, by the field that offers it: the plan
+# workbook's drop-downs, and a refused value's message, say them alike.
+CHOICE_ZH: dict[str, Mapping[str, str]] = {
+    "every": CADENCE_ZH,
+    "by": SIGN_OFF_BY_ZH,
+    "deadline_roll": DEADLINE_ROLL_ZH,
+    "cadence": INSPECTION_CADENCE_ZH,
+    "stratify": STRATIFY_ZH,
+    "per": WAVE_PER_ZH,
+}
 
 
 def sign_off_zh(sign_off: object, names: Mapping[str, str]) -> str:

@@ -194,7 +194,14 @@ BROKEN = [
     (
         "unknown-unit-kind",
         swap("kinds: [village]", "kinds: [villages]"),
-        "24: waves[0].select.kinds[0]: 应为 district、town、street",
+        "24: waves[0].select.kinds[0]: 应为 district（区）、town（镇）、street（街道）、"
+        "village（村）",
+    ),
+    (
+        "per-street",  # an urban district's planner: each choice said in words
+        swap("per: town", "per: street"),
+        "24: waves[0].select.per: 应为 town（每个镇或街道）、district（全区） 之一，"
+        "而不是 'street'",
     ),
     (
         "bad-timezone",

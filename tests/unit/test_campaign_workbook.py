@@ -162,3 +162,18 @@ def test_roles_are_written_by_name_and_read_by_name_or_code(tmp_path: Path) -> N
     rows = list(book["事项"].iter_rows(values_only=True))
     assert read[rows[2][1]] == read[rows[3][1]] == "inspector"
     assert "role: inspector" in text and "督查人员" not in text
+
+
+def test_a_workbook_written_before_the_words_named_streets_still_reads(tmp_path: Path) -> None:
+    # 每镇 and 按镇分层 became 每个镇或街道 and 按镇或街道分层: "town" is the level of both
+    original = read_campaign(get_settings(), "village-rectification-2013")
+    path = tmp_path / "earlier.xlsx"
+    write_campaign_workbook(original.spec, path)
+    book = load_workbook(path)
+    header = [c.value for c in book["分批"][1]]
+    per = book["分批"].cell(row=2, column=header.index("每") + 1)
+    assert per.value == "每个镇或街道"
+    per.value = "每镇"
+    book.save(path)
+    loaded, _, _ = _import(path)
+    assert loaded.spec == original.spec
