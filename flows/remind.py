@@ -7,7 +7,7 @@ from collections import Counter
 from time import sleep
 from typing import Any
 
-from prefect import flow
+from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
 from config.settings import Settings, get_settings
@@ -77,13 +77,24 @@ def _retries_on_schedule(settings: Settings, counts: dict[str, int]) -> dict[str
     total = Counter(counts)
     if counts.get("day_off"):
         return counts  # nothing leaves today: the next working day's sweep retries
+    failed = counts.get("failed", 0)
     while (due := next_retry()) is not None:
         wait = (due - utc_now()).total_seconds()
         if wait > window:
             break  # not one of this run's: the next daily sweep takes it
+        # minutes of silence read as a hang: say what the run waits for, and that stopping
+        # it loses nothing (nothing is claimed while it waits)
+        get_run_logger().warning(
+            "%d deliveries failed; trying again at %s UTC (in %.0f s); "
+            "stopping now leaves them to the next sweep",
+            failed,
+            due.strftime("%H:%M:%S"),
+            max(0.0, wait),
+        )
         sleep(max(0.0, wait))
         swept = sweep_reminders(utc_now())
         if not swept.get("sent") and not swept.get("failed"):
             break  # a retry due but not taken (a day off, a claim elsewhere): no loop on it
         total.update(swept)
+        failed = swept.get("failed", 0)
     return dict(total)

@@ -55,10 +55,12 @@ def test_overdue_and_escalated_items_emit_events(
 
 
 def test_a_failed_delivery_is_tried_again_on_its_schedule_in_the_same_run(
-    db_url: str, monkeypatch: pytest.MonkeyPatch
+    db_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Live (no --as-of): the retry 2 minutes later is this run's, not the next morning's.
     The clock is the test's: sleeping moves it on."""
+    import logging
+
     from sqlalchemy import func
 
     import flows.remind
@@ -81,8 +83,15 @@ def test_a_failed_delivery_is_tried_again_on_its_schedule_in_the_same_run(
     with http_receiver("flaky") as hook:
         monkeypatch.setenv("CAMPAIGN_NOTIFY_DEFAULT", hook.url())
         get_settings.cache_clear()
-        result = remind_due()
+        with caplog.at_level(logging.WARNING):
+            result = remind_due()
     assert slept and slept[0] == pytest.approx(120, abs=1)  # 2 minutes after the failure
+    # each wait is said before it begins: the terminal is not silent for minutes
+    waits = [r.getMessage() for r in caplog.records if "trying again at" in r.getMessage()]
+    assert len(waits) == len(slept), caplog.text
+    assert waits[0].endswith("trying again at 01:02:00 UTC (in 120 s); stopping now leaves "
+                             "them to the next sweep"), waits  # fmt: skip
+    assert int(waits[0].split()[0]) >= 1  # how many failed
     assert result["failed"] >= 1 and result["sent"] >= result["failed"]
     with db.session_for(db_url) as session:
         waiting = session.execute(
