@@ -37,6 +37,7 @@ from flows.cli.app import (
 )
 from flows.cli.params import CampaignArg
 from models.domain.holiday_notice import NoticeError, parse_notice
+from models.domain.wording import roles_changed_zh
 from models.errors import CampaignError, DateRuleError, NotFound, SpecError
 from models.store import db
 from models.store.orgs import import_org, org_counts, org_id_of, org_tree, organizations
@@ -108,6 +109,11 @@ def orgs_import(
             f"更新 {result.people_updated}；结对新增 {result.pairings_new}、"
             f"更新 {result.pairings_updated}"
             + ("" if result.operators is None else f"；操作员名单 {result.operators} 人")
+            + roles_changed_zh(
+                result.responsible_roles,
+                result.district_roles,
+                org_names(run.settings, result.org),
+            )
         )
     if readdressed.moved or readdressed.cancelled:
         say(

@@ -207,6 +207,19 @@ def late_rollout_zh(day: dt.date, ends: dt.date, overdue: int, *, day_given: boo
     return notes
 
 
+def roles_changed_zh(
+    responsible: Sequence[str] | None, district: Sequence[str] | None, names: Mapping[str, str]
+) -> str:
+    """What an organization import changed of whom campaigns remind when they name nobody
+    (empty when it changed neither): `；责任角色改为 村居书记、街道组织委员`."""
+    said = [
+        f"；{label}改为 {'、'.join(role_zh(r, names) for r in roles) or '（无）'}"
+        for label, roles in (("责任角色", responsible), ("区级角色", district))
+        if roles is not None
+    ]
+    return "".join(said)
+
+
 UNREACHED_NAMED = 5  # units a line names; the rest are counted
 
 

@@ -47,6 +47,9 @@ class ImportResult:
     roles: int
     pairing_kinds: int
     operators: int | None = None  # the operators' list, when the files gave one (it replaces)
+    # whom its campaigns remind when they name nobody, when this import changed them
+    responsible_roles: tuple[str, ...] | None = None
+    district_roles: tuple[str, ...] | None = None
 
 
 def organizations(session: Session) -> list[Organization]:
@@ -338,6 +341,10 @@ def import_org(
     )
     after = _snapshot_rows(session, org_id)
     changed = before != after
+    was = (before[0] or ("", (), ())) if before else ("", (), ())
+
+    def if_changed(roles: list[str], earlier: tuple[str, ...]) -> tuple[str, ...] | None:
+        return None if tuple(roles) == earlier else tuple(roles)
 
     def split(codes: list[str], held: set[str] | frozenset[str], at: int) -> tuple[int, int]:
         """(new, updated): updated counts the rows an import changed, not those it named."""
@@ -357,6 +364,8 @@ def import_org(
         len(data.roles),
         len(data.pairing_kinds),
         None if data.operators is None else len(data.operators),
+        if_changed(current.responsible_roles or [], was[1]),
+        if_changed(current.district_roles or [], was[2]),
     )
     if changed:
         current.revision = (current.revision or 0) + 1

@@ -97,6 +97,10 @@ def test_what_reaches_nobody_is_said_at_rollout_and_planned_once_the_roster_says
     mend.write_text(MEND, encoding="utf-8")
     mended = run("orgs", "import", mend)
     assert mended.returncode == 0, mended.stdout + mended.stderr
+    assert mended.stdout.startswith(  # what changed is said, though no row did
+        "hexi：已导入 " + str(mend) + "：单位新增 0、更新 0；人员新增 0、更新 0；结对新增 0、更新 0"
+        "；责任角色改为 村居书记、街道组织委员；区级角色改为 区委组织部部长\n"
+    ), mended.stdout
     assert "此前无人负责的事项：补上提醒" in mended.stdout
     assert "无人负责：" not in mended.stdout and "无人接收" not in mended.stdout
     todo = json.loads(run("todo", "s01", "--as-of", "2025-03-18", "--json").stdout)
