@@ -27,7 +27,7 @@ def write_template(
     """Write the template of these items (those of `unit` and below, when given); returns
     how many it lists."""
     spec = loaded.spec
-    titles = {o.key: o for _, o in spec.obligations()}
+    titles = spec.obligations_by_key()
     if unit is not None:
         root = org.unit_by_code[unit].id
         items = [i for i in items if org.is_within(i.unit_id, root)]

@@ -66,7 +66,7 @@ def plan_behaviour(campaign: str, start: dt.date, end: dt.date, seed: int) -> Da
     calendar = run.calendar
     loaded = run.campaign(campaign)
     spec = loaded.spec
-    obligations = {ob.key: ob for _, ob in spec.obligations()}
+    obligations = spec.obligations_by_key()
     plan = DayPlan()
     with run.session() as session:
         cid = campaign_id(session, spec.key)

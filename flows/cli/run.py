@@ -248,14 +248,12 @@ def todo(
         snapshot = load_snapshot(session, org_key_of(session, found))
         name = found.name
     campaigns = {key: run.campaign(key) for key in {i.campaign for i in items}}
+    obligations = {key: c.spec.obligations_by_key() for key, c in campaigns.items()}
     rows: list[dict[str, Any]] = []
     for owed in items:
         item, loaded = owed.item, campaigns[owed.campaign]
         phase = next((p for p in loaded.spec.phases if p.key == item.phase_key), None)
-        obligation = next(
-            (o for p in loaded.spec.phases for o in p.obligations if o.key == item.obligation_key),
-            None,
-        )
+        obligation = obligations[owed.campaign].get(item.obligation_key)
         rows.append(
             {
                 "campaign": loaded.spec.name,

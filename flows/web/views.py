@@ -152,7 +152,7 @@ def my_items(v: Visit) -> MyItems:
     out = []
     ahead = []
     for key, loaded in v.campaigns().items():
-        obligations = {o.key: o for _, o in loaded.spec.obligations()}
+        obligations = loaded.spec.obligations_by_key()
         for item in store.items_in_scope(v.session, campaign_keys=[key], scope=scope(v, loaded)):
             if not_open_yet(item.opens_on, today):
                 assert item.opens_on is not None

@@ -145,7 +145,7 @@ def weigh(
     asks: dict[tuple[str, str], Obligation] = {}
     inside = _subtree(org, under) if under is not None else None
     for spec, dates in campaigns:
-        obligations = {ob.key: ob for _, ob in spec.obligations()}
+        obligations = spec.obligations_by_key()
         planner = RolloutPlanner(spec, dates, org, calendar)
         for town in planner.towns():
             for item in planner.items(town):

@@ -286,6 +286,11 @@ class CampaignSpec(Strict):
             if inspected is not None:
                 yield inspected, self.rectification(inspection)
 
+    def obligations_by_key(self) -> dict[str, Obligation]:
+        """Every obligation by its key, rectifications included: what an item's
+        `obligation_key` names (a lookup in the phases alone misses a rectification's)."""
+        return {ob.key: ob for _, ob in self.obligations()}
+
     def policy_of(self, obligation: Obligation) -> ReminderPolicy:
         """The reminder policy an obligation follows: its own, else the campaign's."""
         return obligation.reminders or self.reminders

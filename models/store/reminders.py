@@ -112,7 +112,7 @@ def plan_initial_reminders(
     where: Sequence[ColumnElement[bool]] = (),
 ) -> int:
     """Before-and-on-due reminders for the campaign's open items (matching `where`)."""
-    obligations = {ob.key: ob for _, ob in spec.obligations()}
+    obligations = spec.obligations_by_key()
     roles = spec.responsible_roles()
     if not any(roles & p.roles for people in org.persons_by_unit.values() for p in people):
         # No unit has anyone to remind: only person and pairing subjects can get reminders,
@@ -165,7 +165,7 @@ def mark_overdue(
 ) -> list[OverdueItem]:
     """Items found overdue for the first time: mark them and plan their overdue repeats and
     escalations. Returns them, for the overdue events."""
-    obligations = {ob.key: ob for _, ob in spec.obligations()}
+    obligations = spec.obligations_by_key()
     items = session.execute(
         select(*_TO_REMIND).where(
             col(ChecklistItem.campaign_id) == campaign,
@@ -228,7 +228,7 @@ def readdress_pending(
     every reminder of the campaign not yet sent goes to whom it would be planned for now.
     A reminder whose new addressee already has one of the same rule and day is cancelled,
     as is one that nobody answers for any more."""
-    obligations = {ob.key: ob for _, ob in spec.obligations()}
+    obligations = spec.obligations_by_key()
     rows = session.execute(  # all of them: a sent one still holds its key
         select(
             _REMINDERS.c.id,
@@ -283,7 +283,7 @@ def plan_missing(
     looks for that nobody held), planned now to whom they go. A rule the item already has a
     reminder of (sent, waiting, merged) is left alone; a day already past is sent by the next
     sweep, one line an item as after any gap."""
-    obligations = {ob.key: ob for _, ob in spec.obligations()}
+    obligations = spec.obligations_by_key()
     items = session.execute(
         select(*_TO_REMIND, col(ChecklistItem.overdue_on)).where(
             col(ChecklistItem.campaign_id) == campaign,

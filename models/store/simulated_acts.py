@@ -45,7 +45,7 @@ def record_simulated_day(
 ) -> Counter[str]:
     """The day's submissions, then its sign-offs (five hours later); an item that moved on
     since the plan was drawn is passed over."""
-    obligations = {ob.key: ob for _, ob in loaded.spec.obligations()}
+    obligations = loaded.spec.obligations_by_key()
     done: Counter[str] = Counter()
     for item_id, planned in submissions:
         item = session.get(ChecklistItem, item_id)

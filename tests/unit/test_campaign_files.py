@@ -303,3 +303,15 @@ def test_the_pairings_are_1184_cadres_with_1066_people_in_all_three_shapes() -> 
     assert all("cadre" in roles[c] for c in per_cadre)
     assert all("needy" in roles[c] for c in per_person)
     assert all(p.origin == "filled" for p in data.pairings)
+
+
+def test_an_items_obligation_is_found_by_key_rectifications_included() -> None:
+    # a failed check's item names a rectification, which no phase lists: `campaign todo`
+    # showed its key (rectification-spot) where its title belongs
+    spec = read_campaign(get_settings(), "community-and-two-new-2013").spec
+    by_key = spec.obligations_by_key()
+    assert by_key["party-funds"].title.startswith("按上年度职工工资总额")
+    assert by_key["rectification-funds-site-check"].title == (
+        "限期整改：党组织工作经费落实情况抽查（实地查看、电话回访）"
+    )
+    assert len(by_key) == sum(len(p.obligations) for p in spec.phases) + len(spec.inspections)
