@@ -11,12 +11,13 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select, update
 from sqlmodel import Session, col
 
-from models.domain.campaign import CampaignSpec
+from models.domain.campaign import CampaignSpec, Obligation
 from models.domain.digest import Recipient, ReminderLine
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.reminder_planning import (
@@ -102,6 +103,31 @@ _TO_REMIND = columns(
 )
 
 
+@dataclass(frozen=True)
+class _Planner:
+    """An item's reminders (`item_reminders`) with what they need beside the item, set up
+    once per campaign."""
+
+    spec: CampaignSpec
+    org: OrgSnapshot
+    calendar: WorkCalendar
+
+    @cached_property
+    def _obligations(self) -> dict[str, Obligation]:
+        return self.spec.obligations_by_key()
+
+    def __call__(self, item: Any, *, overdue: bool) -> list[PlannedReminder]:
+        return item_reminders(
+            self.org,
+            item,
+            due=_date(item.due),
+            overdue=overdue,
+            policy=self.spec.policy_of(self._obligations[item.obligation_key]),
+            calendar=self.calendar,
+            timezone=self.spec.timezone,
+        )
+
+
 def plan_initial_reminders(
     session: Session,
     *,
@@ -112,7 +138,7 @@ def plan_initial_reminders(
     where: Sequence[ColumnElement[bool]] = (),
 ) -> int:
     """Before-and-on-due reminders for the campaign's open items (matching `where`)."""
-    obligations = spec.obligations_by_key()
+    planned = _Planner(spec, org, calendar)
     roles = spec.responsible_roles()
     if not any(roles & p.roles for people in org.persons_by_unit.values() for p in people):
         # No unit has anyone to remind: only person and pairing subjects can get reminders,
@@ -128,19 +154,7 @@ def plan_initial_reminders(
 
     def rows() -> Iterator[tuple[object, ...]]:
         for item in items:
-            yield from _rows(
-                session,
-                item.id,
-                item_reminders(
-                    org,
-                    item,
-                    due=_date(item.due),
-                    overdue=False,
-                    policy=spec.policy_of(obligations[item.obligation_key]),
-                    calendar=calendar,
-                    timezone=spec.timezone,
-                ),
-            )
+            yield from _rows(session, item.id, planned(item, overdue=False))
 
     return bulk_insert_ignore(session, "reminder", REMINDER_COLUMNS, REMINDER_KEY, rows())
 
@@ -165,7 +179,7 @@ def mark_overdue(
 ) -> list[OverdueItem]:
     """Items found overdue for the first time: mark them and plan their overdue repeats and
     escalations. Returns them, for the overdue events."""
-    obligations = spec.obligations_by_key()
+    planned = _Planner(spec, org, calendar)
     items = session.execute(
         select(*_TO_REMIND).where(
             col(ChecklistItem.campaign_id) == campaign,
@@ -178,19 +192,7 @@ def mark_overdue(
         return []
     rows: list[tuple[object, ...]] = []
     for item in items:
-        rows += _rows(
-            session,
-            item.id,
-            item_reminders(
-                org,
-                item,
-                due=_date(item.due),
-                overdue=True,
-                policy=spec.policy_of(obligations[item.obligation_key]),
-                calendar=calendar,
-                timezone=spec.timezone,
-            ),
-        )
+        rows += _rows(session, item.id, planned(item, overdue=True))
     bulk_insert_ignore(session, "reminder", REMINDER_COLUMNS, REMINDER_KEY, rows)
     ids = [i.id for i in items]
     for start in range(0, len(ids), 1000):
@@ -283,7 +285,7 @@ def plan_missing(
     looks for that nobody held), planned now to whom they go. A rule the item already has a
     reminder of (sent, waiting, merged) is left alone; a day already past is sent by the next
     sweep, one line an item as after any gap."""
-    obligations = spec.obligations_by_key()
+    planned = _Planner(spec, org, calendar)
     items = session.execute(
         select(*_TO_REMIND, col(ChecklistItem.overdue_on)).where(
             col(ChecklistItem.campaign_id) == campaign,
@@ -308,17 +310,9 @@ def plan_missing(
             session,
             item.id,
             (
-                planned
-                for planned in item_reminders(
-                    org,
-                    item,
-                    due=_date(item.due),
-                    overdue=item.overdue_on is not None,
-                    policy=spec.policy_of(obligations[item.obligation_key]),
-                    calendar=calendar,
-                    timezone=spec.timezone,
-                )
-                if (item.id, planned.rule) not in had
+                reminder
+                for reminder in planned(item, overdue=item.overdue_on is not None)
+                if (item.id, reminder.rule) not in had
             ),
         )
     ]

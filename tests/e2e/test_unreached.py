@@ -42,16 +42,10 @@ phases:
     start: 2025-03-03
     end: 2025-04-30
     obligations:
-      - key: plan
-        title: 制定整治方案
-        subject: {units: {kinds: [street]}}
-        due: 2025-03-14
-        evidence: {note: true}
-      - key: grid-map
-        title: 划分网格并报送网格图
-        subject: {units: {kinds: [community]}}
-        due: 2025-03-31
-        evidence: {note: true}
+      - {key: plan, title: 制定整治方案, due: 2025-03-14, evidence: {note: true},
+         subject: {units: {kinds: [street]}}}
+      - {key: grid-map, title: 划分网格并报送网格图, due: 2025-03-31, evidence: {note: true},
+         subject: {units: {kinds: [community]}}}
 """
 
 MEND = """\
