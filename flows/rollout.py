@@ -97,7 +97,7 @@ def rollout_campaign(
         changes += _write_waves(ctx, planner, released_waves(spec, approved), written, fan_out)
 
     progress = publish_progress(spec.key, ctx.as_of)
-    unreached = check_reach(ctx)
+    unreached = check_reach(ctx, planner)
     return {
         "campaign": spec.key,
         "version": ctx.version,
