@@ -55,14 +55,15 @@ def org_vocabulary(
     """The roles and pairing kinds of the organization as imported into the database (as
     `session` sees it, when given), else of config/orgs/<key>.yaml (CAMPAIGN_ORGS_DIR), or
     why there are none."""
-    from models.store.catalog import stored_vocabulary
-
     if session is not None:
+        from models.store.catalog import stored_vocabulary
+
         found = stored_vocabulary(session, key)
         if found is not None:
             return found
     elif _database_exists(settings):
         from models.store import db
+        from models.store.catalog import stored_vocabulary
 
         with db.read_session_for(settings.resolved_database_url) as reading:
             found = stored_vocabulary(reading, key)
