@@ -8,6 +8,7 @@ Each numbered line of the notice has one fixed shape:
 
 Pure: the text goes in, a `HolidayNotice` or a `NoticeError` listing every line it could not
 read (quoted) comes out. Every weekday the notice states is checked against the calendar,
+and every lunar day it states (农历除夕, 农历正月初七, 农历八月十五) against the lunar calendar,
 every 共N天 against its span, and every 上班 day must be a weekend day (a weekday is a working
 day already: the notice would be misread). Days the notice names in another year (元旦 from
 the last days of December) are kept apart: they belong to that year's table.
@@ -18,6 +19,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+
+from lunardate import LunarDate
 
 from models.errors import CampaignError
 
@@ -37,6 +40,19 @@ _SPAN = re.compile(
 _TOTAL = re.compile(r"^共\s*(?P<total>\d+)\s*天$")
 _ONE_DATE = re.compile("^" + _DATE.format(p="a") + "$")
 _WEEKDAY = re.compile(rf"(?:周|星期)([{WEEKDAYS}天])")
+# 农历正月初七, 农历五月初五, 农历八月十五, 农历腊月廿九; 除夕 is the last day of the year
+_LUNAR = re.compile(
+    r"农历\s*(?:(?P<eve>除夕)|(?P<month>[正一二三四五六七八九十冬腊]+)月(?P<day>[初十廿卅][一二三四五六七八九十]?|二十|三十))"
+)
+_LUNAR_MONTHS = ["正", "二", "三", "四", "五", "六", "七", "八", "九", "十", "冬", "腊"]
+_DIGITS = "一二三四五六七八九"
+_LUNAR_DAYS = [  # the 1st to the 30th
+    *(f"初{n}" for n in _DIGITS + "十"),
+    *(f"十{n}" for n in _DIGITS),
+    "二十",
+    *(f"廿{n}" for n in _DIGITS),
+    "三十",
+]
 # Clauses a line may carry that change nothing: no make-up day, joined to the weekend.
 _SILENT = re.compile(r"^(?:不调休|与周末连休|不补班)$")
 
@@ -94,6 +110,33 @@ def _weekday_of(note: str | None) -> int | None:
     return WEEKDAYS.index(found.group(1).replace("天", "日")) + 1
 
 
+def _lunar_word(day: dt.date) -> str:
+    """The day as a notice names it in the lunar calendar: 除夕, 正月初七."""
+    lunar = LunarDate.from_solar_date(day.year, day.month, day.day)
+    if LunarDate.from_solar_date(*(day + dt.timedelta(days=1)).timetuple()[:3]).month == 1 and (
+        lunar.month == 12
+    ):
+        return "除夕"
+    return f"{_LUNAR_MONTHS[lunar.month - 1]}月{_LUNAR_DAYS[lunar.day - 1]}"
+
+
+def _lunar_mismatch(day: dt.date, note: str | None) -> str | None:
+    """What the lunar day a parenthesis states should have been, if it is wrong."""
+    found = _LUNAR.search(note or "")
+    if found is None:
+        return None
+    actual = _lunar_word(day)
+    if found.group("eve"):
+        return None if actual == "除夕" else actual
+    lunar = LunarDate.from_solar_date(day.year, day.month, day.day)
+    month = {"一": "正", "十二": "腊", "十一": "冬"}.get(found.group("month"), found.group("month"))
+    said_day = found.group("day").replace("卅", "三十")
+    day_number = _LUNAR_DAYS.index(said_day) + 1 if said_day in _LUNAR_DAYS else 0
+    if month == _LUNAR_MONTHS[lunar.month - 1] and day_number == lunar.day:
+        return None
+    return actual
+
+
 def _date(
     match: re.Match[str], p: str, year: int, month: int | None, quoted: str
 ) -> tuple[dt.date, list[str]]:
@@ -114,6 +157,9 @@ def _date(
             f"{day.month}月{day.day}日是周{WEEKDAYS[day.isoweekday() - 1]}，"
             f"通知写的是周{WEEKDAYS[stated - 1]}：「{quoted}」"
         )
+    lunar = _lunar_mismatch(day, match.group(f"{p}note"))
+    if lunar is not None:
+        problems.append(f"{day.month}月{day.day}日是农历{lunar}，与通知所写不符：「{quoted}」")
     return day, problems
 
 
