@@ -110,14 +110,14 @@ def _weekday_of(note: str | None) -> int | None:
     return WEEKDAYS.index(found.group(1).replace("天", "日")) + 1
 
 
-def _lunar_word(day: dt.date) -> str:
-    """The day as a notice names it in the lunar calendar: 除夕, 正月初七."""
+def _lunar_words(day: dt.date) -> list[str]:
+    """The names a notice may give the day in the lunar calendar, the usual one first:
+    [正月初七]; [除夕, 腊月廿九] for the year's last day."""
     lunar = LunarDate.from_solar_date(day.year, day.month, day.day)
-    if LunarDate.from_solar_date(*(day + dt.timedelta(days=1)).timetuple()[:3]).month == 1 and (
-        lunar.month == 12
-    ):
-        return "除夕"
-    return f"{_LUNAR_MONTHS[lunar.month - 1]}月{_LUNAR_DAYS[lunar.day - 1]}"
+    words = [f"{_LUNAR_MONTHS[lunar.month - 1]}月{_LUNAR_DAYS[lunar.day - 1]}"]
+    if (lunar + dt.timedelta(days=1)).month == 1 and lunar.month == 12:
+        words.insert(0, "除夕")
+    return words
 
 
 def _lunar_mismatch(day: dt.date, note: str | None) -> str | None:
@@ -125,16 +125,14 @@ def _lunar_mismatch(day: dt.date, note: str | None) -> str | None:
     found = _LUNAR.search(note or "")
     if found is None:
         return None
-    actual = _lunar_word(day)
     if found.group("eve"):
-        return None if actual == "除夕" else actual
-    lunar = LunarDate.from_solar_date(day.year, day.month, day.day)
-    month = {"一": "正", "十二": "腊", "十一": "冬"}.get(found.group("month"), found.group("month"))
-    said_day = found.group("day").replace("卅", "三十")
-    day_number = _LUNAR_DAYS.index(said_day) + 1 if said_day in _LUNAR_DAYS else 0
-    if month == _LUNAR_MONTHS[lunar.month - 1] and day_number == lunar.day:
-        return None
-    return actual
+        said = "除夕"
+    else:
+        month = found.group("month")
+        month = {"一": "正", "十一": "冬", "十二": "腊"}.get(month, month)
+        said = f"{month}月{found.group('day').replace('卅', '三十')}"
+    words = _lunar_words(day)
+    return None if said in words else words[0]
 
 
 def _date(
