@@ -6,7 +6,7 @@ from prefect import flow
 from prefect.runtime import flow_run as prefect_flow_run
 
 from config.settings import get_settings
-from tasks.org_tasks import count_org, import_org_file, publish_org_summary
+from tasks.org_tasks import import_org_file, publish_org_summary
 
 
 @flow(name="import-organization", flow_run_name="orgs · import · {path}", log_prints=True)
@@ -19,6 +19,8 @@ def import_organization(
     url = get_settings().resolved_database_url
     # the audit trail names the run (the Prefect UI shows who started it)
     actor = f"prefect:flow-run:{prefect_flow_run.id}"
-    result = import_org_file([path, *(more or [])], url, org, actor)
-    publish_org_summary(count_org(url, str(result["org"])), path)
-    return result
+    done = import_org_file([path, *(more or [])], url, org, actor)
+    for line in done.lines:  # the run's log says what the command prints
+        print(line)
+    publish_org_summary(done.counts, path, done.lines)
+    return done.summary()

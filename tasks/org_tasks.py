@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from prefect import task
@@ -12,14 +12,15 @@ from sqlmodel import Session
 from config.org_file import read_org_files
 from config.settings import os_login
 from models.domain.campaign import CampaignSpec
+from models.domain.org_import import ImportResult, Readdressed
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.reminder_planning import unreached
-from models.domain.wording import unreached_zh
+from models.domain.wording import org_import_zh, unreached_zh
 from models.org_rules import UNIT_KIND_NAMES_ZH
 from models.store import db
-from models.store.catalog import campaigns_of
+from models.store.catalog import campaigns_of, stored_org_names
 from models.store.orgs import OrgCounts, import_org, load_snapshot, org_counts, org_id_of
-from models.store.reminders import Readdressed, owed_unit_items, plan_missing, readdress_pending
+from models.store.reminders import owed_unit_items, plan_missing, readdress_pending
 from models.store.rollout import campaign_id
 from tasks.context import TaskContext, task_context
 from tasks.retry import retry_unless_user_error
@@ -33,38 +34,52 @@ from tasks.retry import retry_unless_user_error
 )
 def import_org_file(
     paths: list[str], database_url: str, org: str | None = None, actor: str = "system"
-) -> dict[str, int | str | bool]:
+) -> OrgImported:
     """Check and write organization files, as one import, in a single transaction."""
     with db.session_for(database_url) as session:
-        data = read_org_files([Path(p) for p in paths])
-        result = import_org(session, data, org, actor=actor, operator=os_login())
-        readdressed = (
-            readdress_reminders(task_context(), session, result.org)
-            if result.changed
-            else Readdressed()
-        )
-    return {
-        **asdict(result),
-        "reminders_moved": readdressed.moved,
-        "reminders_cancelled": readdressed.cancelled,
-        "reminders_planned": readdressed.planned,
-    }
+        return import_org_files(task_context(), session, [Path(p) for p in paths], org, actor)
 
 
-@task(name="count-org")
-def count_org(database_url: str, org: str) -> OrgCounts:
-    with db.session_for(database_url) as session:
-        return org_counts(session, org_id_of(session, org))
+@dataclass(frozen=True)
+class OrgImported:
+    result: ImportResult
+    after: Readdressed
+    lines: list[str]  # what the import did, in the words the planner reads
+    counts: OrgCounts  # what the organization holds after it
+
+    def summary(self) -> dict[str, int | str | bool]:
+        """The import-organization flow's result, as the UI shows it."""
+        return {
+            **asdict(self.result),
+            "reminders_moved": self.after.moved,
+            "reminders_cancelled": self.after.cancelled,
+            "reminders_planned": self.after.planned,
+        }
+
+
+def import_org_files(
+    run: TaskContext, session: Session, paths: list[Path], org: str | None, actor: str
+) -> OrgImported:
+    """One organization import, the command's and the flow's: read the files as one import,
+    write it, then readdress and plan the reminders of the organization's campaigns, all in
+    the caller's transaction."""
+    data = read_org_files(paths)
+    result = import_org(session, data, org, actor=actor, operator=os_login())
+    after = readdress_reminders(run, session, result.org) if result.changed else Readdressed()
+    source = str(paths[0]) if len(paths) == 1 else f"{len(paths)} 个文件"
+    lines = org_import_zh(result, after, source, stored_org_names(session, result.org))
+    return OrgImported(result, after, lines, org_counts(session, org_id_of(session, result.org)))
 
 
 @task(name="publish-org-summary")
-def publish_org_summary(counts: OrgCounts, source: str) -> None:
-    """A markdown artifact, so the UI shows what the tree holds after an import."""
+def publish_org_summary(counts: OrgCounts, source: str, lines: list[str]) -> None:
+    """A markdown artifact, so the UI shows what the import did and what the tree holds."""
     rows = "\n".join(f"| {UNIT_KIND_NAMES_ZH.get(k, k)} | {v} |" for k, v in counts.units.items())
+    said = "".join(f"- {line}\n" for line in lines)
     create_markdown_artifact(
         key="org-summary",
         markdown=(
-            f"## 组织机构\n\n来源：`{source}`\n\n| 类型 | 数量 |\n|---|---:|\n{rows}\n\n"
+            f"## 组织机构\n\n来源：`{source}`\n\n{said}\n| 类型 | 数量 |\n|---|---:|\n{rows}\n\n"
             f"人员 {counts.people} 人，结对 {counts.pairings} 对，角色 {counts.roles} 种\n"
         ),
         description="组织机构汇总",
@@ -74,8 +89,10 @@ def publish_org_summary(counts: OrgCounts, source: str) -> None:
 def readdress_reminders(run: TaskContext, session: Session, org_key: str) -> Readdressed:
     """After an import changed who is who, in its transaction: the reminders not yet sent of
     every campaign of the organization go to whom they would be planned for now (a new
-    secretary, not the one who left), and those nobody could be given are planned."""
+    secretary, not the one who left), those nobody could be given are planned, and what
+    still reaches nobody is said."""
     moved = cancelled = planned = 0
+    notes: list[str] = []
     keys = campaigns_of(session, org_key)
     if not keys:
         return Readdressed()
@@ -88,7 +105,8 @@ def readdress_reminders(run: TaskContext, session: Session, org_key: str) -> Rea
         planned += plan_missing(
             session, spec=spec, campaign=campaign, org=org, calendar=run.calendar
         )
-    return Readdressed(moved, cancelled, planned)
+        notes += [f"{key}：{note}" for note in unreached_notes(session, spec, campaign, org)]
+    return Readdressed(moved, cancelled, planned, tuple(notes))
 
 
 def unreached_notes(
@@ -97,15 +115,3 @@ def unreached_notes(
     """What of a campaign reaches nobody, in the words a planner acts on."""
     gap = unreached(org, spec, owed_unit_items(session, campaign))
     return unreached_zh(gap, [org.units[u].name for u in gap.units], org.role_names)
-
-
-def unreached_of_org(run: TaskContext, session: Session, org_key: str) -> list[str]:
-    """The same for each campaign of an organization, each line under its campaign's key."""
-    org = load_snapshot(session, org_key)
-    return [
-        f"{key}：{note}"
-        for key in campaigns_of(session, org_key)
-        for note in unreached_notes(
-            session, run.stored_in(session, key).spec, campaign_id(session, key), org
-        )
-    ]

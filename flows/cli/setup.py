@@ -18,8 +18,6 @@ from config.campaign_files import (
     shipped_campaigns,
 )
 from config.holiday_tables import write_holiday_table
-from config.org_file import read_org_files
-from config.settings import os_login
 from config.yaml_lines import YamlLoadError, read_text_file
 from flows.cli import console as view
 from flows.cli.app import (
@@ -37,12 +35,10 @@ from flows.cli.app import (
 )
 from flows.cli.params import CampaignArg
 from models.domain.holiday_notice import NoticeError, parse_notice
-from models.domain.wording import roles_changed_zh
 from models.errors import CampaignError, DateRuleError, NotFound, SpecError
 from models.store import db
-from models.store.orgs import import_org, org_counts, org_id_of, org_tree, organizations
-from models.store.reminders import Readdressed
-from tasks.org_tasks import readdress_reminders, unreached_of_org
+from models.store.orgs import org_counts, org_id_of, org_tree, organizations
+from tasks.org_tasks import import_org_files
 
 
 @app.command(rich_help_panel=PREPARE)
@@ -90,41 +86,12 @@ def orgs_import(
     ] = None,
 ) -> None:
     """导入单位、人员和结对：要么全部导入，要么一条不写；再次导入即更新。"""
-    data = read_org_files(files)
     run = context()
     with run.session() as session:
-        result = import_org(session, data, org, actor=operator(), operator=os_login())
-        readdressed = (
-            readdress_reminders(run, session, result.org) if result.changed else Readdressed()
-        )
-        unreached = unreached_of_org(run, session, result.org) if result.changed else []
-        counts = org_counts(session, org_id_of(session, result.org))
-    named = str(files[0]) if len(files) == 1 else f"{len(files)} 个文件"
-    if not result.changed:
-        say(f"{result.org}：{named} 与库中一致，没有变化")
-    else:
-        say(
-            f"{result.org}：已导入 {named}：单位新增 {result.units_new}、"
-            f"更新 {result.units_updated}；人员新增 {result.people_new}、"
-            f"更新 {result.people_updated}；结对新增 {result.pairings_new}、"
-            f"更新 {result.pairings_updated}"
-            + ("" if result.operators is None else f"；操作员名单 {result.operators} 人")
-            + roles_changed_zh(
-                result.responsible_roles,
-                result.district_roles,
-                org_names(run.settings, result.org),
-            )
-        )
-    if readdressed.moved or readdressed.cancelled:
-        say(
-            f"尚未发出的提醒：{readdressed.moved} 条改发给现在负责的人，"
-            f"{readdressed.cancelled} 条已无人负责而取消"
-        )
-    if readdressed.planned:
-        say(f"此前无人负责的事项：补上提醒 {readdressed.planned} 条，下一次发提醒时发出")
-    for note in unreached:
-        say(note)
-    out.print(view.org_counts_line(counts, result.org))
+        done = import_org_files(run, session, files, org, operator())
+    for line in done.lines:
+        say(line)
+    out.print(view.org_counts_line(done.counts, done.result.org))
 
 
 @orgs_app.command("show")

@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from models.domain.inspections import CheckOutcome
+from models.domain.org_import import ImportResult, Readdressed
 from models.domain.reminder_planning import Unreached
 from models.domain.vocabulary import (
     CheckResult,
@@ -253,6 +254,31 @@ def unreached_zh(
             + "；补上后再导入组织"
         )
     return lines
+
+
+def org_import_zh(
+    result: ImportResult, after: Readdressed, source: str, role_names: Mapping[str, str]
+) -> list[str]:
+    """What an organization import did, for the command line and the Prefect UI alike:
+    what it changed, what became of the reminders not yet sent, what still reaches nobody."""
+    if not result.changed:
+        return [f"{result.org}：{source} 与库中一致，没有变化"]
+    lines = [
+        f"{result.org}：已导入 {source}：单位新增 {result.units_new}、"
+        f"更新 {result.units_updated}；人员新增 {result.people_new}、"
+        f"更新 {result.people_updated}；结对新增 {result.pairings_new}、"
+        f"更新 {result.pairings_updated}"
+        + ("" if result.operators is None else f"；操作员名单 {result.operators} 人")
+        + roles_changed_zh(result.responsible_roles, result.district_roles, role_names)
+    ]
+    if after.moved or after.cancelled:
+        lines.append(
+            f"尚未发出的提醒：{after.moved} 条改发给现在负责的人，"
+            f"{after.cancelled} 条已无人负责而取消"
+        )
+    if after.planned:
+        lines.append(f"此前无人负责的事项：补上提醒 {after.planned} 条，下一次发提醒时发出")
+    return lines + list(after.unreached)
 
 
 def next_reminders_zh(at: dt.datetime, reminders: int) -> str:

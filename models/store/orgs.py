@@ -7,7 +7,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.engine import make_url
@@ -15,6 +15,7 @@ from sqlmodel import Session, SQLModel, col
 
 from config.org_file import OrgData
 from models.domain.operators import may_change_organization, operators_of
+from models.domain.org_import import ImportResult
 from models.domain.org_snapshot import OrgSnapshot, no_person
 from models.errors import ImportRejected, NotFound
 from models.org_rules import UNIT_KINDS, ExistingOrg, check_org, codes_for_words, unit_paths
@@ -32,24 +33,6 @@ from models.store.tables import (
     columns,
     core,
 )
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    org: str
-    changed: bool
-    units_new: int
-    units_updated: int
-    people_new: int
-    people_updated: int
-    pairings_new: int
-    pairings_updated: int
-    roles: int
-    pairing_kinds: int
-    operators: int | None = None  # the operators' list, when the files gave one (it replaces)
-    # whom its campaigns remind when they name nobody, when this import changed them
-    responsible_roles: tuple[str, ...] | None = None
-    district_roles: tuple[str, ...] | None = None
 
 
 def organizations(session: Session) -> list[Organization]:
@@ -341,20 +324,20 @@ def import_org(
     )
     after = _snapshot_rows(session, org_id)
     changed = before != after
-    was = (before[0] or ("", (), ())) if before else ("", (), ())
+    was = before.head if before and before.head else _OrgHead("", (), (), "")
 
     def if_changed(roles: list[str], earlier: tuple[str, ...]) -> tuple[str, ...] | None:
         return None if tuple(roles) == earlier else tuple(roles)
 
-    def split(codes: list[str], held: set[str] | frozenset[str], at: int) -> tuple[int, int]:
+    def split(codes: list[str], held: set[str] | frozenset[str], table: str) -> tuple[int, int]:
         """(new, updated): updated counts the rows an import changed, not those it named."""
-        was, now = _rows_by_code(before, at), _rows_by_code(after, at)
+        was, now = _rows_by_code(before, table), _rows_by_code(after, table)
         new = sum(1 for c in codes if c not in held)
         return new, sum(1 for c in codes if c in held and was(c) != now(c))
 
-    units = split([u.code for u in data.units], set(existing.unit_kinds), _UNITS)
-    people = split([p.code for p in data.people], existing.people, _PEOPLE)
-    pairings = split([p.code for p in data.pairings], existing_pairings, _PAIRINGS)
+    units = split([u.code for u in data.units], set(existing.unit_kinds), "units")
+    people = split([p.code for p in data.people], existing.people, "people")
+    pairings = split([p.code for p in data.pairings], existing_pairings, "pairings")
     result = ImportResult(
         key,
         changed,
@@ -364,8 +347,8 @@ def import_org(
         len(data.roles),
         len(data.pairing_kinds),
         None if data.operators is None else len(data.operators),
-        if_changed(current.responsible_roles or [], was[1]),
-        if_changed(current.district_roles or [], was[2]),
+        if_changed(current.responsible_roles or [], was.responsible_roles),
+        if_changed(current.district_roles or [], was.district_roles),
     )
     if changed:
         current.revision = (current.revision or 0) + 1
@@ -384,21 +367,39 @@ def import_org(
     return result
 
 
-# Where each table's rows stand in `_snapshot_rows`.
-_UNITS, _PEOPLE, _PERSON_ROLES, _PAIRINGS = 3, 4, 5, 6
+class _OrgHead(NamedTuple):
+    """What an import can change of the organization's own row."""
+
+    name: str
+    responsible_roles: tuple[str, ...]
+    district_roles: tuple[str, ...]
+    operators: str  # as repr wrote it
 
 
-def _rows_by_code(snapshot: tuple[Any, ...] | None, at: int) -> Callable[[str], object]:
+class _OrgRows(NamedTuple):
+    """Everything an import can change of an organization; each table's rows sorted and
+    written with repr, the code first, so that two reads compare equal when nothing changed."""
+
+    head: _OrgHead | None
+    roles: list[tuple[Any, ...]]
+    pairing_kinds: list[tuple[Any, ...]]
+    units: list[tuple[Any, ...]]
+    people: list[tuple[Any, ...]]
+    person_roles: list[tuple[Any, ...]]  # (person code, role code), not repr'd
+    pairings: list[tuple[Any, ...]]
+
+
+def _rows_by_code(snapshot: _OrgRows | None, table: str) -> Callable[[str], object]:
     """A code's row in one table of a snapshot (a person's with their roles: part of it)."""
-    rows = {r[0]: r for r in snapshot[at]} if snapshot else {}  # r[0]: the code, as repr wrote it
+    rows = {r[0]: r for r in getattr(snapshot, table)} if snapshot else {}
     roles: dict[str, set[str]] = defaultdict(set)
-    if snapshot and at == _PEOPLE:
-        for person, role in snapshot[_PERSON_ROLES]:
+    if snapshot and table == "people":
+        for person, role in snapshot.person_roles:
             roles[person].add(role)
     return lambda code: (rows.get(repr(code)), roles.get(code))
 
 
-def _snapshot_rows(session: Session, org_id: int) -> tuple[Any, ...]:
+def _snapshot_rows(session: Session, org_id: int) -> _OrgRows:
     """Everything an import can change of an organization, to tell an unchanged import."""
 
     def rows(model: type[SQLModel], names: str) -> list[tuple[Any, ...]]:
@@ -406,9 +407,14 @@ def _snapshot_rows(session: Session, org_id: int) -> tuple[Any, ...]:
         return sorted(tuple(map(repr, r)) for r in session.execute(stmt).all())
 
     org = session.get(Organization, org_id)
-    return (
+    return _OrgRows(
         (
-            (org.name, tuple(org.responsible_roles), tuple(org.district_roles), repr(org.operators))
+            _OrgHead(
+                org.name,
+                tuple(org.responsible_roles),
+                tuple(org.district_roles),
+                repr(org.operators),
+            )
             if org
             else None
         ),

@@ -19,6 +19,7 @@ from sqlmodel import Session, col
 
 from models.domain.campaign import CampaignSpec, Obligation
 from models.domain.digest import Recipient, ReminderLine
+from models.domain.org_import import Readdressed
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.reminder_planning import (
     ESCALATIONS,
@@ -214,13 +215,6 @@ def mark_overdue(
 
 
 _REMINDERS = core(Reminder)
-
-
-@dataclass(frozen=True)
-class Readdressed:
-    moved: int = 0  # now go to whoever answers for the item since the change
-    cancelled: int = 0  # nobody answers for it now
-    planned: int = 0  # never planned, nobody having answered for the item then
 
 
 def readdress_pending(

@@ -115,7 +115,7 @@ def test_a_post_vacant_at_rollout_gets_its_reminders_when_it_is_filled(db_url: s
     from models.store.rollout import campaign_id
     from models.store.tables import Person
     from tasks.context import task_context
-    from tasks.org_tasks import readdress_reminders, unreached_of_org
+    from tasks.org_tasks import readdress_reminders
     from tests.db.rollout_helpers import import_shipped_org
 
     key, village = "village-meetings-2013", "gushan-dongcun"
@@ -136,7 +136,7 @@ def test_a_post_vacant_at_rollout_gets_its_reminders_when_it_is_filled(db_url: s
             calendar=calendar_for(settings),
             today=D(2013, 1, 21),
         )
-        notes = unreached_of_org(task_context(), session, "weihai-etdz")
+        notes = readdress_reminders(task_context(), session, "weihai-etdz").unreached
     assert found
     assert any(n.startswith(f"{key}：有 ") and "东村没有担任" in n for n in notes), notes
 
@@ -161,7 +161,7 @@ def test_a_post_vacant_at_rollout_gets_its_reminders_when_it_is_filled(db_url: s
     with db.session_for(db_url) as session:
         import_org(session, replace(org, people=[new], units=[], pairings=[]), "weihai-etdz")
         done = readdress_reminders(task_context(), session, "weihai-etdz")
-        notes = unreached_of_org(task_context(), session, "weihai-etdz")
+    notes = done.unreached
     sec2 = f"p-{village}-sec2"
     assert village_reminders() == sorted(
         [

@@ -54,6 +54,13 @@ def test_import_flow_writes_rows_and_publishes_its_summary() -> None:
     assert any(r.name == f"orgs · import · {path}" for r in runs)
     assert isinstance(summary.data, str)
     assert "| 村 | 100 |" in summary.data and "人员 185 人" in summary.data
+    # what the command prints, the artifact says: here what the import did
+    assert f"- weihai-etdz：已导入 {path}：单位新增 175、更新 0；人员新增 185" in summary.data
+    again = import_organization(path)
+    assert again["changed"] is False and again["reminders_planned"] == 0
+    with get_client(sync_client=True) as client:
+        latest = next(a for a in client.read_latest_artifacts() if a.key == "org-summary")
+    assert f"- weihai-etdz：{path} 与库中一致，没有变化" in str(latest.data)
 
 
 def test_validate_flow_fails_on_a_broken_file(tmp_path: Path) -> None:

@@ -103,3 +103,27 @@ def test_what_reaches_nobody_says_where_and_what_to_mend() -> None:
     assert "一村、二村、三村、四村、五村等7个单位没有担任村居书记的人" in many[0]
     assert many[1].startswith("逾期报区级的提醒无人接收：区级单位没有担任部长的人")
     assert unreached_zh(Unreached(), [], names) == []
+
+
+def test_an_organization_import_says_what_it_changed_and_what_its_reminders_did() -> None:
+    from models.domain.org_import import ImportResult, Readdressed
+    from models.domain.wording import org_import_zh
+
+    names = {"secretary": "村居书记", "street-org": "街道组织委员"}
+    same = ImportResult("hexi", False, 0, 0, 0, 0, 0, 0, 3, 0)
+    assert org_import_zh(same, Readdressed(), "hexi.yaml", names) == [
+        "hexi：hexi.yaml 与库中一致，没有变化"
+    ]
+    changed = ImportResult(
+        "hexi", True, 0, 0, 1, 2, 0, 0, 3, 0, responsible_roles=("secretary", "street-org")
+    )
+    after = Readdressed(moved=2, cancelled=1, planned=14, unreached=("grid：有 1 项无人负责…",))
+    assert org_import_zh(changed, after, "3 个文件", names) == [
+        "hexi：已导入 3 个文件：单位新增 0、更新 0；人员新增 1、更新 2；结对新增 0、更新 0"
+        "；责任角色改为 村居书记、街道组织委员",
+        "尚未发出的提醒：2 条改发给现在负责的人，1 条已无人负责而取消",
+        "此前无人负责的事项：补上提醒 14 条，下一次发提醒时发出",
+        "grid：有 1 项无人负责…",
+    ]
+    quiet = org_import_zh(changed, Readdressed(), "hexi.yaml", {})
+    assert len(quiet) == 1 and quiet[0].endswith("；责任角色改为 secretary、street-org")
