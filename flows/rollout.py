@@ -97,7 +97,7 @@ def rollout_campaign(
         changes += _write_waves(ctx, planner, released_waves(spec, approved), written, fan_out)
 
     progress = publish_progress(spec.key, ctx.as_of)
-    unreached = check_reach(ctx, planner)
+    reach = check_reach(ctx, planner)
     return {
         "campaign": spec.key,
         "version": ctx.version,
@@ -108,7 +108,12 @@ def rollout_campaign(
         "done_kept": done_items(ctx) if ctx.replan else 0,
         "items": sum(p["items"] for p in progress["phases"]),
         "waiting_at": waiting,
-        "unreached": unreached,
+        "unreached": list(reach.unreached),
+        "readdressed": {
+            "moved": reach.moved,
+            "cancelled": reach.cancelled,
+            "planned": reach.planned,
+        },
     }
 
 

@@ -16,6 +16,7 @@ from models.domain.org_import import ImportResult, Readdressed
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.reminder_planning import unreached
 from models.domain.wording import org_import_zh, unreached_zh
+from models.domain.working_days import WorkCalendar
 from models.org_rules import UNIT_KIND_NAMES_ZH
 from models.store import db
 from models.store.catalog import campaigns_of, stored_org_names
@@ -91,22 +92,34 @@ def readdress_reminders(run: TaskContext, session: Session, org_key: str) -> Rea
     every campaign of the organization go to whom they would be planned for now (a new
     secretary, not the one who left), those nobody could be given are planned, and what
     still reaches nobody is said."""
-    moved = cancelled = planned = 0
-    notes: list[str] = []
     keys = campaigns_of(session, org_key)
     if not keys:
         return Readdressed()
     session.flush()
     org = load_snapshot(session, org_key)
-    for key in keys:
-        spec, campaign = run.stored_in(session, key).spec, campaign_id(session, key)
-        done = readdress_pending(session, spec=spec, campaign=campaign, org=org)
-        moved, cancelled = moved + done.moved, cancelled + done.cancelled
-        planned += plan_missing(
-            session, spec=spec, campaign=campaign, org=org, calendar=run.calendar
-        )
-        notes += [f"{key}：{note}" for note in unreached_notes(session, spec, campaign, org)]
-    return Readdressed(moved, cancelled, planned, tuple(notes))
+    done = [
+        readdress_campaign(session, run.stored_in(session, key).spec, org, run.calendar)
+        for key in keys
+    ]
+    return Readdressed(
+        sum(d.moved for d in done),
+        sum(d.cancelled for d in done),
+        sum(d.planned for d in done),
+        tuple(f"{key}：{note}" for key, d in zip(keys, done, strict=True) for note in d.unreached),
+    )
+
+
+def readdress_campaign(
+    session: Session, spec: CampaignSpec, org: OrgSnapshot, calendar: WorkCalendar
+) -> Readdressed:
+    """After the organization or the campaign's own roles changed: its reminders not yet
+    sent go to whom they would be planned for now, those nobody could be given are planned,
+    and what still reaches nobody is said."""
+    campaign = campaign_id(session, spec.key)
+    done = readdress_pending(session, spec=spec, campaign=campaign, org=org)
+    planned = plan_missing(session, spec=spec, campaign=campaign, org=org, calendar=calendar)
+    notes = unreached_notes(session, spec, campaign, org)
+    return Readdressed(done.moved, done.cancelled, planned, tuple(notes))
 
 
 def unreached_notes(

@@ -13,6 +13,7 @@ from prefect.cache_policies import NO_CACHE
 
 from config.campaign_files import read_stored_version
 from models.domain.campaign import LoadedCampaign
+from models.domain.org_import import Readdressed
 from models.domain.planning import RolloutPlanner
 from models.domain.vocabulary import ItemStatus
 from models.domain.working_days import to_date
@@ -34,10 +35,10 @@ from models.store.rollout import (
     sync_phase_states,
     write_items,
 )
-from tasks.context import task_context
+from tasks.context import TaskContext, task_context
 from tasks.gate_tasks import answer_gate
 from tasks.logs import task_logger
-from tasks.org_tasks import unreached_notes
+from tasks.org_tasks import readdress_campaign, unreached_notes
 from tasks.retry import retry_unless_user_error
 
 # Batches hold whole towns, up to about this many items, so a province-sized rollout is a
@@ -53,6 +54,9 @@ class RolloutContext:
     replan: bool
     statuses: dict[str, str]
     as_of: pendulum.Date
+    # a changed file that reminds otherwise (other roles, other rules): what was planned to
+    # whom is looked at again once the items are written
+    reminders_changed: bool = False
 
 
 # Loading reads the file and the database: a dropped connection is worth two more tries, a
@@ -85,13 +89,29 @@ def load_campaign_version(campaign: str, as_of: dt.date) -> RolloutContext:
                 now=utc_now(),
             )
     replan = stored.created and stored.previous is not None
+    changed = replan and _reminds_otherwise(run, loaded, stored.previous)
     task_logger().info(
         "campaign %s version %s (%s)",
         loaded.spec.key,
         stored.version,
         "new" if stored.created else "unchanged",
     )
-    return RolloutContext(loaded, stored.campaign_id, stored.version, replan, statuses, today)
+    return RolloutContext(
+        loaded, stored.campaign_id, stored.version, replan, statuses, today, changed
+    )
+
+
+def _reminds_otherwise(run: TaskContext, loaded: LoadedCampaign, previous: int | None) -> bool:
+    """Whether this version's reminder policies differ from the previous version's (read
+    against the organization as it is now, so only the file's own change counts; one that no
+    longer reads counts as changed)."""
+    if previous is None:
+        return False
+    try:
+        before = read_stored_version(run.settings, loaded.spec.key, previous)
+    except CampaignError:
+        return True
+    return before.spec.policies_by_key() != loaded.spec.policies_by_key()
 
 
 @task(name="load-batch-context", **LOADING)
@@ -208,15 +228,32 @@ def done_items(ctx: RolloutContext) -> int:
 
 
 @task(name="check-reach", cache_policy=NO_CACHE)
-def check_reach(ctx: RolloutContext, planner: RolloutPlanner) -> list[str]:
+def check_reach(ctx: RolloutContext, planner: RolloutPlanner) -> Readdressed:
     """Whether every item has someone its reminders go to: what reaches nobody, said (on
-    the organization the rollout planned with: a large one is not read twice)."""
+    the organization the rollout planned with: a large one is not read twice). A changed
+    file that reminds otherwise (other roles): its reminders not yet sent go to whom they
+    would be planned for now and those nobody could be given before are planned, as after
+    an organization import."""
     spec = ctx.loaded.spec
     with task_context().session() as session:
-        notes = unreached_notes(session, spec, ctx.campaign_id, planner.org)
-    for note in notes:  # info: the command line says them itself; the UI shows them here
-        task_logger().info("%s: %s", spec.key, note)
-    return notes
+        if ctx.reminders_changed:
+            done = readdress_campaign(session, spec, planner.org, planner.calendar)
+        else:
+            done = Readdressed(
+                unreached=tuple(unreached_notes(session, spec, ctx.campaign_id, planner.org))
+            )
+    logger = task_logger()
+    if done.moved or done.cancelled or done.planned:
+        logger.info(
+            "%s: reminders readdressed: %d moved, %d cancelled, %d planned",
+            spec.key,
+            done.moved,
+            done.cancelled,
+            done.planned,
+        )
+    for note in done.unreached:  # info: the command line says them itself; the UI shows them
+        logger.info("%s: %s", spec.key, note)
+    return done
 
 
 @task(name="count-items", cache_policy=NO_CACHE)

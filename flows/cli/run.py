@@ -50,6 +50,7 @@ from flows.cli.params import (
 from models.domain.campaign import LoadedCampaign, Obligation
 from models.domain.counts import parse_count
 from models.domain.date_rules import RUN_NOW
+from models.domain.org_import import Readdressed
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
 from models.domain.permissions import check_approver
 from models.domain.text_safety import written
@@ -58,6 +59,7 @@ from models.domain.wording import (
     late_rollout_zh,
     next_reminders_zh,
     occurrence_zh,
+    readdressed_zh,
     sweep_zh,
     undelivered_zh,
     unread_campaign_zh,
@@ -112,8 +114,6 @@ def rollout(
         overdue = campaign_progress(session, loaded, day).overdue
     for note in late_rollout_zh(day, loaded.last_day, overdue, day_given=as_of is not None):
         say(note)
-    for note in result["unreached"]:
-        say(note)
     path = Path(campaign)
     say_restraints(
         loaded,
@@ -126,6 +126,8 @@ def rollout(
             f"文件有改动：{result['moved']}项截止日期调整，{result['cancelled']}项不再需要（已取消），"
             f"提醒重新安排{result['reminders']}条，已完成的{result['done_kept']}项保持不变"
         )
+    for note in readdressed_zh(Readdressed(**result["readdressed"], unreached=result["unreached"])):
+        say(note)
     for gate in result["waiting_at"]:
         say(
             f"等待闸门 {gate} 审批：campaign gate approve {result['campaign']} {gate} --by 人员编码"

@@ -295,6 +295,11 @@ class CampaignSpec(Strict):
         """The reminder policy an obligation follows: its own, else the campaign's."""
         return obligation.reminders or self.reminders
 
+    def policies_by_key(self) -> dict[str, ReminderPolicy]:
+        """The policy each obligation's items follow, by the obligation's key: two versions
+        of a campaign remind alike when these are equal."""
+        return {ob.key: self.policy_of(ob) for _, ob in self.obligations()}
+
     def supervising(self, obligation: Obligation) -> frozenset[str]:
         """The roles that answer for an obligation's items: their holders are reminded of
         them, may submit for the units below, see them on their list and in 进度."""

@@ -289,7 +289,7 @@ class Unreached:
 
 def unreached(org: OrgSnapshot, spec: CampaignSpec, owed: Iterable[UnitItems]) -> Unreached:
     """What of the campaign reaches nobody (a person or a pairing always has its doer)."""
-    policies = {ob.key: spec.policy_of(ob) for _, ob in spec.obligations()}
+    policies = spec.policies_by_key()
     units: dict[int, None] = {}
     roles: dict[str, None] = {}
     items = 0

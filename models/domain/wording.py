@@ -227,8 +227,9 @@ UNREACHED_NAMED = 5  # units a line names; the rest are counted
 def unreached_zh(
     gap: Unreached, unit_names: Sequence[str], role_names: Mapping[str, str]
 ) -> list[str]:
-    """What a planner must mend in the organization when a campaign's reminders reach
-    nobody; both mends take effect at the next import (the missing reminders are planned)."""
+    """What a planner must mend when a campaign's reminders reach nobody: the roster or
+    the organization's roles (at the next import), or the campaign's own roles (at the next
+    rollout); either way the missing reminders are planned then."""
 
     def either(roles: Sequence[str]) -> str:
         return "或".join(role_zh(r, role_names) for r in roles)
@@ -241,7 +242,9 @@ def unreached_zh(
         lines.append(
             f"有 {gap.items} 项无人负责：{named}没有担任{either(gap.roles)}的人，这些事项不发提醒，"
             "也不在任何人的待办里。请给其负责人加上这个角色，或在组织的“组织”表写明负责单位的"
-            "角色（责任角色；YAML 的 responsible_roles），再导入组织：漏掉的提醒随即补上"
+            "角色（责任角色；YAML 的 responsible_roles），再导入组织；活动文件自己写了 "
+            "reminders.responsible_roles 的，改活动文件再运行 campaign rollout。"
+            "漏掉的提醒随即补上"
         )
     if gap.district_roles is not None:
         lines.append(
@@ -271,6 +274,13 @@ def org_import_zh(
         + ("" if result.operators is None else f"；操作员名单 {result.operators} 人")
         + roles_changed_zh(result.responsible_roles, result.district_roles, role_names)
     ]
+    return lines + readdressed_zh(after)
+
+
+def readdressed_zh(after: Readdressed) -> list[str]:
+    """What became of a campaign's reminders when whom they go to changed (an organization
+    import, a campaign file naming other roles), and what still reaches nobody."""
+    lines = []
     if after.moved or after.cancelled:
         lines.append(
             f"尚未发出的提醒：{after.moved} 条改发给现在负责的人，"

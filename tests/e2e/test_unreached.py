@@ -56,17 +56,24 @@ district_roles: [dept-head]
 """
 
 
-def test_what_reaches_nobody_is_said_at_rollout_and_planned_once_the_roster_says_who(
-    tmp_path: Path,
-) -> None:
+def _their_district(tmp_path: Path, campaign_text: str) -> Path:
+    """The sheets imported; the campaign file beside them, returned."""
     theirs = tmp_path / "河西区"
     theirs.mkdir()
     for name, text in SHEETS.items():
         (theirs / name).write_text(text, encoding="utf-8")
     campaign = theirs / "grid-2025.yaml"
-    campaign.write_text(CAMPAIGN, encoding="utf-8")
+    campaign.write_text(campaign_text, encoding="utf-8")
     imported = run("orgs", "import", *sorted(theirs.glob("*.csv")), "--org", "hexi")
     assert imported.returncode == 0, imported.stderr
+    return campaign
+
+
+def test_what_reaches_nobody_is_said_at_rollout_and_planned_once_the_roster_says_who(
+    tmp_path: Path,
+) -> None:
+    campaign = _their_district(tmp_path, CAMPAIGN)
+    theirs = campaign.parent
 
     rolled = run("rollout", campaign, "--as-of", "2025-03-03")
     assert rolled.returncode == 0, rolled.stdout + rolled.stderr
@@ -104,3 +111,38 @@ def test_what_reaches_nobody_is_said_at_rollout_and_planned_once_the_roster_says
     # nothing more to plan: importing the same again changes nothing
     again = run("orgs", "import", mend)
     assert "没有变化" in again.stdout and "补上提醒" not in again.stdout
+
+
+def test_a_campaign_that_names_its_own_roles_is_mended_by_its_file(tmp_path: Path) -> None:
+    # the campaign names whom it reminds itself: the organization's roles do not count
+    campaign = _their_district(
+        tmp_path,
+        CAMPAIGN.replace("phases:\n", "reminders:\n  responsible_roles: [secretary]\nphases:\n"),
+    )
+    rolled = run("rollout", campaign, "--as-of", "2025-03-03")
+    assert rolled.returncode == 0, rolled.stdout + rolled.stderr
+    assert "改活动文件再运行 campaign rollout" in rolled.stdout
+    swept = run("remind", "--as-of", "2025-03-18")
+    assert "新逾期事项 2 项" in swept.stdout, swept.stdout + swept.stderr
+
+    # the planner names the streets' role in the file and rolls it out again, weeks late
+    campaign.write_text(
+        campaign.read_text(encoding="utf-8").replace("[secretary]", "[secretary, street-org]"),
+        encoding="utf-8",
+    )
+    again = run("rollout", campaign, "--as-of", "2025-03-18")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert_no_traceback(again)
+    assert "grid-2025 第 2 版：新增 0 项，共 4 项" in again.stdout
+    # the streets' plans, overdue since 03-14: their before, due and overdue reminders
+    assert "此前无人负责的事项：补上提醒 6 条，下一次发提醒时发出" in again.stdout, again.stdout
+    assert "无人负责：" not in again.stdout
+    todo = json.loads(run("todo", "s01", "--as-of", "2025-03-18", "--json").stdout)
+    assert [(i["obligation"], i["due"], i["state"]) for i in todo["items"]] == [
+        ("制定整治方案", "2025-03-14", "overdue")
+    ]
+    # the next sweep tries the two streets' officials (the sheets give nobody a channel; the
+    # communities' secretaries were tried the day before)
+    sent = run("remind", "--as-of", "2025-03-19")
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    assert "失败 2 条" in sent.stdout and "没有渠道" in sent.stdout, sent.stdout

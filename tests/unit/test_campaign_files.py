@@ -315,3 +315,16 @@ def test_an_items_obligation_is_found_by_key_rectifications_included() -> None:
         "限期整改：党组织工作经费落实情况抽查（实地查看、电话回访）"
     )
     assert len(by_key) == sum(len(p.obligations) for p in spec.phases) + len(spec.inspections)
+
+
+def test_two_versions_remind_alike_unless_a_policy_changed(tmp_path: Path) -> None:
+    # a re-rollout looks again at whom reminders go to only when the file reminds otherwise
+    def spec_of(text: str, name: str) -> object:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return read_campaign(get_settings(), str(path)).spec.policies_by_key()
+
+    first = spec_of(GOOD, "a.yaml")
+    assert spec_of(GOOD.replace("测试活动", "测试活动（改名）"), "b.yaml") == first
+    roles = GOOD.replace("phases:\n", "reminders: {responsible_roles: [secretary]}\nphases:\n")
+    assert spec_of(roles, "c.yaml") != first

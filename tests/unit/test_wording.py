@@ -91,7 +91,10 @@ def test_what_reaches_nobody_says_where_and_what_to_mend() -> None:
     assert lines[0].startswith(
         "有 4 项无人负责：江心街道、北塘街道没有担任村居书记或街道组织委员的人"
     )
-    assert "再导入组织：漏掉的提醒随即补上" in lines[0]
+    assert (
+        "再导入组织；活动文件自己写了 reminders.responsible_roles 的，"
+        "改活动文件再运行 campaign rollout。漏掉的提醒随即补上" in lines[0]
+    )
     assert lines[1].startswith("逾期报区级的提醒无人接收：组织没有指定区级角色")
     many = unreached_zh(
         Unreached(
