@@ -15,11 +15,11 @@ from models.domain.campaign import CampaignSpec
 from models.domain.org_import import ImportResult, Readdressed
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.reminder_planning import unreached
-from models.domain.wording import org_import_zh, unreached_zh
+from models.domain.wording import default_roles_zh, org_import_zh, unreached_zh
 from models.domain.working_days import WorkCalendar
 from models.org_rules import UNIT_KIND_NAMES_ZH
 from models.store import db
-from models.store.catalog import campaigns_of, stored_org_names
+from models.store.catalog import campaigns_of, stored_org_names, stored_vocabulary
 from models.store.orgs import OrgCounts, import_org, load_snapshot, org_counts, org_id_of
 from models.store.reminders import owed_unit_items, plan_missing, readdress_pending
 from models.store.rollout import campaign_id
@@ -68,7 +68,11 @@ def import_org_files(
     result = import_org(session, data, org, actor=actor, operator=os_login())
     after = readdress_reminders(run, session, result.org) if result.changed else Readdressed()
     source = str(paths[0]) if len(paths) == 1 else f"{len(paths)} 个文件"
-    lines = org_import_zh(result, after, source, stored_org_names(session, result.org))
+    names = stored_org_names(session, result.org)
+    lines = org_import_zh(result, after, source, names)
+    if result.created:
+        vocabulary = stored_vocabulary(session, result.org)
+        lines += default_roles_zh(vocabulary, names) if vocabulary else []
     return OrgImported(result, after, lines, org_counts(session, org_id_of(session, result.org)))
 
 

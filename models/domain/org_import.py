@@ -21,6 +21,7 @@ class ImportResult:
     # whom its campaigns remind when they name nobody, when this import changed them
     responsible_roles: tuple[str, ...] | None = None
     district_roles: tuple[str, ...] | None = None
+    created: bool = False  # the organization's first import
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,10 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
+from models.domain.campaign import OrgVocabulary
 from models.domain.inspections import CheckOutcome
 from models.domain.org_import import ImportResult, Readdressed
+from models.domain.permissions import FALLBACK_RESPONSIBLE_ROLES
 from models.domain.reminder_planning import Unreached
 from models.domain.vocabulary import (
     CheckResult,
@@ -275,6 +277,39 @@ def org_import_zh(
         + roles_changed_zh(result.responsible_roles, result.district_roles, role_names)
     ]
     return lines + readdressed_zh(after)
+
+
+def default_roles_zh(org: OrgVocabulary, names: Mapping[str, str]) -> list[str]:
+    """Whom an organization's campaigns remind when neither it nor they name anyone: said at
+    its first import, so that a planner whose units' heads hold other roles (a street's
+    组织委员) sees it before a campaign's items reach nobody."""
+
+    def either(roles: Sequence[str]) -> str:
+        return "或".join(role_zh(r, names) for r in roles)
+
+    responsible, district = org.default_roles()
+    lines = []
+    if not org.responsible_roles:
+        lines.append(
+            "组织没有写明责任角色（“组织”表的责任角色；YAML 的 responsible_roles）："
+            + (
+                f"活动没有写明的，单位的事项由本单位担任{either(responsible)}的人负责"
+                "（有几个时取排在前的）；街道、部门等由别的角色负责的，请写明后再导入"
+                if responsible
+                else f"组织也没有{either(FALLBACK_RESPONSIBLE_ROLES)}这些默认角色，"
+                "活动须写明 reminders.responsible_roles，否则校验不通过"
+            )
+        )
+    if not org.district_roles:
+        lines.append(
+            "组织没有写明区级角色（“组织”表的区级角色；YAML 的 district_roles）："
+            + (
+                f"逾期报区级的提醒发给区级单位担任{either(district)}的人"
+                if district
+                else "逾期报区级的提醒无人接收，除非活动写明 reminders.district_roles"
+            )
+        )
+    return lines
 
 
 def readdressed_zh(after: Readdressed) -> list[str]:

@@ -349,6 +349,7 @@ def import_org(
         None if data.operators is None else len(data.operators),
         if_changed(current.responsible_roles or [], was.responsible_roles),
         if_changed(current.district_roles or [], was.district_roles),
+        created=before is None,
     )
     if changed:
         current.revision = (current.revision or 0) + 1
@@ -360,7 +361,11 @@ def import_org(
             entity_key=key,
             payload={
                 "source": str(data.source),
-                **{k: v for k, v in asdict(result).items() if k not in ("org", "changed")},
+                **{
+                    k: v
+                    for k, v in asdict(result).items()
+                    if k not in ("org", "changed", "created")
+                },
             },
             now=now or utc_now(),
         )

@@ -66,6 +66,8 @@ def _their_district(tmp_path: Path, campaign_text: str) -> Path:
     campaign.write_text(campaign_text, encoding="utf-8")
     imported = run("orgs", "import", *sorted(theirs.glob("*.csv")), "--org", "hexi")
     assert imported.returncode == 0, imported.stderr
+    # no 组织 sheet: the first import says whom campaigns will remind
+    assert "单位的事项由本单位担任村居书记的人负责" in imported.stdout, imported.stdout
     return campaign
 
 

@@ -130,3 +130,22 @@ def test_an_organization_import_says_what_it_changed_and_what_its_reminders_did(
     ]
     quiet = org_import_zh(changed, Readdressed(), "hexi.yaml", {})
     assert len(quiet) == 1 and quiet[0].endswith("；责任角色改为 secretary、street-org")
+
+
+def test_a_first_import_says_whom_campaigns_remind_when_nobody_is_named() -> None:
+    from models.domain.campaign import OrgVocabulary
+    from models.domain.wording import default_roles_zh
+
+    names = {"secretary": "村居书记", "street-org": "街道组织委员", "org-dept-head": "部长"}
+    hexi = OrgVocabulary("hexi", frozenset(names), frozenset())
+    lines = default_roles_zh(hexi, names)
+    assert lines[0].startswith(
+        "组织没有写明责任角色（“组织”表的责任角色；YAML 的 responsible_roles）："
+        "活动没有写明的，单位的事项由本单位担任村居书记或部长的人负责"
+    )
+    assert lines[1].endswith("逾期报区级的提醒发给区级单位担任部长的人")
+    bare = OrgVocabulary("x", frozenset({"street-org"}), frozenset())
+    assert "活动须写明 reminders.responsible_roles，否则校验不通过" in default_roles_zh(bare, {})[0]
+    assert default_roles_zh(bare, {})[1].endswith("除非活动写明 reminders.district_roles")
+    named = OrgVocabulary("x", frozenset(), frozenset(), ("street-org",), ("street-org",))
+    assert default_roles_zh(named, {}) == []
