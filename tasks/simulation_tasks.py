@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections import Counter
 
 import pendulum
 from prefect import task
@@ -12,13 +11,7 @@ from prefect.cache_policies import NO_CACHE
 
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.planning import RolloutPlanner
-from models.domain.simulation import (
-    PlannedSubmission,
-    plan_submission,
-    sign_day,
-    target_shares,
-)
-from models.domain.vocabulary import ItemStatus
+from models.domain.simulation import DayPlan, PlannedSubmission, plan_days
 from models.domain.working_days import local_instant, to_date
 from models.store import rehearsal
 from models.store.inspections import InspectedCampaign
@@ -28,19 +21,6 @@ from models.store.rollout import campaign_id
 from models.store.simulated_acts import record_simulated_checks, record_simulated_day
 from tasks.context import task_context
 from tasks.reminder_tasks import mark_overdue_items, sweep_instant, sweep_needed, sweep_reminders
-
-
-@dataclass
-class DayPlan:
-    """What happens on each simulated day: submissions and sign-offs, by item id."""
-
-    submissions: dict[dt.date, list[tuple[int, PlannedSubmission]]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
-    signs: dict[dt.date, list[int]] = field(default_factory=lambda: defaultdict(list))
-
-    def days(self) -> list[dt.date]:
-        return sorted(set(self.submissions) | set(self.signs))
 
 
 def simulated_now(day: dt.date, timezone: str, hour: int = 10) -> dt.datetime:
@@ -63,72 +43,21 @@ def begin_rehearsal(campaign: str) -> None:
 def plan_behaviour(campaign: str, start: dt.date, end: dt.date, seed: int) -> DayPlan:
     """Every submission and sign-off that falls in [start, end], from the seeded model."""
     run = task_context()
-    calendar = run.calendar
     loaded = run.campaign(campaign)
-    spec = loaded.spec
-    obligations = spec.obligations_by_key()
-    plan = DayPlan()
     with run.session() as session:
-        cid = campaign_id(session, spec.key)
+        cid = campaign_id(session, loaded.spec.key)
         items = rehearsal.owed_items(session, cid)
-        org = load_snapshot(session, spec.organization)
+        org = load_snapshot(session, loaded.spec.organization)
         submitted_on = rehearsal.awaiting_signature_dated(session, cid)
-    # Shares come from the whole plan, every wave included, so that the pilot villages are
-    # not handed the whole target before the rest are rolled out.
-    planner = RolloutPlanner(spec, loaded.phase_dates, org, calendar)
-    per_target: Counter[str] = Counter()
-    for town in planner.towns():
-        for planned in planner.items(town):
-            for count in obligations[planned.obligation_key].evidence.counts:
-                if count.target:
-                    per_target[count.target] += 1
-    shares = target_shares(dict(per_target), {t.key: t.value for t in spec.targets})
-    lo, hi = (
-        to_date(start),
-        to_date(end),
+    return plan_days(
+        loaded=loaded,
+        planner=RolloutPlanner(loaded.spec, loaded.phase_dates, org, run.calendar),
+        items=items,
+        submitted_on=submitted_on,
+        seed=seed,
+        start=start,
+        end=end,
     )
-    for item in items:
-        assert item.id is not None  # a stored item
-        obligation = obligations[item.obligation_key]
-        key = (
-            item.phase_key,
-            item.obligation_key,
-            item.subject_type,
-            item.subject_id,
-            item.occurrence,
-        )
-        if item.status == ItemStatus.SUBMITTED:
-            day = sign_day(
-                seed=seed,
-                item_key=key,
-                submitted=to_date(submitted_on[item.id]),
-                calendar=calendar,
-            )
-            if lo <= day <= hi:
-                plan.signs[day].append(item.id)
-            continue
-        opens = item.opens_on or loaded.phase_dates[item.phase_key].starts
-        due = min(item.due, item.closes_on or item.due)
-        submission = plan_submission(
-            seed=seed,
-            item_key=key,
-            opens=to_date(opens),
-            due=to_date(due),
-            obligation=obligation,
-            share_by_target=shares,
-            calendar=calendar,
-            window=item.opens_on is not None,
-        )
-        if submission is None:
-            continue
-        for day in submission.days:
-            if lo <= day <= hi:
-                plan.submissions[day].append((item.id, submission))
-        if obligation.evidence.sign_off is not None:
-            day = sign_day(seed=seed, item_key=key, submitted=submission.day, calendar=calendar)
-            if lo <= day <= hi:
-                plan.signs[day].append(item.id)
-    return plan
 
 
 @task(name="simulate-day", cache_policy=NO_CACHE, task_run_name="simulate-day · {day}")

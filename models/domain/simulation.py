@@ -6,20 +6,24 @@ natural key, so a rehearsal is the same however it is split into segments and re
 
 from __future__ import annotations
 
+import datetime as dt
 import random
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
 
 import pendulum
 
-from models.domain.campaign import Obligation
+from models.domain.campaign import LoadedCampaign, Obligation
 from models.domain.inspections import RECHECK
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
 from models.domain.permissions import SignOffRule, Subject, may_sign, may_submit
+from models.domain.planning import RolloutPlanner
 from models.domain.reminder_planning import doer
 from models.domain.seeded import rng_for
-from models.domain.vocabulary import SubjectType
-from models.domain.working_days import WorkCalendar
+from models.domain.vocabulary import ItemStatus, SubjectType
+from models.domain.working_days import WorkCalendar, to_date
 
 
 @dataclass(frozen=True)
@@ -202,3 +206,110 @@ def rectified_on(
     if rng.random() >= RECTIFY_DONE:
         return None
     return calendar.add_working_days(due, -rng.randint(1, 8))
+
+
+class OwedItem(Protocol):
+    """What the behaviour model reads of an item not done yet."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def phase_key(self) -> str: ...
+    @property
+    def obligation_key(self) -> str: ...
+    @property
+    def subject_type(self) -> str: ...
+    @property
+    def subject_id(self) -> int: ...
+    @property
+    def occurrence(self) -> str: ...
+    @property
+    def due(self) -> dt.date: ...
+    @property
+    def opens_on(self) -> dt.date | None: ...
+    @property
+    def closes_on(self) -> dt.date | None: ...
+
+
+@dataclass
+class DayPlan:
+    """What happens on each simulated day: submissions and sign-offs, by item id."""
+
+    submissions: dict[dt.date, list[tuple[int, PlannedSubmission]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    signs: dict[dt.date, list[int]] = field(default_factory=lambda: defaultdict(list))
+
+    def days(self) -> list[dt.date]:
+        return sorted(set(self.submissions) | set(self.signs))
+
+
+def plan_days(
+    *,
+    loaded: LoadedCampaign,
+    planner: RolloutPlanner,
+    items: Iterable[OwedItem],
+    submitted_on: Mapping[int, dt.date],
+    seed: int,
+    start: dt.date,
+    end: dt.date,
+) -> DayPlan:
+    """Every submission and sign-off of the owed items that falls in [start, end]; an item
+    awaiting a signature (`submitted_on`: the day its submission was dated) is only signed."""
+    spec, calendar = loaded.spec, planner.calendar
+    obligations = spec.obligations_by_key()
+    # Shares come from the whole plan, every wave included, so that the pilot villages are
+    # not handed the whole target before the rest are rolled out.
+    per_target: Counter[str] = Counter()
+    for town in planner.towns():
+        for planned in planner.items(town):
+            for count in obligations[planned.obligation_key].evidence.counts:
+                if count.target:
+                    per_target[count.target] += 1
+    shares = target_shares(dict(per_target), {t.key: t.value for t in spec.targets})
+    lo, hi = to_date(start), to_date(end)
+    plan = DayPlan()
+    for item in items:
+        assert item.id is not None  # a stored item
+        obligation = obligations[item.obligation_key]
+        key = (
+            item.phase_key,
+            item.obligation_key,
+            item.subject_type,
+            item.subject_id,
+            item.occurrence,
+        )
+        if item.status == ItemStatus.SUBMITTED:
+            day = sign_day(
+                seed=seed,
+                item_key=key,
+                submitted=to_date(submitted_on[item.id]),
+                calendar=calendar,
+            )
+            if lo <= day <= hi:
+                plan.signs[day].append(item.id)
+            continue
+        opens = item.opens_on or loaded.phase_dates[item.phase_key].starts
+        due = min(item.due, item.closes_on or item.due)
+        submission = plan_submission(
+            seed=seed,
+            item_key=key,
+            opens=to_date(opens),
+            due=to_date(due),
+            obligation=obligation,
+            share_by_target=shares,
+            calendar=calendar,
+            window=item.opens_on is not None,
+        )
+        if submission is None:
+            continue
+        for day in submission.days:
+            if lo <= day <= hi:
+                plan.submissions[day].append((item.id, submission))
+        if obligation.evidence.sign_off is not None:
+            day = sign_day(seed=seed, item_key=key, submitted=submission.day, calendar=calendar)
+            if lo <= day <= hi:
+                plan.signs[day].append(item.id)
+    return plan
