@@ -22,7 +22,7 @@ from models.domain.permissions import SignOffRule, Subject, may_sign, may_submit
 from models.domain.planning import RolloutPlanner
 from models.domain.reminder_planning import doer
 from models.domain.seeded import rng_for
-from models.domain.vocabulary import ItemStatus, SubjectType
+from models.domain.vocabulary import ItemKey, ItemStatus, SubjectType
 from models.domain.working_days import WorkCalendar, to_date
 
 
@@ -209,28 +209,16 @@ def rectified_on(
 
 
 class OwedItem(Protocol):
-    """What the behaviour model reads of an item not done yet."""
+    """What the behaviour model reads of an item not done yet (a stored row, settable)."""
+
+    id: int | None
+    status: str
+    due: dt.date
+    opens_on: dt.date | None
+    closes_on: dt.date | None
 
     @property
-    def id(self) -> int | None: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def phase_key(self) -> str: ...
-    @property
-    def obligation_key(self) -> str: ...
-    @property
-    def subject_type(self) -> str: ...
-    @property
-    def subject_id(self) -> int: ...
-    @property
-    def occurrence(self) -> str: ...
-    @property
-    def due(self) -> dt.date: ...
-    @property
-    def opens_on(self) -> dt.date | None: ...
-    @property
-    def closes_on(self) -> dt.date | None: ...
+    def key(self) -> ItemKey: ...
 
 
 @dataclass
@@ -273,14 +261,8 @@ def plan_days(
     plan = DayPlan()
     for item in items:
         assert item.id is not None  # a stored item
-        obligation = obligations[item.obligation_key]
-        key = (
-            item.phase_key,
-            item.obligation_key,
-            item.subject_type,
-            item.subject_id,
-            item.occurrence,
-        )
+        key = item.key
+        obligation = obligations[key.obligation_key]
         if item.status == ItemStatus.SUBMITTED:
             day = sign_day(
                 seed=seed,
@@ -291,7 +273,7 @@ def plan_days(
             if lo <= day <= hi:
                 plan.signs[day].append(item.id)
             continue
-        opens = item.opens_on or loaded.phase_dates[item.phase_key].starts
+        opens = item.opens_on or loaded.phase_dates[key.phase_key].starts
         due = min(item.due, item.closes_on or item.due)
         submission = plan_submission(
             seed=seed,

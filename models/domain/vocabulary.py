@@ -5,6 +5,18 @@ member equals its string: rows read back compare equal)."""
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import NamedTuple
+
+
+class ItemKey(NamedTuple):
+    """An item's natural key within its campaign (the table's unique constraint): what a
+    seeded draw about the item is drawn from, so that it is the same in every run."""
+
+    phase_key: str
+    obligation_key: str
+    subject_type: str
+    subject_id: int
+    occurrence: str
 
 
 class ItemStatus(StrEnum):

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.domain.vocabulary import ItemStatus, PhaseStatus, ReminderStatus
+from models.domain.vocabulary import ItemKey, ItemStatus, PhaseStatus, ReminderStatus
 from models.store.instant import UtcDateTime
 
 
@@ -208,6 +208,13 @@ class ChecklistItem(SQLModel, table=True):
     wave: str | None = Field(default=None, max_length=64)
     version: int
     unit_id: int = Field(description="the unit answerable for it")
+
+    @property
+    def key(self) -> ItemKey:
+        return ItemKey(
+            self.phase_key, self.obligation_key, self.subject_type, self.subject_id, self.occurrence
+        )
+
     town_id: int | None = None
     opens_on: dt.date | None = Field(
         default=None, description="a recurring item's window: evidence must be dated inside it"

@@ -12,25 +12,21 @@ import pendulum
 from models.domain.campaign import LoadedCampaign
 from models.domain.planning import RolloutPlanner
 from models.domain.simulation import DayPlan, plan_days
-from models.domain.vocabulary import ItemStatus
+from models.domain.vocabulary import ItemKey, ItemStatus
 from models.domain.working_days import WorkCalendar
 from tests.unit.test_planning import DATES, small_org, spec
 
 D = pendulum.Date
 
 
-@dataclass(frozen=True)
-class Owed:
-    id: int
+@dataclass
+class Owed:  # as a stored item is: settable
+    id: int | None
     status: str
-    phase_key: str
-    obligation_key: str
-    subject_type: str
-    subject_id: int
-    occurrence: str
     due: dt.date
     opens_on: dt.date | None
     closes_on: dt.date | None
+    key: ItemKey
 
 
 def setting(status: str = ItemStatus.OPEN) -> tuple[LoadedCampaign, RolloutPlanner, list[Owed]]:
@@ -40,14 +36,10 @@ def setting(status: str = ItemStatus.OPEN) -> tuple[LoadedCampaign, RolloutPlann
         Owed(
             n,
             status,
-            i.phase_key,
-            i.obligation_key,
-            i.subject.type,
-            i.subject.id,
-            i.occurrence,
             i.due,
             i.opens,
             i.closes,
+            ItemKey(i.phase_key, i.obligation_key, i.subject.type, i.subject.id, i.occurrence),
         )
         for n, i in enumerate((i for t in planner.towns() for i in planner.items(t)), 1)
     ]
@@ -88,7 +80,7 @@ def test_two_segments_plan_what_one_run_over_the_span_plans() -> None:
 
 def test_an_item_awaiting_a_signature_is_only_signed_after_its_submission() -> None:
     loaded, planner, items = setting(ItemStatus.SUBMITTED)
-    dated = {item.id: item.due for item in items}
+    dated = {n: item.due for n, item in enumerate(items, 1)}
     plan = plan_days(
         loaded=loaded,
         planner=planner,
