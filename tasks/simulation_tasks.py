@@ -10,7 +10,6 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from models.domain.org_snapshot import OrgSnapshot
-from models.domain.planning import RolloutPlanner
 from models.domain.simulation import DayPlan, PlannedSubmission, plan_days
 from models.domain.working_days import local_instant, to_date
 from models.store import rehearsal
@@ -50,8 +49,9 @@ def plan_behaviour(campaign: str, start: dt.date, end: dt.date, seed: int) -> Da
         org = load_snapshot(session, loaded.spec.organization)
         submitted_on = rehearsal.awaiting_signature_dated(session, cid)
     return plan_days(
-        loaded=loaded,
-        planner=RolloutPlanner(loaded.spec, loaded.phase_dates, org, run.calendar),
+        loaded,
+        org,
+        run.calendar,
         items=items,
         submitted_on=submitted_on,
         seed=seed,

@@ -235,9 +235,10 @@ class DayPlan:
 
 
 def plan_days(
-    *,
     loaded: LoadedCampaign,
-    planner: RolloutPlanner,
+    org: OrgSnapshot,
+    calendar: WorkCalendar,
+    *,
     items: Iterable[OwedItem],
     submitted_on: Mapping[int, dt.date],
     seed: int,
@@ -246,10 +247,11 @@ def plan_days(
 ) -> DayPlan:
     """Every submission and sign-off of the owed items that falls in [start, end]; an item
     awaiting a signature (`submitted_on`: the day its submission was dated) is only signed."""
-    spec, calendar = loaded.spec, planner.calendar
+    spec = loaded.spec
     obligations = spec.obligations_by_key()
     # Shares come from the whole plan, every wave included, so that the pilot villages are
     # not handed the whole target before the rest are rolled out.
+    planner = RolloutPlanner(spec, loaded.phase_dates, org, calendar)
     per_target: Counter[str] = Counter()
     for town in planner.towns():
         for planned in planner.items(town):

@@ -226,6 +226,11 @@ def roles_changed_zh(
 UNREACHED_NAMED = 5  # units a line names; the rest are counted
 
 
+def roles_either_zh(roles: Sequence[str], names: Mapping[str, str]) -> str:
+    """Roles any one of which would do, first preferred first: 村居书记或街道组织委员."""
+    return "或".join(role_zh(r, names) for r in roles)
+
+
 def unreached_zh(
     gap: Unreached, unit_names: Sequence[str], role_names: Mapping[str, str]
 ) -> list[str]:
@@ -234,7 +239,7 @@ def unreached_zh(
     rollout); either way the missing reminders are planned then."""
 
     def either(roles: Sequence[str]) -> str:
-        return "或".join(role_zh(r, role_names) for r in roles)
+        return roles_either_zh(roles, role_names)
 
     lines = []
     if gap.items:
@@ -285,7 +290,7 @@ def default_roles_zh(org: OrgVocabulary, names: Mapping[str, str]) -> list[str]:
     组织委员) sees it before a campaign's items reach nobody."""
 
     def either(roles: Sequence[str]) -> str:
-        return "或".join(role_zh(r, names) for r in roles)
+        return roles_either_zh(roles, names)
 
     responsible, district = org.default_roles()
     lines = []

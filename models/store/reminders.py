@@ -17,7 +17,7 @@ from typing import Any, NamedTuple, TypeVar
 from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select, update
 from sqlmodel import Session, col
 
-from models.domain.campaign import CampaignSpec, Obligation
+from models.domain.campaign import CampaignSpec, ReminderPolicy
 from models.domain.digest import Recipient, ReminderLine
 from models.domain.org_import import Readdressed
 from models.domain.org_snapshot import OrgSnapshot
@@ -114,8 +114,8 @@ class _Planner:
     calendar: WorkCalendar
 
     @cached_property
-    def _obligations(self) -> dict[str, Obligation]:
-        return self.spec.obligations_by_key()
+    def _policies(self) -> dict[str, ReminderPolicy]:
+        return self.spec.policies_by_key()
 
     def __call__(self, item: Any, *, overdue: bool) -> list[PlannedReminder]:
         return item_reminders(
@@ -123,7 +123,7 @@ class _Planner:
             item,
             due=_date(item.due),
             overdue=overdue,
-            policy=self.spec.policy_of(self._obligations[item.obligation_key]),
+            policy=self._policies[item.obligation_key],
             calendar=self.calendar,
             timezone=self.spec.timezone,
         )
@@ -224,7 +224,7 @@ def readdress_pending(
     every reminder of the campaign not yet sent goes to whom it would be planned for now.
     A reminder whose new addressee already has one of the same rule and day is cancelled,
     as is one that nobody answers for any more."""
-    obligations = spec.obligations_by_key()
+    policies = spec.policies_by_key()
     rows = session.execute(  # all of them: a sent one still holds its key
         select(
             _REMINDERS.c.id,
@@ -240,7 +240,7 @@ def readdress_pending(
     moves: list[dict[str, int]] = []
     gone: list[int] = []
     for r in pending:
-        policy = spec.policy_of(obligations[r.obligation_key])
+        policy = policies[r.obligation_key]
         now_to = addressee(r.rule, org, r.subject_type, r.subject_id, r.unit_id, policy)
         if now_to is not None and now_to.id == r.recipient_id:
             continue
@@ -274,9 +274,10 @@ def plan_missing(
     org: OrgSnapshot,
     calendar: WorkCalendar,
 ) -> int:
-    """After the organization changed: the reminders an owed item never got because nobody
-    answered for it when they were planned (a vacant secretary's post, a role the campaign
-    looks for that nobody held), planned now to whom they go. A rule the item already has a
+    """After the organization, or the roles a campaign names, changed: the reminders an
+    owed item never got because nobody answered for it when they were planned (a vacant
+    secretary's post, a role the campaign looks for that nobody held), planned now to whom
+    they go. A rule the item already has a
     reminder of (sent, waiting, merged) is left alone; a day already past is sent by the next
     sweep, one line an item as after any gap."""
     planned = _Planner(spec, org, calendar)

@@ -208,13 +208,6 @@ class ChecklistItem(SQLModel, table=True):
     wave: str | None = Field(default=None, max_length=64)
     version: int
     unit_id: int = Field(description="the unit answerable for it")
-
-    @property
-    def key(self) -> ItemKey:
-        return ItemKey(
-            self.phase_key, self.obligation_key, self.subject_type, self.subject_id, self.occurrence
-        )
-
     town_id: int | None = None
     opens_on: dt.date | None = Field(
         default=None, description="a recurring item's window: evidence must be dated inside it"
@@ -224,6 +217,12 @@ class ChecklistItem(SQLModel, table=True):
     overdue_on: dt.date | None = Field(
         default=None, description="the day a sweep first found it overdue (events, escalations)"
     )
+
+    @property
+    def key(self) -> ItemKey:
+        return ItemKey(
+            self.phase_key, self.obligation_key, self.subject_type, self.subject_id, self.occurrence
+        )
 
 
 def core(model: type[SQLModel]) -> Table:

@@ -29,7 +29,7 @@ class Owed:  # as a stored item is: settable
     key: ItemKey
 
 
-def setting(status: str = ItemStatus.OPEN) -> tuple[LoadedCampaign, RolloutPlanner, list[Owed]]:
+def setting(status: str = ItemStatus.OPEN) -> tuple[LoadedCampaign, list[Owed]]:
     campaign = spec()
     planner = RolloutPlanner(campaign, DATES, small_org(), WorkCalendar())
     items = [
@@ -43,7 +43,7 @@ def setting(status: str = ItemStatus.OPEN) -> tuple[LoadedCampaign, RolloutPlann
         )
         for n, i in enumerate((i for t in planner.towns() for i in planner.items(t)), 1)
     ]
-    return LoadedCampaign(campaign, Path("t.yaml"), "", "", DATES), planner, items
+    return LoadedCampaign(campaign, Path("t.yaml"), "", "", DATES), items
 
 
 def days_of(plan: DayPlan) -> dict[dt.date, tuple[list[int], list[int]]]:
@@ -54,12 +54,13 @@ def days_of(plan: DayPlan) -> dict[dt.date, tuple[list[int], list[int]]]:
 
 
 def test_two_segments_plan_what_one_run_over_the_span_plans() -> None:
-    loaded, planner, items = setting()
+    loaded, items = setting()
 
     def plan(start: dt.date, end: dt.date, seed: int = 2013) -> DayPlan:
         return plan_days(
-            loaded=loaded,
-            planner=planner,
+            loaded,
+            small_org(),
+            WorkCalendar(),
             items=items,
             submitted_on={},
             seed=seed,
@@ -79,11 +80,12 @@ def test_two_segments_plan_what_one_run_over_the_span_plans() -> None:
 
 
 def test_an_item_awaiting_a_signature_is_only_signed_after_its_submission() -> None:
-    loaded, planner, items = setting(ItemStatus.SUBMITTED)
+    loaded, items = setting(ItemStatus.SUBMITTED)
     dated = {n: item.due for n, item in enumerate(items, 1)}
     plan = plan_days(
-        loaded=loaded,
-        planner=planner,
+        loaded,
+        small_org(),
+        WorkCalendar(),
         items=items,
         submitted_on=dated,
         seed=2013,
