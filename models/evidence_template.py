@@ -12,7 +12,7 @@ from openpyxl.styles import Font
 from config.evidence_sheet import SHEET, TEMPLATE_HEADERS
 from models.domain.campaign import LoadedCampaign
 from models.domain.org_snapshot import OrgSnapshot
-from models.domain.wording import sign_off_zh
+from models.domain.wording import count_need_zh, sign_off_zh
 from models.inert_cells import cells, inert
 from models.store.tables import ChecklistItem
 
@@ -56,10 +56,7 @@ def write_template(
                 ob.key,
                 ob.title,
                 "是" if rule.note else "",
-                "；".join(
-                    f"{c.name}（{c.key}" + (f"，至少{c.min}）" if c.min is not None else "）")
-                    for c in rule.counts
-                ),
+                "；".join(f"{c.name}（{c.key}，{count_need_zh(c.min)}）" for c in rule.counts),
                 rule.files or "",
                 sign_off_zh(rule.sign_off, org.role_names) if rule.sign_off else "",
             ]

@@ -19,12 +19,12 @@ from starlette.datastructures import FormData, UploadFile
 from config.settings import get_settings
 from flows.web.visit import COOKIE, Visit, visit
 from models.domain.campaign import LoadedCampaign, Obligation
-from models.domain.digest import STATE_ORDER, STATE_WORDS, days_word, state_of
+from models.domain.digest import STATE_ORDER, days_word, done_word, state_of
 from models.domain.door import Scope, asks_the_same, scope_of
 from models.domain.permissions import may_sign, may_submit
 from models.domain.planning import in_window, not_open_yet
 from models.domain.vocabulary import ItemStatus, SubjectType
-from models.domain.wording import STATUS_ZH, occurrence_zh, sign_off_zh
+from models.domain.wording import STATUS_ZH, count_need_zh, occurrence_zh, sign_off_zh
 from models.errors import NotFound
 from models.store import audit
 from models.store import door as store
@@ -42,6 +42,7 @@ templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templat
 # the templates are the installed program's: a worker does not look at their files again on
 # every page (a change to them is a new release, which restarts the workers)
 templates.env.auto_reload = False
+templates.env.globals["count_need"] = count_need_zh
 LIST_LIMIT = 100  # rows a list shows; the rest are counted (a district head answers for all)
 SUBMITTABLE = (ItemStatus.OPEN, ItemStatus.REJECTED, ItemStatus.SUBMITTED)
 
@@ -84,7 +85,6 @@ class ItemView:
     due: str
     days: str
     state: str
-    state_word: str
     status: str
     status_word: str
     window: str
@@ -97,6 +97,9 @@ def item_view(v: Visit, item: store.DoorItem, obligation: Obligation) -> ItemVie
     phase = next((p.name for p in loaded.spec.phases if p.key == item.phase_key), "")
     today = v.today
     state = state_of(item.due, today)
+    days = days_word(item.due, today, v.calendar)
+    if item.status == ItemStatus.ACCEPTED and item.completed_on is not None:
+        state, days = "done", done_word(item.due, item.completed_on, v.calendar)
     window = (
         f"{md(item.opens_on)}至{md(item.closes_on)}" if item.opens_on and item.closes_on else ""
     )
@@ -108,9 +111,8 @@ def item_view(v: Visit, item: store.DoorItem, obligation: Obligation) -> ItemVie
         occurrence=occurrence_zh(item.occurrence),
         subject=v.org.subject_label(item.subject_type, item.subject_id)[1],
         due=md(item.due),
-        days=days_word(item.due, today, v.calendar),
+        days=days,
         state=state,
-        state_word=STATE_WORDS[state],
         status=str(item.status),
         status_word=STATUS_ZH.get(item.status, item.status),
         window=window,
@@ -124,7 +126,7 @@ def asks(v: Visit, obligation: Obligation) -> list[str]:
     if rule.note:
         asks.append("填写说明")
     for count in rule.counts:
-        asks.append(f"{count.name}" + (f"（至少{count.min}）" if count.min is not None else ""))
+        asks.append(f"{count.name}（{count_need_zh(count.min)}）")
     if rule.files:
         asks.append(f"附件{rule.files}份")
     if rule.sign_off:

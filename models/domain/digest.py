@@ -77,6 +77,15 @@ def days_word(due: dt.date, today: dt.date, calendar: WorkCalendar) -> str:
     return f"已逾期{-n}个工作日"
 
 
+def done_word(due: dt.date, completed: dt.date, calendar: WorkCalendar) -> str:
+    """按期完成 / 逾期N个工作日完成: a done item's days, which a countdown to its due date
+    would go on calling overdue."""
+    if completed <= due:
+        return "按期完成"
+    n = calendar.working_days_between(due, completed)
+    return f"逾期{n}个工作日完成" if n else "逾期完成"
+
+
 def state_of(due: dt.date, today: dt.date) -> str:
     return "overdue" if due < today else "today" if due == today else "upcoming"
 

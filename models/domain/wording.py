@@ -138,6 +138,14 @@ CHOICE_ZH: dict[str, Mapping[str, str]] = {
 }
 
 
+def count_need_zh(minimum: int | None) -> str:
+    """What a count asks, beside its name: 至少3; a minimum of 0 is still a number to give
+    (a survey that found none); no minimum, a number one may leave out."""
+    if minimum is None:
+        return "选填"
+    return f"至少{minimum}" if minimum else "必填，可为0"
+
+
 def sign_off_zh(sign_off: object, names: Mapping[str, str]) -> str:
     """Whose signature an item needs: 上级单位的组织委员."""
     by = getattr(sign_off, "by", "supervisor")

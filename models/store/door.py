@@ -71,6 +71,7 @@ class DoorItem:
     status: str
     opens_on: dt.date | None
     closes_on: dt.date | None
+    completed_on: dt.date | None
 
 
 @dataclass(frozen=True)
@@ -403,7 +404,7 @@ _ITEM_COLUMNS: tuple[Any, ...] = (
     *columns(
         ChecklistItem,
         "phase_key obligation_key subject_type subject_id unit_id occurrence due status"
-        " opens_on closes_on",
+        " opens_on closes_on completed_on",
     ),
 )
 

@@ -606,6 +606,8 @@ def test_evidence_from_a_filled_in_template_all_or_nothing(
     (sheet.parent / "示范点.pdf").write_bytes(b"%PDF-1.4 " + "示范点名单".encode())
     demo[6].value, demo[7].value, demo[8].value = "2013-07-15", "p-gushan-oc", "建成3个示范点"
     assert demo[9].value == "示范点个数="  # a count by the name the clerk reads (its key works too)
+    guide = {r[0].value: r for r in book["事项说明"].iter_rows(min_row=2)}
+    assert guide["demo-points"][3].value == "示范点个数（points，至少2）"
     demo[9].value, demo[10].value = "示范点个数=3", "示范点.pdf"
     funds = next(r for r in rows.iter_rows(min_row=2) if r[0].value == "gushan-e1")
     # a town official of another town may not record for 崮山's enterprises, and the file

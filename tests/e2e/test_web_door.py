@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -216,6 +217,32 @@ def test_a_rejection_shows_its_reason_and_the_village_reports_again(door: Door) 
     todo = secretary.get("/").text
     assert "已退回" in todo and "退回理由：缺少签到表" in todo
     assert "报送" in secretary.get(f"/items/{item}").text  # the form is there again
+
+
+def test_a_done_item_says_how_it_was_done_not_how_late_it_is(door: Door) -> None:
+    secretary = door.sign_in("p-qiaotou-v04-sec")
+    roster = door.item_id("village-build", "roster", "qiaotou-v04")  # due three days ago
+    page = secretary.get(f"/items/{roster}").text
+    assert "已逾期" in page
+    sent = secretary.post(
+        f"/items/{roster}",
+        data={"csrf": form_value(page, "csrf"), "nonce": form_value(page, "nonce"),
+              "note": "名册已报", "dated": door.today.isoformat()},
+    )  # fmt: skip
+    assert sent.status_code == 200 and "已报送。报送党员名册：已完成" in sent.text
+    assert re.search(r'class="tag done">逾期(\d+个工作日)?完成<', sent.text), sent.text
+    assert "已逾期" not in sent.text
+    # done before the deadline (the study meeting, due in ten days)
+    study = door.item_id("study", "meeting", "qiaotou-v04")
+    page = secretary.get(f"/items/{study}").text
+    assert "参会人数（至少1）" in page
+    secretary.post(
+        f"/items/{study}",
+        data={"csrf": form_value(page, "csrf"), "nonce": form_value(page, "nonce"),
+              "count-attendees": "9", "note": "学习", "dated": door.today.isoformat()},
+        files={"files": ("记录.txt", "会议记录".encode(), "text/plain")},
+    )  # fmt: skip
+    assert 'class="tag done">按期完成<' in secretary.get(f"/items/{study}").text
 
 
 def test_what_is_not_theirs_is_refused_and_writes_nothing(door: Door) -> None:

@@ -6,7 +6,9 @@ import datetime as dt
 
 import pytest
 
-from models.domain.wording import counts_zh, occurrence_zh, sweep_zh
+from models.domain.digest import done_word
+from models.domain.wording import count_need_zh, counts_zh, occurrence_zh, sweep_zh
+from models.domain.working_days import WorkCalendar
 
 
 @pytest.mark.parametrize(
@@ -149,3 +151,15 @@ def test_a_first_import_says_whom_campaigns_remind_when_nobody_is_named() -> Non
     assert default_roles_zh(bare, {})[1].endswith("除非活动写明 reminders.district_roles")
     named = OrgVocabulary("x", frozenset(), frozenset(), ("street-org",), ("street-org",))
     assert default_roles_zh(named, {}) == []
+
+
+def test_a_count_says_what_it_asks_and_a_done_item_how_it_was_done() -> None:
+    assert [count_need_zh(m) for m in (3, 0, None)] == ["至少3", "必填，可为0", "选填"]
+    calendar = WorkCalendar()
+    due = dt.date(2013, 9, 30)  # a Monday before the National Day holidays
+    assert done_word(due, dt.date(2013, 9, 27), calendar) == "按期完成"
+    assert done_word(due, due, calendar) == "按期完成"
+    # 10-01…10-07 are holidays: done on the 8th is one working day late, not eight days
+    assert done_word(due, dt.date(2013, 10, 8), calendar) == "逾期1个工作日完成"
+    # a Saturday deadline kept as written, done on the Sunday: late, by no working day
+    assert done_word(dt.date(2013, 9, 7), dt.date(2013, 9, 8), calendar) == "逾期完成"
