@@ -311,6 +311,13 @@ class CampaignSpec(Strict):
         take its policy, as `may_submit` counts them)."""
         return frozenset(r for _, ob in self.obligations() for r in self.supervising(ob))
 
+    def district_roles(self) -> frozenset[str]:
+        """Every role the campaign's district escalations reach: the union of its
+        obligations' policies, as `responsible_roles` is."""
+        return frozenset(
+            r for _, ob in self.obligations() for r in self.policy_of(ob).district_roles or ()
+        )
+
     def inspected(self, inspection: Inspection) -> tuple[Phase, Obligation]:
         """The phase and obligation an inspection checks (the file is validated: it exists)."""
         return next(

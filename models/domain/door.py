@@ -68,6 +68,17 @@ def scope_of(org: OrgSnapshot, person: PersonInfo, responsible: Iterable[str]) -
     return Scope(person.id, pairings, units)
 
 
+def progress_root(org: OrgSnapshot, person: PersonInfo, spec: CampaignSpec) -> int | None:
+    """The unit whose part of the tree 进度 shows a person for a campaign: the whole
+    district for a holder of one of its district roles (every town's escalations reach
+    them), their own unit for one of its responsible roles, else none."""
+    if person.roles & spec.district_roles():
+        return org.top_of(person.unit_id)
+    if person.roles & spec.responsible_roles():
+        return person.unit_id
+    return None
+
+
 @dataclass(frozen=True)
 class DoorPages:
     """Which of the door's pages beyond 我的待办 a person is offered: those their roles can
@@ -77,7 +88,7 @@ class DoorPages:
     sign: bool  # 待我签字: a role some obligation's sign-off names
     checks: bool  # 抽查: an inspector role of some inspection
     gates: bool  # 闸门: an approver role of some gate
-    progress: bool  # 进度: a role that answers for units
+    progress: bool  # 进度: a role that answers for units, or that the district's escalations reach
 
 
 def pages_for(person: PersonInfo, specs: Iterable[CampaignSpec]) -> DoorPages:
@@ -90,7 +101,9 @@ def pages_for(person: PersonInfo, specs: Iterable[CampaignSpec]) -> DoorPages:
         )
         checks = checks or any(may_inspect(person, i.inspectors) for i in spec.inspections)
         gates = gates or any(may_approve(person, g) for g in spec.gates)
-        progress = progress or bool(person.roles & spec.responsible_roles())
+        progress = progress or bool(
+            person.roles & (spec.responsible_roles() | spec.district_roles())
+        )
     return DoorPages(sign=sign, checks=checks, gates=gates, progress=progress)
 
 

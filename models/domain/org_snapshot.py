@@ -135,6 +135,12 @@ class OrgSnapshot:
             raise NotFound(f"组织 {self.key} 中没有单位 {code}")
         return found
 
+    def top_of(self, unit_id: int) -> int:
+        """The unit at the top of the tree the unit lies in (the district)."""
+        while (parent := self.units[unit_id].parent_id) is not None:
+            unit_id = parent
+        return unit_id
+
     def is_within(self, unit_id: int, ancestor_id: int) -> bool:
         """Whether the unit is the ancestor or lies below it."""
         current: int | None = unit_id

@@ -407,6 +407,27 @@ def test_a_gate_or_a_check_of_someone_elses_is_refused(door: Door) -> None:
     assert door.count("SELECT count(*) FROM gate_decision") == 0
 
 
+def test_the_department_sees_the_district_a_level_at_a_time(door: Door) -> None:
+    """The department head, whom the district's escalations reach, sees every town (not
+    only the department's own unit), opens a town for its villages; a secretary may open
+    no unit outside the village."""
+    head = door.sign_in("p-org-head-1")
+    district = head.get("/progress")
+    assert district.status_code == 200, district.text
+    text = district.text
+    assert "威海经济技术开发区及下级单位" in text
+    assert '<a href="/progress?unit=qiaotou">桥头镇</a>' in text and "崮山镇" in text
+    assert "何家泊村" not in text  # a village is a level further down
+    town = head.get("/progress?unit=qiaotou").text
+    assert "桥头镇及下级单位" in town and "何家泊村" in town and "崮山镇" not in town
+    assert '<a href="/progress?unit=etdz">上一级</a>' in town
+    assert head.get("/progress?unit=no-such-unit").status_code == 404
+    secretary = door.sign_in(SECRETARY)
+    assert "何家泊村及下级单位" in secretary.get("/progress").text
+    assert secretary.get("/progress?unit=qiaotou").status_code == 404
+    assert secretary.get("/progress?unit=" + "x" * 65).status_code in (404, 422)
+
+
 def test_a_weekly_duty_lists_this_weeks_window_and_counts_the_weeks_to_come(
     door: Door, tmp_path: Path
 ) -> None:

@@ -19,6 +19,7 @@ from models.domain.door import (
     link_usable,
     new_token,
     pages_for,
+    progress_root,
     same_token,
     scope_of,
     sign_in_url,
@@ -189,6 +190,21 @@ def test_a_person_is_offered_only_the_pages_their_roles_can_use() -> None:
     approver = next(p for p in ORG.persons.values() if "leading-group" in p.roles)
     assert pages_for(approver, [plain, checked]).gates is True
     assert pages_for(approver, []) == DoorPages(False, False, False, False)
+
+
+def test_progress_shows_the_district_to_its_roles_and_a_unit_to_those_answering_for_it() -> None:
+    spec = _spec(
+        reminders={"responsible_roles": ["secretary"], "district_roles": ["org-dept-head"]}
+    )
+    assert spec.district_roles() == {"org-dept-head"}
+    head = next(p for p in ORG.persons.values() if "org-dept-head" in p.roles)
+    assert ORG.units[head.unit_id].code == "org-dept"  # a department under the district
+    assert progress_root(ORG, head, spec) == ORG.unit_by_code["etdz"].id
+    secretary = ORG.person_by_code["p-qiaotou-v01-sec"]
+    assert progress_root(ORG, secretary, spec) == secretary.unit_id
+    committee = ORG.person_by_code["p-qiaotou-oc"]  # signs, answers for no unit here
+    assert progress_root(ORG, committee, spec) is None
+    assert pages_for(head, [spec]).progress and not pages_for(committee, [spec]).progress
 
 
 def test_the_roles_answering_for_a_campaign_are_its_obligations() -> None:
