@@ -138,6 +138,12 @@ CHOICE_ZH: dict[str, Mapping[str, str]] = {
 }
 
 
+def obligation_zh(title: str, key: str) -> str:
+    """An obligation as a message names it: the title its people know, the key they type
+    (`--obligation visit`)."""
+    return f"“{title}”（{key}）"
+
+
 def count_need_zh(minimum: int | None) -> str:
     """What a count asks, beside its name: 至少3; a minimum of 0 is still a number to give
     (a survey that found none); no minimum, a number one may leave out."""

@@ -38,7 +38,7 @@ from models.domain.permissions import (
 from models.domain.planning import in_window
 from models.domain.text_safety import written
 from models.domain.vocabulary import EvidenceKind, ItemStatus, SubjectType
-from models.domain.wording import STATUS_ZH, SUBJECT_ZH, sign_off_zh
+from models.domain.wording import STATUS_ZH, SUBJECT_ZH, obligation_zh, sign_off_zh
 from models.errors import EvidenceError, NotFound, PermissionRefused
 from models.store import audit
 from models.store.db import execute_plain, one_or_not_found
@@ -55,6 +55,10 @@ class Submission:
     note: str | None
     files: list[dict[str, Any]]
     dated: dt.date
+
+
+def _named(obligation: Obligation) -> str:
+    return obligation_zh(obligation.title, obligation.key)
 
 
 def missing_parts(rule: EvidenceRule, submission: Submission) -> list[str]:
@@ -195,7 +199,7 @@ def find_item(
     )
     if not items:
         raise NotFound(
-            f"这个对象没有{obligation.key!r}的事项（不是该事项的对象，或其批次尚未下发）"
+            f"这个对象没有{_named(obligation)}的事项（不是该事项的对象，或其批次尚未下发）"
         )
     if occurrence is not None:
         for item in items:
@@ -210,7 +214,7 @@ def find_item(
             if in_window(dated, item.opens_on, item.closes_on):
                 return item
         raise EvidenceError(
-            f"{obligation.key!r}没有哪个周期包含{dated}：各周期从{items[0].opens_on}到"
+            f"{_named(obligation)}没有哪个周期包含{dated}：各周期从{items[0].opens_on}到"
             f"{items[-1].closes_on}"
         )
     if len(items) == 1:
@@ -221,7 +225,7 @@ def find_item(
         return later[0]
     if candidates:
         return candidates[-1]
-    raise EvidenceError(f"{obligation.key!r}的每个周期都已完成")
+    raise EvidenceError(f"{_named(obligation)}的每个周期都已完成")
 
 
 def locate_item(
@@ -311,9 +315,11 @@ def submit(
         counts=by_key(submission.counts, obligation.evidence.counts),
     )
     if item.status == ItemStatus.PENDING:
-        raise EvidenceError(f"环节{item.phase_key!r}尚未开始")
+        raise EvidenceError(
+            f"{_named(obligation)}所在的环节（{item.phase_key}）尚未开始，开始后才能登记"
+        )
     if item.status == ItemStatus.ACCEPTED:
-        raise EvidenceError(f"{obligation.key}（{item.occurrence}）已于{item.completed_on}完成")
+        raise EvidenceError(f"{_named(obligation)}（{item.occurrence}）已于{item.completed_on}完成")
     if supervising is None:
         roles = obligation.reminders.responsible_roles if obligation.reminders else None
         supervising = frozenset(roles or FALLBACK_RESPONSIBLE_ROLES)
@@ -327,7 +333,7 @@ def submit(
         raise EvidenceError("；".join(problems))
     if not in_window(submission.dated, item.opens_on, item.closes_on):
         raise EvidenceError(
-            f"日期{submission.dated}不在{obligation.key}的周期内（{item.occurrence}："
+            f"日期{submission.dated}不在{_named(obligation)}的周期内（{item.occurrence}："
             f"{item.opens_on}至{item.closes_on}）：只计入所在的周期"
         )
     needed = obligation.recurrence.at_least if obligation.recurrence else 1
@@ -378,10 +384,10 @@ def sign(
     """Sign off (accept) or reject a submitted item; returns its new status."""
     rule = obligation.evidence.sign_off
     if rule is None:
-        raise EvidenceError(f"{obligation.key}不需要签字")
+        raise EvidenceError(f"{_named(obligation)}不需要签字")
     if item.status != ItemStatus.SUBMITTED:
         raise EvidenceError(
-            f"{obligation.key}（{item.occurrence}）{STATUS_ZH.get(item.status, item.status)}，"
+            f"{_named(obligation)}（{item.occurrence}）{STATUS_ZH.get(item.status, item.status)}，"
             "不在待签字状态"
         )
     assert item.id is not None  # a stored item

@@ -7,7 +7,13 @@ import datetime as dt
 import pytest
 
 from models.domain.digest import done_word
-from models.domain.wording import count_need_zh, counts_zh, occurrence_zh, sweep_zh
+from models.domain.wording import (
+    count_need_zh,
+    counts_zh,
+    obligation_zh,
+    occurrence_zh,
+    sweep_zh,
+)
 from models.domain.working_days import WorkCalendar
 
 
@@ -163,3 +169,7 @@ def test_a_count_says_what_it_asks_and_a_done_item_how_it_was_done() -> None:
     assert done_word(due, dt.date(2013, 10, 8), calendar) == "逾期1个工作日完成"
     # a Saturday deadline kept as written, done on the Sunday: late, by no working day
     assert done_word(dt.date(2013, 9, 7), dt.date(2013, 9, 8), calendar) == "逾期完成"
+
+
+def test_an_obligation_is_named_by_its_title_and_the_key_one_types() -> None:
+    assert obligation_zh("走访慰问困难党员", "visit") == "“走访慰问困难党员”（visit）"
