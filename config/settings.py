@@ -114,6 +114,13 @@ class Settings(BaseSettings):
         return self.holidays_dir or self.home / "holidays"
 
     @property
+    def imported_holidays(self) -> Path | None:
+        """The holiday tables' folder when it holds any: a rehearsal in another data folder
+        needs them too."""
+        tables = self.holiday_tables
+        return tables if any(tables.glob("*.yaml")) else None
+
+    @property
     def max_file_bytes(self) -> int:
         """The largest evidence file accepted, in bytes (decimal megabytes, as people say
         them: 20 MB is 20,000,000 bytes)."""

@@ -44,7 +44,7 @@ def simulate_campaign(
     spec = loaded.spec
     tag_current_run([f"campaign:{spec.key}", "simulation"])
     begin_rehearsal(spec.key)
-    rollout_campaign(spec.key, as_of=start)
+    rollout_campaign(campaign, as_of=start)  # a file from anywhere: nothing is stored yet
     town_load = publish_town_load(spec.key, start, end)
     plan = plan_behaviour(spec.key, start, end, seed) if evidence else None
     closed: list[dict[str, Any]] = []

@@ -33,8 +33,9 @@ def begin_rehearsal(campaign: str) -> None:
     """Refuse a database that holds real campaigns (see `rehearsal.campaigns_in_use`), else
     mark the campaign as a rehearsal's: started from the Prefect UI as well as the command
     line, a rehearsal must not write its made-up records among real ones."""
-    with task_context().session() as session:
-        rehearsal.refuse_real_records(session)
+    run = task_context()
+    with run.session() as session:
+        rehearsal.refuse_real_records(session, holidays=run.settings.imported_holidays)
         rehearsal.mark_rehearsal(session, campaign=campaign, actor="rehearsal", now=utc_now())
 
 

@@ -81,7 +81,7 @@ from models.store.ledger import ledger_of
 from models.store.orgs import find_org, load_snapshot
 from models.store.phase_clock import bring_to_day
 from models.store.progress import CampaignProgress, campaign_progress
-from models.store.rehearsal import refuse_real_records
+from models.store.rehearsal import is_rehearsal, refuse_real_records
 from models.store.rollout import campaign_id
 from models.store.tables import Campaign, ChecklistItem
 from models.store.unit_progress import unit_progress, unit_rows_json
@@ -151,7 +151,7 @@ def simulate(
     run = context()
     run.campaign(campaign)  # an unknown campaign, and a database with real ones, are said
     with run.session() as session:  # before a Prefect server starts (the flow checks again)
-        refuse_real_records(session)
+        refuse_real_records(session, holidays=run.settings.imported_holidays)
     ensure_prefect()
     result = simulate_campaign(campaign, first, last, seed=seed, evidence=evidence)
     out.print(view.town_load_table(result["town_load"]))
@@ -194,9 +194,11 @@ def _progress_as_of(campaign: str, day: dt.date) -> Iterator[_AsOf]:
 def _print_status(campaign: str, as_of: dt.date) -> None:
     with _progress_as_of(campaign, as_of) as now:
         progress = now.progress
+        # a rehearsal's simulated clock has acted for the days ahead: no estimate from today
+        rehearsed = is_rehearsal(now.session, now.loaded.spec.key)
     for table in view.progress_tables(progress):
         out.print(table)
-    if as_of > parse_day(None):
+    if as_of > parse_day(None) and not rehearsed:
         say(LOOKING_AHEAD.format(day=as_of))
 
 

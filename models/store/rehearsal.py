@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NamedTuple
 
 from sqlalchemy import select
@@ -119,13 +120,21 @@ def mark_rehearsal(session: Session, *, campaign: str, actor: str, now: dt.datet
     )
 
 
-def refuse_real_records(session: Session) -> None:
-    """A rehearsal runs only where nothing real would be touched (see `campaigns_in_use`)."""
+def refuse_real_records(session: Session, *, holidays: Path | None = None) -> None:
+    """A rehearsal runs only where nothing real would be touched (see `campaigns_in_use`).
+    `holidays`: the folder of the holiday tables imported here, which the other data folder
+    must be given too, or its calendar lacks next year."""
     if in_use := campaigns_in_use(session):
+        tables = (
+            f"；这里导入的节假日表（{holidays}）演练目录也要有：复制到演练目录的 holidays，"
+            f"或设 CAMPAIGN_HOLIDAYS_DIR={holidays}"
+            if holidays is not None
+            else ""
+        )
         raise CampaignError(
             f"这里的数据库已有正式下发的活动（{'、'.join(in_use)}）：演练会写入模拟的佐证、"
             "签字和审批，并在模拟的日子清扫所有活动的提醒，不能在这里进行。请换一个数据目录"
             "演练：CAMPAIGN_HOME=演练目录 campaign orgs import 组织文件，再 "
             "CAMPAIGN_HOME=演练目录 campaign simulate …（用 PostgreSQL 时另设 "
-            "CAMPAIGN_DATABASE_URL）"
+            f"CAMPAIGN_DATABASE_URL）{tables}"
         )

@@ -773,10 +773,54 @@ def test_a_rehearsal_is_refused_where_campaigns_are_real(
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert f"这里的数据库已有正式下发的活动（{key}）" in refused.stderr
     assert "CAMPAIGN_HOME=演练目录" in refused.stderr
+    assert "节假日表" not in refused.stderr  # none imported here: nothing to carry over
+    # next year's holidays imported here: the other folder needs them too, and is told so
+    notice = tmp_path / "通知.txt"
+    notice.write_text(
+        "国务院办公厅关于2027年部分节假日安排的通知\n"
+        "一、元旦：1月1日（周五）至3日（周日）放假，共3天。\n",
+        encoding="utf-8",
+    )
+    assert run("calendar", "import-notice", notice).returncode == 0
+    refused = run("simulate", "mass-line-2013", "--from", "2013-09-02", "--to", "2013-09-10")
+    tables = campaign_home / "holidays"
+    assert f"这里导入的节假日表（{tables}）演练目录也要有" in refused.stderr, refused.stderr
+    assert f"CAMPAIGN_HOLIDAYS_DIR={tables}" in refused.stderr
     with sqlite3.connect(campaign_home / "campaign.db") as conn:
         assert conn.execute("SELECT count(*) FROM campaign").fetchone() == (1,)
         assert conn.execute("SELECT count(*) FROM evidence").fetchone() == (0,)
     assert_no_traceback(refused)
+
+
+def test_a_rehearsal_of_days_ahead_is_no_estimate(campaign_home: Path, tmp_path: Path) -> None:
+    """A department's next campaign, rehearsed from its file before it begins: the
+    simulated clock acts for those days, so the closing table is the rehearsal's, not an
+    estimate from today."""
+    today = today_in_shanghai()
+    env = {"CAMPAIGN_HOLIDAYS_DIR": str(write_holidays(tmp_path / "holidays", today))}
+    start, end = today + dt.timedelta(days=3), today + dt.timedelta(days=16)
+    path = tmp_path / "plans" / "next.yaml"
+    path.parent.mkdir()
+    path.write_text(
+        f"""key: next-month
+name: 下月专项
+organization: weihai-etdz
+phases:
+  - key: only
+    name: 专项
+    start: {start}
+    end: {end}
+    obligations:
+      - {{key: report, title: 报送材料, subject: {{units: {{kinds: [town]}}}}}}
+""",
+        encoding="utf-8",
+    )
+    assert import_shipped_org(tmp_path).returncode == 0
+    rehearsed = run("simulate", path, "--from", str(start), "--to", str(end), env=env)
+    assert rehearsed.returncode == 0, rehearsed.stderr
+    assert "环节 only 结束" in rehearsed.stdout
+    assert "尚未到来" not in rehearsed.stdout, rehearsed.stdout
+    assert_no_traceback(rehearsed)
 
 
 def test_looking_ahead_opens_and_closes_nothing(campaign_home: Path, tmp_path: Path) -> None:

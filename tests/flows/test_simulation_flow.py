@@ -90,3 +90,36 @@ def test_mass_line_rehearsal_opens_phase_two_after_national_day(db_url: str) -> 
     with get_client(sync_client=True) as client:
         shown = latest_artifact(client, f"town-load-{ML}")
     assert (json.loads(shown.data) if isinstance(shown.data, str) else shown.data) == load
+
+
+def test_a_campaign_file_kept_elsewhere_is_rehearsed_in_a_fresh_folder(
+    db_url: str, tmp_path: Path
+) -> None:
+    """The department's own file, never rolled out here nor shipped: the rehearsal rolls the
+    file out (it once rolled out by key, which nothing here knew yet, and failed)."""
+    import_shipped_org(db_url)
+    plan = tmp_path / "elsewhere" / "spring-visits-2013.yaml"
+    plan.parent.mkdir()
+    plan.write_text(
+        """key: spring-visits-2013
+name: 春季走访（演练）
+organization: weihai-etdz
+phases:
+  - key: visits
+    name: 走访
+    start: 2013-03-01
+    end: 2013-03-29
+    obligations:
+      - key: report
+        title: 报送走访情况
+        subject: {units: {kinds: [community]}}
+        evidence: {note: true}
+""",
+        encoding="utf-8",
+    )
+    result = simulate_campaign(str(plan), D(2013, 3, 1), D(2013, 3, 29), seed=3)
+    assert result["campaign"] == "spring-visits-2013"
+    assert [c["key"] for c in result["closed"]] == ["visits"]
+    (phase,) = result["progress"]["phases"]
+    assert phase["items"] == 35  # the district's 35 communities
+    assert 0 < phase["accepted"] <= 35
