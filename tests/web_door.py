@@ -207,6 +207,16 @@ def form_value(html: str, name: str) -> str:
     return found[1]
 
 
+def report(
+    client: httpx.Client, item: int, fields: dict[str, str], files: Any = None
+) -> httpx.Response:
+    """Open an item's page and send its form as a person fills it in, with the page's
+    CSRF token and nonce."""
+    page = client.get(f"/items/{item}").text
+    tokens = {"csrf": form_value(page, "csrf"), "nonce": form_value(page, "nonce")}
+    return client.post(f"/items/{item}", data={**tokens, **fields}, files=files)
+
+
 def png_bytes(text_chunk: bytes = b"") -> bytes:
     """A 1x1 PNG (optionally with a tEXt chunk, as a phone's location would be)."""
     import struct

@@ -27,6 +27,7 @@ from tests.web_door import (
     door_server,
     form_value,
     png_bytes,
+    report,
 )
 
 # One server and data folder for the module: every test of it on one xdist worker.
@@ -192,13 +193,12 @@ def test_a_rejection_shows_its_reason_and_the_village_reports_again(door: Door) 
               "count-attendees": "5", "note": "开会", "dated": tomorrow},
     )  # fmt: skip
     assert ahead.status_code == 400 and f"办理日期 {tomorrow} 晚于今天" in ahead.text
-    page = secretary.get(f"/items/{item}").text
-    secretary.post(
-        f"/items/{item}",
-        data={"csrf": form_value(page, "csrf"), "nonce": form_value(page, "nonce"),
-              "count-attendees": "5", "note": "开会", "dated": door.today.isoformat()},
+    report(
+        secretary,
+        item,
+        {"count-attendees": "5", "note": "开会", "dated": door.today.isoformat()},
         files={"files": ("记录.txt", "会议记录".encode(), "text/plain")},
-    )  # fmt: skip
+    )
     official = door.sign_in(TOWN_COMMITTEE)
     listing = official.get("/sign").text
     no_reason = official.post(
@@ -222,26 +222,20 @@ def test_a_rejection_shows_its_reason_and_the_village_reports_again(door: Door) 
 def test_a_done_item_says_how_it_was_done_not_how_late_it_is(door: Door) -> None:
     secretary = door.sign_in("p-qiaotou-v04-sec")
     roster = door.item_id("village-build", "roster", "qiaotou-v04")  # due three days ago
-    page = secretary.get(f"/items/{roster}").text
-    assert "已逾期" in page
-    sent = secretary.post(
-        f"/items/{roster}",
-        data={"csrf": form_value(page, "csrf"), "nonce": form_value(page, "nonce"),
-              "note": "名册已报", "dated": door.today.isoformat()},
-    )  # fmt: skip
+    assert "已逾期" in secretary.get(f"/items/{roster}").text
+    sent = report(secretary, roster, {"note": "名册已报", "dated": door.today.isoformat()})
     assert sent.status_code == 200 and "已报送。报送党员名册：已完成" in sent.text
     assert re.search(r'class="tag done">逾期(\d+个工作日)?完成<', sent.text), sent.text
     assert "已逾期" not in sent.text
     # done before the deadline (the study meeting, due in ten days)
     study = door.item_id("study", "meeting", "qiaotou-v04")
-    page = secretary.get(f"/items/{study}").text
-    assert "参会人数（至少1）" in page
-    secretary.post(
-        f"/items/{study}",
-        data={"csrf": form_value(page, "csrf"), "nonce": form_value(page, "nonce"),
-              "count-attendees": "9", "note": "学习", "dated": door.today.isoformat()},
+    assert "参会人数（至少1）" in secretary.get(f"/items/{study}").text
+    report(
+        secretary,
+        study,
+        {"count-attendees": "9", "note": "学习", "dated": door.today.isoformat()},
         files={"files": ("记录.txt", "会议记录".encode(), "text/plain")},
-    )  # fmt: skip
+    )
     assert 'class="tag done">按期完成<' in secretary.get(f"/items/{study}").text
 
 
