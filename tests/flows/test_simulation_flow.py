@@ -110,10 +110,7 @@ phases:
     start: 2013-03-01
     end: 2013-03-29
     obligations:
-      - key: report
-        title: 报送走访情况
-        subject: {units: {kinds: [community]}}
-        evidence: {note: true}
+      - {key: report, title: 报送走访情况, subject: {units: {kinds: [community]}}}
 """,
         encoding="utf-8",
     )
