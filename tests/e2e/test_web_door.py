@@ -406,6 +406,8 @@ def test_the_department_sees_the_district_a_level_at_a_time(door: Door) -> None:
     only the department's own unit), opens a town for its villages; a secretary may open
     no unit outside the village."""
     head = door.sign_in("p-org-head-1")
+    # their own list is empty: it points to where the escalations they receive are
+    assert '见<a href="/progress">进度</a>' in head.get("/").text
     district = head.get("/progress")
     assert district.status_code == 200, district.text
     text = district.text
