@@ -195,10 +195,10 @@ def _print_status(campaign: str, as_of: dt.date) -> None:
     with _progress_as_of(campaign, as_of) as now:
         progress = now.progress
         # a rehearsal's simulated clock has acted for the days ahead: no estimate from today
-        rehearsed = is_rehearsal(now.session, now.loaded.spec.key)
+        estimate = as_of > parse_day(None) and not is_rehearsal(now.session, now.loaded.spec.key)
     for table in view.progress_tables(progress):
         out.print(table)
-    if as_of > parse_day(None) and not rehearsed:
+    if estimate:
         say(LOOKING_AHEAD.format(day=as_of))
 
 
