@@ -261,10 +261,13 @@ def check_campaign(
                     when = resolve(rule, calendar, phases=_known(dates), current_phase=phase.key)
                     if field_loc[-1] == "due":
                         when = calendar.roll(when, spec.deadline_roll)
+                    # A phase written to start on a holiday (10-01) starts on the next working
+                    # day; a recurrence counted from the same written day is inside it.
+                    inside = calendar.next_working_day(when) if field_loc[-1] == "from" else when
                 except CampaignError as exc:
                     problems.append((field_loc, str(exc)))
                     continue
-                if not pd.starts <= when <= pd.ends:
+                if not pd.starts <= inside <= pd.ends:
                     problems.append(
                         (
                             field_loc,

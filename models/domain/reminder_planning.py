@@ -23,7 +23,7 @@ import pendulum
 from models.domain.campaign import CampaignSpec, ReminderPolicy
 from models.domain.org_snapshot import OrgSnapshot, PersonInfo
 from models.domain.permissions import Subject
-from models.domain.vocabulary import ReminderStatus, SubjectType
+from models.domain.vocabulary import OPEN_ITEM, ItemStatus, ReminderStatus, SubjectType
 from models.domain.working_days import WorkCalendar, local_instant
 
 # The rules: the name a planned reminder carries says why it is sent.
@@ -36,6 +36,18 @@ ESCALATIONS = (ESCALATE, DISTRICT)
 
 def is_escalation(rule: str) -> bool:
     return rule in ESCALATIONS
+
+
+def still_to_send(status: str, rule: str) -> bool:
+    """Whether a reminder has anything to say when its turn comes, by its item's status. Not
+    once the item is done; nor, while a record waits for its signature (待签字), the doer's
+    own: they have done their part, and a village that reported on time would otherwise be
+    told daily that it is late. The escalations go on: the signature, or the push, is those
+    above's. A record sent back is reminded again by the repeats still to come.
+    (`_still_to_send` in models/store/reminders.py is this rule in SQL.)"""
+    if status == ItemStatus.SUBMITTED:
+        return is_escalation(rule)
+    return status in OPEN_ITEM
 
 
 def overdue_rule(k: int) -> str:

@@ -30,6 +30,7 @@ from models.domain.reminder_planning import (
     is_escalation,
     item_reminders,
     one_per_item,
+    still_to_send,
 )
 from models.domain.vocabulary import OPEN_ITEM, ItemStatus, ReminderStatus, SubjectType
 from models.domain.working_days import WorkCalendar, to_date
@@ -438,7 +439,8 @@ def claim(
 ) -> list[Claimed]:
     """Take up to `limit` due reminders for this sweep (`today`: the local day of `now`), one
     per item and person, superseding the rest. Reminders of items already done are cancelled
-    instead; a claim left by a sweep that died is taken again, marked uncertain."""
+    instead, and so are the doer's of a record awaiting its signature (`still_to_send`); a
+    claim left by a sweep that died is taken again, marked uncertain."""
     statuses = (
         [ReminderStatus.PENDING, ReminderStatus.DEAD] if retry_dead else [ReminderStatus.PENDING]
     )
@@ -466,22 +468,21 @@ def claim(
     if not rows:
         return []
     item_ids = sorted({r.item_id for r in rows})
-    done: set[int] = set()
+    status_of: dict[int, str] = {}
     for part in _chunks(item_ids):
-        done.update(
-            session.execute(
-                select(col(ChecklistItem.id)).where(
-                    col(ChecklistItem.id).in_(part), col(ChecklistItem.status).not_in(OPEN_ITEM)
-                )
-            ).scalars()
+        found = session.execute(
+            select(col(ChecklistItem.id), col(ChecklistItem.status)).where(
+                col(ChecklistItem.id).in_(part)
+            )
         )
+        status_of.update({r.id: r.status for r in found})
     table = core(Reminder)
-    skip = [r.id for r in rows if r.item_id in done]
-    for part in _chunks(skip):
+    skip = {r.id for r in rows if not still_to_send(status_of[r.item_id], r.rule)}
+    for part in _chunks(sorted(skip)):
         session.execute(
             table.update().where(table.c.id.in_(part)).values(status=ReminderStatus.CANCELLED)
         )
-    take = _supersede(session, [r for r in rows if r.item_id not in done], claimed=False)
+    take = _supersede(session, [r for r in rows if r.id not in skip], claimed=False)
     groups: dict[tuple[bool, bool], list[int]] = {}
     for r in take:  # (a stale claim: uncertain, a dead letter retried: counted afresh)
         groups.setdefault(
@@ -512,12 +513,21 @@ def claim(
     ]
 
 
+def _still_to_send(status: Any, rule: Any) -> ColumnElement[bool]:
+    """`still_to_send` (models/domain/reminder_planning.py) in SQL, for a claim that
+    decides in the statement that takes the rows."""
+    return or_(
+        and_(status.in_(OPEN_ITEM), status != ItemStatus.SUBMITTED),
+        and_(status == ItemStatus.SUBMITTED, rule.in_(ESCALATIONS)),
+    )
+
+
 def _claim_postgres(
     session: Session, *, now: dt.datetime, worker: str, limit: int, wanted: Any
 ) -> list[Claimed]:
     """One UPDATE … RETURNING over rows locked with SKIP LOCKED: each row is written once
     (a SELECT FOR UPDATE then an UPDATE would write every claimed row twice), and a reminder
-    whose item is already done is cancelled in the same pass instead of claimed."""
+    with nothing left to say (`_still_to_send`) is cancelled in the same pass instead of claimed."""
     table = core(Reminder)
     items = core(ChecklistItem)
     picked = (
@@ -533,7 +543,7 @@ def _claim_postgres(
         .where(table.c.id.in_(picked), items.c.id == table.c.item_id)
         .values(
             status=case(
-                (items.c.status.in_(OPEN_ITEM), ReminderStatus.SENDING),
+                (_still_to_send(items.c.status, table.c.rule), ReminderStatus.SENDING),
                 else_=ReminderStatus.CANCELLED,
             ),
             claimed_at=now,

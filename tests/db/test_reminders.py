@@ -324,3 +324,57 @@ def test_a_person_with_two_channels_one_failing_gets_one_copy_on_each(ml: str) -
             .where(col(Reminder.attempts) > 0, col(Reminder.status) != "sent")
         ).scalar_one()
     assert left == 0
+
+
+def test_a_record_awaiting_its_signature_stops_the_doers_reminders_not_the_escalation(
+    ml: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Study materials due Sept 10, reported (awaiting a signature) but never signed: the
+    department, which did its part, hears no more of it; the escalation of Sept 17 still goes
+    to the district; a record sent back is reminded to its doer again."""
+    with db.session_for(ml) as session:
+        session.execute(
+            update(ChecklistItem)
+            .where(col(ChecklistItem.obligation_key) == "study-materials")
+            .values(status="submitted")
+        )
+        settings = get_settings()
+        mark_overdue(
+            session,
+            spec=read_campaign(settings, ML, calendar_for(settings)).spec,
+            campaign=campaign_id(session, ML),
+            org=load_snapshot(session, "weihai-etdz"),
+            calendar=calendar_for(settings),
+            today=D(2013, 9, 11),
+        )
+    with http_receiver() as hook:
+        set_default(monkeypatch, hook.url())
+        for day in (D(2013, 9, 10), D(2013, 9, 12), D(2013, 9, 16), D(2013, 9, 17)):
+            sweep(at(day))
+    lines = [
+        line for r in hook.received for line in r["message"].splitlines() if "学习材料汇编" in line
+    ]
+    assert lines and all("督办] 区直" in line for line in lines), lines
+    with db.session_for(ml) as session:
+        by_rule = dict(
+            session.execute(
+                select(col(Reminder.rule), func.count())
+                .join(ChecklistItem, col(ChecklistItem.id) == col(Reminder.item_id))
+                .where(
+                    col(ChecklistItem.obligation_key) == "study-materials",
+                    col(Reminder.status) == "cancelled",
+                )
+                .group_by(col(Reminder.rule))
+            ).all()
+        )
+        session.execute(
+            update(ChecklistItem)
+            .where(col(ChecklistItem.obligation_key) == "study-materials")
+            .values(status="rejected")
+        )
+    assert set(by_rule) == {"before", "due", "overdue-1", "overdue-2"}, by_rule
+    with http_receiver() as hook:
+        set_default(monkeypatch, hook.url())
+        sweep(at(D(2013, 9, 18)))
+    again = "\n".join(r["message"] for r in hook.received)
+    assert "[已逾期] " in again and "编印《学习材料汇编》" in again, again

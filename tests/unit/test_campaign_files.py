@@ -328,3 +328,27 @@ def test_two_versions_remind_alike_unless_a_policy_changed(tmp_path: Path) -> No
     assert spec_of(GOOD.replace("测试活动", "测试活动（改名）"), "b.yaml") == first
     roles = GOOD.replace("phases:\n", "reminders: {responsible_roles: [secretary]}\nphases:\n")
     assert spec_of(roles, "c.yaml") != first
+
+
+def test_a_recurrence_from_the_holiday_a_phase_is_written_to_start_on(tmp_path: Path) -> None:
+    """Written to start on National Day, the phase starts on 10-08; the monthly item counted
+    from the same 10-01 is inside it, its first window October."""
+    text = (
+        GOOD.replace("start: 2013-09-03", "start: 2013-10-01")
+        .replace("end: 2013-09-30", "end: 2013-10-31")
+        .replace("start: 1 working day after one.end", "start: 2013-11-01")
+        .replace("end: 2013-10-31\nwaves", "end: 2013-11-29\nwaves")
+        .replace(
+            "        subject: {persons: {roles: [org-cadre]}}\n",
+            "        subject: {persons: {roles: [org-cadre]}}\n"
+            "        recurrence: {every: month, from: 2013-10-01}\n",
+        )
+    )
+    path = tmp_path / "national-day.yaml"
+    path.write_text(text, encoding="utf-8")
+    loaded = read_campaign(get_settings(), str(path))
+    assert loaded.phase_dates["one"].starts == pendulum.date(2013, 10, 8)
+    with pytest.raises(SpecError) as caught:  # a day before the written start is still outside
+        path.write_text(text.replace("from: 2013-10-01", "from: 2013-09-30"), encoding="utf-8")
+        read_campaign(get_settings(), str(path))
+    assert "2013-09-30 不在环节 one 之内" in str(caught.value.problems)

@@ -22,8 +22,10 @@ from models.domain.reminder_planning import (
     first_to_go,
     goes_at,
     item_reminders,
+    still_to_send,
     unreached,
 )
+from models.domain.vocabulary import ItemStatus
 from models.domain.working_days import PACKAGE_LAST_YEAR, HolidayTable, WorkCalendar
 from models.errors import MissingHolidayTable
 
@@ -210,3 +212,11 @@ def test_an_items_reminders_follow_whoever_answers_for_it_now() -> None:
     ]
     # the department: nobody answers for it, nobody above it holds a role
     assert planned(Item("unit", 8, 8), overdue=True) == []
+
+
+def test_a_record_awaiting_its_signature_reminds_only_those_above() -> None:
+    waiting = ItemStatus.SUBMITTED
+    assert [r for r in ("before", "due", "overdue-2", "escalate", "district")
+            if still_to_send(waiting, r)] == ["escalate", "district"]  # fmt: skip
+    assert still_to_send(ItemStatus.REJECTED, "overdue-3")  # sent back: the doer again
+    assert not still_to_send(ItemStatus.ACCEPTED, "district")
