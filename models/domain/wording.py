@@ -61,6 +61,18 @@ def occurrence_zh(label: str) -> str:
     return label
 
 
+def occurrence_ref(label: str) -> str:
+    """An occurrence in a message that a web page's reader and a command line's typist both
+    act on: its words, and the label `--occurrence` takes (2026年第6个双月（11—12月，2026-B6）,
+    2013年第7周（2013-W07）); nothing for a one-off item."""
+    words = occurrence_zh(label)
+    if not words or words == label:
+        return f"（{label}）" if words else ""
+    if words.endswith("）"):
+        return f"{words[:-1]}，{label}）"
+    return f"{words}（{label}）"
+
+
 def counts_zh(counts: Mapping[str, object], names: Mapping[str, str]) -> str:
     """参加人数23，天数3: each count by its name in the campaign file."""
     return "，".join(f"{names.get(k, k)}{v}" for k, v in counts.items())

@@ -38,7 +38,7 @@ from models.domain.permissions import (
 from models.domain.planning import in_window
 from models.domain.text_safety import written
 from models.domain.vocabulary import EvidenceKind, ItemStatus, SubjectType
-from models.domain.wording import STATUS_ZH, SUBJECT_ZH, obligation_zh, sign_off_zh
+from models.domain.wording import STATUS_ZH, SUBJECT_ZH, obligation_zh, occurrence_ref, sign_off_zh
 from models.errors import EvidenceError, NotFound, PermissionRefused
 from models.store import audit
 from models.store.db import execute_plain, one_or_not_found
@@ -319,7 +319,9 @@ def submit(
             f"{_named(obligation)}所在的环节（{item.phase_key}）尚未开始，开始后才能登记"
         )
     if item.status == ItemStatus.ACCEPTED:
-        raise EvidenceError(f"{_named(obligation)}（{item.occurrence}）已于{item.completed_on}完成")
+        raise EvidenceError(
+            f"{_named(obligation)}{occurrence_ref(item.occurrence)}已于{item.completed_on}完成"
+        )
     if supervising is None:
         roles = obligation.reminders.responsible_roles if obligation.reminders else None
         supervising = frozenset(roles or FALLBACK_RESPONSIBLE_ROLES)
@@ -333,8 +335,8 @@ def submit(
         raise EvidenceError("；".join(problems))
     if not in_window(submission.dated, item.opens_on, item.closes_on):
         raise EvidenceError(
-            f"日期{submission.dated}不在{_named(obligation)}的周期内（{item.occurrence}："
-            f"{item.opens_on}至{item.closes_on}）：只计入所在的周期"
+            f"日期{submission.dated}不在{_named(obligation)}{occurrence_ref(item.occurrence)}"
+            f"的周期内（{item.opens_on}至{item.closes_on}）：只计入所在的周期"
         )
     needed = obligation.recurrence.at_least if obligation.recurrence else 1
     status = ItemStatus.SUBMITTED if obligation.evidence.sign_off else ItemStatus.ACCEPTED
@@ -387,7 +389,8 @@ def sign(
         raise EvidenceError(f"{_named(obligation)}不需要签字")
     if item.status != ItemStatus.SUBMITTED:
         raise EvidenceError(
-            f"{_named(obligation)}（{item.occurrence}）{STATUS_ZH.get(item.status, item.status)}，"
+            f"{_named(obligation)}{occurrence_ref(item.occurrence)}"
+            f"{STATUS_ZH.get(item.status, item.status)}，"
             "不在待签字状态"
         )
     assert item.id is not None  # a stored item

@@ -96,7 +96,10 @@ def test_a_contact_satisfies_the_window_it_falls_in_and_no_other(rolled: str) ->
 def test_evidence_outside_every_window_or_outside_the_named_one_is_refused(rolled: str) -> None:
     with pytest.raises(EvidenceError, match="（contact）没有哪个周期包含2013-10-30"):
         record(rolled, "contact", D(2013, 10, 30))
-    with pytest.raises(EvidenceError, match=r"不在“.+”（contact）的周期内（2014-B2：2014-03-01"):
+    with pytest.raises(
+        EvidenceError,
+        match=r"不在“.+”（contact）2014年第2个双月（3—4月，2014-B2）的周期内（2014-03-01",
+    ):
         record(rolled, "contact", D(2014, 1, 15), occurrence="2014-B2")
     assert all(n == 0 for _, n in statuses(rolled, "contact").values())  # nothing written
 

@@ -121,6 +121,7 @@ def test_a_village_reports_once_for_two_campaigns_and_the_town_signs(
     study = door.item_id("study", "meeting", "qiaotou-v01")
     page = browser.get(f"/items/{build}").text
     assert "参会人数（至少1）" in page and "附件1份" in page and "镇（街道）组织委员签字" in page
+    assert 'name="count-attendees" type="number" inputmode="numeric" min="1"' in page
     assert f'name="also" value="{study}"' in page  # the same record answers the study item
     before = evidence_rows(door)
     form = {

@@ -11,6 +11,7 @@ from models.domain.wording import (
     count_need_zh,
     counts_zh,
     obligation_zh,
+    occurrence_ref,
     occurrence_zh,
     sweep_zh,
 )
@@ -36,6 +37,13 @@ from models.domain.working_days import WorkCalendar
 )
 def test_occurrences_in_words(label: str, words: str) -> None:
     assert occurrence_zh(label) == words
+
+
+def test_an_occurrence_in_a_message_gives_its_words_and_the_label_one_types() -> None:
+    assert occurrence_ref("2026-B6") == "2026年第6个双月（11—12月，2026-B6）"
+    assert occurrence_ref("2013-W07") == "2013年第7周（2013-W07）"
+    assert occurrence_ref("once") == ""  # a one-off item has nothing to name
+    assert occurrence_ref("odd") == "（odd）"
 
 
 def test_counts_by_their_names() -> None:
