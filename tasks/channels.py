@@ -15,9 +15,10 @@ deadline, and are handed back for recording a chunk at a time.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
 from pathlib import Path
@@ -29,6 +30,7 @@ import requests
 from apprise.decorators import notify
 from apprise.utils.parse import parse_url
 
+from config.org_file import PersonRow
 from models.domain.digest import Delivery, Digest, Outgoing
 from models.domain.door import GROUP_CHANNELS
 from models.domain.reminder_planning import DueReminder
@@ -169,18 +171,52 @@ def host_refusal(url: str) -> str | None:
     return None
 
 
+def channel_refusal(url: str) -> str | None:
+    """Why no digest can go to a channel, if none can: a file outside CAMPAIGN_HOME, a host
+    not allowed, an address no sender takes (`mailto://name@host` without a recipient). What
+    `deliver` refuses before trying, and what an organization import warns of, so that a
+    mistyped channel is mended when it is imported, not found dead at the first sweep."""
+    scheme = url.split("://", 1)[0].lower()
+    if scheme == "file":
+        return file_channel_refusal(url)
+    if refusal := host_refusal(url):
+        return refusal
+    if scheme.removesuffix("s") in ROBOTS:
+        usable = bool((parse_url(url, verify_host=True) or {}).get("host"))
+    elif scheme in ("json", "jsons"):
+        usable = bool(urlsplit(url).hostname)
+    else:
+        usable = apprise.Apprise.instantiate(with_timeouts(url)) is not None
+    return None if usable else f"渠道地址不可用：{scheme}://…"
+
+
+def unusable_channels(people: Iterable[PersonRow]) -> list[str]:
+    """提醒 lines for the people of an import whose channels no digest can use, each at its
+    row. Said, not refused: the host allowance is a setting of the machine that sweeps."""
+    lines = []
+    apprise_log = logging.getLogger("apprise")
+    was, apprise_log.disabled = apprise_log.disabled, True  # its own words for the same fault
+    try:
+        for person in people:
+            for n, url in enumerate(person.channels, 1):
+                if refusal := channel_refusal(url):
+                    lines.append(
+                        f"提醒：{person.where}: {person.name}（{person.code}）的第{n}个通知渠道"
+                        f"用不了，提醒发不出去：{refusal}"
+                    )
+    finally:
+        apprise_log.disabled = was
+    return lines
+
+
 def deliver(url: str, digest: Digest) -> Delivery:
     """Send one digest to one channel, in the form the channel carries best; never raises."""
     scheme = url.split("://", 1)[0].lower()
-    if scheme == "file" and (refusal := file_channel_refusal(url)):
-        return Delivery(False, refusal, permanent=True)
-    if scheme != "file" and (refusal := host_refusal(url)):
-        return Delivery(False, refusal, permanent=True)
     try:
+        if refusal := channel_refusal(url):
+            return Delivery(False, refusal, permanent=True)
         if scheme.removesuffix("s") in ROBOTS:
             meta = parse_url(url, verify_host=True) or {}
-            if not meta.get("host"):
-                return Delivery(False, f"渠道地址不可用：{scheme}://…", permanent=True)
             meta["qsd"] = meta.get("qsd") or {}
             meta["fullpath"] = meta.get("fullpath")
             for payload in robot_payloads(scheme, digest):

@@ -23,6 +23,7 @@ from models.store.catalog import campaigns_of, stored_org_names, stored_vocabula
 from models.store.orgs import OrgCounts, import_org, load_snapshot, org_counts, org_id_of
 from models.store.reminders import owed_unit_items, plan_missing, readdress_pending
 from models.store.rollout import campaign_id
+from tasks.channels import unusable_channels
 from tasks.context import TaskContext, task_context
 from tasks.retry import retry_unless_user_error
 
@@ -69,7 +70,7 @@ def import_org_files(
     after = readdress_reminders(run, session, result.org) if result.changed else Readdressed()
     source = str(paths[0]) if len(paths) == 1 else f"{len(paths)} 个文件"
     names = stored_org_names(session, result.org)
-    lines = org_import_zh(result, after, source, names)
+    lines = org_import_zh(result, after, source, names) + unusable_channels(data.people)
     if result.created:
         vocabulary = stored_vocabulary(session, result.org)
         lines += default_roles_zh(vocabulary, names) if vocabulary else []

@@ -198,6 +198,26 @@ def test_orgs_import_of_several_files_names_every_bad_row(tmp_path: Path) -> Non
     assert_no_traceback(result)
 
 
+def test_orgs_import_says_which_channels_no_reminder_can_use(tmp_path: Path) -> None:
+    people = tmp_path / "people.csv"
+    people.write_text(
+        "编码,姓名,单位,角色,通知渠道\n"
+        "p1,张三,qiaotou,org-committee,mailto://zhang@127.0.0.1\n"  # no recipient: unusable
+        "p2,李四,qiaotou,org-committee,json://127.0.0.1:9/hook\n"
+        "p3,王五,qiaotou,org-committee,json://127.0.0.1:9/hook;jsons://hooks.example.com/x\n",
+        encoding="utf-8",
+    )
+    result = run("orgs", "import", REPO / "config" / "orgs" / "weihai-etdz.yaml", people)
+    assert result.returncode == 0, result.stderr  # said, not refused: the import is written
+    said = [line for line in result.stdout.splitlines() if "通知渠道用不了" in line]
+    assert said == [
+        f"提醒：{people}:2: 张三（p1）的第1个通知渠道用不了，提醒发不出去：渠道地址不可用：mailto://…",
+        f"提醒：{people}:4: 王五（p3）的第2个通知渠道用不了，提醒发不出去："
+        "渠道主机 hooks.example.com 不在允许之列（CAMPAIGN_CHANNEL_HOSTS）",
+    ]
+    assert "apprise" not in result.stderr  # one saying of it, ours
+
+
 def test_list_shows_every_shipped_campaign_with_subjects_and_cadence() -> None:
     result = run("list", env={"COLUMNS": "200"})
     assert result.returncode == 0, result.stderr
