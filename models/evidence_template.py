@@ -22,15 +22,10 @@ def write_template(
     items: Sequence[ChecklistItem],
     loaded: LoadedCampaign,
     org: OrgSnapshot,
-    unit: str | None,
 ) -> int:
-    """Write the template of these items (those of `unit` and below, when given); returns
-    how many it lists."""
+    """Write the template of these items; returns how many it lists."""
     spec = loaded.spec
     titles = spec.obligations_by_key()
-    if unit is not None:
-        root = org.unit_by_code[unit].id
-        items = [i for i in items if org.is_within(i.unit_id, root)]
     book = Workbook()
     sheet = book.active
     sheet.title = SHEET

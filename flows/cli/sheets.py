@@ -8,9 +8,10 @@ from typing import Annotated
 import typer
 
 from config.evidence_sheet import read_evidence_sheet
-from flows.cli.app import acting, context, evidence_app, say
+from flows.cli.app import acting, context, evidence_app, parse_day, say
 from flows.cli.params import CampaignArg, UnitOption
-from models.domain.wording import STATUS_ZH
+from models.domain.planning import begun
+from models.domain.wording import STATUS_ZH, windows_ahead_zh
 from models.errors import CampaignError
 from models.evidence_template import write_template
 from models.store import audit
@@ -31,11 +32,15 @@ def template(
     loaded = run.campaign(campaign)
     with run.session() as session:
         org = load_snapshot(session, loaded.spec.organization)
-        if unit is not None:
-            org.unit_coded(unit)  # NotFound before a workbook is written
         items = to_answer(session, campaign_id(session, loaded.spec.key))
-        rows = write_template(xlsx, items, loaded, org, unit)
-    say(f"已写出 {xlsx}：{rows} 个待办事项")
+        if unit is not None:
+            root = org.unit_coded(unit).id  # NotFound before a workbook is written
+            items = [i for i in items if org.is_within(i.unit_id, root)]
+        listed = begun(items, parse_day(None))
+        rows = write_template(xlsx, listed.now, loaded, org)
+    ahead = listed.ahead
+    later = f"；{windows_ahead_zh(len(ahead), min(ahead))}" if ahead else ""
+    say(f"已写出 {xlsx}：{rows} 个待办事项{later}")
 
 
 @evidence_app.command("import")

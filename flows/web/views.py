@@ -22,7 +22,7 @@ from models.domain.campaign import LoadedCampaign, Obligation
 from models.domain.digest import STATE_ORDER, days_word, done_word, state_of
 from models.domain.door import Scope, asks_the_same, scope_of
 from models.domain.permissions import may_sign, may_submit
-from models.domain.planning import in_window, not_open_yet
+from models.domain.planning import begun, in_window
 from models.domain.vocabulary import ItemStatus, SubjectType
 from models.domain.wording import STATUS_ZH, count_need_zh, occurrence_zh, sign_off_zh
 from models.errors import NotFound
@@ -155,11 +155,11 @@ def my_items(v: Visit) -> MyItems:
     ahead = []
     for key, loaded in v.campaigns().items():
         obligations = loaded.spec.obligations_by_key()
-        for item in store.items_in_scope(v.session, campaign_keys=[key], scope=scope(v, loaded)):
-            if not_open_yet(item.opens_on, today):
-                assert item.opens_on is not None
-                ahead.append(item.opens_on)
-                continue
+        listed = begun(
+            store.items_in_scope(v.session, campaign_keys=[key], scope=scope(v, loaded)), today
+        )
+        ahead += listed.ahead
+        for item in listed.now:
             obligation = obligations.get(item.obligation_key) or v.obligation(
                 key, item.obligation_key
             )

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from types import EllipsisType
+from typing import Generic, NamedTuple, Protocol, TypeVar
 
 import pendulum
 
@@ -113,6 +114,33 @@ def in_window(day: dt.date, opens: dt.date | None, closes: dt.date | None) -> bo
 def not_open_yet(opens: dt.date | None, today: dt.date) -> bool:
     """A recurring item whose window has not begun: nothing can be reported for it yet."""
     return opens is not None and today < opens
+
+
+class Windowed(Protocol):
+    @property
+    def opens_on(self) -> dt.date | None: ...
+
+
+W = TypeVar("W", bound=Windowed)
+
+
+class Begun(NamedTuple, Generic[W]):
+    now: list[W]  # what may be reported today
+    ahead: list[dt.date]  # the days the others' windows open
+
+
+def begun(items: Iterable[W], today: dt.date) -> Begun[W]:
+    """A person's list and an offline template alike list only the items whose window has
+    begun and count the rest: a weekly meeting's next 40 weeks would bury this week's under
+    what nobody can report yet, and a template's row for them invite a date the import must
+    refuse."""
+    out = Begun[W]([], [])
+    for item in items:
+        if item.opens_on is not None and not_open_yet(item.opens_on, today):
+            out.ahead.append(item.opens_on)
+        else:
+            out.now.append(item)
+    return out
 
 
 def occurrences(

@@ -456,4 +456,10 @@ phases:
     todo = door.sign_in("p-boyu-v05-sec").get("/").text
     assert todo.count("支部每周学习") == 1, todo  # this week's alone
     monday = sunday + dt.timedelta(days=1)
-    assert f"另有3项的周期尚未开始（最早{monday.month}月{monday.day}日开始），到时列出。" in todo
+    ahead = f"另有3项的周期尚未开始（最早{monday.month}月{monday.day}日开始），到时列出。"
+    assert ahead in todo
+    # the offline template by the same rule: a row for next week would invite a date the
+    # import must refuse
+    sheet = tmp_path / "template.xlsx"
+    made = door.campaign("evidence", "template", "weekly-study", "--xlsx", sheet)
+    assert made.stdout.strip() == f"已写出 {sheet}：1 个待办事项；{ahead}", made.stderr

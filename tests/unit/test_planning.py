@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from typing import NamedTuple
 
 import pendulum
 import pytest
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from models.domain.campaign import CampaignSpec, PhaseDates, Recurrence
 from models.domain.org_snapshot import OrgSnapshot
-from models.domain.planning import RolloutPlanner, in_window, not_open_yet, windows
+from models.domain.planning import RolloutPlanner, begun, in_window, not_open_yet, windows
 from models.domain.working_days import RollPolicy, WorkCalendar
 
 D = pendulum.Date
@@ -234,3 +235,19 @@ def test_a_day_counts_for_a_recurring_item_only_inside_its_window() -> None:
     # the week to come is not reportable yet; this week's is from its first day
     assert not_open_yet(dt.date(2026, 12, 14), dt.date(2026, 12, 13))
     assert not not_open_yet(opens, opens) and not not_open_yet(None, opens)
+
+
+def test_a_list_shows_the_items_whose_window_has_begun_and_counts_the_rest() -> None:
+    class Row(NamedTuple):
+        name: str
+        opens_on: dt.date | None
+
+    rows = [
+        Row("this week", dt.date(2026, 12, 7)),
+        Row("one-off", None),
+        Row("next week", dt.date(2026, 12, 14)),
+        Row("the week after", dt.date(2026, 12, 21)),
+    ]
+    listed = begun(rows, dt.date(2026, 12, 8))
+    assert [r.name for r in listed.now] == ["this week", "one-off"]
+    assert listed.ahead == [dt.date(2026, 12, 14), dt.date(2026, 12, 21)]
