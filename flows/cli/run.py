@@ -240,7 +240,7 @@ def todo(
     as_json: JsonFlag = False,
 ) -> None:
     """一个人的未办事项，逾期的在前：提醒所涉及的全部事项，包括摘要里放不下的。"""
-    from models.domain.digest import STATE_ORDER, days_word, state_of
+    from models.domain.digest import STATE_ORDER, standing
     from models.store.orgs import find_person
     from models.store.todo import org_key_of, todo_items
 
@@ -258,6 +258,7 @@ def todo(
         item, loaded = owed.item, campaigns[owed.campaign]
         phase = next((p for p in loaded.spec.phases if p.key == item.phase_key), None)
         obligation = obligations[owed.campaign].get(item.obligation_key)
+        state, days = standing(item.due, day, run.calendar, owed.status)
         rows.append(
             {
                 "campaign": loaded.spec.name,
@@ -266,8 +267,8 @@ def todo(
                 "occurrence": occurrence_zh(item.occurrence),
                 "subject": snapshot.subject_label(item.subject_type, item.subject_id)[1],
                 "due": item.due.isoformat(),
-                "state": state_of(item.due, day),
-                "days": days_word(item.due, day, run.calendar),
+                "state": state,
+                "days": days,
                 "status": owed.status,
                 "escalated": owed.escalated,
             }

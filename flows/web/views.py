@@ -19,7 +19,7 @@ from starlette.datastructures import FormData, UploadFile
 from config.settings import get_settings
 from flows.web.visit import COOKIE, Visit, visit
 from models.domain.campaign import LoadedCampaign, Obligation
-from models.domain.digest import STATE_ORDER, days_word, done_word, state_of
+from models.domain.digest import STATE_ORDER, standing
 from models.domain.door import Scope, asks_the_same, scope_of
 from models.domain.permissions import may_sign, may_submit
 from models.domain.planning import begun, in_window
@@ -96,10 +96,7 @@ def item_view(v: Visit, item: store.DoorItem, obligation: Obligation) -> ItemVie
     loaded = v.campaign(item.campaign_key)
     phase = next((p.name for p in loaded.spec.phases if p.key == item.phase_key), "")
     today = v.today
-    state = state_of(item.due, today)
-    days = days_word(item.due, today, v.calendar)
-    if item.status == ItemStatus.ACCEPTED and item.completed_on is not None:
-        state, days = "done", done_word(item.due, item.completed_on, v.calendar)
+    state, days = standing(item.due, today, v.calendar, item.status, item.completed_on)
     window = (
         f"{md(item.opens_on)}至{md(item.closes_on)}" if item.opens_on and item.closes_on else ""
     )
@@ -175,9 +172,11 @@ def my_items(v: Visit) -> MyItems:
             return item.subject_id == me.id
         return item.unit_id == me.unit_id
 
-    out.sort(
-        key=lambda p: (STATE_ORDER[state_of(p[0].due, today)], not own(p[0]), p[0].due, p[0].id)
-    )
+    def order(item: store.DoorItem) -> tuple[int, bool, dt.date, int]:
+        state = standing(item.due, today, v.calendar, item.status).state
+        return (STATE_ORDER[state], not own(item), item.due, item.id)
+
+    out.sort(key=lambda p: order(p[0]))
     return MyItems(out, ahead)
 
 

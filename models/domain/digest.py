@@ -24,6 +24,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 from models.domain.door import is_group_channel, sign_in_url
 from models.domain.reminder_planning import DISTRICT, DueReminder, is_escalation
+from models.domain.vocabulary import ItemStatus
 from models.domain.wording import occurrence_zh
 from models.domain.working_days import WorkCalendar
 
@@ -34,7 +35,7 @@ RULE_WORDS = {
     "district": "逾期未办，报区级督办",
 }
 STATE_WORDS = {"overdue": "已逾期", "today": "今天到期", "upcoming": "即将到期"}
-STATE_ORDER = {"overdue": 0, "today": 1, "upcoming": 2}
+STATE_ORDER = {"overdue": 0, "today": 1, "upcoming": 2, "waiting": 3, "done": 4}
 KIND_COUNT_WORDS = {"village": "个村", "community": "个社区", "town": "个镇街", "person": "人"}
 
 
@@ -88,6 +89,29 @@ def done_word(due: dt.date, completed: dt.date, calendar: WorkCalendar) -> str:
 
 def state_of(due: dt.date, today: dt.date) -> str:
     return "overdue" if due < today else "today" if due == today else "upcoming"
+
+
+class Standing(NamedTuple):
+    state: str  # overdue, today, upcoming; waiting (for its signature); done
+    days: str
+
+
+def standing(
+    due: dt.date,
+    today: dt.date,
+    calendar: WorkCalendar,
+    status: str,
+    completed_on: dt.date | None = None,
+) -> Standing:
+    """An item as a person's list shows it: a countdown to its due date; a done item its
+    days late or 按期完成; a record waiting for its signature 已报送: its doer has done their
+    part, so it is not counted overdue against them (their reminders stop too,
+    `still_to_send`), and it goes below what they still have to do."""
+    if status == ItemStatus.ACCEPTED and completed_on is not None:
+        return Standing("done", done_word(due, completed_on, calendar))
+    if status == ItemStatus.SUBMITTED:
+        return Standing("waiting", "已报送")
+    return Standing(state_of(due, today), days_word(due, today, calendar))
 
 
 def _md(day: dt.date) -> str:

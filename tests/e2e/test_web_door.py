@@ -150,6 +150,11 @@ def test_a_village_reports_once_for_two_campaigns_and_the_town_signs(
     assert evidence_rows(door) == before + 2
     assert door.status("village-build", "meeting", "qiaotou-v01") == "submitted"
     assert door.status("study", "meeting", "qiaotou-v01") == "accepted"
+    # awaiting its signature, the meeting says 已报送, below what the village still has to do
+    listed = browser.get("/").text
+    assert '<span class="tag waiting">已报送</span><span class="tag status">待签字</span>' in listed
+    tags = re.findall(r'class="tag (overdue|today|upcoming|waiting|done)"', listed)
+    assert len(tags) > 1 and tags[-1] == "waiting" and tags.count("waiting") == 1, tags
     files = [_json(r[0]) for r in door.rows("SELECT files FROM evidence")]
     stored = [f for row in files for f in row if f["name"] == "会议照片.png"]
     assert len(stored) == 2 and stored[0]["stripped"] and stored[0]["sha256"] == stored[1]["sha256"]

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from models.domain.digest import done_word
+from models.domain.digest import done_word, standing
 from models.domain.wording import (
     count_need_zh,
     counts_zh,
@@ -177,6 +177,17 @@ def test_a_count_says_what_it_asks_and_a_done_item_how_it_was_done() -> None:
     assert done_word(due, dt.date(2013, 10, 8), calendar) == "逾期1个工作日完成"
     # a Saturday deadline kept as written, done on the Sunday: late, by no working day
     assert done_word(dt.date(2013, 9, 7), dt.date(2013, 9, 8), calendar) == "逾期完成"
+
+
+def test_a_list_shows_an_item_by_what_its_doer_still_has_to_do() -> None:
+    calendar = WorkCalendar()
+    due, today = dt.date(2013, 9, 30), dt.date(2013, 10, 9)  # late by 2 working days
+    assert standing(due, today, calendar, "open") == ("overdue", "已逾期2个工作日")
+    assert standing(due, today, calendar, "rejected") == ("overdue", "已逾期2个工作日")
+    # reported, awaiting its signature: the doer's part is done, nothing counts against them
+    assert standing(due, today, calendar, "submitted") == ("waiting", "已报送")
+    done = standing(due, today, calendar, "accepted", dt.date(2013, 9, 27))
+    assert done == ("done", "按期完成")
 
 
 def test_an_obligation_is_named_by_its_title_and_the_key_one_types() -> None:
