@@ -364,6 +364,13 @@ def parse_campaign(
     return LoadedCampaign(spec, loaded.path, content_hash(text), text, dates)
 
 
+def as_written(loaded: LoadedCampaign) -> CampaignSpec:
+    """The campaign as its file writes it, before the organization's roles fill what it
+    leaves out: what a workbook exports, so that a campaign that took its organization's
+    责任角色 still takes them after a round trip (and follows a later change of them)."""
+    return CampaignSpec.model_validate(load_yaml_text(loaded.text, loaded.path).data)
+
+
 def load_campaign(
     path: Path,
     *,

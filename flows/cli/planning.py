@@ -19,6 +19,7 @@ from config.campaign_workbook import (
     campaign_from_workbook,
     write_campaign_workbook,
 )
+from config.spec import as_written
 from config.workbooks import save_in_place
 from flows.cli import console as view
 from flows.cli.app import PREPARE, app, context, out, parse_day, say, say_restraints
@@ -40,7 +41,7 @@ def plan_export(
     run = context()
     loaded = run.campaign(campaign)
     write_campaign_workbook(
-        loaded.spec, xlsx, org_role_names(run.settings, loaded.spec.organization)
+        as_written(loaded), xlsx, org_role_names(run.settings, loaded.spec.organization)
     )
     obligations = sum(len(p.obligations) for p in loaded.spec.phases)
     say(

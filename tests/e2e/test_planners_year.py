@@ -100,6 +100,8 @@ def test_a_campaign_goes_to_a_workbook_and_comes_back_as_a_file(tmp_path: Path) 
     assert checked.returncode == 0, checked.stdout
     assert "every: month" in target.read_text(encoding="utf-8")
     assert "start: early 2014-07" in target.read_text(encoding="utf-8")
+    # the file named no roles: it goes on taking its organization's, not a copy of them
+    assert "responsible_roles" not in target.read_text(encoding="utf-8")
 
     again = run("plan", "import", book, "--out", target)
     assert again.returncode == 2 and "已存在；确认要替换时加 --replace" in again.stderr
