@@ -36,7 +36,13 @@ RULE_WORDS = {
 }
 STATE_WORDS = {"overdue": "已逾期", "today": "今天到期", "upcoming": "即将到期"}
 STATE_ORDER = {"overdue": 0, "today": 1, "upcoming": 2, "waiting": 3, "done": 4}
-KIND_COUNT_WORDS = {"village": "个村", "community": "个社区", "town": "个镇街", "person": "人"}
+KIND_COUNT_WORDS = {
+    "village": "个村",
+    "community": "个社区",
+    "town": "个镇街",
+    "person": "人",
+    "pairing": "个结对",  # a cadre with two pairings is two, not "2人"
+}
 
 
 @dataclass(slots=True)  # a sweep makes 100,000 of them: no frozen-init overhead
@@ -54,7 +60,7 @@ class ReminderLine:
     natural: str = ""
     town: str = ""  # the town (or 区直) of the item's unit: how escalations are grouped
     subject_code: str = ""
-    subject_kind: str = ""  # village, community, town, ... or person (a person or a pairing)
+    subject_kind: str = ""  # village, community, town, ... person, pairing
     escalated_to: str = ""  # who else was told of it, for the doer's own line
 
 
@@ -166,7 +172,7 @@ def _item_entry(line: ReminderLine, today: dt.date, calendar: WorkCalendar) -> E
 def _count_word(kinds: set[str]) -> str:
     if len(kinds) == 1:
         return KIND_COUNT_WORDS.get(next(iter(kinds)), "个单位")
-    return "个对象" if "person" in kinds else "个单位"
+    return "个对象" if kinds & {"person", "pairing"} else "个单位"
 
 
 # how many of the late items a town's escalation line names (the rest are counted): enough
@@ -435,6 +441,7 @@ class Recipient(NamedTuple):
     code: str
     name: str
     channels: list[str] | None
+    unit_id: int | None = None
 
 
 C = TypeVar("C", bound=DueReminder)

@@ -38,6 +38,24 @@ def is_escalation(rule: str) -> bool:
     return rule in ESCALATIONS
 
 
+class GroupedItem(Protocol):
+    @property
+    def subject_type(self) -> str: ...
+    @property
+    def unit_id(self) -> int: ...
+    @property
+    def town_id(self) -> int | None: ...
+
+
+def escalation_group(rule: str, item: GroupedItem, recipient_unit: int | None) -> int | None:
+    """The unit an escalation's digest line is grouped under: the item's town (None: the
+    district level), save a person's or a pairing's item escalated to the head of their own
+    unit (`boss_of`: a village secretary told of a cadre's missed visits), which is grouped
+    under that unit: `待泾村：2个结对…`, not the whole town's name."""
+    own_unit = rule == ESCALATE and item.subject_type != SubjectType.UNIT
+    return item.unit_id if own_unit and recipient_unit == item.unit_id else item.town_id
+
+
 def still_to_send(status: str, rule: str) -> bool:
     """Whether a reminder has anything to say when its turn comes, by its item's status. Not
     once the item is done; nor, while a record waits for its signature (待签字), the doer's

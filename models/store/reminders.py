@@ -27,6 +27,7 @@ from models.domain.reminder_planning import (
     PlannedReminder,
     UnitItems,
     addressee,
+    escalation_group,
     is_escalation,
     item_reminders,
     one_per_item,
@@ -356,7 +357,7 @@ def cancel_pending(session: Session, item_ids: Sequence[int]) -> int:
 
 
 class ItemRef(NamedTuple):
-    """What a reminder line needs of its item: the natural key, the due date, its town."""
+    """What a reminder line needs of its item: the natural key, the due date, its units."""
 
     id: int
     campaign_id: int
@@ -367,6 +368,7 @@ class ItemRef(NamedTuple):
     occurrence: str
     due: dt.date
     town_id: int | None  # None: a district-level unit
+    unit_id: int
 
 
 ITEM_LINE_COLUMNS = ItemRef._fields
@@ -707,9 +709,15 @@ class EscalatedItem(NamedTuple):
 def recipients(session: Session) -> dict[int, Recipient]:
     """Everyone a reminder may go to, by id: their code, name and channels."""
     rows = session.execute(
-        select(col(Person.id), col(Person.code), col(Person.name), col(Person.channels))
+        select(
+            col(Person.id),
+            col(Person.code),
+            col(Person.name),
+            col(Person.channels),
+            col(Person.unit_id),
+        )
     )
-    return {r.id: Recipient(r.id, r.code, r.name, r.channels) for r in rows}
+    return {r.id: Recipient(r.id, r.code, r.name, r.channels, r.unit_id) for r in rows}
 
 
 def reminder_lines(
@@ -724,7 +732,9 @@ def reminder_lines(
         for row in session.execute(select(*read).where(where)):
             items[row.id] = ItemRef._make(row)
     names = _subject_names(session, list(items.values()), people)
-    towns = _town_names(session, {i.town_id for i in items.values()})
+    towns = _unit_names(
+        session, {i.town_id for i in items.values()} | {i.unit_id for i in items.values()}
+    )
     told = _escalated_to(session, claimed, items, people, today)
     versions = {
         (v.campaign_id, v.version): v.id for v in session.execute(select(CampaignVersion)).scalars()
@@ -754,7 +764,10 @@ def reminder_lines(
             f"{campaign_key}/{item.phase_key}/{item.obligation_key}/{item.subject_type}:"
             f"{subject[1]}/{item.occurrence}/{c.rule}/{c.send_on}/"
             f"{recipient.code if recipient else c.recipient_id}",
-            towns.get(item.town_id, DISTRICT_LEVEL),
+            towns.get(
+                escalation_group(c.rule, item, recipient.unit_id if recipient else None),
+                DISTRICT_LEVEL,
+            ),
             subject[1],
             subject[2],
             told.get((c.item_id, c.recipient_id), ""),
@@ -782,8 +795,8 @@ def escalated_items(session: Session, item_ids: list[int]) -> list[EscalatedItem
     ]
 
 
-def _town_names(session: Session, town_ids: set[int | None]) -> dict[int | None, str]:
-    wanted = sorted(t for t in town_ids if t is not None)
+def _unit_names(session: Session, unit_ids: set[int | None]) -> dict[int | None, str]:
+    wanted = sorted(t for t in unit_ids if t is not None)
     out: dict[int | None, str] = {None: DISTRICT_LEVEL}
     for where in id_batches(session, col(Unit.id), wanted):
         out.update(
@@ -851,7 +864,7 @@ def _subject_names(
             ).where(where)
         ):
             name = f"{people[p.cadre_id].name}—{people[p.contact_id].name}"
-            out[(SubjectType.PAIRING, p.id)] = (name, p.code, "person")
+            out[(SubjectType.PAIRING, p.id)] = (name, p.code, SubjectType.PAIRING)
     return out
 
 

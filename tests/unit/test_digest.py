@@ -52,6 +52,27 @@ def line(n: int, rule: str, due: dt.date, town: str = "桥头镇", village: int 
     )  # fmt: skip
 
 
+def test_a_cadres_missed_contacts_are_counted_by_pairing_under_the_village() -> None:
+    """A cadre with two pairings, late with both, escalated to their village's secretary:
+    two pairings (a cadre is not two people), under the village the secretary answers for."""
+    lines = [
+        dataclasses.replace(
+            line(n, "escalate", dt.date(2026, 10, 30), "待泾村"),
+            subject=f"卫干部—{who}", subject_code=f"pr{n}", subject_kind="pairing",
+            obligation="每两个月至少联系1次",
+        )
+        for n, who in ((1, "韩大娘"), (2, "杨大爷"))
+    ]  # fmt: skip
+    digest = build_digest("戴书记", lines, dt.date(2026, 12, 8), CAL, max_lines=20, see_all="x")
+    assert (
+        digest.entries[0]
+        .plain(1)
+        .startswith(
+            "1. [下级逾期，请督办] 待泾村：2个结对2项逾期（每两个月至少联系1次；最早截止10月30日"
+        )
+    )
+
+
 def test_the_line_says_the_item_as_it_stands_not_the_rule_that_was_due() -> None:
     # a before-due reminder that waited out a holiday: the item is 25 working days late now
     digest = build_digest(

@@ -19,6 +19,7 @@ from models.domain.reminder_planning import (
     Unreached,
     boss_of,
     doer,
+    escalation_group,
     first_to_go,
     goes_at,
     item_reminders,
@@ -212,6 +213,21 @@ def test_an_items_reminders_follow_whoever_answers_for_it_now() -> None:
     ]
     # the department: nobody answers for it, nobody above it holds a role
     assert planned(Item("unit", 8, 8), overdue=True) == []
+
+
+def test_a_persons_item_escalated_to_their_own_units_head_is_grouped_under_that_unit() -> None:
+    class Item(NamedTuple):
+        subject_type: str
+        unit_id: int
+        town_id: int | None
+
+    village, town = 7, 3
+    cadre = Item("pairing", village, town)
+    assert escalation_group("escalate", cadre, recipient_unit=village) == village
+    # the secretary's own item, escalated past them to the town; the district; a unit's item
+    assert escalation_group("escalate", cadre, recipient_unit=town) == town
+    assert escalation_group("district", cadre, recipient_unit=None) == town
+    assert escalation_group("escalate", Item("unit", village, town), recipient_unit=town) == town
 
 
 def test_a_record_awaiting_its_signature_reminds_only_those_above() -> None:
