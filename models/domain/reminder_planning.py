@@ -38,11 +38,7 @@ def is_escalation(rule: str) -> bool:
     return rule in ESCALATIONS
 
 
-class GroupedItem(Protocol):
-    @property
-    def subject_type(self) -> str: ...
-    @property
-    def unit_id(self) -> int: ...
+class GroupedItem(Subject, Protocol):
     @property
     def town_id(self) -> int | None: ...
 

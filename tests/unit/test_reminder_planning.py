@@ -220,6 +220,7 @@ def test_a_persons_item_escalated_to_their_own_units_head_is_grouped_under_that_
         subject_type: str
         unit_id: int
         town_id: int | None
+        subject_id: int = 1
 
     village, town = 7, 3
     cadre = Item("pairing", village, town)
