@@ -18,9 +18,12 @@ from flows.web.views import (
 )
 from flows.web.visit import COOKIE, Visit, visit
 from models.domain.permissions import may_approve
+from models.domain.planning import waves_before
 from models.domain.text_safety import written
+from models.domain.wording import wave_standing_zh
 from models.errors import NotFound
 from models.store.gates import latest_decisions, record_decision, reviewer_name
+from models.store.progress import Counts, counts_by_wave
 from models.store.rollout import campaign_id
 from tasks.gate_tasks import resume_waiting_run
 
@@ -30,11 +33,19 @@ router = APIRouter()
 def _gates(v: Visit) -> list[dict[str, Any]]:
     rows = []
     for key, loaded in v.campaigns().items():
-        decisions = latest_decisions(v.session, campaign_id(v.session, key))
+        cid = campaign_id(v.session, key)
+        decisions = latest_decisions(v.session, cid)
+        waves: dict[str | None, Counts] | None = None
         for gate in loaded.spec.gates:
             if not may_approve(v.person, gate):
                 continue
             decision = decisions.get(gate.key)
+            # what the approver judges by: how the waves before the gate stand today
+            waves = waves if waves is not None else counts_by_wave(v.session, cid, v.today)
+            before = [
+                wave_standing_zh(w.name, *waves.get(w.key, Counts(0, 0, 0, 0))[:3])
+                for w in waves_before(loaded.spec, gate.key)
+            ]
             rows.append(
                 {
                     "campaign": loaded.spec.name,
@@ -48,6 +59,7 @@ def _gates(v: Visit) -> list[dict[str, Any]]:
                     "open": decision is None or not decision.approved,
                     "notes": decision.notes if decision else "",
                     "by": reviewer_name(v.session, decision) if decision else "",
+                    "before": before,
                 }
             )
     return rows

@@ -58,7 +58,9 @@ class ReminderLine:
     # what the reminder is, in codes that mean the same in any database: campaign, the
     # item's natural key, rule, day and recipient (never a row id)
     natural: str = ""
-    town: str = ""  # the town (or 区直) of the item's unit: how escalations are grouped
+    # how escalations are grouped: the town (or 区直) of the item's unit, or a person's own
+    # unit when its head is the one told (`escalation_group`)
+    town: str = ""
     subject_code: str = ""
     subject_kind: str = ""  # village, community, town, ... person, pairing
     escalated_to: str = ""  # who else was told of it, for the doer's own line

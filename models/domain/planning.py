@@ -15,7 +15,7 @@ from typing import Generic, NamedTuple, Protocol, TypeVar
 
 import pendulum
 
-from models.domain.campaign import CampaignSpec, Obligation, PhaseDates, Recurrence
+from models.domain.campaign import CampaignSpec, Obligation, PhaseDates, Recurrence, Wave
 from models.domain.date_rules import HOLIDAYS, BeforeHoliday, DateRule, resolve
 from models.domain.org_snapshot import OrgSnapshot, UnitInfo
 from models.domain.vocabulary import SubjectType
@@ -340,6 +340,17 @@ def released_waves(spec: CampaignSpec, approved_gates: set[str]) -> set[str | No
         w.key for w in spec.waves if w.after_gate is None or w.after_gate in approved_gates
     }
     return released
+
+
+def waves_before(spec: CampaignSpec, gate: str) -> list[Wave]:
+    """The waves an approver judges a gate by: those before the first wave that waits for it
+    (the pilot villages, before the rest are rolled out)."""
+    before = []
+    for wave in spec.waves:
+        if wave.after_gate == gate:
+            break
+        before.append(wave)
+    return before
 
 
 def rectification_due(failed_on: dt.date, within_days: int) -> pendulum.Date:

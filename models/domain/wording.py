@@ -403,6 +403,11 @@ def sweep_zh(
     return lines
 
 
+def wave_standing_zh(name: str, items: int, accepted: int, overdue: int) -> str:
+    """A wave as a gate's approver reads it: 试点村：3项，已完成1项，逾期1项."""
+    return f"{name}：{items}项，已完成{accepted}项，逾期{overdue}项"
+
+
 def windows_ahead_zh(items: int, first: dt.date) -> str:
     """The recurring items a person's list leaves out because their windows have not begun."""
     return f"另有{items}项的周期尚未开始（最早{first.month}月{first.day}日开始），到时列出。"

@@ -126,14 +126,14 @@ def asked_by(as_of: dt.date) -> Any:
     )
 
 
-class _Counts(NamedTuple):
+class Counts(NamedTuple):
     items: int
     accepted: int
     overdue: int
     owed: int
 
 
-def _counts(session: Session, campaign: int, as_of: dt.date, group: Any) -> dict[Any, _Counts]:
+def _counts(session: Session, campaign: int, as_of: dt.date, group: Any) -> dict[Any, Counts]:
     done, asked_by_then = accepted_by(as_of), asked_by(as_of)
     rows = session.execute(
         select(
@@ -150,9 +150,14 @@ def _counts(session: Session, campaign: int, as_of: dt.date, group: Any) -> dict
         .group_by(group)
     ).all()
     return {
-        r.key: _Counts(r.items, int(r.accepted or 0), int(r.overdue or 0), int(r.owed or 0))
+        r.key: Counts(r.items, int(r.accepted or 0), int(r.overdue or 0), int(r.owed or 0))
         for r in rows
     }
+
+
+def counts_by_wave(session: Session, campaign: int, as_of: dt.date) -> dict[str | None, Counts]:
+    """Each wave's items as the day ends (None: items of no wave): what a gate is judged by."""
+    return _counts(session, campaign, as_of, col(ChecklistItem.wave))
 
 
 def target_actuals(
@@ -207,7 +212,7 @@ def campaign_progress(session: Session, loaded: LoadedCampaign, as_of: dt.date) 
     }
     out = CampaignProgress(spec.key, spec.name, as_of.isoformat())
     for phase in spec.phases:
-        items, accepted, overdue, _ = by_phase.get(phase.key, _Counts(0, 0, 0, 0))
+        items, accepted, overdue, _ = by_phase.get(phase.key, Counts(0, 0, 0, 0))
         dates = loaded.phase_dates[phase.key]
         out.phases.append(
             PhaseProgress(

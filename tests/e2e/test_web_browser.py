@@ -171,6 +171,8 @@ def test_an_inspectors_fail_reaches_the_village_and_an_approval_rolls_on(
     sign_in(approver, door.link("p-org-head-1"))
     approver.get_by_role("link", name="闸门", exact=True).click()
     expect(approver.get_by_text("总结试点经验，批准全面推开")).to_be_visible()
+    # what the approver judges by: the pilot wave as it stands (one village a town, none late)
+    expect(approver.get_by_text("试点村：3项，已完成0项，逾期0项")).to_be_visible()
     approver.get_by_label("意见（退回时必填）").fill("试点经验可行，同意全面推开")
     fits_the_screen(approver)
     approver.screenshot(path=str(folder / "web-gates.png"), full_page=True)

@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 
 from models.domain.campaign import CampaignSpec, PhaseDates, Recurrence
 from models.domain.org_snapshot import OrgSnapshot
-from models.domain.planning import RolloutPlanner, begun, in_window, not_open_yet, windows
+from models.domain.planning import (
+    RolloutPlanner,
+    begun,
+    in_window,
+    not_open_yet,
+    waves_before,
+    windows,
+)
 from models.domain.working_days import RollPolicy, WorkCalendar
 
 D = pendulum.Date
@@ -251,3 +258,9 @@ def test_a_list_shows_the_items_whose_window_has_begun_and_counts_the_rest() -> 
     listed = begun(rows, dt.date(2026, 12, 8))
     assert [r.name for r in listed.now] == ["this week", "one-off"]
     assert listed.ahead == [dt.date(2026, 12, 14), dt.date(2026, 12, 21)]
+
+
+def test_a_gate_is_judged_by_the_waves_before_it() -> None:
+    staged = spec(**WAVES)
+    assert [w.key for w in waves_before(staged, "g")] == ["pilot"]
+    assert waves_before(spec(), "g") == []  # no waves: nothing but the gate's own words

@@ -14,6 +14,7 @@ from models.domain.wording import (
     occurrence_ref,
     occurrence_zh,
     sweep_zh,
+    wave_standing_zh,
 )
 from models.domain.working_days import WorkCalendar
 
@@ -188,6 +189,10 @@ def test_a_list_shows_an_item_by_what_its_doer_still_has_to_do() -> None:
     assert standing(due, today, calendar, "submitted") == ("waiting", "已报送")
     done = standing(due, today, calendar, "accepted", dt.date(2013, 9, 27))
     assert done == ("done", "按期完成")
+
+
+def test_a_wave_as_its_gates_approver_reads_it() -> None:
+    assert wave_standing_zh("试点村", 3, 1, 1) == "试点村：3项，已完成1项，逾期1项"
 
 
 def test_an_obligation_is_named_by_its_title_and_the_key_one_types() -> None:
