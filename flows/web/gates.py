@@ -42,10 +42,12 @@ def _gates(v: Visit) -> list[dict[str, Any]]:
             decision = decisions.get(gate.key)
             # what the approver judges by: how the waves before the gate stand today
             waves = waves if waves is not None else counts_by_wave(v.session, cid, v.today)
-            before = [
-                wave_standing_zh(w.name, *waves.get(w.key, Counts(0, 0, 0, 0))[:3])
-                for w in waves_before(loaded.spec, gate.key)
-            ]
+            before = []
+            for wave in waves_before(loaded.spec, gate.key):
+                counts = waves.get(wave.key, Counts(0, 0, 0, 0))
+                before.append(
+                    wave_standing_zh(wave.name, counts.items, counts.accepted, counts.overdue)
+                )
             rows.append(
                 {
                     "campaign": loaded.spec.name,

@@ -19,7 +19,7 @@ from starlette.datastructures import FormData, UploadFile
 from config.settings import get_settings
 from flows.web.visit import COOKIE, Visit, visit
 from models.domain.campaign import LoadedCampaign, Obligation
-from models.domain.digest import STATE_ORDER, standing
+from models.domain.digest import STATE_ORDER, list_state, standing
 from models.domain.door import Scope, asks_the_same, scope_of
 from models.domain.permissions import may_sign, may_submit
 from models.domain.planning import begun, in_window
@@ -173,7 +173,8 @@ def my_items(v: Visit) -> MyItems:
         return item.unit_id == me.unit_id
 
     def order(item: store.DoorItem) -> tuple[int, bool, dt.date, int]:
-        state = standing(item.due, today, v.calendar, item.status).state
+        # the state alone: counting every item's working days would be wasted on a sort
+        state = list_state(item.due, today, item.status)
         return (STATE_ORDER[state], not own(item), item.due, item.id)
 
     out.sort(key=lambda p: order(p[0]))

@@ -104,6 +104,20 @@ class Standing(NamedTuple):
     days: str
 
 
+def list_state(
+    due: dt.date, today: dt.date, status: str, completed_on: dt.date | None = None
+) -> str:
+    """Where an item stands on a person's list (what it is sorted by): a done item done; a
+    record waiting for its signature waiting: its doer has done their part, so it is not
+    counted overdue against them (their reminders stop too, `still_to_send`), and it goes
+    below what they still have to do; the others by their due date."""
+    if status == ItemStatus.ACCEPTED and completed_on is not None:
+        return "done"
+    if status == ItemStatus.SUBMITTED:
+        return "waiting"
+    return state_of(due, today)
+
+
 def standing(
     due: dt.date,
     today: dt.date,
@@ -111,15 +125,15 @@ def standing(
     status: str,
     completed_on: dt.date | None = None,
 ) -> Standing:
-    """An item as a person's list shows it: a countdown to its due date; a done item its
-    days late or 按期完成; a record waiting for its signature 已报送: its doer has done their
-    part, so it is not counted overdue against them (their reminders stop too,
-    `still_to_send`), and it goes below what they still have to do."""
-    if status == ItemStatus.ACCEPTED and completed_on is not None:
-        return Standing("done", done_word(due, completed_on, calendar))
-    if status == ItemStatus.SUBMITTED:
-        return Standing("waiting", "已报送")
-    return Standing(state_of(due, today), days_word(due, today, calendar))
+    """An item as a person's list shows it (`list_state`) with its days: a countdown to its
+    due date, a done item's days late or 按期完成, 已报送."""
+    state = list_state(due, today, status, completed_on)
+    if state == "done":
+        assert completed_on is not None
+        return Standing(state, done_word(due, completed_on, calendar))
+    if state == "waiting":
+        return Standing(state, "已报送")
+    return Standing(state, days_word(due, today, calendar))
 
 
 def _md(day: dt.date) -> str:

@@ -470,16 +470,21 @@ def claim(
     if not rows:
         return []
     item_ids = sorted({r.item_id for r in rows})
+    # the statuses that may leave a reminder nothing to say; the many items plainly open
+    # (or sent back) are not read
     status_of: dict[int, str] = {}
     for part in _chunks(item_ids):
         found = session.execute(
             select(col(ChecklistItem.id), col(ChecklistItem.status)).where(
-                col(ChecklistItem.id).in_(part)
+                col(ChecklistItem.id).in_(part),
+                col(ChecklistItem.status).not_in((ItemStatus.OPEN, ItemStatus.REJECTED)),
             )
         )
         status_of.update({r.id: r.status for r in found})
     table = core(Reminder)
-    skip = {r.id for r in rows if not still_to_send(status_of[r.item_id], r.rule)}
+    skip = {
+        r.id for r in rows if not still_to_send(status_of.get(r.item_id, ItemStatus.OPEN), r.rule)
+    }
     for part in _chunks(sorted(skip)):
         session.execute(
             table.update().where(table.c.id.in_(part)).values(status=ReminderStatus.CANCELLED)
@@ -732,9 +737,14 @@ def reminder_lines(
         for row in session.execute(select(*read).where(where)):
             items[row.id] = ItemRef._make(row)
     names = _subject_names(session, list(items.values()), people)
-    towns = _unit_names(
-        session, {i.town_id for i in items.values()} | {i.unit_id for i in items.values()}
-    )
+
+    def group_of(c: Claimed) -> int | None:
+        recipient = people.get(c.recipient_id)
+        unit = recipient.unit_id if recipient else None
+        return escalation_group(c.rule, items[c.item_id], unit)
+
+    groups = {c.id: group_of(c) for c in claimed}
+    towns = _unit_names(session, set(groups.values()))  # only the units lines are grouped by
     told = _escalated_to(session, claimed, items, people, today)
     versions = {
         (v.campaign_id, v.version): v.id for v in session.execute(select(CampaignVersion)).scalars()
@@ -764,10 +774,7 @@ def reminder_lines(
             f"{campaign_key}/{item.phase_key}/{item.obligation_key}/{item.subject_type}:"
             f"{subject[1]}/{item.occurrence}/{c.rule}/{c.send_on}/"
             f"{recipient.code if recipient else c.recipient_id}",
-            towns.get(
-                escalation_group(c.rule, item, recipient.unit_id if recipient else None),
-                DISTRICT_LEVEL,
-            ),
+            towns.get(groups[c.id], DISTRICT_LEVEL),
             subject[1],
             subject[2],
             told.get((c.item_id, c.recipient_id), ""),
