@@ -258,7 +258,7 @@ def todo(
         item, loaded = owed.item, campaigns[owed.campaign]
         phase = next((p for p in loaded.spec.phases if p.key == item.phase_key), None)
         obligation = obligations[owed.campaign].get(item.obligation_key)
-        state, days = standing(item.due, day, run.calendar, owed.status)
+        state, days = standing(item.due, day, run.calendar, item.status)
         rows.append(
             {
                 "campaign": loaded.spec.name,
@@ -269,7 +269,7 @@ def todo(
                 "due": item.due.isoformat(),
                 "state": state,
                 "days": days,
-                "status": owed.status,
+                "status": item.status,
                 "escalated": owed.escalated,
             }
         )

@@ -64,6 +64,8 @@ class ReminderLine:
     subject_code: str = ""
     subject_kind: str = ""  # village, community, town, ... person, pairing
     escalated_to: str = ""  # who else was told of it, for the doer's own line
+    # reported, awaiting its signature: late on the signer, not on the doer
+    awaiting_signature: bool = False
 
 
 def digest_key(naturals: Sequence[str]) -> str:
@@ -206,6 +208,16 @@ def late_items(lines: Sequence[ReminderLine]) -> list[tuple[str, int]]:
     return sorted(count.items(), key=lambda kv: (-kv[1], first[kv[0]], kv[0]))
 
 
+def _waiting_words(waiting: int, items: int) -> str:
+    """Which of a town's late items its units have reported, so that a supervisor who must
+    sign them is not sent to chase a village that has done its part."""
+    if not waiting:
+        return ""
+    if waiting == items:
+        return "，均已报送待签字" if items > 1 else "，已报送待签字"
+    return f"，其中{waiting}项已报送待签字"
+
+
 def _group_entry(
     rule: str, town: str, lines: list[ReminderLine], today: dt.date, calendar: WorkCalendar
 ) -> Entry:
@@ -213,6 +225,7 @@ def _group_entry(
     subjects = {line.subject_code or line.subject for line in lines}
     unit_word = _count_word({line.subject_kind for line in lines})
     late = late_items(lines)
+    waiting = sum(1 for line in lines if line.awaiting_signature)
     if len(late) == 1:
         what = late[0][0]
     else:
@@ -222,7 +235,8 @@ def _group_entry(
     return Entry(
         RULE_WORDS[rule],
         f"{town}：{len(subjects)}{unit_word}{len(lines)}项逾期"
-        f"（{what}；最早截止{_md(first)}，{days_word(first, today, calendar)}）",
+        + _waiting_words(waiting, len(lines))
+        + f"（{what}；最早截止{_md(first)}，{days_word(first, today, calendar)}）",
         "overdue",
         first,
         len(lines),
@@ -232,6 +246,7 @@ def _group_entry(
             "obligations": [{"title": title, "items": n} for title, n in late],
             "subjects": len(subjects),
             "items": len(lines),
+            "awaiting_signature": waiting,
             "due": first.isoformat(),
             "working_days": calendar.working_days_between(today, first),
         },

@@ -369,6 +369,7 @@ class ItemRef(NamedTuple):
     due: dt.date
     town_id: int | None  # None: a district-level unit
     unit_id: int
+    status: str  # a record awaiting its signature is told so in its escalation
 
 
 ITEM_LINE_COLUMNS = ItemRef._fields
@@ -778,6 +779,7 @@ def reminder_lines(
             subject[1],
             subject[2],
             told.get((c.item_id, c.recipient_id), ""),
+            item.status == ItemStatus.SUBMITTED,
         )
     return out
 

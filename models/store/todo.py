@@ -24,8 +24,7 @@ from models.store.tables import (
 @dataclass(frozen=True)
 class TodoItem:
     campaign: str  # its key
-    item: ItemRef  # what a reminder line reads of it: the natural key, the due date
-    status: str
+    item: ItemRef  # what a reminder line reads of it: the natural key, the due date, status
     escalated: bool  # reminded as the supervisor of someone else's item
 
 
@@ -41,7 +40,7 @@ def todo_items(session: Session, person: Person) -> list[TodoItem]:
     """The person's open items, by due date."""
     read = columns(ChecklistItem, " ".join(ItemRef._fields))
     rows = session.execute(
-        select(col(Campaign.key), *read, col(ChecklistItem.status), col(Reminder.rule))
+        select(col(Campaign.key), *read, col(Reminder.rule))
         .join(Reminder, col(Reminder.item_id) == col(ChecklistItem.id))
         .join(Campaign, col(Campaign.id) == col(ChecklistItem.campaign_id))
         .where(col(Reminder.recipient_id) == person.id, col(ChecklistItem.status).in_(OPEN_ITEM))
@@ -52,5 +51,5 @@ def todo_items(session: Session, person: Person) -> list[TodoItem]:
         held = out.get(r.id)
         if held is None or (held.escalated and not escalated):
             item = ItemRef._make(r[1 : 1 + len(read)])
-            out[r.id] = TodoItem(r.key, item, r.status, escalated)
+            out[r.id] = TodoItem(r.key, item, escalated)
     return sorted(out.values(), key=lambda t: (t.item.due, t.campaign, t.item.obligation_key))

@@ -355,6 +355,8 @@ def test_a_record_awaiting_its_signature_stops_the_doers_reminders_not_the_escal
         line for r in hook.received for line in r["message"].splitlines() if "学习材料汇编" in line
     ]
     assert lines and all("督办] 区直" in line for line in lines), lines
+    # the district is told the record waits for its signature, not that the department is late
+    assert all("1项已报送待签字（" in line for line in lines), lines
     with db.session_for(ml) as session:
         by_rule = dict(
             session.execute(

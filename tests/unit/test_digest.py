@@ -73,6 +73,22 @@ def test_a_cadres_missed_contacts_are_counted_by_pairing_under_the_village() -> 
     )
 
 
+def test_an_escalation_says_which_late_items_await_the_signature() -> None:
+    """A town official told of late village items that two villages have reported and only
+    a signature now holds: the line says so, not just that the villages are late."""
+    late = [line(n, "escalate", dt.date(2013, 9, 26), "桥头镇", village=n) for n in range(3)]
+    reported = [dataclasses.replace(x, awaiting_signature=True) for x in late[:2]]
+    some = build_digest("李强", [*reported, late[2]], TODAY, CAL, max_lines=20, see_all="x")
+    assert some.entries[0].text.startswith("桥头镇：3个村3项逾期，其中2项已报送待签字（")
+    assert some.entries[0].fields["awaiting_signature"] == 2
+    both = build_digest("李强", reported, TODAY, CAL, max_lines=20, see_all="x").entries[0]
+    assert both.text.startswith("桥头镇：2个村2项逾期，均已报送待签字（")
+    one = build_digest("李强", reported[:1], TODAY, CAL, max_lines=20, see_all="x").entries[0]
+    assert one.text.startswith("桥头镇：1个村1项逾期，已报送待签字（")
+    none = build_digest("李强", late, TODAY, CAL, max_lines=20, see_all="x").entries[0]
+    assert none.text.startswith("桥头镇：3个村3项逾期（") and none.fields["awaiting_signature"] == 0
+
+
 def test_the_line_says_the_item_as_it_stands_not_the_rule_that_was_due() -> None:
     # a before-due reminder that waited out a holiday: the item is 25 working days late now
     digest = build_digest(
