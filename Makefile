@@ -36,7 +36,7 @@ demo: setup
 test: setup browser
 	.venv/bin/ruff check .
 	.venv/bin/mypy
-	.venv/bin/python -m pytest -n 2 --dist loadgroup
+	.venv/bin/python -m pytest -n 2 --dist loadgroup --durations=25
 
 # The Prefect UI on the runs the demo recorded (same Prefect home as the CLI).
 ui: setup
