@@ -156,6 +156,8 @@ def file_channel_refusal(url: str) -> str | None:
     target = _path_of(parse_url(url, verify_host=False) or {}).resolve()
     if not target.is_relative_to(home):
         return f"文件渠道不在 CAMPAIGN_HOME（{home}）之内：{target}"
+    if url.endswith("/") or target.is_dir():  # each digest is a line appended to one file
+        return f"文件渠道是文件夹，应写到一个文件，如 file://{target}/提醒.jsonl"
     return None
 
 

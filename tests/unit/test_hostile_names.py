@@ -106,6 +106,27 @@ def test_a_channel_reaches_only_allowed_hosts(monkeypatch: pytest.MonkeyPatch) -
     assert host_refusal("json://127.0.0.1:8080/hook") is not None  # the list is the list
 
 
+def test_a_file_channel_naming_a_folder_is_refused_with_the_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CAMPAIGN_NOTIFY_DEFAULT=file:///…/outbox/ was refused at every delivery as
+    `file 拒绝投递`, which says nothing of what to mend."""
+    from config.settings import get_settings
+    from tasks.channels import channel_refusal
+
+    monkeypatch.setenv("CAMPAIGN_HOME", str(tmp_path))
+    get_settings.cache_clear()
+    (tmp_path / "outbox").mkdir()
+    for folder, url in (
+        ("outbox", f"file://{tmp_path}/outbox/"),
+        ("outbox", f"file://{tmp_path}/outbox"),
+        ("new", f"file://{tmp_path}/new/"),
+    ):
+        said = f"文件渠道是文件夹，应写到一个文件，如 file://{tmp_path / folder}/提醒.jsonl"
+        assert channel_refusal(url) == said, url
+    assert channel_refusal(f"file://{tmp_path}/outbox/digests.jsonl") is None
+
+
 @pytest.mark.parametrize(
     ("typed", "stored"),
     [
