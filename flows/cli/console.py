@@ -294,7 +294,8 @@ def unit_table(rows: list[UnitRow], as_of: str) -> Table:
         table.add_column(name, justify="right" if name in ("事项", "已完成", "逾期") else "left")
     for row in rows:
         late = "\n".join(
-            f"{escape(i.title)}{'·' + i.occurrence if i.occurrence else ''}（{i.due}）"
+            f"{escape(i.title)}{'·' + i.occurrence if i.occurrence else ''}"
+            f"（{i.due}{'，' + i.remark if i.remark else ''}）"
             for i in row.late
         )
         table.add_row(

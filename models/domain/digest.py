@@ -25,7 +25,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 from models.domain.door import is_group_channel, sign_in_url
 from models.domain.reminder_planning import DISTRICT, DueReminder, is_escalation
 from models.domain.vocabulary import ItemStatus
-from models.domain.wording import occurrence_zh
+from models.domain.wording import AWAITING_SIGNATURE_ZH, occurrence_zh
 from models.domain.working_days import WorkCalendar
 
 RULE_WORDS = {
@@ -214,8 +214,8 @@ def _waiting_words(waiting: int, items: int) -> str:
     if not waiting:
         return ""
     if waiting == items:
-        return "，均已报送待签字" if items > 1 else "，已报送待签字"
-    return f"，其中{waiting}项已报送待签字"
+        return f"，均{AWAITING_SIGNATURE_ZH}" if items > 1 else f"，{AWAITING_SIGNATURE_ZH}"
+    return f"，其中{waiting}项{AWAITING_SIGNATURE_ZH}"
 
 
 def _group_entry(

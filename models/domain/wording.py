@@ -33,6 +33,10 @@ _PART = re.compile(r"^(\d{4})-([BQH])(\d)$")
 _RECHECK = "-recheck"
 
 
+# a late item its unit has reported: what holds it now is the signature above
+AWAITING_SIGNATURE_ZH = "已报送待签字"
+
+
 def occurrence_zh(label: str) -> str:
     """2013-W37 → 2013年第37周, 2013-09 → 2013年9月, 2014-Q1 → 2014年第1季度, once → ""."""
     if label == "once":

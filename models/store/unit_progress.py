@@ -13,7 +13,7 @@ from sqlmodel import Session, col
 from models.domain.campaign import LoadedCampaign
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.vocabulary import ItemStatus
-from models.domain.wording import occurrence_zh
+from models.domain.wording import AWAITING_SIGNATURE_ZH, occurrence_zh
 from models.store.progress import accepted_by, asked_by
 from models.store.rollout import campaign_id
 from models.store.tables import ChecklistItem, columns
@@ -24,6 +24,12 @@ class LateItem:
     title: str
     occurrence: str
     due: str
+    # reported, not yet signed: the unit did its part; the hold-up is the signer's
+    awaiting_signature: bool = False
+
+    @property
+    def remark(self) -> str:
+        return AWAITING_SIGNATURE_ZH if self.awaiting_signature else ""
 
 
 @dataclass
@@ -63,7 +69,7 @@ def unit_progress(
     titles = {ob.key: ob.title for _, ob in loaded.spec.obligations()}
     items = session.execute(
         select(
-            *columns(ChecklistItem, "unit_id obligation_key occurrence due"),
+            *columns(ChecklistItem, "unit_id obligation_key occurrence due status"),
             # the same rules as the campaign's and towns' counts (progress.py)
             case((accepted_by(as_of), 1), else_=0).label("done"),
             case((asked_by(as_of), 1), else_=0).label("asked"),
@@ -90,6 +96,7 @@ def unit_progress(
                     titles.get(item.obligation_key, item.obligation_key),
                     occurrence_zh(item.occurrence),
                     item.due.isoformat(),
+                    item.status == ItemStatus.SUBMITTED,
                 )
             )
     return [rows[uid] for uid, _ in order]

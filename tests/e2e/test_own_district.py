@@ -192,6 +192,12 @@ def test_an_organization_of_ones_own_from_a_workbook_and_a_campaign_file_from_an
     # whose sign-off it is, and who typed it in
     assert (signed.actor, signed.payload["entered_by"]) == ("lg-t1-oc2", os_login())
 
+    # a village's record the town has not signed: late, and said to wait for its signature
+    other = ("--subject", "lg-t1-v2", "--obligation", "study-session")
+    waiting = run("evidence", "add", item[0], *other, "--by", "lg-t1-oc", *evidence[:4],
+                  "--date", "2025-04-28")  # fmt: skip
+    assert waiting.returncode == 0, waiting.stderr
+
     # one meaning of a day: the sign-off of 04-14 does not count on 04-05
     before = json_status("2025-04-05")
     assert [(p["accepted"], p["overdue"]) for p in before["phases"]] == [(0, 0), (0, 0)]
@@ -210,6 +216,10 @@ def test_an_organization_of_ones_own_from_a_workbook_and_a_campaign_file_from_an
     assert (done_village["accepted"], done_village["overdue"], done_village["late"]) == (1, 0, [])
     behind = [u for u in units if u["depth"] == 1 and u["overdue"]]
     assert behind and all(u["late"][0]["due"] == "2025-04-30" for u in behind)
+    assert [u["code"] for u in behind if u["late"][0]["awaiting_signature"]] == ["lg-t1-v2"]
+    shown = run("status", "eight-rules-study-2025", "--as-of", "2025-05-06", "--unit", "lg-t1")
+    assert "召开专题学习研讨会（2025-04-30，已报送待签字）" in shown.stdout, shown.stdout
+    assert shown.stdout.count("已报送待签字") == 1
     unknown = run("status", "eight-rules-study-2025", "--unit", "qiaotou")  # weihai's town
     assert unknown.returncode != 0 and "lingang" in unknown.stderr
     deadlines = run("phases", "eight-rules-study-2025", "--items")
