@@ -258,7 +258,7 @@ def todo(
         item, loaded = owed.item, campaigns[owed.campaign]
         phase = next((p for p in loaded.spec.phases if p.key == item.phase_key), None)
         obligation = obligations[owed.campaign].get(item.obligation_key)
-        state, days = standing(item.due, day, run.calendar, item.status)
+        state, days = standing(item.due, day, run.calendar, item.status, supervising=owed.escalated)
         rows.append(
             {
                 "campaign": loaded.spec.name,

@@ -126,15 +126,18 @@ def standing(
     calendar: WorkCalendar,
     status: str,
     completed_on: dt.date | None = None,
+    *,
+    supervising: bool = False,
 ) -> Standing:
     """An item as a person's list shows it (`list_state`) with its days: a countdown to its
-    due date, a done item's days late or 按期完成, 已报送."""
+    due date, a done item's days late or 按期完成, 已报送 (to one `supervising` it, whose
+    signature or push it now waits for: 已报送待签字)."""
     state = list_state(due, today, status, completed_on)
     if state == "done":
         assert completed_on is not None
         return Standing(state, done_word(due, completed_on, calendar))
     if state == "waiting":
-        return Standing(state, "已报送")
+        return Standing(state, AWAITING_SIGNATURE_ZH if supervising else "已报送")
     return Standing(state, days_word(due, today, calendar))
 
 

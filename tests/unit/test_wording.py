@@ -187,6 +187,11 @@ def test_a_list_shows_an_item_by_what_its_doer_still_has_to_do() -> None:
     assert standing(due, today, calendar, "rejected") == ("overdue", "已逾期2个工作日")
     # reported, awaiting its signature: the doer's part is done, nothing counts against them
     assert standing(due, today, calendar, "submitted") == ("waiting", "已报送")
+    # to the town official it was escalated to, it waits for them
+    assert standing(due, today, calendar, "submitted", supervising=True) == (
+        "waiting",
+        "已报送待签字",
+    )
     done = standing(due, today, calendar, "accepted", dt.date(2013, 9, 27))
     assert done == ("done", "按期完成")
 
