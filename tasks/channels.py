@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import apprise
@@ -173,23 +173,34 @@ def host_refusal(url: str) -> str | None:
     return None
 
 
-def channel_refusal(url: str) -> str | None:
-    """Why no digest can go to a channel, if none can: a file outside CAMPAIGN_HOME, a host
-    not allowed, an address no sender takes (`mailto://name@host` without a recipient). What
+class Vetted(NamedTuple):
+    refusal: str | None  # why no digest can go there, if none can
+    sender: Any = None  # Apprise's sender for a channel Apprise sends to, built once
+
+
+def vet_channel(url: str) -> Vetted:
+    """Whether a digest can go to a channel: not to a file outside CAMPAIGN_HOME, a host not
+    allowed, an address no sender takes (`mailto://name@host` without a recipient). What
     `deliver` refuses before trying, and what an organization import warns of, so that a
     mistyped channel is mended when it is imported, not found dead at the first sweep."""
     scheme = url.split("://", 1)[0].lower()
-    if scheme == "file":
-        return file_channel_refusal(url)
-    if refusal := host_refusal(url):
-        return refusal
+    refusal = file_channel_refusal(url) if scheme == "file" else host_refusal(url)
+    if refusal:
+        return Vetted(refusal)
+    sender = None
     if scheme.removesuffix("s") in ROBOTS:
         usable = bool((parse_url(url, verify_host=True) or {}).get("host"))
     elif scheme in ("json", "jsons"):
         usable = bool(urlsplit(url).hostname)
     else:
-        usable = apprise.Apprise.instantiate(with_timeouts(url)) is not None
-    return None if usable else f"渠道地址不可用：{scheme}://…"
+        sender = apprise.Apprise.instantiate(with_timeouts(url))
+        usable = sender is not None
+    return Vetted(None, sender) if usable else Vetted(f"渠道地址不可用：{scheme}://…")
+
+
+def channel_refusal(url: str) -> str | None:
+    """Why no digest can go to a channel, if none can (`vet_channel`)."""
+    return vet_channel(url).refusal
 
 
 def unusable_channels(people: Iterable[PersonRow]) -> list[str]:
@@ -215,8 +226,9 @@ def deliver(url: str, digest: Digest) -> Delivery:
     """Send one digest to one channel, in the form the channel carries best; never raises."""
     scheme = url.split("://", 1)[0].lower()
     try:
-        if refusal := channel_refusal(url):
-            return Delivery(False, refusal, permanent=True)
+        vetted = vet_channel(url)
+        if vetted.refusal:
+            return Delivery(False, vetted.refusal, permanent=True)
         if scheme.removesuffix("s") in ROBOTS:
             meta = parse_url(url, verify_host=True) or {}
             meta["qsd"] = meta.get("qsd") or {}
@@ -229,8 +241,7 @@ def deliver(url: str, digest: Digest) -> Delivery:
             ok = _post_json(url, digest.payload())
             return Delivery(True) if ok else Delivery(False, f"{scheme} 拒绝投递")
         sender = apprise.Apprise()
-        if not sender.add(with_timeouts(url)):
-            return Delivery(False, f"渠道地址不可用：{scheme}://…", permanent=True)
+        sender.add(vetted.sender)  # the one vet_channel built: not parsed twice
         if scheme in ("mailto", "mailtos"):
             # Apprise writes an HTML body as multipart/alternative: its plain part and ours
             ok = bool(
