@@ -46,8 +46,6 @@ from models.store.reminders import cancel_pending
 from models.store.tables import CampaignVersion, ChecklistItem, Evidence, core
 from models.store.tables import Obligation as ObligationRow
 
-OPEN_FOR_SUBMISSION = (ItemStatus.OPEN, ItemStatus.REJECTED, ItemStatus.SUBMITTED)
-
 
 @dataclass(frozen=True)
 class Submission:
