@@ -83,6 +83,7 @@ def simulate_day(
             signs=signs,
             now=simulated_now(day, loaded.spec.timezone),
             files_home=run.settings.home.resolve(),
+            calendar=run.calendar,
         )
     return dict(done)
 

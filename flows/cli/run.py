@@ -431,6 +431,7 @@ def evidence_add(
             obligation=rule,
             person=at.person,
             submission=Submission(counts, note, [meta for _, meta in documents], dated),
+            calendar=run.calendar,
             now=utc_now(),
             supervising=loaded.spec.supervising(rule),
         )

@@ -73,6 +73,7 @@ def import_sheet(
             sheet_dir=file.parent,
             home=run.settings.home.resolve(),
             max_bytes=run.settings.max_file_bytes,
+            calendar=run.calendar,
             now=utc_now(),
         )
     summary = "，".join(f"{STATUS_ZH.get(k, k)}{v}项" for k, v in sorted(done.items()))

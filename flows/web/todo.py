@@ -31,7 +31,7 @@ from flows.web.visit import COOKIE, Visit, revisit, visit
 from models.domain.campaign import Obligation
 from models.domain.counts import whole_number
 from models.domain.date_rules import not_after_today, read_day
-from models.domain.door import new_token
+from models.domain.door import new_token, sees_units_below
 from models.domain.permissions import may_submit
 from models.domain.vocabulary import ItemStatus
 from models.domain.wording import EVIDENCE_KIND_ZH, STATUS_ZH, windows_ahead_zh
@@ -71,6 +71,8 @@ def todo(request: Request) -> HTMLResponse:
             overdue=sum(1 for i in views if i.state == "overdue"),
             ahead=windows_ahead_zh(len(mine.ahead), min(mine.ahead)) if mine.ahead else "",
             signs=signs,
+            below=not views
+            and sees_units_below(v.org, v.person, (c.spec for c in v.campaigns().values())),
         )
 
 
@@ -102,6 +104,7 @@ def _item_response(
         v.org, v.person, item, loaded.spec.supervising(obligation)
     )
     history = store.item_evidence(v.session, item_id=item.id)
+    replaced = {e.supersedes_id for e in history}
     names = {c.key: c.name for c in obligation.evidence.counts}
     return page(
         request,
@@ -112,6 +115,8 @@ def _item_response(
         obligation=obligation,
         detail=obligation.detail,
         can_submit=can_submit,
+        # a new submission replaces the one awaiting its signature
+        replaces=item.status == ItemStatus.SUBMITTED and obligation.submissions_needed == 1,
         also=[item_view(v, o, r) for o, r in same_asks(v, item, obligation)] if can_submit else [],
         history=[
             {
@@ -121,6 +126,7 @@ def _item_response(
                 "note": e.note,
                 "counts": "，".join(f"{names.get(k, k)}{n}" for k, n in e.counts.items()),
                 "files": [f.get("name") for f in e.files],
+                "replaced": e.id in replaced,
             }
             for e in history
         ],
@@ -198,6 +204,7 @@ def _record_submission(
             obligation=rule,
             person=v.person,
             submission=Submission(_counts(form, rule), note, [m for _, m in documents], dated),
+            calendar=v.calendar,
             now=v.now,
             supervising=loaded.spec.supervising(rule),
         )

@@ -156,7 +156,7 @@ def weigh(
                 if inside is not None and unit not in inside:
                     continue
                 ob = obligations[item.obligation_key]
-                times = ob.recurrence.at_least if ob.recurrence else 1
+                times = ob.submissions_needed
                 load = burden.by_unit_month.setdefault((unit, period(due)), Load())
                 load.add(
                     Load(

@@ -181,6 +181,12 @@ class Obligation(Strict):
     reminders: ReminderPolicy | None = None
     detail: str | None = None
 
+    @property
+    def submissions_needed(self) -> int:
+        """How many submissions make one of its items done: a recurring one's `at_least` in
+        each window, else one, which a later submission then replaces."""
+        return self.recurrence.at_least if self.recurrence else 1
+
 
 class Phase(Strict):
     key: Slug

@@ -241,6 +241,14 @@ def not_after_today(day: dt.date, today: dt.date, what: str, why: str = DONE_ALR
     return day
 
 
+def first_record_day(opened_on: dt.date, calendar: WorkCalendar) -> pendulum.Date:
+    """The earliest day a record may be dated for an item of a phase opened on `opened_on`:
+    the days off just before the opening count with it (a phase written to start on a
+    Saturday opens the Monday after), any earlier day is before the phase, most often a
+    year or month typed wrong, that would count as done in time."""
+    return calendar.previous_working_day(opened_on, include_self=False).add(days=1)
+
+
 def run_day(day: dt.date, today: dt.date, what: str, *, rehearsal: bool = False) -> dt.date:
     """The day a run acts for (a rollout, a phase opened or closed, checks drawn, reminders
     swept): today or before, for what it does reaches people now. A rehearsal's campaign

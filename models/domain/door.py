@@ -79,6 +79,14 @@ def progress_root(org: OrgSnapshot, person: PersonInfo, spec: CampaignSpec) -> i
     return None
 
 
+def sees_units_below(org: OrgSnapshot, person: PersonInfo, specs: Iterable[CampaignSpec]) -> bool:
+    """Whether 进度 shows this person units below their part of the tree (a town's, the
+    district's), where the escalations about them are followed; a village's shows only
+    itself."""
+    roots = {progress_root(org, person, spec) for spec in specs} - {None}
+    return any(u.parent_id in roots for u in org.units.values())
+
+
 @dataclass(frozen=True)
 class DoorPages:
     """Which of the door's pages beyond 我的待办 a person is offered: those their roles can

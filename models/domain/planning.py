@@ -107,7 +107,8 @@ def windows(
 
 def in_window(day: dt.date, opens: dt.date | None, closes: dt.date | None) -> bool:
     """Whether what was done on `day` counts for an item: a recurring item's only inside
-    its window, any other item's on any day."""
+    its window, any other item's on any day (either, from its phase's opening on:
+    `date_rules.first_record_day`)."""
     return opens is None or closes is None or opens <= day <= closes
 
 

@@ -72,7 +72,7 @@ def plan_submission(
     late = draw >= behaviour.on_time
     if late and window:
         return None  # a contact made after its window counts for the next one, not this
-    times = obligation.recurrence.at_least if obligation.recurrence else 1
+    times = obligation.submissions_needed
     if times > 1:
         first = calendar.next_working_day(opens)
         span = max(0, calendar.working_days_between(first, due))

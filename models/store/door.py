@@ -85,6 +85,7 @@ class EvidenceRow:
     note: str | None
     counts: dict[str, object]
     files: list[dict[str, object]]
+    supersedes_id: int | None  # the submission this one replaced
 
 
 def persons_of_unit(session: Session, *, org_key: str, unit_code: str) -> list[int]:
@@ -538,7 +539,7 @@ _ITEM_EVIDENCE = (
         col(Evidence.kind),
         col(Evidence.person_id),
         col(Person.name).label("person_name"),
-        *columns(Evidence, "dated recorded_at note counts files"),
+        *columns(Evidence, "dated recorded_at note counts files supersedes_id"),
     )
     .join(Person, col(Person.id) == col(Evidence.person_id))
     .where(col(Evidence.item_id) == bindparam("item"))

@@ -22,6 +22,7 @@ from sqlmodel import Session, col
 
 from models.domain.campaign import EvidenceRule, Obligation
 from models.domain.counts import by_key
+from models.domain.date_rules import first_record_day
 from models.domain.file_checks import (
     ACCEPTED_TYPES,
     is_polyglot,
@@ -39,11 +40,12 @@ from models.domain.planning import in_window
 from models.domain.text_safety import written
 from models.domain.vocabulary import EvidenceKind, ItemStatus, SubjectType
 from models.domain.wording import STATUS_ZH, SUBJECT_ZH, obligation_zh, occurrence_ref, sign_off_zh
+from models.domain.working_days import WorkCalendar
 from models.errors import EvidenceError, NotFound, PermissionRefused
 from models.store import audit
 from models.store.db import execute_plain, one_or_not_found
 from models.store.reminders import cancel_pending
-from models.store.tables import CampaignVersion, ChecklistItem, Evidence, core
+from models.store.tables import CampaignVersion, ChecklistItem, Evidence, PhaseState, core
 from models.store.tables import Obligation as ObligationRow
 
 
@@ -300,6 +302,7 @@ def submit(
     obligation: Obligation,
     person: PersonInfo,
     submission: Submission,
+    calendar: WorkCalendar,
     now: dt.datetime,
     check_permission: bool = True,
     supervising: frozenset[str] | None = None,
@@ -336,7 +339,13 @@ def submit(
             f"日期{submission.dated}不在{_named(obligation)}{occurrence_ref(item.occurrence)}"
             f"的周期内（{item.opens_on}至{item.closes_on}）：只计入所在的周期"
         )
-    needed = obligation.recurrence.at_least if obligation.recurrence else 1
+    opened = _phase_opened_on(session, item)
+    if opened is not None and submission.dated < first_record_day(opened, calendar):
+        raise EvidenceError(
+            f"日期{submission.dated}早于{_named(obligation)}所在环节（{item.phase_key}）"
+            f"开始的{opened}：环节开始前的事不计入，请核对办理日期"
+        )
+    needed = obligation.submissions_needed
     status = ItemStatus.SUBMITTED if obligation.evidence.sign_off else ItemStatus.ACCEPTED
     supersedes = None
     if needed == 1:
@@ -358,6 +367,16 @@ def submit(
         supersedes=supersedes,
     )
     return status
+
+
+def _phase_opened_on(session: Session, item: ChecklistItem) -> dt.date | None:
+    """The day the item's phase opened (None: no record of it)."""
+    return session.execute(
+        select(col(PhaseState.opened_on)).where(
+            col(PhaseState.campaign_id) == item.campaign_id,
+            col(PhaseState.phase_key) == item.phase_key,
+        )
+    ).scalar_one_or_none()
 
 
 def _submissions(session: Session, item_id: int) -> int:

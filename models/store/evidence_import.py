@@ -21,7 +21,7 @@ from models.domain.campaign import LoadedCampaign
 from models.domain.counts import parse_count
 from models.domain.date_rules import not_after_today, read_day
 from models.domain.org_snapshot import OrgSnapshot
-from models.domain.working_days import local_day
+from models.domain.working_days import WorkCalendar, local_day
 from models.errors import CampaignError, EvidenceError, ImportRejected
 from models.store.evidence import (
     Submission,
@@ -69,6 +69,7 @@ def import_rows(
     sheet_dir: Path,
     home: Path,
     max_bytes: int,
+    calendar: WorkCalendar,
     now: dt.datetime,
 ) -> Counter[str]:
     """Record every row, or raise ImportRejected with `FILE:ROW: message` for each bad one."""
@@ -111,6 +112,7 @@ def import_rows(
                 submission=Submission(
                     parse_counts(row.counts), row.note, [m for _, m in files], dated
                 ),
+                calendar=calendar,
                 now=now,
                 supervising=spec.supervising(rule),
             )

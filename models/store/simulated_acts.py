@@ -24,7 +24,7 @@ from models.domain.simulation import (
     rectified_on,
 )
 from models.domain.vocabulary import ItemStatus
-from models.domain.working_days import to_date
+from models.domain.working_days import WorkCalendar, to_date
 from models.errors import CampaignError
 from models.store import rehearsal
 from models.store.evidence import Submission, sign, store_bytes, submit
@@ -42,6 +42,7 @@ def record_simulated_day(
     signs: Sequence[int],
     now: dt.datetime,
     files_home: Path,
+    calendar: WorkCalendar,
 ) -> Counter[str]:
     """The day's submissions, then its sign-offs (five hours later); an item that moved on
     since the plan was drawn is passed over."""
@@ -64,6 +65,7 @@ def record_simulated_day(
                 obligation=obligations[item.obligation_key],
                 person=doer,
                 submission=Submission(planned.counts, planned.note, files, to_date(day)),
+                calendar=calendar,
                 now=now,
             )
         except CampaignError:
@@ -150,6 +152,7 @@ def record_simulated_checks(
             obligation=obligation,
             person=doer,
             submission=Submission({}, "（模拟）已按要求整改到位。", [], day),
+            calendar=calendar,
             now=now,
             check_permission=False,
         )

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from config.campaign_files import shipped_org_files
+from config.campaign_files import calendar_for, shipped_org_files
 from config.org_file import read_org_file, read_org_files
 from config.settings import get_settings
 from models.domain.campaign import Obligation
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.planning import released_waves
+from models.domain.working_days import WorkCalendar
 from models.store import db
 from models.store.evidence import find_item, obligation_rule, subject_id
 from models.store.orgs import import_org, load_snapshot
@@ -54,6 +55,7 @@ class Located:
     org: OrgSnapshot
     rule: Obligation
     item: ChecklistItem
+    calendar: WorkCalendar
 
 
 def locate(
@@ -78,7 +80,7 @@ def locate(
         occurrence=occurrence,
         dated=dated,
     )
-    return Located(org, rule, item)
+    return Located(org, rule, item, calendar_for(get_settings()))
 
 
 def rollout(url: str, campaign: str, as_of: dt.date) -> int:

@@ -48,6 +48,7 @@ def act(url: str, what: str, subject: str, obligation: str, person: str, **kw: A
                 submission=Submission(
                     kw.get("counts", {}), kw.get("note"), [], kw.get("dated", D(2012, 12, 20))
                 ),
+                calendar=found.calendar,
                 now=utc_now(),
             )
         return sign(
@@ -157,6 +158,22 @@ def test_refusals_write_nothing(
     with pytest.raises(error, match=message):
         act(rolled, "submit", subject, "pilot-rectification", person, note=note)
     assert item_state(rolled, subject, "pilot-rectification") == ("open", None, 0)
+
+
+def test_a_day_before_the_phase_opened_is_refused(rolled: str) -> None:
+    # 2011 typed for 2012 would have counted as done in time. The pilot phase is written to
+    # start on Saturday 12-01 and opens on Monday 12-03: the weekend counts with it, the
+    # Friday before does not
+    for typo in (D(2011, 12, 20), D(2012, 11, 30)):
+        with pytest.raises(EvidenceError, match=r"早于.+所在环节（pilot）开始的2012-12-03"):
+            act(rolled, "submit", PILOT, "pilot-rectification", "p-qiaotou-v01-sec",
+                note="完成", dated=typo)  # fmt: skip
+    assert item_state(rolled, PILOT, "pilot-rectification") == ("open", None, 0)
+    done = act(
+        rolled, "submit", PILOT, "pilot-rectification", "p-qiaotou-v01-sec",
+        note="完成", dated=D(2012, 12, 1),
+    )  # fmt: skip
+    assert done == "submitted"
 
 
 def test_only_the_named_role_of_the_supervising_unit_signs(rolled: str) -> None:
@@ -274,6 +291,7 @@ def test_two_submissions_at_once_count_each_other(db_url: str, tmp_path: Path) -
                     obligation=rule,
                     person=org.person_by_code[who],
                     submission=Submission({}, f"{who}的记录", [], D(2013, 9, 10)),
+                    calendar=found.calendar,
                     now=utc_now(),
                     check_permission=False,
                 )

@@ -41,6 +41,7 @@ def record(url: str, obligation: str, dated: dt.date, occurrence: str | None = N
             obligation=rule,
             person=org.persons[pair.cadre_id],
             submission=Submission({}, "电话联系，了解近况。", [], dated),
+            calendar=found.calendar,
             now=utc_now(),
         )
 

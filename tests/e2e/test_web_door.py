@@ -199,12 +199,22 @@ def test_a_rejection_shows_its_reason_and_the_village_reports_again(door: Door) 
               "count-attendees": "5", "note": "开会", "dated": tomorrow},
     )  # fmt: skip
     assert ahead.status_code == 400 and f"办理日期 {tomorrow} 晚于今天" in ahead.text
+    long_ago = report(
+        secretary,
+        item,
+        {"count-attendees": "5", "note": "开会", "dated": "2021-03-01"},
+        files={"files": ("记录.txt", "会议记录".encode(), "text/plain")},
+    )
+    assert long_ago.status_code == 400, long_ago.text
+    assert "日期2021-03-01早于" in long_ago.text and "请核对办理日期" in long_ago.text
     report(
         secretary,
         item,
         {"count-attendees": "5", "note": "开会", "dated": door.today.isoformat()},
         files={"files": ("记录.txt", "会议记录".encode(), "text/plain")},
     )
+    # reported, awaiting the town's signature: a new report would replace this one
+    assert "重新报送（替换待签字的一次）" in secretary.get(f"/items/{item}").text
     official = door.sign_in(TOWN_COMMITTEE)
     listing = official.get("/sign").text
     no_reason = official.post(
@@ -222,7 +232,16 @@ def test_a_rejection_shows_its_reason_and_the_village_reports_again(door: Door) 
     )
     todo = secretary.get("/").text
     assert "已退回" in todo and "退回理由：缺少签到表" in todo
-    assert "报送" in secretary.get(f"/items/{item}").text  # the form is there again
+    again = secretary.get(f"/items/{item}").text
+    assert "<h2>报送</h2>" in again  # the form is there again
+    report(
+        secretary,
+        item,
+        {"count-attendees": "6", "note": "补签到表", "dated": door.today.isoformat()},
+        files={"files": ("签到表.txt", "签到表".encode(), "text/plain")},
+    )
+    history = secretary.get(f"/items/{item}").text
+    assert history.count("（已由后一次报送替换）") == 1, history  # the first, sent back
 
 
 def test_a_done_item_says_how_it_was_done_not_how_late_it_is(door: Door) -> None:
@@ -425,7 +444,9 @@ def test_the_department_sees_the_district_a_level_at_a_time(door: Door) -> None:
     assert '<a href="/progress?unit=etdz">上一级</a>' in town
     assert head.get("/progress?unit=no-such-unit").status_code == 404
     secretary = door.sign_in(SECRETARY)
-    assert "何家泊村及下级单位" in secretary.get("/progress").text
+    village = secretary.get("/progress").text
+    # a village has no units below it: its table is headed by its name alone
+    assert '<p class="meta">何家泊村</p>' in village and "及下级单位" not in village
     assert secretary.get("/progress?unit=qiaotou").status_code == 404
     assert secretary.get("/progress?unit=" + "x" * 65).status_code in (404, 422)
 

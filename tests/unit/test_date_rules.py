@@ -11,6 +11,7 @@ from models.domain.date_rules import (
     MonthPart,
     PhaseRef,
     WorkingDaysOffset,
+    first_record_day,
     format_rule,
     parse_rule,
     resolve,
@@ -88,3 +89,13 @@ def test_reference_to_a_phase_without_dates_is_an_error() -> None:
         resolve(parse_rule("later.end"), cal, phases=PHASES)
     with pytest.raises(DateRuleError, match="须在某个环节之内使用"):
         resolve(parse_rule("start"), cal)
+
+
+def test_a_record_may_be_dated_from_the_days_off_before_its_phase_opened() -> None:
+    # National Day 2013: 10-01..10-07 off; a phase written to start 10-01 opens 10-08, and
+    # a record of the holiday week counts with it, Monday 09-30 (a working day) does not
+    assert first_record_day(D(2013, 10, 8), cal) == D(2013, 10, 1)
+    # a phase opening on a Wednesday: that Wednesday
+    assert first_record_day(D(2013, 11, 6), cal) == D(2013, 11, 6)
+    # Monday 2013-12-02: the weekend before counts
+    assert first_record_day(D(2013, 12, 2), cal) == D(2013, 11, 30)

@@ -22,6 +22,7 @@ from models.domain.door import (
     progress_root,
     same_token,
     scope_of,
+    sees_units_below,
     sign_in_url,
     token_hash,
     too_many_attempts,
@@ -205,6 +206,12 @@ def test_progress_shows_the_district_to_its_roles_and_a_unit_to_those_answering_
     committee = ORG.person_by_code["p-qiaotou-oc"]  # signs, answers for no unit here
     assert progress_root(ORG, committee, spec) is None
     assert pages_for(head, [spec]).progress and not pages_for(committee, [spec]).progress
+    # an empty list points to the escalations below: the district head's, not a village's
+    assert sees_units_below(ORG, head, [spec])
+    assert not sees_units_below(ORG, secretary, [spec])
+    assert not sees_units_below(ORG, committee, [spec]) and not sees_units_below(ORG, head, [])
+    town_spec = _spec(reminders={"responsible_roles": ["org-committee"]})
+    assert sees_units_below(ORG, committee, [spec, town_spec])
 
 
 def test_the_roles_answering_for_a_campaign_are_its_obligations() -> None:
