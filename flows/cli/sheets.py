@@ -36,10 +36,11 @@ def template(
         if unit is not None:
             root = org.unit_coded(unit).id  # NotFound before a workbook is written
             items = [i for i in items if org.is_within(i.unit_id, root)]
-        listed = begun(items, parse_day(None))
+        today = parse_day(None)
+        listed = begun(items, today)
         rows = write_template(xlsx, listed.now, loaded, org)
     ahead = listed.ahead
-    later = f"；{windows_ahead_zh(len(ahead), min(ahead))}" if ahead else ""
+    later = f"；{windows_ahead_zh(len(ahead), min(ahead), today)}" if ahead else ""
     say(f"已写出 {xlsx}：{rows} 个待办事项{later}")
 
 

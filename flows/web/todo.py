@@ -69,7 +69,7 @@ def todo(request: Request) -> HTMLResponse:
             items=views,
             more=max(0, len(items) - LIST_LIMIT),
             overdue=sum(1 for i in views if i.state == "overdue"),
-            ahead=windows_ahead_zh(len(mine.ahead), min(mine.ahead)) if mine.ahead else "",
+            ahead=windows_ahead_zh(len(mine.ahead), min(mine.ahead), v.today) if mine.ahead else "",
             signs=signs,
             below=not views
             and sees_units_below(v.org, v.person, (c.spec for c in v.campaigns().values())),

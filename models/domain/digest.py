@@ -25,7 +25,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 from models.domain.door import is_group_channel, sign_in_url
 from models.domain.reminder_planning import DISTRICT, DueReminder, is_escalation
 from models.domain.vocabulary import ItemStatus
-from models.domain.wording import AWAITING_SIGNATURE_ZH, occurrence_zh
+from models.domain.wording import AWAITING_SIGNATURE_ZH, day_zh, occurrence_zh
 from models.domain.working_days import WorkCalendar
 
 RULE_WORDS = {
@@ -141,10 +141,6 @@ def standing(
     return Standing(state, days_word(due, today, calendar))
 
 
-def _md(day: dt.date) -> str:
-    return f"{day.month}月{day.day}日"
-
-
 @dataclass(frozen=True)
 class Entry:
     """One line of a digest: an item, or a town's escalated items."""
@@ -167,7 +163,8 @@ def _item_entry(line: ReminderLine, today: dt.date, calendar: WorkCalendar) -> E
     text = (
         f"{line.campaign} · {line.phase} · {line.obligation}"
         + (f"（{words}）" if words else "")
-        + f"；对象：{line.subject}；截止{_md(line.due)}（{days_word(line.due, today, calendar)}）"
+        + f"；对象：{line.subject}；截止{day_zh(line.due, today)}"
+        + f"（{days_word(line.due, today, calendar)}）"
         + (f"；已报{line.escalated_to}督办" if line.escalated_to and state == "overdue" else "")
     )
     tag = RULE_WORDS[line.rule] if is_escalation(line.rule) else STATE_WORDS[state]
@@ -239,7 +236,7 @@ def _group_entry(
         RULE_WORDS[rule],
         f"{town}：{len(subjects)}{unit_word}{len(lines)}项逾期"
         + _waiting_words(waiting, len(lines))
-        + f"（{what}；最早截止{_md(first)}，{days_word(first, today, calendar)}）",
+        + f"（{what}；最早截止{day_zh(first, today)}，{days_word(first, today, calendar)}）",
         "overdue",
         first,
         len(lines),
@@ -283,7 +280,9 @@ class Digest:
     def _greeting(self) -> str:
         if self.greeting:
             return self.greeting
-        return f"{self.recipient}同志：截至{self.day.year}年{_md(self.day)}，以下事项请及时办理："
+        day = self.day
+        on = f"{day.year}年{day.month}月{day.day}日"
+        return f"{self.recipient}同志：截至{on}，以下事项请及时办理："
 
     def _door_line(self) -> str | None:
         return f"网上办理：{self.door}" if self.door else None

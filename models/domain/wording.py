@@ -412,9 +412,17 @@ def wave_standing_zh(name: str, items: int, accepted: int, overdue: int) -> str:
     return f"{name}：{items}项，已完成{accepted}项，逾期{overdue}项"
 
 
-def windows_ahead_zh(items: int, first: dt.date) -> str:
+def day_zh(day: dt.date, today: dt.date) -> str:
+    """A day as a digest or a list says it: 4月30日 within the year of `today`, 2025年4月30日
+    in another (last year's deadline, read this December, is not this April's)."""
+    if day.year == today.year:
+        return f"{day.month}月{day.day}日"
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def windows_ahead_zh(items: int, first: dt.date, today: dt.date) -> str:
     """The recurring items a person's list leaves out because their windows have not begun."""
-    return f"另有{items}项的周期尚未开始（最早{first.month}月{first.day}日开始），到时列出。"
+    return f"另有{items}项的周期尚未开始（最早{day_zh(first, today)}开始），到时列出。"
 
 
 def unread_campaign_zh(problem: str) -> str:

@@ -100,6 +100,21 @@ def test_the_line_says_the_item_as_it_stands_not_the_rule_that_was_due() -> None
     assert digest.title == "【工作提醒】王明：1项待办（逾期1项）"
 
 
+def test_a_deadline_of_another_year_says_its_year() -> None:
+    """Read in December 2026, 截止4月30日 would be this April's: a 2025 deadline, left
+    undone, says 2025; this year's stays short."""
+    today = dt.date(2026, 12, 8)
+    lines = [line(1, "overdue-1", dt.date(2025, 4, 30)), line(2, "before", dt.date(2026, 12, 10))]
+    digest = build_digest("王明", lines, today, CAL, max_lines=20, see_all="x")
+    texts = [e.plain(n) for n, e in enumerate(digest.entries, 1)]
+    assert "；截止2025年4月30日（已逾期" in texts[0]
+    assert "；截止12月10日（" in texts[1]
+    town = build_digest(
+        "李强", [line(3, "escalate", dt.date(2025, 4, 30))], today, CAL, max_lines=20, see_all="x"
+    )
+    assert "；最早截止2025年4月30日，已逾期" in town.entries[0].text
+
+
 def test_overdue_first_then_today_then_upcoming_and_the_rest_summed() -> None:
     lines = [line(n, "before", TODAY + dt.timedelta(days=7)) for n in range(100)]
     lines += [line(100 + n, "due", TODAY) for n in range(5)]
