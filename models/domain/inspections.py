@@ -67,6 +67,15 @@ def check_windows(
     ]
 
 
+def check_day(
+    inspection: Inspection, label: str, phase: PhaseDates, calendar: WorkCalendar
+) -> pendulum.Date | None:
+    """The day a check (or the re-inspection of its failures, `label-recheck`) is made on
+    and its sample drawn: no result of it can be dated before. None: no such check."""
+    base = label.removesuffix(RECHECK)
+    return next((w.on for w in check_windows(inspection, phase, calendar) if w.label == base), None)
+
+
 def _sizes(sample: Sample, strata: dict[object, int]) -> dict[object, int]:
     """How many to draw from each stratum: a fraction of each (at least one from a stratum
     that has anyone), or a count shared in proportion by largest remainder."""

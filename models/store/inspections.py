@@ -21,6 +21,7 @@ from models.domain.inspections import (
     RECHECK,
     Candidate,
     CheckOutcome,
+    check_day,
     check_windows,
     draw,
     previous_label,
@@ -294,6 +295,13 @@ def record_result(
     )
     if sample.result is not None:
         raise EvidenceError(f"已记录过：{sample.checked_on} {RESULT_ZH[sample.result]}")
+    phase, _ = spec.inspected(inspection)
+    drawn = check_day(inspection, label, loaded.phase_dates[phase.key], scope.calendar)
+    if drawn is not None and dated < drawn:
+        # a year typed wrong would raise a rectification whose deadline is long past
+        raise EvidenceError(
+            f"检查日期{dated}早于这次抽查的日期{drawn}：抽中之前不会检查，请核对日期"
+        )
     result = CheckResult.PASS if passed else CheckResult.FAIL
     session.execute(
         update(InspectionSample)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
 from models.domain.campaign import RECTIFY_PREFIX
+from models.errors import EvidenceError
 from models.store import db
 from models.store.inspections import (
     InspectedCampaign,
@@ -42,6 +44,12 @@ def test_a_failed_check_writes_its_rectification_once(db_url: str) -> None:
         org = load_snapshot(session, "weihai-etdz")
         scope = InspectedCampaign(loaded, cid, org, ctx.calendar)
         ref = SampleRef(sample.inspection_key, sample.label, sample.subject_type, sample.subject_id)
+        # 2012 typed for 2013: before the sample was drawn, and a rectification long overdue
+        with pytest.raises(EvidenceError, match=r"检查日期2012-07-02早于这次抽查的日期2013-0"):
+            record_result(
+                session, scope=scope, ref=ref, passed=False, findings="未设立专门科目",
+                inspector=org.person_coded("p-info-1"), dated=D(2012, 7, 2), now=NOW,
+            )  # fmt: skip
         outcome = record_result(
             session, scope=scope, ref=ref, passed=False, findings="未设立专门科目",
             inspector=org.person_coded("p-info-1"), dated=D(2013, 7, 2), now=NOW,

@@ -10,7 +10,7 @@ import pendulum
 import pytest
 
 from models.domain.campaign import Inspection, PhaseDates
-from models.domain.inspections import Candidate, check_windows, draw
+from models.domain.inspections import Candidate, check_day, check_windows, draw
 from models.domain.working_days import WorkCalendar
 
 D = pendulum.Date
@@ -85,6 +85,15 @@ def test_checks_fall_on_the_last_working_day_of_their_window(cadence: str, days:
         inspection(fraction=0.1).model_copy(update={"cadence": cadence}), phase, WorkCalendar()
     )
     assert [w.on for w in got] == days
+
+
+def test_no_result_is_dated_before_its_check_was_drawn() -> None:
+    phase = PhaseDates("regular-contact", D(2013, 10, 25), D(2014, 12, 31))
+    phone, cal = inspection(fraction=0.1), WorkCalendar()
+    assert check_day(phone, "2014-Q1", phase, cal) == D(2014, 3, 31)
+    # a re-inspection of the quarter's failures: not before the quarter's check either
+    assert check_day(phone, "2014-Q1-recheck", phase, cal) == D(2014, 3, 31)
+    assert check_day(phone, "2015-Q1", phase, cal) is None
 
 
 def test_the_next_check_is_the_first_due_after_the_day_and_not_made() -> None:
