@@ -188,6 +188,16 @@ def test_a_village_reports_once_for_two_campaigns_and_the_town_signs(
     assert "审计链完好" in door.campaign("audit", "verify").stdout
 
 
+def report_meeting(
+    client: httpx.Client, item: int, dated: str, note: str = "开会", record: str = "会议记录"
+) -> httpx.Response:
+    """A meeting reported as a village does: attendees, a note and the record as a file."""
+    fields = {"count-attendees": "5", "note": note, "dated": dated}
+    return report(
+        client, item, fields, files={"files": (f"{record}.txt", record.encode(), "text/plain")}
+    )
+
+
 def test_a_rejection_shows_its_reason_and_the_village_reports_again(door: Door) -> None:
     item = door.item_id("village-build", "meeting", "qiaotou-v03")
     secretary = door.sign_in("p-qiaotou-v03-sec")
@@ -199,20 +209,10 @@ def test_a_rejection_shows_its_reason_and_the_village_reports_again(door: Door) 
               "count-attendees": "5", "note": "开会", "dated": tomorrow},
     )  # fmt: skip
     assert ahead.status_code == 400 and f"办理日期 {tomorrow} 晚于今天" in ahead.text
-    long_ago = report(
-        secretary,
-        item,
-        {"count-attendees": "5", "note": "开会", "dated": "2021-03-01"},
-        files={"files": ("记录.txt", "会议记录".encode(), "text/plain")},
-    )
+    long_ago = report_meeting(secretary, item, "2021-03-01")
     assert long_ago.status_code == 400, long_ago.text
     assert "日期2021-03-01早于" in long_ago.text and "请核对办理日期" in long_ago.text
-    report(
-        secretary,
-        item,
-        {"count-attendees": "5", "note": "开会", "dated": door.today.isoformat()},
-        files={"files": ("记录.txt", "会议记录".encode(), "text/plain")},
-    )
+    report_meeting(secretary, item, door.today.isoformat())
     # reported, awaiting the town's signature: a new report would replace this one
     assert "重新报送（替换待签字的一次）" in secretary.get(f"/items/{item}").text
     official = door.sign_in(TOWN_COMMITTEE)
@@ -234,12 +234,7 @@ def test_a_rejection_shows_its_reason_and_the_village_reports_again(door: Door) 
     assert "已退回" in todo and "退回理由：缺少签到表" in todo
     again = secretary.get(f"/items/{item}").text
     assert "<h2>报送</h2>" in again  # the form is there again
-    report(
-        secretary,
-        item,
-        {"count-attendees": "6", "note": "补签到表", "dated": door.today.isoformat()},
-        files={"files": ("签到表.txt", "签到表".encode(), "text/plain")},
-    )
+    report_meeting(secretary, item, door.today.isoformat(), note="补签到表", record="签到表")
     history = secretary.get(f"/items/{item}").text
     assert history.count("（已由后一次报送替换）") == 1, history  # the first, sent back
 
@@ -255,12 +250,7 @@ def test_a_done_item_says_how_it_was_done_not_how_late_it_is(door: Door) -> None
     # done before the deadline (the study meeting, due in ten days)
     study = door.item_id("study", "meeting", "qiaotou-v04")
     assert "参会人数（至少1）" in secretary.get(f"/items/{study}").text
-    report(
-        secretary,
-        study,
-        {"count-attendees": "9", "note": "学习", "dated": door.today.isoformat()},
-        files={"files": ("记录.txt", "会议记录".encode(), "text/plain")},
-    )
+    report_meeting(secretary, study, door.today.isoformat(), note="学习")
     assert 'class="tag done">按期完成<' in secretary.get(f"/items/{study}").text
 
 
