@@ -106,6 +106,7 @@ def rollout_campaign(
         "cancelled": changes["cancelled"],
         "reminders": changes["reminders"],
         "done_kept": done_items(ctx) if ctx.replan else 0,
+        "new_version": ctx.new_version,
         "items": sum(p["items"] for p in progress["phases"]),
         "waiting_at": waiting,
         "unreached": list(reach.unreached),

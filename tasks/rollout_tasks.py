@@ -57,6 +57,7 @@ class RolloutContext:
     # a changed file that reminds otherwise (other roles, other rules): what was planned to
     # whom is looked at again once the items are written
     reminders_changed: bool = False
+    new_version: bool = False  # the file changed since the last rollout
 
 
 # Loading reads the file and the database: a dropped connection is worth two more tries, a
@@ -88,8 +89,11 @@ def load_campaign_version(campaign: str, as_of: dt.date) -> RolloutContext:
                 payload={"version": stored.version, "hash": loaded.content_hash},
                 now=utc_now(),
             )
-    replan = stored.created and stored.previous is not None
-    changed = replan and _reminds_otherwise(run, loaded, stored.previous)
+    new_version = stored.created and stored.previous is not None
+    # Any rollout after the first plans again, a changed file or not: a holiday table
+    # imported or corrected since (calendar import-notice --replace) moves deadlines too.
+    replan = not stored.created or new_version
+    changed = new_version and _reminds_otherwise(run, loaded, stored.previous)
     task_logger().info(
         "campaign %s version %s (%s)",
         loaded.spec.key,
@@ -97,7 +101,7 @@ def load_campaign_version(campaign: str, as_of: dt.date) -> RolloutContext:
         "new" if stored.created else "unchanged",
     )
     return RolloutContext(
-        loaded, stored.campaign_id, stored.version, replan, statuses, today, changed
+        loaded, stored.campaign_id, stored.version, replan, statuses, today, changed, new_version
     )
 
 
@@ -179,6 +183,7 @@ def write_checklist_items(
     many not yet done got a new deadline or were cancelled (a changed file), and the
     reminders planned."""
     inserted = moved = cancelled = 0
+    others = ({w.key for w in ctx.loaded.spec.waves} | {None}) - waves
     with task_context().session() as session:
         for town in towns:
             # streamed into the insert; a replan reads them twice, so holds one town's
@@ -187,7 +192,9 @@ def write_checklist_items(
             )
             if ctx.replan:
                 rows = listed = list(rows)
-                m, c = replan_items(session, ctx.campaign_id, ctx.version, town, listed)
+                m, c = replan_items(
+                    session, ctx.campaign_id, ctx.version, town, listed, other_waves=others
+                )
                 moved, cancelled = moved + m, cancelled + c
             inserted += write_items(session, rows)
         reminders = plan_initial_reminders(

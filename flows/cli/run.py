@@ -121,9 +121,10 @@ def rollout(
         if path.is_file()
         else lambda loc: f"{campaign}: {format_loc(loc)}",
     )
-    if result["moved"] or result["cancelled"] or result["done_kept"]:
+    if result["moved"] or result["cancelled"] or (result["new_version"] and result["done_kept"]):
+        why = "文件有改动" if result["new_version"] else "按现在的节假日安排和组织重新排期"
         say(
-            f"文件有改动：{result['moved']}项截止日期调整，{result['cancelled']}项不再需要（已取消），"
+            f"{why}：{result['moved']}项截止日期调整，{result['cancelled']}项不再需要（已取消），"
             f"提醒重新安排{result['reminders']}条，已完成的{result['done_kept']}项保持不变"
         )
     for note in readdressed_zh(Readdressed(**result["readdressed"], unreached=result["unreached"])):

@@ -208,6 +208,7 @@ def calendar_import_notice(
             say(f"{file}:{line}")
         say(f"{file}: 未导入，什么也没有写")
         raise typer.Exit(2) from None
+    existed = (config.holiday_tables / f"{notice.year}.yaml").exists()
     table = write_holiday_table(config.holiday_tables, notice, str(file), replace)
     off, on = len(table.holidays), len(table.workdays)
     say(
@@ -224,6 +225,11 @@ def calendar_import_notice(
     calendar = calendar_for(config)
     working = sum(1 for m in range(1, 13) for d in calendar.month(notice.year, m) if d.working)
     say(f"{notice.year}年共{working}个工作日")
+    if existed:
+        say(
+            f"已替换原有的{notice.year}年表：已下发的活动再运行一次 campaign rollout 活动编码，"
+            "未完成事项的截止日期即按新的安排调整（已完成的不变）"
+        )
 
 
 @app.command("list", rich_help_panel=PREPARE)

@@ -8,7 +8,7 @@ temporary table; SQLite through the driver's executemany.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -332,15 +332,27 @@ def replan_items(
     version: int,
     town_id: int | None,
     planned: list[ItemRow],
+    other_waves: Collection[str | None] = (),
 ) -> tuple[int, int]:
     """Move the due dates of items not yet done to the new plan and cancel those the new
-    plan no longer has. Returns (moved, cancelled). Done items are never rewritten."""
+    plan no longer has. Returns (moved, cancelled). Done items are never rewritten, nor the
+    items of `other_waves` (None: those in no wave), which `planned` does not hold: a gate
+    opened in the middle of a rollout writes its waves on their own."""
     key_of = {row.key: row for row in planned}
     town_filter = (
         col(ChecklistItem.town_id).is_(None)
         if town_id is None
         else col(ChecklistItem.town_id) == town_id
     )
+    named = [w for w in other_waves if w is not None]
+    wave_filter = [
+        *(
+            [or_(col(ChecklistItem.wave).is_(None), col(ChecklistItem.wave).not_in(named))]
+            if named
+            else []
+        ),
+        *([col(ChecklistItem.wave).is_not(None)] if None in other_waves else []),
+    ]
     existing = session.execute(
         select(
             *columns(
@@ -355,6 +367,7 @@ def replan_items(
                 col(ChecklistItem.status).not_in(DONE),
                 # a failed check's rectification is no part of the plan: never cancel it
                 col(ChecklistItem.obligation_key).not_like(f"{RECTIFY_PREFIX}%"),
+                *wave_filter,
             )
         )
     ).all()

@@ -6,11 +6,19 @@ import datetime as dt
 import threading
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 from sqlmodel import col
 
+from config.settings import get_settings
 from models.store import db
 from models.store.tables import Campaign, CampaignVersion, ChecklistItem, PhaseState, core
+from tasks.rollout_tasks import (
+    RolloutContext,
+    load_campaign_version,
+    plan_rollout,
+    write_checklist_items,
+)
 from tests.db.rollout_helpers import import_shipped_org, item_count, rolled_out, rollout
 
 D = dt.date
@@ -95,8 +103,6 @@ def test_a_changed_file_moves_pending_deadlines_and_keeps_done_items(
     text = text.replace("        due: 2013-09-03\n", "        due: 2013-09-04\n")
     (campaigns / "mass-line-2013.yaml").write_text(text, encoding="utf-8")
 
-    from tasks.rollout_tasks import load_campaign_version, plan_rollout, write_checklist_items
-
     ctx = load_campaign_version.fn("mass-line-2013", D(2013, 9, 3))
     assert ctx.version == 2 and ctx.replan
     planner = plan_rollout.fn(ctx)
@@ -113,3 +119,55 @@ def test_a_changed_file_moves_pending_deadlines_and_keeps_done_items(
     assert rows["study-materials"] == D(2013, 9, 12)  # moved: 7 working days after Sept 3
     assert rows["implementation-plan"] == D(2013, 9, 3)  # done: never rewritten
     assert item_count(db_url) == 60
+
+
+def _write_all(campaign: str, day: dt.date, waves: set[str | None]) -> RolloutContext:
+    """What the rollout flow does for these waves, every town in its own batch."""
+    ctx = load_campaign_version.fn(campaign, day)
+    planner = plan_rollout.fn(ctx)
+    for town in planner.towns():
+        write_checklist_items.fn(ctx, planner, [town], waves, label="t")
+    return ctx
+
+
+def _due(url: str, obligation: str) -> dt.date:
+    with db.session_for(url) as session:
+        return session.execute(
+            select(func.min(col(ChecklistItem.due))).where(
+                col(ChecklistItem.obligation_key) == obligation
+            )
+        ).scalar_one()
+
+
+def test_a_corrected_holiday_table_moves_pending_deadlines_on_the_next_rollout(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file is the same, the calendar is not (a notice imported again with --replace):
+    rolling out again plans on the calendar as it is now."""
+    rolled_out(db_url, "mass-line-2013", D(2013, 9, 3))
+    assert _due(db_url, "study-materials") == D(2013, 9, 10)  # 5 working days after 09-03
+    folder = tmp_path / "holidays"
+    folder.mkdir()
+    (folder / "2013.yaml").write_text(
+        "year: 2013\nholidays:\n  - {name: 更正, from: 2013-09-05, to: 2013-09-06}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("CAMPAIGN_HOLIDAYS_DIR", str(folder))
+    get_settings.cache_clear()
+    ctx = _write_all("mass-line-2013", D(2013, 9, 3), {None})
+    assert (ctx.version, ctx.replan, ctx.new_version) == (1, True, False)
+    assert _due(db_url, "study-materials") == D(2013, 9, 12)  # 09-05 and 09-06 now off
+    assert item_count(db_url) == 60
+
+
+def test_a_wave_written_on_its_own_leaves_the_other_waves_items_alone(db_url: str) -> None:
+    """A rollout waiting at a gate writes the waves after it on their own once it opens:
+    planning again for those must not cancel the pilot villages' or the towns' items."""
+    rolled_out(db_url, "village-rectification-2013", D(2012, 12, 3))
+    before = item_count(db_url)
+    _write_all("village-rectification-2013", D(2012, 12, 3), {"rest"})
+    with db.session_for(db_url) as session:
+        cancelled = session.execute(
+            select(func.count()).where(col(ChecklistItem.status) == "cancelled")
+        ).scalar_one()
+    assert cancelled == 0 and item_count(db_url) > before  # the rest's items, added

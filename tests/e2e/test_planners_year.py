@@ -30,7 +30,7 @@ def test_next_years_holidays_come_from_the_notice(tmp_path: Path) -> None:
     result = run("calendar", "import-notice", notice, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{tables / '2027.yaml'}: 2027年放假10天（2个假期），调休上班1天" in result.stdout
-    assert "2027年共" in result.stdout
+    assert "2027年共" in result.stdout and "已替换" not in result.stdout
     assert (tables / "2027.yaml").is_file()
 
     # Feb 5 is a Friday before the break; the phase ends Feb 20, a Saturday: rolled to Feb 19
@@ -43,7 +43,9 @@ def test_next_years_holidays_come_from_the_notice(tmp_path: Path) -> None:
 
     again = run("calendar", "import-notice", notice, env=env)
     assert again.returncode == 2 and "已存在；确认要替换时加 --replace" in again.stderr
-    assert run("calendar", "import-notice", notice, "--replace", env=env).returncode == 0
+    replaced = run("calendar", "import-notice", notice, "--replace", env=env)
+    assert replaced.returncode == 0, replaced.stderr
+    assert "已替换原有的2027年表：已下发的活动再运行一次 campaign rollout" in replaced.stdout
     assert not (REPO / "config" / "holidays").exists()
 
 
