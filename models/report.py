@@ -14,7 +14,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from models.domain.campaign import LoadedCampaign
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.vocabulary import ItemStatus
-from models.domain.wording import PHASE_STATUS_ZH, STATUS_ZH, counts_zh, occurrence_zh
+from models.domain.wording import PHASE_STATUS_ZH, STATUS_ZH, counts_zh, date_zh, occurrence_zh
 from models.inert_cells import cells, inert
 from models.progress_text import RAG_ZH, yearbook_sentence
 from models.store.ledger import Ledger
@@ -70,8 +70,7 @@ def _md(iso: str) -> str:
 
 
 def _ymd(iso: str) -> str:
-    d = dt.date.fromisoformat(iso)
-    return f"{d.year}年{d.month}月{d.day}日"
+    return date_zh(dt.date.fromisoformat(iso))
 
 
 def write_ledger(

@@ -14,14 +14,13 @@ from flows.web.views import (
     RowIdQuery,
     item_of,
     item_view,
-    md,
     page,
 )
 from flows.web.visit import COOKIE, Visit, visit
 from models.domain.campaign import Obligation
 from models.domain.permissions import holds_sign_off_role, may_sign
 from models.domain.vocabulary import EvidenceKind
-from models.domain.wording import STATUS_ZH
+from models.domain.wording import STATUS_ZH, date_zh
 from models.errors import EvidenceError, NotFound
 from models.store import door as store
 from models.store.evidence import (
@@ -79,7 +78,7 @@ def _sign_response(
                 if sub
                 else "",
                 "files": [f.get("name") for f in sub.files] if sub else [],
-                "dated": md(sub.dated) if sub else "",
+                "dated": date_zh(sub.dated) if sub else "",
             }
         )
     return page(request, "sign.html", status, v=v, rows=rows, done=done, error=error)

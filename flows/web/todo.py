@@ -21,7 +21,6 @@ from flows.web.views import (
     item_of,
     item_view,
     may_see,
-    md,
     my_items,
     page,
     same_asks,
@@ -34,7 +33,7 @@ from models.domain.date_rules import not_after_today, read_day
 from models.domain.door import new_token, sees_units_below
 from models.domain.permissions import may_submit
 from models.domain.vocabulary import ItemStatus
-from models.domain.wording import EVIDENCE_KIND_ZH, STATUS_ZH, windows_ahead_zh
+from models.domain.wording import EVIDENCE_KIND_ZH, STATUS_ZH, date_zh, windows_ahead_zh
 from models.errors import EvidenceError, NotFound, PermissionRefused
 from models.store import door as store
 from models.store.evidence import (
@@ -122,7 +121,7 @@ def _item_response(
             {
                 "kind": EVIDENCE_KIND_ZH.get(e.kind, e.kind),
                 "who": e.person_name,
-                "dated": md(e.dated),
+                "dated": date_zh(e.dated),
                 "note": e.note,
                 "counts": "，".join(f"{names.get(k, k)}{n}" for k, n in e.counts.items()),
                 "files": [f.get("name") for f in e.files],

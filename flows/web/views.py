@@ -24,7 +24,7 @@ from models.domain.door import Scope, asks_the_same, scope_of
 from models.domain.permissions import may_sign, may_submit
 from models.domain.planning import begun, in_window
 from models.domain.vocabulary import ItemStatus, SubjectType
-from models.domain.wording import STATUS_ZH, count_need_zh, occurrence_zh, sign_off_zh
+from models.domain.wording import STATUS_ZH, count_need_zh, date_zh, occurrence_zh, sign_off_zh
 from models.errors import NotFound
 from models.store import audit
 from models.store import door as store
@@ -70,10 +70,6 @@ def page(request: Request, name: str, status: int = 200, **context: Any) -> HTML
     return templates.TemplateResponse(request, name, context, status_code=status)
 
 
-def md(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
 @dataclass
 class ItemView:
     id: int
@@ -98,7 +94,9 @@ def item_view(v: Visit, item: store.DoorItem, obligation: Obligation) -> ItemVie
     today = v.today
     state, days = standing(item.due, today, v.calendar, item.status, item.completed_on)
     window = (
-        f"{md(item.opens_on)}至{md(item.closes_on)}" if item.opens_on and item.closes_on else ""
+        f"{date_zh(item.opens_on)}至{date_zh(item.closes_on)}"
+        if item.opens_on and item.closes_on
+        else ""
     )
     return ItemView(
         id=item.id,
@@ -107,7 +105,7 @@ def item_view(v: Visit, item: store.DoorItem, obligation: Obligation) -> ItemVie
         title=obligation.title,
         occurrence=occurrence_zh(item.occurrence),
         subject=v.org.subject_label(item.subject_type, item.subject_id)[1],
-        due=md(item.due),
+        due=date_zh(item.due),
         days=days,
         state=state,
         status=str(item.status),

@@ -25,7 +25,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 from models.domain.door import is_group_channel, sign_in_url
 from models.domain.reminder_planning import DISTRICT, DueReminder, is_escalation
 from models.domain.vocabulary import ItemStatus
-from models.domain.wording import AWAITING_SIGNATURE_ZH, day_zh, occurrence_zh
+from models.domain.wording import AWAITING_SIGNATURE_ZH, date_zh, day_zh, occurrence_zh
 from models.domain.working_days import WorkCalendar
 
 RULE_WORDS = {
@@ -280,9 +280,7 @@ class Digest:
     def _greeting(self) -> str:
         if self.greeting:
             return self.greeting
-        day = self.day
-        on = f"{day.year}年{day.month}月{day.day}日"
-        return f"{self.recipient}同志：截至{on}，以下事项请及时办理："
+        return f"{self.recipient}同志：截至{date_zh(self.day)}，以下事项请及时办理："
 
     def _door_line(self) -> str | None:
         return f"网上办理：{self.door}" if self.door else None

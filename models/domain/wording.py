@@ -412,12 +412,17 @@ def wave_standing_zh(name: str, items: int, accepted: int, overdue: int) -> str:
     return f"{name}：{items}项，已完成{accepted}项，逾期{overdue}项"
 
 
+def date_zh(day: dt.date) -> str:
+    """A day in full: 2025年4月30日."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
 def day_zh(day: dt.date, today: dt.date) -> str:
     """A day as a digest or a list says it: 4月30日 within the year of `today`, 2025年4月30日
     in another (last year's deadline, read this December, is not this April's)."""
     if day.year == today.year:
         return f"{day.month}月{day.day}日"
-    return f"{day.year}年{day.month}月{day.day}日"
+    return date_zh(day)
 
 
 def windows_ahead_zh(items: int, first: dt.date, today: dt.date) -> str:
