@@ -7,7 +7,7 @@ from pathlib import Path
 from config.workbooks import save_in_place
 from models.domain.burden import Burden
 from models.domain.org_snapshot import OrgSnapshot
-from models.org_rules import UNIT_KIND_NAMES_ZH
+from models.domain.wording import UNIT_KIND_NAMES_ZH
 
 LOAD_HEADERS = ["事项", "报送", "附件", "签字", "会议"]
 

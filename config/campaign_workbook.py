@@ -30,11 +30,11 @@ from models.domain.wording import (
     INSPECTION_CADENCE_ZH,
     SIGN_OFF_BY_ZH,
     STRATIFY_ZH,
+    UNIT_KIND_NAMES_ZH,
     WAVE_PER_ZH,
     role_words,
 )
 from models.errors import DateRuleError, ImportRejected
-from models.org_rules import UNIT_KIND_NAMES_ZH
 
 # ---------------------------------------------------------------- the words of each choice
 

@@ -7,8 +7,7 @@ from collections.abc import Mapping
 
 from pydantic_core import ErrorDetails
 
-from models.domain.wording import CHOICE_ZH
-from models.org_rules import UNIT_KIND_NAMES_ZH
+from models.domain.wording import CHOICE_ZH, UNIT_KIND_NAMES_ZH
 
 # pydantic's error type → the message; {name} fields come from the error's ctx
 _TYPES: dict[str, str] = {

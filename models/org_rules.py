@@ -12,18 +12,9 @@ from typing import Protocol
 
 from config.org_file import OrgData
 from models.domain.text_safety import unsafe_characters
-from models.domain.wording import role_words
+from models.domain.wording import UNIT_KIND_NAMES_ZH, role_words
 
 UNIT_KINDS = ("district", "town", "street", "village", "community", "enterprise", "department")
-UNIT_KIND_NAMES_ZH = {
-    "district": "区",
-    "town": "镇",
-    "street": "街道",
-    "village": "村",
-    "community": "社区",
-    "enterprise": "企业",
-    "department": "部门",
-}
 # Which kind may sit under which: a village under a department is a typo, not a structure.
 PARENT_KINDS: Mapping[str, frozenset[str]] = {
     "district": frozenset(),

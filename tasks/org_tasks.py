@@ -15,9 +15,8 @@ from models.domain.campaign import CampaignSpec
 from models.domain.org_import import ImportResult, Readdressed
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.reminder_planning import unreached
-from models.domain.wording import default_roles_zh, org_import_zh, unreached_zh
+from models.domain.wording import UNIT_KIND_NAMES_ZH, default_roles_zh, org_import_zh, unreached_zh
 from models.domain.working_days import WorkCalendar
-from models.org_rules import UNIT_KIND_NAMES_ZH
 from models.store import db
 from models.store.catalog import campaigns_of, stored_org_names, stored_vocabulary
 from models.store.orgs import OrgCounts, import_org, load_snapshot, org_counts, org_id_of

@@ -17,6 +17,8 @@ from models.domain.burden import restraint_warnings
 from models.domain.campaign import LoadedCampaign
 from models.domain.date_rules import not_after_today, read_day, run_day
 from models.domain.operators import Acting, acting_for, operators_of
+from models.domain.planning import half_gated
+from models.domain.wording import half_gated_zh
 from models.errors import DateRuleError
 from models.store.instant import today_in
 from tasks.context import TaskContext, task_context
@@ -57,11 +59,13 @@ def say(text: str) -> None:
     out.print(text, markup=False)
 
 
-def say_restraints(loaded: LoadedCampaign, where: Callable[[Sequence[str | int]], str]) -> None:
+def say_warnings(loaded: LoadedCampaign, where: Callable[[Sequence[str | int]], str]) -> None:
     """Where the campaign asks what the burden-reduction rules restrict (photos every week,
-    check-ins, rankings of persons): warnings, never failures, said wherever a campaign comes
-    in (validate, plan import, rollout). `where`: a field's place, FILE:LINE or FILE:CELL."""
-    for loc, message in restraint_warnings(loaded.spec):
+    check-ins, rankings of persons), or holds back only part of an obligation at a gate:
+    warnings, never failures, said wherever a campaign comes in (validate, plan import,
+    rollout). `where`: a field's place, FILE:LINE or FILE:CELL."""
+    gated = [(found.loc, half_gated_zh(found)) for found in half_gated(loaded.spec)]
+    for loc, message in [*restraint_warnings(loaded.spec), *gated]:
         say(f"{where(loc)}: 提醒：{message}")
 
 

@@ -13,9 +13,15 @@ from rich.tree import Tree
 from models.domain.campaign import LoadedCampaign, Obligation
 from models.domain.text_safety import printable
 from models.domain.vocabulary import ReminderStatus
-from models.domain.wording import CADENCE_ZH, PHASE_STATUS_ZH, REMINDER_STATUS_ZH, occurrence_zh
+from models.domain.wording import (
+    CADENCE_ZH,
+    PHASE_STATUS_ZH,
+    REMINDER_STATUS_ZH,
+    UNIT_KIND_NAMES_ZH,
+    kinds_zh,
+    occurrence_zh,
+)
 from models.domain.working_days import DayInfo, WorkCalendar
-from models.org_rules import UNIT_KIND_NAMES_ZH
 from models.store.orgs import OrgCounts, UnitNode
 from models.store.progress import CampaignProgress
 from models.store.unit_progress import UnitRow
@@ -88,11 +94,11 @@ def subject_text(obligation: Obligation, names: Mapping[str, str]) -> str:
             named = "、".join(names.get(c, c) for c in s.units.codes[:2])
             more = len(s.units.codes) - 2
             return named + (f"等{len(s.units.codes)}个单位" if more > 0 else "")
-        text = "、".join(UNIT_KIND_NAMES_ZH.get(k, k) for k in s.units.kinds)
+        text = kinds_zh(s.units.kinds)
         return text + (f"（{'、'.join(s.units.tags)}）" if s.units.tags else "")
     if s.persons is not None:
         text = "人员：" + "、".join(names.get(r, r) for r in s.persons.roles)
-        kinds = "、".join(UNIT_KIND_NAMES_ZH.get(k, k) for k in s.persons.unit_kinds)
+        kinds = kinds_zh(s.persons.unit_kinds)
         return text + (f"（{kinds}）" if kinds else "")
     assert s.pairings is not None
     return "结对：" + "、".join(names.get(k, k) for k in s.pairings.kinds)

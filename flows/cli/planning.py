@@ -22,7 +22,7 @@ from config.campaign_workbook import (
 from config.spec import as_written
 from config.workbooks import save_in_place
 from flows.cli import console as view
-from flows.cli.app import PREPARE, app, context, out, parse_day, say, say_restraints
+from flows.cli.app import PREPARE, app, context, out, parse_day, say, say_warnings
 from flows.cli.params import CampaignArg, UnitOption
 from models.domain.campaign import LoadedCampaign
 from models.errors import CampaignError, ImportRejected, SpecError
@@ -78,7 +78,7 @@ def plan_import(
         raise CampaignError(f"{target}: 写出的文件与工作簿不一致（请报告此问题）")
     save_in_place(target, lambda scratch: Path(scratch).write_text(text, encoding="utf-8"))
     say(view.valid_line(target, loaded))
-    say_restraints(loaded, lambda loc: f"{cell_of(loc)}")
+    say_warnings(loaded, lambda loc: f"{cell_of(loc)}")
 
 
 @app.command(rich_help_panel=PREPARE)

@@ -34,7 +34,7 @@ from flows.cli.app import (
     parse_run_day,
     phase_app,
     say,
-    say_restraints,
+    say_warnings,
     settings,
 )
 from flows.cli.params import (
@@ -115,7 +115,7 @@ def rollout(
     for note in late_rollout_zh(day, loaded.last_day, overdue, day_given=as_of is not None):
         say(note)
     path = Path(campaign)
-    say_restraints(
+    say_warnings(
         loaded,
         file_lines(loaded, path)
         if path.is_file()

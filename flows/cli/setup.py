@@ -30,7 +30,7 @@ from flows.cli.app import (
     orgs_app,
     out,
     say,
-    say_restraints,
+    say_warnings,
     settings,
 )
 from flows.cli.params import CampaignArg
@@ -65,7 +65,7 @@ def validate(
                 say(line)
             continue
         say(view.valid_line(path, loaded))
-        say_restraints(loaded, file_lines(loaded, path))
+        say_warnings(loaded, file_lines(loaded, path))
     if bad:
         raise typer.Exit(2)
 

@@ -204,6 +204,52 @@ def subject(org: OrgSnapshot, kind: str, subject_id: int) -> Subject:
     return Subject(kind, subject_id, unit_id, org.units[unit_id].town_id)
 
 
+def waved_kinds(spec: CampaignSpec) -> set[str]:
+    """The unit kinds the waves split: those a selecting wave picks from. In a waved phase a
+    unit of another kind, and any person or pairing, is not split: it goes out at once."""
+    return {k for w in spec.waves if w.select for k in w.select.kinds}
+
+
+class HalfGated(NamedTuple):
+    """One obligation of a phase after a gate that falls both on kinds the waves split and on
+    kinds they do not: the first wait for the gate, the `outside` ones go out at once."""
+
+    loc: tuple[str | int, ...]  # the obligation's subject kinds in the campaign file
+    title: str
+    kinds: tuple[str, ...]
+    split: tuple[str, ...]
+    outside: tuple[str, ...]
+    gate_key: str
+    gate_name: str
+
+
+def half_gated(spec: CampaignSpec) -> list[HalfGated]:
+    """Where a gate holds back only part of an obligation (a monthly meeting of villages and
+    communities, the pilot picking villages: the villages' items wait for the gate, the
+    communities' go out with the rollout). A warning, not an error: the file is valid, but
+    "the rest after the gate" most likely meant all of them."""
+    split = waved_kinds(spec)
+    gated = {phase: wave for wave in spec.waves if wave.after_gate for phase in wave.phases}
+    gates = {gate.key: gate for gate in spec.gates}
+    out: list[HalfGated] = []
+    for p, phase in enumerate(spec.phases):
+        wave = gated.get(phase.key)
+        if wave is None or wave.after_gate is None:
+            continue
+        gate = gates[wave.after_gate]
+        for o, ob in enumerate(phase.obligations):
+            kinds = tuple(ob.subject.units.kinds) if ob.subject.units else ()
+            outside = tuple(k for k in kinds if k not in split)
+            if outside and len(outside) < len(kinds):
+                loc = ("phases", p, "obligations", o, "subject", "units", "kinds")
+                out.append(
+                    HalfGated(
+                        loc, ob.title, kinds, tuple(sorted(split)), outside, gate.key, gate.name
+                    )
+                )
+    return out
+
+
 def select_wave_units(spec: CampaignSpec, org: OrgSnapshot) -> dict[str, set[int]]:
     """The units of each wave: selecting waves pick per town (preferred tags first, then by
     code); a wave without a selection takes every unit of those kinds not picked before."""
@@ -272,7 +318,7 @@ class RolloutPlanner:
         self.calendar = calendar
         self.wave_units = select_wave_units(spec, org)
         by_phase = {phase: wave for wave in spec.waves for phase in wave.phases}
-        waved_kinds = {k for w in spec.waves if w.select for k in w.select.kinds}
+        split = waved_kinds(spec)
         # town -> list of (work, subjects); built once, so a batch costs only its own items
         self._by_town: dict[int | None, list[tuple[_Work, list[Subject]]]] = defaultdict(list)
         for phase in spec.phases:
@@ -289,7 +335,7 @@ class RolloutPlanner:
                     in_wave = (
                         wave is not None
                         and subject.type == SubjectType.UNIT
-                        and org.units[subject.id].kind in waved_kinds
+                        and org.units[subject.id].kind in split
                     )
                     if wave is not None and in_wave and subject.id not in self.wave_units[wave.key]:
                         continue

@@ -12,6 +12,7 @@ from models.domain.campaign import OrgVocabulary
 from models.domain.inspections import CheckOutcome
 from models.domain.org_import import ImportResult, Readdressed
 from models.domain.permissions import FALLBACK_RESPONSIBLE_ROLES
+from models.domain.planning import HalfGated
 from models.domain.reminder_planning import Unreached
 from models.domain.vocabulary import (
     CheckResult,
@@ -21,6 +22,32 @@ from models.domain.vocabulary import (
     ReminderStatus,
     SubjectType,
 )
+
+UNIT_KIND_NAMES_ZH = {
+    "district": "区",
+    "town": "镇",
+    "street": "街道",
+    "village": "村",
+    "community": "社区",
+    "enterprise": "企业",
+    "department": "部门",
+}
+
+
+def kinds_zh(kinds: Sequence[str]) -> str:
+    """Unit kinds as a planner names them: [village, community] → 村、社区."""
+    return "、".join(UNIT_KIND_NAMES_ZH.get(k, k) for k in kinds)
+
+
+def half_gated_zh(found: HalfGated) -> str:
+    """A gate that holds back only part of an obligation, and how to hold back all of it."""
+    return (
+        f"“{found.title}”落在{kinds_zh(found.kinds)}上，批次只挑选{kinds_zh(found.split)}："
+        f"{kinds_zh(found.outside)}的这些事项下发时就写出，不等闸门“{found.gate_name}”"
+        f"（{found.gate_key}）；要它们也等闸门，把 {'、'.join(found.outside)} 加进挑选批次的"
+        " select.kinds（那个批次也就从中挑选）"
+    )
+
 
 HOLIDAY_ZH = {
     "spring-festival": "春节前",

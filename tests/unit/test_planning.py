@@ -16,11 +16,13 @@ from models.domain.org_snapshot import OrgSnapshot
 from models.domain.planning import (
     RolloutPlanner,
     begun,
+    half_gated,
     in_window,
     not_open_yet,
     waves_before,
     windows,
 )
+from models.domain.wording import half_gated_zh
 from models.domain.working_days import RollPolicy, WorkCalendar
 
 D = pendulum.Date
@@ -146,6 +148,23 @@ def test_pilot_wave_picks_the_preferred_unit_per_town_and_the_rest_waits() -> No
     everything = all_items(planner)
     assert sorted(i.subject.id for i in everything if i.obligation_key == "fix2") == [4, 7]
     assert {i.wave for i in everything if i.obligation_key == "monthly"} == {None}
+
+
+def test_a_gate_holding_back_only_part_of_an_obligation_is_said() -> None:
+    # the pilot picks villages; the phase after the gate also falls on communities, whose
+    # items go out at once: said where the obligation is, with the gate it does not wait for
+    waves = {**WAVES, "phases": spec().model_dump(mode="json")["phases"]}
+    waves["phases"][1]["obligations"][0]["subject"]["units"]["kinds"] = ["village", "community"]
+    found = half_gated(spec(**waves))
+    assert [(f.loc, f.outside, f.gate_key) for f in found] == [
+        (("phases", 1, "obligations", 0, "subject", "units", "kinds"), ("community",), "g")
+    ]
+    assert half_gated_zh(found[0]) == (
+        "“整治”落在村、社区上，批次只挑选村：社区的这些事项下发时就写出，不等闸门“评审”（g）；"
+        "要它们也等闸门，把 community 加进挑选批次的 select.kinds（那个批次也就从中挑选）"
+    )
+    # wholly outside the waves (the towns' monthly meeting), or wholly inside: nothing said
+    assert half_gated(spec(**WAVES)) == []
 
 
 @pytest.mark.parametrize(
