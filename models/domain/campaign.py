@@ -212,7 +212,10 @@ class WaveSelect(Strict):
 class Wave(Strict):
     key: Slug
     name: Text
-    select: WaveSelect | None = Field(None, description="absent: every unit not in an earlier wave")
+    select: WaveSelect | None = Field(
+        None,
+        description="absent: every unit of the kinds the waves before select, not picked by them",
+    )
     phases: list[Slug] = Field(
         min_length=1, description="the phases whose unit obligations fall on this wave's units"
     )
