@@ -30,6 +30,7 @@ from flows.web.visit import COOKIE, Visit, revisit, visit
 from models.domain.campaign import Obligation
 from models.domain.counts import whole_number
 from models.domain.date_rules import not_after_today, read_day
+from models.domain.digest import list_state
 from models.domain.door import new_token, sees_units_below
 from models.domain.permissions import may_submit
 from models.domain.vocabulary import ItemStatus
@@ -61,13 +62,17 @@ def todo(request: Request) -> HTMLResponse:
             view.reason = reasons.get(item.id)
             views.append(view)
         signs = len(to_sign(v))
+        waiting = sum(1 for i, _ in items if i.status == ItemStatus.SUBMITTED)
         return page(
             request,
             "todo.html",
             v=v,
             items=views,
             more=max(0, len(items) - LIST_LIMIT),
-            overdue=sum(1 for i in views if i.state == "overdue"),
+            # counted over the whole list, not only what is shown: a report awaiting its
+            # signature is no longer the doer's to do, and the head says so apart
+            waiting=waiting,
+            overdue=sum(1 for i, _ in items if list_state(i.due, v.today, i.status) == "overdue"),
             ahead=windows_ahead_zh(len(mine.ahead), min(mine.ahead), v.today) if mine.ahead else "",
             signs=signs,
             below=not views

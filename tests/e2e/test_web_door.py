@@ -155,6 +155,8 @@ def test_a_village_reports_once_for_two_campaigns_and_the_town_signs(
     assert '<span class="tag waiting">已报送</span><span class="tag status">待签字</span>' in listed
     tags = re.findall(r'class="tag (overdue|today|upcoming|waiting|done)"', listed)
     assert len(tags) > 1 and tags[-1] == "waiting" and tags.count("waiting") == 1, tags
+    # and it is not counted among what is still to do
+    assert f"：待办{len(tags) - 1}项" in listed and "；已报送待签字1项" in listed, listed
     files = [_json(r[0]) for r in door.rows("SELECT files FROM evidence")]
     stored = [f for row in files for f in row if f["name"] == "会议照片.png"]
     assert len(stored) == 2 and stored[0]["stripped"] and stored[0]["sha256"] == stored[1]["sha256"]
