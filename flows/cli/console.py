@@ -20,6 +20,7 @@ from models.domain.wording import (
     UNIT_KIND_NAMES_ZH,
     kinds_zh,
     occurrence_zh,
+    with_units_below_zh,
 )
 from models.domain.working_days import DayInfo, WorkCalendar
 from models.store.orgs import OrgCounts, UnitNode
@@ -295,7 +296,8 @@ def deadline_table(campaign: LoadedCampaign, calendar: WorkCalendar) -> Table:
 
 def unit_table(rows: list[UnitRow], as_of: str) -> Table:
     """A unit and those below it: counts of each subtree, each unit's own late items."""
-    table = Table(title=f"{escape(rows[0].name)}及下属单位 · 截至 {as_of}", title_justify="left")
+    head = with_units_below_zh(rows[0].name, len(rows))
+    table = Table(title=f"{escape(head)} · 截至 {as_of}", title_justify="left")
     for name in ("单位", "事项", "已完成", "逾期", "逾期事项（截止日期）"):
         table.add_column(name, justify="right" if name in ("事项", "已完成", "逾期") else "left")
     for row in rows:

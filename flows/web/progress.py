@@ -12,6 +12,7 @@ from flows.web.views import page
 from flows.web.visit import COOKIE, SignInNeeded, visit
 from models.domain.door import progress_root
 from models.domain.progress import rag
+from models.domain.wording import with_units_below_zh
 from models.errors import NotFound, PermissionRefused
 from models.store.unit_progress import unit_progress
 
@@ -41,6 +42,7 @@ def progress(request: Request, unit: UnitCode = None) -> HTMLResponse:
                 {
                     "campaign": loaded.spec.name,
                     "unit": shown.name,
+                    "head": with_units_below_zh(shown.name, len(rows)),
                     "up": org.units[shown.parent_id].code
                     if shown.id != root and shown.parent_id is not None
                     else None,

@@ -34,6 +34,11 @@ UNIT_KIND_NAMES_ZH = {
 }
 
 
+def with_units_below_zh(name: str, units: int) -> str:
+    """A progress table's head: 西滩镇及下级单位, or the unit's name where it is alone."""
+    return f"{name}及下级单位" if units > 1 else name
+
+
 def kinds_zh(kinds: Sequence[str]) -> str:
     """Unit kinds as a planner names them: [village, community] → 村、社区."""
     return "、".join(UNIT_KIND_NAMES_ZH.get(k, k) for k in kinds)

@@ -220,6 +220,9 @@ def test_an_organization_of_ones_own_from_a_workbook_and_a_campaign_file_from_an
     shown = run("status", "eight-rules-study-2025", "--as-of", "2025-05-06", "--unit", "lg-t1")
     assert "召开专题学习研讨会（2025-04-30，已报送待签字）" in shown.stdout, shown.stdout
     assert shown.stdout.count("已报送待签字") == 1
+    assert shown.stdout.startswith("东滩镇及下级单位 · 截至 2025-05-06")
+    alone = run("status", "eight-rules-study-2025", "--as-of", "2025-05-06", "--unit", "lg-t1-v1")
+    assert alone.stdout.startswith("东滩1村 · 截至 2025-05-06"), alone.stdout  # nothing below
     unknown = run("status", "eight-rules-study-2025", "--unit", "qiaotou")  # weihai's town
     assert unknown.returncode != 0 and "lingang" in unknown.stderr
     deadlines = run("phases", "eight-rules-study-2025", "--items")

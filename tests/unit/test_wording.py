@@ -15,6 +15,7 @@ from models.domain.wording import (
     occurrence_zh,
     sweep_zh,
     wave_standing_zh,
+    with_units_below_zh,
 )
 from models.domain.working_days import WorkCalendar
 
@@ -202,3 +203,8 @@ def test_a_wave_as_its_gates_approver_reads_it() -> None:
 
 def test_an_obligation_is_named_by_its_title_and_the_key_one_types() -> None:
     assert obligation_zh("走访慰问困难党员", "visit") == "“走访慰问困难党员”（visit）"
+
+
+def test_a_progress_head_says_units_below_only_where_there_are_some() -> None:
+    assert with_units_below_zh("西滩镇", 7) == "西滩镇及下级单位"
+    assert with_units_below_zh("西滩3村", 1) == "西滩3村"
