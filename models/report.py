@@ -14,7 +14,14 @@ from openpyxl.worksheet.worksheet import Worksheet
 from models.domain.campaign import LoadedCampaign
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.vocabulary import ItemStatus
-from models.domain.wording import PHASE_STATUS_ZH, STATUS_ZH, counts_zh, date_zh, occurrence_zh
+from models.domain.wording import (
+    BACKFILLED_ZH,
+    PHASE_STATUS_ZH,
+    STATUS_ZH,
+    counts_zh,
+    date_zh,
+    occurrence_zh,
+)
 from models.inert_cells import cells, inert
 from models.progress_text import RAG_ZH, yearbook_sentence
 from models.store.ledger import Ledger
@@ -49,7 +56,7 @@ def report_text(loaded: LoadedCampaign, progress: CampaignProgress) -> str:
         f"（{progress.percent}%），逾期未完成{progress.overdue}项。"
     )
     if progress.backfilled:
-        done += f"其中{progress.backfilled}项为补录（材料日期早于录入日期）。"
+        done += f"其中{progress.backfilled}项为补录（{BACKFILLED_ZH}）。"
     lines.append(done)
     sentence = yearbook_sentence(progress)
     if sentence:

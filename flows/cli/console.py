@@ -14,6 +14,7 @@ from models.domain.campaign import LoadedCampaign, Obligation
 from models.domain.text_safety import printable
 from models.domain.vocabulary import ReminderStatus
 from models.domain.wording import (
+    BACKFILLED_ZH,
     CADENCE_ZH,
     PHASE_STATUS_ZH,
     REMINDER_STATUS_ZH,
@@ -255,7 +256,7 @@ def progress_tables(progress: CampaignProgress) -> list[Table]:
         tables.append(reminders)
     if progress.backfilled:
         flagged = Table(title="补录", title_justify="left")
-        flagged.add_column("已完成事项中补录的（材料日期早于录入日期）", justify="right")
+        flagged.add_column(f"已完成事项中补录的（{BACKFILLED_ZH}）", justify="right")
         flagged.add_row(str(progress.backfilled))
         tables.append(flagged)
     if progress.rectifications:

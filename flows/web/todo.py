@@ -23,6 +23,7 @@ from flows.web.views import (
     may_see,
     my_items,
     page,
+    phases_ahead,
     same_asks,
     writing_with_files,
 )
@@ -34,7 +35,13 @@ from models.domain.digest import list_state
 from models.domain.door import new_token, sees_units_below
 from models.domain.permissions import may_submit
 from models.domain.vocabulary import ItemStatus
-from models.domain.wording import EVIDENCE_KIND_ZH, STATUS_ZH, date_zh, windows_ahead_zh
+from models.domain.wording import (
+    EVIDENCE_KIND_ZH,
+    STATUS_ZH,
+    date_zh,
+    phases_ahead_zh,
+    windows_ahead_zh,
+)
 from models.errors import EvidenceError, NotFound, PermissionRefused
 from models.store import door as store
 from models.store.evidence import (
@@ -63,6 +70,7 @@ def todo(request: Request) -> HTMLResponse:
             views.append(view)
         signs = len(to_sign(v))
         waiting = sum(1 for i, _ in items if i.status == ItemStatus.SUBMITTED)
+        coming = [] if views else phases_ahead(v)
         return page(
             request,
             "todo.html",
@@ -77,6 +85,7 @@ def todo(request: Request) -> HTMLResponse:
             signs=signs,
             below=not views
             and sees_units_below(v.org, v.person, (c.spec for c in v.campaigns().values())),
+            coming=phases_ahead_zh(len(coming), min(coming), v.today) if coming else "",
         )
 
 

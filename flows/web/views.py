@@ -179,6 +179,21 @@ def my_items(v: Visit) -> MyItems:
     return MyItems(out, ahead)
 
 
+def phases_ahead(v: Visit) -> list[dt.date]:
+    """The days the person's items of phases not yet open can first be reported (a recurring
+    one's window, else its phase's planned start). Read only for an empty list, so that
+    没有待办事项 does not read as nothing to come (a village of the wave after a gate)."""
+    days = []
+    for key, loaded in v.campaigns().items():
+        pending = store.items_in_scope(
+            v.session, campaign_keys=[key], scope=scope(v, loaded), statuses=[ItemStatus.PENDING]
+        )
+        for item in pending:
+            planned = loaded.phase_dates.get(item.phase_key)
+            days.append(item.opens_on or (planned.starts if planned else item.due))
+    return days
+
+
 def item_of(v: Visit, item_id: int) -> tuple[store.DoorItem, Obligation]:
     item = store.door_item(v.session, item_id=item_id, org_key=v.me.org_key)
     if item is None:

@@ -17,6 +17,14 @@ def rag(owed: int, overdue: int) -> str:
     return "amber" if overdue else "green"
 
 
+def is_backfilled(dated: dt.date, entered_on: dt.date, due: dt.date) -> bool:
+    """补录: a record entered after its item's due date that is dated on or before it, so done
+    in time only by the day it claims. Flagged, not refused: a report must not pass it off
+    as timely. A meeting reported the day after it was held, before the deadline, is not;
+    nor is a late record dated late (it counts as late already)."""
+    return dated <= due < entered_on
+
+
 def phase_status_on(
     status: PhaseStatus, opened_on: dt.date | None, closed_on: dt.date | None, day: dt.date
 ) -> PhaseStatus:

@@ -65,6 +65,9 @@ _PART = re.compile(r"^(\d{4})-([BQH])(\d)$")
 _RECHECK = "-recheck"
 
 
+# what 补录 means here (`progress.is_backfilled`), where a count of them is shown
+BACKFILLED_ZH = "截止之后才录入、材料日期在截止之前"
+
 # a late item its unit has reported: what holds it now is the signature above
 AWAITING_SIGNATURE_ZH = "已报送待签字"
 
@@ -460,6 +463,11 @@ def day_zh(day: dt.date, today: dt.date) -> str:
 def windows_ahead_zh(items: int, first: dt.date, today: dt.date) -> str:
     """The recurring items a person's list leaves out because their windows have not begun."""
     return f"另有{items}项的周期尚未开始（最早{day_zh(first, today)}开始），到时列出。"
+
+
+def phases_ahead_zh(items: int, first: dt.date, today: dt.date) -> str:
+    """A person's items of phases not yet open, counted on an empty list."""
+    return f"另有{items}项所在环节尚未开始（最早{day_zh(first, today)}开始），到时列出。"
 
 
 def unread_campaign_zh(problem: str) -> str:

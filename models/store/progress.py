@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, case, func, select
 from sqlmodel import Session, col
 
 from models.domain.campaign import CampaignSpec, LoadedCampaign
-from models.domain.progress import phase_status_on, rag
+from models.domain.progress import is_backfilled, phase_status_on, rag
 from models.domain.vocabulary import DONE_ITEM, EvidenceKind, ItemStatus, PhaseStatus
 from models.store.inspections import open_rectifications
 from models.store.rollout import campaign_id
@@ -286,13 +286,23 @@ def _accepted_submissions(campaign: int, as_of: dt.date | None) -> list[ColumnEl
 def backfilled_items(
     session: Session, campaign: int, timezone: str, as_of: dt.date | None = None
 ) -> int:
-    """Accepted items whose submission is dated before the day, in the campaign's timezone,
-    it was entered: accepted, and flagged so that a report does not pass them off as
-    timely."""
+    """Accepted items whose submission is `is_backfilled` (entered, on the day in the campaign's
+    timezone, after the due date it claims to have met)."""
     zone = ZoneInfo(timezone)
     rows = session.execute(
-        select(col(Evidence.item_id), col(Evidence.dated), col(Evidence.recorded_at))
+        select(
+            col(Evidence.item_id),
+            col(Evidence.dated),
+            col(Evidence.recorded_at),
+            col(ChecklistItem.due),
+        )
         .join(ChecklistItem, col(ChecklistItem.id) == col(Evidence.item_id))
         .where(*_accepted_submissions(campaign, as_of))
     ).all()
-    return len({r.item_id for r in rows if r.dated < r.recorded_at.astimezone(zone).date()})
+    return len(
+        {
+            r.item_id
+            for r in rows
+            if is_backfilled(r.dated, r.recorded_at.astimezone(zone).date(), r.due)
+        }
+    )

@@ -446,7 +446,7 @@ def test_rollout_evidence_status_and_ledger_from_the_terminal(
     report = run("report", "village-rectification-2013", "--as-of", "2012-12-21", "--xlsx", ledger)
     assert report.returncode == 0, report.stderr
     assert "组织集中宣讲3场次" in report.stdout
-    assert "其中1项为补录（材料日期早于录入日期）" in report.stdout
+    assert "其中1项为补录（截止之后才录入、材料日期在截止之前）" in report.stdout
     book = load_workbook(ledger)
     assert book.sheetnames[0] == "汇总" and book.sheetnames[2] == "2.试点先行"
     rows = list(book["2.试点先行"].iter_rows(values_only=True))
@@ -655,7 +655,10 @@ def test_evidence_from_a_filled_in_template_all_or_nothing(
     assert imported.returncode == 0, imported.stderr
     assert imported.stdout.strip() == f"已导入 {sheet}：2 行（已完成2项）"
     status = json.loads(run("status", key, "--as-of", "2013-07-20", "--json").stdout)
-    assert status["backfilled"] == 2  # dated 2013, entered today
+    # the demonstration points dated 2013-07-15 (due end of September) and entered today:
+    # in time only by the day they claim, 补录; the enterprise funds dated 07-16 were due at
+    # the end of June: late, and counted late, not 补录
+    assert status["backfilled"] == 1
     with sqlite3.connect(campaign_home / "campaign.db") as conn:
         stored_counts = [json.loads(r[0]) for r in conn.execute("SELECT counts FROM evidence")]
     assert {"points": 3} in stored_counts and {"yuan": 50000} in stored_counts  # kept by key

@@ -252,8 +252,12 @@ def test_a_done_item_says_how_it_was_done_not_how_late_it_is(door: Door) -> None
     # done before the deadline (the study meeting, due in ten days)
     study = door.item_id("study", "meeting", "qiaotou-v04")
     assert "参会人数（至少1）" in secretary.get(f"/items/{study}").text
-    report_meeting(secretary, study, door.today.isoformat(), note="学习")
+    yesterday = (door.today - dt.timedelta(days=1)).isoformat()
+    report_meeting(secretary, study, yesterday, note="学习")
     assert 'class="tag done">按期完成<' in secretary.get(f"/items/{study}").text
+    # held yesterday, reported today, before its deadline: not 补录
+    status = json.loads(door.campaign("status", "study", "--json").stdout)
+    assert status["backfilled"] == 0, status
 
 
 def test_what_is_not_theirs_is_refused_and_writes_nothing(door: Door) -> None:
@@ -484,3 +488,38 @@ phases:
     sheet = tmp_path / "template.xlsx"
     made = door.campaign("evidence", "template", "weekly-study", "--xlsx", sheet)
     assert made.stdout.strip() == f"已写出 {sheet}：1 个待办事项；{ahead}", made.stderr
+
+
+def test_an_empty_list_says_what_comes_when_a_phase_opens(door: Door, tmp_path: Path) -> None:
+    """Nothing to do today is not nothing to come: a list left empty counts the items of
+    phases not yet open, and says when the first opens."""
+    opens = door.today + dt.timedelta(days=14)
+    plan = tmp_path / "inspectors.yaml"
+    plan.write_text(
+        f"""key: inspector-training
+name: 督查人员培训（演练）
+organization: weihai-etdz
+phases:
+  - key: training
+    name: 集中培训
+    start: {opens}
+    end: {opens + dt.timedelta(days=20)}
+    obligations:
+      - key: attend
+        title: 参加督查业务培训
+        subject: {{persons: {{roles: [inspector]}}}}
+        evidence: {{note: true}}
+""",
+        encoding="utf-8",
+    )
+    rolled = door.campaign("rollout", plan)
+    assert rolled.returncode == 0, rolled.stderr
+    todo = door.sign_in("p-info-2").get("/").text
+    assert "没有待办事项。" in todo and "参加督查业务培训" not in todo, todo
+    # the phase's planned start, as the engine rolls it off a day off
+    phases = door.campaign("phases", "inspector-training").stdout
+    start = dt.date.fromisoformat(re.findall(r"集中培训\W+(\d{4}-\d{2}-\d{2})", phases)[0])
+    first = f"{start.month}月{start.day}日"
+    if start.year != door.today.year:
+        first = f"{start.year}年{first}"
+    assert f"另有1项所在环节尚未开始（最早{first}开始），到时列出。" in todo, todo

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
-from models.domain.progress import rag
+from models.domain.progress import is_backfilled, rag
 
 
 @pytest.mark.parametrize(
@@ -45,3 +47,22 @@ def test_a_phase_viewed_on_a_past_day_is_as_it_stood_that_day() -> None:
     assert on(S.OPEN, dt.date(2013, 9, 2), close=None) == S.PENDING
     assert on(S.OPEN, dt.date(2014, 1, 1), close=None) == S.OPEN  # not closed yet: as it stands
     assert phase_status_on(S.PENDING, None, None, dt.date(2014, 1, 1)) == S.PENDING
+
+
+D = dt.date
+
+
+@pytest.mark.parametrize(
+    ("dated", "entered", "flagged"),
+    [
+        (D(2026, 12, 7), D(2026, 12, 8), False),  # reported the day after, before the deadline
+        (D(2026, 12, 11), D(2026, 12, 11), False),  # on the day
+        (D(2026, 12, 10), D(2026, 12, 14), True),  # entered late, dated in time: 补录
+        (D(2026, 12, 11), D(2026, 12, 14), True),
+        (D(2026, 12, 12), D(2026, 12, 14), False),  # late, and dated late: late, not 补录
+    ],
+)
+def test_backfilled_is_entered_after_the_deadline_it_claims_to_have_met(
+    dated: dt.date, entered: dt.date, flagged: bool
+) -> None:
+    assert is_backfilled(dated, entered, due=D(2026, 12, 11)) is flagged
