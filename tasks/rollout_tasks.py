@@ -14,7 +14,7 @@ from prefect.cache_policies import NO_CACHE
 from config.campaign_files import read_stored_version
 from models.domain.campaign import LoadedCampaign
 from models.domain.org_import import Readdressed
-from models.domain.planning import RolloutPlanner
+from models.domain.planning import RolloutPlanner, waved_kinds
 from models.domain.vocabulary import ItemStatus
 from models.domain.working_days import to_date
 from models.errors import CampaignError
@@ -33,6 +33,7 @@ from models.store.rollout import (
     store_version,
     stored_version,
     sync_phase_states,
+    wave_members,
     write_items,
 )
 from tasks.context import TaskContext, task_context
@@ -139,9 +140,12 @@ def load_batch_context(campaign: str, version: int, as_of: dt.date, replan: bool
 @task(name="plan-rollout", cache_policy=NO_CACHE)
 def plan_rollout(ctx: RolloutContext) -> RolloutPlanner:
     run = task_context()
+    spec = ctx.loaded.spec
     with run.session() as session:
-        org = load_snapshot(session, ctx.loaded.spec.organization)
-    return RolloutPlanner(ctx.loaded.spec, ctx.loaded.phase_dates, org, run.calendar)
+        org = load_snapshot(session, spec.organization)
+        # a pilot chosen stays chosen (see select_wave_units)
+        chosen = wave_members(session, ctx.campaign_id) if waved_kinds(spec) else None
+    return RolloutPlanner(spec, ctx.loaded.phase_dates, org, run.calendar, chosen)
 
 
 def town_batches(

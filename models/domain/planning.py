@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import EllipsisType
 from typing import Generic, NamedTuple, Protocol, TypeVar
@@ -250,9 +250,15 @@ def half_gated(spec: CampaignSpec) -> list[HalfGated]:
     return out
 
 
-def select_wave_units(spec: CampaignSpec, org: OrgSnapshot) -> dict[str, set[int]]:
+def select_wave_units(
+    spec: CampaignSpec, org: OrgSnapshot, chosen: Mapping[str, Collection[int]] | None = None
+) -> dict[str, set[int]]:
     """The units of each wave: selecting waves pick per town (preferred tags first, then by
-    code); a wave without a selection takes every unit of those kinds not picked before."""
+    code); a wave without a selection takes every unit of those kinds not picked before.
+    `chosen`: the units a wave already rolled out holds; it keeps them, so that a village
+    imported later whose code sorts first, or a tag changed, does not move a pilot under way
+    (the new village would be a pilot days before the deadline, the old one in the rest). A
+    town with fewer chosen than the count (a new town, a larger count) is picked up to it."""
     out: dict[str, set[int]] = {}
     taken: set[int] = set()
     kinds_seen: set[str] = set()
@@ -268,12 +274,15 @@ def select_wave_units(spec: CampaignSpec, org: OrgSnapshot) -> dict[str, set[int
         for unit in org.units.values():
             if unit.kind in sel.kinds and unit.id not in taken:
                 groups[unit.town_id if sel.per == "town" else None].append(unit)
-        chosen: set[int] = set()
+        before = set((chosen or {}).get(wave.key, ()))
+        picked: set[int] = set()
         for members in groups.values():
+            kept = {u.id for u in members if u.id in before}
             members.sort(key=lambda u: (not (set(sel.prefer_tags) & u.tags), u.code))
-            chosen |= {u.id for u in members[: sel.count]}
-        out[wave.key] = chosen
-        taken |= chosen
+            fresh = [u.id for u in members if u.id not in kept]
+            picked |= kept | set(fresh[: max(0, sel.count - len(kept))])
+        out[wave.key] = picked
+        taken |= picked
     return out
 
 
@@ -312,11 +321,12 @@ class RolloutPlanner:
         dates: dict[str, PhaseDates],
         org: OrgSnapshot,
         calendar: WorkCalendar,
+        chosen: Mapping[str, Collection[int]] | None = None,
     ) -> None:
         self.spec = spec
         self.org = org
         self.calendar = calendar
-        self.wave_units = select_wave_units(spec, org)
+        self.wave_units = select_wave_units(spec, org, chosen)
         by_phase = {phase: wave for wave in spec.waves for phase in wave.phases}
         split = waved_kinds(spec)
         # town -> list of (work, subjects); built once, so a batch costs only its own items

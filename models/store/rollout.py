@@ -18,7 +18,7 @@ from sqlmodel import Session, SQLModel, col
 
 from models.domain.campaign import RECTIFY_PREFIX, LoadedCampaign
 from models.domain.planning import PlannedItem
-from models.domain.vocabulary import DONE_ITEM, ItemStatus, PhaseStatus
+from models.domain.vocabulary import DONE_ITEM, ItemStatus, PhaseStatus, SubjectType
 from models.errors import CampaignError
 from models.store.db import bulk_insert_ignore, insert_ignore, one_or_not_found, rows_changed
 from models.store.orgs import org_id_of
@@ -205,6 +205,24 @@ def to_answer(session: Session, campaign: int) -> Sequence[ChecklistItem]:
 def in_phase(phase_key: str) -> ColumnElement[bool]:
     """Items of this phase."""
     return col(ChecklistItem.phase_key) == phase_key
+
+
+def wave_members(session: Session, campaign: int) -> dict[str, set[int]]:
+    """The units each wave of the campaign holds items for, whatever their status: what a
+    later rollout keeps them to (`select_wave_units`)."""
+    rows = session.execute(
+        select(col(ChecklistItem.wave), col(ChecklistItem.unit_id))
+        .where(
+            col(ChecklistItem.campaign_id) == campaign,
+            col(ChecklistItem.wave).is_not(None),
+            col(ChecklistItem.subject_type) == SubjectType.UNIT,
+        )
+        .distinct()
+    ).all()
+    out: dict[str, set[int]] = {}
+    for row in rows:
+        out.setdefault(row.wave, set()).add(row.unit_id)
+    return out
 
 
 def items_of(session: Session, campaign: int, status: ItemStatus | None = None) -> int:

@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import col
 
+from config.org_file import read_org_file
 from config.settings import get_settings
 from models.store import db
-from models.store.tables import Campaign, CampaignVersion, ChecklistItem, PhaseState, core
+from models.store.orgs import import_org
+from models.store.tables import Campaign, CampaignVersion, ChecklistItem, PhaseState, Unit, core
 from tasks.rollout_tasks import (
     RolloutContext,
     load_campaign_version,
@@ -158,6 +160,44 @@ def test_a_corrected_holiday_table_moves_pending_deadlines_on_the_next_rollout(
     assert (ctx.version, ctx.replan, ctx.new_version) == (1, True, False)
     assert _due(db_url, "study-materials") == D(2013, 9, 12)  # 09-05 and 09-06 now off
     assert item_count(db_url) == 60
+
+
+def _pilots(url: str) -> set[str]:
+    with db.session_for(url) as session:
+        return set(
+            session.execute(
+                select(col(Unit.code))
+                .join(ChecklistItem, col(ChecklistItem.unit_id) == col(Unit.id))
+                .where(col(ChecklistItem.wave) == "pilot", col(ChecklistItem.status) != "cancelled")
+            ).scalars()
+        )
+
+
+def test_a_pilot_under_way_stays_when_a_village_is_imported_that_would_be_picked_first(
+    db_url: str, tmp_path: Path
+) -> None:
+    """The pilot is picked once: a village imported mid-campaign whose code sorts first and
+    that carries the preferred tag does not become a pilot days before the pilot's deadline,
+    nor does the village already piloting fall into the rest."""
+    rolled_out(db_url, "village-rectification-2013", D(2012, 12, 3))
+    pilots = _pilots(db_url)
+    assert "qiaotou-v01" in pilots and len(pilots) == 6  # one per town and street
+    shipped = (get_settings().orgs_dir / "weihai-etdz.yaml").read_text(encoding="utf-8")
+    newcomer = (
+        "  - {code: qiaotou-v00, name: 新建村, kind: village, parent: qiaotou, "
+        "tags: [weakest], origin: filled}\n"
+    )
+    org = tmp_path / "weihai-etdz.yaml"
+    org.write_text(shipped.replace("units:\n", "units:\n" + newcomer, 1), encoding="utf-8")
+    with db.session_for(db_url) as session:
+        import_org(session, read_org_file(org))
+    rollout(db_url, "village-rectification-2013", D(2012, 12, 5))
+    assert _pilots(db_url) == pilots
+    with db.session_for(db_url) as session:
+        cancelled = session.execute(
+            select(func.count()).where(col(ChecklistItem.status) == "cancelled")
+        ).scalar_one()
+    assert cancelled == 0
 
 
 def test_a_wave_written_on_its_own_leaves_the_other_waves_items_alone(db_url: str) -> None:

@@ -19,6 +19,7 @@ from models.domain.planning import (
     half_gated,
     in_window,
     not_open_yet,
+    select_wave_units,
     waves_before,
     windows,
 )
@@ -148,6 +149,14 @@ def test_pilot_wave_picks_the_preferred_unit_per_town_and_the_rest_waits() -> No
     everything = all_items(planner)
     assert sorted(i.subject.id for i in everything if i.obligation_key == "fix2") == [4, 7]
     assert {i.wave for i in everything if i.obligation_key == "monthly"} == {None}
+
+
+def test_a_wave_keeps_the_units_it_chose_and_picks_only_where_it_has_too_few() -> None:
+    # town 1 piloted 甲村 (4) before 乙村 was tagged weakest; town 2 has none chosen yet
+    planner = RolloutPlanner(spec(**WAVES), DATES, small_org(), cal, chosen={"pilot": {4}})
+    assert planner.wave_units == {"pilot": {4, 6}, "rest": {5, 7}}
+    # a unit no longer in the organization is not kept
+    assert select_wave_units(spec(**WAVES), small_org(), {"pilot": {4, 99}})["pilot"] == {4, 6}
 
 
 def test_a_gate_holding_back_only_part_of_an_obligation_is_said() -> None:
