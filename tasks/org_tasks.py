@@ -17,11 +17,12 @@ from models.domain.org_snapshot import OrgSnapshot
 from models.domain.reminder_planning import unreached
 from models.domain.wording import UNIT_KIND_NAMES_ZH, default_roles_zh, org_import_zh, unreached_zh
 from models.domain.working_days import WorkCalendar
-from models.store import db
+from models.store import audit, db
 from models.store.catalog import campaigns_of, stored_org_names, stored_vocabulary
+from models.store.instant import utc_now
 from models.store.orgs import OrgCounts, import_org, load_snapshot, org_counts, org_id_of
 from models.store.reminders import owed_unit_items, plan_missing, readdress_pending
-from models.store.rollout import campaign_id
+from models.store.rollout import campaign_id, cancel_items_of_units
 from tasks.channels import unusable_channels
 from tasks.context import TaskContext, task_context
 from tasks.retry import retry_unless_user_error
@@ -66,7 +67,9 @@ def import_org_files(
     the caller's transaction."""
     data = read_org_files(paths)
     result = import_org(session, data, org, actor=actor, operator=os_login())
-    after = readdress_reminders(run, session, result.org) if result.changed else Readdressed()
+    after = (
+        readdress_reminders(run, session, result.org, actor) if result.changed else Readdressed()
+    )
     source = str(paths[0]) if len(paths) == 1 else f"{len(paths)} 个文件"
     names = stored_org_names(session, result.org)
     lines = org_import_zh(result, after, source, names) + unusable_channels(data.people)
@@ -91,7 +94,9 @@ def publish_org_summary(counts: OrgCounts, source: str, lines: list[str]) -> Non
     )
 
 
-def readdress_reminders(run: TaskContext, session: Session, org_key: str) -> Readdressed:
+def readdress_reminders(
+    run: TaskContext, session: Session, org_key: str, actor: str = "system"
+) -> Readdressed:
     """After an import changed who is who, in its transaction: the reminders not yet sent of
     every campaign of the organization go to whom they would be planned for now (a new
     secretary, not the one who left), those nobody could be given are planned, and what
@@ -101,6 +106,19 @@ def readdress_reminders(run: TaskContext, session: Session, org_key: str) -> Rea
         return Readdressed()
     session.flush()
     org = load_snapshot(session, org_key)
+    retired = {u.id: u.code for u in org.units.values() if u.retired}
+    cancelled = cancel_items_of_units(session, unit_ids=retired)
+    if cancelled:
+        units = sorted({retired[c.unit_id] for c in cancelled})
+        audit.append(
+            session,
+            actor=actor,
+            action="items.cancelled",
+            entity="org",
+            entity_key=org_key,
+            payload={"retired": units, "items": [c.id for c in cancelled]},
+            now=utc_now(),
+        )
     done = [
         readdress_campaign(session, run.stored_in(session, key).spec, org, run.calendar)
         for key in keys
@@ -110,6 +128,9 @@ def readdress_reminders(run: TaskContext, session: Session, org_key: str) -> Rea
         sum(d.cancelled for d in done),
         sum(d.planned for d in done),
         tuple(f"{key}：{note}" for key, d in zip(keys, done, strict=True) for note in d.unreached),
+        # the units whose items were cancelled now (a unit retired before has none left)
+        len({c.unit_id for c in cancelled}),
+        len(cancelled),
     )
 
 

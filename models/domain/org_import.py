@@ -33,3 +33,5 @@ class Readdressed:
     planned: int = 0  # never planned, nobody having answered for the item then
     # what still reaches nobody, in the words a planner acts on, each under its campaign's key
     unreached: tuple[str, ...] = field(default=())
+    retired_units: int = 0  # tagged 已撤销 and holding items not yet done
+    retired_items: int = 0  # those items, cancelled

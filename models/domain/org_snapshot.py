@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from models.domain.vocabulary import SubjectType
+from models.domain.vocabulary import RETIRED_TAG, SubjectType
 from models.errors import NotFound
 
 TOWN_KINDS = frozenset({"town", "street"})
@@ -27,6 +27,11 @@ class UnitInfo:
     tags: frozenset[str]
     parent_id: int | None
     town_id: int | None  # the town or street it lies in (itself for a town); None: district level
+
+    @property
+    def retired(self) -> bool:
+        """Merged away or dissolved: nothing is asked of it, or of the people still in it."""
+        return RETIRED_TAG in self.tags
 
 
 @dataclass(frozen=True)

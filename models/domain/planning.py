@@ -176,7 +176,10 @@ def subjects(obligation: Obligation, org: OrgSnapshot) -> list[Subject]:
         chosen = [
             u
             for u in org.units.values()
-            if u.kind in kinds and tags <= u.tags and (not codes or u.code in codes)
+            if u.kind in kinds
+            and tags <= u.tags
+            and (not codes or u.code in codes)
+            and not u.retired
         ]
         return [subject(org, SubjectType.UNIT, u.id) for u in sorted(chosen, key=lambda u: u.code)]
     if s.persons is not None:
@@ -185,7 +188,9 @@ def subjects(obligation: Obligation, org: OrgSnapshot) -> list[Subject]:
             (
                 p
                 for p in org.persons.values()
-                if p.roles & roles and (not unit_kinds or org.units[p.unit_id].kind in unit_kinds)
+                if p.roles & roles
+                and (not unit_kinds or org.units[p.unit_id].kind in unit_kinds)
+                and not org.units[p.unit_id].retired
             ),
             key=lambda p: p.code,
         )
@@ -265,14 +270,16 @@ def select_wave_units(
     for wave in spec.waves:
         if wave.select is None:
             out[wave.key] = {
-                u.id for u in org.units.values() if u.kind in kinds_seen and u.id not in taken
+                u.id
+                for u in org.units.values()
+                if u.kind in kinds_seen and u.id not in taken and not u.retired
             }
             continue
         sel = wave.select
         kinds_seen |= set(sel.kinds)
         groups: dict[int | None, list[UnitInfo]] = defaultdict(list)
         for unit in org.units.values():
-            if unit.kind in sel.kinds and unit.id not in taken:
+            if unit.kind in sel.kinds and unit.id not in taken and not unit.retired:
                 groups[unit.town_id if sel.per == "town" else None].append(unit)
         before = set((chosen or {}).get(wave.key, ()))
         picked: set[int] = set()

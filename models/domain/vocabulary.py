@@ -29,6 +29,11 @@ class ItemStatus(StrEnum):
 
 
 OPEN_ITEM = (ItemStatus.OPEN, ItemStatus.SUBMITTED, ItemStatus.REJECTED)  # still owed
+NOT_DONE = (ItemStatus.PENDING, *OPEN_ITEM)  # owed now or once its phase opens
+
+# The tag of a unit merged away or dissolved (合村并居, 撤村建居): kept, for its history, but
+# no campaign asks anything of it any more (`UnitInfo.retired`).
+RETIRED_TAG = "已撤销"
 DONE_ITEM = (ItemStatus.ACCEPTED, ItemStatus.CANCELLED)  # nothing more to do
 
 

@@ -386,6 +386,11 @@ def readdressed_zh(after: Readdressed) -> list[str]:
     """What became of a campaign's reminders when whom they go to changed (an organization
     import, a campaign file naming other roles), and what still reaches nobody."""
     lines = []
+    if after.retired_items:
+        lines.append(
+            f"已撤销的单位 {after.retired_units} 个：未完成的事项 {after.retired_items} 项已取消"
+            "（已办的照旧保留）"
+        )
     if after.moved or after.cancelled:
         lines.append(
             f"尚未发出的提醒：{after.moved} 条改发给现在负责的人，"

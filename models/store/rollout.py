@@ -18,7 +18,7 @@ from sqlmodel import Session, SQLModel, col
 
 from models.domain.campaign import RECTIFY_PREFIX, LoadedCampaign
 from models.domain.planning import PlannedItem
-from models.domain.vocabulary import DONE_ITEM, ItemStatus, PhaseStatus, SubjectType
+from models.domain.vocabulary import DONE_ITEM, NOT_DONE, ItemStatus, PhaseStatus, SubjectType
 from models.errors import CampaignError
 from models.store.db import bulk_insert_ignore, insert_ignore, one_or_not_found, rows_changed
 from models.store.orgs import org_id_of
@@ -223,6 +223,31 @@ def wave_members(session: Session, campaign: int) -> dict[str, set[int]]:
     for row in rows:
         out.setdefault(row.wave, set()).add(row.unit_id)
     return out
+
+
+class CancelledItem(NamedTuple):
+    id: int
+    unit_id: int
+
+
+def cancel_items_of_units(session: Session, *, unit_ids: Collection[int]) -> list[CancelledItem]:
+    """The items not yet done of these units (retired ones), in every campaign, cancelled
+    with their reminders not yet sent; what was done and recorded stays."""
+    if not unit_ids:
+        return []
+    rows = session.execute(
+        update(ChecklistItem)
+        .where(
+            col(ChecklistItem.unit_id).in_(sorted(unit_ids)),
+            col(ChecklistItem.status).in_(NOT_DONE),
+        )
+        .values(status=ItemStatus.CANCELLED)
+        .returning(col(ChecklistItem.id), col(ChecklistItem.unit_id))
+        .execution_options(synchronize_session=False)
+    ).all()
+    cancelled = [CancelledItem(r.id, r.unit_id) for r in rows]
+    cancel_pending(session, [c.id for c in cancelled])
+    return cancelled
 
 
 def items_of(session: Session, campaign: int, status: ItemStatus | None = None) -> int:

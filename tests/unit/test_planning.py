@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from dataclasses import replace
 from typing import NamedTuple
 
 import pendulum
@@ -23,6 +24,7 @@ from models.domain.planning import (
     waves_before,
     windows,
 )
+from models.domain.vocabulary import RETIRED_TAG
 from models.domain.wording import half_gated_zh
 from models.domain.working_days import RollPolicy, WorkCalendar
 
@@ -157,6 +159,15 @@ def test_a_wave_keeps_the_units_it_chose_and_picks_only_where_it_has_too_few() -
     assert planner.wave_units == {"pilot": {4, 6}, "rest": {5, 7}}
     # a unit no longer in the organization is not kept
     assert select_wave_units(spec(**WAVES), small_org(), {"pilot": {4, 99}})["pilot"] == {4, 6}
+
+
+def test_a_retired_unit_is_neither_a_subject_nor_a_pilot() -> None:
+    org = small_org()
+    merged = replace(org.units[5], tags=frozenset({"weakest", RETIRED_TAG}))
+    org = replace(org, units={**org.units, 5: merged})
+    planner = RolloutPlanner(spec(**WAVES), DATES, org, cal)
+    assert planner.wave_units == {"pilot": {4, 6}, "rest": {7}}  # 乙村 merged away
+    assert 5 not in {i.subject.id for i in all_items(planner)}
 
 
 def test_a_gate_holding_back_only_part_of_an_obligation_is_said() -> None:
