@@ -41,7 +41,7 @@ def _vocabulary(path: Path, mtime: float) -> OrgVocabulary | str:
     )
 
 
-def _database_exists(settings: Settings) -> bool:
+def database_exists(settings: Settings) -> bool:
     """Whether there is a database to read (a SQLite file is not made just to look)."""
     url = settings.resolved_database_url
     if url.startswith("sqlite:///"):
@@ -61,7 +61,7 @@ def org_vocabulary(
         found = stored_vocabulary(session, key)
         if found is not None:
             return found
-    elif _database_exists(settings):
+    elif database_exists(settings):
         from models.store import db
         from models.store.catalog import stored_vocabulary
 
@@ -86,7 +86,7 @@ def _vocabulary_in(orgs_dir: Path, key: str) -> OrgVocabulary | str:
 def org_names(settings: Settings, key: str) -> dict[str, str]:
     """The Chinese names of an organization's roles, pairing kinds and units, by code: as
     imported, else from its shipped file (empty if neither can be read)."""
-    if _database_exists(settings):
+    if database_exists(settings):
         from models.store import db
         from models.store.catalog import stored_org_names
 
@@ -248,7 +248,7 @@ def read_campaign(
 
 
 def _stored(settings: Settings, key: str) -> StoredCampaign | None:
-    if not _database_exists(settings):
+    if not database_exists(settings):
         return None
     from models.store import db
     from models.store.catalog import stored_campaign
@@ -272,7 +272,7 @@ def read_stored_version(settings: Settings, key: str, version: int) -> LoadedCam
 
 def rolled_out_keys(settings: Settings) -> list[str]:
     """The keys of the campaigns rolled out in the database (none where there is none yet)."""
-    if not _database_exists(settings):
+    if not database_exists(settings):
         return []
     from models.store import db
     from models.store.catalog import stored_campaign_keys

@@ -10,15 +10,23 @@ from typing import Any
 import pendulum
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from sqlmodel import Session
 
 from config.campaign_files import read_stored_version
+from config.yaml_lines import format_loc, load_yaml_text
 from models.domain.campaign import LoadedCampaign
 from models.domain.org_import import Readdressed
-from models.domain.planning import RolloutPlanner, waved_kinds
+from models.domain.planning import (
+    RolloutPlanner,
+    named_unit_codes,
+    named_unit_problems,
+    waved_kinds,
+)
 from models.domain.vocabulary import ItemStatus
 from models.domain.working_days import to_date
-from models.errors import CampaignError
+from models.errors import CampaignError, SpecError
 from models.store import audit, db
+from models.store.catalog import named_units, stored_vocabulary
 from models.store.gates import approved_gates, latest_decisions
 from models.store.instant import utc_now
 from models.store.orgs import load_snapshot
@@ -71,6 +79,26 @@ LOADING: dict[str, Any] = {
 }
 
 
+def check_named_units(
+    session: Session, loaded: LoadedCampaign
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """The units the campaign names by code, against its organization as imported: raises
+    SpecError, each problem at its line, for a code the organization lacks or a unit of a
+    kind its subject does not take (either would silently get nothing); returns warnings
+    (a unit retired). Nothing to check for an organization not imported."""
+    spec = loaded.spec
+    codes = named_unit_codes(spec)
+    if not codes or stored_vocabulary(session, spec.organization) is None:
+        return []
+    errors, warnings = named_unit_problems(spec, named_units(session, spec.organization, codes))
+    if errors:
+        lines = load_yaml_text(loaded.text, loaded.path)
+        raise SpecError(
+            [f"{loaded.path}:{lines.line_of(loc)}: {format_loc(loc)}: {m}" for loc, m in errors]
+        )
+    return warnings
+
+
 @task(name="load-campaign-version", **LOADING)
 def load_campaign_version(campaign: str, as_of: dt.date) -> RolloutContext:
     """Read the file, store it as a version (a changed file is a new one), open due phases."""
@@ -78,6 +106,7 @@ def load_campaign_version(campaign: str, as_of: dt.date) -> RolloutContext:
     loaded = run.campaign(campaign, prefer_file=True)
     today = to_date(as_of)
     with run.session() as session:
+        check_named_units(session, loaded)  # before anything is written
         stored = store_version(session, loaded, utc_now())
         statuses = sync_phase_states(session, stored.campaign_id, loaded, today)
         if stored.created:

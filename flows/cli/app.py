@@ -59,13 +59,17 @@ def say(text: str) -> None:
     out.print(text, markup=False)
 
 
-def say_warnings(loaded: LoadedCampaign, where: Callable[[Sequence[str | int]], str]) -> None:
+def say_warnings(
+    loaded: LoadedCampaign,
+    where: Callable[[Sequence[str | int]], str],
+    more: Sequence[tuple[tuple[str | int, ...], str]] = (),
+) -> None:
     """Where the campaign asks what the burden-reduction rules restrict (photos every week,
     check-ins, rankings of persons), or holds back only part of an obligation at a gate:
     warnings, never failures, said wherever a campaign comes in (validate, plan import,
     rollout). `where`: a field's place, FILE:LINE or FILE:CELL."""
     gated = [(found.loc, half_gated_zh(found)) for found in half_gated(loaded.spec)]
-    for loc, message in [*restraint_warnings(loaded.spec), *gated]:
+    for loc, message in [*restraint_warnings(loaded.spec), *gated, *more]:
         say(f"{where(loc)}: 提醒：{message}")
 
 

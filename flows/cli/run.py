@@ -104,6 +104,9 @@ def rollout(
     loaded = run.campaign(campaign, prefer_file=True)
     with run.session() as session:
         find_org(session, loaded.spec.organization)
+        from tasks.rollout_tasks import check_named_units
+
+        named = check_named_units(session, loaded)
     ensure_prefect()
     result = rollout_campaign(campaign, day, wait_at_gates=wait_at_gates)
     say(
@@ -120,6 +123,7 @@ def rollout(
         file_lines(loaded, path)
         if path.is_file()
         else lambda loc: f"{campaign}: {format_loc(loc)}",
+        named,
     )
     if result["moved"] or result["cancelled"] or (result["new_version"] and result["done_kept"]):
         why = "文件有改动" if result["new_version"] else "按现在的节假日安排和组织重新排期"

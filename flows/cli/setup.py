@@ -12,6 +12,7 @@ from typer.core import TyperGroup
 
 from config.campaign_files import (
     calendar_for,
+    database_exists,
     org_names,
     read_campaign,
     rolled_out_keys,
@@ -59,13 +60,19 @@ def validate(
     for path in files:
         try:
             loaded = read_campaign(run.settings, str(path), calendar)
+            named: list[tuple[tuple[str | int, ...], str]] = []
+            if database_exists(run.settings):  # the units it names, as imported
+                from tasks.rollout_tasks import check_named_units
+
+                with db.read_session_for(run.settings.resolved_database_url) as session:
+                    named = check_named_units(session, loaded)
         except SpecError as exc:
             bad += 1
             for line in exc.problems:
                 say(line)
             continue
         say(view.valid_line(path, loaded))
-        say_warnings(loaded, file_lines(loaded, path))
+        say_warnings(loaded, file_lines(loaded, path), named)
     if bad:
         raise typer.Exit(2)
 

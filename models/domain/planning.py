@@ -215,6 +215,55 @@ def waved_kinds(spec: CampaignSpec) -> set[str]:
     return {k for w in spec.waves if w.select for k in w.select.kinds}
 
 
+class NamedUnit(NamedTuple):
+    """A unit a campaign names by code, as its organization holds it."""
+
+    kind: str
+    retired: bool
+
+
+def named_unit_codes(spec: CampaignSpec) -> set[str]:
+    """The unit codes the campaign's subjects name."""
+    return {
+        code
+        for _, ob in spec.obligations()
+        if ob.subject.units is not None
+        for code in ob.subject.units.codes
+    }
+
+
+def named_unit_problems(
+    spec: CampaignSpec, known: Mapping[str, NamedUnit]
+) -> tuple[list[tuple[tuple[str | int, ...], str]], list[tuple[tuple[str | int, ...], str]]]:
+    """(errors, warnings) of the units a campaign names by code against its organization's
+    (`known`, those of the named codes it holds): a code it lacks (a typo: the unit would
+    silently get nothing), a unit of a kind the subject does not take (likewise), a unit
+    retired (valid, but nothing will be asked of it)."""
+    errors: list[tuple[tuple[str | int, ...], str]] = []
+    warnings: list[tuple[tuple[str | int, ...], str]] = []
+    for p, phase in enumerate(spec.phases):
+        for o, ob in enumerate(phase.obligations):
+            units = ob.subject.units
+            if units is None:
+                continue
+            for c, code in enumerate(units.codes):
+                loc = ("phases", p, "obligations", o, "subject", "units", "codes", c)
+                found = known.get(code)
+                if found is None:
+                    errors.append((loc, f"组织 {spec.organization} 中没有单位 {code}"))
+                elif found.kind not in units.kinds:
+                    errors.append(
+                        (
+                            loc,
+                            f"单位 {code} 的类型是 {found.kind}，不在 kinds"
+                            f"（{'、'.join(units.kinds)}）之中：不会向它下发",
+                        )
+                    )
+                elif found.retired:
+                    warnings.append((loc, f"单位 {code} 已撤销：不会向它下发事项"))
+    return errors, warnings
+
+
 class HalfGated(NamedTuple):
     """One obligation of a phase after a gate that falls both on kinds the waves split and on
     kinds they do not: the first wait for the gate, the `outside` ones go out at once."""

@@ -3,12 +3,15 @@ stored version of a campaign by key, and an imported organization's vocabulary."
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from models.domain.campaign import OrgVocabulary
+from models.domain.planning import NamedUnit
+from models.domain.vocabulary import RETIRED_TAG
 from models.store.tables import (
     Campaign,
     CampaignVersion,
@@ -82,6 +85,20 @@ def stored_vocabulary(session: Session, org: str) -> OrgVocabulary | None:
         responsible_roles=tuple(found.responsible_roles or ()),
         district_roles=tuple(found.district_roles or ()),
     )
+
+
+def named_units(session: Session, org: str, codes: Collection[str]) -> dict[str, NamedUnit]:
+    """Of these unit codes, those the imported organization holds, with kind and retirement."""
+    if not codes:
+        return {}
+    from models.store.tables import Unit
+
+    rows = session.execute(
+        select(col(Unit.code), col(Unit.kind), col(Unit.tags))
+        .join(Organization, col(Organization.id) == col(Unit.org_id))
+        .where(col(Organization.key) == org, col(Unit.code).in_(sorted(codes)))
+    ).all()
+    return {r.code: NamedUnit(r.kind, RETIRED_TAG in (r.tags or ())) for r in rows}
 
 
 def stored_org_names(session: Session, org: str) -> dict[str, str]:

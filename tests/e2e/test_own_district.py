@@ -135,6 +135,18 @@ def test_an_organization_of_ones_own_from_a_workbook_and_a_campaign_file_from_an
     valid = run("validate", campaign)
     assert valid.returncode == 0, valid.stdout + valid.stderr
     assert "，2 个环节，2 个事项，2025-04-01 至 2025-07-31" in valid.stdout
+    # a unit named by a code the organization lacks would silently get nothing: refused,
+    # by validate and by rollout, before anything is written
+    typo = elsewhere / "typo.yaml"
+    typo.write_text(
+        CAMPAIGN.replace("kinds: [town]}}", "kinds: [town], codes: [lg-t1, lg-t3]}}"),
+        encoding="utf-8",
+    )
+    for command in ("validate", "rollout"):
+        refused = run(command, typo)
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        where = f"{typo}:25: phases[1].obligations[0].subject.units.codes[1]"
+        assert f"{where}: 组织 lingang 中没有单位 lg-t3" in refused.stdout + refused.stderr
 
     rolled = run("rollout", campaign, "--as-of", "2025-03-20")
     assert rolled.returncode == 0, rolled.stdout + rolled.stderr

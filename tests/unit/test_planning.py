@@ -15,10 +15,13 @@ from hypothesis import strategies as st
 from models.domain.campaign import CampaignSpec, PhaseDates, Recurrence
 from models.domain.org_snapshot import OrgSnapshot
 from models.domain.planning import (
+    NamedUnit,
     RolloutPlanner,
     begun,
     half_gated,
     in_window,
+    named_unit_codes,
+    named_unit_problems,
     not_open_yet,
     select_wave_units,
     waves_before,
@@ -303,3 +306,23 @@ def test_a_gate_is_judged_by_the_waves_before_it() -> None:
     staged = spec(**WAVES)
     assert [w.key for w in waves_before(staged, "g")] == ["pilot"]
     assert waves_before(spec(), "g") == []  # no waves: nothing but the gate's own words
+
+
+def test_a_unit_named_by_code_is_checked_against_the_organization() -> None:
+    campaign = spec()
+    data = campaign.model_dump(mode="json")
+    data["phases"][0]["obligations"][0]["subject"]["units"]["codes"] = ["t1-a", "t1", "gone", "x"]
+    named = CampaignSpec.model_validate(data)
+    assert named_unit_codes(named) == {"t1-a", "t1", "gone", "x"}
+    known = {
+        "t1-a": NamedUnit("village", False),
+        "t1": NamedUnit("town", False),
+        "gone": NamedUnit("village", True),
+    }
+    errors, warnings = named_unit_problems(named, known)
+    at = ("phases", 0, "obligations", 0, "subject", "units", "codes")
+    assert errors == [
+        ((*at, 1), "单位 t1 的类型是 town，不在 kinds（village）之中：不会向它下发"),
+        ((*at, 3), "组织 weihai-etdz 中没有单位 x"),
+    ]
+    assert warnings == [((*at, 2), "单位 gone 已撤销：不会向它下发事项")]
