@@ -97,10 +97,10 @@ def publish_org_summary(counts: OrgCounts, source: str, lines: list[str]) -> Non
 def readdress_reminders(
     run: TaskContext, session: Session, org_key: str, actor: str = "system"
 ) -> Readdressed:
-    """After an import changed who is who, in its transaction: the reminders not yet sent of
-    every campaign of the organization go to whom they would be planned for now (a new
-    secretary, not the one who left), those nobody could be given are planned, and what
-    still reaches nobody is said."""
+    """After an import changed who is who, in its transaction: what units tagged 已撤销 still
+    owed is cancelled, the reminders not yet sent of every campaign of the organization go
+    to whom they would be planned for now (a new secretary, not the one who left), those
+    nobody could be given are planned, and what still reaches nobody is said."""
     keys = campaigns_of(session, org_key)
     if not keys:
         return Readdressed()

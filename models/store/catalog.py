@@ -18,6 +18,7 @@ from models.store.tables import (
     Organization,
     PairingKind,
     Role,
+    Unit,
     core,
 )
 
@@ -91,8 +92,6 @@ def named_units(session: Session, org: str, codes: Collection[str]) -> dict[str,
     """Of these unit codes, those the imported organization holds, with kind and retirement."""
     if not codes:
         return {}
-    from models.store.tables import Unit
-
     rows = session.execute(
         select(col(Unit.code), col(Unit.kind), col(Unit.tags))
         .join(Organization, col(Organization.id) == col(Unit.org_id))
@@ -103,8 +102,6 @@ def named_units(session: Session, org: str, codes: Collection[str]) -> dict[str,
 
 def stored_org_names(session: Session, org: str) -> dict[str, str]:
     """The Chinese names of an imported organization's roles, pairing kinds and units."""
-    from models.store.tables import Unit
-
     found = session.execute(
         select(col(Organization.id)).where(col(Organization.key) == org)
     ).scalar_one_or_none()
